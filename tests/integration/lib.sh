@@ -1,0 +1,85 @@
+# Shared helpers for integration tests (bash).  Source it first.
+#
+#   ok NAME / notok NAME WHY / skip NAME WHY     report one result
+#   check NAME CMD...            ok if CMD succeeds
+#   expect_eq NAME GOT WANT      ok if equal, else shows both
+#   expect_match NAME TEXT RE    ok if TEXT matches the extended regex
+#   bg NAME CMD...               start CMD in the background; its PID is
+#                                killed (and waited for) when the test exits
+#   wait_tcp PORT [SECONDS]      wait until 127.0.0.1:PORT accepts
+#   free_port                    an unused loopback port
+#   test_pki                     a test CA + server cert for 127.0.0.1 and
+#                                localhost in $PKI (ca.pem, server.pem, server.key)
+#
+# Only loopback addresses are used.  Every process started with bg is
+# stopped by its PID on exit, even when the test fails.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
+PG="$BUILD/provgate"
+VECTORS=${PROVGATE_VECTORS:-$TOP/../shared/vectors}
+FIX="$TOP/tests/fixtures"
+T=$(mktemp -d "${TMPDIR:-/tmp}/pgtest.XXXXXX")
+PIDS=()
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_suppressions=0}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; }
+notok() { echo "not ok - $1${2:+: $2}"; }
+skip() { echo "skip - $1${2:+: $2}"; }
+check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else notok "$n" "command failed: $*"; fi; }
+expect_eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else notok "$1" "got [$2] want [$3]"; fi
+}
+expect_match() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else notok "$1" "[$2] does not match /$3/"; fi
+}
+bg() { local n=$1; shift; "$@" >"$T/$n.out" 2>"$T/$n.err" & PIDS+=($!); }
+wait_tcp() {
+	local port=$1 secs=${2:-10} i=0
+	while [ $i -lt $((secs * 20)) ]; do
+		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+test_pki() {
+	PKI="$BUILD/testpki"
+	if [ ! -f "$PKI/server.pem" ]; then
+		mkdir -p "$PKI.tmp.$$"
+		( cd "$PKI.tmp.$$" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+			-subj "/CN=provgate test CA" -keyout ca.key -out ca.pem 2>/dev/null &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=localhost" -keyout server.key -out server.csr 2>/dev/null &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-days 3650 -extfile ext.cnf -out server.pem 2>/dev/null ) || return 1
+		mv "$PKI.tmp.$$" "$PKI" 2>/dev/null || rm -rf "$PKI.tmp.$$"
+	fi
+}

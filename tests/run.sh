@@ -1,0 +1,65 @@
+#!/bin/sh
+# Runs every test of provgate and ends with one line: "N passed, N failed, N skipped".
+#   unit:        $BUILD/tests/test_*     (cmocka; counts from its summary lines)
+#   integration: tests/integration/t_*.sh (print "ok - ", "not ok - ", "skip - " lines)
+# A test binary or script that dies without reporting counts as one failure.
+# TESTS=pattern limits which files run (shell glob on the file name).
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+pass=0 fail=0 skip=0
+failed_names=""
+logdir="$BUILD/test-logs"
+mkdir -p "$logdir"
+pat=${TESTS:-*}
+
+count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind
+	p=0 f=0 s=0
+	if [ "$4" = unit ]; then
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')
+		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')
+	else
+		p=$(grep -c '^ok - ' "$1")
+		f=$(grep -c '^not ok - ' "$1")
+		s=$(grep -c '^skip - ' "$1")
+	fi
+	if [ "$3" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+		echo "not ok - $2 exited with status $3 without reporting a failure" >>"$1"
+	fi
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	[ "$f" -gt 0 ] && failed_names="$failed_names $2"
+	printf '%-40s %4d passed %4d failed %4d skipped\n' "$2" "$p" "$f" "$s"
+	if [ "$f" -gt 0 ]; then
+		grep -E '^(not ok - |\[  FAILED  \]|\[  ERROR   \])|ERROR|Assert|runtime error|AddressSanitizer' "$1" | head -40 | sed 's/^/    /'
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	case "$n" in $pat) ;; *) continue ;; esac
+	log="$logdir/$n.log"
+	"$t" >"$log" 2>&1
+	count "$log" "$n" $? unit
+done
+
+for t in tests/integration/t_*.sh; do
+	[ -f "$t" ] || continue
+	n=$(basename "$t" .sh)
+	case "$n" in $pat) ;; *) continue ;; esac
+	log="$logdir/$n.log"
+	bash "$t" >"$log" 2>&1 </dev/null
+	count "$log" "$n" $? integration
+done
+
+[ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

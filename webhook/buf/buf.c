@@ -1,0 +1,195 @@
+/*
+ * buf — bounded growable buffers.  The bound is checked before any
+ * allocation so hostile lengths cannot make us allocate first and fail later.
+ */
+#include "buf/buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+pg_buf_init(pg_buf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max ? max : PG_BUF_DEFAULT_MAX;
+}
+
+static int
+reserve(pg_buf *b, size_t extra)
+{
+	size_t need, ncap;
+	unsigned char *p;
+
+	if (b->max == 0)
+		b->max = PG_BUF_DEFAULT_MAX;
+	if (extra > b->max || b->len > b->max - extra)
+		return PG_ETOOBIG;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return PG_OK;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	if (ncap > b->max + 1)
+		ncap = b->max + 1;
+	if (ncap < need)
+		ncap = need;
+	p = realloc(b->data, ncap);
+	if (p == NULL)
+		return PG_ENOMEM;
+	b->data = p;
+	b->cap = ncap;
+	return PG_OK;
+}
+
+int
+pg_buf_append(pg_buf *b, const void *p, size_t n)
+{
+	int rc = reserve(b, n);
+
+	if (rc != PG_OK)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return PG_OK;
+}
+
+int
+pg_buf_puts(pg_buf *b, const char *s)
+{
+	return pg_buf_append(b, s, strlen(s));
+}
+
+int
+pg_buf_printf(pg_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return PG_EINVAL;
+	rc = reserve(b, (size_t)n);
+	if (rc != PG_OK)
+		return rc;
+	va_start(ap, fmt);
+	(void)vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return PG_OK;
+}
+
+int
+pg_buf_detach(char **out, size_t *len_out, pg_buf *b)
+{
+	if (b->data == NULL) {
+		b->data = malloc(1);
+		if (b->data == NULL)
+			return PG_ENOMEM;
+		b->data[0] = '\0';
+	}
+	*out = (char *)b->data;
+	if (len_out)
+		*len_out = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return PG_OK;
+}
+
+void
+pg_buf_reset(pg_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void
+pg_buf_free(pg_buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+int
+pg_buf_read_file(char **out, size_t *len_out, const char *path, size_t max,
+		 pg_err *err)
+{
+	int rc = PG_EIO;
+	FILE *f = NULL;
+	pg_buf b;
+	unsigned char chunk[16384];
+	size_t n;
+
+	pg_buf_init(&b, max);
+	if (strcmp(path, "-") == 0) {
+		f = stdin;
+	} else if ((f = fopen(path, "rb")) == NULL) {
+		rc = pg_err_set(err, PG_EIO, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		rc = pg_buf_append(&b, chunk, n);
+		if (rc == PG_ETOOBIG) {
+			pg_err_set(err, rc, "%s is larger than %zu bytes", path, b.max);
+			goto out;
+		} else if (rc != PG_OK) {
+			pg_err_set(err, rc, "out of memory reading %s", path);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = pg_err_set(err, PG_EIO, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = pg_buf_detach(out, len_out, &b);
+out:
+	if (f != NULL && f != stdin)
+		fclose(f);
+	pg_buf_free(&b);
+	return rc;
+}
+
+char *
+pg_strdup(const char *s)
+{
+	return s ? pg_strndup(s, strlen(s)) : NULL;
+}
+
+char *
+pg_strndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	p = malloc(n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+pg_hex(char *out, const unsigned char *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -1,0 +1,62 @@
+/*
+ * buf — a growable byte buffer with a hard upper bound, and bounded file
+ * reading.  Every buffer that holds input from outside has a limit: hitting
+ * it is PG_ETOOBIG, never a silent truncation (curl's dynbuf "toobig").
+ * The data is always NUL-terminated one past len, so text can be used as a
+ * C string (binary data may contain NULs; use len).
+ */
+#ifndef PG_BUF_H
+#define PG_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err/err.h"
+
+typedef struct pg_buf {
+	unsigned char *data; /* owned; NULL until the first append */
+	size_t len;
+	size_t cap;
+	size_t max; /* bound on len; 0 means PG_BUF_DEFAULT_MAX */
+} pg_buf;
+
+/* 64 MiB: larger than any chart archive or manifest we accept anywhere. */
+#define PG_BUF_DEFAULT_MAX ((size_t)64 << 20)
+
+/* Zero the struct and set the bound (0: default). Never fails. */
+void pg_buf_init(pg_buf *b, size_t max);
+
+/* Append n bytes. PG_ETOOBIG past max, PG_ENOMEM; b unchanged on error. */
+int pg_buf_append(pg_buf *b, const void *p, size_t n);
+
+/* Append a C string. */
+int pg_buf_puts(pg_buf *b, const char *s);
+
+/* Append printf-formatted text. */
+int pg_buf_printf(pg_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Hand the data to the caller (NUL-terminated, malloc'd; never NULL on
+ * success: an empty buffer gives ""), resetting b.  *len_out may be NULL. */
+int pg_buf_detach(char **out, size_t *len_out, pg_buf *b);
+
+/* Drop the contents, keep the bound. */
+void pg_buf_reset(pg_buf *b);
+
+/* Free the data. Accepts a zeroed or NULL buf. */
+void pg_buf_free(pg_buf *b);
+
+/* Read a whole file, at most max bytes ("-" reads stdin).  *out is
+ * malloc'd, NUL-terminated.  PG_EIO (message names the path), PG_ETOOBIG. */
+int pg_buf_read_file(char **out, size_t *len_out, const char *path,
+		     size_t max, pg_err *err);
+
+/* strdup that returns NULL only on NULL input or out of memory. */
+char *pg_strdup(const char *s);
+/* strndup of n bytes. */
+char *pg_strndup(const char *s, size_t n);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void pg_hex(char *out, const unsigned char *p, size_t n);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * cli — one function per provgate verb.  Each parses its own arguments and
+ * returns the process exit code of DESIGN.md §3: 0 verified/allowed,
+ * 1 not verified/denied (any reason, fetch failures included), 2 usage error
+ * or unreadable local input.  Failures print "Error: <reason>" on stderr.
+ */
+#ifndef PG_CLI_H
+#define PG_CLI_H
+
+#define PG_EXIT_OK 0
+#define PG_EXIT_DENY 1
+#define PG_EXIT_USAGE 2
+
+int pg_cmd_serve(int argc, char **argv);
+int pg_cmd_review(int argc, char **argv);
+int pg_cmd_verify_chart(int argc, char **argv);
+int pg_cmd_verify_image(int argc, char **argv);
+int pg_cmd_verify_bundle(int argc, char **argv);
+int pg_cmd_policy(int argc, char **argv);
+
+/* Print "Error: <msg>\n" to stderr and return code. */
+int pg_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,10 @@
+/* cli/policy */
+#include "cli/cli.h"
+
+int
+pg_cmd_policy(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return pg_cli_fail(PG_EXIT_USAGE, "policy: unavailable");
+}

@@ -1,0 +1,71 @@
+/*
+ * provgate — a Kubernetes validating admission webhook that admits only
+ * charts and images that prove their provenance.  This file is CLI dispatch
+ * only: library initialisation that must precede threads, then one verb.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <gpgme.h>
+#include <locale.h>
+
+#include "cli/cli.h"
+#include "fetch/fetch.h"
+
+#ifndef PG_VERSION
+#define PG_VERSION "unknown"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+} verbs[] = {
+	{"serve", pg_cmd_serve, "serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT] ..."},
+	{"review", pg_cmd_review, "review --policy DIR [--ca-file FILE] [FILE|-]"},
+	{"verify-chart", pg_cmd_verify_chart, "verify-chart CHART.tgz|URL|oci://...|--repo URL --version VER NAME --keyring FILE"},
+	{"verify-image", pg_cmd_verify_image, "verify-image IMAGE (--key PEM | --certificate-identity[-regexp] ...)"},
+	{"verify-bundle", pg_cmd_verify_bundle, "verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) FILE_OR_DIGEST"},
+	{"policy", pg_cmd_policy, "policy check DIR"},
+};
+
+static int
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: provgate VERB [options]\n\nverbs:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  provgate %s\n", verbs[i].usage);
+	fprintf(f, "  provgate version\n");
+	return PG_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage(stderr);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("provgate %s\n", PG_VERSION);
+		return PG_EXIT_OK;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		(void)usage(stdout);
+		return PG_EXIT_OK;
+	}
+	/* Libraries that are not thread-safe to initialise: once, here. */
+	setlocale(LC_ALL, "");
+	if (gpgme_check_version(NULL) == NULL)
+		return pg_cli_fail(PG_EXIT_USAGE, "gpgme could not be initialised");
+	if (pg_fetch_global_init() != 0)
+		return pg_cli_fail(PG_EXIT_USAGE, "libcurl could not be initialised");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "Error: unknown verb \"%s\"\n", argv[1]);
+	return usage(stderr);
+}

@@ -1,0 +1,134 @@
+/*
+ * policy — the ProvenancePolicy model (DESIGN.md §5): loading from a
+ * directory of YAML files with libyaml (strict: unknown fields and kinds are
+ * errors naming file and line), merging every ProvenancePolicy document, and
+ * matching references to rules (first matching rule wins).
+ *
+ * A loaded pg_policy is immutable and reference-counted so the server can
+ * swap in a reloaded policy while reviews still hold the old one.
+ * libyaml never leaves this module.
+ */
+#ifndef PG_POLICY_H
+#define PG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err/err.h"
+
+/* Bounds: YAML input per file and nesting depth, and file count per dir. */
+#define PG_POLICY_FILE_MAX ((size_t)1 << 20)
+#define PG_POLICY_DEPTH_MAX 32
+#define PG_POLICY_FILES_MAX 256
+
+typedef enum { PG_MODE_ENFORCE = 0, PG_MODE_AUDIT = 1 } pg_mode;
+typedef enum { PG_REQUIRE_ANY = 0, PG_REQUIRE_ALL = 1, PG_REQUIRE_ATLEAST = 2 } pg_require_kind;
+typedef enum { PG_TLOG_REQUIRED = 0, PG_TLOG_OPTIONAL = 1 } pg_tlog;
+
+typedef enum {
+	PG_VERIFY_COSIGN_KEY = 1,     /* cosign: {key: NAME} */
+	PG_VERIFY_COSIGN_KEYLESS = 2, /* cosign: {keyless: {...}} */
+	PG_VERIFY_PROV = 3,           /* prov: {keyring: NAME} */
+} pg_verify_kind;
+
+/* Named trust material.  Exactly one of path / inline_data is set. */
+typedef struct pg_trust {
+	char *name;
+	char *path;        /* file path as written in the policy */
+	char *inline_data; /* inline PEM / armored key / JSON */
+} pg_trust;
+
+typedef struct pg_verifier {
+	pg_verify_kind kind;
+	const pg_trust *key;     /* COSIGN_KEY: trust.keys entry */
+	const pg_trust *keyring; /* PROV: trust.keyrings entry */
+	const pg_trust *root;    /* KEYLESS: trust.roots entry (may be NULL) */
+	char *issuer;            /* KEYLESS: exact issuer, or NULL */
+	char *issuer_regexp;     /* KEYLESS */
+	char *subject;           /* KEYLESS: exact SAN */
+	char *subject_regexp;    /* KEYLESS */
+} pg_verifier;
+
+typedef struct pg_rule {
+	char *name;
+	bool is_chart;      /* from spec.charts (else spec.images) */
+	char **match;       /* globs, n_match of them */
+	size_t n_match;
+	pg_verifier *verify;
+	size_t n_verify;
+	pg_require_kind require;
+	unsigned at_least;  /* PG_REQUIRE_ATLEAST */
+	pg_tlog tlog;
+	bool require_digest;
+	bool allow_unsigned;
+	char *repository;   /* charts: where release Secrets' charts are fetched */
+	char **chart_names; /* charts: globs on the chart name */
+	size_t n_chart_names;
+	char fingerprint[65]; /* sha256 hex over the rule's canonical form and
+				 the bytes of the trust material it uses */
+	const char *source_file; /* file the rule came from */
+} pg_rule;
+
+typedef struct pg_registry_cfg {
+	char *host;
+	char *ca_file;
+	char *docker_config;
+	bool plain_http;
+} pg_registry_cfg;
+
+typedef struct pg_policy pg_policy;
+
+/*
+ * Load every *.yaml / *.yml / other regular non-hidden file of dir (the
+ * ConfigMap mount: keys are files, "..data" links are skipped) and merge all
+ * ProvenancePolicy documents.  Paths of trust material are read now, so a
+ * missing key file is a load error.  *out has one reference.
+ * Errors: PG_EINVAL/PG_EIO with "FILE:LINE: what is wrong".
+ */
+int pg_policy_load_dir(pg_policy **out, const char *dir, pg_err *err);
+
+/* Load from a single in-memory YAML text (tests, fuzzing); name is used in
+ * messages. */
+int pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml,
+			  size_t len, pg_err *err);
+
+void pg_policy_ref(pg_policy *p);
+void pg_policy_unref(pg_policy *p); /* NULL is fine */
+
+pg_mode pg_policy_mode(const pg_policy *p);
+bool pg_policy_exempt_namespace(const pg_policy *p, const char *ns);
+
+/* First image rule whose match globs match the normalised reference, or
+ * NULL.  Matching ignores nothing: the glob sees the whole normalised string
+ * (registry/repo:tag@digest); a glob without ':' or '@' also matches the
+ * reference with its tag/digest stripped. */
+const pg_rule *pg_policy_match_image(const pg_policy *p, const char *normalized);
+
+/* First chart rule matching a chart location ("https://host/path/name-1.0.tgz",
+ * "oci://host/repo/name:1.0", or repo URL + "/" + name), or NULL. */
+const pg_rule *pg_policy_match_chart(const pg_policy *p, const char *location);
+
+/* First chart rule with a repository whose chartNames match name (release
+ * Secrets), or NULL. */
+const pg_rule *pg_policy_match_chart_name(const pg_policy *p, const char *name);
+
+/* Registry settings for host ("host" or "host:port"), or NULL. */
+const pg_registry_cfg *pg_policy_registry(const pg_policy *p, const char *host);
+
+/* Bytes of a trust entry's material (file content read at load or inline),
+ * with length.  Valid while the policy is referenced. */
+const char *pg_policy_trust_bytes(const pg_policy *p, const pg_trust *t, size_t *len);
+
+/* Could any rule match a URL on this host?  (SSRF guard input.) */
+bool pg_policy_host_allowed(const pg_policy *p, const char *host);
+
+/* Glob match: '*' matches within one '/'-separated segment, '**' any run
+ * including '/'.  Exposed for tests. */
+bool pg_glob_match(const char *pattern, const char *s);
+
+/* Counts and names for `policy check` output. */
+size_t pg_policy_n_images(const pg_policy *p);
+size_t pg_policy_n_charts(const pg_policy *p);
+size_t pg_policy_n_docs(const pg_policy *p);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * ref — container image reference grammar, normalised exactly as Docker
+ * (distribution/reference ParseNormalizedNamed + TagNameOnly) does:
+ *   nginx                -> docker.io/library/nginx:latest
+ *   user/app:1           -> docker.io/user/app:1
+ *   localhost:5000/a     -> localhost:5000/a:latest
+ *   a/b@sha256:<64 hex>  -> docker.io/a/b@sha256:<64 hex>   (no tag added)
+ *   a:1@sha256:<hex>     -> docker.io/library/a:1@sha256:<hex>
+ * Invalid forms (upper case in the path, empty components, bad tag or digest,
+ * over-long names) are rejected with a message naming what is wrong.
+ * This module never allocates anything but the returned struct and its strings.
+ */
+#ifndef PG_REF_H
+#define PG_REF_H
+
+#include "err/err.h"
+
+/* Bounds from distribution/reference: name total 255, tag 128 chars. */
+#define PG_REF_NAME_MAX 255
+#define PG_REF_TAG_MAX 128
+/* The whole input string accepted (name + tag + digest). */
+#define PG_REF_INPUT_MAX 1024
+
+typedef struct pg_image_ref {
+	char *normalized; /* registry/repository[:tag][@digest] */
+	char *registry;   /* "docker.io", "localhost:5000", "ghcr.io" */
+	char *repository; /* "library/nginx" */
+	char *tag;        /* "latest" when neither tag nor digest given; NULL
+			     when only a digest was given */
+	char *digest;     /* "sha256:<hex>" or NULL */
+} pg_image_ref;
+
+/*
+ * Parse and normalise s.  *out is heap-owned by the caller (pg_ref_free).
+ * PG_EINVAL with a message "invalid image reference \"s\": <why>".
+ */
+int pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err);
+
+/* Frees r and its strings; NULL is fine. */
+void pg_ref_free(pg_image_ref *r);
+
+/* Digest syntax check: "sha256:" + 64 lower-case hex, or "sha512:" + 128. */
+int pg_ref_digest_valid(const char *d);
+
+#endif
+
+/*
+ * Chart references, as found in Argo CD, Flux and Helm release objects.
+ * location is what chart rules match against:
+ *   HTTP repo:  "<repo_url>/<name>"              (repo_url without trailing /)
+ *   OCI:        "oci://host/path/<name>:<version>"  (version may be absent)
+ *   RELEASE:    "release://<name>" (rules are found by chartNames instead)
+ */
+typedef enum {
+	PG_CHART_REPO = 1,    /* classic https chart repository (index.yaml) */
+	PG_CHART_OCI = 2,     /* OCI registry */
+	PG_CHART_RELEASE = 3, /* Helm release Secret: content, no origin */
+} pg_chart_kind;
+
+typedef struct pg_chart_ref {
+	pg_chart_kind kind;
+	char *repo_url; /* "https://charts.example.com/sub" or "oci://host/path";
+			   NULL for RELEASE */
+	char *name;     /* chart name */
+	char *version;  /* exact version or semver range; NULL = newest */
+	char *location; /* see above */
+	char *release;  /* RELEASE: the raw data.release value (base64) */
+	size_t release_len;
+} pg_chart_ref;
+
+/* Build a chart ref; copies every string.  repo_url may be given with or
+ * without a trailing '/', an OCI one with or without "oci://".  For OCI the
+ * location is repo_url/name:version. */
+int pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
+		     const char *name, const char *version, pg_err *err);
+void pg_chart_ref_free(pg_chart_ref *c);

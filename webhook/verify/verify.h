@@ -1,0 +1,54 @@
+/*
+ * verify — runs the verifiers a rule names against one reference and
+ * combines their results per the rule's `require`.  This is the code a
+ * worker thread runs; it may block on the network and on gpg, so it must
+ * never run on an event-loop thread.
+ *
+ * A pg_verify_ctx is per worker thread (it owns that thread's fetch handle
+ * and gpgme context); never share one between threads.
+ */
+#ifndef PG_VERIFY_H
+#define PG_VERIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err/err.h"
+#include "policy/policy.h"
+#include "ref/ref.h"
+
+typedef struct pg_verify_ctx pg_verify_ctx;
+
+typedef struct pg_verify_opts {
+	const char *ca_file; /* extra CA for registries/repos (CLI --ca-file) */
+} pg_verify_opts;
+
+typedef struct pg_verdict {
+	bool ok;       /* verified per the rule */
+	int code;      /* PG_OK, or why not: PG_EVERIFY (bad/missing evidence,
+			  cacheable), PG_ETIMEOUT/PG_EFETCH (never cached as bad) */
+	char *digest;  /* what was verified: "sha256:<hex>", or NULL */
+	char *signer;  /* who signed it, human-readable, or NULL */
+	char *reason;  /* short reason a person can act on; never NULL after
+			  pg_verify_* returns */
+} pg_verdict;
+
+int pg_verify_ctx_new(pg_verify_ctx **out, const pg_verify_opts *opts);
+void pg_verify_ctx_free(pg_verify_ctx *c);
+
+/* Verify an image against rule r of policy p, before deadline (absolute
+ * pg_clock_ms).  Always fills *out (free with pg_verdict_clear); the return
+ * value is out->code. */
+int pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
+		    const pg_rule *r, const pg_image_ref *ref, int64_t deadline);
+
+/* The same for a chart reference. */
+int pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
+		    const pg_rule *r, const pg_chart_ref *ref, int64_t deadline);
+
+/* Set a verdict's fields (copies strings). */
+void pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,
+		    const char *signer, const char *reason);
+void pg_verdict_clear(pg_verdict *v);
+
+#endif
