@@ -21,4 +21,15 @@ int pg_cmd_policy(int argc, char **argv);
 /* Print "Error: <msg>\n" to stderr and return code. */
 int pg_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+
+/*
+ * Argument helper: if argv[*i] is `name VALUE` or `name=VALUE`, store the
+ * value in *val, advance *i past it and return 1; 0 if argv[*i] is another
+ * argument; -1 (after printing an error) if the value is missing.
+ */
+int pg_cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* Parse an unsigned decimal within [min, max]; 0 on success. */
+int pg_cli_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
 #endif

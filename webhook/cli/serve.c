@@ -1,10 +1,81 @@
-/* cli/serve */
+/*
+ * cli/serve — `provgate serve`: flags to pg_server_opts, then the server.
+ */
 #include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "server/server.h"
+
+static int
+num(const char *flag, const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	if (pg_cli_uint(v, min, max, out) != 0)
+		return pg_cli_fail(PG_EXIT_USAGE, "%s wants a number from %lu to %lu, got \"%s\"",
+				   flag, min, max, v);
+	return 0;
+}
 
 int
 pg_cmd_serve(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return pg_cli_fail(PG_EXIT_USAGE, "serve: unavailable");
+	pg_server_opts o;
+	pg_err err;
+	int i, r;
+	unsigned long n;
+
+	pg_server_opts_default(&o);
+	for (i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if ((r = pg_cli_opt(argc, argv, &i, "--policy", &o.policy_dir)) ||
+		    (r = pg_cli_opt(argc, argv, &i, "--tls-cert", &o.tls_cert)) ||
+		    (r = pg_cli_opt(argc, argv, &i, "--tls-key", &o.tls_key)) ||
+		    (r = pg_cli_opt(argc, argv, &i, "--listen", &o.listen)) ||
+		    (r = pg_cli_opt(argc, argv, &i, "--client-ca", &o.client_ca)) ||
+		    (r = pg_cli_opt(argc, argv, &i, "--ca-file", &o.ca_file))) {
+			if (r < 0)
+				return PG_EXIT_USAGE;
+			continue;
+		}
+		if ((r = pg_cli_opt(argc, argv, &i, "--client-name", &v))) {
+			if (r < 0)
+				return PG_EXIT_USAGE;
+			if (o.n_client_names == PG_SERVER_MAX_CLIENT_NAMES)
+				return pg_cli_fail(PG_EXIT_USAGE, "at most %d --client-name",
+						   PG_SERVER_MAX_CLIENT_NAMES);
+			o.client_names[o.n_client_names++] = v;
+			continue;
+		}
+		if (strcmp(argv[i], "--http1-only") == 0) {
+			o.http1_only = true;
+			continue;
+		}
+#define NUMOPT(flag, lo, hi, field, type)                                         \
+	if ((r = pg_cli_opt(argc, argv, &i, flag, &v))) {                         \
+		if (r < 0 || num(flag, v, lo, hi, &n))                            \
+			return PG_EXIT_USAGE;                                     \
+		o.field = (type)n;                                                \
+		continue;                                                         \
+	}
+		NUMOPT("--threads", 1, 64, threads, unsigned)
+		NUMOPT("--workers", 1, 256, workers, unsigned)
+		NUMOPT("--queue", 1, 1000000, queue, size_t)
+		NUMOPT("--timeout-ms", 100, 600000, timeout_ms, unsigned)
+		NUMOPT("--max-body", 1024, 64UL << 20, max_body, size_t)
+		NUMOPT("--max-streams", 1, 1000, max_streams, unsigned)
+		NUMOPT("--reload-ms", 50, 3600000, reload_ms, unsigned)
+#undef NUMOPT
+		return pg_cli_fail(PG_EXIT_USAGE, "serve: unknown argument \"%s\"", argv[i]);
+	}
+	if (o.policy_dir == NULL || o.tls_cert == NULL || o.tls_key == NULL)
+		return pg_cli_fail(PG_EXIT_USAGE,
+				   "usage: provgate serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT] ...");
+	if (o.n_client_names && o.client_ca == NULL)
+		return pg_cli_fail(PG_EXIT_USAGE, "--client-name needs --client-ca");
+	pg_err_clear(&err);
+	if (pg_server_run(&o, &err) != PG_OK)
+		return pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
+	return PG_EXIT_OK;
 }

@@ -94,6 +94,7 @@ pg_chart_ref_free(pg_chart_ref *c)
 	free(c->name);
 	free(c->version);
 	free(c->location);
+	free(c->source);
 	free(c->release);
 	free(c);
 }

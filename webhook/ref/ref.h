@@ -42,7 +42,6 @@ void pg_ref_free(pg_image_ref *r);
 /* Digest syntax check: "sha256:" + 64 lower-case hex, or "sha512:" + 128. */
 int pg_ref_digest_valid(const char *d);
 
-#endif
 
 /*
  * Chart references, as found in Argo CD, Flux and Helm release objects.
@@ -64,6 +63,8 @@ typedef struct pg_chart_ref {
 	char *name;     /* chart name */
 	char *version;  /* exact version or semver range; NULL = newest */
 	char *location; /* see above */
+	char *source;   /* Flux sourceRef to resolve through the Kubernetes API,
+			   "Kind/namespace/name", or NULL when repo_url is known */
 	char *release;  /* RELEASE: the raw data.release value (base64) */
 	size_t release_len;
 } pg_chart_ref;
@@ -74,3 +75,5 @@ typedef struct pg_chart_ref {
 int pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 		     const char *name, const char *version, pg_err *err);
 void pg_chart_ref_free(pg_chart_ref *c);
+
+#endif

@@ -1,0 +1,86 @@
+# provgate serve: the decision table over real TLS with HTTP/2 and HTTP/1.1,
+# health endpoints, bad input, TLS version floor, metrics, clean shutdown.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_review.sh"
+. "$(dirname "$0")/lib_server.sh"
+
+if ! start_provgate "$FIX/policy/enforce" --threads 2 --workers 2; then
+	notok "server starts" "$(cat "$T/provgate.err")"; exit 1
+fi
+ok "server starts"
+
+proto_check() { # name proto-flag expected-http-version
+	local v
+	v=$(pgcurl "$2" -o /dev/null -w '%{http_version}' "$PG_URL/healthz")
+	expect_eq "server speaks $1" "$v" "$3"
+}
+proto_check h2 --http2 2
+proto_check http/1.1 --http1.1 1.1
+
+for proto in --http2 --http1.1; do
+	while IFS='|' read -r name obj ns op ver pol want re; do
+		[ "$pol" = enforce ] || continue
+		mkreview "$FIX/objects/$obj" "$ns" "$op" "$ver" "uid-$name" >"$T/in.json"
+		out=$(pgcurl "$proto" -H 'Content-Type: application/json' --data-binary @"$T/in.json" "$PG_URL/validate")
+		sum=$(review_summary "$out" 2>/dev/null)
+		got=${sum%%$'\t'*}; text=${sum#*$'\t'}
+		if [ "$got" = "$want" ] && printf '%s' "$text" | grep -Eq -- "$re" &&
+			[ "$(jq -r .response.uid <<<"$out")" = "uid-$name" ] &&
+			[ "$(jq -r .apiVersion <<<"$out")" = "admission.k8s.io/$ver" ]; then
+			ok "server $proto $name"
+		else
+			notok "server $proto $name" "got allowed=$got [$text] from $(head -c 300 <<<"$out")"
+		fi
+	done < <(review_cases)
+done
+
+# malformed bodies: HTTP 400 with a JSON error, and the server keeps serving
+code=$(pgcurl --http2 -o "$T/o" -w '%{http_code}' --data-binary '{"kind":' "$PG_URL/validate")
+if [ "$code" = 400 ] && jq -e '.error|test("not an AdmissionReview")' "$T/o" >/dev/null; then ok "server malformed JSON 400"; else notok "server malformed JSON 400" "$code $(cat "$T/o")"; fi
+code=$(pgcurl --http1.1 -o "$T/o" -w '%{http_code}' --data-binary '[1,2,3]' "$PG_URL/validate")
+expect_eq "server non-object JSON 400" "$code" 400
+head -c 4000000 /dev/zero | tr '\0' ' ' >"$T/big"
+code=$(pgcurl --http1.1 -o /dev/null -w '%{http_code}' --data-binary @"$T/big" "$PG_URL/validate")
+expect_eq "server oversized body 413" "$code" 413
+code=$(pgcurl -o /dev/null -w '%{http_code}' "$PG_URL/validate")
+expect_eq "server GET /validate 405" "$code" 405
+code=$(pgcurl -o /dev/null -w '%{http_code}' "$PG_URL/nope")
+expect_eq "server unknown path 404" "$code" 404
+expect_eq "server healthz after bad input" "$(pgcurl "$PG_URL/healthz")" "ok"
+r=$(pgcurl -w '%{http_code}' "$PG_URL/readyz")
+expect_match "server readyz" "$r" "^ready"
+
+# metrics moved with the decisions above
+m=$(pgcurl "$PG_URL/metrics")
+deny=$(awk -F' ' '/^provgate_reviews_total\{decision="deny",reason="policy"\}/ {print $2}' <<<"$m")
+allow=$(awk -F' ' '/^provgate_reviews_total\{decision="allow",reason=""\}/ {print $2}' <<<"$m")
+if [ "${deny:-0}" -ge 10 ] && [ "${allow:-0}" -ge 2 ]; then ok "server metrics count decisions"; else notok "server metrics count decisions" "deny=$deny allow=$allow"; fi
+expect_match "server metrics histogram" "$m" 'provgate_review_duration_seconds_count [1-9]'
+
+# TLS floor: 1.1 refused, 1.2 accepted (same client, so the test can fail)
+if echo | openssl s_client -connect "127.0.0.1:$PG_PORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' >"$T/s11" 2>&1; then
+	notok "server refuses TLS 1.1" "handshake succeeded"
+else
+	if grep -qiE 'protocol version|unsupported protocol|no protocols available|alert' "$T/s11"; then ok "server refuses TLS 1.1"; else notok "server refuses TLS 1.1" "$(tail -3 "$T/s11")"; fi
+fi
+if echo | openssl s_client -connect "127.0.0.1:$PG_PORT" -tls1_2 -CAfile "$PKI/ca.pem" >"$T/s12" 2>&1 && grep -q 'Verify return code: 0' "$T/s12"; then
+	ok "server accepts TLS 1.2"
+else
+	notok "server accepts TLS 1.2" "$(tail -3 "$T/s12")"
+fi
+
+# one JSON log line per review on stdout
+n_logs=$(grep -c '"msg":"admission"' "$T/provgate.out")
+n_bad=$(grep -vc '^{.*}$' "$T/provgate.out")
+if [ "$n_logs" -ge 40 ] && [ "$n_bad" = 0 ] && jq -e . "$T/provgate.out" >/dev/null 2>&1; then ok "server one JSON log line per review"; else notok "server one JSON log line per review" "lines=$n_logs non-json=$n_bad"; fi
+
+# SIGTERM: exits 0 within 5 s
+t0=$(date +%s%N)
+kill -TERM "$PG_PID"
+rc=124
+for _ in $(seq 1 100); do
+	if ! kill -0 "$PG_PID" 2>/dev/null; then wait "$PG_PID"; rc=$?; break; fi
+	sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ "$rc" = 0 ] && [ "$ms" -lt 5000 ]; then ok "server clean shutdown on SIGTERM (${ms} ms)"; else notok "server clean shutdown on SIGTERM" "rc=$rc after ${ms} ms: $(tail -3 "$T/provgate.err")"; fi

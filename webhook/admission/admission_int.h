@@ -1,0 +1,31 @@
+/* admission internals shared by its files. */
+#ifndef PG_ADMISSION_INT_H
+#define PG_ADMISSION_INT_H
+
+#include "admission/admission.h"
+
+struct pg_review {
+	json_t *root;            /* owns every string below */
+	const char *api_version;
+	const char *uid;
+	const char *kind;
+	const char *group;
+	const char *ns;
+	const char *name;
+	const char *operation;
+	const char *user;
+	const json_t *object;
+};
+
+struct pg_decision {
+	pg_review *rv;
+	pg_policy *pol;
+	pg_refs refs;
+	pg_refdec *d;
+	size_t n;
+	bool exempt;      /* exempt namespace: no checks */
+	bool skipped;     /* operation not checked (DELETE, CONNECT) */
+	char *note;       /* why skipped/exempt, for the message */
+};
+
+#endif

@@ -1,0 +1,555 @@
+/*
+ * admission/decide — the deny-by-default decision per reference and for the
+ * whole review, and its three renderings: the AdmissionReview response, the
+ * auditAnnotations, and the JSON admission-log line.
+ *
+ * Rule of the room: a reference is allowed only by an explicit ALLOW
+ * (verified) or UNSIGNED (allowUnsigned rule) state; every other path,
+ * including "still pending" and any internal error, is a deny.
+ */
+#include "admission/admission_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf/buf.h"
+#include "clock/clock.h"
+#include "verify/verify.h"
+
+/* status.message is shown by kubectl; keep it readable and bounded. */
+#define MESSAGE_MAX ((size_t)16 << 10)
+/* Per-reference audit annotation value bound. */
+#define ANNOTATION_MAX 1024
+
+static const char *
+ref_label(const pg_refent *e)
+{
+	if (e->image)
+		return e->image->normalized;
+	if (e->chart && e->chart->kind == PG_CHART_RELEASE)
+		return e->chart->location;
+	if (e->chart && e->chart->source == NULL)
+		return e->chart->location;
+	return e->raw;
+}
+
+void
+pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason,
+	      const char *digest, const char *signer)
+{
+	char *r = pg_strdup(reason), *dg = pg_strdup(digest), *sg = pg_strdup(signer);
+
+	free(rd->reason);
+	free(rd->digest);
+	free(rd->signer);
+	rd->state = st;
+	rd->code = code;
+	rd->reason = r;
+	rd->digest = dg;
+	rd->signer = sg;
+	/* Out of memory while recording an allow must not allow. */
+	if (reason && r == NULL && st != PG_RD_DENY) {
+		rd->state = PG_RD_DENY;
+		rd->code = PG_ENOMEM;
+	}
+}
+
+static void
+setf(pg_refdec *rd, pg_rd_state st, int code, const char *fmt, const char *a,
+     const char *b)
+{
+	char msg[1024];
+
+	(void)snprintf(msg, sizeof(msg), fmt, a, b ? b : "");
+	pg_refdec_set(rd, st, code, msg, rd->ref->image ? rd->ref->image->digest : NULL, NULL);
+}
+
+/* Kinds we extract from, with the API group they must come from. */
+static bool
+kind_checked(const pg_review *rv)
+{
+	static const struct {
+		const char *group, *kind;
+	} k[] = {
+		{"", "Pod"}, {"", "ReplicationController"}, {"", "PodTemplate"}, {"", "Secret"},
+		{"apps", "Deployment"}, {"apps", "ReplicaSet"}, {"apps", "StatefulSet"},
+		{"apps", "DaemonSet"}, {"batch", "Job"}, {"batch", "CronJob"},
+		{"argoproj.io", "Application"},
+		{"helm.toolkit.fluxcd.io", "HelmRelease"},
+		{"source.toolkit.fluxcd.io", "HelmChart"},
+		{"source.toolkit.fluxcd.io", "OCIRepository"},
+		{"source.toolkit.fluxcd.io", "HelmRepository"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (strcmp(rv->kind, k[i].kind) == 0 && strcmp(rv->group, k[i].group) == 0)
+			return true;
+	return false;
+}
+
+static void
+match_one(pg_decision *d, pg_refdec *rd)
+{
+	const pg_refent *e = rd->ref;
+	const pg_rule *r = NULL;
+	const char *label = ref_label(e);
+
+	if (e->invalid) {
+		setf(rd, PG_RD_DENY, PG_EINVAL, "%s", e->invalid, NULL);
+		return;
+	}
+	if (e->kind == PG_REF_IMAGE) {
+		r = pg_policy_match_image(d->pol, e->image->normalized);
+	} else if (e->chart->kind == PG_CHART_RELEASE || e->chart->source) {
+		/* Rule found after decoding the release / resolving the
+		 * Flux source: that is a worker's job. */
+		rd->state = PG_RD_PENDING;
+		return;
+	} else {
+		r = pg_policy_match_chart(d->pol, e->chart->location);
+	}
+	rd->rule = r;
+	if (r == NULL) {
+		setf(rd, PG_RD_DENY, PG_EPOLICY, "no policy rule matches %s", label, NULL);
+		return;
+	}
+	if (e->kind == PG_REF_SOURCE) {
+		setf(rd, PG_RD_ALLOW, PG_OK, "source allowed by rule %s%s", r->name, NULL);
+		return;
+	}
+	if (r->allow_unsigned) {
+		setf(rd, PG_RD_UNSIGNED, PG_OK, "allowed unverified by rule %s (allowUnsigned)%s",
+		     r->name, NULL);
+		return;
+	}
+	if (r->require_digest && e->image && e->image->digest == NULL) {
+		setf(rd, PG_RD_DENY, PG_EPOLICY,
+		     "rule %s requires a digest: use %s@sha256:... (a tag can be re-pushed after admission)",
+		     r->name, e->image->normalized);
+		return;
+	}
+	rd->state = PG_RD_PENDING;
+}
+
+int
+pg_decision_begin(pg_decision **out, pg_review *rv, pg_policy *pol, pg_err *err)
+{
+	int rc = PG_ENOMEM;
+	pg_decision *d = calloc(1, sizeof(*d));
+	size_t i;
+
+	if (d == NULL) {
+		pg_review_free(rv);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	d->rv = rv;
+	d->pol = pol;
+	pg_policy_ref(pol);
+	if (strcmp(rv->operation, "CREATE") != 0 && strcmp(rv->operation, "UPDATE") != 0) {
+		d->skipped = true;
+		d->note = pg_strdup("operation not checked");
+	} else if (pg_policy_exempt_namespace(pol, rv->ns)) {
+		d->exempt = true;
+		d->note = pg_strdup("namespace exempt by policy");
+	} else if (kind_checked(rv)) {
+		rc = pg_extract(&d->refs, rv->kind, rv->object, err);
+		if (rc != PG_OK)
+			goto out;
+		if (d->refs.n && (d->d = calloc(d->refs.n, sizeof(*d->d))) == NULL) {
+			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+			goto out;
+		}
+		d->n = d->refs.n;
+		for (i = 0; i < d->n; i++) {
+			d->d[i].ref = &d->refs.v[i];
+			match_one(d, &d->d[i]);
+		}
+	}
+	*out = d;
+	d = NULL;
+	rc = PG_OK;
+out:
+	pg_decision_free(d);
+	return rc;
+}
+
+void
+pg_decision_free(pg_decision *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->n; i++) {
+		free(d->d[i].reason);
+		free(d->d[i].digest);
+		free(d->d[i].signer);
+	}
+	free(d->d);
+	pg_refs_free(&d->refs);
+	pg_review_free(d->rv);
+	pg_policy_unref(d->pol);
+	free(d->note);
+	free(d);
+}
+
+size_t
+pg_decision_pending(const pg_decision *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n; i++)
+		n += d->d[i].state == PG_RD_PENDING;
+	return n;
+}
+
+pg_refdec *
+pg_decision_refs(pg_decision *d, size_t *n)
+{
+	*n = d->n;
+	return d->d;
+}
+
+const pg_policy *pg_decision_policy(const pg_decision *d) { return d->pol; }
+const pg_review *pg_decision_review(const pg_decision *d) { return d->rv; }
+
+static bool
+same_target(const pg_refdec *a, const pg_refdec *b)
+{
+	return a->rule == b->rule && a->ref->kind == b->ref->kind &&
+	       strcmp(ref_label(a->ref), ref_label(b->ref)) == 0;
+}
+
+void
+pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, int64_t deadline)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->n; i++) {
+		pg_refdec *rd = &d->d[i];
+		pg_verdict v;
+		int64_t t0;
+
+		if (rd->state != PG_RD_PENDING)
+			continue;
+		for (j = 0; j < i; j++)
+			if (d->d[j].state != PG_RD_PENDING && same_target(&d->d[j], rd))
+				break;
+		if (j < i) {
+			pg_refdec_set(rd, d->d[j].state, d->d[j].code, d->d[j].reason,
+				      d->d[j].digest, d->d[j].signer);
+			continue;
+		}
+		if (pg_clock_left_ms(deadline) <= 0) {
+			pg_refdec_set(rd, PG_RD_DENY, PG_ETIMEOUT, "verification timed out",
+				      NULL, NULL);
+			continue;
+		}
+		memset(&v, 0, sizeof(v));
+		t0 = pg_clock_us();
+		if (rd->ref->kind == PG_REF_IMAGE)
+			(void)pg_verify_image(&v, vctx, d->pol, rd->rule, rd->ref->image, deadline);
+		else
+			(void)pg_verify_chart(&v, vctx, d->pol, rd->rule, rd->ref->chart, deadline);
+		rd->verify_us = pg_clock_us() - t0;
+		pg_refdec_set(rd, v.ok ? PG_RD_ALLOW : PG_RD_DENY, v.ok ? PG_OK : v.code,
+			      v.reason, v.digest, v.signer);
+		pg_verdict_clear(&v);
+	}
+}
+
+void
+pg_decision_fail_pending(pg_decision *d, int code, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->d[i].state == PG_RD_PENDING)
+			pg_refdec_set(&d->d[i], PG_RD_DENY, code, reason, NULL, NULL);
+}
+
+static bool
+any_deny(const pg_decision *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->d[i].state != PG_RD_ALLOW && d->d[i].state != PG_RD_UNSIGNED)
+			return true;
+	return false;
+}
+
+static bool
+audit(const pg_decision *d)
+{
+	return pg_policy_mode(d->pol) == PG_MODE_AUDIT;
+}
+
+bool
+pg_decision_allowed(const pg_decision *d)
+{
+	if (d->skipped || d->exempt)
+		return true;
+	return !any_deny(d) || audit(d);
+}
+
+const char *
+pg_decision_label(const pg_decision *d)
+{
+	if (d->skipped)
+		return "skip";
+	if (d->exempt)
+		return "exempt";
+	if (!any_deny(d))
+		return "allow";
+	return audit(d) ? "audit-deny" : "deny";
+}
+
+const char *
+pg_decision_reason_class(const pg_decision *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->d[i].state != PG_RD_ALLOW && d->d[i].state != PG_RD_UNSIGNED)
+			return d->d[i].state == PG_RD_PENDING ? "pending"
+							      : pg_err_name(d->d[i].code);
+	return "";
+}
+
+static const char *
+state_name(pg_rd_state s)
+{
+	switch (s) {
+	case PG_RD_ALLOW: return "allow";
+	case PG_RD_UNSIGNED: return "allow-unverified";
+	case PG_RD_DENY: return "deny";
+	default: return "deny";
+	}
+}
+
+static const char *
+reason_of(const pg_refdec *rd)
+{
+	if (rd->state == PG_RD_PENDING)
+		return "not verified";
+	return rd->reason ? rd->reason : "no reason recorded";
+}
+
+/* status.message: what kubectl shows.  Denied references first, each with
+ * its reason, so the first line says what to fix. */
+static int
+message(pg_buf *m, const pg_decision *d, bool allowed)
+{
+	size_t i;
+	int pass, rc = PG_OK;
+	const char *ns = d->rv->ns[0] ? d->rv->ns : "";
+
+	rc = pg_buf_printf(m, "provgate %s %s %s%s%s", allowed ? "allowed" : "denied",
+			   d->rv->kind, ns, ns[0] ? "/" : "", d->rv->name);
+	if (rc != PG_OK)
+		return rc;
+	if (d->note)
+		return pg_buf_printf(m, ": %s", d->note);
+	if (d->n == 0)
+		return pg_buf_puts(m, ": no image or chart references");
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < d->n; i++) {
+			const pg_refdec *rd = &d->d[i];
+			bool denied = rd->state != PG_RD_ALLOW && rd->state != PG_RD_UNSIGNED;
+
+			if (denied != (pass == 0))
+				continue;
+			rc = pg_buf_printf(m, "%s %s %s: %s", i || pass ? ";" : ":",
+					   ref_label(rd->ref), state_name(rd->state), reason_of(rd));
+			if (rc == PG_ETOOBIG)
+				return PG_OK; /* a long list is cut, not failed */
+			if (rc != PG_OK)
+				return rc;
+		}
+	}
+	return PG_OK;
+}
+
+static json_t *
+annotations(const pg_decision *d)
+{
+	json_t *a = json_object();
+	char key[32], val[ANNOTATION_MAX];
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	json_object_set_new(a, "decision", json_string(pg_decision_label(d)));
+	for (i = 0; i < d->n; i++) {
+		const pg_refdec *rd = &d->d[i];
+
+		(void)snprintf(key, sizeof(key), "ref-%zu", i);
+		(void)snprintf(val, sizeof(val), "%s %s rule=%s digest=%s: %s",
+			       ref_label(rd->ref), state_name(rd->state),
+			       rd->rule ? rd->rule->name : "none",
+			       rd->digest ? rd->digest : "none", reason_of(rd));
+		json_object_set_new(a, key, json_string(val));
+	}
+	return a;
+}
+
+int
+pg_decision_response(char **out, size_t *len, const pg_decision *d)
+{
+	int rc = PG_ENOMEM;
+	bool allowed = pg_decision_allowed(d);
+	json_t *root = NULL, *resp;
+	pg_buf m;
+	char *s;
+	size_t i;
+
+	pg_buf_init(&m, MESSAGE_MAX);
+	if (message(&m, d, allowed && !any_deny(d)) != PG_OK)
+		goto out;
+	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", d->rv->api_version,
+			 "kind", "AdmissionReview", "response", "uid", d->rv->uid,
+			 "allowed", allowed);
+	if (root == NULL)
+		goto out;
+	resp = json_object_get(root, "response");
+	if (!allowed) {
+		json_t *st = json_pack("{s:i, s:s, s:s}", "code", 403, "reason", "Forbidden",
+				       "message", (char *)m.data);
+
+		if (st == NULL || json_object_set_new(resp, "status", st) != 0)
+			goto out;
+	} else if (!d->skipped && !d->exempt && any_deny(d)) {
+		/* audit mode: admitted, but the user is told what would fail */
+		json_t *w = json_array();
+
+		if (w == NULL)
+			goto out;
+		for (i = 0; i < d->n; i++) {
+			const pg_refdec *rd = &d->d[i];
+			char buf[1200];
+
+			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED)
+				continue;
+			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
+				       ref_label(rd->ref), reason_of(rd));
+			json_array_append_new(w, json_string(buf));
+		}
+		json_object_set_new(resp, "warnings", w);
+	}
+	if (json_object_set_new(resp, "auditAnnotations", annotations(d)) != 0)
+		goto out;
+	if ((s = json_dumps(root, JSON_COMPACT)) == NULL)
+		goto out;
+	*out = s;
+	if (len)
+		*len = strlen(s);
+	rc = PG_OK;
+out:
+	json_decref(root);
+	pg_buf_free(&m);
+	return rc;
+}
+
+int
+pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t duration_us)
+{
+	char ts[40];
+	json_t *root, *refs;
+	char *s;
+	size_t i, n;
+
+	pg_clock_rfc3339(ts, sizeof(ts));
+	refs = json_array();
+	if (refs == NULL)
+		return PG_ENOMEM;
+	for (i = 0; i < d->n; i++) {
+		const pg_refdec *rd = &d->d[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:b}",
+				      "ref", ref_label(rd->ref),
+				      "type", rd->ref->kind == PG_REF_IMAGE ? "image"
+					      : rd->ref->kind == PG_REF_SOURCE ? "source" : "chart",
+				      "where", rd->ref->where ? rd->ref->where : "",
+				      "digest", rd->digest,
+				      "rule", rd->rule ? rd->rule->name : "",
+				      "decision", state_name(rd->state),
+				      "signer", rd->signer,
+				      "reason", reason_of(rd), "cached", rd->cached);
+
+		if (o == NULL || json_array_append_new(refs, o) != 0) {
+			json_decref(refs);
+			return PG_ENOMEM;
+		}
+	}
+	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}",
+			 "time", ts, "msg", "admission", "uid", d->rv->uid,
+			 "namespace", d->rv->ns, "kind", d->rv->kind, "name", d->rv->name,
+			 "operation", d->rv->operation, "user", d->rv->user,
+			 "allowed", pg_decision_allowed(d), "decision", pg_decision_label(d),
+			 "references", refs, "duration_ms", (double)duration_us / 1000.0);
+	if (root == NULL)
+		return PG_ENOMEM;
+	if (audit(d))
+		json_object_set_new(root, "mode", json_string("audit"));
+	s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (s == NULL)
+		return PG_ENOMEM;
+	n = strlen(s);
+	{
+		char *t = realloc(s, n + 2);
+
+		if (t == NULL) {
+			free(s);
+			return PG_ENOMEM;
+		}
+		s = t;
+	}
+	s[n] = '\n';
+	s[n + 1] = '\0';
+	*out = s;
+	if (len)
+		*len = n + 1;
+	return PG_OK;
+}
+
+int
+pg_decision_render_failed(pg_decision *d, int code, const char *reason,
+			  char **resp, size_t *rlen, char **log, size_t *llen,
+			  const char **label, int64_t duration_us)
+{
+	bool *was = calloc(d->n ? d->n : 1, sizeof(*was));
+	size_t i;
+	int rc;
+
+	*resp = *log = NULL;
+	if (was == NULL)
+		return PG_ENOMEM;
+	for (i = 0; i < d->n; i++)
+		was[i] = d->d[i].state == PG_RD_PENDING;
+	pg_decision_fail_pending(d, code, reason);
+	*label = pg_decision_label(d);
+	rc = pg_decision_response(resp, rlen, d);
+	if (rc == PG_OK)
+		rc = pg_decision_log_line(log, llen, d, duration_us);
+	for (i = 0; i < d->n; i++) {
+		pg_refdec *rd = &d->d[i];
+
+		if (!was[i])
+			continue;
+		free(rd->reason);
+		free(rd->digest);
+		free(rd->signer);
+		rd->reason = rd->digest = rd->signer = NULL;
+		rd->state = PG_RD_PENDING;
+		rd->code = PG_OK;
+	}
+	free(was);
+	if (rc != PG_OK) {
+		free(*resp);
+		free(*log);
+		*resp = *log = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * admission/review — decoding of AdmissionReview requests.  The body is
+ * parsed exactly once, here; everything later reads the jansson tree.
+ * Never trusts the shape: every field is type-checked before use.
+ */
+#include "admission/admission_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf/buf.h"
+
+static const char *
+str_at(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int
+pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
+{
+	int rc = PG_EINVAL;
+	pg_review *rv = NULL;
+	json_error_t je;
+	const json_t *req, *kind, *ui;
+	const char *av, *k, *uid;
+
+	if (len > PG_REVIEW_MAX)
+		return pg_err_set(err, PG_ETOOBIG, "AdmissionReview larger than %zu bytes",
+				  PG_REVIEW_MAX);
+	if ((rv = calloc(1, sizeof(*rv))) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	rv->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (rv->root == NULL) {
+		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: invalid JSON at line %d: %s",
+			   je.line, je.text);
+		goto out;
+	}
+	if (!json_is_object(rv->root)) {
+		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: not a JSON object");
+		goto out;
+	}
+	av = str_at(rv->root, "apiVersion");
+	k = str_at(rv->root, "kind");
+	if (k == NULL || strcmp(k, "AdmissionReview") != 0) {
+		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: kind is %s",
+			   k ? k : "missing");
+		goto out;
+	}
+	if (av == NULL || (strcmp(av, "admission.k8s.io/v1") != 0 &&
+			   strcmp(av, "admission.k8s.io/v1beta1") != 0)) {
+		pg_err_set(err, PG_EINVAL,
+			   "unsupported AdmissionReview apiVersion %s (want admission.k8s.io/v1 or v1beta1)",
+			   av ? av : "(missing)");
+		goto out;
+	}
+	rv->api_version = av;
+	req = json_object_get(rv->root, "request");
+	if (!json_is_object(req)) {
+		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: no request");
+		goto out;
+	}
+	uid = str_at(req, "uid");
+	if (uid == NULL || uid[0] == '\0') {
+		pg_err_set(err, PG_EINVAL, "AdmissionReview request has no uid");
+		goto out;
+	}
+	rv->uid = uid;
+	kind = json_object_get(req, "kind");
+	rv->kind = json_is_object(kind) ? str_at(kind, "kind") : NULL;
+	rv->group = json_is_object(kind) ? str_at(kind, "group") : NULL;
+	rv->kind = rv->kind ? rv->kind : "";
+	rv->group = rv->group ? rv->group : "";
+	rv->ns = str_at(req, "namespace");
+	rv->ns = rv->ns ? rv->ns : "";
+	rv->name = str_at(req, "name");
+	rv->operation = str_at(req, "operation");
+	rv->operation = rv->operation ? rv->operation : "";
+	ui = json_object_get(req, "userInfo");
+	rv->user = json_is_object(ui) ? str_at(ui, "username") : NULL;
+	rv->user = rv->user ? rv->user : "";
+	rv->object = json_object_get(req, "object");
+	if (!json_is_object(rv->object))
+		rv->object = NULL;
+	/* CREATE of generateName objects has no request.name: use the
+	 * object's metadata so the log still names something. */
+	if (rv->name == NULL && rv->object) {
+		const json_t *md = json_object_get(rv->object, "metadata");
+
+		if (json_is_object(md))
+			rv->name = str_at(md, "name") ? str_at(md, "name")
+						      : str_at(md, "generateName");
+	}
+	rv->name = rv->name ? rv->name : "";
+	*out = rv;
+	rv = NULL;
+	rc = PG_OK;
+out:
+	pg_review_free(rv);
+	return rc;
+}
+
+void
+pg_review_free(pg_review *rv)
+{
+	if (rv == NULL)
+		return;
+	json_decref(rv->root);
+	free(rv);
+}
+
+const char *pg_review_uid(const pg_review *rv) { return rv->uid; }
+const char *pg_review_api_version(const pg_review *rv) { return rv->api_version; }
+const char *pg_review_kind(const pg_review *rv) { return rv->kind; }
+const char *pg_review_namespace(const pg_review *rv) { return rv->ns; }
+const char *pg_review_name(const pg_review *rv) { return rv->name; }
+const char *pg_review_operation(const pg_review *rv) { return rv->operation; }
+const char *pg_review_user(const pg_review *rv) { return rv->user; }
+const json_t *pg_review_object(const pg_review *rv) { return rv->object; }
+
+int
+pg_review_error_json(char **out, size_t *len, const char *msg)
+{
+	json_t *o = json_pack("{s:s, s:i}", "error", msg, "code", 400);
+	char *s;
+
+	if (o == NULL)
+		return PG_ENOMEM;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s == NULL)
+		return PG_ENOMEM;
+	*out = s;
+	if (len)
+		*len = strlen(s);
+	return PG_OK;
+}

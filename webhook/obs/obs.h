@@ -1,0 +1,35 @@
+/*
+ * obs — Prometheus metrics and the process's diagnostics.
+ *
+ * Counters are process-wide atomics, safe from any thread, never blocking.
+ * Label sets are small closed vocabularies (decision labels and pg_err names)
+ * so the number of series is bounded whatever the input.
+ */
+#ifndef PG_OBS_H
+#define PG_OBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf/buf.h"
+
+/* One review's outcome: decision label (pg_decision_label or "error") and
+ * reason class (pg_decision_reason_class, or "" when allowed). */
+void pg_metrics_review(const char *decision, const char *reason, int64_t duration_us);
+
+/* One verification's duration, by kind "image" or "chart", and outcome. */
+void pg_metrics_verify(const char *kind, int ok, int64_t duration_us);
+
+void pg_metrics_cache(int hit);
+void pg_metrics_inflight(int delta);
+void pg_metrics_policy_load(int ok, int64_t unix_time);
+void pg_metrics_fetch_error(const char *host);
+
+/* Render everything in the Prometheus text format (version 0.0.4). */
+int pg_metrics_render(pg_buf *out);
+
+/* Diagnostics to stderr as one JSON line: level, msg, and an optional
+ * detail. */
+void pg_log_diag(const char *level, const char *msg, const char *detail);
+
+#endif

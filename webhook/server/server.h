@@ -1,0 +1,47 @@
+/*
+ * server — the HTTPS admission endpoint (h2o never leaves this module).
+ *
+ * Loop threads share one listening address; each runs an h2o evloop and
+ * answers pure-policy decisions inline.  Reviews that need evidence go to
+ * the worker pool; the worker posts the verdict back to the loop thread that
+ * owns the request, and a loop-side deadline answers "verification timed
+ * out" first if the worker is late.  A loop thread never blocks.
+ */
+#ifndef PG_SERVER_H
+#define PG_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err/err.h"
+
+#define PG_SERVER_MAX_CLIENT_NAMES 16
+
+typedef struct pg_server_opts {
+	const char *policy_dir;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *listen;      /* "ADDR:PORT", "[v6]:PORT" */
+	const char *client_ca;   /* require client certificates from this CA */
+	const char *client_names[PG_SERVER_MAX_CLIENT_NAMES];
+	size_t n_client_names;
+	const char *ca_file;     /* extra CA for registries / chart repos */
+	unsigned threads;        /* event loop threads */
+	unsigned workers;        /* verification workers */
+	size_t queue;            /* bounded job queue */
+	unsigned timeout_ms;     /* answer every review before this */
+	size_t max_body;         /* request body bound */
+	bool http1_only;         /* no h2 in ALPN */
+	unsigned max_streams;    /* HTTP/2 concurrent streams per connection */
+	unsigned reload_ms;      /* policy/cert change polling period */
+} pg_server_opts;
+
+/* Fill defaults (listen 0.0.0.0:8443, 2 threads, 4 workers, queue 1024,
+ * timeout 9000 ms, body 3 MiB, 100 streams, reload 1000 ms). */
+void pg_server_opts_default(pg_server_opts *o);
+
+/* Run until SIGTERM/SIGINT; returns 0 after a clean shutdown, or an error
+ * (bad certificate, cannot listen, policy does not load) before serving. */
+int pg_server_run(const pg_server_opts *o, pg_err *err);
+
+#endif
