@@ -156,10 +156,10 @@ quote(char *out, const char *s, size_t n)
 
 /* Record `invalid image reference "<input>": <why>` and return PG_EINVAL. */
 static int
-fail(const struct parse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+reject(const struct parse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
-fail(const struct parse *ps, const char *fmt, ...)
+reject(const struct parse *ps, const char *fmt, ...)
 {
 	char q[QUOTE_MAX * 4 + 4];
 	char why[WHY_MAX];
@@ -188,19 +188,19 @@ check_label(const struct parse *ps, const char *host, size_t hn, const char *p, 
 	size_t i;
 
 	if (n == 0)
-		return fail(ps,
+		return reject(ps,
 			    "registry host \"%.*s\" has an empty label (look for \"..\" or a "
 			    "leading or trailing '.')",
 			    shown(hn), host);
 	for (i = 0; i < n; i++) {
 		if (!is_alnum(p[i]) && p[i] != '-')
-			return fail(ps,
+			return reject(ps,
 				    "registry host \"%.*s\" may only contain letters, digits, "
 				    "'.' and '-', not '%c'",
 				    shown(hn), host, p[i]);
 	}
 	if (p[0] == '-' || p[n - 1] == '-')
-		return fail(ps,
+		return reject(ps,
 			    "registry host label \"%.*s\" must start and end with a letter or "
 			    "digit",
 			    shown(n), p);
@@ -216,21 +216,21 @@ check_registry(const struct parse *ps, const char *p, size_t n)
 	if (p[0] == '[') {
 		end = span_chr(p, n, ']');
 		if (end == NULL)
-			return fail(ps, "registry \"%.*s\" opens an IPv6 address with '[' but "
+			return reject(ps, "registry \"%.*s\" opens an IPv6 address with '[' but "
 					"never closes it",
 				    shown(n), p);
 		hn = (size_t)(end - p) + 1;
 		if (hn == 2)
-			return fail(ps, "registry \"%.*s\" has an empty IPv6 address", shown(n), p);
+			return reject(ps, "registry \"%.*s\" has an empty IPv6 address", shown(n), p);
 		for (i = 1; i + 1 < hn; i++) {
 			if (!is_hex(p[i]) && p[i] != ':')
-				return fail(ps,
+				return reject(ps,
 					    "IPv6 registry host \"%.*s\" may only hold hex digits and "
 					    "':' between the brackets, not '%c'",
 					    shown(hn), p, p[i]);
 		}
 		if (hn < n && p[hn] != ':')
-			return fail(ps,
+			return reject(ps,
 				    "registry \"%.*s\": only \":<port>\" may follow an IPv6 "
 				    "address",
 				    shown(n), p);
@@ -238,7 +238,7 @@ check_registry(const struct parse *ps, const char *p, size_t n)
 		end = span_chr(p, n, ':');
 		hn = end ? (size_t)(end - p) : n;
 		if (hn == 0)
-			return fail(ps, "registry \"%.*s\" has no host name before the port",
+			return reject(ps, "registry \"%.*s\" has no host name before the port",
 				    shown(n), p);
 		for (i = 0; i < hn; i = (size_t)(dot - p) + 1) {
 			int rc;
@@ -261,7 +261,7 @@ check_registry(const struct parse *ps, const char *p, size_t n)
 				break;
 		}
 		if (pn == 0 || i < pn)
-			return fail(ps, "registry port \"%.*s\" in \"%.*s\" must be a number",
+			return reject(ps, "registry port \"%.*s\" in \"%.*s\" must be a number",
 				    shown(pn), port, shown(n), p);
 	}
 	return PG_OK;
@@ -274,7 +274,7 @@ check_component(const struct parse *ps, const char *p, size_t n)
 	size_t i = 0, j;
 
 	if (!is_lower_alnum(p[0]) || !is_lower_alnum(p[n - 1]))
-		return fail(ps,
+		return reject(ps,
 			    "path component \"%.*s\" must start and end with a lower-case "
 			    "letter or digit",
 			    shown(n), p);
@@ -285,7 +285,7 @@ check_component(const struct parse *ps, const char *p, size_t n)
 			break;
 		for (j = i; j < n && !is_lower_alnum(p[j]); j++) {
 			if (p[j] != '.' && p[j] != '_' && p[j] != '-')
-				return fail(ps,
+				return reject(ps,
 					    "character '%c' is not allowed in the repository "
 					    "path (component \"%.*s\")",
 					    p[j], shown(n), p);
@@ -293,7 +293,7 @@ check_component(const struct parse *ps, const char *p, size_t n)
 		if (!(span_eq(p + i, j - i, ".") || span_eq(p + i, j - i, "_") ||
 		      span_eq(p + i, j - i, "__") ||
 		      strspn(p + i, "-") >= j - i))
-			return fail(ps,
+			return reject(ps,
 				    "path component \"%.*s\" joins letters or digits with \"%.*s\"; "
 				    "only '.', '_', '__' or dashes may separate them",
 				    shown(n), p, shown(j - i), p + i);
@@ -310,10 +310,10 @@ check_path(const struct parse *ps, const char *p, size_t n)
 	int rc;
 
 	if (n == 0)
-		return fail(ps, "no repository name after the registry");
+		return reject(ps, "no repository name after the registry");
 	for (i = 0; i < n; i++) {
 		if (p[i] >= 'A' && p[i] <= 'Z')
-			return fail(ps,
+			return reject(ps,
 				    "repository name must be lowercase (\"%.*s\"); only the "
 				    "registry host may hold upper case",
 				    shown(n), p);
@@ -323,7 +323,7 @@ check_path(const struct parse *ps, const char *p, size_t n)
 		if (slash == NULL)
 			slash = p + n;
 		if (slash == p + i)
-			return fail(ps,
+			return reject(ps,
 				    "repository path \"%.*s\" has an empty component (look for "
 				    "\"//\" or a leading or trailing '/')",
 				    shown(n), p);
@@ -341,14 +341,14 @@ check_tag(const struct parse *ps, const char *p, size_t n)
 	size_t i;
 
 	if (n == 0)
-		return fail(ps, "the tag after ':' is empty");
+		return reject(ps, "the tag after ':' is empty");
 	if (n > PG_REF_TAG_MAX)
-		return fail(ps, "the tag is %zu characters long, more than %d", n, PG_REF_TAG_MAX);
+		return reject(ps, "the tag is %zu characters long, more than %d", n, PG_REF_TAG_MAX);
 	if (!is_word(p[0]))
-		return fail(ps, "tag \"%.*s\" must start with a letter, digit or '_'", shown(n), p);
+		return reject(ps, "tag \"%.*s\" must start with a letter, digit or '_'", shown(n), p);
 	for (i = 1; i < n; i++) {
 		if (!is_word(p[i]) && p[i] != '.' && p[i] != '-')
-			return fail(ps,
+			return reject(ps,
 				    "tag \"%.*s\" may only contain letters, digits, '_', '.' "
 				    "and '-', not '%c'",
 				    shown(n), p, p[i]);
@@ -363,12 +363,12 @@ check_digest(const struct parse *ps, const char *p, size_t n)
 	size_t an, hn, want, i;
 
 	if (n == 0)
-		return fail(ps, "the digest after '@' is empty");
+		return reject(ps, "the digest after '@' is empty");
 	if (span_chr(p, n, '@') != NULL)
-		return fail(ps, "more than one '@'; only one digest may follow the name");
+		return reject(ps, "more than one '@'; only one digest may follow the name");
 	colon = span_chr(p, n, ':');
 	if (colon == NULL || colon == p)
-		return fail(ps, "digest \"%.*s\" must be <algorithm>:<hex>, e.g. sha256:<64 hex "
+		return reject(ps, "digest \"%.*s\" must be <algorithm>:<hex>, e.g. sha256:<64 hex "
 				"digits>",
 			    shown(n), p);
 	an = (size_t)(colon - p);
@@ -378,18 +378,18 @@ check_digest(const struct parse *ps, const char *p, size_t n)
 	else if (span_eq(p, an, "sha512"))
 		want = SHA512_HEX;
 	else
-		return fail(ps, "digest algorithm \"%.*s\" is not supported (use sha256 or sha512)",
+		return reject(ps, "digest algorithm \"%.*s\" is not supported (use sha256 or sha512)",
 			    shown(an), p);
 	for (i = 0; i < hn; i++) {
 		if (!is_hex(colon[1 + i]))
-			return fail(ps, "digest \"%.*s\" holds '%c', which is not a hex digit",
+			return reject(ps, "digest \"%.*s\" holds '%c', which is not a hex digit",
 				    shown(n), p, colon[1 + i]);
 		if (!is_lower_hex(colon[1 + i]))
-			return fail(ps, "digest \"%.*s\" must be written in lower-case hex",
+			return reject(ps, "digest \"%.*s\" must be written in lower-case hex",
 				    shown(n), p);
 	}
 	if (hn != want)
-		return fail(ps, "a %.*s digest has %zu hex digits, not %zu", shown(an), p, want, hn);
+		return reject(ps, "a %.*s digest has %zu hex digits, not %zu", shown(an), p, want, hn);
 	return PG_OK;
 }
 
@@ -401,11 +401,11 @@ check_whole(const struct parse *ps)
 	size_t i;
 
 	if (ps->n > PG_REF_INPUT_MAX)
-		return fail(ps, "longer than %d characters", PG_REF_INPUT_MAX);
+		return reject(ps, "longer than %d characters", PG_REF_INPUT_MAX);
 	if (ps->n == 0)
-		return fail(ps, "the reference is empty");
+		return reject(ps, "the reference is empty");
 	if (strstr(ps->s, "://") != NULL)
-		return fail(ps, "an image reference has no URL scheme; write host/path[:tag], "
+		return reject(ps, "an image reference has no URL scheme; write host/path[:tag], "
 				"without \"http://\" or similar");
 	for (i = 0; i < ps->n; i++) {
 		char c = ps->s[i];
@@ -413,17 +413,17 @@ check_whole(const struct parse *ps)
 		if (is_ref_char(c))
 			continue;
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			return fail(ps, "white space at position %zu; a reference has none", i + 1);
+			return reject(ps, "white space at position %zu; a reference has none", i + 1);
 		if (c > 0x20 && c < 0x7f)
-			return fail(ps, "character '%c' at position %zu is not allowed", c, i + 1);
-		return fail(ps, "byte 0x%02x at position %zu is not allowed",
+			return reject(ps, "character '%c' at position %zu is not allowed", c, i + 1);
+		return reject(ps, "byte 0x%02x at position %zu is not allowed",
 			    (unsigned)(unsigned char)c, i + 1);
 	}
 	if (ps->n == SHA256_HEX) {
 		for (i = 0; i < ps->n && is_lower_hex(ps->s[i]); i++)
 			;
 		if (i == ps->n)
-			return fail(ps, "a bare 64-digit hex string is an image ID, not a "
+			return reject(ps, "a bare 64-digit hex string is an image ID, not a "
 					"reference; write name@sha256:<hex>");
 	}
 	return PG_OK;
@@ -478,7 +478,7 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 		name_n = (size_t)(colon - ps.s);
 	}
 	if (name_n == 0) {
-		rc = fail(&ps, "no repository name before the %s", dig && !tag ? "digest" : "tag");
+		rc = reject(&ps, "no repository name before the %s", dig && !tag ? "digest" : "tag");
 		goto out;
 	}
 
@@ -509,7 +509,7 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 		goto out;
 	total = reg_n + 1 + strlen(prefix) + path_n;
 	if (total > PG_REF_NAME_MAX) {
-		rc = fail(&ps, "the name (registry/repository) is %zu characters long, more "
+		rc = reject(&ps, "the name (registry/repository) is %zu characters long, more "
 			       "than %d",
 			  total, PG_REF_NAME_MAX);
 		goto out;
