@@ -155,8 +155,8 @@ quote(char *out, const char *s, size_t n)
 }
 
 /* Record `invalid image reference "<input>": <why>` and return PG_EINVAL. */
-static int
-reject(const struct parse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reject(const struct parse *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 reject(const struct parse *ps, const char *fmt, ...)
@@ -189,21 +189,21 @@ check_label(const struct parse *ps, const char *host, size_t hn, const char *p, 
 
 	if (n == 0)
 		return reject(ps,
-			    "registry host \"%.*s\" has an empty label (look for \"..\" or a "
-			    "leading or trailing '.')",
-			    shown(hn), host);
+			      "registry host \"%.*s\" has an empty label (look for \"..\" or a "
+			      "leading or trailing '.')",
+			      shown(hn), host);
 	for (i = 0; i < n; i++) {
 		if (!is_alnum(p[i]) && p[i] != '-')
 			return reject(ps,
-				    "registry host \"%.*s\" may only contain letters, digits, "
-				    "'.' and '-', not '%c'",
-				    shown(hn), host, p[i]);
+				      "registry host \"%.*s\" may only contain letters, digits, "
+				      "'.' and '-', not '%c'",
+				      shown(hn), host, p[i]);
 	}
 	if (p[0] == '-' || p[n - 1] == '-')
 		return reject(ps,
-			    "registry host label \"%.*s\" must start and end with a letter or "
-			    "digit",
-			    shown(n), p);
+			      "registry host label \"%.*s\" must start and end with a letter or "
+			      "digit",
+			      shown(n), p);
 	return PG_OK;
 }
 
@@ -216,30 +216,33 @@ check_registry(const struct parse *ps, const char *p, size_t n)
 	if (p[0] == '[') {
 		end = span_chr(p, n, ']');
 		if (end == NULL)
-			return reject(ps, "registry \"%.*s\" opens an IPv6 address with '[' but "
-					"never closes it",
-				    shown(n), p);
+			return reject(ps,
+				      "registry \"%.*s\" opens an IPv6 address with '[' but "
+				      "never closes it",
+				      shown(n), p);
 		hn = (size_t)(end - p) + 1;
 		if (hn == 2)
-			return reject(ps, "registry \"%.*s\" has an empty IPv6 address", shown(n), p);
+			return reject(ps, "registry \"%.*s\" has an empty IPv6 address", shown(n),
+				      p);
 		for (i = 1; i + 1 < hn; i++) {
 			if (!is_hex(p[i]) && p[i] != ':')
-				return reject(ps,
-					    "IPv6 registry host \"%.*s\" may only hold hex digits and "
-					    "':' between the brackets, not '%c'",
-					    shown(hn), p, p[i]);
+				return reject(
+				    ps,
+				    "IPv6 registry host \"%.*s\" may only hold hex digits and "
+				    "':' between the brackets, not '%c'",
+				    shown(hn), p, p[i]);
 		}
 		if (hn < n && p[hn] != ':')
 			return reject(ps,
-				    "registry \"%.*s\": only \":<port>\" may follow an IPv6 "
-				    "address",
-				    shown(n), p);
+				      "registry \"%.*s\": only \":<port>\" may follow an IPv6 "
+				      "address",
+				      shown(n), p);
 	} else {
 		end = span_chr(p, n, ':');
 		hn = end ? (size_t)(end - p) : n;
 		if (hn == 0)
 			return reject(ps, "registry \"%.*s\" has no host name before the port",
-				    shown(n), p);
+				      shown(n), p);
 		for (i = 0; i < hn; i = (size_t)(dot - p) + 1) {
 			int rc;
 
@@ -262,7 +265,7 @@ check_registry(const struct parse *ps, const char *p, size_t n)
 		}
 		if (pn == 0 || i < pn)
 			return reject(ps, "registry port \"%.*s\" in \"%.*s\" must be a number",
-				    shown(pn), port, shown(n), p);
+				      shown(pn), port, shown(n), p);
 	}
 	return PG_OK;
 }
@@ -275,9 +278,9 @@ check_component(const struct parse *ps, const char *p, size_t n)
 
 	if (!is_lower_alnum(p[0]) || !is_lower_alnum(p[n - 1]))
 		return reject(ps,
-			    "path component \"%.*s\" must start and end with a lower-case "
-			    "letter or digit",
-			    shown(n), p);
+			      "path component \"%.*s\" must start and end with a lower-case "
+			      "letter or digit",
+			      shown(n), p);
 	while (i < n) {
 		while (i < n && is_lower_alnum(p[i]))
 			i++;
@@ -286,17 +289,17 @@ check_component(const struct parse *ps, const char *p, size_t n)
 		for (j = i; j < n && !is_lower_alnum(p[j]); j++) {
 			if (p[j] != '.' && p[j] != '_' && p[j] != '-')
 				return reject(ps,
-					    "character '%c' is not allowed in the repository "
-					    "path (component \"%.*s\")",
-					    p[j], shown(n), p);
+					      "character '%c' is not allowed in the repository "
+					      "path (component \"%.*s\")",
+					      p[j], shown(n), p);
 		}
 		if (!(span_eq(p + i, j - i, ".") || span_eq(p + i, j - i, "_") ||
-		      span_eq(p + i, j - i, "__") ||
-		      strspn(p + i, "-") >= j - i))
-			return reject(ps,
-				    "path component \"%.*s\" joins letters or digits with \"%.*s\"; "
-				    "only '.', '_', '__' or dashes may separate them",
-				    shown(n), p, shown(j - i), p + i);
+		      span_eq(p + i, j - i, "__") || strspn(p + i, "-") >= j - i))
+			return reject(
+			    ps,
+			    "path component \"%.*s\" joins letters or digits with \"%.*s\"; "
+			    "only '.', '_', '__' or dashes may separate them",
+			    shown(n), p, shown(j - i), p + i);
 		i = j;
 	}
 	return PG_OK;
@@ -314,9 +317,9 @@ check_path(const struct parse *ps, const char *p, size_t n)
 	for (i = 0; i < n; i++) {
 		if (p[i] >= 'A' && p[i] <= 'Z')
 			return reject(ps,
-				    "repository name must be lowercase (\"%.*s\"); only the "
-				    "registry host may hold upper case",
-				    shown(n), p);
+				      "repository name must be lowercase (\"%.*s\"); only the "
+				      "registry host may hold upper case",
+				      shown(n), p);
 	}
 	for (i = 0; i <= n; i = (size_t)(slash - p) + 1) {
 		slash = span_chr(p + i, n - i, '/');
@@ -324,9 +327,9 @@ check_path(const struct parse *ps, const char *p, size_t n)
 			slash = p + n;
 		if (slash == p + i)
 			return reject(ps,
-				    "repository path \"%.*s\" has an empty component (look for "
-				    "\"//\" or a leading or trailing '/')",
-				    shown(n), p);
+				      "repository path \"%.*s\" has an empty component (look for "
+				      "\"//\" or a leading or trailing '/')",
+				      shown(n), p);
 		rc = check_component(ps, p + i, (size_t)(slash - (p + i)));
 		if (rc != PG_OK)
 			return rc;
@@ -343,15 +346,17 @@ check_tag(const struct parse *ps, const char *p, size_t n)
 	if (n == 0)
 		return reject(ps, "the tag after ':' is empty");
 	if (n > PG_REF_TAG_MAX)
-		return reject(ps, "the tag is %zu characters long, more than %d", n, PG_REF_TAG_MAX);
+		return reject(ps, "the tag is %zu characters long, more than %d", n,
+			      PG_REF_TAG_MAX);
 	if (!is_word(p[0]))
-		return reject(ps, "tag \"%.*s\" must start with a letter, digit or '_'", shown(n), p);
+		return reject(ps, "tag \"%.*s\" must start with a letter, digit or '_'", shown(n),
+			      p);
 	for (i = 1; i < n; i++) {
 		if (!is_word(p[i]) && p[i] != '.' && p[i] != '-')
 			return reject(ps,
-				    "tag \"%.*s\" may only contain letters, digits, '_', '.' "
-				    "and '-', not '%c'",
-				    shown(n), p, p[i]);
+				      "tag \"%.*s\" may only contain letters, digits, '_', '.' "
+				      "and '-', not '%c'",
+				      shown(n), p, p[i]);
 	}
 	return PG_OK;
 }
@@ -368,9 +373,10 @@ check_digest(const struct parse *ps, const char *p, size_t n)
 		return reject(ps, "more than one '@'; only one digest may follow the name");
 	colon = span_chr(p, n, ':');
 	if (colon == NULL || colon == p)
-		return reject(ps, "digest \"%.*s\" must be <algorithm>:<hex>, e.g. sha256:<64 hex "
-				"digits>",
-			    shown(n), p);
+		return reject(ps,
+			      "digest \"%.*s\" must be <algorithm>:<hex>, e.g. sha256:<64 hex "
+			      "digits>",
+			      shown(n), p);
 	an = (size_t)(colon - p);
 	hn = n - an - 1;
 	if (span_eq(p, an, "sha256"))
@@ -378,18 +384,20 @@ check_digest(const struct parse *ps, const char *p, size_t n)
 	else if (span_eq(p, an, "sha512"))
 		want = SHA512_HEX;
 	else
-		return reject(ps, "digest algorithm \"%.*s\" is not supported (use sha256 or sha512)",
-			    shown(an), p);
+		return reject(ps,
+			      "digest algorithm \"%.*s\" is not supported (use sha256 or sha512)",
+			      shown(an), p);
 	for (i = 0; i < hn; i++) {
 		if (!is_hex(colon[1 + i]))
 			return reject(ps, "digest \"%.*s\" holds '%c', which is not a hex digit",
-				    shown(n), p, colon[1 + i]);
+				      shown(n), p, colon[1 + i]);
 		if (!is_lower_hex(colon[1 + i]))
 			return reject(ps, "digest \"%.*s\" must be written in lower-case hex",
-				    shown(n), p);
+				      shown(n), p);
 	}
 	if (hn != want)
-		return reject(ps, "a %.*s digest has %zu hex digits, not %zu", shown(an), p, want, hn);
+		return reject(ps, "a %.*s digest has %zu hex digits, not %zu", shown(an), p, want,
+			      hn);
 	return PG_OK;
 }
 
@@ -406,25 +414,27 @@ check_whole(const struct parse *ps)
 		return reject(ps, "the reference is empty");
 	if (strstr(ps->s, "://") != NULL)
 		return reject(ps, "an image reference has no URL scheme; write host/path[:tag], "
-				"without \"http://\" or similar");
+				  "without \"http://\" or similar");
 	for (i = 0; i < ps->n; i++) {
 		char c = ps->s[i];
 
 		if (is_ref_char(c))
 			continue;
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			return reject(ps, "white space at position %zu; a reference has none", i + 1);
+			return reject(ps, "white space at position %zu; a reference has none",
+				      i + 1);
 		if (c > 0x20 && c < 0x7f)
-			return reject(ps, "character '%c' at position %zu is not allowed", c, i + 1);
+			return reject(ps, "character '%c' at position %zu is not allowed", c,
+				      i + 1);
 		return reject(ps, "byte 0x%02x at position %zu is not allowed",
-			    (unsigned)(unsigned char)c, i + 1);
+			      (unsigned)(unsigned char)c, i + 1);
 	}
 	if (ps->n == SHA256_HEX) {
 		for (i = 0; i < ps->n && is_lower_hex(ps->s[i]); i++)
 			;
 		if (i == ps->n)
 			return reject(ps, "a bare 64-digit hex string is an image ID, not a "
-					"reference; write name@sha256:<hex>");
+					  "reference; write name@sha256:<hex>");
 	}
 	return PG_OK;
 }
@@ -478,7 +488,8 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 		name_n = (size_t)(colon - ps.s);
 	}
 	if (name_n == 0) {
-		rc = reject(&ps, "no repository name before the %s", dig && !tag ? "digest" : "tag");
+		rc =
+		    reject(&ps, "no repository name before the %s", dig && !tag ? "digest" : "tag");
 		goto out;
 	}
 
@@ -509,9 +520,10 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 		goto out;
 	total = reg_n + 1 + strlen(prefix) + path_n;
 	if (total > PG_REF_NAME_MAX) {
-		rc = reject(&ps, "the name (registry/repository) is %zu characters long, more "
-			       "than %d",
-			  total, PG_REF_NAME_MAX);
+		rc = reject(&ps,
+			    "the name (registry/repository) is %zu characters long, more "
+			    "than %d",
+			    total, PG_REF_NAME_MAX);
 		goto out;
 	}
 	if (tag == NULL && dig == NULL) {
