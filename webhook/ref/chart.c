@@ -12,6 +12,10 @@
 
 /* A chart name or version longer than this is not a real chart. */
 #define CHART_FIELD_MAX 512
+/* The longest location the bounds above allow:
+ * "oci://" repo_url(2 * max) "/" name ":" version. */
+#define LOCATION_MAX (sizeof("oci://") + 2 * CHART_FIELD_MAX + 1 + CHART_FIELD_MAX + 1 + \
+		      CHART_FIELD_MAX)
 
 static char *
 trim_slash(const char *s)
@@ -31,7 +35,7 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 	pg_chart_ref *c = NULL;
 	pg_buf loc;
 
-	pg_buf_init(&loc, 4 * CHART_FIELD_MAX);
+	pg_buf_init(&loc, LOCATION_MAX);
 	if (name == NULL || name[0] == '\0' || strlen(name) > CHART_FIELD_MAX ||
 	    (version && strlen(version) > CHART_FIELD_MAX) ||
 	    (repo_url && strlen(repo_url) > 2 * CHART_FIELD_MAX)) {
@@ -80,6 +84,9 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 out:
 	if (rc == PG_ENOMEM)
 		pg_err_set(err, rc, "out of memory");
+	else if (rc == PG_ETOOBIG)
+		pg_err_set(err, rc, "invalid chart reference: location longer than %zu bytes",
+			   (size_t)LOCATION_MAX);
 	pg_buf_free(&loc);
 	pg_chart_ref_free(c);
 	return rc;
