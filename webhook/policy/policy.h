@@ -79,16 +79,19 @@ typedef struct pg_registry_cfg {
 typedef struct pg_policy pg_policy;
 
 /*
- * Load every *.yaml / *.yml / other regular non-hidden file of dir (the
- * ConfigMap mount: keys are files, "..data" links are skipped) and merge all
- * ProvenancePolicy documents.  Paths of trust material are read now, so a
- * missing key file is a load error.  *out has one reference.
- * Errors: PG_EINVAL/PG_EIO with "FILE:LINE: what is wrong".
+ * Load every regular, non-hidden *.yaml / *.yml / *.json file of dir (the
+ * ConfigMap mount: keys are files, "..data" links are skipped; other files
+ * such as a README and subdirectories are ignored), in file-name order, and
+ * merge all ProvenancePolicy documents.  Paths of trust material are read
+ * now (relative paths are resolved against dir), so a missing key file is a
+ * load error.  No ProvenancePolicy at all is an error.  *out has one
+ * reference.
+ * Errors: PG_EINVAL/PG_EIO/PG_ETOOBIG with "FILE:LINE: what is wrong".
  */
 int pg_policy_load_dir(pg_policy **out, const char *dir, pg_err *err);
 
 /* Load from a single in-memory YAML text (tests, fuzzing); name is used in
- * messages. */
+ * messages, relative trust paths are resolved against the working dir. */
 int pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml,
 			  size_t len, pg_err *err);
 
@@ -119,7 +122,12 @@ const pg_registry_cfg *pg_policy_registry(const pg_policy *p, const char *host);
  * with length.  Valid while the policy is referenced. */
 const char *pg_policy_trust_bytes(const pg_policy *p, const pg_trust *t, size_t *len);
 
-/* Could any rule match a URL on this host?  (SSRF guard input.) */
+/* Could any rule match a URL on this host?  (SSRF guard input.)  host is
+ * "host" or "host:port" as in the reference, compared case-insensitively
+ * and exactly (a port is part of the host) with the host part of every
+ * match glob (scheme stripped; a host part with '*' is matched as a glob),
+ * every chart repository and every registries[].host.  A rule for
+ * docker.io also allows registry-1.docker.io, where its API lives. */
 bool pg_policy_host_allowed(const pg_policy *p, const char *host);
 
 /* Glob match: '*' matches within one '/'-separated segment, '**' any run

@@ -1,0 +1,1182 @@
+/*
+ * policy/schema — the ProvenancePolicy v1alpha1 schema (DESIGN.md §5) over
+ * the YAML tree of yaml.c.  Strict by design: an unknown field, a wrong
+ * type, a reference to trust that does not exist or an ambiguous rule is a
+ * load error "FILE:LINE: where: what", because a policy that silently
+ * ignores a typo ("verfy:") would admit what its author meant to deny.
+ *
+ * Trust material named by path is read here, at load time, so a missing
+ * key is a reload failure (the last good policy stays) rather than a deny
+ * storm later.  Each rule's fingerprint covers the rule and the bytes of the
+ * trust it uses, so cached verdicts die with the evidence they relied on.
+ */
+#include "policy/policy_int.h"
+
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#define PG_API_VERSION "provgate.dev/v1alpha1"
+#define PG_KIND "ProvenancePolicy"
+
+typedef struct sc_ctx {
+	pg_policy *p;
+	const char *file;
+	const char *base_dir;
+	pg_err *err;
+	char path[256]; /* field path for messages: spec.images[0].verify */
+	size_t plen;
+} sc_ctx;
+
+static const char *sc_cat_field[PG_TRUST_NCAT] = {"keys", "keyrings", "roots"};
+
+static int
+sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return pg_err_set(c->err, PG_EINVAL, "%s:%zu: %s%s%s", c->file, n ? n->line : 1, c->path,
+			  c->plen ? ": " : "", msg);
+}
+
+static size_t
+sc_push(sc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append a segment to the field path; returns the mark to restore. */
+static size_t
+sc_push(sc_ctx *c, const char *fmt, ...)
+{
+	size_t mark = c->plen;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		c->plen += (size_t)k < sizeof(c->path) - c->plen ? (size_t)k
+								 : sizeof(c->path) - c->plen - 1;
+	return mark;
+}
+
+static void
+sc_pop(sc_ctx *c, size_t mark)
+{
+	c->plen = mark;
+	c->path[mark] = '\0';
+}
+
+static int
+sc_oom(sc_ctx *c)
+{
+	return pg_err_set(c->err, PG_ENOMEM, "out of memory loading policy");
+}
+
+static const char *
+sc_type_name(const pg_yn *n)
+{
+	if (pg_yn_is_null(n))
+		return "nothing";
+	return n->type == PG_YN_MAP ? "a mapping" : n->type == PG_YN_SEQ ? "a list" : "a string";
+}
+
+/* A non-empty string scalar without NUL bytes; *out is a copy. */
+static int
+sc_str(char **out, sc_ctx *c, const pg_yn *n)
+{
+	if (n->type != PG_YN_SCALAR || pg_yn_is_null(n))
+		return sc_fail(c, n, "expected a string, found %s", sc_type_name(n));
+	if (strlen(n->value) != n->len)
+		return sc_fail(c, n, "a string must not contain NUL bytes");
+	if (n->len == 0)
+		return sc_fail(c, n, "must not be empty");
+	if ((*out = pg_strndup(n->value, n->len)) == NULL)
+		return sc_oom(c);
+	return PG_OK;
+}
+
+/* A string that must be a short name (trust names, rule names...). */
+static int
+sc_name(char **out, sc_ctx *c, const pg_yn *n)
+{
+	if (n->type == PG_YN_SCALAR && n->len > 253)
+		return sc_fail(c, n, "longer than 253 characters");
+	return sc_str(out, c, n);
+}
+
+static int
+sc_bool(bool *out, sc_ctx *c, const pg_yn *n)
+{
+	if (n->type == PG_YN_SCALAR && n->plain) {
+		if (!strcmp(n->value, "true") || !strcmp(n->value, "True") ||
+		    !strcmp(n->value, "TRUE")) {
+			*out = true;
+			return PG_OK;
+		}
+		if (!strcmp(n->value, "false") || !strcmp(n->value, "False") ||
+		    !strcmp(n->value, "FALSE")) {
+			*out = false;
+			return PG_OK;
+		}
+	}
+	return sc_fail(c, n, "expected true or false");
+}
+
+static int
+sc_expect_map(sc_ctx *c, const pg_yn *n)
+{
+	if (n->type != PG_YN_MAP)
+		return sc_fail(c, n, "expected a mapping, found %s", sc_type_name(n));
+	return PG_OK;
+}
+
+static int
+sc_unknown(sc_ctx *c, const pg_yn *key, const char *allowed)
+{
+	return sc_fail(c, key, "unknown field \"%.128s\" (allowed: %s)", key->value, allowed);
+}
+
+/* A list of non-empty strings (null: empty list).  Appends to *list. */
+static int
+sc_str_list(char ***list, size_t *nlist, sc_ctx *c, const pg_yn *n)
+{
+	int rc;
+	size_t i, mark;
+	char **nl;
+
+	if (pg_yn_is_null(n))
+		return PG_OK;
+	if (n->type != PG_YN_SEQ)
+		return sc_fail(c, n, "expected a list of strings, found %s", sc_type_name(n));
+	if (n->n == 0)
+		return PG_OK;
+	if ((nl = realloc(*list, (*nlist + n->n) * sizeof(*nl))) == NULL)
+		return sc_oom(c);
+	*list = nl;
+	for (i = 0; i < n->n; i++) {
+		mark = sc_push(c, "[%zu]", i);
+		rc = sc_str(&nl[*nlist], c, n->items[i]);
+		sc_pop(c, mark);
+		if (rc != PG_OK)
+			return rc;
+		(*nlist)++;
+	}
+	return PG_OK;
+}
+
+static int
+sc_regexp(sc_ctx *c, const pg_yn *n)
+{
+	regex_t re;
+	char why[128];
+	int r;
+
+	r = regcomp(&re, n->value, REG_EXTENDED | REG_NOSUB);
+	if (r != 0) {
+		(void)regerror(r, &re, why, sizeof(why));
+		return sc_fail(c, n, "invalid regular expression \"%.128s\": %s", n->value, why);
+	}
+	regfree(&re);
+	return PG_OK;
+}
+
+/* ---- trust ---- */
+
+static char *
+sc_resolve_path(const char *base_dir, const char *path)
+{
+	pg_buf b;
+	char *s = NULL;
+
+	if (path[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+		return pg_strdup(path);
+	pg_buf_init(&b, 2 * PG_POLICY_STR_MAX);
+	if (pg_buf_printf(&b, "%s/%s", base_dir, path) != PG_OK ||
+	    pg_buf_detach(&s, NULL, &b) != PG_OK)
+		s = NULL;
+	pg_buf_free(&b);
+	return s;
+}
+
+static void
+sc_trust_free(pg_trust_item *t)
+{
+	if (t == NULL)
+		return;
+	free(t->pub.name);
+	free(t->pub.path);
+	free(t->pub.inline_data);
+	free(t->bytes);
+	free(t);
+}
+
+/* A cosign key must be a PEM SubjectPublicKeyInfo; say so at load time. */
+static int
+sc_check_key(sc_ctx *c, const pg_yn *n, const pg_trust_item *t)
+{
+	BIO *bio;
+	EVP_PKEY *k = NULL;
+
+	if (t->len > (size_t)0x7fffffff)
+		return sc_fail(c, n, "key is too large");
+	if ((bio = BIO_new_mem_buf(t->bytes, (int)t->len)) == NULL)
+		return sc_oom(c);
+	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (k == NULL)
+		return sc_fail(c, n, "not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\")");
+	EVP_PKEY_free(k);
+	return PG_OK;
+}
+
+static int
+sc_trust_item(sc_ctx *c, pg_trust_cat cat, const pg_yn *key, const pg_yn *val)
+{
+	int rc = PG_EINVAL;
+	pg_trust_item *t = NULL, **nt;
+	const pg_yn *pathn = NULL, *inl = NULL;
+	char *resolved = NULL;
+	pg_err rerr;
+	size_t i;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sc_oom(c);
+	t->cat = cat;
+	t->file = c->file;
+	t->line = key->line;
+	if ((rc = sc_name(&t->pub.name, c, key)) != PG_OK)
+		goto out;
+	for (i = 0; i < c->p->n_trust[cat]; i++) {
+		const pg_trust_item *o = c->p->trust[cat][i];
+
+		if (strcmp(o->pub.name, t->pub.name) == 0) {
+			rc = sc_fail(c, key, "\"%s\" is already defined at %s:%zu", t->pub.name,
+				     o->file, o->line);
+			goto out;
+		}
+	}
+	if ((rc = sc_expect_map(c, val)) != PG_OK)
+		goto out;
+	for (i = 0; i < val->n; i += 2) {
+		if (strcmp(val->items[i]->value, "path") == 0)
+			pathn = val->items[i + 1];
+		else if (strcmp(val->items[i]->value, "inline") == 0)
+			inl = val->items[i + 1];
+		else {
+			rc = sc_unknown(c, val->items[i], "path, inline");
+			goto out;
+		}
+	}
+	if ((pathn == NULL) == (inl == NULL)) {
+		rc = sc_fail(c, val, "exactly one of path or inline is required");
+		goto out;
+	}
+	if (pathn) {
+		if ((rc = sc_str(&t->pub.path, c, pathn)) != PG_OK)
+			goto out;
+		if ((resolved = sc_resolve_path(c->base_dir, t->pub.path)) == NULL) {
+			rc = sc_oom(c);
+			goto out;
+		}
+		rc = pg_policy_read_file(&t->bytes, &t->len, resolved, PG_POLICY_TRUST_MAX, &rerr);
+		if (rc != PG_OK) {
+			rc = sc_fail(c, pathn, "%s", rerr.msg);
+			goto out;
+		}
+	} else {
+		if ((rc = sc_str(&t->pub.inline_data, c, inl)) != PG_OK)
+			goto out;
+		if (inl->len > PG_POLICY_TRUST_MAX) {
+			rc = sc_fail(c, inl, "inline material larger than %zu bytes",
+				     PG_POLICY_TRUST_MAX);
+			goto out;
+		}
+		if ((t->bytes = pg_strndup(inl->value, inl->len)) == NULL) {
+			rc = sc_oom(c);
+			goto out;
+		}
+		t->len = inl->len;
+	}
+	if (cat == PG_TRUST_KEY && (rc = sc_check_key(c, pathn ? pathn : inl, t)) != PG_OK)
+		goto out;
+	if ((nt = realloc(c->p->trust[cat], (c->p->n_trust[cat] + 1) * sizeof(*nt))) == NULL) {
+		rc = sc_oom(c);
+		goto out;
+	}
+	c->p->trust[cat] = nt;
+	nt[c->p->n_trust[cat]++] = t;
+	t = NULL;
+	rc = PG_OK;
+out:
+	free(resolved);
+	sc_trust_free(t);
+	return rc;
+}
+
+static int
+sc_trust(sc_ctx *c, const pg_yn *n)
+{
+	int rc;
+	size_t i, j, mark, mark2;
+	int cat;
+
+	if (pg_yn_is_null(n))
+		return PG_OK;
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *v = n->items[i + 1];
+
+		for (cat = 0; cat < PG_TRUST_NCAT; cat++)
+			if (strcmp(k->value, sc_cat_field[cat]) == 0)
+				break;
+		if (cat == PG_TRUST_NCAT)
+			return sc_unknown(c, k, "keys, keyrings, roots");
+		mark = sc_push(c, ".%s", k->value);
+		if (!pg_yn_is_null(v) && (rc = sc_expect_map(c, v)) != PG_OK)
+			return rc;
+		for (j = 0; !pg_yn_is_null(v) && j < v->n; j += 2) {
+			mark2 = sc_push(c, ".%.64s", v->items[j]->value);
+			rc = sc_trust_item(c, (pg_trust_cat)cat, v->items[j], v->items[j + 1]);
+			sc_pop(c, mark2);
+			if (rc != PG_OK)
+				return rc;
+		}
+		sc_pop(c, mark);
+	}
+	return PG_OK;
+}
+
+/* ---- rules ---- */
+
+static void
+sc_verifier_clear(pg_verifier *v)
+{
+	free(v->issuer);
+	free(v->issuer_regexp);
+	free(v->subject);
+	free(v->subject_regexp);
+}
+
+void
+pg_policy_rule_free(pg_rule *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	free(r->name);
+	for (i = 0; i < r->n_match; i++)
+		free(r->match[i]);
+	free(r->match);
+	for (i = 0; i < r->n_verify; i++)
+		sc_verifier_clear(&r->verify[i]);
+	free(r->verify);
+	free(r->repository);
+	for (i = 0; i < r->n_chart_names; i++)
+		free(r->chart_names[i]);
+	free(r->chart_names);
+	free(r);
+}
+
+/* Record that v uses the trust item named by n, to be resolved later. */
+static int
+sc_use(sc_ctx *c, pg_verifier *v, pg_trust_cat cat, const pg_yn *n)
+{
+	int rc;
+	pg_trust_use *nu;
+	char *name = NULL;
+
+	if ((rc = sc_name(&name, c, n)) != PG_OK)
+		return rc;
+	if ((nu = realloc(c->p->uses, (c->p->n_uses + 1) * sizeof(*nu))) == NULL) {
+		free(name);
+		return sc_oom(c);
+	}
+	c->p->uses = nu;
+	if ((nu[c->p->n_uses].where = pg_strdup(c->path)) == NULL) {
+		free(name);
+		return sc_oom(c);
+	}
+	nu[c->p->n_uses].v = v;
+	nu[c->p->n_uses].cat = cat;
+	nu[c->p->n_uses].name = name;
+	nu[c->p->n_uses].file = c->file;
+	nu[c->p->n_uses].line = n->line;
+	c->p->n_uses++;
+	return PG_OK;
+}
+
+static int
+sc_keyless(sc_ctx *c, pg_verifier *v, const pg_yn *n)
+{
+	int rc;
+	size_t i, mark;
+	char **dst;
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *val = n->items[i + 1];
+
+		mark = sc_push(c, ".%s", k->value);
+		if (strcmp(k->value, "root") == 0) {
+			rc = sc_use(c, v, PG_TRUST_ROOT, val);
+			sc_pop(c, mark);
+			if (rc != PG_OK)
+				return rc;
+			continue;
+		}
+		if (strcmp(k->value, "issuer") == 0)
+			dst = &v->issuer;
+		else if (strcmp(k->value, "issuerRegExp") == 0)
+			dst = &v->issuer_regexp;
+		else if (strcmp(k->value, "subject") == 0)
+			dst = &v->subject;
+		else if (strcmp(k->value, "subjectRegExp") == 0)
+			dst = &v->subject_regexp;
+		else {
+			sc_pop(c, mark);
+			return sc_unknown(c, k,
+					  "root, issuer, issuerRegExp, subject, subjectRegExp");
+		}
+		if ((rc = sc_str(dst, c, val)) != PG_OK)
+			return rc;
+		if ((dst == &v->issuer_regexp || dst == &v->subject_regexp) &&
+		    (rc = sc_regexp(c, val)) != PG_OK)
+			return rc;
+		sc_pop(c, mark);
+	}
+	if ((v->issuer == NULL) == (v->issuer_regexp == NULL))
+		return sc_fail(c, n, "exactly one of issuer or issuerRegExp is required");
+	if ((v->subject == NULL) == (v->subject_regexp == NULL))
+		return sc_fail(c, n, "exactly one of subject or subjectRegExp is required");
+	return PG_OK;
+}
+
+static int
+sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
+{
+	int rc;
+	const pg_yn *k, *val, *kk, *kv;
+	size_t mark;
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	if (n->n != 2)
+		return sc_fail(c, n, "each verify entry has exactly one of cosign or prov");
+	k = n->items[0];
+	val = n->items[1];
+	mark = sc_push(c, ".%s", k->value);
+	if (strcmp(k->value, "cosign") == 0) {
+		if ((rc = sc_expect_map(c, val)) != PG_OK)
+			return rc;
+		if (val->n != 2)
+			return sc_fail(c, val, "exactly one of key or keyless is required");
+		kk = val->items[0];
+		kv = val->items[1];
+		(void)sc_push(c, ".%s", kk->value);
+		if (strcmp(kk->value, "key") == 0) {
+			v->kind = PG_VERIFY_COSIGN_KEY;
+			rc = sc_use(c, v, PG_TRUST_KEY, kv);
+		} else if (strcmp(kk->value, "keyless") == 0) {
+			v->kind = PG_VERIFY_COSIGN_KEYLESS;
+			rc = sc_keyless(c, v, kv);
+		} else {
+			sc_pop(c, mark);
+			rc = sc_unknown(c, kk, "key, keyless");
+		}
+	} else if (strcmp(k->value, "prov") == 0) {
+		if (!is_chart) {
+			sc_pop(c, mark);
+			return sc_fail(c, k, "prov verification is only for charts rules");
+		}
+		if ((rc = sc_expect_map(c, val)) != PG_OK)
+			return rc;
+		if (val->n != 2 || strcmp(val->items[0]->value, "keyring") != 0)
+			return val->n == 2 ? sc_unknown(c, val->items[0], "keyring")
+					   : sc_fail(c, val, "keyring is required");
+		(void)sc_push(c, ".keyring");
+		v->kind = PG_VERIFY_PROV;
+		rc = sc_use(c, v, PG_TRUST_KEYRING, val->items[1]);
+	} else {
+		sc_pop(c, mark);
+		return sc_unknown(c, k, "cosign, prov");
+	}
+	if (rc == PG_OK)
+		sc_pop(c, mark);
+	return rc;
+}
+
+static int
+sc_require(sc_ctx *c, pg_rule *r, const pg_yn *n)
+{
+	char *end = NULL;
+	unsigned long v;
+	const pg_yn *num;
+
+	if (n->type == PG_YN_SCALAR && strcmp(n->value, "any") == 0) {
+		r->require = PG_REQUIRE_ANY;
+		return PG_OK;
+	}
+	if (n->type == PG_YN_SCALAR && strcmp(n->value, "all") == 0) {
+		r->require = PG_REQUIRE_ALL;
+		return PG_OK;
+	}
+	if (n->type != PG_YN_MAP)
+		return sc_fail(c, n, "expected any, all or {atLeast: N}");
+	if (n->n != 2 || strcmp(n->items[0]->value, "atLeast") != 0)
+		return n->n == 2 ? sc_unknown(c, n->items[0], "atLeast")
+				 : sc_fail(c, n, "expected any, all or {atLeast: N}");
+	num = n->items[1];
+	if (num->type != PG_YN_SCALAR || !num->plain || num->len == 0 || num->len > 6 ||
+	    num->value[0] < '0' || num->value[0] > '9')
+		return sc_fail(c, num, "atLeast must be a positive number");
+	v = strtoul(num->value, &end, 10);
+	if (*end != '\0' || v == 0)
+		return sc_fail(c, num, "atLeast must be a positive number");
+	r->require = PG_REQUIRE_ATLEAST;
+	r->at_least = (unsigned)v;
+	return PG_OK;
+}
+
+static bool
+sc_has_scheme(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 ||
+	       strncmp(s, "oci://", 6) == 0;
+}
+
+static int
+sc_rule_name_taken(sc_ctx *c, const pg_yn *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->p->n_images + c->p->n_charts; i++) {
+		const pg_rule *o = i < c->p->n_images ? c->p->images[i]
+						      : c->p->charts[i - c->p->n_images];
+		if (strcmp(o->name, name) == 0)
+			return sc_fail(c, n, "duplicate rule name \"%s\" (also in %s)", name,
+				       o->source_file);
+	}
+	return PG_OK;
+}
+
+static int
+sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
+{
+	int rc = PG_EINVAL;
+	pg_rule *r = NULL, ***list;
+	pg_rule **nl;
+	size_t i, j, mark, *count;
+	const pg_yn *verify = NULL, *require = NULL, *allow = NULL, *match = NULL, *namen = NULL;
+	const pg_yn *repo = NULL, *names = NULL;
+	const char *allowed = is_chart ? "name, match, verify, require, tlog, requireDigest, "
+					 "allowUnsigned, repository, chartNames"
+				       : "name, match, verify, require, tlog, requireDigest, "
+					 "allowUnsigned";
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return sc_oom(c);
+	r->is_chart = is_chart;
+	r->source_file = c->file;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *v = n->items[i + 1];
+
+		mark = sc_push(c, ".%s", k->value);
+		if (strcmp(k->value, "name") == 0) {
+			namen = v;
+			rc = sc_name(&r->name, c, v);
+		} else if (strcmp(k->value, "match") == 0) {
+			match = v;
+			rc = sc_str_list(&r->match, &r->n_match, c, v);
+		} else if (strcmp(k->value, "verify") == 0) {
+			verify = v;
+			rc = PG_OK;
+		} else if (strcmp(k->value, "require") == 0) {
+			require = v;
+			rc = PG_OK;
+		} else if (strcmp(k->value, "tlog") == 0) {
+			if (v->type == PG_YN_SCALAR && strcmp(v->value, "required") == 0)
+				r->tlog = PG_TLOG_REQUIRED;
+			else if (v->type == PG_YN_SCALAR && strcmp(v->value, "optional") == 0)
+				r->tlog = PG_TLOG_OPTIONAL;
+			else
+				rc = sc_fail(c, v, "expected required or optional");
+		} else if (strcmp(k->value, "requireDigest") == 0) {
+			rc = sc_bool(&r->require_digest, c, v);
+		} else if (strcmp(k->value, "allowUnsigned") == 0) {
+			allow = v;
+			rc = sc_bool(&r->allow_unsigned, c, v);
+		} else if (is_chart && strcmp(k->value, "repository") == 0) {
+			repo = v;
+			if ((rc = sc_str(&r->repository, c, v)) == PG_OK && !sc_has_scheme(r->repository))
+				rc = sc_fail(c, v, "must start with https://, http:// or oci://");
+		} else if (is_chart && strcmp(k->value, "chartNames") == 0) {
+			names = v;
+			rc = sc_str_list(&r->chart_names, &r->n_chart_names, c, v);
+		} else {
+			sc_pop(c, mark);
+			rc = sc_unknown(c, k, allowed);
+		}
+		if (rc != PG_OK)
+			goto out;
+		sc_pop(c, mark);
+	}
+	if (namen == NULL) {
+		rc = sc_fail(c, n, "name is required");
+		goto out;
+	}
+	if ((rc = sc_rule_name_taken(c, namen, r->name)) != PG_OK)
+		goto out;
+	if (r->n_match == 0 && !(is_chart && r->repository)) {
+		rc = sc_fail(c, match ? match : n, "match needs at least one pattern");
+		goto out;
+	}
+	if (repo && r->n_chart_names == 0) {
+		rc = sc_fail(c, repo, "repository needs chartNames (which charts it publishes)");
+		goto out;
+	}
+	if (names && repo == NULL) {
+		rc = sc_fail(c, names, "chartNames needs repository (where the charts are fetched)");
+		goto out;
+	}
+	if (verify && !pg_yn_is_null(verify)) {
+		mark = sc_push(c, ".verify");
+		if (verify->type != PG_YN_SEQ) {
+			rc = sc_fail(c, verify, "expected a list, found %s", sc_type_name(verify));
+			goto out;
+		}
+		if (verify->n && (r->verify = calloc(verify->n, sizeof(*r->verify))) == NULL) {
+			rc = sc_oom(c);
+			goto out;
+		}
+		for (j = 0; j < verify->n; j++) {
+			size_t m2 = sc_push(c, "[%zu]", j);
+
+			r->n_verify = j + 1;
+			if ((rc = sc_verifier(c, &r->verify[j], verify->items[j], is_chart)) != PG_OK)
+				goto out;
+			sc_pop(c, m2);
+		}
+		sc_pop(c, mark);
+	}
+	if (r->n_verify && r->allow_unsigned) {
+		rc = sc_fail(c, allow, "a rule has either verify or allowUnsigned: true, not both");
+		goto out;
+	}
+	if (r->n_verify == 0 && !r->allow_unsigned) {
+		rc = sc_fail(c, verify ? verify : n,
+			     "rule \"%s\" needs verify entries (or allowUnsigned: true)", r->name);
+		goto out;
+	}
+	if (require) {
+		mark = sc_push(c, ".require");
+		if ((rc = sc_require(c, r, require)) != PG_OK)
+			goto out;
+		if (r->require == PG_REQUIRE_ATLEAST && r->at_least > r->n_verify) {
+			rc = sc_fail(c, require, "atLeast %u but only %zu verify entries", r->at_least,
+				     r->n_verify);
+			goto out;
+		}
+		sc_pop(c, mark);
+	}
+	list = is_chart ? &c->p->charts : &c->p->images;
+	count = is_chart ? &c->p->n_charts : &c->p->n_images;
+	if ((nl = realloc(*list, (*count + 1) * sizeof(*nl))) == NULL) {
+		rc = sc_oom(c);
+		goto out;
+	}
+	*list = nl;
+	nl[(*count)++] = r;
+	r = NULL;
+	rc = PG_OK;
+out:
+	pg_policy_rule_free(r);
+	return rc;
+}
+
+static int
+sc_rules(sc_ctx *c, const pg_yn *n, bool is_chart)
+{
+	int rc;
+	size_t i, mark;
+
+	if (pg_yn_is_null(n))
+		return PG_OK;
+	if (n->type != PG_YN_SEQ)
+		return sc_fail(c, n, "expected a list of rules, found %s", sc_type_name(n));
+	for (i = 0; i < n->n; i++) {
+		mark = sc_push(c, "[%zu]", i);
+		if ((rc = sc_rule(c, n->items[i], is_chart)) != PG_OK)
+			return rc;
+		sc_pop(c, mark);
+	}
+	return PG_OK;
+}
+
+/* ---- registries ---- */
+
+void
+pg_policy_registry_free(pg_registry_cfg *g)
+{
+	if (g == NULL)
+		return;
+	free(g->host);
+	free(g->ca_file);
+	free(g->docker_config);
+	free(g);
+}
+
+static int
+sc_path_field(char **out, sc_ctx *c, const pg_yn *n)
+{
+	char *s = NULL;
+	int rc = sc_str(&s, c, n);
+
+	if (rc != PG_OK)
+		return rc;
+	*out = sc_resolve_path(c->base_dir, s);
+	free(s);
+	return *out ? PG_OK : sc_oom(c);
+}
+
+static int
+sc_registry(sc_ctx *c, const pg_yn *n)
+{
+	int rc = PG_EINVAL;
+	pg_registry_cfg *g = NULL, **ng;
+	size_t i, mark;
+	const pg_yn *hostn = NULL;
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return sc_oom(c);
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *v = n->items[i + 1];
+
+		mark = sc_push(c, ".%s", k->value);
+		if (strcmp(k->value, "host") == 0) {
+			hostn = v;
+			if ((rc = sc_str(&g->host, c, v)) == PG_OK &&
+			    (strchr(g->host, '/') || strchr(g->host, '*') || strchr(g->host, '@') ||
+			     strlen(g->host) > 261))
+				rc = sc_fail(c, v, "expected a host or host:port (no scheme, path or "
+						   "wildcard)");
+		} else if (strcmp(k->value, "caFile") == 0) {
+			rc = sc_path_field(&g->ca_file, c, v);
+		} else if (strcmp(k->value, "dockerConfig") == 0) {
+			rc = sc_path_field(&g->docker_config, c, v);
+		} else if (strcmp(k->value, "plainHTTP") == 0) {
+			rc = sc_bool(&g->plain_http, c, v);
+		} else {
+			sc_pop(c, mark);
+			rc = sc_unknown(c, k, "host, caFile, dockerConfig, plainHTTP");
+		}
+		if (rc != PG_OK)
+			goto out;
+		sc_pop(c, mark);
+	}
+	if (hostn == NULL) {
+		rc = sc_fail(c, n, "host is required");
+		goto out;
+	}
+	for (i = 0; i < c->p->n_registries; i++) {
+		if (strcasecmp(c->p->registries[i]->host, g->host) == 0) {
+			rc = sc_fail(c, hostn, "registry \"%s\" is listed twice", g->host);
+			goto out;
+		}
+	}
+	if ((ng = realloc(c->p->registries, (c->p->n_registries + 1) * sizeof(*ng))) == NULL) {
+		rc = sc_oom(c);
+		goto out;
+	}
+	c->p->registries = ng;
+	ng[c->p->n_registries++] = g;
+	g = NULL;
+	rc = PG_OK;
+out:
+	pg_policy_registry_free(g);
+	return rc;
+}
+
+/* ---- spec and document ---- */
+
+static int
+sc_mode(sc_ctx *c, const pg_yn *n)
+{
+	pg_mode m;
+
+	if (n->type == PG_YN_SCALAR && strcmp(n->value, "enforce") == 0)
+		m = PG_MODE_ENFORCE;
+	else if (n->type == PG_YN_SCALAR && strcmp(n->value, "audit") == 0)
+		m = PG_MODE_AUDIT;
+	else
+		return sc_fail(c, n, "expected enforce or audit");
+	if (c->p->mode_set && c->p->mode != m)
+		return sc_fail(c, n, "mode %s conflicts with mode %s set at %s:%zu",
+			       m == PG_MODE_AUDIT ? "audit" : "enforce",
+			       c->p->mode == PG_MODE_AUDIT ? "audit" : "enforce", c->p->mode_file,
+			       c->p->mode_line);
+	if (!c->p->mode_set) {
+		c->p->mode = m;
+		c->p->mode_set = true;
+		c->p->mode_file = c->file;
+		c->p->mode_line = n->line;
+	}
+	return PG_OK;
+}
+
+static int
+sc_exempt(sc_ctx *c, const pg_yn *n)
+{
+	int rc;
+	char **list = NULL;
+	size_t nl = 0, i, j;
+	char **grown;
+
+	if ((rc = sc_str_list(&list, &nl, c, n)) != PG_OK)
+		goto out;
+	if (nl && (grown = realloc(c->p->exempt, (c->p->n_exempt + nl) * sizeof(*grown))) == NULL) {
+		rc = sc_oom(c);
+		goto out;
+	} else if (nl) {
+		c->p->exempt = grown;
+	}
+	for (i = 0; i < nl; i++) {
+		for (j = 0; j < c->p->n_exempt; j++)
+			if (strcmp(c->p->exempt[j], list[i]) == 0)
+				break;
+		if (j < c->p->n_exempt)
+			continue;
+		c->p->exempt[c->p->n_exempt++] = list[i];
+		list[i] = NULL;
+	}
+out:
+	for (i = 0; i < nl; i++)
+		free(list[i]);
+	free(list);
+	return rc;
+}
+
+static int
+sc_spec(sc_ctx *c, const pg_yn *n)
+{
+	int rc = PG_OK;
+	size_t i, j, mark;
+	/* trust first, so a key that is missing is reported before the rules
+	 * that use it; then rules in the order written */
+	static const char *order[] = {"mode", "exemptNamespaces", "trust", "images", "charts",
+				      "registries"};
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	for (i = 0; i < n->n; i += 2) {
+		for (j = 0; j < sizeof(order) / sizeof(order[0]); j++)
+			if (strcmp(n->items[i]->value, order[j]) == 0)
+				break;
+		if (j == sizeof(order) / sizeof(order[0]))
+			return sc_unknown(c, n->items[i],
+					  "mode, exemptNamespaces, trust, images, charts, registries");
+	}
+	for (j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+		for (i = 0; i < n->n; i += 2) {
+			const pg_yn *v = n->items[i + 1];
+
+			if (strcmp(n->items[i]->value, order[j]) != 0)
+				continue;
+			mark = sc_push(c, ".%s", order[j]);
+			if (j == 0)
+				rc = sc_mode(c, v);
+			else if (j == 1)
+				rc = sc_exempt(c, v);
+			else if (j == 2)
+				rc = sc_trust(c, v);
+			else if (j == 3 || j == 4)
+				rc = sc_rules(c, v, j == 4);
+			else if (pg_yn_is_null(v))
+				rc = PG_OK;
+			else if (v->type != PG_YN_SEQ)
+				rc = sc_fail(c, v, "expected a list, found %s", sc_type_name(v));
+			else {
+				size_t k;
+
+				for (k = 0; k < v->n && rc == PG_OK; k++) {
+					size_t m2 = sc_push(c, "[%zu]", k);
+
+					rc = sc_registry(c, v->items[k]);
+					if (rc == PG_OK)
+						sc_pop(c, m2);
+				}
+			}
+			if (rc != PG_OK)
+				return rc;
+			sc_pop(c, mark);
+		}
+	}
+	return PG_OK;
+}
+
+static const pg_yn *
+sc_get(const pg_yn *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i += 2)
+		if (strcmp(map->items[i]->value, key) == 0)
+			return map->items[i + 1];
+	return NULL;
+}
+
+static int
+sc_metadata(sc_ctx *c, const pg_yn *n)
+{
+	int rc;
+	size_t i, j;
+	char *name = NULL;
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *v = n->items[i + 1];
+
+		if (strcmp(k->value, "name") == 0) {
+			size_t mark = sc_push(c, ".name");
+
+			rc = sc_name(&name, c, v);
+			free(name);
+			name = NULL;
+			if (rc != PG_OK)
+				return rc;
+			sc_pop(c, mark);
+		} else if (strcmp(k->value, "labels") == 0 || strcmp(k->value, "annotations") == 0) {
+			size_t mark = sc_push(c, ".%s", k->value);
+
+			if (!pg_yn_is_null(v)) {
+				if ((rc = sc_expect_map(c, v)) != PG_OK)
+					return rc;
+				for (j = 1; j < v->n; j += 2)
+					if (v->items[j]->type != PG_YN_SCALAR)
+						return sc_fail(c, v->items[j], "expected a string");
+			}
+			sc_pop(c, mark);
+		} else {
+			return sc_unknown(c, k, "name, labels, annotations");
+		}
+	}
+	if (sc_get(n, "name") == NULL)
+		return sc_fail(c, n, "name is required");
+	return PG_OK;
+}
+
+int
+pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file, const char *base_dir,
+		  pg_err *err)
+{
+	int rc;
+	sc_ctx c;
+	const pg_yn *kind, *api, *meta, *spec;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.base_dir = base_dir;
+	c.err = err;
+	if ((c.file = pg_policy_intern_file(p, file)) == NULL)
+		return sc_oom(&c);
+	if (doc->type != PG_YN_MAP)
+		return sc_fail(&c, doc, "expected a ProvenancePolicy document (a mapping), found %s",
+			       sc_type_name(doc));
+	kind = sc_get(doc, "kind");
+	if (kind == NULL)
+		return sc_fail(&c, doc, "kind is missing (expected kind: " PG_KIND ")");
+	if (kind->type != PG_YN_SCALAR || strcmp(kind->value, PG_KIND) != 0)
+		return sc_fail(&c, kind,
+			       "unknown kind \"%.128s\": a policy directory holds only " PG_KIND
+			       " documents",
+			       kind->type == PG_YN_SCALAR ? kind->value : sc_type_name(kind));
+	api = sc_get(doc, "apiVersion");
+	if (api == NULL)
+		return sc_fail(&c, doc, "apiVersion is missing (expected " PG_API_VERSION ")");
+	if (api->type != PG_YN_SCALAR || strcmp(api->value, PG_API_VERSION) != 0)
+		return sc_fail(&c, api, "unsupported apiVersion \"%.128s\" (expected " PG_API_VERSION
+					")",
+			       api->type == PG_YN_SCALAR ? api->value : sc_type_name(api));
+	for (i = 0; i < doc->n; i += 2) {
+		const char *k = doc->items[i]->value;
+
+		if (strcmp(k, "kind") && strcmp(k, "apiVersion") && strcmp(k, "metadata") &&
+		    strcmp(k, "spec"))
+			return sc_unknown(&c, doc->items[i], "apiVersion, kind, metadata, spec");
+	}
+	if ((meta = sc_get(doc, "metadata")) == NULL)
+		return sc_fail(&c, doc, "metadata is missing (metadata.name names the policy)");
+	(void)sc_push(&c, "metadata");
+	if ((rc = sc_metadata(&c, meta)) != PG_OK)
+		return rc;
+	sc_pop(&c, 0);
+	if ((spec = sc_get(doc, "spec")) == NULL)
+		return sc_fail(&c, doc, "spec is missing");
+	(void)sc_push(&c, "spec");
+	if ((rc = sc_spec(&c, spec)) != PG_OK)
+		return rc;
+	p->n_docs++;
+	return PG_OK;
+}
+
+/* ---- finishing: references and fingerprints ---- */
+
+static int
+sc_fp_put(EVP_MD_CTX *md, const char *tag, const char *data, size_t len)
+{
+	char hdr[96];
+	int k;
+
+	if (data == NULL)
+		k = snprintf(hdr, sizeof(hdr), "%s=-\n", tag);
+	else
+		k = snprintf(hdr, sizeof(hdr), "%s=%zu:", tag, len);
+	if (k < 0 || (size_t)k >= sizeof(hdr) || EVP_DigestUpdate(md, hdr, (size_t)k) != 1)
+		return PG_EINTERNAL;
+	if (data && (EVP_DigestUpdate(md, data, len) != 1 || EVP_DigestUpdate(md, "\n", 1) != 1))
+		return PG_EINTERNAL;
+	return PG_OK;
+}
+
+static int
+sc_fp_str(EVP_MD_CTX *md, const char *tag, const char *s)
+{
+	return sc_fp_put(md, tag, s, s ? strlen(s) : 0);
+}
+
+static int
+sc_fp_trust(EVP_MD_CTX *md, const char *tag, const pg_trust *t)
+{
+	const pg_trust_item *it = (const pg_trust_item *)t;
+	int rc;
+
+	if (t == NULL)
+		return sc_fp_put(md, tag, NULL, 0);
+	if ((rc = sc_fp_str(md, tag, t->name)) != PG_OK)
+		return rc;
+	return sc_fp_put(md, "bytes", it->bytes, it->len);
+}
+
+/* The canonical form: every field in a fixed order, each length-prefixed,
+ * so no two different rules serialise to the same bytes. */
+static int
+sc_fingerprint(pg_rule *r)
+{
+	int rc = PG_EINTERNAL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hl = 0;
+	char num[64];
+	size_t i;
+
+	if (md == NULL)
+		return PG_ENOMEM;
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	(void)snprintf(num, sizeof(num), "%s %zu %zu %d %u %d %d %d", r->is_chart ? "chart" : "image",
+		       r->n_match, r->n_verify, (int)r->require, r->at_least, (int)r->tlog,
+		       (int)r->require_digest, (int)r->allow_unsigned);
+	if ((rc = sc_fp_str(md, "provgate-rule-v1", num)) != PG_OK ||
+	    (rc = sc_fp_str(md, "name", r->name)) != PG_OK)
+		goto out;
+	for (i = 0; i < r->n_match; i++)
+		if ((rc = sc_fp_str(md, "match", r->match[i])) != PG_OK)
+			goto out;
+	for (i = 0; i < r->n_verify; i++) {
+		const pg_verifier *v = &r->verify[i];
+
+		(void)snprintf(num, sizeof(num), "%d", (int)v->kind);
+		if ((rc = sc_fp_str(md, "verify", num)) != PG_OK ||
+		    (rc = sc_fp_trust(md, "key", v->key)) != PG_OK ||
+		    (rc = sc_fp_trust(md, "keyring", v->keyring)) != PG_OK ||
+		    (rc = sc_fp_trust(md, "root", v->root)) != PG_OK ||
+		    (rc = sc_fp_str(md, "issuer", v->issuer)) != PG_OK ||
+		    (rc = sc_fp_str(md, "issuerRegExp", v->issuer_regexp)) != PG_OK ||
+		    (rc = sc_fp_str(md, "subject", v->subject)) != PG_OK ||
+		    (rc = sc_fp_str(md, "subjectRegExp", v->subject_regexp)) != PG_OK)
+			goto out;
+	}
+	if ((rc = sc_fp_str(md, "repository", r->repository)) != PG_OK)
+		goto out;
+	(void)snprintf(num, sizeof(num), "%zu", r->n_chart_names);
+	if ((rc = sc_fp_str(md, "chartNames", num)) != PG_OK)
+		goto out;
+	for (i = 0; i < r->n_chart_names; i++)
+		if ((rc = sc_fp_str(md, "chartName", r->chart_names[i])) != PG_OK)
+			goto out;
+	rc = PG_EINTERNAL;
+	if (EVP_DigestFinal_ex(md, h, &hl) != 1 || hl != 32)
+		goto out;
+	pg_hex(r->fingerprint, h, hl);
+	rc = PG_OK;
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int
+pg_policy_finish(pg_policy *p, const char *name, pg_err *err)
+{
+	size_t i, j;
+	int rc;
+
+	if (p->n_docs == 0)
+		return pg_err_set(err, PG_EINVAL, "no ProvenancePolicy found in %s", name);
+	for (i = 0; i < p->n_uses; i++) {
+		pg_trust_use *u = &p->uses[i];
+		const pg_trust *t = NULL;
+
+		for (j = 0; j < p->n_trust[u->cat]; j++)
+			if (strcmp(p->trust[u->cat][j]->pub.name, u->name) == 0)
+				t = &p->trust[u->cat][j]->pub;
+		if (t == NULL)
+			return pg_err_set(err, PG_EINVAL,
+					  "%s:%zu: %s: %s \"%s\" is not defined in spec.trust.%s",
+					  u->file, u->line, u->where,
+					  u->cat == PG_TRUST_KEY       ? "key"
+					  : u->cat == PG_TRUST_KEYRING ? "keyring"
+								       : "root",
+					  u->name, sc_cat_field[u->cat]);
+		if (u->cat == PG_TRUST_KEY)
+			u->v->key = t;
+		else if (u->cat == PG_TRUST_KEYRING)
+			u->v->keyring = t;
+		else
+			u->v->root = t;
+	}
+	for (i = 0; i < p->n_uses; i++) {
+		free(p->uses[i].name);
+		free(p->uses[i].where);
+	}
+	free(p->uses);
+	p->uses = NULL;
+	p->n_uses = 0;
+	for (i = 0; i < p->n_images; i++)
+		if ((rc = sc_fingerprint(p->images[i])) != PG_OK)
+			return pg_err_set(err, rc, "cannot compute a rule fingerprint");
+	for (i = 0; i < p->n_charts; i++)
+		if ((rc = sc_fingerprint(p->charts[i])) != PG_OK)
+			return pg_err_set(err, rc, "cannot compute a rule fingerprint");
+	return PG_OK;
+}
