@@ -40,6 +40,15 @@ CFLAGS += -std=c17 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-s
 LDFLAGS += $(SANFLAGS)
 LDLIBS = $(PKG_LIBS) -lz -lpthread -lm
 
+# Quiet by default: `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q =
+say = @true
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
+
 PG_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 SRCS := $(sort $(wildcard webhook/*/*.c))
@@ -55,27 +64,33 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 all: $(BUILD)/provgate
 
 $(BUILD)/provgate: $(MAIN_OBJ) $(BUILD)/libprovgate.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libprovgate.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
 
 $(MAIN_OBJ): webhook/main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DPG_VERSION='"$(PG_VERSION)"' -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -DPG_VERSION='"$(PG_VERSION)"' -c -o $@ $<
 
 $(BUILD)/obj/%.o: webhook/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libprovgate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-unused-function -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-function -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libprovgate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lnghttp2
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lnghttp2
 
 asan:
 	@true

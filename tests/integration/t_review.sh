@@ -15,7 +15,7 @@ while IFS='|' read -r name obj ns op ver pol want re; do
 		notok "review $name" "exit $rc allowed=$got_allowed, want allowed=$want: $text"
 		continue
 	fi
-	if ! printf '%s' "$text" | grep -Eq -- "$re"; then
+	if ! [[ $text =~ $re ]]; then
 		notok "review $name" "reason [$text] does not match /$re/"
 		continue
 	fi

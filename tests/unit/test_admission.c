@@ -127,7 +127,7 @@ static void
 test_extract_invalid_kept(void **state)
 {
 	pg_refs r = {0};
-	json_t *o = obj("{\"spec\":{\"containers\":[{\"image\":\"UPPER/x\"},{\"image\":42}]}}");
+	json_t *o = obj("{\"spec\":{\"containers\":[{\"image\":\"x/UPPER\"},{\"image\":42}]}}");
 	pg_err e;
 
 	(void)state;

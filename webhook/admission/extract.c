@@ -17,14 +17,6 @@
 /* Longest location string we build for messages. */
 #define WHERE_MAX 256
 
-static const char *
-str_at(const json_t *o, const char *k)
-{
-	const json_t *v = json_is_object(o) ? json_object_get(o, k) : NULL;
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static const json_t *
 path(const json_t *o, const char *const *keys)
 {
@@ -132,7 +124,7 @@ containers(pg_refs *r, const json_t *spec, const char *base, const char *field,
 	for (i = 0; i < json_array_size(arr); i++) {
 		const json_t *c = json_array_get(arr, i);
 		const json_t *img = json_is_object(c) ? json_object_get(c, "image") : NULL;
-		const char *nm = str_at(c, "name");
+		const char *nm = json_str(c, "name");
 
 		if (img == NULL || json_is_null(img))
 			continue;
@@ -174,9 +166,9 @@ pod_spec(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
 static int
 argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 {
-	const char *repo = str_at(src, "repoURL");
-	const char *chart = str_at(src, "chart");
-	const char *rev = str_at(src, "targetRevision");
+	const char *repo = json_str(src, "repoURL");
+	const char *chart = json_str(src, "chart");
+	const char *rev = json_str(src, "targetRevision");
 
 	if (chart == NULL)
 		return PG_OK; /* git or plugin source: not a chart */
@@ -190,9 +182,9 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 static int
 source_ref(char *out, size_t n, const json_t *sref, const char *ns, const char *dflt_kind)
 {
-	const char *k = str_at(sref, "kind");
-	const char *nm = str_at(sref, "name");
-	const char *sns = str_at(sref, "namespace");
+	const char *k = json_str(sref, "kind");
+	const char *nm = json_str(sref, "name");
+	const char *sns = json_str(sref, "namespace");
 	int w;
 
 	if (nm == NULL)
@@ -219,12 +211,12 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 			if (source_ref(src, sizeof(src), json_object_get(c, "sourceRef"), ns,
 				       "HelmRepository") != PG_OK)
 				return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
-						 str_at(c, "chart"), NULL, NULL, "spec.chart.spec", err);
-			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, str_at(c, "chart"),
-					 str_at(c, "version"), src, "spec.chart.spec", err);
+						 json_str(c, "chart"), NULL, NULL, "spec.chart.spec", err);
+			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(c, "chart"),
+					 json_str(c, "version"), src, "spec.chart.spec", err);
 		}
 		if (json_is_object(cref)) {
-			const char *nm = str_at(cref, "name");
+			const char *nm = json_str(cref, "name");
 
 			if (source_ref(src, sizeof(src), cref, ns, "OCIRepository") != PG_OK)
 				nm = NULL;
@@ -237,20 +229,20 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 	if (strcmp(kind, "HelmChart") == 0) {
 		if (source_ref(src, sizeof(src), json_object_get(spec, "sourceRef"), ns,
 			       "HelmRepository") != PG_OK)
-			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, str_at(spec, "chart"),
+			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
 					 NULL, NULL, "spec", err);
-		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, str_at(spec, "chart"),
-				 str_at(spec, "version"), src, "spec", err);
+		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
+				 json_str(spec, "version"), src, "spec", err);
 	}
 	if (strcmp(kind, "OCIRepository") == 0) {
-		const char *url = str_at(spec, "url");
+		const char *url = json_str(spec, "url");
 		const json_t *ref = json_object_get(spec, "ref");
-		const char *ver = str_at(ref, "digest");
+		const char *ver = json_str(ref, "digest");
 		const char *slash;
 		char repo[1024];
 
-		ver = ver ? ver : str_at(ref, "tag");
-		ver = ver ? ver : str_at(ref, "semver");
+		ver = ver ? ver : json_str(ref, "tag");
+		ver = ver ? ver : json_str(ref, "semver");
 		if (url == NULL || (slash = strrchr(url, '/')) == NULL ||
 		    (size_t)(slash - url) >= sizeof(repo))
 			return add_chart(r, PG_REF_CHART, PG_CHART_OCI, url, NULL, ver, NULL,
@@ -261,8 +253,8 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 				 "spec.url", err);
 	}
 	if (strcmp(kind, "HelmRepository") == 0) {
-		const char *type = str_at(spec, "type");
-		const char *url = str_at(spec, "url");
+		const char *type = json_str(spec, "type");
+		const char *url = json_str(spec, "url");
 
 		if (type == NULL || strcmp(type, "oci") != 0)
 			return PG_OK; /* classic repositories are checked per chart */
@@ -277,7 +269,7 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 static int
 release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 {
-	const char *type = str_at(obj, "type");
+	const char *type = json_str(obj, "type");
 	const char *rel;
 	const json_t *data;
 	pg_refent *e;
@@ -286,7 +278,7 @@ release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 	if (type == NULL || strcmp(type, "helm.sh/release.v1") != 0)
 		return PG_OK;
 	data = json_object_get(obj, "data");
-	rel = str_at(data, "release");
+	rel = json_str(data, "release");
 	if ((rc = push(r, &e, err)) != PG_OK)
 		return rc;
 	e->kind = PG_REF_CHART;

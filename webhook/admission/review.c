@@ -10,14 +10,6 @@
 
 #include "buf/buf.h"
 
-static const char *
-str_at(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 int
 pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 {
@@ -42,8 +34,8 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: not a JSON object");
 		goto out;
 	}
-	av = str_at(rv->root, "apiVersion");
-	k = str_at(rv->root, "kind");
+	av = json_str(rv->root, "apiVersion");
+	k = json_str(rv->root, "kind");
 	if (k == NULL || strcmp(k, "AdmissionReview") != 0) {
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: kind is %s",
 			   k ? k : "missing");
@@ -62,24 +54,24 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: no request");
 		goto out;
 	}
-	uid = str_at(req, "uid");
+	uid = json_str(req, "uid");
 	if (uid == NULL || uid[0] == '\0') {
 		pg_err_set(err, PG_EINVAL, "AdmissionReview request has no uid");
 		goto out;
 	}
 	rv->uid = uid;
 	kind = json_object_get(req, "kind");
-	rv->kind = json_is_object(kind) ? str_at(kind, "kind") : NULL;
-	rv->group = json_is_object(kind) ? str_at(kind, "group") : NULL;
+	rv->kind = json_is_object(kind) ? json_str(kind, "kind") : NULL;
+	rv->group = json_is_object(kind) ? json_str(kind, "group") : NULL;
 	rv->kind = rv->kind ? rv->kind : "";
 	rv->group = rv->group ? rv->group : "";
-	rv->ns = str_at(req, "namespace");
+	rv->ns = json_str(req, "namespace");
 	rv->ns = rv->ns ? rv->ns : "";
-	rv->name = str_at(req, "name");
-	rv->operation = str_at(req, "operation");
+	rv->name = json_str(req, "name");
+	rv->operation = json_str(req, "operation");
 	rv->operation = rv->operation ? rv->operation : "";
 	ui = json_object_get(req, "userInfo");
-	rv->user = json_is_object(ui) ? str_at(ui, "username") : NULL;
+	rv->user = json_is_object(ui) ? json_str(ui, "username") : NULL;
 	rv->user = rv->user ? rv->user : "";
 	rv->object = json_object_get(req, "object");
 	if (!json_is_object(rv->object))
@@ -90,8 +82,8 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 		const json_t *md = json_object_get(rv->object, "metadata");
 
 		if (json_is_object(md))
-			rv->name = str_at(md, "name") ? str_at(md, "name")
-						      : str_at(md, "generateName");
+			rv->name = json_str(md, "name") ? json_str(md, "name")
+						      : json_str(md, "generateName");
 	}
 	rv->name = rv->name ? rv->name : "";
 	*out = rv;

@@ -163,9 +163,10 @@ histo_render(pg_buf *o, const char *name, const char *labels, histo *h)
 					   labels[0] ? "," : "", (unsigned long long)cum);
 	}
 	if (rc == PG_OK)
-		rc = pg_buf_printf(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
+		rc = pg_buf_printf(o, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name,
+				   labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
 				   (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6,
-				   name, labels,
+				   name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
 				   (unsigned long long)atomic_load_explicit(&h->count, memory_order_relaxed));
 	return rc;
 }
