@@ -289,8 +289,7 @@ out:
 }
 
 int
-pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml, size_t len,
-		      pg_err *err)
+pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml, size_t len, pg_err *err)
 {
 	int rc;
 	pg_policy *p = pg_policy_new();

@@ -32,12 +32,12 @@ typedef enum { PG_YN_SCALAR = 1, PG_YN_MAP = 2, PG_YN_SEQ = 3 } pg_yn_type;
 
 typedef struct pg_yn {
 	pg_yn_type type;
-	size_t line;          /* 1-based */
-	char *value;          /* SCALAR: NUL-terminated text */
-	size_t len;           /* SCALAR: bytes in value */
-	bool plain;           /* SCALAR: unquoted (so "null" may be null) */
+	size_t line;	      /* 1-based */
+	char *value;	      /* SCALAR: NUL-terminated text */
+	size_t len;	      /* SCALAR: bytes in value */
+	bool plain;	      /* SCALAR: unquoted (so "null" may be null) */
 	struct pg_yn **items; /* SEQ: items; MAP: key, value, key, value... */
-	size_t n;             /* number of entries in items */
+	size_t n;	      /* number of entries in items */
 } pg_yn;
 
 /*
@@ -46,8 +46,8 @@ typedef struct pg_yn {
  * duplicate keys and nesting deeper than PG_POLICY_DEPTH_MAX are errors
  * "FILE:LINE: ...".  The caller frees with pg_yn_free_docs.
  */
-int pg_yn_parse(pg_yn ***out_docs, size_t *out_n, const char *file,
-		const char *text, size_t len, pg_err *err);
+int pg_yn_parse(pg_yn ***out_docs, size_t *out_n, const char *file, const char *text, size_t len,
+		pg_err *err);
 void pg_yn_free(pg_yn *n);
 void pg_yn_free_docs(pg_yn **docs, size_t n);
 /* True for an absent value: plain "", "~", "null", "Null", "NULL". */
@@ -63,7 +63,7 @@ typedef enum { PG_TRUST_KEY = 0, PG_TRUST_KEYRING = 1, PG_TRUST_ROOT = 2 } pg_tr
 typedef struct pg_trust_item {
 	pg_trust pub;
 	pg_trust_cat cat;
-	char *bytes;      /* material: file content or inline text; owned */
+	char *bytes; /* material: file content or inline text; owned */
 	size_t len;
 	const char *file; /* policy file that defined it */
 	size_t line;
@@ -112,8 +112,8 @@ struct pg_policy {
 
 /* schema.c: add one parsed document (a mapping) of file to p.  base_dir is
  * where relative trust paths are resolved ("" or NULL: the working dir). */
-int pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file,
-		      const char *base_dir, pg_err *err);
+int pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file, const char *base_dir,
+		      pg_err *err);
 /* schema.c: resolve trust references, compute fingerprints; after the last
  * document.  name is the dir or buffer name, for "no ProvenancePolicy". */
 int pg_policy_finish(pg_policy *p, const char *name, pg_err *err);
@@ -129,10 +129,9 @@ void pg_policy_free(pg_policy *p);
 const char *pg_policy_intern_file(pg_policy *p, const char *file);
 /* Read a regular file, at most max bytes, without blocking on FIFOs or
  * devices.  *out is malloc'd and NUL-terminated. */
-int pg_policy_read_file(char **out, size_t *len, const char *path, size_t max,
-			pg_err *err);
+int pg_policy_read_file(char **out, size_t *len, const char *path, size_t max, pg_err *err);
 /* Parse text (one file) and add its documents to p. */
-int pg_policy_add_text(pg_policy *p, const char *file, const char *base_dir,
-		       const char *text, size_t len, pg_err *err);
+int pg_policy_add_text(pg_policy *p, const char *file, const char *base_dir, const char *text,
+		       size_t len, pg_err *err);
 
 #endif

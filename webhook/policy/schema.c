@@ -36,8 +36,8 @@ typedef struct sc_ctx {
 
 static const char *sc_cat_field[PG_TRUST_NCAT] = {"keys", "keyrings", "roots"};
 
-static int
-sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...)
@@ -52,8 +52,7 @@ sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...)
 			  c->plen ? ": " : "", msg);
 }
 
-static size_t
-sc_push(sc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t sc_push(sc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Append a segment to the field path; returns the mark to restore. */
 static size_t
@@ -237,7 +236,8 @@ sc_check_key(sc_ctx *c, const pg_yn *n, const pg_trust_item *t)
 	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (k == NULL)
-		return sc_fail(c, n, "not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\")");
+		return sc_fail(c, n,
+			       "not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\")");
 	EVP_PKEY_free(k);
 	return PG_OK;
 }
@@ -566,8 +566,8 @@ sc_rule_name_taken(sc_ctx *c, const pg_yn *n, const char *name)
 	size_t i;
 
 	for (i = 0; i < c->p->n_images + c->p->n_charts; i++) {
-		const pg_rule *o = i < c->p->n_images ? c->p->images[i]
-						      : c->p->charts[i - c->p->n_images];
+		const pg_rule *o =
+		    i < c->p->n_images ? c->p->images[i] : c->p->charts[i - c->p->n_images];
 		if (strcmp(o->name, name) == 0)
 			return sc_fail(c, n, "duplicate rule name \"%s\" (also in %s)", name,
 				       o->source_file);
@@ -625,7 +625,8 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 			rc = sc_bool(&r->allow_unsigned, c, v);
 		} else if (is_chart && strcmp(k->value, "repository") == 0) {
 			repo = v;
-			if ((rc = sc_str(&r->repository, c, v)) == PG_OK && !sc_has_scheme(r->repository))
+			if ((rc = sc_str(&r->repository, c, v)) == PG_OK &&
+			    !sc_has_scheme(r->repository))
 				rc = sc_fail(c, v, "must start with https://, http:// or oci://");
 		} else if (is_chart && strcmp(k->value, "chartNames") == 0) {
 			names = v;
@@ -653,7 +654,8 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 		goto out;
 	}
 	if (names && repo == NULL) {
-		rc = sc_fail(c, names, "chartNames needs repository (where the charts are fetched)");
+		rc =
+		    sc_fail(c, names, "chartNames needs repository (where the charts are fetched)");
 		goto out;
 	}
 	if (verify && !pg_yn_is_null(verify)) {
@@ -670,7 +672,8 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 			size_t m2 = sc_push(c, "[%zu]", j);
 
 			r->n_verify = j + 1;
-			if ((rc = sc_verifier(c, &r->verify[j], verify->items[j], is_chart)) != PG_OK)
+			if ((rc = sc_verifier(c, &r->verify[j], verify->items[j], is_chart)) !=
+			    PG_OK)
 				goto out;
 			sc_pop(c, m2);
 		}
@@ -690,8 +693,8 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 		if ((rc = sc_require(c, r, require)) != PG_OK)
 			goto out;
 		if (r->require == PG_REQUIRE_ATLEAST && r->at_least > r->n_verify) {
-			rc = sc_fail(c, require, "atLeast %u but only %zu verify entries", r->at_least,
-				     r->n_verify);
+			rc = sc_fail(c, require, "atLeast %u but only %zu verify entries",
+				     r->at_least, r->n_verify);
 			goto out;
 		}
 		sc_pop(c, mark);
@@ -777,8 +780,9 @@ sc_registry(sc_ctx *c, const pg_yn *n)
 			if ((rc = sc_str(&g->host, c, v)) == PG_OK &&
 			    (strchr(g->host, '/') || strchr(g->host, '*') || strchr(g->host, '@') ||
 			     strlen(g->host) > 261))
-				rc = sc_fail(c, v, "expected a host or host:port (no scheme, path or "
-						   "wildcard)");
+				rc = sc_fail(c, v,
+					     "expected a host or host:port (no scheme, path or "
+					     "wildcard)");
 		} else if (strcmp(k->value, "caFile") == 0) {
 			rc = sc_path_field(&g->ca_file, c, v);
 		} else if (strcmp(k->value, "dockerConfig") == 0) {
@@ -882,8 +886,8 @@ sc_spec(sc_ctx *c, const pg_yn *n)
 	size_t i, j, mark;
 	/* trust first, so a key that is missing is reported before the rules
 	 * that use it; then rules in the order written */
-	static const char *order[] = {"mode", "exemptNamespaces", "trust", "images", "charts",
-				      "registries"};
+	static const char *order[] = {"mode",	"exemptNamespaces", "trust",
+				      "images", "charts",	    "registries"};
 
 	if ((rc = sc_expect_map(c, n)) != PG_OK)
 		return rc;
@@ -892,8 +896,9 @@ sc_spec(sc_ctx *c, const pg_yn *n)
 			if (strcmp(n->items[i]->value, order[j]) == 0)
 				break;
 		if (j == sizeof(order) / sizeof(order[0]))
-			return sc_unknown(c, n->items[i],
-					  "mode, exemptNamespaces, trust, images, charts, registries");
+			return sc_unknown(
+			    c, n->items[i],
+			    "mode, exemptNamespaces, trust, images, charts, registries");
 	}
 	for (j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
 		for (i = 0; i < n->n; i += 2) {
@@ -965,7 +970,8 @@ sc_metadata(sc_ctx *c, const pg_yn *n)
 			if (rc != PG_OK)
 				return rc;
 			sc_pop(c, mark);
-		} else if (strcmp(k->value, "labels") == 0 || strcmp(k->value, "annotations") == 0) {
+		} else if (strcmp(k->value, "labels") == 0 ||
+			   strcmp(k->value, "annotations") == 0) {
 			size_t mark = sc_push(c, ".%s", k->value);
 
 			if (!pg_yn_is_null(v)) {
@@ -1001,7 +1007,8 @@ pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file, const char *
 	if ((c.file = pg_policy_intern_file(p, file)) == NULL)
 		return sc_oom(&c);
 	if (doc->type != PG_YN_MAP)
-		return sc_fail(&c, doc, "expected a ProvenancePolicy document (a mapping), found %s",
+		return sc_fail(&c, doc,
+			       "expected a ProvenancePolicy document (a mapping), found %s",
 			       sc_type_name(doc));
 	kind = sc_get(doc, "kind");
 	if (kind == NULL)
@@ -1015,8 +1022,8 @@ pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file, const char *
 	if (api == NULL)
 		return sc_fail(&c, doc, "apiVersion is missing (expected " PG_API_VERSION ")");
 	if (api->type != PG_YN_SCALAR || strcmp(api->value, PG_API_VERSION) != 0)
-		return sc_fail(&c, api, "unsupported apiVersion \"%.128s\" (expected " PG_API_VERSION
-					")",
+		return sc_fail(&c, api,
+			       "unsupported apiVersion \"%.128s\" (expected " PG_API_VERSION ")",
 			       api->type == PG_YN_SCALAR ? api->value : sc_type_name(api));
 	for (i = 0; i < doc->n; i += 2) {
 		const char *k = doc->items[i]->value;
@@ -1094,9 +1101,9 @@ sc_fingerprint(pg_rule *r)
 		return PG_ENOMEM;
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		goto out;
-	(void)snprintf(num, sizeof(num), "%s %zu %zu %d %u %d %d %d", r->is_chart ? "chart" : "image",
-		       r->n_match, r->n_verify, (int)r->require, r->at_least, (int)r->tlog,
-		       (int)r->require_digest, (int)r->allow_unsigned);
+	(void)snprintf(num, sizeof(num), "%s %zu %zu %d %u %d %d %d",
+		       r->is_chart ? "chart" : "image", r->n_match, r->n_verify, (int)r->require,
+		       r->at_least, (int)r->tlog, (int)r->require_digest, (int)r->allow_unsigned);
 	if ((rc = sc_fp_str(md, "provgate-rule-v1", num)) != PG_OK ||
 	    (rc = sc_fp_str(md, "name", r->name)) != PG_OK)
 		goto out;

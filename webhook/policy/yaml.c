@@ -26,9 +26,8 @@ typedef struct yn_state {
 	pg_err *err;
 } yn_state;
 
-static int
-yn_fail(yn_state *st, size_t line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int yn_fail(yn_state *st, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 yn_fail(yn_state *st, size_t line, const char *fmt, ...)
@@ -156,8 +155,8 @@ yn_children(pg_yn *parent, yn_state *st, size_t depth)
 	size_t cap = 0, i;
 	yaml_event_t ev;
 	pg_yn *child = NULL;
-	yaml_event_type_t end = parent->type == PG_YN_MAP ? YAML_MAPPING_END_EVENT
-							   : YAML_SEQUENCE_END_EVENT;
+	yaml_event_type_t end =
+	    parent->type == PG_YN_MAP ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
 
 	for (;;) {
 		if ((rc = yn_next(st, &ev)) != PG_OK)
@@ -209,7 +208,8 @@ yn_node(pg_yn **out, yn_state *st, yaml_event_t *ev, size_t depth)
 		rc = yn_fail(st, line, "YAML anchors and aliases are not allowed in a policy");
 		goto out;
 	case YAML_SCALAR_EVENT:
-		if ((rc = yn_check_props(st, line, ev->data.scalar.anchor, ev->data.scalar.tag)) != PG_OK)
+		if ((rc = yn_check_props(st, line, ev->data.scalar.anchor, ev->data.scalar.tag)) !=
+		    PG_OK)
 			goto out;
 		if ((rc = yn_alloc(&n, st, PG_YN_SCALAR, line)) != PG_OK)
 			goto out;
@@ -231,10 +231,12 @@ yn_node(pg_yn **out, yn_state *st, yaml_event_t *ev, size_t depth)
 		if (rc != PG_OK)
 			goto out;
 		if (depth + 1 > PG_POLICY_DEPTH_MAX) {
-			rc = yn_fail(st, line, "YAML nested deeper than %d levels", PG_POLICY_DEPTH_MAX);
+			rc = yn_fail(st, line, "YAML nested deeper than %d levels",
+				     PG_POLICY_DEPTH_MAX);
 			goto out;
 		}
-		if ((rc = yn_alloc(&n, st, ev->type == YAML_SEQUENCE_START_EVENT ? PG_YN_SEQ : PG_YN_MAP,
+		if ((rc = yn_alloc(&n, st,
+				   ev->type == YAML_SEQUENCE_START_EVENT ? PG_YN_SEQ : PG_YN_MAP,
 				   line)) != PG_OK)
 			goto out;
 		yaml_event_delete(ev);
