@@ -115,10 +115,24 @@ pg_refdec *pg_decision_refs(pg_decision *d, size_t *n);
 const pg_policy *pg_decision_policy(const pg_decision *d);
 const pg_review *pg_decision_review(const pg_decision *d);
 
-/* Worker side: verify every PENDING reference (identical references once).
- * vctx is a pg_verify_ctx*; deadline absolute pg_clock_ms. */
+/* Verdict-cache settings the decision code needs. */
+struct pg_cache;
+typedef struct pg_decision_cache {
+	struct pg_cache *cache; /* NULL: no caching */
+	int64_t tag_ttl_ms;     /* TTL of verdicts for tag (not digest) references */
+} pg_decision_cache;
+
+/* Loop side: answer PENDING references from the cache where it has a live
+ * verdict (no waiting, no I/O).  Returns how many were answered. */
+size_t pg_decision_from_cache(pg_decision *d, const pg_decision_cache *dc);
+
+/* Worker side: verify every PENDING reference (identical references once;
+ * identical verifications running in other workers are waited for, not
+ * repeated).  vctx is a pg_verify_ctx*; dc may be NULL; deadline absolute
+ * pg_clock_ms. */
 struct pg_verify_ctx;
-void pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, int64_t deadline);
+void pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx,
+			const pg_decision_cache *dc, int64_t deadline);
 
 /* Deny every still-PENDING reference with reason (e.g. "verification timed
  * out") and code. */

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "cache/cache.h"
 #include "clock/clock.h"
+#include "obs/obs.h"
 #include "verify/verify.h"
 
 /* status.message is shown by kubectl; keep it readable and bounded. */
@@ -221,15 +223,94 @@ same_target(const pg_refdec *a, const pg_refdec *b)
 	       strcmp(ref_label(a->ref), ref_label(b->ref)) == 0;
 }
 
-void
-pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, int64_t deadline)
+/* Cache key of a reference under its rule: what was matched (normalised
+ * reference or chart location) and the rule's fingerprint, which covers
+ * the trust material's bytes.  0 when the reference is not cacheable here. */
+static int
+cache_key(char *out, size_t n, const pg_refdec *rd)
 {
+	int w;
+
+	if (rd->rule == NULL)
+		return 0;
+	w = snprintf(out, n, "%s|%s|%s", rd->ref->kind == PG_REF_IMAGE ? "img" : "chart",
+		     ref_label(rd->ref), rd->rule->fingerprint);
+	return w > 0 && (size_t)w < n;
+}
+
+static int64_t
+cache_ttl(const pg_refdec *rd, const pg_decision_cache *dc)
+{
+	/* A tag can be re-pushed: its verdict lives only as long as a
+	 * tag-to-digest resolution may. */
+	if (rd->ref->kind == PG_REF_IMAGE && rd->ref->image->digest == NULL)
+		return dc->tag_ttl_ms;
+	return 0;
+}
+
+static void
+set_from_cache(pg_refdec *rd, pg_cache_val *v)
+{
+	pg_refdec_set(rd, v->ok ? PG_RD_ALLOW : PG_RD_DENY, v->ok ? PG_OK : v->code, v->reason,
+		      v->digest, v->signer);
+	rd->cached = true;
+	pg_cache_val_clear(v);
+}
+
+size_t
+pg_decision_from_cache(pg_decision *d, const pg_decision_cache *dc)
+{
+	char key[4096];
+	size_t i, n = 0;
+
+	if (dc == NULL || dc->cache == NULL)
+		return 0;
+	for (i = 0; i < d->n; i++) {
+		pg_refdec *rd = &d->d[i];
+		pg_cache_val v;
+
+		if (rd->state != PG_RD_PENDING || !cache_key(key, sizeof(key), rd))
+			continue;
+		if (pg_cache_get(dc->cache, key, &v)) {
+			set_from_cache(rd, &v);
+			pg_metrics_cache(1);
+			n++;
+		} else {
+			pg_metrics_cache(0);
+		}
+	}
+	return n;
+}
+
+static void
+verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t deadline)
+{
+	pg_verdict v;
+	int64_t t0;
+
+	memset(&v, 0, sizeof(v));
+	t0 = pg_clock_us();
+	if (rd->ref->kind == PG_REF_IMAGE)
+		(void)pg_verify_image(&v, vctx, d->pol, rd->rule, rd->ref->image, deadline);
+	else
+		(void)pg_verify_chart(&v, vctx, d->pol, rd->rule, rd->ref->chart, deadline);
+	rd->verify_us = pg_clock_us() - t0;
+	pg_metrics_verify(rd->ref->kind == PG_REF_IMAGE ? "image" : "chart", v.ok, rd->verify_us);
+	pg_refdec_set(rd, v.ok ? PG_RD_ALLOW : PG_RD_DENY, v.ok ? PG_OK : v.code, v.reason,
+		      v.digest, v.signer);
+	pg_verdict_clear(&v);
+}
+
+void
+pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, const pg_decision_cache *dc,
+		   int64_t deadline)
+{
+	char key[4096];
 	size_t i, j;
 
 	for (i = 0; i < d->n; i++) {
 		pg_refdec *rd = &d->d[i];
-		pg_verdict v;
-		int64_t t0;
+		pg_cache_val cv;
 
 		if (rd->state != PG_RD_PENDING)
 			continue;
@@ -246,16 +327,30 @@ pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, int64_t deadline)
 				      NULL, NULL);
 			continue;
 		}
-		memset(&v, 0, sizeof(v));
-		t0 = pg_clock_us();
-		if (rd->ref->kind == PG_REF_IMAGE)
-			(void)pg_verify_image(&v, vctx, d->pol, rd->rule, rd->ref->image, deadline);
-		else
-			(void)pg_verify_chart(&v, vctx, d->pol, rd->rule, rd->ref->chart, deadline);
-		rd->verify_us = pg_clock_us() - t0;
-		pg_refdec_set(rd, v.ok ? PG_RD_ALLOW : PG_RD_DENY, v.ok ? PG_OK : v.code,
-			      v.reason, v.digest, v.signer);
-		pg_verdict_clear(&v);
+		if (dc == NULL || dc->cache == NULL || !cache_key(key, sizeof(key), rd)) {
+			verify_one(rd, d, vctx, deadline);
+			continue;
+		}
+		memset(&cv, 0, sizeof(cv));
+		switch (pg_cache_claim(dc->cache, key, deadline, &cv)) {
+		case PG_CLAIM_HIT:
+			set_from_cache(rd, &cv);
+			break;
+		case PG_CLAIM_TIMEOUT:
+			pg_refdec_set(rd, PG_RD_DENY, PG_ETIMEOUT, "verification timed out",
+				      NULL, NULL);
+			break;
+		default:
+			verify_one(rd, d, vctx, deadline);
+			cv.ok = rd->state == PG_RD_ALLOW;
+			cv.code = rd->code;
+			cv.digest = rd->digest;
+			cv.signer = rd->signer;
+			cv.reason = rd->reason;
+			(void)pg_cache_put(dc->cache, key, &cv, cache_ttl(rd, dc));
+			pg_cache_release(dc->cache, key);
+			break;
+		}
 	}
 }
 

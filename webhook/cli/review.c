@@ -78,7 +78,7 @@ pg_cmd_review(int argc, char **argv)
 			rc = pg_cli_fail(PG_EXIT_DENY, "cannot start verification");
 			goto out;
 		}
-		pg_decision_verify(d, vctx, pg_clock_ms() + (int64_t)timeout_ms);
+		pg_decision_verify(d, vctx, NULL, pg_clock_ms() + (int64_t)timeout_ms);
 		pg_decision_fail_pending(d, PG_EINTERNAL, "not verified");
 	}
 	if (pg_decision_response(&resp, &len, d) != PG_OK ||

@@ -66,6 +66,11 @@ pg_cmd_serve(int argc, char **argv)
 		NUMOPT("--max-body", 1024, 64UL << 20, max_body, size_t)
 		NUMOPT("--max-streams", 1, 1000, max_streams, unsigned)
 		NUMOPT("--reload-ms", 50, 3600000, reload_ms, unsigned)
+		NUMOPT("--cache-entries", 1, 10000000, cache_entries, size_t)
+		NUMOPT("--cache-bytes", 4096, 4UL << 30, cache_bytes, size_t)
+		NUMOPT("--cache-ttl-ms", 1, 86400000, cache_ttl_ms, unsigned)
+		NUMOPT("--cache-negative-ttl-ms", 1, 86400000, cache_neg_ttl_ms, unsigned)
+		NUMOPT("--cache-tag-ttl-ms", 1, 86400000, cache_tag_ttl_ms, unsigned)
 #undef NUMOPT
 		return pg_cli_fail(PG_EXIT_USAGE, "serve: unknown argument \"%s\"", argv[i]);
 	}

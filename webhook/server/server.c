@@ -50,6 +50,7 @@
 
 #include "admission/admission.h"
 #include "buf/buf.h"
+#include "cache/cache.h"
 #include "clock/clock.h"
 #include "obs/obs.h"
 #include "policy/policy.h"
@@ -109,6 +110,8 @@ static pg_server_opts g_opts;
 static h2o_globalconf_t g_conf;
 static SSL_CTX *g_ssl;
 static pg_pool *g_pool;
+static pg_cache *g_cache;
+static pg_decision_cache g_dc;
 static loop_ctx *g_loops;
 static atomic_int g_stopping;
 static atomic_int g_inflight; /* jobs whose request still waits */
@@ -495,7 +498,7 @@ worker_run(void *arg, void *state)
 	job *j = arg;
 	worker_state *ws = state;
 
-	pg_decision_verify(j->d, ws->vctx, j->deadline);
+	pg_decision_verify(j->d, ws->vctx, &g_dc, j->deadline);
 	h2o_multithread_send_message(&j->lc->done_rx, &j->msg);
 }
 
@@ -620,7 +623,10 @@ validate(loop_ctx *lc, h2o_req_t *req)
 		pg_metrics_review("error", pg_err_name(rc), pg_clock_us() - t0);
 		return;
 	}
-	if (pg_decision_pending(d) > 0) {
+	if (pg_decision_pending(d) > 0 && pg_decision_from_cache(d, &g_dc) > 0 &&
+	    pg_decision_pending(d) == 0) {
+		/* every reference answered from the cache, on this thread */
+	} else if (pg_decision_pending(d) > 0) {
 		if (atomic_load(&g_stopping)) {
 			pg_decision_fail_pending(d, PG_EUNAVAIL, "provgate is shutting down");
 		} else {
@@ -889,6 +895,11 @@ pg_server_opts_default(pg_server_opts *o)
 	o->max_body = (size_t)3 << 20;
 	o->max_streams = 100;
 	o->reload_ms = 1000;
+	o->cache_entries = 100000;
+	o->cache_bytes = (size_t)32 << 20;
+	o->cache_ttl_ms = 10 * 60 * 1000;
+	o->cache_neg_ttl_ms = 30 * 1000;
+	o->cache_tag_ttl_ms = 30 * 1000;
 }
 
 static void
@@ -940,6 +951,17 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	h = h2o_create_handler(path, sizeof(*h));
 	h->on_req = on_req;
 
+	{
+		pg_cache_opts co = {.max_entries = g_opts.cache_entries,
+				    .max_bytes = g_opts.cache_bytes,
+				    .pos_ttl_ms = g_opts.cache_ttl_ms,
+				    .neg_ttl_ms = g_opts.cache_neg_ttl_ms};
+
+		if (pg_cache_new(&g_cache, &co) != PG_OK)
+			return pg_err_set(err, PG_ENOMEM, "cannot create the verdict cache");
+		g_dc.cache = g_cache;
+		g_dc.tag_ttl_ms = g_opts.cache_tag_ttl_ms;
+	}
 	if (pg_pool_new(&g_pool, g_opts.workers, g_opts.queue, worker_init, worker_fini, NULL) != PG_OK)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start workers");
 	if ((g_loops = calloc(g_opts.threads, sizeof(*g_loops))) == NULL)
@@ -970,6 +992,9 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	 * no teardown for contexts; the process exits next. */
 	pg_pool_free(g_pool);
 	g_pool = NULL;
+	g_dc.cache = NULL;
+	pg_cache_free(g_cache);
+	g_cache = NULL;
 	pthread_mutex_lock(&g_pol.mu);
 	pg_policy_unref(g_pol.cur);
 	g_pol.cur = NULL;

@@ -34,10 +34,16 @@ typedef struct pg_server_opts {
 	bool http1_only;         /* no h2 in ALPN */
 	unsigned max_streams;    /* HTTP/2 concurrent streams per connection */
 	unsigned reload_ms;      /* policy/cert change polling period */
+	size_t cache_entries;    /* verdict cache bound (entries) */
+	size_t cache_bytes;      /* verdict cache bound (bytes) */
+	unsigned cache_ttl_ms;   /* verified verdicts */
+	unsigned cache_neg_ttl_ms; /* definite failures */
+	unsigned cache_tag_ttl_ms; /* any verdict of a tag (not digest) reference */
 } pg_server_opts;
 
 /* Fill defaults (listen 0.0.0.0:8443, 2 threads, 4 workers, queue 1024,
- * timeout 9000 ms, body 3 MiB, 100 streams, reload 1000 ms). */
+ * timeout 9000 ms, body 3 MiB, 100 streams, reload 1000 ms, cache 100000
+ * entries / 32 MiB, TTLs 10 min / 30 s / 30 s for tags). */
 void pg_server_opts_default(pg_server_opts *o);
 
 /* Run until SIGTERM/SIGINT; returns 0 after a clean shutdown, or an error
