@@ -85,8 +85,11 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 	}
 	if (r->registry == NULL || r->repository == NULL)
 		goto nomem;
-	if (r->repository[0] == '\0' || (r->tag && r->tag[0] == '\0')) {
-		rc = pg_err_set(err, PG_EINVAL, "invalid image reference \"%.300s\": empty component", s);
+	if (r->repository[0] == '\0' || (r->tag && r->tag[0] == '\0') ||
+	    strspn(r->repository, "abcdefghijklmnopqrstuvwxyz0123456789._/-") != strlen(r->repository) ||
+	    (r->tag && strspn(r->tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+			       strlen(r->tag))) {
+		rc = pg_err_set(err, PG_EINVAL, "invalid image reference \"%.300s\": empty component or invalid character", s);
 		goto out;
 	}
 	if (r->tag == NULL && r->digest == NULL && (r->tag = pg_strdup("latest")) == NULL)
