@@ -15,11 +15,15 @@ PENDING_RE='not available in this build'
 
 # vi NAME ARGS...: run verify-image, set OUT, ERR and RC.
 vi() {
+	# stderr kept in $T; any sanitizer report there fails the case below.
 	local n=$1
 	shift
 	OUT=$("$PG" verify-image "$@" 2>"$T/$n.stderr")
 	RC=$?
 	ERR=$(cat "$T/$n.stderr")
+	if grep -qE 'Sanitizer|runtime error' "$T/$n.stderr"; then
+		notok "$n: no sanitizer report" "$(grep -E 'Sanitizer|runtime error' "$T/$n.stderr" | head -3)"
+	fi
 }
 
 # expect_verified NAME DIGEST: RC 0 and the digest reported; or, while the
