@@ -86,7 +86,7 @@ expect_match "platform manifest of a signed index: reason" "$ERR" "no signatures
 D3=$(make_image app/three v1)
 sig_payload "$REG/app/three" "$D3" >"$T/p3"
 LBAD=$(sig_layer app/three "$T/p3" "$T/other.key")
-printf '%s ' "x" >"$T/p3b" && cat "$T/p3" >>"$T/p3b" # another payload, same claim
+sed 's/"optional":null/"optional":{"signer":"2"}/' "$T/p3" >"$T/p3b" # another payload, same claim
 LGOOD=$(sig_layer app/three "$T/p3b" "$T/good.key")
 push_sig app/three "$D3" "$LBAD" "$LGOOD" >/dev/null
 vi several "$REG/app/three:v1" $(KEYOPT good) "${CA[@]}"
