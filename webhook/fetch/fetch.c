@@ -188,7 +188,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 	int rc = PG_EINTERNAL, hops, max_redirects;
 	pg_fetch_opts o = {0};
 	pg_fetch_resp *r = NULL;
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *redir_hdrs = NULL;
 	char *cur = NULL, *loc = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	xfer x;
@@ -213,6 +213,18 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 			goto out;
 		}
 		hdrs = n;
+		/* Credentials go to the first URL only, like userpwd below:
+		 * a registry redirects blob downloads to storage hosts that
+		 * must not see its bearer token (and S3 rejects the request
+		 * when they do). */
+		if (strncasecmp(o.headers[i], "Authorization:", 14) != 0) {
+			n = curl_slist_append(redir_hdrs, o.headers[i]);
+			if (n == NULL) {
+				rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+				goto out;
+			}
+			redir_hdrs = n;
+		}
 	}
 	if ((cur = pg_strdup(url)) == NULL) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -252,8 +264,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		/* No content decoding: digests are over the bytes the server
 		 * sent, and a compressed body cannot expand past our bound. */
 		(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
-		if (hdrs)
-			(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		if (hops == 0 ? hdrs != NULL : redir_hdrs != NULL)
+			(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hops == 0 ? hdrs : redir_hdrs);
 		if (o.ca_file)
 			(void)curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file);
 		if (o.userpwd && hops == 0) {
@@ -306,6 +318,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 out:
 	pg_fetch_resp_free(r);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(redir_hdrs);
 	free(cur);
 	free(loc);
 	pg_buf_free(&x.body);

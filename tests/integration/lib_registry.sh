@@ -1,0 +1,177 @@
+# Helpers for tests against a real registry (bash).  Source lib.sh first.
+#
+#   registry_start [HTPASSWD_FILE]   start /usr/bin/docker-registry on a free
+#                                    loopback port with TLS from test_pki (and
+#                                    Basic auth from HTPASSWD_FILE); sets REG
+#                                    (127.0.0.1:PORT).  Stopped by PID at exit.
+#   REG_USER=u REG_PASS=p            credentials the push helpers use
+#   sha256_of FILE                   "sha256:<hex>"
+#   push_blob REPO FILE              monolithic upload (POST + PUT); prints digest
+#   push_manifest REPO REF FILE MT   PUT manifest FILE as REF with media type MT;
+#                                    prints its digest
+#   make_image REPO TAG [SEED]       config + layer + OCI manifest; prints digest
+#   make_index REPO TAG DIGEST...    OCI index over manifests pushed with
+#                                    make_image; prints its digest
+#   make_key NAME                    EC P-256 key: $T/NAME.key, $T/NAME.pub
+#   sig_payload REF DIGEST           simple-signing payload bytes on stdout
+#   sig_layer REPO PAYLOAD_FILE KEY [SIGNED_FILE]
+#                                    push the payload blob and print the layer
+#                                    descriptor (JSON) whose signature is over
+#                                    SIGNED_FILE (default: the payload itself)
+#   push_sig REPO DIGEST LAYER_JSON...  push sha256-<hex>.sig with those layers
+#   push_bundle_referrer REPO DIGEST BUNDLE_FILE
+#                                    a Sigstore bundle referrer manifest and the
+#                                    sha256-<hex> tag-schema index listing it
+#
+# Signatures are made the way cosign makes them: ECDSA P-256 over SHA-256 of
+# the exact payload bytes, DER, base64, in the layer annotation
+# dev.cosignproject.cosign/signature.
+REG=""
+REG_USER=${REG_USER:-}
+REG_PASS=${REG_PASS:-}
+MT_OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
+MT_OCI_INDEX=application/vnd.oci.image.index.v1+json
+MT_SIMPLESIGNING=application/vnd.dev.cosign.simplesigning.v1+json
+MT_BUNDLE=application/vnd.dev.sigstore.bundle.v0.3+json
+
+registry_start() {
+	local htpasswd=${1:-} port dir n
+	test_pki || return 1
+	port=$(free_port)
+	n=${#PIDS[@]}
+	dir="$T/registry-$n"
+	mkdir -p "$dir/data"
+	{
+		echo "version: 0.1"
+		echo "log:"
+		echo "  level: warn"
+		echo "  accesslog:"
+		echo "    disabled: true"
+		echo "storage:"
+		echo "  filesystem:"
+		echo "    rootdirectory: $dir/data"
+		echo "http:"
+		echo "  addr: 127.0.0.1:$port"
+		echo "  tls:"
+		echo "    certificate: $PKI/server.pem"
+		echo "    key: $PKI/server.key"
+		if [ -n "$htpasswd" ]; then
+			echo "auth:"
+			echo "  htpasswd:"
+			echo "    realm: provgate-test"
+			echo "    path: $htpasswd"
+		fi
+	} >"$dir/config.yml"
+	bg "registry-$n" /usr/bin/docker-registry serve "$dir/config.yml"
+	wait_tcp "$port" 20 || return 1
+	REG="127.0.0.1:$port"
+}
+
+reg_curl() {
+	local auth=()
+	[ -n "$REG_USER" ] && auth=(-u "$REG_USER:$REG_PASS")
+	curl -sS --cacert "$PKI/ca.pem" "${auth[@]}" "$@"
+}
+
+sha256_of() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
+
+push_blob() {
+	local repo=$1 file=$2 digest loc
+	digest=$(sha256_of "$file")
+	loc=$(reg_curl -X POST -o /dev/null -D - "https://$REG/v2/$repo/blobs/uploads/" |
+		tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+	[ -n "$loc" ] || { echo "push_blob: no upload location" >&2; return 1; }
+	case "$loc" in /*) loc="https://$REG$loc" ;; esac
+	case "$loc" in *\?*) loc="$loc&digest=$digest" ;; *) loc="$loc?digest=$digest" ;; esac
+	reg_curl -f -X PUT -H 'Content-Type: application/octet-stream' \
+		--data-binary "@$file" -o /dev/null "$loc" || return 1
+	echo "$digest"
+}
+
+push_manifest() {
+	local repo=$1 ref=$2 file=$3 mt=$4
+	reg_curl -f -X PUT -H "Content-Type: $mt" --data-binary "@$file" -o /dev/null \
+		"https://$REG/v2/$repo/manifests/$ref" || return 1
+	sha256_of "$file"
+}
+
+# A descriptor for FILE: media type, digest, size.
+desc_of() { printf '{"mediaType":"%s","digest":"%s","size":%s}' "$2" "$(sha256_of "$1")" "$(stat -c %s "$1")"; }
+
+make_image() {
+	local repo=$1 tag=$2 seed=${3:-$RANDOM} d="$T/img.$RANDOM.$RANDOM"
+	mkdir -p "$d"
+	printf '{"architecture":"amd64","os":"linux","config":{"Labels":{"seed":"%s"}},"rootfs":{"type":"layers","diff_ids":[]}}' "$seed" >"$d/config.json"
+	head -c 512 /dev/urandom >"$d/layer.bin"
+	push_blob "$repo" "$d/config.json" >/dev/null || return 1
+	push_blob "$repo" "$d/layer.bin" >/dev/null || return 1
+	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
+		"$(desc_of "$d/config.json" application/vnd.oci.image.config.v1+json)" \
+		"$(desc_of "$d/layer.bin" application/vnd.oci.image.layer.v1.tar)" >"$d/manifest.json"
+	cp "$d/manifest.json" "$T/last-manifest.json"
+	push_manifest "$repo" "$tag" "$d/manifest.json" "$MT_OCI_MANIFEST"
+}
+
+# make_index REPO TAG DIGEST... (manifests already in REPO; sizes are fetched)
+make_index() {
+	local repo=$1 tag=$2 entries="" dg f archs=(amd64 arm64 s390x ppc64le) i=0
+	shift 2
+	f="$T/index.$RANDOM.json"
+	for dg in "$@"; do
+		reg_curl -f -H "Accept: $MT_OCI_MANIFEST" -o "$f.m" "https://$REG/v2/$repo/manifests/$dg" || return 1
+		entries="$entries${entries:+,}$(printf '{"mediaType":"%s","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"}}' \
+			"$MT_OCI_MANIFEST" "$dg" "$(stat -c %s "$f.m")" "${archs[$i]}")"
+		i=$((i + 1))
+	done
+	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[%s]}' "$MT_OCI_INDEX" "$entries" >"$f"
+	push_manifest "$repo" "$tag" "$f" "$MT_OCI_INDEX"
+}
+
+make_key() {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$1.key" 2>/dev/null &&
+		openssl pkey -in "$T/$1.key" -pubout -out "$T/$1.pub" 2>/dev/null
+}
+
+# cosign's byte layout: fixed key order, no whitespace.
+sig_payload() {
+	printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' "$1" "$2"
+}
+
+sig_layer() {
+	local repo=$1 payload=$2 key=$3 signed=${4:-$2} sig
+	sig=$(openssl dgst -sha256 -sign "$key" "$signed" | base64 -w0) || return 1
+	push_blob "$repo" "$payload" >/dev/null || return 1
+	printf '{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"dev.cosignproject.cosign/signature":"%s"}}' \
+		"$MT_SIMPLESIGNING" "$(sha256_of "$payload")" "$(stat -c %s "$payload")" "$sig"
+}
+
+push_sig() {
+	local repo=$1 digest=$2 layers="" l f
+	shift 2
+	f="$T/sig.$RANDOM"
+	for l in "$@"; do layers="$layers${layers:+,}$l"; done
+	printf '{"architecture":"","config":{},"created":"0001-01-01T00:00:00Z","os":"","rootfs":{"type":"layers","diff_ids":[]}}' >"$f.config"
+	push_blob "$repo" "$f.config" >/dev/null || return 1
+	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
+		"$(desc_of "$f.config" application/vnd.oci.image.config.v1+json)" "$layers" >"$f.json"
+	push_manifest "$repo" "sha256-${digest#sha256:}.sig" "$f.json" "$MT_OCI_MANIFEST"
+}
+
+push_bundle_referrer() {
+	local repo=$1 digest=$2 bundle=$3 f subj_size rd
+	f="$T/ref.$RANDOM"
+	printf '{}' >"$f.empty"
+	push_blob "$repo" "$f.empty" >/dev/null || return 1
+	push_blob "$repo" "$bundle" >/dev/null || return 1
+	reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$f.subj" \
+		"https://$REG/v2/$repo/manifests/$digest" || return 1
+	subj_size=$(stat -c %s "$f.subj")
+	printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"%s","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":{"mediaType":"%s","digest":"%s","size":%s},"annotations":{"dev.sigstore.bundle.content":"dsse-envelope"}}' \
+		"$MT_OCI_MANIFEST" "$MT_BUNDLE" "$(sha256_of "$f.empty")" "$(desc_of "$bundle" "$MT_BUNDLE")" \
+		"$MT_OCI_MANIFEST" "$digest" "$subj_size" >"$f.json"
+	rd=$(push_manifest "$repo" "$(sha256_of "$f.json")" "$f.json" "$MT_OCI_MANIFEST") || return 1
+	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[{"mediaType":"%s","digest":"%s","size":%s,"artifactType":"%s"}]}' \
+		"$MT_OCI_INDEX" "$MT_OCI_MANIFEST" "$rd" "$(stat -c %s "$f.json")" "$MT_BUNDLE" >"$f.index"
+	push_manifest "$repo" "sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" >/dev/null || return 1
+	echo "$rd"
+}

@@ -1,0 +1,1106 @@
+/*
+ * oci/client — the registry client proper: per-host settings, the auth
+ * dance (401 -> WWW-Authenticate -> Bearer token or Basic credentials ->
+ * retry), the token cache, 429 back-off, the per-host concurrency cap, and
+ * the manifest / blob / referrers calls built on them.
+ *
+ * It never speaks to the network but through pg_fetch, never sends a
+ * request the caller's guard has not approved (pg_fetch asks it for every
+ * URL, token realms included), and never waits past the caller's deadline:
+ * Retry-After and the concurrency cap both give up when the deadline would
+ * pass.  Shared state (tokens, slots) sits behind one mutex; nothing is held
+ * locked across a network call.
+ */
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "buf/buf.h"
+#include "clock/clock.h"
+#include "oci/oci_int.h"
+
+/* Deadline when the caller gave none, as pg_fetch does. */
+#define DEFAULT_TIMEOUT_MS 30000
+/* Cached tokens / hosts with a concurrency slot: a webhook talks to a few
+ * registries; beyond this the oldest token is evicted (and fetched again). */
+#define TOKENS_MAX 256
+#define SLOTS_MAX 64
+/* Token lifetime when the server does not say (distribution's token spec),
+ * and the longest we believe a server that does. */
+#define TOKEN_DEFAULT_S 60
+#define TOKEN_MAX_S 3600
+/* A bearer token longer than this is not one. */
+#define TOKEN_LEN_MAX 16384
+/* How long a "this host wants Basic" note is kept. */
+#define BASIC_NOTE_S 600
+/* 429 answers we wait out per call, and the wait when Retry-After is junk. */
+#define RATE_RETRIES 3
+#define RATE_DEFAULT_S 1
+/* Referrers pages followed (Link rel="next") for one listing. */
+#define REFERRERS_PAGES_MAX 16
+/* Host names (with port) and repository names, as distribution bounds them. */
+#define HOST_MAX 255
+#define REPO_MAX 255
+#define TAG_MAX 128
+
+typedef struct host_conf {
+	char *host;
+	char *ca_file;
+	char *docker_config;
+	bool plain_http;
+} host_conf;
+
+typedef struct tok_entry {
+	char *host;
+	char *scope; /* "" for a Basic note */
+	char *token; /* NULL for a Basic note */
+	int scheme;
+	int64_t expires; /* pg_clock_ms() */
+} tok_entry;
+
+typedef struct slot {
+	char host[HOST_MAX + 1];
+	int active;
+} slot;
+
+struct pg_oci {
+	host_conf *hosts;
+	size_t n_hosts;
+	host_conf dflt;
+	int per_host;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* CLOCK_MONOTONIC: a slot was released */
+	tok_entry toks[TOKENS_MAX];
+	slot slots[SLOTS_MAX];
+};
+
+static void
+host_conf_clear(host_conf *h)
+{
+	free(h->host);
+	free(h->ca_file);
+	free(h->docker_config);
+	memset(h, 0, sizeof(*h));
+}
+
+static int
+host_conf_set(host_conf *h, const char *host, const char *ca, const char *dc, bool plain)
+{
+	memset(h, 0, sizeof(*h));
+	h->plain_http = plain;
+	if ((host && (h->host = pg_strdup(host)) == NULL) ||
+	    (ca && (h->ca_file = pg_strdup(ca)) == NULL) ||
+	    (dc && (h->docker_config = pg_strdup(dc)) == NULL)) {
+		host_conf_clear(h);
+		return PG_ENOMEM;
+	}
+	return PG_OK;
+}
+
+int
+pg_oci_new(pg_oci **out, const pg_oci_opts *o, pg_err *err)
+{
+	int rc = PG_ENOMEM;
+	pg_oci *c = NULL;
+	pthread_condattr_t ca;
+	size_t i;
+	pg_oci_opts none = {0};
+
+	*out = NULL;
+	if (o == NULL)
+		o = &none;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	c->per_host = o->max_per_host > 0 ? o->max_per_host : PG_OCI_DEFAULT_PER_HOST;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return pg_err_set(err, PG_EINTERNAL, "cannot create a mutex");
+	}
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&c->cv, &ca) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+		return pg_err_set(err, PG_EINTERNAL, "cannot create a condition variable");
+	}
+	(void)pthread_condattr_destroy(&ca);
+	if (host_conf_set(&c->dflt, NULL, o->ca_file, o->docker_config, false) != PG_OK)
+		goto fail;
+	if (o->n_hosts > 0 && (c->hosts = calloc(o->n_hosts, sizeof(*c->hosts))) == NULL)
+		goto fail;
+	for (i = 0; i < o->n_hosts; i++) {
+		const pg_oci_host *h = &o->hosts[i];
+
+		if (h->host == NULL || strlen(h->host) > HOST_MAX) {
+			rc = pg_err_set(err, PG_EINVAL, "registry setting without a valid host");
+			goto fail_msg;
+		}
+		if (host_conf_set(&c->hosts[i], h->host, h->ca_file, h->docker_config,
+				  h->plain_http) != PG_OK)
+			goto fail;
+		c->n_hosts = i + 1;
+	}
+	*out = c;
+	return PG_OK;
+fail:
+	rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+fail_msg:
+	pg_oci_free(c);
+	return rc;
+}
+
+static void
+tok_clear(tok_entry *t)
+{
+	free(t->host);
+	free(t->scope);
+	if (t->token) {
+		OPENSSL_cleanse(t->token, strlen(t->token));
+		free(t->token);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+void
+pg_oci_free(pg_oci *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < TOKENS_MAX; i++)
+		tok_clear(&c->toks[i]);
+	for (i = 0; i < c->n_hosts; i++)
+		host_conf_clear(&c->hosts[i]);
+	free(c->hosts);
+	host_conf_clear(&c->dflt);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static const host_conf *
+conf_for(const pg_oci *c, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_hosts; i++)
+		if (strcasecmp(c->hosts[i].host, host) == 0)
+			return &c->hosts[i];
+	return &c->dflt;
+}
+
+/* ---- token cache ---- */
+
+/* What to send to host for scope: OCI_AUTH_BEARER with *token (malloc'd),
+ * OCI_AUTH_BASIC, or OCI_AUTH_NONE. */
+static int
+cache_get(pg_oci *c, const char *host, const char *scope, char **token)
+{
+	int scheme = OCI_AUTH_NONE;
+	int64_t now = pg_clock_ms();
+	size_t i;
+
+	*token = NULL;
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < TOKENS_MAX; i++) {
+		tok_entry *t = &c->toks[i];
+
+		if (t->host == NULL || t->expires <= now || strcasecmp(t->host, host) != 0)
+			continue;
+		if (t->scheme == OCI_AUTH_BEARER && strcmp(t->scope, scope) == 0) {
+			*token = pg_strdup(t->token);
+			scheme = *token ? OCI_AUTH_BEARER : OCI_AUTH_NONE;
+			break;
+		}
+		if (t->scheme == OCI_AUTH_BASIC)
+			scheme = OCI_AUTH_BASIC;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return scheme;
+}
+
+/* Forget what we would send to host for scope (the server refused it). */
+static void
+cache_drop(pg_oci *c, const char *host, const char *scope)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < TOKENS_MAX; i++) {
+		tok_entry *t = &c->toks[i];
+
+		if (t->host && strcasecmp(t->host, host) == 0 &&
+		    (t->scheme == OCI_AUTH_BASIC || strcmp(t->scope, scope) == 0))
+			tok_clear(t);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Remember token (NULL: a Basic note) for (host, scope) for ttl_s seconds.
+ * Takes ownership of token.  Out of memory only loses the cache entry. */
+static void
+cache_put(pg_oci *c, const char *host, const char *scope, char *token, int scheme,
+	  int64_t ttl_s)
+{
+	int64_t now = pg_clock_ms();
+	tok_entry n = {0}, *victim = NULL;
+	size_t i;
+
+	n.host = pg_strdup(host);
+	n.scope = pg_strdup(scheme == OCI_AUTH_BASIC ? "" : scope);
+	n.token = token;
+	n.scheme = scheme;
+	n.expires = now + ttl_s * 1000;
+	if (n.host == NULL || n.scope == NULL) {
+		tok_clear(&n);
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	/* The same key, else an empty or expired entry, else the one that
+	 * expires first. */
+	for (i = 0; i < TOKENS_MAX; i++) {
+		tok_entry *t = &c->toks[i];
+
+		if (t->host && strcasecmp(t->host, host) == 0 && t->scheme == scheme &&
+		    strcmp(t->scope, n.scope) == 0) {
+			victim = t;
+			break;
+		}
+	}
+	for (i = 0; victim == NULL && i < TOKENS_MAX; i++)
+		if (c->toks[i].host == NULL || c->toks[i].expires <= now)
+			victim = &c->toks[i];
+	if (victim == NULL) {
+		victim = &c->toks[0];
+		for (i = 1; i < TOKENS_MAX; i++)
+			if (c->toks[i].expires < victim->expires)
+				victim = &c->toks[i];
+	}
+	tok_clear(victim);
+	*victim = n;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- per-host concurrency cap ---- */
+
+static int
+slot_acquire(pg_oci *c, const char *host, int64_t deadline, pg_err *err)
+{
+	int rc = PG_OK;
+	struct timespec ts;
+	int64_t left = pg_clock_left_ms(deadline);
+
+	if (left <= 0)
+		return pg_err_set(err, PG_ETIMEOUT, "deadline passed before contacting %s", host);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(left / 1000);
+	ts.tv_nsec += (long)(left % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		slot *mine = NULL, *freeslot = NULL;
+		size_t i;
+
+		for (i = 0; i < SLOTS_MAX; i++) {
+			if (c->slots[i].active > 0 && strcasecmp(c->slots[i].host, host) == 0)
+				mine = &c->slots[i];
+			else if (c->slots[i].active == 0 && freeslot == NULL)
+				freeslot = &c->slots[i];
+		}
+		if (mine && mine->active < c->per_host) {
+			mine->active++;
+			break;
+		}
+		if (mine == NULL && freeslot) {
+			(void)snprintf(freeslot->host, sizeof(freeslot->host), "%s", host);
+			freeslot->active = 1;
+			break;
+		}
+		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) {
+			rc = pg_err_set(err, PG_ETIMEOUT,
+					"deadline passed waiting for a connection slot to %s", host);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+static void
+slot_release(pg_oci *c, const char *host)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (c->slots[i].active > 0 && strcasecmp(c->slots[i].host, host) == 0) {
+			c->slots[i].active--;
+			break;
+		}
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- credentials and tokens ---- */
+
+static int
+load_creds(char **out, const host_conf *h, const char *host, pg_err *err)
+{
+	int rc;
+	char *text = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	if (h->docker_config == NULL)
+		return PG_OK;
+	rc = pg_buf_read_file(&text, &len, h->docker_config, PG_OCI_DOCKER_CONFIG_MAX, err);
+	if (rc != PG_OK)
+		return rc;
+	rc = oci_docker_config_auth(out, text, len, host, err);
+	if (rc != PG_OK)
+		(void)pg_err_wrap(err, "%s: ", h->docker_config);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return rc;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+/* GET the realm for a bearer token; on success *token (malloc'd) and
+ * *ttl_s. */
+static int
+token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *h,
+	    const char *host, const oci_challenge *ch, const char *scope, const char *creds,
+	    int64_t deadline, pg_err *err)
+{
+	int rc = PG_EINTERNAL;
+	pg_buf url;
+	pg_fetch_resp *r = NULL;
+	pg_fetch_opts o = {0};
+	json_t *root = NULL, *t, *e;
+	json_error_t je;
+	const char *sep;
+
+	*token = NULL;
+	pg_buf_init(&url, 8192);
+	if (strncasecmp(ch->realm, "https://", 8) != 0 &&
+	    !(h->plain_http && strncasecmp(ch->realm, "http://", 7) == 0)) {
+		return pg_err_set(err, PG_EDENIED, "registry %s names a token realm that is not https: %.200s",
+				  host, ch->realm);
+	}
+	sep = strchr(ch->realm, '?') ? "&" : "?";
+	if (pg_buf_puts(&url, ch->realm) != PG_OK)
+		goto toolong;
+	if (ch->service) {
+		if (pg_buf_printf(&url, "%sservice=", sep) != PG_OK || oci_urlenc(&url, ch->service) != PG_OK)
+			goto toolong;
+		sep = "&";
+	}
+	if (scope && scope[0]) {
+		if (pg_buf_printf(&url, "%sscope=", sep) != PG_OK || oci_urlenc(&url, scope) != PG_OK)
+			goto toolong;
+	}
+	o.ca_file = h->ca_file;
+	o.plain_http = h->plain_http;
+	o.max_bytes = PG_OCI_TOKEN_MAX;
+	o.deadline = deadline;
+	o.guard = q->guard;
+	o.guard_ctx = q->guard_ctx;
+	o.userpwd = creds;
+	rc = pg_fetch_do(&r, q->fetch, (const char *)url.data, &o, err);
+	if (rc != PG_OK) {
+		(void)pg_err_wrap(err, "getting a token for %s: ", host);
+		goto out;
+	}
+	if (r->status == 401 || r->status == 403) {
+		rc = pg_err_set(err, PG_EFETCH, "token server for %s refused %s (HTTP %ld)", host,
+				creds ? "the configured credentials" : "anonymous access", r->status);
+		goto out;
+	}
+	if (r->status != 200) {
+		rc = pg_err_set(err, PG_EFETCH, "token server for %s answered HTTP %ld", host, r->status);
+		goto out;
+	}
+	root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
+	t = json_object_get(root, "token");
+	if (!json_is_string(t) || json_string_length(t) == 0)
+		t = json_object_get(root, "access_token");
+	if (!json_is_string(t) || json_string_length(t) == 0 ||
+	    json_string_length(t) > TOKEN_LEN_MAX) {
+		rc = pg_err_set(err, PG_EFETCH, "token server for %s sent no usable token", host);
+		goto out;
+	}
+	/* The token goes into a header line: no control characters. */
+	{
+		const char *s = json_string_value(t);
+		size_t i, n = json_string_length(t);
+
+		for (i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) {
+				rc = pg_err_set(err, PG_EFETCH, "token server for %s sent a malformed token", host);
+				goto out;
+			}
+	}
+	e = json_object_get(root, "expires_in");
+	*ttl_s = TOKEN_DEFAULT_S;
+	if (json_is_integer(e) && json_integer_value(e) > 0)
+		*ttl_s = json_integer_value(e) > TOKEN_MAX_S ? TOKEN_MAX_S : json_integer_value(e);
+	if ((*token = pg_strdup(json_string_value(t))) == NULL) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = PG_OK;
+	goto out;
+toolong:
+	rc = pg_err_set(err, PG_EINVAL, "token URL for %s too long", host);
+out:
+	if (r && r->body)
+		OPENSSL_cleanse(r->body, r->len);
+	pg_fetch_resp_free(r);
+	json_decref(root);
+	pg_buf_free(&url);
+	return rc;
+}
+
+/* Answer the challenge in r: fetch a token, or note Basic. */
+static int
+authenticate(pg_oci *c, const pg_oci_req *q, const host_conf *h, const char *host,
+	     const char *scope, const pg_fetch_resp *r, int64_t deadline, pg_err *err)
+{
+	int rc;
+	oci_challenge ch = {0};
+	char *hdr = pg_fetch_resp_header(r, "WWW-Authenticate"), *creds = NULL, *token = NULL;
+	int64_t ttl = TOKEN_DEFAULT_S;
+
+	if (hdr == NULL) {
+		rc = pg_err_set(err, PG_EFETCH, "registry %s answered 401 without a challenge", host);
+		goto out;
+	}
+	if ((rc = oci_www_auth_parse(&ch, hdr, err)) != PG_OK) {
+		(void)pg_err_wrap(err, "registry %s: ", host);
+		rc = PG_EFETCH;
+		if (err)
+			err->code = rc;
+		goto out;
+	}
+	if ((rc = load_creds(&creds, h, host, err)) != PG_OK)
+		goto out;
+	if (ch.scheme == OCI_AUTH_BASIC) {
+		if (creds == NULL) {
+			rc = pg_err_set(err, PG_EFETCH,
+					"registry %s requires credentials and none are configured for it",
+					host);
+			goto out;
+		}
+		cache_put(c, host, scope, NULL, OCI_AUTH_BASIC, BASIC_NOTE_S);
+		rc = PG_OK;
+		goto out;
+	}
+	rc = token_fetch(&token, &ttl, q, h, host, &ch, ch.scope ? ch.scope : scope, creds,
+			 deadline, err);
+	if (rc != PG_OK)
+		goto out;
+	cache_put(c, host, scope, token, OCI_AUTH_BEARER, ttl);
+	token = NULL;
+out:
+	wipe_free(creds);
+	wipe_free(token);
+	free(hdr);
+	oci_challenge_clear(&ch);
+	return rc;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/*
+ * GET url on registry host with Accept accept (a full header line, or
+ * NULL), at most max bytes, authenticating for scope ("" for none) when
+ * challenged and waiting out 429s within the deadline.  Any final status
+ * is returned to the caller.
+ */
+static int
+reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
+	const char *scope, const char *url, const char *accept, size_t max, pg_err *err)
+{
+	int rc = PG_EINTERNAL, auth_rounds = 0, rate_rounds = 0;
+	const host_conf *h = conf_for(c, host);
+	int64_t deadline = q->deadline ? q->deadline : pg_clock_ms() + DEFAULT_TIMEOUT_MS;
+	pg_fetch_resp *r = NULL;
+	char *token = NULL, *creds = NULL;
+	pg_buf authz;
+
+	*out = NULL;
+	pg_buf_init(&authz, TOKEN_LEN_MAX + 64);
+	for (;;) {
+		pg_fetch_opts o = {0};
+		const char *hdrs[3];
+		size_t nh = 0;
+		int scheme;
+
+		wipe_free(token);
+		wipe_free(creds);
+		token = creds = NULL;
+		if (authz.data)
+			OPENSSL_cleanse(authz.data, authz.len);
+		pg_buf_reset(&authz);
+		scheme = cache_get(c, host, scope, &token);
+		if (scheme == OCI_AUTH_BEARER &&
+		    pg_buf_printf(&authz, "Authorization: Bearer %s", token) != PG_OK) {
+			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (scheme == OCI_AUTH_BASIC && (rc = load_creds(&creds, h, host, err)) != PG_OK)
+			goto out;
+		if (accept)
+			hdrs[nh++] = accept;
+		if (authz.len)
+			hdrs[nh++] = (const char *)authz.data;
+		hdrs[nh] = NULL;
+		o.ca_file = h->ca_file;
+		o.plain_http = h->plain_http;
+		o.max_bytes = max;
+		o.deadline = deadline;
+		o.headers = hdrs;
+		o.guard = q->guard;
+		o.guard_ctx = q->guard_ctx;
+		o.userpwd = creds;
+		if ((rc = slot_acquire(c, host, deadline, err)) != PG_OK)
+			goto out;
+		rc = pg_fetch_do(&r, q->fetch, url, &o, err);
+		slot_release(c, host);
+		if (rc != PG_OK)
+			goto out;
+		if (r->status == 401 && auth_rounds < 2) {
+			/* A cached token may have expired server-side: one
+			 * fresh round, then the 401 stands. */
+			auth_rounds++;
+			cache_drop(c, host, scope);
+			rc = authenticate(c, q, h, host, scope, r, deadline, err);
+			if (rc != PG_OK)
+				goto out;
+			pg_fetch_resp_free(r);
+			r = NULL;
+			continue;
+		}
+		if (r->status == 429 && rate_rounds < RATE_RETRIES) {
+			char *ra = pg_fetch_resp_header(r, "Retry-After");
+			int64_t wait_ms = oci_retry_after_s(ra, RATE_DEFAULT_S) * 1000;
+
+			free(ra);
+			rate_rounds++;
+			if (pg_clock_left_ms(deadline) <= wait_ms) {
+				rc = pg_err_set(err, PG_ETIMEOUT,
+						"registry %s is rate-limiting requests (HTTP 429) and asks to wait %lld s, past the deadline",
+						host, (long long)(wait_ms / 1000));
+				goto out;
+			}
+			sleep_ms(wait_ms);
+			pg_fetch_resp_free(r);
+			r = NULL;
+			continue;
+		}
+		break;
+	}
+	*out = r;
+	r = NULL;
+	rc = PG_OK;
+out:
+	wipe_free(token);
+	wipe_free(creds);
+	if (authz.data)
+		OPENSSL_cleanse(authz.data, authz.cap);
+	pg_buf_free(&authz);
+	pg_fetch_resp_free(r);
+	return rc;
+}
+
+/* ---- names and URLs ---- */
+
+static bool
+host_ok(const char *h)
+{
+	size_t i, n = strlen(h);
+
+	if (n == 0 || n > HOST_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = h[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'))
+			return false;
+	}
+	return true;
+}
+
+/* distribution's path grammar, loosely: lower-case alphanumerics and
+ * separators, no empty or dot-only components (nothing that could walk the
+ * URL path or start a query). */
+static bool
+repo_ok(const char *r)
+{
+	size_t i, n = strlen(r), comp = 0;
+	bool alnum_in_comp = false;
+
+	if (n == 0 || n > REPO_MAX)
+		return false;
+	for (i = 0; i <= n; i++) {
+		char ch = r[i];
+
+		if (ch == '/' || ch == '\0') {
+			if (comp == 0 || !alnum_in_comp)
+				return false;
+			comp = 0;
+			alnum_in_comp = false;
+			continue;
+		}
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			alnum_in_comp = true;
+		else if (ch != '.' && ch != '_' && ch != '-')
+			return false;
+		comp++;
+	}
+	return true;
+}
+
+static bool
+tag_ok(const char *t)
+{
+	size_t i, n = strlen(t);
+
+	if (n == 0 || n > TAG_MAX || t[0] == '.' || t[0] == '-')
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = t[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+check_names(const char *host, const char *repo, const char *reference, pg_err *err)
+{
+	if (host == NULL || !host_ok(host))
+		return pg_err_set(err, PG_EINVAL, "invalid registry host \"%.100s\"", host ? host : "");
+	if (repo && !repo_ok(repo))
+		return pg_err_set(err, PG_EINVAL, "invalid repository name \"%.300s\"", repo);
+	if (reference && !oci_digest_valid(reference) && !tag_ok(reference))
+		return pg_err_set(err, PG_EINVAL, "invalid tag or digest \"%.200s\"", reference);
+	return PG_OK;
+}
+
+/* scheme://api-host, into b.  Docker Hub's API lives on another name. */
+static int
+base_url(pg_buf *b, const pg_oci *c, const char *host)
+{
+	const host_conf *h = conf_for(c, host);
+	const char *api = strcasecmp(host, "docker.io") == 0 ||
+				  strcasecmp(host, "index.docker.io") == 0
+			  ? "registry-1.docker.io"
+			  : host;
+
+	return pg_buf_printf(b, "%s://%s", h->plain_http ? "http" : "https", api);
+}
+
+static int
+scope_for(pg_buf *b, const char *repo)
+{
+	return pg_buf_printf(b, "repository:%s:pull", repo);
+}
+
+/* Message for a status we did not expect. */
+static int
+status_error(pg_err *err, const char *host, long status, const char *what)
+{
+	if (status == 401 || status == 403)
+		return pg_err_set(err, PG_EFETCH,
+				  "registry %s refused access to %s (HTTP %ld): check the credentials configured for it",
+				  host, what, status);
+	return pg_err_set(err, PG_EFETCH, "registry %s answered HTTP %ld for %s", host, status, what);
+}
+
+/* ---- the API ---- */
+
+int
+pg_oci_ping(pg_oci *c, const pg_oci_req *q, const char *host, pg_err *err)
+{
+	int rc;
+	pg_buf url;
+	pg_fetch_resp *r = NULL;
+
+	if ((rc = check_names(host, NULL, NULL, err)) != PG_OK)
+		return rc;
+	pg_buf_init(&url, 1024);
+	if (base_url(&url, c, host) != PG_OK || pg_buf_puts(&url, "/v2/") != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = reg_get(&r, c, q, host, "", (const char *)url.data, NULL, 64 << 10, err);
+	if (rc != PG_OK)
+		goto out;
+	rc = r->status == 200 ? PG_OK : status_error(err, host, r->status, "/v2/");
+out:
+	pg_fetch_resp_free(r);
+	pg_buf_free(&url);
+	return rc;
+}
+
+int
+pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const char *host,
+		    const char *repo, const char *reference, pg_err *err)
+{
+	int rc;
+	pg_buf url, scope, what;
+	pg_fetch_resp *r = NULL;
+	pg_oci_manifest *m = NULL;
+	char *ct = NULL, *dcd = NULL;
+	bool by_digest;
+
+	*out = NULL;
+	if ((rc = check_names(host, repo, reference, err)) != PG_OK)
+		return rc;
+	by_digest = oci_digest_valid(reference);
+	pg_buf_init(&url, 2048);
+	pg_buf_init(&scope, 1024);
+	pg_buf_init(&what, 1024);
+	if (base_url(&url, c, host) != PG_OK ||
+	    pg_buf_printf(&url, "/v2/%s/manifests/%s", repo, reference) != PG_OK ||
+	    scope_for(&scope, repo) != PG_OK ||
+	    pg_buf_printf(&what, "%s/%s%s%s", host, repo, by_digest ? "@" : ":", reference) != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = reg_get(&r, c, q, host, (const char *)scope.data, (const char *)url.data,
+		     pg_oci_accept_manifests, PG_OCI_MANIFEST_MAX, err);
+	if (rc != PG_OK) {
+		if (rc == PG_ETOOBIG)
+			rc = pg_err_set(err, PG_ETOOBIG, "manifest %s is larger than %zu bytes",
+					(const char *)what.data, PG_OCI_MANIFEST_MAX);
+		goto out;
+	}
+	if (r->status == 404) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "manifest %s not found", (const char *)what.data);
+		goto out;
+	}
+	if (r->status != 200) {
+		rc = status_error(err, host, r->status, (const char *)what.data);
+		goto out;
+	}
+	ct = pg_fetch_resp_header(r, "Content-Type");
+	if ((rc = pg_oci_manifest_parse(&m, r->body, r->len, ct, err)) != PG_OK) {
+		(void)pg_err_wrap(err, "%s: ", (const char *)what.data);
+		goto out;
+	}
+	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
+	if (dcd && dcd[0] && !oci_digest_matches(dcd, r->body, r->len)) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"%s: registry says its digest is %.150s but the bytes received hash to %s",
+				(const char *)what.data, dcd, pg_oci_manifest_digest(m));
+		goto out;
+	}
+	if (by_digest && !oci_digest_matches(reference, r->body, r->len)) {
+		rc = pg_err_set(err, PG_EVERIFY, "manifest requested as %s but the bytes received hash to %s",
+				reference, pg_oci_manifest_digest(m));
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+	rc = PG_OK;
+out:
+	pg_oci_manifest_free(m);
+	pg_fetch_resp_free(r);
+	free(ct);
+	free(dcd);
+	pg_buf_free(&url);
+	pg_buf_free(&scope);
+	pg_buf_free(&what);
+	return rc;
+}
+
+int
+pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+	       const char *reference, pg_err *err)
+{
+	pg_oci_manifest *m = NULL;
+	int rc = pg_oci_manifest_get(&m, c, q, host, repo, reference, err);
+
+	*out = NULL;
+	if (rc != PG_OK)
+		return rc;
+	if ((*out = pg_strdup(pg_oci_manifest_digest(m))) == NULL)
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+	pg_oci_manifest_free(m);
+	return rc;
+}
+
+int
+pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_req *q,
+		const char *host, const char *repo, const char *digest, int64_t size, size_t max,
+		pg_err *err)
+{
+	int rc;
+	pg_buf url, scope;
+	pg_fetch_resp *r = NULL;
+
+	*out = NULL;
+	if (len_out)
+		*len_out = 0;
+	if ((rc = check_names(host, repo, NULL, err)) != PG_OK)
+		return rc;
+	if (!oci_digest_valid(digest))
+		return pg_err_set(err, PG_EINVAL, "invalid blob digest \"%.200s\"", digest ? digest : "");
+	if (size >= 0 && (uint64_t)size > (uint64_t)max)
+		return pg_err_set(err, PG_ETOOBIG, "blob %s of %s/%s is %lld bytes, more than the %zu allowed",
+				  digest, host, repo, (long long)size, max);
+	pg_buf_init(&url, 2048);
+	pg_buf_init(&scope, 1024);
+	if (base_url(&url, c, host) != PG_OK ||
+	    pg_buf_printf(&url, "/v2/%s/blobs/%s", repo, digest) != PG_OK ||
+	    scope_for(&scope, repo) != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = reg_get(&r, c, q, host, (const char *)scope.data, (const char *)url.data, NULL, max, err);
+	if (rc != PG_OK)
+		goto out;
+	if (r->status == 404) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "blob %s not found in %s/%s", digest, host, repo);
+		goto out;
+	}
+	if (r->status != 200) {
+		rc = status_error(err, host, r->status, "a blob");
+		goto out;
+	}
+	if (size >= 0 && (uint64_t)r->len != (uint64_t)size) {
+		rc = pg_err_set(err, PG_EVERIFY, "blob %s of %s/%s is %zu bytes, its descriptor says %lld",
+				digest, host, repo, r->len, (long long)size);
+		goto out;
+	}
+	if (!oci_digest_matches(digest, r->body, r->len)) {
+		char got[OCI_DIGEST_BUF];
+
+		oci_sha256_digest(got, r->body, r->len);
+		rc = pg_err_set(err, PG_EVERIFY, "blob requested as %s from %s/%s hashes to %s", digest,
+				host, repo, got);
+		goto out;
+	}
+	*out = (unsigned char *)r->body;
+	if (len_out)
+		*len_out = r->len;
+	r->body = NULL;
+	rc = PG_OK;
+out:
+	pg_fetch_resp_free(r);
+	pg_buf_free(&url);
+	pg_buf_free(&scope);
+	return rc;
+}
+
+static bool
+type_wanted(const pg_oci_desc *d, const char *artifact_type)
+{
+	return artifact_type == NULL ||
+	       (d->artifact_type != NULL && strcmp(d->artifact_type, artifact_type) == 0);
+}
+
+/* Append the wanted descriptors of index m to the list. */
+static int
+append_descs(pg_oci_desc **list, size_t *n, const pg_oci_manifest *m, const char *artifact_type,
+	     bool filter, pg_err *err)
+{
+	size_t i, k = pg_oci_manifest_count(m);
+
+	for (i = 0; i < k; i++) {
+		const pg_oci_desc *d = pg_oci_manifest_desc(m, i);
+		pg_oci_desc *nl;
+
+		if (filter && !type_wanted(d, artifact_type))
+			continue;
+		if (*n >= PG_OCI_DESC_MAX)
+			return pg_err_set(err, PG_ETOOBIG, "more than %d referrers", PG_OCI_DESC_MAX);
+		if ((nl = realloc(*list, (*n + 1) * sizeof(**list))) == NULL)
+			return pg_err_set(err, PG_ENOMEM, "out of memory");
+		*list = nl;
+		if (oci_desc_copy(&nl[*n], d) != PG_OK)
+			return pg_err_set(err, PG_ENOMEM, "out of memory");
+		(*n)++;
+	}
+	return PG_OK;
+}
+
+/* The referrers tag schema: <alg>-<hex>, alg cut at 32 and hex at 64. */
+static void
+fallback_tag(char *out, size_t size, const char *digest)
+{
+	const char *colon = strchr(digest, ':');
+	size_t al = (size_t)(colon - digest), hl = strlen(colon + 1);
+
+	(void)snprintf(out, size, "%.*s-%.*s", (int)(al > 32 ? 32 : al), digest,
+		       (int)(hl > 64 ? 64 : hl), colon + 1);
+}
+
+static int
+referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q,
+		   const char *host, const char *repo, const char *digest,
+		   const char *artifact_type, pg_err *err)
+{
+	char tag[OCI_DIGEST_BUF];
+	pg_oci_manifest *m = NULL;
+	int rc;
+
+	fallback_tag(tag, sizeof(tag), digest);
+	rc = pg_oci_manifest_get(&m, c, q, host, repo, tag, err);
+	if (rc == PG_ENOTFOUND) {
+		pg_err_clear(err);
+		return PG_OK;
+	}
+	if (rc != PG_OK)
+		return rc;
+	if (pg_oci_manifest_is_index(m))
+		rc = append_descs(list, n, m, artifact_type, true, err);
+	pg_oci_manifest_free(m);
+	return rc;
+}
+
+int
+pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *q,
+		 const char *host, const char *repo, const char *digest, const char *artifact_type,
+		 pg_err *err)
+{
+	int rc, page;
+	pg_buf url, scope, base;
+	pg_fetch_resp *r = NULL;
+	pg_oci_manifest *m = NULL;
+	pg_oci_desc *list = NULL;
+	size_t n = 0;
+	char *ct = NULL, *filt = NULL, *link = NULL, *next = NULL;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((rc = check_names(host, repo, digest, err)) != PG_OK)
+		return rc;
+	if (!oci_digest_valid(digest))
+		return pg_err_set(err, PG_EINVAL, "referrers of \"%.200s\": not a digest", digest);
+	pg_buf_init(&url, 8192);
+	pg_buf_init(&scope, 1024);
+	pg_buf_init(&base, 1024);
+	if (base_url(&base, c, host) != PG_OK || scope_for(&scope, repo) != PG_OK ||
+	    pg_buf_printf(&url, "%s/v2/%s/referrers/%s", (const char *)base.data, repo, digest) != PG_OK ||
+	    (artifact_type && (pg_buf_puts(&url, "?artifactType=") != PG_OK ||
+			       oci_urlenc(&url, artifact_type) != PG_OK))) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (page = 0;; page++) {
+		rc = reg_get(&r, c, q, host, (const char *)scope.data, (const char *)url.data,
+			     "Accept: " PG_OCI_MT_OCI_INDEX, PG_OCI_MANIFEST_MAX, err);
+		if (rc != PG_OK)
+			goto out;
+		if (r->status == 404 && page == 0) {
+			rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type, err);
+			goto done;
+		}
+		if (r->status != 200) {
+			rc = status_error(err, host, r->status, "a referrers listing");
+			goto out;
+		}
+		ct = pg_fetch_resp_header(r, "Content-Type");
+		if ((rc = pg_oci_manifest_parse(&m, r->body, r->len, ct, err)) != PG_OK) {
+			(void)pg_err_wrap(err, "referrers of %s in %s/%s: ", digest, host, repo);
+			goto out;
+		}
+		if (!pg_oci_manifest_is_index(m)) {
+			rc = pg_err_set(err, PG_EINVAL, "referrers of %s in %s/%s: not an image index",
+					digest, host, repo);
+			goto out;
+		}
+		filt = pg_fetch_resp_header(r, "OCI-Filters-Applied");
+		rc = append_descs(&list, &n, m, artifact_type,
+				  filt == NULL || strstr(filt, "artifactType") == NULL, err);
+		if (rc != PG_OK)
+			goto out;
+		link = pg_fetch_resp_header(r, "Link");
+		if ((rc = oci_link_next(&next, link, err)) != PG_OK)
+			goto out;
+		pg_oci_manifest_free(m);
+		m = NULL;
+		pg_fetch_resp_free(r);
+		r = NULL;
+		free(ct);
+		free(filt);
+		free(link);
+		ct = filt = link = NULL;
+		if (next == NULL)
+			break;
+		if (page + 1 >= REFERRERS_PAGES_MAX) {
+			rc = pg_err_set(err, PG_ETOOBIG, "referrers of %s in %s/%s span more than %d pages",
+					digest, host, repo, REFERRERS_PAGES_MAX);
+			goto out;
+		}
+		/* Pagination stays on the registry: a path, or a URL on the
+		 * same origin. */
+		pg_buf_reset(&url);
+		if (next[0] == '/' && next[1] != '/') {
+			rc = pg_buf_printf(&url, "%s%s", (const char *)base.data, next);
+		} else if (strncmp(next, (const char *)base.data, base.len) == 0 &&
+			   next[base.len] == '/') {
+			rc = pg_buf_puts(&url, next);
+		} else {
+			rc = pg_err_set(err, PG_EFETCH, "registry %s paginates referrers to another origin: %.200s",
+					host, next);
+			goto out;
+		}
+		if (rc != PG_OK) {
+			rc = pg_err_set(err, PG_EINVAL, "referrers pagination URL too long");
+			goto out;
+		}
+		free(next);
+		next = NULL;
+	}
+	rc = PG_OK;
+done:
+	if (rc == PG_OK) {
+		*out = list;
+		*n_out = n;
+		list = NULL;
+		n = 0;
+	}
+out:
+	pg_oci_descs_free(list, n);
+	pg_oci_manifest_free(m);
+	pg_fetch_resp_free(r);
+	free(ct);
+	free(filt);
+	free(link);
+	free(next);
+	pg_buf_free(&url);
+	pg_buf_free(&scope);
+	pg_buf_free(&base);
+	return rc;
+}

@@ -1,0 +1,328 @@
+/*
+ * oci/header — parsers for the response headers a registry client acts on:
+ * WWW-Authenticate (RFC 7235 challenges), Link (RFC 8288, rel="next" for
+ * referrers pagination) and Retry-After; and percent-encoding of query
+ * values.  All input here is hostile: every parser is bounded, rejects what
+ * it does not understand, and never reads past the terminating NUL.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf/buf.h"
+#include "oci/oci_int.h"
+
+/* Longest single value (realm URL, scope list) we keep. */
+#define VALUE_MAX 2048
+
+static bool
+is_tchar(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static const char *
+skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Read a token at p; sets *n to its length (0: none). */
+static const char *
+token(const char *p, size_t *n)
+{
+	const char *s = p;
+
+	while (is_tchar((unsigned char)*p))
+		p++;
+	*n = (size_t)(p - s);
+	return p;
+}
+
+/* Parse a token or quoted-string value at p into *out (malloc'd,
+ * unescaped).  Returns the position after it, or NULL on junk / ENOMEM
+ * (*out NULL in both cases; the caller reports junk). */
+static const char *
+value(char **out, const char *p)
+{
+	pg_buf b;
+	size_t n;
+
+	*out = NULL;
+	pg_buf_init(&b, VALUE_MAX);
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0')
+				goto junk;
+			if (*p == '\\') {
+				p++;
+				if (*p == '\0')
+					goto junk;
+			}
+			if ((unsigned char)*p < 0x20 && *p != '\t')
+				goto junk;
+			if (pg_buf_append(&b, p, 1) != PG_OK)
+				goto junk;
+		}
+		p++;
+	} else {
+		const char *e = token(p, &n);
+
+		if (n == 0 || pg_buf_append(&b, p, n) != PG_OK)
+			goto junk;
+		p = e;
+	}
+	if (pg_buf_detach(out, NULL, &b) != PG_OK)
+		goto junk;
+	return p;
+junk:
+	pg_buf_free(&b);
+	return NULL;
+}
+
+void
+oci_challenge_clear(oci_challenge *ch)
+{
+	if (ch == NULL)
+		return;
+	free(ch->realm);
+	free(ch->service);
+	free(ch->scope);
+	memset(ch, 0, sizeof(*ch));
+}
+
+static int
+scheme_of(const char *s, size_t n)
+{
+	if (n == 6 && strncasecmp(s, "Bearer", 6) == 0)
+		return OCI_AUTH_BEARER;
+	if (n == 5 && strncasecmp(s, "Basic", 5) == 0)
+		return OCI_AUTH_BASIC;
+	return OCI_AUTH_NONE;
+}
+
+int
+oci_www_auth_parse(oci_challenge *out, const char *v, pg_err *err)
+{
+	int rc = PG_EINVAL;
+	oci_challenge cur = {0}, best = {0};
+	const char *p = v, *name;
+	size_t n, nn;
+	char *val = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (v == NULL || strlen(v) > OCI_HEADER_MAX)
+		return pg_err_set(err, PG_EINVAL, "missing or over-long WWW-Authenticate header");
+	for (;;) {
+		/* One challenge: scheme, then auth-params separated by commas
+		 * until a token not followed by '=' starts the next one. */
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		name = p;
+		p = token(p, &n);
+		if (n == 0)
+			goto junk;
+		cur.scheme = scheme_of(name, n);
+		if (cur.scheme == OCI_AUTH_NONE)
+			cur.scheme = -1; /* unknown scheme: parse, then drop */
+		p = skip_ws(p);
+		for (;;) {
+			const char *save = p;
+			char **slot = NULL;
+
+			while (*p == ' ' || *p == '\t' || *p == ',')
+				p++;
+			if (*p == '\0')
+				break;
+			name = p;
+			p = skip_ws(token(p, &nn));
+			if (nn == 0)
+				goto junk;
+			if (*p != '=') {
+				p = save; /* the next challenge's scheme */
+				break;
+			}
+			p = value(&val, skip_ws(p + 1));
+			if (p == NULL)
+				goto junk;
+			if (nn == 5 && strncasecmp(name, "realm", 5) == 0)
+				slot = &cur.realm;
+			else if (nn == 7 && strncasecmp(name, "service", 7) == 0)
+				slot = &cur.service;
+			else if (nn == 5 && strncasecmp(name, "scope", 5) == 0)
+				slot = &cur.scope;
+			if (slot && *slot) {
+				rc = pg_err_set(err, PG_EINVAL,
+						"WWW-Authenticate repeats the parameter \"%.*s\"",
+						(int)nn, name);
+				goto out;
+			}
+			if (slot) {
+				*slot = val;
+				val = NULL;
+			}
+			free(val);
+			val = NULL;
+			p = skip_ws(p);
+			if (*p != ',' && *p != '\0')
+				goto junk;
+		}
+		if ((cur.scheme == OCI_AUTH_BEARER && best.scheme != OCI_AUTH_BEARER) ||
+		    (cur.scheme == OCI_AUTH_BASIC && best.scheme == OCI_AUTH_NONE)) {
+			oci_challenge_clear(&best);
+			best = cur;
+			memset(&cur, 0, sizeof(cur));
+		}
+		oci_challenge_clear(&cur);
+	}
+	if (best.scheme == OCI_AUTH_NONE) {
+		rc = pg_err_set(err, PG_EINVAL,
+				"registry asks for an authentication scheme other than Bearer or Basic");
+		goto out;
+	}
+	if (best.scheme == OCI_AUTH_BEARER && (best.realm == NULL || best.realm[0] == '\0')) {
+		rc = pg_err_set(err, PG_EINVAL, "registry's Bearer challenge names no realm");
+		goto out;
+	}
+	*out = best;
+	memset(&best, 0, sizeof(best));
+	rc = PG_OK;
+	goto out;
+junk:
+	rc = pg_err_set(err, PG_EINVAL, "malformed WWW-Authenticate header \"%.200s\"", v);
+out:
+	free(val);
+	oci_challenge_clear(&cur);
+	oci_challenge_clear(&best);
+	return rc;
+}
+
+/* Is "next" one of the space-separated relation types in rel? */
+static bool
+rel_has_next(const char *rel)
+{
+	const char *p = rel;
+
+	while (*p) {
+		const char *s;
+
+		while (*p == ' ')
+			p++;
+		s = p;
+		while (*p && *p != ' ')
+			p++;
+		if (p - s == 4 && strncasecmp(s, "next", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+oci_link_next(char **out, const char *v, pg_err *err)
+{
+	int rc = PG_EINVAL;
+	const char *p = v, *u, *ue, *name;
+	char *val = NULL;
+	size_t nn;
+
+	*out = NULL;
+	if (v == NULL)
+		return PG_OK;
+	if (strlen(v) > OCI_HEADER_MAX)
+		return pg_err_set(err, PG_EINVAL, "over-long Link header");
+	for (;;) {
+		bool next = false;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p != '<')
+			goto junk;
+		u = p + 1;
+		ue = strchr(u, '>');
+		if (ue == NULL || ue == u)
+			goto junk;
+		p = skip_ws(ue + 1);
+		while (*p == ';') {
+			p = skip_ws(p + 1);
+			name = p;
+			p = skip_ws(token(p, &nn));
+			if (nn == 0 || *p != '=')
+				goto junk;
+			p = value(&val, skip_ws(p + 1));
+			if (p == NULL)
+				goto junk;
+			if (nn == 3 && strncasecmp(name, "rel", 3) == 0 && rel_has_next(val))
+				next = true;
+			free(val);
+			val = NULL;
+			p = skip_ws(p);
+		}
+		if (*p != ',' && *p != '\0')
+			goto junk;
+		if (next) {
+			size_t i;
+
+			for (i = 0; u + i < ue; i++)
+				if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f)
+					goto junk;
+			*out = pg_strndup(u, (size_t)(ue - u));
+			rc = *out ? PG_OK : pg_err_set(err, PG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	rc = PG_OK;
+	goto out;
+junk:
+	rc = pg_err_set(err, PG_EINVAL, "malformed Link header \"%.200s\"", v);
+out:
+	free(val);
+	return rc;
+}
+
+int64_t
+oci_retry_after_s(const char *v, int64_t fallback_s)
+{
+	int64_t s = 0;
+	const char *p;
+
+	if (v == NULL)
+		return fallback_s;
+	p = skip_ws(v);
+	if (*p < '0' || *p > '9')
+		return fallback_s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		s = s * 10 + (*p - '0');
+		if (s > 86400)
+			return 86400;
+	}
+	p = skip_ws(p);
+	return *p == '\0' ? s : fallback_s;
+}
+
+int
+oci_urlenc(pg_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = PG_OK;
+
+	for (; *s && rc == PG_OK; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			rc = pg_buf_append(b, s, 1);
+		} else {
+			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+
+			rc = pg_buf_append(b, e, 3);
+		}
+	}
+	return rc;
+}

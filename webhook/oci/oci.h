@@ -1,0 +1,200 @@
+/*
+ * oci — a registry client (OCI distribution spec / Docker registry v2) over
+ * pg_fetch: ping, auth challenges, manifests, blobs, referrers; and the
+ * cosign image-signature discovery that runs on it.
+ *
+ * Everything that arrives from a registry is size-bounded and checked
+ * against the digest it claims or was asked for; every call runs within the
+ * caller's absolute deadline; every host contacted (registry, token realm,
+ * redirect) is first approved by the caller's guard.
+ *
+ * Threads: one pg_oci is shared by all worker threads (per-host settings, a
+ * bearer-token cache and a per-host concurrency cap, all mutex-protected).
+ * Each call takes the calling thread's own pg_fetch in pg_oci_req.
+ */
+#ifndef PG_OCI_H
+#define PG_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err/err.h"
+#include "fetch/fetch.h"
+#include "sigstore/sigstore.h"
+
+/* 4 MiB: distribution's own limit on a manifest body it accepts. */
+#define PG_OCI_MANIFEST_MAX ((size_t)4 << 20)
+/* Descriptors kept from one manifest/index or one referrers listing: far
+ * above real images (tens of layers), low enough to bound the work. */
+#define PG_OCI_DESC_MAX 1024
+/* A token endpoint answers with a few KiB of JSON. */
+#define PG_OCI_TOKEN_MAX ((size_t)64 << 10)
+/* A docker config.json with many registries is still a few KiB. */
+#define PG_OCI_DOCKER_CONFIG_MAX ((size_t)1 << 20)
+/* Concurrent requests to one registry host, unless set otherwise. */
+#define PG_OCI_DEFAULT_PER_HOST 4
+
+#define PG_OCI_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define PG_OCI_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define PG_OCI_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define PG_OCI_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define PG_OCI_MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
+#define PG_OCI_AT_SIGSTORE_BUNDLE "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+/* The Accept header sent for manifests: OCI manifest + index, Docker v2
+ * manifest + manifest list.  A narrower set lets a registry down-convert,
+ * which changes the digest. */
+extern const char *const pg_oci_accept_manifests;
+
+/* How to reach one registry host. */
+typedef struct pg_oci_host {
+	const char *host;          /* "registry.example.com" or "127.0.0.1:5000",
+				      as in image references ("docker.io" too) */
+	const char *ca_file;       /* extra trusted CA (PEM), or NULL */
+	const char *docker_config; /* config.json with an `auths` entry, or NULL */
+	bool plain_http;           /* http:// instead of https:// */
+} pg_oci_host;
+
+typedef struct pg_oci_opts {
+	const pg_oci_host *hosts;  /* copied by pg_oci_new */
+	size_t n_hosts;
+	/* For hosts not listed: */
+	const char *ca_file;       /* extra trusted CA, or NULL */
+	const char *docker_config; /* credentials file, or NULL (none) */
+	int max_per_host;          /* concurrency cap; 0: PG_OCI_DEFAULT_PER_HOST */
+} pg_oci_opts;
+
+typedef struct pg_oci pg_oci;
+/* From ref/ref.h (declared here so this header does not include it:
+ * ref.h's chart half sits outside its include guard). */
+typedef struct pg_image_ref pg_image_ref;
+
+/* Per call: what the calling thread brings.  guard approves every host
+ * contacted, registry, token realm and redirect alike (NULL: any). */
+typedef struct pg_oci_req {
+	pg_fetch *fetch;         /* the calling thread's handle */
+	int64_t deadline;        /* absolute pg_clock_ms(); 0: 30 s from now */
+	pg_fetch_guard_fn guard;
+	void *guard_ctx;
+} pg_oci_req;
+
+/* A content descriptor.  Every member is owned by the object holding the
+ * descriptor (manifest or list); annotations is an object or NULL. */
+typedef struct pg_oci_desc {
+	char *media_type;
+	char *digest;        /* "sha256:<hex>" (or sha512) */
+	int64_t size;
+	char *artifact_type; /* or NULL */
+	json_t *annotations; /* string -> string, or NULL */
+} pg_oci_desc;
+
+typedef struct pg_oci_manifest pg_oci_manifest;
+
+/* Settings are copied; *out is the caller's (pg_oci_free). */
+int pg_oci_new(pg_oci **out, const pg_oci_opts *o, pg_err *err);
+/* Wipes cached tokens.  NULL is fine.  No call may be running. */
+void pg_oci_free(pg_oci *c);
+
+/* GET /v2/ on host, authenticating if challenged.  0 when the registry
+ * answers 200; PG_EFETCH (with the status) otherwise. */
+int pg_oci_ping(pg_oci *c, const pg_oci_req *q, const char *host, pg_err *err);
+
+/*
+ * Fetch the manifest or index `reference` (a tag or "sha256:<hex>") of
+ * host/repo with the full Accept set.  The digest is sha256 over the exact
+ * bytes; it must equal Docker-Content-Digest when the registry sends one and
+ * the reference when that is a digest (PG_EVERIFY naming both otherwise).
+ * PG_ENOTFOUND for 404, PG_ETOOBIG past PG_OCI_MANIFEST_MAX, PG_EINVAL for a
+ * body that is not a schema 2 manifest or index.  *out is the caller's.
+ */
+int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q,
+			const char *host, const char *repo, const char *reference,
+			pg_err *err);
+
+/* Resolve a tag (or digest) to the digest of what it names: for a
+ * multi-arch image the index digest, as cosign signs it.  *out malloc'd. */
+int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host,
+		   const char *repo, const char *reference, pg_err *err);
+
+/* Download blob `digest` of host/repo, at most max bytes; the bytes must
+ * hash to digest and, when size >= 0, be exactly size long.  *out is
+ * malloc'd and NUL-terminated one past *len_out. */
+int pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c,
+		    const pg_oci_req *q, const char *host, const char *repo,
+		    const char *digest, int64_t size, size_t max, pg_err *err);
+
+/*
+ * List the referrers of host/repo@digest whose artifactType is
+ * artifact_type (NULL: all).  OCI 1.1 referrers API with Link pagination;
+ * when it answers 404, the "sha256-<hex>" tag-schema index instead (absent
+ * tag: no referrers).  Filters on the client when the server did not say it
+ * did.  *out (n_out entries, possibly none) is the caller's
+ * (pg_oci_descs_free).
+ */
+int pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c,
+		     const pg_oci_req *q, const char *host, const char *repo,
+		     const char *digest, const char *artifact_type, pg_err *err);
+
+void pg_oci_descs_free(pg_oci_desc *d, size_t n);
+
+/*
+ * Parse a manifest or index body (no network): bounded, schemaVersion 2,
+ * descriptors checked.  content_type (may be NULL) is the response's
+ * Content-Type; when both it and the body's mediaType are present they must
+ * agree.  The bytes are copied and their sha256 becomes the digest.
+ */
+int pg_oci_manifest_parse(pg_oci_manifest **out, const char *bytes, size_t len,
+			  const char *content_type, pg_err *err);
+void pg_oci_manifest_free(pg_oci_manifest *m);
+
+/* Accessors; pointers live as long as m. */
+const char *pg_oci_manifest_digest(const pg_oci_manifest *m);
+const char *pg_oci_manifest_media_type(const pg_oci_manifest *m);
+const char *pg_oci_manifest_artifact_type(const pg_oci_manifest *m); /* or NULL */
+const char *pg_oci_manifest_bytes(const pg_oci_manifest *m, size_t *len_out);
+bool pg_oci_manifest_is_index(const pg_oci_manifest *m);
+/* Layers of a manifest, or manifests of an index. */
+size_t pg_oci_manifest_count(const pg_oci_manifest *m);
+const pg_oci_desc *pg_oci_manifest_desc(const pg_oci_manifest *m, size_t i);
+const pg_oci_desc *pg_oci_manifest_config(const pg_oci_manifest *m);  /* or NULL */
+const pg_oci_desc *pg_oci_manifest_subject(const pg_oci_manifest *m); /* or NULL */
+
+/* ---- image signatures (cosign.c) ---- */
+
+/* A simple-signing payload is a few hundred bytes; 1 MiB leaves room for
+ * generous `optional` annotations and nothing more. */
+#define PG_OCI_PAYLOAD_MAX ((size_t)1 << 20)
+/* Signature layers plus bundle referrers examined for one image: bounds
+ * the fetching and the crypto a hostile registry can make us do. */
+#define PG_OCI_SIGS_MAX 64
+
+typedef struct pg_oci_verified {
+	char *digest;    /* the image digest the signatures were checked
+			    against ("sha256:<hex>"), once resolved; or NULL */
+	char *signer;    /* who signed (first trust that verified), or NULL */
+	bool *trust_ok;  /* n_trust entries: which trust entries verified */
+	size_t n_trust;
+	size_t n_sigs;   /* signatures found (legacy layers + bundles) */
+} pg_oci_verified;
+
+/*
+ * Resolve ref to its digest (ref->digest when given), find its signatures
+ * (Sigstore bundle referrers via referrers/tag fallback, then the legacy
+ * "sha256-<hex>.sig" manifest), and verify them against each of the n_trust
+ * entries: a trust entry is satisfied when any one signature verifies with
+ * it.  0 when at least one entry is satisfied (out->trust_ok says which);
+ * PG_EVERIFY with "no signatures found for ..." or "no signature of ...
+ * verified: <first failure>"; PG_EFETCH/PG_ETIMEOUT/PG_ENOTFOUND when the
+ * registry could not answer (never a verdict on the image).  *out is always
+ * filled (pg_oci_verified_clear).
+ */
+int pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q,
+			const pg_image_ref *ref, const pg_sig_trust *trust,
+			size_t n_trust, pg_err *err);
+
+void pg_oci_verified_clear(pg_oci_verified *v);
+
+#endif

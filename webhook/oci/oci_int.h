@@ -1,0 +1,67 @@
+/*
+ * oci_int — what the files of oci/ share and nothing else sees: header
+ * parsers (WWW-Authenticate, Link, Retry-After), docker config decoding,
+ * digests, and the request core of the client.
+ */
+#ifndef PG_OCI_INT_H
+#define PG_OCI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf/buf.h"
+#include "oci/oci.h"
+
+/* A header value longer than this is not one a registry sends. */
+#define OCI_HEADER_MAX 8192
+/* "sha512:" + 128 hex + NUL */
+#define OCI_DIGEST_BUF 136
+
+enum { OCI_AUTH_NONE = 0, OCI_AUTH_BASIC = 1, OCI_AUTH_BEARER = 2 };
+
+/* One challenge from WWW-Authenticate; strings malloc'd or NULL. */
+typedef struct oci_challenge {
+	int scheme;
+	char *realm;
+	char *service;
+	char *scope;
+} oci_challenge;
+
+/* Parse a WWW-Authenticate value.  Picks the Bearer challenge when there
+ * are several, else Basic.  PG_EINVAL for anything else or junk. */
+int oci_www_auth_parse(oci_challenge *out, const char *value, pg_err *err);
+void oci_challenge_clear(oci_challenge *ch);
+
+/* The target of rel="next" in a Link header value, malloc'd, or NULL in
+ * *out when there is none.  PG_EINVAL for a malformed value. */
+int oci_link_next(char **out, const char *value, pg_err *err);
+
+/* Retry-After as delay-seconds (the form registries send); an HTTP date
+ * or junk gives fallback_s.  Capped at one day. */
+int64_t oci_retry_after_s(const char *value, int64_t fallback_s);
+
+/* Find credentials for registry host in a docker config.json text:
+ * `auths` keys matched by host (scheme and path ignored; docker.io also as
+ * index.docker.io), "auth" (base64 user:password) or username + password.
+ * *out = "user:password" malloc'd (wipe it), or NULL when no entry. */
+int oci_docker_config_auth(char **out, const char *json, size_t len,
+			   const char *host, pg_err *err);
+
+/* "sha256:" + 64 lower hex, or "sha512:" + 128. */
+bool oci_digest_valid(const char *d);
+/* "sha256:<hex>" of p into out (OCI_DIGEST_BUF). */
+void oci_sha256_digest(char out[OCI_DIGEST_BUF], const void *p, size_t n);
+/* Does p hash to digest?  Only sha256 and sha512 are known. */
+bool oci_digest_matches(const char *digest, const void *p, size_t n);
+
+/* Deep copy of a descriptor into *dst (zeroed first). */
+int oci_desc_copy(pg_oci_desc *dst, const pg_oci_desc *src);
+
+/* Percent-encode s (RFC 3986 unreserved kept) onto b. */
+int oci_urlenc(pg_buf *b, const char *s);
+
+/* base64 (standard, padded or not) decode; *out malloc'd, NUL-terminated. */
+int oci_b64_decode(unsigned char **out, size_t *len_out, const char *s, size_t n);
+
+#endif
