@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "err/err.h"
+#include "ref/ref.h"
 #include "fetch/fetch.h"
 #include "sigstore/sigstore.h"
 
@@ -68,9 +69,6 @@ typedef struct pg_oci_opts {
 } pg_oci_opts;
 
 typedef struct pg_oci pg_oci;
-/* From ref/ref.h (declared here so this header does not include it:
- * ref.h's chart half sits outside its include guard). */
-typedef struct pg_image_ref pg_image_ref;
 
 /* Per call: what the calling thread brings.  guard approves every host
  * contacted, registry, token realm and redirect alike (NULL: any). */
