@@ -246,7 +246,7 @@ pg_cache_cacheable(bool ok, int code)
 		return true;
 	/* Definite negatives only: the evidence was there and was bad, or
 	 * was definitely absent, or the policy refused. */
-	return code == PG_EVERIFY || code == PG_ENOTFOUND || code == PG_EPOLICY ||
+	return code == PG_EVERIFY || code == PG_EPOLICY ||
 	       code == PG_EINVAL;
 }
 

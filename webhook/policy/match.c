@@ -236,3 +236,18 @@ pg_policy_host_allowed(const pg_policy *p, const char *host)
 			return true;
 	return false;
 }
+
+const pg_registry_cfg *const *
+pg_policy_registries(const pg_policy *p, size_t *n)
+{
+	*n = p->n_registries;
+	return (const pg_registry_cfg *const *)p->registries;
+}
+
+const pg_trust *
+pg_policy_default_root(const pg_policy *p)
+{
+	if (p->n_trust[PG_TRUST_ROOT] != 1)
+		return NULL;
+	return &p->trust[PG_TRUST_ROOT][0]->pub;
+}

@@ -122,6 +122,14 @@ const pg_registry_cfg *pg_policy_registry(const pg_policy *p, const char *host);
  * with length.  Valid while the policy is referenced. */
 const char *pg_policy_trust_bytes(const pg_policy *p, const pg_trust *t, size_t *len);
 
+/* Every registries[] entry, n of them (valid while p is referenced). */
+const pg_registry_cfg *const *pg_policy_registries(const pg_policy *p, size_t *n);
+
+/* The trust root to check transparency-log evidence of key-based cosign
+ * rules with: the policy's only trust.roots entry, or NULL when it has
+ * none or several (then such rules cannot require a tlog). */
+const pg_trust *pg_policy_default_root(const pg_policy *p);
+
 /* Could any rule match a URL on this host?  (SSRF guard input.)  host is
  * "host" or "host:port" as in the reference, compared case-insensitively
  * and exactly (a port is part of the host) with the host part of every

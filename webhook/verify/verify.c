@@ -1,17 +1,41 @@
 /*
- * verify — dispatch from a rule's verifier list to the evidence modules.
- * Until a verifier kind is wired to its module it answers "verification not
- * available" (PG_EUNAVAIL): deny-by-default, and honest about why.
+ * verify — from a rule's verifier list to the evidence modules, and the
+ * rule's `require` over their results.
+ *
+ * Every network request made here goes through guard(): a host no rule of
+ * the policy can match is never contacted, so an admitted object cannot
+ * steer provgate to an arbitrary address (DESIGN §5).
+ *
+ * Per-worker state: the fetch handle (connection reuse), and the registry
+ * client and parsed trust roots of the policy version last used; a new
+ * policy (pointer) rebuilds them.
  */
 #include "verify/verify.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf/buf.h"
+#include "fetch/fetch.h"
+#include "oci/oci.h"
+#include "sigstore/sigstore.h"
+
+/* Distinct trust roots one policy version may use at once in a worker. */
+#define ROOTS_MAX 16
 
 struct pg_verify_ctx {
 	pg_verify_opts opts;
+	pg_fetch *fetch;
+	pg_policy *pol; /* referenced: the version oci and roots belong to */
+	pg_oci *oci;
+	struct {
+		const pg_trust *t;
+		pg_trusted_root *root;
+	} roots[ROOTS_MAX];
+	size_t n_roots;
 };
 
 int
@@ -23,13 +47,35 @@ pg_verify_ctx_new(pg_verify_ctx **out, const pg_verify_opts *opts)
 		return PG_ENOMEM;
 	if (opts)
 		c->opts = *opts;
+	if (pg_fetch_new(&c->fetch) != PG_OK) {
+		free(c);
+		return PG_ENOMEM;
+	}
 	*out = c;
 	return PG_OK;
+}
+
+static void
+drop_policy_state(pg_verify_ctx *c)
+{
+	size_t i;
+
+	pg_oci_free(c->oci);
+	c->oci = NULL;
+	for (i = 0; i < c->n_roots; i++)
+		pg_trusted_root_free(c->roots[i].root);
+	c->n_roots = 0;
+	pg_policy_unref(c->pol);
+	c->pol = NULL;
 }
 
 void
 pg_verify_ctx_free(pg_verify_ctx *c)
 {
+	if (c == NULL)
+		return;
+	drop_policy_state(c);
+	pg_fetch_free(c->fetch);
 	free(c);
 }
 
@@ -54,14 +100,207 @@ pg_verdict_clear(pg_verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/* ---------------------------------------------------------------- */
+/* The SSRF guard                                                      */
+
+/* Link-local and cloud metadata addresses: reachable from a pod, never a
+ * registry.  Refused unless a rule names the address itself. */
+static bool
+link_local(const char *host)
+{
+	unsigned char a[16];
+	char h[64];
+	size_t n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(h)) {
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		host = h;
+	}
+	if (inet_pton(AF_INET, host, a) == 1)
+		return (a[0] == 169 && a[1] == 254) || a[0] == 0;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+		       (a[0] == 0xfd && a[1] == 0x00 && a[2] == 0x0e && a[3] == 0xc2); /* fd00:ec2::254 */
+	return false;
+}
+
+static int
+guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx)
+{
+	const pg_policy *p = ctx;
+	char hp[300];
+	int dflt = (strcasecmp(scheme, "https") == 0 && port == 443) ||
+		   (strcasecmp(scheme, "http") == 0 && port == 80);
+	bool allowed;
+
+	(void)snprintf(hp, sizeof(hp), "%s:%d", host, port);
+	allowed = pg_policy_host_allowed(p, hp) || (dflt && pg_policy_host_allowed(p, host));
+	if (!allowed)
+		return pg_err_set(err, PG_EDENIED,
+				  "refusing to contact %s: no policy rule or registry names this host",
+				  dflt ? host : hp);
+	if (link_local(host) && !dflt && !pg_policy_host_allowed(p, hp))
+		return pg_err_set(err, PG_EDENIED, "refusing to contact link-local address %s", host);
+	return PG_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Per-policy state                                                    */
+
+static int
+use_policy(pg_verify_ctx *c, const pg_policy *p, pg_err *err)
+{
+	const pg_registry_cfg *const *regs;
+	pg_oci_host *hosts = NULL;
+	pg_oci_opts o = {0};
+	size_t n, i;
+	int rc;
+
+	if (c->pol == p && c->oci)
+		return PG_OK;
+	drop_policy_state(c);
+	regs = pg_policy_registries(p, &n);
+	if (n && (hosts = calloc(n, sizeof(*hosts))) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		hosts[i].host = regs[i]->host;
+		hosts[i].ca_file = regs[i]->ca_file ? regs[i]->ca_file : c->opts.ca_file;
+		hosts[i].docker_config = regs[i]->docker_config;
+		hosts[i].plain_http = regs[i]->plain_http;
+	}
+	o.hosts = hosts;
+	o.n_hosts = n;
+	o.ca_file = c->opts.ca_file;
+	rc = pg_oci_new(&c->oci, &o, err);
+	free(hosts);
+	if (rc != PG_OK)
+		return rc;
+	pg_policy_ref((pg_policy *)p);
+	c->pol = (pg_policy *)p;
+	return PG_OK;
+}
+
+static const pg_trusted_root *
+root_for(pg_verify_ctx *c, const pg_policy *p, const pg_trust *t, pg_err *err)
+{
+	pg_trusted_root *r = NULL;
+	const char *bytes;
+	size_t i, len;
+
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < c->n_roots; i++)
+		if (c->roots[i].t == t)
+			return c->roots[i].root;
+	bytes = pg_policy_trust_bytes(p, t, &len);
+	if (bytes == NULL || pg_trusted_root_load(&r, bytes, len, err) != PG_OK) {
+		pg_err_wrap(err, "trust root %s: ", t->name);
+		return NULL;
+	}
+	if (c->n_roots == ROOTS_MAX) {
+		pg_trusted_root_free(c->roots[0].root);
+		memmove(&c->roots[0], &c->roots[1], (ROOTS_MAX - 1) * sizeof(c->roots[0]));
+		c->n_roots--;
+	}
+	c->roots[c->n_roots].t = t;
+	c->roots[c->n_roots].root = r;
+	c->n_roots++;
+	return r;
+}
+
+/* How many of n verifiers must pass under the rule's `require`. */
+static size_t
+needed(const pg_rule *r, size_t n)
+{
+	switch (r->require) {
+	case PG_REQUIRE_ALL:
+		return n;
+	case PG_REQUIRE_ATLEAST:
+		return r->at_least;
+	default:
+		return 1;
+	}
+}
+
 int
 pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		const pg_rule *r, const pg_image_ref *ref, int64_t deadline)
 {
-	(void)c; (void)p; (void)r; (void)deadline;
+	pg_sig_trust *trust = NULL;
+	pg_oci_verified ver = {0};
+	pg_oci_req q = {0};
+	pg_err err;
+	size_t i, n = 0, good = 0, need;
+	char why[PG_ERR_MSG_MAX + 128], who[512];
+	int rc;
+
 	memset(out, 0, sizeof(*out));
-	pg_verdict_set(out, false, PG_EUNAVAIL, ref->digest, NULL,
-		       "verification not available");
+	pg_err_clear(&err);
+	if (r->n_verify == 0) {
+		pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL, "rule has no verifiers");
+		return out->code;
+	}
+	if ((rc = use_policy(c, p, &err)) != PG_OK) {
+		pg_verdict_set(out, false, rc, ref->digest, NULL, err.msg);
+		return out->code;
+	}
+	if ((trust = calloc(r->n_verify, sizeof(*trust))) == NULL) {
+		pg_verdict_set(out, false, PG_ENOMEM, ref->digest, NULL, "out of memory");
+		return out->code;
+	}
+	for (i = 0; i < r->n_verify; i++) {
+		const pg_verifier *v = &r->verify[i];
+		pg_sig_trust *t = &trust[n];
+		const pg_trust *root = v->root ? v->root : pg_policy_default_root(p);
+
+		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS)
+			continue; /* prov verifiers have nothing to say about images */
+		if (v->kind == PG_VERIFY_COSIGN_KEY)
+			t->key_pem = pg_policy_trust_bytes(p, v->key, &t->key_len);
+		t->root = root_for(c, p, root, &err);
+		if (root && t->root == NULL) {
+			rc = err.code ? err.code : PG_EINVAL;
+			(void)snprintf(why, sizeof(why), "%s", err.msg);
+			pg_verdict_set(out, false, rc, ref->digest, NULL, why);
+			goto out;
+		}
+		t->identity = v->subject;
+		t->identity_regexp = v->subject_regexp;
+		t->issuer = v->issuer;
+		t->issuer_regexp = v->issuer_regexp;
+		t->tlog_required = r->tlog == PG_TLOG_REQUIRED;
+		n++;
+	}
+	if (n == 0) {
+		pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL,
+			       "rule has no cosign verifier for images");
+		goto out;
+	}
+	q.fetch = c->fetch;
+	q.deadline = deadline;
+	q.guard = guard;
+	q.guard_ctx = (void *)p;
+	rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n, &err);
+	for (i = 0; i < ver.n_trust && i < n; i++)
+		good += ver.trust_ok[i] ? 1 : 0;
+	need = needed(r, n);
+	if (rc == PG_OK && good >= need) {
+		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
+			       r->name, good, n, ver.signer ? ver.signer : "signed");
+		pg_verdict_set(out, true, PG_OK, ver.digest, ver.signer, who);
+	} else if (rc == PG_OK) {
+		(void)snprintf(why, sizeof(why),
+			       "rule %s requires %zu of %zu verifiers, only %zu verified",
+			       r->name, need, n, good);
+		pg_verdict_set(out, false, PG_EVERIFY, ver.digest, ver.signer, why);
+	} else {
+		pg_verdict_set(out, false, rc, ver.digest ? ver.digest : ref->digest, NULL,
+			       err.msg[0] ? err.msg : "not verified");
+	}
+out:
+	pg_oci_verified_clear(&ver);
+	free(trust);
 	return out->code;
 }
 
