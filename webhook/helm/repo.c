@@ -110,8 +110,7 @@ remove_dots(pg_buf *out, const char *in)
 			if (last) {
 				rc = pg_buf_puts(&b, "/");
 				break;
-			}
-			p--; /* keep the '/' that starts the next segment */
+			} /* p is at the '/' that starts the next segment */
 		} else if (strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
 			break;
 		} else {

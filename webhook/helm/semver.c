@@ -269,20 +269,21 @@ parse_term(term *t, const char *op, size_t opn, const char *s, size_t n)
 		return -1;
 	if (split_version(&vp, s, n, 1) != 0)
 		return -1;
-	/* Wildcards, and missing parts of a dirty version, become 0. */
+	/* Wildcards and missing parts are "dirty" and become 0: "1.2" is
+	 * "1.2.x" and "1" is "1.x", as in Masterminds v3. */
 	if (is_x(vp.p[0], vp.n[0])) {
 		t->dirty = 1;
 	} else {
 		if (parse_num(vp.p[0], vp.n[0], &t->con.major) != 0)
 			return -1;
-		if (vp.count >= 2 && is_x(vp.p[1], vp.n[1])) {
+		if (vp.count < 2 || is_x(vp.p[1], vp.n[1])) {
 			t->dirty = t->minor_dirty = 1;
-		} else if (vp.count >= 2) {
+		} else {
 			if (parse_num(vp.p[1], vp.n[1], &t->con.minor) != 0)
 				return -1;
-			if (vp.count == 3 && is_x(vp.p[2], vp.n[2]))
+			if (vp.count < 3 || is_x(vp.p[2], vp.n[2]))
 				t->dirty = t->patch_dirty = 1;
-			else if (vp.count == 3 && parse_num(vp.p[2], vp.n[2], &t->con.patch) != 0)
+			else if (parse_num(vp.p[2], vp.n[2], &t->con.patch) != 0)
 				return -1;
 		}
 	}
