@@ -1,0 +1,366 @@
+/*
+ * helm/release — Helm release Secrets (type helm.sh/release.v1).  The Secret
+ * records a chart's content but not where it came from, so a release is
+ * admitted by proving its chart equals a verified archive: same Chart.yaml
+ * fields, same templates and files byte for byte, same values.yaml.
+ * Decoding is bounded at every stage (base64, base64, gunzip, JSON).
+ */
+#include "helm/helm_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pg_helm_release {
+	json_t *root;
+};
+
+/* Chart.yaml fields Helm keeps in chart.Metadata (anything else in
+ * Chart.yaml is dropped by Helm and so cannot be compared). */
+static const char *const meta_fields[] = {
+	"name", "home", "sources", "version", "description", "keywords", "maintainers",
+	"icon", "apiVersion", "condition", "tags", "appVersion", "deprecated",
+	"annotations", "kubeVersion", "dependencies", "type", NULL,
+};
+
+void
+pg_helm_release_free(pg_helm_release *r)
+{
+	if (r == NULL)
+		return;
+	json_decref(r->root);
+	free(r);
+}
+
+int
+pg_helm_release_decode(pg_helm_release **out, const char *data, size_t len, pg_err *err)
+{
+	pg_buf b1, b2, js;
+	const unsigned char *j;
+	size_t jl;
+	json_t *root = NULL;
+	json_error_t je;
+	pg_helm_release *r = NULL;
+	int rc;
+
+	pg_buf_init(&b1, PG_HELM_RELEASE_B64_MAX);
+	pg_buf_init(&b2, PG_HELM_RELEASE_B64_MAX);
+	pg_buf_init(&js, PG_HELM_RELEASE_JSON_MAX);
+	if (len > PG_HELM_RELEASE_B64_MAX) {
+		rc = pg_err_set(err, PG_ETOOBIG, "release data larger than %zu bytes",
+				(size_t)PG_HELM_RELEASE_B64_MAX);
+		goto out;
+	}
+	/* The API object's base64 of the Secret bytes, which are Helm's
+	 * base64 of the gzip'd JSON. */
+	if ((rc = pg_helm_base64_decode(&b1, data, len, err)) != PG_OK ||
+	    (rc = pg_helm_base64_decode(&b2, (const char *)b1.data, b1.len, err)) != PG_OK) {
+		rc = pg_err_wrap(err, "cannot decode release: ");
+		goto out;
+	}
+	j = b2.data;
+	jl = b2.len;
+	if (jl >= 2 && j[0] == 0x1f && j[1] == 0x8b) {
+		if ((rc = pg_helm_gunzip(&js, j, jl, err)) != PG_OK) {
+			rc = pg_err_wrap(err, "cannot decode release: ");
+			goto out;
+		}
+		j = js.data;
+		jl = js.len;
+	}
+	/* else: releases written before Helm compressed them are plain JSON */
+	if ((root = json_loadb((const char *)j, jl, 0, &je)) == NULL || !json_is_object(root)) {
+		rc = pg_err_set(err, PG_EINVAL, "cannot decode release: invalid JSON%s%s",
+				root ? "" : ": ", root ? "" : je.text);
+		goto out;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->root = root;
+	root = NULL;
+	*out = r;
+	rc = PG_OK;
+out:
+	json_decref(root);
+	pg_buf_free(&b1);
+	pg_buf_free(&b2);
+	pg_buf_free(&js);
+	return rc;
+}
+
+static const char *
+str_at(const json_t *o, const char *a, const char *b, const char *c)
+{
+	const json_t *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	if (c)
+		v = json_object_get(v, c);
+	return json_string_value(v);
+}
+
+const char *
+pg_helm_release_name(const pg_helm_release *r)
+{
+	return r ? str_at(r->root, "name", NULL, NULL) : NULL;
+}
+
+const char *
+pg_helm_release_chart_name(const pg_helm_release *r)
+{
+	return r ? str_at(r->root, "chart", "metadata", "name") : NULL;
+}
+
+const char *
+pg_helm_release_chart_version(const pg_helm_release *r)
+{
+	return r ? str_at(r->root, "chart", "metadata", "version") : NULL;
+}
+
+/* Go's omitempty: absent, null, "", false, 0, [] and {} all mean "unset". */
+static int
+empty(const json_t *v)
+{
+	return v == NULL || json_is_null(v) || json_is_false(v) ||
+	       (json_is_string(v) && json_string_length(v) == 0) ||
+	       (json_is_array(v) && json_array_size(v) == 0) ||
+	       (json_is_object(v) && json_object_size(v) == 0) ||
+	       (json_is_integer(v) && json_integer_value(v) == 0);
+}
+
+/* Scalar as text, so an untyped YAML "true" equals JSON true. */
+static int
+scalar_text(const json_t *v, char *buf, size_t n)
+{
+	if (json_is_string(v))
+		return snprintf(buf, n, "%s", json_string_value(v)) >= 0;
+	if (json_is_true(v))
+		return snprintf(buf, n, "true") >= 0;
+	if (json_is_false(v))
+		return snprintf(buf, n, "false") >= 0;
+	if (json_is_integer(v))
+		return snprintf(buf, n, "%lld", (long long)json_integer_value(v)) >= 0;
+	if (json_is_real(v))
+		return snprintf(buf, n, "%.17g", json_real_value(v)) >= 0;
+	return 0;
+}
+
+/*
+ * Deep equality.  loose: scalars compare as text (Chart.yaml read untyped);
+ * otherwise numbers compare by value (values.yaml's 1 vs the release's
+ * 1.0 after Go's float64 round trip).  skip_enabled: Helm sets
+ * dependencies[].enabled when it installs, so it is not compared.
+ */
+static int
+equal(const json_t *a, const json_t *b, int loose, int skip_enabled)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (empty(a) && empty(b))
+		return 1;
+	if (a == NULL || b == NULL)
+		return 0;
+	if (json_is_object(a) && json_is_object(b)) {
+		json_object_foreach((json_t *)a, k, v)
+		{
+			if (skip_enabled && strcmp(k, "enabled") == 0)
+				continue;
+			if (!equal(v, json_object_get(b, k), loose, 0))
+				return 0;
+		}
+		json_object_foreach((json_t *)b, k, v)
+		{
+			if (skip_enabled && strcmp(k, "enabled") == 0)
+				continue;
+			if (json_object_get(a, k) == NULL && !empty(v))
+				return 0;
+		}
+		return 1;
+	}
+	if (json_is_array(a) && json_is_array(b)) {
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		for (i = 0; i < json_array_size(a); i++)
+			if (!equal(json_array_get(a, i), json_array_get(b, i), loose, skip_enabled))
+				return 0;
+		return 1;
+	}
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (json_is_string(a) && json_is_string(b))
+		return json_string_length(a) == json_string_length(b) &&
+		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+	if (loose) {
+		char x[512], y[512];
+
+		return scalar_text(a, x, sizeof(x)) && scalar_text(b, y, sizeof(y)) && strcmp(x, y) == 0;
+	}
+	return json_equal((json_t *)a, (json_t *)b);
+}
+
+static int
+differs(pg_err *err, const char *what)
+{
+	return pg_err_set(err, PG_EVERIFY, "release chart differs from the verified archive: %s", what);
+}
+
+/* Compare a release list of {name, data(base64)} with the archive. */
+static int
+compare_list(const json_t *list, const pg_helm_files *files, const char *prefix, pg_err *err)
+{
+	size_t i;
+	const json_t *e;
+	pg_buf path, data;
+	int rc = PG_OK;
+
+	pg_buf_init(&path, 8192);
+	pg_buf_init(&data, PG_HELM_UNTAR_FILE_MAX + 16);
+	json_array_foreach((json_t *)list, i, e)
+	{
+		const char *n = json_string_value(json_object_get(e, "name"));
+		const char *d = json_string_value(json_object_get(e, "data"));
+		const pg_helm_file *f;
+
+		if (n == NULL) {
+			rc = pg_err_set(err, PG_EINVAL, "release chart has a file without a name");
+			break;
+		}
+		pg_buf_reset(&path);
+		pg_buf_reset(&data);
+		if (pg_buf_printf(&path, "%s/%s", prefix, n) != PG_OK ||
+		    (f = pg_helm_files_get(files, (char *)path.data)) == NULL ||
+		    (d && pg_helm_base64_decode(&data, d, strlen(d), NULL) != PG_OK) ||
+		    data.len != f->len || (f->len && memcmp(data.data, f->data, f->len) != 0)) {
+			rc = differs(err, n);
+			break;
+		}
+	}
+	pg_buf_free(&path);
+	pg_buf_free(&data);
+	return rc;
+}
+
+static int
+in_list(const json_t *list, const char *name)
+{
+	size_t i;
+	const json_t *e;
+
+	json_array_foreach((json_t *)list, i, e)
+	{
+		const char *n = json_string_value(json_object_get(e, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz, size_t len,
+			      pg_err *err)
+{
+	pg_buf tar;
+	pg_helm_files files = {0};
+	const json_t *chart, *meta, *tpl, *fl;
+	const char *cname;
+	json_t *cy = NULL, *vy = NULL, *empty_list = json_array();
+	const pg_helm_file *f;
+	size_t i, pl;
+	int rc;
+	char prefix[300];
+
+	pg_buf_init(&tar, PG_HELM_UNTAR_MAX + 4 * 512);
+	chart = json_object_get(r->root, "chart");
+	meta = json_object_get(chart, "metadata");
+	cname = json_string_value(json_object_get(meta, "name"));
+	if (empty_list == NULL) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (cname == NULL || cname[0] == '\0' || strchr(cname, '/') || strlen(cname) > 255) {
+		rc = pg_err_set(err, PG_EINVAL, "release has no valid chart name");
+		goto out;
+	}
+	(void)snprintf(prefix, sizeof(prefix), "%s", cname);
+	pl = strlen(prefix);
+	if ((rc = pg_helm_gunzip(&tar, tgz, len, err)) != PG_OK ||
+	    (rc = pg_helm_untar(&files, tar.data, tar.len, err)) != PG_OK) {
+		rc = pg_err_wrap(err, "cannot read the chart archive: ");
+		goto out;
+	}
+	/* Chart.yaml */
+	{
+		char p[320];
+
+		(void)snprintf(p, sizeof(p), "%s/Chart.yaml", prefix);
+		if ((f = pg_helm_files_get(&files, p)) == NULL ||
+		    pg_helm_yaml_load(&cy, (const char *)f->data, f->len, 0, NULL, NULL) != PG_OK ||
+		    !json_is_object(cy)) {
+			rc = differs(err, "Chart.yaml");
+			goto out;
+		}
+		for (i = 0; meta_fields[i]; i++)
+			if (!equal(json_object_get(cy, meta_fields[i]),
+				   json_object_get(meta, meta_fields[i]), 1,
+				   strcmp(meta_fields[i], "dependencies") == 0)) {
+				rc = differs(err, "Chart.yaml");
+				goto out;
+			}
+	}
+	/* templates and files: every one in the release equals the archive's */
+	tpl = json_object_get(chart, "templates");
+	fl = json_object_get(chart, "files");
+	if (!json_is_array(tpl))
+		tpl = empty_list;
+	if (!json_is_array(fl))
+		fl = empty_list;
+	if ((rc = compare_list(tpl, &files, prefix, err)) != PG_OK ||
+	    (rc = compare_list(fl, &files, prefix, err)) != PG_OK)
+		goto out;
+	/* ... and the archive has none the release lacks */
+	for (i = 0; i < files.n; i++) {
+		const char *n = files.v[i].name;
+		const char *rel;
+
+		if (strncmp(n, prefix, pl) != 0 || n[pl] != '/')
+			continue; /* Helm refuses such archives when loading */
+		rel = n + pl + 1;
+		if (strcmp(rel, "Chart.yaml") == 0 || strcmp(rel, "values.yaml") == 0 ||
+		    strcmp(rel, "values.schema.json") == 0 || strcmp(rel, "Chart.lock") == 0 ||
+		    strncmp(rel, "charts/", 7) == 0 || strncmp(rel, "requirements.", 13) == 0)
+			continue; /* not stored as templates or files */
+		if (strncmp(rel, "templates/", 10) == 0 ? !in_list(tpl, rel) : !in_list(fl, rel)) {
+			rc = differs(err, rel);
+			goto out;
+		}
+	}
+	/* values */
+	{
+		char p[320];
+
+		(void)snprintf(p, sizeof(p), "%s/values.yaml", prefix);
+		f = pg_helm_files_get(&files, p);
+		if (f && pg_helm_yaml_load(&vy, (const char *)f->data, f->len, 1, NULL, NULL) != PG_OK) {
+			rc = differs(err, "values.yaml");
+			goto out;
+		}
+		if (!equal(vy, json_object_get(chart, "values"), 0, 0)) {
+			rc = differs(err, "values.yaml");
+			goto out;
+		}
+	}
+	rc = PG_OK;
+out:
+	json_decref(cy);
+	json_decref(vy);
+	json_decref(empty_list);
+	pg_helm_files_free(&files);
+	pg_buf_free(&tar);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * pgp — verification of OpenPGP clearsigned messages (Helm .prov files)
+ * against caller-supplied keyrings.  gpgme never leaves this module.
+ *
+ * Trust model: every key in the given keyrings is trusted, as `helm verify
+ * --keyring` trusts every key of its keyring.  Nothing else is: the user's
+ * ~/.gnupg and $GNUPGHOME are never read or written.  Each keyring set gets a
+ * private GnuPG home inside a temporary directory made by this module and
+ * removed by pg_pgp_free.
+ *
+ * Threads: a pg_pgp holds one gpgme context and is used by one thread at a
+ * time (the caller keeps one handle per worker).  gpgme_check_version must
+ * have run once in main before any handle is made.
+ */
+#ifndef PG_PGP_H
+#define PG_PGP_H
+
+#include <stddef.h>
+
+#include "err/err.h"
+
+/* A keyring file's contents: binary OpenPGP packets or ASCII armor (one or
+ * more "PGP PUBLIC KEY BLOCK"s).  Borrowed for the duration of a call. */
+typedef struct pg_pgp_keyring {
+	const unsigned char *data;
+	size_t len;
+} pg_pgp_keyring;
+
+/* Largest keyring accepted (1 MiB: thousands of keys; real ones are a few KB). */
+#define PG_PGP_KEYRING_MAX ((size_t)1 << 20)
+/* Largest clearsigned message accepted (a .prov is metadata + one hash). */
+#define PG_PGP_MESSAGE_MAX ((size_t)4 << 20)
+
+typedef struct pg_pgp_result {
+	char **uids;       /* user ids of the signer's certificate, not revoked */
+	size_t nuids;
+	char *fpr;         /* primary key fingerprint, upper-case hex */
+	char *signing_fpr; /* fingerprint of the (sub)key that made the signature */
+	char *plaintext;   /* signed text as gpg recovered it (dash-escapes
+			      undone, lines end in "\n"); NUL-terminated */
+	size_t plaintext_len;
+} pg_pgp_result;
+
+typedef struct pg_pgp pg_pgp;
+
+/* Make a handle with its own gpgme context and temporary directory.
+ * PG_EUNAVAIL when gpg cannot be used (message says why). */
+int pg_pgp_new(pg_pgp **out, pg_err *err);
+
+/* Remove the temporary directory and free everything; NULL is fine. */
+void pg_pgp_free(pg_pgp *p);
+
+/*
+ * Verify the clearsigned msg (both Helm layouts; with or without the armor
+ * CRC line) against the union of rings[0..nrings).  Imported keyrings are
+ * cached in p by the digest of their bytes, so repeating a keyring set does
+ * not import again.
+ *
+ * On success *out is the caller's (pg_pgp_result_free).  Errors:
+ *   PG_EINVAL   no clearsigned block ("signature block not found"), keyring
+ *               holds no usable key ("failed to load keyring: ...")
+ *   PG_EVERIFY  bad signature, unknown signer ("openpgp: signature made by
+ *               unknown entity"), expired or revoked key, expired signature
+ *   PG_ETOOBIG  input past the bounds above
+ *   PG_EUNAVAIL gpg failed to run
+ */
+int pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p,
+			      const pg_pgp_keyring *rings, size_t nrings,
+			      const char *msg, size_t len, pg_err *err);
+
+void pg_pgp_result_free(pg_pgp_result *r);
+
+#endif
