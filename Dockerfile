@@ -17,7 +17,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		gcc make pkg-config git ca-certificates \
+		gcc libc6-dev make pkg-config git ca-certificates \
 		libh2o-evloop-dev libjansson-dev libyaml-dev libgpgme-dev \
 		libcurl4-openssl-dev libssl-dev zlib1g-dev \
 	&& rm -rf /var/lib/apt/lists/*
