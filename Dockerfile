@@ -1,0 +1,56 @@
+# provgate container image.
+#
+#   docker build -t provgate:dev --build-arg VERSION="$(git describe --always --dirty)" .
+#
+# Two stages: "build" compiles build/provgate with the Debian -dev packages;
+# the final stage holds only the binary, the Debian runtime libraries it links
+# (libh2o-evloop, jansson, libyaml, gpgme, libcurl, OpenSSL, zlib), gnupg
+# (gpgme runs gpg and gpg-agent as programs, so they must be in the image) and
+# ca-certificates.
+#
+# The image runs as the numeric user 65532 and needs no writable root
+# filesystem: every file it writes (gpg homes, gpg-agent sockets) lives under
+# /var/run/provgate, which the Deployment mounts as an emptyDir.  Policy is
+# read from /etc/provgate/policy (ConfigMaps), the serving certificate from
+# /etc/provgate/tls (a kubernetes.io/tls Secret: tls.crt, tls.key).
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		gcc libc6-dev make pkg-config git ca-certificates \
+		libh2o-evloop-dev libjansson-dev libyaml-dev libgpgme-dev \
+		libcurl4-openssl-dev libssl-dev zlib1g-dev \
+	&& rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+# .git is not copied (see .dockerignore), so the version comes from the build
+# argument instead of `git describe`.
+ARG VERSION=unknown
+RUN make -j"$(nproc)" PG_VERSION="$VERSION" build/provgate \
+	&& strip build/provgate
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		libh2o-evloop0.13 libjansson4 libyaml-0-2 libgpgme11 libcurl4 libssl3 zlib1g \
+		gnupg gpg-agent ca-certificates \
+	&& rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/build/provgate /usr/local/bin/provgate
+# Fail the build here, not in the cluster, if a shared library is missing.
+RUN ! ldd /usr/local/bin/provgate | grep -q 'not found' \
+	&& mkdir -p /etc/provgate/policy /etc/provgate/tls /var/run/provgate \
+	&& chown 65532:65532 /var/run/provgate \
+	&& chmod 0700 /var/run/provgate
+# gpg and gpg-agent look in $HOME / $GNUPGHOME; point both at the writable
+# state directory (provgate keeps its per-keyring gpg homes under --state-dir).
+ENV HOME=/var/run/provgate \
+	GNUPGHOME=/var/run/provgate/gnupg \
+	TMPDIR=/var/run/provgate
+USER 65532:65532
+EXPOSE 8443
+ENTRYPOINT ["/usr/local/bin/provgate", "serve"]
+CMD ["--policy", "/etc/provgate/policy", \
+	"--tls-cert", "/etc/provgate/tls/tls.crt", \
+	"--tls-key", "/etc/provgate/tls/tls.key", \
+	"--state-dir", "/var/run/provgate", \
+	"--listen", "0.0.0.0:8443"]
