@@ -216,11 +216,25 @@ pg_decision_refs(pg_decision *d, size_t *n)
 const pg_policy *pg_decision_policy(const pg_decision *d) { return d->pol; }
 const pg_review *pg_decision_review(const pg_decision *d) { return d->rv; }
 
+/* What is verified: the normalised image, or the chart location with its
+ * version (two Applications may name one chart at two versions). */
+static const char *
+target_version(const pg_refent *e)
+{
+	return e->chart && e->chart->version ? e->chart->version : "";
+}
+
 static bool
 same_target(const pg_refdec *a, const pg_refdec *b)
 {
-	return a->rule == b->rule && a->ref->kind == b->ref->kind &&
-	       strcmp(ref_label(a->ref), ref_label(b->ref)) == 0;
+	if (a->rule != b->rule || a->ref->kind != b->ref->kind)
+		return false;
+	/* Release Secrets and Flux sources find their rule while verifying:
+	 * each is its own target. */
+	if (a->rule == NULL)
+		return false;
+	return strcmp(ref_label(a->ref), ref_label(b->ref)) == 0 &&
+	       strcmp(target_version(a->ref), target_version(b->ref)) == 0;
 }
 
 /* Cache key of a reference under its rule: what was matched (normalised
@@ -233,8 +247,8 @@ cache_key(char *out, size_t n, const pg_refdec *rd)
 
 	if (rd->rule == NULL)
 		return 0;
-	w = snprintf(out, n, "%s|%s|%s", rd->ref->kind == PG_REF_IMAGE ? "img" : "chart",
-		     ref_label(rd->ref), rd->rule->fingerprint);
+	w = snprintf(out, n, "%s|%s|%s|%s", rd->ref->kind == PG_REF_IMAGE ? "img" : "chart",
+		     ref_label(rd->ref), target_version(rd->ref), rd->rule->fingerprint);
 	return w > 0 && (size_t)w < n;
 }
 
@@ -296,8 +310,10 @@ verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t de
 		(void)pg_verify_chart(&v, vctx, d->pol, rd->rule, rd->ref->chart, deadline);
 	rd->verify_us = pg_clock_us() - t0;
 	pg_metrics_verify(rd->ref->kind == PG_REF_IMAGE ? "image" : "chart", v.ok, rd->verify_us);
-	pg_refdec_set(rd, v.ok ? PG_RD_ALLOW : PG_RD_DENY, v.ok ? PG_OK : v.code, v.reason,
-		      v.digest, v.signer);
+	if (rd->rule == NULL)
+		rd->rule = v.rule;
+	pg_refdec_set(rd, v.ok ? (v.unsigned_ok ? PG_RD_UNSIGNED : PG_RD_ALLOW) : PG_RD_DENY,
+		      v.ok ? PG_OK : v.code, v.reason, v.digest, v.signer);
 	pg_verdict_clear(&v);
 }
 

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/server.h"
@@ -46,6 +47,14 @@ pg_cmd_serve(int argc, char **argv)
 				return pg_cli_fail(PG_EXIT_USAGE, "at most %d --client-name",
 						   PG_SERVER_MAX_CLIENT_NAMES);
 			o.client_names[o.n_client_names++] = v;
+			continue;
+		}
+		if ((r = pg_cli_opt(argc, argv, &i, "--state-dir", &v))) {
+			/* Writable state (per-keyring gpg homes) lives here; with a
+			 * read-only root filesystem this is the emptyDir.  Set before
+			 * any thread starts. */
+			if (r < 0 || setenv("TMPDIR", v, 1) != 0)
+				return PG_EXIT_USAGE;
 			continue;
 		}
 		if (strcmp(argv[i], "--http1-only") == 0) {

@@ -31,6 +31,9 @@ typedef struct pg_verdict {
 	char *signer;  /* who signed it, human-readable, or NULL */
 	char *reason;  /* short reason a person can act on; never NULL after
 			  pg_verify_* returns */
+	const pg_rule *rule; /* the rule the verifier found itself (release
+				Secrets, Flux sources), or NULL */
+	bool unsigned_ok; /* allowed by an allowUnsigned rule, not verified */
 } pg_verdict;
 
 int pg_verify_ctx_new(pg_verify_ctx **out, const pg_verify_opts *opts);
@@ -42,7 +45,10 @@ void pg_verify_ctx_free(pg_verify_ctx *c);
 int pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		    const pg_rule *r, const pg_image_ref *ref, int64_t deadline);
 
-/* The same for a chart reference. */
+/* The same for a chart reference.  r may be NULL for a Helm release
+ * Secret (the rule is found by the release's chart name) and for a Flux
+ * source (the rule is found once the source's URL is looked up); the rule
+ * found is returned in out->rule. */
 int pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		    const pg_rule *r, const pg_chart_ref *ref, int64_t deadline);
 
