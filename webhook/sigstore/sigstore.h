@@ -44,6 +44,7 @@ typedef struct pg_sig_trust {
 	const char *issuer;            /* keyless: exact OIDC issuer */
 	const char *issuer_regexp;
 	bool tlog_required;            /* a valid SET / inclusion proof needed */
+	bool ignore_sct;               /* keyless without CT (private PKI) */
 } pg_sig_trust;
 
 /*
