@@ -349,14 +349,14 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 }
 
 static const json_t *
-path(const json_t *j, const char *const *keys)
+jpath(const json_t *j, const char *const *keys)
 {
 	for (; *keys && j; keys++)
 		j = json_is_object(j) ? json_object_get(j, *keys) : NULL;
 	return j;
 }
 
-#define P(j, ...) path((j), (const char *const[]){__VA_ARGS__, NULL})
+#define P(j, ...) jpath((j), (const char *const[]){__VA_ARGS__, NULL})
 
 static int
 check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err)
