@@ -47,6 +47,8 @@ typedef struct vctx {
 	unsigned char pae_digest[32];
 	int64_t times[PG_TIMES_MAX];  /* verified observer times */
 	size_t ntimes;
+	const pg_tlog *untimed[PG_TLOG_ENTRIES_MAX]; /* Rekor v2 entries' logs */
+	size_t nuntimed;
 } vctx;
 
 static void
@@ -453,6 +455,8 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 	}
 	if (itime > 0)
 		rc = add_time(v, itime);
+	else if (v->nuntimed < PG_TLOG_ENTRIES_MAX)
+		v->untimed[v->nuntimed++] = log;
 out:
 	free(body);
 	free(set);
@@ -528,7 +532,11 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 		goto out;
 
 	entries = json_object_get(vm, "tlogEntries");
-	if (!json_is_array(entries) || json_array_size(entries) == 0) {
+	if (entries != NULL && !json_is_array(entries)) {
+		rc = pg_err_set(err, PG_EVERIFY, "malformed transparency log entries");
+		goto out;
+	}
+	if (json_array_size(entries) == 0 && t->tlog_required) {
 		rc = pg_err_set(err, PG_EVERIFY, "bundle has no transparency log entry");
 		goto out;
 	}
@@ -563,6 +571,20 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 			rc = add_time(&v, when);
 		if (rc != PG_OK)
 			goto out;
+	}
+	/* A Rekor v2 entry has no integrated time: its log key must have been
+	 * valid at the timestamps that stand in for it. */
+	for (i = 0; i < v.nuntimed; i++) {
+		size_t k;
+
+		for (k = 0; k < v.ntimes; k++)
+			if (!pg_trust_valid_at(v.untimed[i]->start, v.untimed[i]->end,
+					       v.untimed[i]->has_end, v.times[k])) {
+				rc = pg_err_set(err, PG_EVERIFY,
+						"timestamp is outside the validity of log %s's key",
+						v.untimed[i]->base_url);
+				goto out;
+			}
 	}
 	if (v.ntimes == 0) {
 		rc = pg_err_set(err, PG_EVERIFY,
