@@ -28,6 +28,7 @@
 /* ---- helpers ---- */
 
 static char vec_dir[4096];
+static char *root_with_ca(const char *inter_pem, const char *root_pem);
 
 static const char *
 vectors(void)
@@ -893,6 +894,46 @@ test_cosign_fulcio_rekor_set(void **state)
 	free(s);
 }
 
+/* The README's other trust input: fulcio_v1.crt.pem (root only; the
+ * intermediate comes from the chain annotation) and rekor.pub, no CT log. */
+static void
+test_cosign_fulcio_pem_root(void **state)
+{
+	char *fulcio = vec_read(NULL, "cosign-real/fulcio-rekor-set/fulcio_v1.crt.pem");
+	char *rekor = vec_read(NULL, "cosign-real/fulcio-rekor-set/rekor.pub");
+	char *a = NULL, *b = NULL, *merged = NULL;
+	json_t *ja = NULL, *jb = NULL;
+	pg_trusted_root *r = NULL;
+	pg_sig_trust t;
+	pg_err e;
+
+	(void)state;
+	if (fulcio == NULL || rekor == NULL) {
+		free(fulcio), free(rekor);
+		skip();
+	}
+	a = root_with_ca(NULL, fulcio);
+	b = root_with_tlog(rekor);
+	ja = json_loads(a, 0, NULL);
+	jb = json_loads(b, 0, NULL);
+	assert_int_equal(json_object_update(ja, jb), 0);
+	merged = json_dumps(ja, 0);
+	assert_int_equal(pg_trusted_root_load(&r, merged, strlen(merged), &e), PG_OK);
+	memset(&t, 0, sizeof(t));
+	t.root = r;
+	t.tlog_required = true;
+	t.ignore_sct = true;
+	t.identity = "mitr@redhat.com";
+	t.issuer = "https://github.com/login/oauth";
+	assert_int_equal(legacy("fulcio-rekor-set", 1, &t, NULL), PG_OK);
+	t.ignore_sct = false; /* no ctlogs in this root */
+	assert_int_equal(legacy("fulcio-rekor-set", 1, &t, NULL), PG_EVERIFY);
+	pg_trusted_root_free(r);
+	json_decref(ja);
+	json_decref(jb);
+	free(merged), free(a), free(b), free(fulcio), free(rekor);
+}
+
 /* A trusted root JSON with one CA made of PEM files (leaf-to-anchor). */
 static char *
 root_with_ca(const char *inter_pem, const char *root_pem)
@@ -901,17 +942,17 @@ root_with_ca(const char *inter_pem, const char *root_pem)
 	unsigned char *der = NULL;
 	char *der_b64 = NULL, *out = NULL;
 	size_t n;
-	int i;
+	int i, na;
 	pg_buf b;
 
 	pg_buf_init(&b, 0);
-	if (pg_certs_from_pem(&a, inter_pem, strlen(inter_pem), NULL) != PG_OK ||
+	if ((inter_pem && pg_certs_from_pem(&a, inter_pem, strlen(inter_pem), NULL) != PG_OK) ||
 	    pg_certs_from_pem(&b2, root_pem, strlen(root_pem), NULL) != PG_OK)
 		goto out;
 	(void)pg_buf_puts(&b, "{\"certificateAuthorities\":[{\"certChain\":{\"certificates\":[");
-	for (i = 0; i < sk_X509_num(a) + sk_X509_num(b2); i++) {
-		X509 *c = i < sk_X509_num(a) ? sk_X509_value(a, i)
-					     : sk_X509_value(b2, i - sk_X509_num(a));
+	na = a ? sk_X509_num(a) : 0;
+	for (i = 0; i < na + sk_X509_num(b2); i++) {
+		X509 *c = i < na ? sk_X509_value(a, i) : sk_X509_value(b2, i - na);
 
 		if (pg_cert_der(&der, &n, c) != PG_OK || pg_b64_encode(&der_b64, der, n) != PG_OK)
 			goto out;
@@ -969,6 +1010,23 @@ test_cosign_pki_chain(void **state)
 	assert_int_equal(legacy("pki-cert-chain", 1, &t, NULL), PG_EVERIFY);
 	pg_trusted_root_free(r);
 	free(json);
+	/* only the root is trusted: the annotation supplies the intermediate */
+	json = root_with_ca(NULL, rootp);
+	assert_non_null(json);
+	assert_int_equal(pg_trusted_root_load(&r, json, strlen(json), &e), PG_OK);
+	t.root = r;
+	assert_int_equal(legacy("pki-cert-chain", 1, &t, NULL), PG_OK);
+	pg_trusted_root_free(r);
+	free(json);
+	/* a trusted intermediate is an anchor in its own right */
+	json = root_with_ca(NULL, inter);
+	assert_non_null(json);
+	assert_int_equal(pg_trusted_root_load(&r, json, strlen(json), &e), PG_OK);
+	t.root = r;
+	assert_int_equal(legacy("pki-cert-chain", 1, &t, NULL), PG_OK);
+	pg_trusted_root_free(r);
+	free(json);
+	json = NULL;
 	free(inter);
 	free(rootp);
 }
@@ -1051,6 +1109,7 @@ main(void)
 		cmocka_unit_test(test_cosign_key_only),
 		cmocka_unit_test(test_cosign_key_rekor_set),
 		cmocka_unit_test(test_cosign_fulcio_rekor_set),
+		cmocka_unit_test(test_cosign_fulcio_pem_root),
 		cmocka_unit_test(test_cosign_pki_chain),
 		cmocka_unit_test(test_cosign_no_signature),
 		cmocka_unit_test(test_bundle_happy_and_digest),

@@ -600,7 +600,7 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 	for (i = 0; i < v.ntimes; i++) {
 		X509_free(issuer);
 		issuer = NULL;
-		rc = pg_cert_verify_ca(&issuer, r, v.leaf, v.times[i], err);
+		rc = pg_cert_verify_ca(&issuer, r, v.leaf, NULL, v.times[i], err);
 		if (rc != PG_OK)
 			goto out;
 	}

@@ -137,6 +137,18 @@ fmt_time(char *out, size_t n, int64_t t)
 		(void)snprintf(out, n, "%lld", (long long)t);
 }
 
+/* Validity is checked by us, inclusively, at t for the whole path (OpenSSL
+ * treats t == notAfter as expired; Go and sigstore do not). */
+static int
+ignore_time_errors(int ok, X509_STORE_CTX *ctx)
+{
+	int e = X509_STORE_CTX_get_error(ctx);
+
+	if (!ok && (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID))
+		return 1;
+	return ok;
+}
+
 int
 pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 		     STACK_OF(X509) *untrusted, X509 *leaf, int64_t t,
@@ -174,6 +186,7 @@ pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 	X509_VERIFY_PARAM_set_time(param, (time_t)t);
 	/* The trusted root names its anchor; it need not be self-signed. */
 	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+	X509_STORE_CTX_set_verify_cb(ctx, ignore_time_errors);
 	if (X509_verify_cert(ctx) != 1) {
 		rc = pg_err_set(err, PG_EVERIFY,
 				"certificate chain does not verify at %s: %s", ts,
@@ -189,6 +202,13 @@ pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 		goto out;
 	}
 	chain = X509_STORE_CTX_get0_chain(ctx);
+	for (i = 0; chain && i < sk_X509_num(chain); i++)
+		if (!pg_cert_valid_at(sk_X509_value(chain, i), t)) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"certificate chain does not verify at %s: a CA "
+					"certificate was not valid then", ts);
+			goto out;
+		}
 	if (issuer_out && chain && sk_X509_num(chain) >= 2) {
 		*issuer_out = sk_X509_value(chain, 1);
 		X509_up_ref(*issuer_out);
@@ -203,7 +223,7 @@ out:
 
 int
 pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf,
-		  int64_t t, pg_err *err)
+		  STACK_OF(X509) *hints, int64_t t, pg_err *err)
 {
 	size_t i;
 	int rc = PG_EVERIFY, tried = 0;
@@ -213,6 +233,7 @@ pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf,
 		const pg_ca *ca = &r->cas[i];
 		STACK_OF(X509) *anchors = NULL, *untrusted = NULL;
 		int j, n = sk_X509_num(ca->chain);
+		int nh = hints ? sk_X509_num(hints) : 0;
 
 		if (!pg_trust_valid_at(ca->start, ca->end, ca->has_end, t))
 			continue;
@@ -224,12 +245,16 @@ pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf,
 			sk_X509_free(untrusted);
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 		}
-		for (j = 0; j < n - 1; j++)
-			if (!sk_X509_push(untrusted, sk_X509_value(ca->chain, j))) {
+		for (j = 0; j < n - 1 + nh; j++) {
+			X509 *c = j < n - 1 ? sk_X509_value(ca->chain, j)
+					    : sk_X509_value(hints, j - (n - 1));
+
+			if (!sk_X509_push(untrusted, c)) {
 				sk_X509_free(anchors);
 				sk_X509_free(untrusted);
 				return pg_err_set(err, PG_ENOMEM, "out of memory");
 			}
+		}
 		tried++;
 		rc = pg_cert_verify_chain(issuer_out, anchors, untrusted, leaf, t,
 					  true, err);

@@ -10,8 +10,8 @@
  *     key and payload and carries a valid SET from a trusted log;
  *   - keyless: the certificate chains to a trusted CA at the log (or TSA)
  *     time, has an SCT, and its identity and issuer match.
- * The chain annotation is never trusted: anchors and intermediates come
- * from the trusted root.
+ * The chain annotation is never an anchor: anchors come from the trusted
+ * root; its certificates may only fill in intermediates.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,7 @@
 
 #define ANN_SIG "dev.cosignproject.cosign/signature"
 #define ANN_CERT "dev.sigstore.cosign/certificate"
+#define ANN_CHAIN "dev.sigstore.cosign/chain"
 #define ANN_BUNDLE "dev.sigstore.cosign/bundle"
 #define ANN_TSA "dev.sigstore.cosign/rfc3161timestamp"
 /* A signature is < 1 KiB; an RSA-4096 one 512 bytes. */
@@ -134,7 +135,8 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
 	const char *cert_pem = pg_json_str(annotations, ANN_CERT);
 	const char *bundle = pg_json_str(annotations, ANN_BUNDLE);
 	const char *tsa = pg_json_str(annotations, ANN_TSA);
-	STACK_OF(X509) *certs = NULL;
+	const char *chain_pem = pg_json_str(annotations, ANN_CHAIN);
+	STACK_OF(X509) *certs = NULL, *hints = NULL;
 	X509 *leaf = NULL, *issuer = NULL;
 	EVP_PKEY *key = NULL;
 	unsigned char *sig = NULL, *der = NULL, dg[32];
@@ -217,12 +219,18 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* The chain annotation may supply intermediates, never the anchor. */
+	if (chain_pem != NULL &&
+	    pg_certs_from_pem(&hints, chain_pem, strlen(chain_pem), err) != PG_OK) {
+		rc = pg_err_wrap(err, "certificate chain annotation: ");
+		goto out;
+	}
 	if (ntimes == 0) /* no log, no TSA: like cosign, check at "now" */
 		times[ntimes++] = (int64_t)time(NULL);
 	for (i = 0; i < ntimes; i++) {
 		X509_free(issuer);
 		issuer = NULL;
-		rc = pg_cert_verify_ca(&issuer, t->root, leaf, times[i], err);
+		rc = pg_cert_verify_ca(&issuer, t->root, leaf, hints, times[i], err);
 		if (rc != PG_OK)
 			goto out;
 	}
@@ -236,6 +244,7 @@ out:
 	ERR_clear_error();
 	X509_free(issuer);
 	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(hints, X509_free);
 	EVP_PKEY_free(key);
 	free(sig);
 	free(der);

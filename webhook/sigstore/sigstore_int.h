@@ -138,12 +138,14 @@ int pg_certs_from_pem(STACK_OF(X509) **out, const char *pem, size_t len,
 bool pg_cert_self_signed(X509 *c);
 /* DER of a certificate; *out malloc'd. */
 int pg_cert_der(unsigned char **out, size_t *out_len, X509 *c);
-/* Chain leaf to one of the root's CAs valid at t, the whole path valid at
- * t, EKU codeSigning.  *issuer_out (may be NULL) gets a reference to the
- * leaf's issuer, for SCTs. */
+/* Chain leaf to one of the root's CAs valid at t, every certificate of
+ * the path valid at t (inclusive, as Go's x509), EKU codeSigning if the
+ * leaf has an EKU.  hints (may be NULL) are extra untrusted intermediates
+ * that came with the signature: they can complete a path, never anchor it.
+ * *issuer_out (may be NULL) gets a reference to the leaf's issuer, for SCTs. */
 int pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf,
-		      int64_t t, pg_err *err);
-/* Same against an explicit anchor set (private PKI): untrusted may be NULL. */
+		      STACK_OF(X509) *hints, int64_t t, pg_err *err);
+/* Same against an explicit anchor set: untrusted may be NULL. */
 int pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 			 STACK_OF(X509) *untrusted, X509 *leaf, int64_t t,
 			 bool need_codesign, pg_err *err);
