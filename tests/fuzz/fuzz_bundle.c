@@ -57,8 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t.root = root;
 		t.identity_regexp = ".*";
 		t.tlog_required = true;
-		(void)pg_sigstore_verify_bundle(&who, (const char *)data + 1, size - 1,
-						artifact, sizeof(artifact) - 1, NULL, &t, &e);
+		(void)pg_sigstore_verify_bundle(&who, (const char *)data + 1, size - 1, artifact,
+						sizeof(artifact) - 1, NULL, &t, &e);
 		free(who);
 		break;
 	case 1:

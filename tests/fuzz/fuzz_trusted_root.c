@@ -25,8 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)pg_trust_find_log(r->tlogs, r->ntlogs, r->tlogs[i].log_id,
 						r->tlogs[i].log_id_len);
 		for (i = 0; i < r->ncas; i++)
-			(void)pg_trust_valid_at(r->cas[i].start, r->cas[i].end,
-						r->cas[i].has_end, 1700000000);
+			(void)pg_trust_valid_at(r->cas[i].start, r->cas[i].end, r->cas[i].has_end,
+						1700000000);
 	}
 	pg_trusted_root_free(r);
 	return 0;

@@ -61,6 +61,30 @@ run_case() { # $1 = case dir, $2 = form (path|digest)
 	fi
 }
 
+# The protocol's own edges: usage errors and unreadable input are 2, not 1.
+HP="$CASES/happy-path-v0.3"
+cli_rc() { "$PG" verify-bundle "$@" >/dev/null 2>"$T/err"; echo $?; }
+expect_eq "verify-bundle without an artifact is a usage error" \
+	"$(cli_rc --bundle "$HP/bundle.sigstore.json" --key "$HP/bundle.sigstore.json")" 2
+expect_eq "verify-bundle with both --key and an identity is a usage error" \
+	"$(cli_rc --bundle "$HP/bundle.sigstore.json" --key x --certificate-identity i \
+		--certificate-oidc-issuer u --trusted-root "$PROD_ROOT" "$CASES/a.txt")" 2
+expect_eq "verify-bundle with an unreadable bundle exits 2" \
+	"$(cli_rc --bundle "$T/missing.json" --certificate-identity "$DEF_IDENTITY" \
+		--certificate-oidc-issuer "$DEF_ISSUER" --trusted-root "$PROD_ROOT" "$CASES/a.txt")" 2
+expect_eq "verify-bundle with no trusted root exits 2" \
+	"$(PROVGATE_TRUSTED_ROOT= cli_rc --bundle "$HP/bundle.sigstore.json" \
+		--certificate-identity "$DEF_IDENTITY" --certificate-oidc-issuer "$DEF_ISSUER" \
+		"$CASES/a.txt")" 2
+expect_eq "verify-bundle reads the root from \$PROVGATE_TRUSTED_ROOT" \
+	"$(PROVGATE_TRUSTED_ROOT=$PROD_ROOT cli_rc --bundle "$HP/bundle.sigstore.json" \
+		--certificate-identity "$DEF_IDENTITY" --certificate-oidc-issuer "$DEF_ISSUER" \
+		"$CASES/a.txt")" 0
+expect_eq "verify-bundle rejects the wrong identity" \
+	"$(cli_rc --bundle "$HP/bundle.sigstore.json" --certificate-identity "$DEF_IDENTITY.x" \
+		--certificate-oidc-issuer "$DEF_ISSUER" --trusted-root "$PROD_ROOT" "$CASES/a.txt")" 1
+expect_match "verify-bundle explains a rejection" "$(cat "$T/err")" '^Error: certificate identity'
+
 n=0
 for d in "$CASES"/*/; do
 	d=${d%/}

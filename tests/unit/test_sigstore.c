@@ -84,16 +84,15 @@ keygen(const char *type, const char *arg)
 }
 
 static int
-sign(unsigned char **sig, size_t *sig_len, EVP_PKEY *k, const EVP_MD *md,
-     const void *msg, size_t len)
+sign(unsigned char **sig, size_t *sig_len, EVP_PKEY *k, const EVP_MD *md, const void *msg,
+     size_t len)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	int ok;
 
 	*sig = NULL;
 	ok = c && EVP_DigestSignInit(c, NULL, md, NULL, k) == 1 &&
-	     EVP_DigestSign(c, NULL, sig_len, msg, len) == 1 &&
-	     (*sig = malloc(*sig_len)) != NULL &&
+	     EVP_DigestSign(c, NULL, sig_len, msg, len) == 1 && (*sig = malloc(*sig_len)) != NULL &&
 	     EVP_DigestSign(c, *sig, sig_len, msg, len) == 1;
 	EVP_MD_CTX_free(c);
 	return ok ? 0 : -1;
@@ -171,9 +170,10 @@ test_canonical_json(void **state)
 	(void)state;
 	memset(id, 0xab, sizeof(id));
 	assert_int_equal(pg_set_canonical(&c, "Ym9keQ==", 1670870899, id, 32, 42), PG_OK);
-	assert_string_equal(c, "{\"body\":\"Ym9keQ==\",\"integratedTime\":1670870899,"
-			       "\"logID\":\"abababababababababababababababababababababababababababababababab\","
-			       "\"logIndex\":42}");
+	assert_string_equal(
+	    c, "{\"body\":\"Ym9keQ==\",\"integratedTime\":1670870899,"
+	       "\"logID\":\"abababababababababababababababababababababababababababababababab\","
+	       "\"logIndex\":42}");
 	free(c);
 	/* Anything that would need escaping is refused, not mis-encoded. */
 	assert_int_equal(pg_set_canonical(&c, "a\"b", 1, id, 32, 1), PG_EINVAL);
@@ -240,19 +240,22 @@ test_set_standalone(void **state)
 	assert_int_equal(pg_b64_decode(&set, &set_len, pg_json_str(j, "SignedEntryTimestamp"),
 				       strlen(pg_json_str(j, "SignedEntryTimestamp")), 4096, 0),
 			 PG_OK);
-	assert_int_equal(pg_set_verify(&log, pg_json_str(p, "body"), itime, idx, set,
-				       set_len, &e), PG_OK);
+	assert_int_equal(pg_set_verify(&log, pg_json_str(p, "body"), itime, idx, set, set_len, &e),
+			 PG_OK);
 	/* Any change to the signed fields breaks it. */
-	assert_int_equal(pg_set_verify(&log, pg_json_str(p, "body"), itime + 1, idx, set,
-				       set_len, &e), PG_EVERIFY);
-	assert_int_equal(pg_set_verify(&log, pg_json_str(p, "body"), itime, idx + 1, set,
-				       set_len, &e), PG_EVERIFY);
+	assert_int_equal(
+	    pg_set_verify(&log, pg_json_str(p, "body"), itime + 1, idx, set, set_len, &e),
+	    PG_EVERIFY);
+	assert_int_equal(
+	    pg_set_verify(&log, pg_json_str(p, "body"), itime, idx + 1, set, set_len, &e),
+	    PG_EVERIFY);
 
 	/* The body names exactly this payload, signature and certificate. */
 	assert_int_equal(pg_b64_decode(&body, &body_len, pg_json_str(p, "body"),
-				       strlen(pg_json_str(p, "body")), 1 << 20, 0), PG_OK);
-	assert_int_equal(pg_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), 4096,
-				       PG_B64_WS), PG_OK);
+				       strlen(pg_json_str(p, "body")), 1 << 20, 0),
+			 PG_OK);
+	assert_int_equal(pg_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), 4096, PG_B64_WS),
+			 PG_OK);
 	assert_int_equal(pg_certs_from_pem(&certs, cert_pem, strlen(cert_pem), &e), PG_OK);
 	assert_int_equal(pg_cert_der(&der, &der_len, sk_X509_value(certs, 0)), PG_OK);
 	(void)pg_sha256(dg, payload, plen);
@@ -299,8 +302,8 @@ mth(unsigned char out[32], unsigned char (*leaves)[32], size_t lo, size_t hi)
 
 /* RFC 6962 PATH(m, D[lo:hi]), appended to path. */
 static void
-audit_path(unsigned char (*path)[32], size_t *np, unsigned char (*leaves)[32],
-	   size_t m, size_t lo, size_t hi)
+audit_path(unsigned char (*path)[32], size_t *np, unsigned char (*leaves)[32], size_t m, size_t lo,
+	   size_t hi)
 {
 	size_t k = 1, n = hi - lo;
 
@@ -335,31 +338,37 @@ test_merkle(void **state)
 			np = 0;
 			audit_path(path, &np, leaves, m, 0, n);
 			assert_int_equal(pg_merkle_verify(leaves[m], m, n,
-							  (const unsigned char (*)[32])path,
-							  np, root), PG_OK);
+							  (const unsigned char(*)[32])path, np,
+							  root),
+					 PG_OK);
 			/* wrong index, wrong root, index past size, flipped bit, short path */
 			if (n > 1)
 				assert_int_equal(pg_merkle_verify(leaves[m], (m + 1) % n, n,
-								  (const unsigned char (*)[32])path,
-								  np, root), PG_EVERIFY);
+								  (const unsigned char(*)[32])path,
+								  np, root),
+						 PG_EVERIFY);
 			/* (a path can fit two sizes; the checkpoint binds size to root) */
 			root[0] ^= 1;
 			assert_int_equal(pg_merkle_verify(leaves[m], m, n,
-							  (const unsigned char (*)[32])path,
-							  np, root), PG_EVERIFY);
+							  (const unsigned char(*)[32])path, np,
+							  root),
+					 PG_EVERIFY);
 			root[0] ^= 1;
 			assert_int_equal(pg_merkle_verify(leaves[m], n, n,
-							  (const unsigned char (*)[32])path,
-							  np, root), PG_EVERIFY);
+							  (const unsigned char(*)[32])path, np,
+							  root),
+					 PG_EVERIFY);
 			if (np) {
 				path[0][3] ^= 1;
 				assert_int_equal(pg_merkle_verify(leaves[m], m, n,
-								  (const unsigned char (*)[32])path,
-								  np, root), PG_EVERIFY);
+								  (const unsigned char(*)[32])path,
+								  np, root),
+						 PG_EVERIFY);
 				path[0][3] ^= 1;
 				assert_int_equal(pg_merkle_verify(leaves[m], m, n,
-								  (const unsigned char (*)[32])path,
-								  np - 1, root), PG_EVERIFY);
+								  (const unsigned char(*)[32])path,
+								  np - 1, root),
+						 PG_EVERIFY);
 			}
 		}
 	}
@@ -372,9 +381,9 @@ static void
 test_checkpoint_parse(void **state)
 {
 	static const char ok[] =
-		"rekor.sigstore.dev - 2605736670972794746\n23083062\n"
-		"dauhleYK4YyAdxwwDtR0l0KnSOWZdG2bwqHftlanvcI=\nTimestamp: 1689177396617352539\n"
-		"\n\xe2\x80\x94 rekor.sigstore.dev wNI9ajBFAiB=\n";
+	    "rekor.sigstore.dev - 2605736670972794746\n23083062\n"
+	    "dauhleYK4YyAdxwwDtR0l0KnSOWZdG2bwqHftlanvcI=\nTimestamp: 1689177396617352539\n"
+	    "\n\xe2\x80\x94 rekor.sigstore.dev wNI9ajBFAiB=\n";
 	pg_checkpoint cp;
 	pg_err e;
 
@@ -382,7 +391,8 @@ test_checkpoint_parse(void **state)
 	assert_int_equal(pg_checkpoint_parse(&cp, ok, strlen(ok), &e), PG_OK);
 	assert_string_equal(cp.origin, "rekor.sigstore.dev - 2605736670972794746");
 	assert_int_equal(cp.size, 23083062);
-	assert_int_equal(cp.body_len, strlen(ok) - strlen("\xe2\x80\x94 rekor.sigstore.dev wNI9ajBFAiB=\n") - 1);
+	assert_int_equal(cp.body_len,
+			 strlen(ok) - strlen("\xe2\x80\x94 rekor.sigstore.dev wNI9ajBFAiB=\n") - 1);
 	assert_int_equal(pg_checkpoint_parse(&cp, "origin\n12\n", 10, &e), PG_EINVAL);
 	assert_int_equal(pg_checkpoint_parse(&cp, "origin\nx12\nAAAA\n\n", 17, &e), PG_EINVAL);
 	assert_int_equal(pg_checkpoint_parse(&cp, "origin\n12\nAAAA\n\n", 16, &e), PG_EINVAL);
@@ -391,8 +401,7 @@ test_checkpoint_parse(void **state)
 
 /* Sign a note as a log named host with key k; returns the envelope. */
 static char *
-make_note(EVP_PKEY *k, pg_tlog *log, const char *origin, const char *signer,
-	  bool good_hint)
+make_note(EVP_PKEY *k, pg_tlog *log, const char *origin, const char *signer, bool good_hint)
 {
 	unsigned char root[32], hint[4], *sig = NULL, blob[600];
 	char *root_b64 = NULL, *sig_b64 = NULL, *out = NULL;
@@ -404,16 +413,18 @@ make_note(EVP_PKEY *k, pg_tlog *log, const char *origin, const char *signer,
 	pg_buf_init(&body, 0);
 	pg_buf_init(&env, 0);
 	(void)pg_buf_printf(&body, "%s\n5\n%s\n", origin, root_b64);
-	(void)sign(&sig, &sig_len, k, pg_key_is_ed25519(k) ? NULL : EVP_sha256(),
-		   body.data, body.len);
+	(void)sign(&sig, &sig_len, k, pg_key_is_ed25519(k) ? NULL : EVP_sha256(), body.data,
+		   body.len);
 	(void)key_hint(hint, log, signer, strlen(signer));
 	if (!good_hint)
 		hint[0] ^= 1;
 	memcpy(blob, hint, 4);
 	memcpy(blob + 4, sig, sig_len);
 	(void)pg_b64_encode(&sig_b64, blob, 4 + sig_len);
-	(void)pg_buf_printf(&env, "%s\n\xe2\x80\x94 other.example abcd\n"
-			    "\xe2\x80\x94 %s %s\n", body.data, signer, sig_b64);
+	(void)pg_buf_printf(&env,
+			    "%s\n\xe2\x80\x94 other.example abcd\n"
+			    "\xe2\x80\x94 %s %s\n",
+			    body.data, signer, sig_b64);
 	(void)pg_buf_detach(&out, NULL, &env);
 	pg_buf_free(&body);
 	free(root_b64);
@@ -488,20 +499,23 @@ key_case(const char *type, const char *arg, const EVP_MD *sign_md, bool accepted
 	}
 	assert_int_equal(pg_key_from_pem(&pk, pem, strlen(pem), &e), PG_OK);
 	assert_int_equal(sign(&sig, &sig_len, k, sign_md, msg, sizeof(msg) - 1), 0);
-	assert_int_equal(pg_key_verify(pk, sign_md ? sign_md : NULL,
-				       (const unsigned char *)msg, sizeof(msg) - 1, sig,
-				       sig_len), PG_OK);
-	assert_int_equal(pg_key_verify(pk, sign_md, (const unsigned char *)msg,
-				       sizeof(msg) - 2, sig, sig_len), PG_EVERIFY);
+	assert_int_equal(pg_key_verify(pk, sign_md ? sign_md : NULL, (const unsigned char *)msg,
+				       sizeof(msg) - 1, sig, sig_len),
+			 PG_OK);
+	assert_int_equal(
+	    pg_key_verify(pk, sign_md, (const unsigned char *)msg, sizeof(msg) - 2, sig, sig_len),
+	    PG_EVERIFY);
 	if (sign_md != NULL) {
 		(void)pg_digest(dg, sign_md, msg, sizeof(msg) - 1);
 		assert_int_equal(pg_key_verify_digest(pk, sign_md, dg,
-						      (size_t)EVP_MD_get_size(sign_md),
-						      sig, sig_len), PG_OK);
+						      (size_t)EVP_MD_get_size(sign_md), sig,
+						      sig_len),
+				 PG_OK);
 	}
 	sig[sig_len / 2] ^= 1;
-	assert_int_equal(pg_key_verify(pk, sign_md, (const unsigned char *)msg,
-				       sizeof(msg) - 1, sig, sig_len), PG_EVERIFY);
+	assert_int_equal(
+	    pg_key_verify(pk, sign_md, (const unsigned char *)msg, sizeof(msg) - 1, sig, sig_len),
+	    PG_EVERIFY);
 out:
 	free(sig);
 	free(pem);
@@ -554,8 +568,11 @@ bundle_leaf(const char *rel)
 	vm = json_object_get(j, "verificationMaterial");
 	raw = pg_json_str(json_object_get(vm, "certificate"), "rawBytes");
 	if (raw == NULL)
-		raw = pg_json_str(json_array_get(json_object_get(json_object_get(vm, "x509CertificateChain"),
-								 "certificates"), 0), "rawBytes");
+		raw = pg_json_str(
+		    json_array_get(json_object_get(json_object_get(vm, "x509CertificateChain"),
+						   "certificates"),
+				   0),
+		    "rawBytes");
 	if (raw && pg_b64_decode(&der, &n, raw, strlen(raw), 65536, 0) == PG_OK)
 		(void)pg_cert_from_der(&c, der, n, NULL);
 	free(der);
@@ -564,12 +581,15 @@ bundle_leaf(const char *rel)
 	return c;
 }
 
-#define BEACON "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+#define BEACON                                                                                     \
+	"https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/"  \
+	"workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 
 static void
 test_san_issuer(void **state)
 {
-	X509 *c = bundle_leaf("sigstore-conformance/test/assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json");
+	X509 *c = bundle_leaf(
+	    "sigstore-conformance/test/assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json");
 	char **sans = NULL, *iss = NULL, *who = NULL;
 	size_t n = 0;
 	pg_sig_trust t;
@@ -646,7 +666,8 @@ static void
 test_trusted_root(void **state)
 {
 	size_t n = 0;
-	char *s = vec_read(&n, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
+	char *s =
+	    vec_read(&n, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
 	pg_trusted_root *r = NULL;
 	pg_err e;
 	int64_t t;
@@ -664,8 +685,7 @@ test_trusted_root(void **state)
 	assert_true(r->nctlogs >= 1);
 	assert_string_equal(r->tlogs[0].host, "rekor.sigstore.dev");
 	(void)pg_time_parse(&t, "2023-01-01T00:00:00Z");
-	assert_true(pg_trust_valid_at(r->tlogs[0].start, r->tlogs[0].end,
-				      r->tlogs[0].has_end, t));
+	assert_true(pg_trust_valid_at(r->tlogs[0].start, r->tlogs[0].end, r->tlogs[0].has_end, t));
 	pg_trusted_root_free(r);
 	free(s);
 }
@@ -698,8 +718,9 @@ load_layer(layer *l, const char *dir, int n)
 	if (len > sizeof(magic) - 1 && memcmp(s, magic, sizeof(magic) - 1) == 0) {
 		j = json_loadb(s + sizeof(magic) - 1, len - (sizeof(magic) - 1), 0, NULL);
 		p = pg_json_str(j, "payload");
-		if (p && pg_b64_decode(&l->payload, &l->payload_len, p, strlen(p),
-				       1 << 20, 0) == PG_OK &&
+		if (p &&
+		    pg_b64_decode(&l->payload, &l->payload_len, p, strlen(p), 1 << 20, 0) ==
+			PG_OK &&
 		    strcmp(pg_json_str(j, "mimeType"),
 			   "application/vnd.dev.cosign.simplesigning.v1+json") == 0) {
 			l->ann = json_incref(json_object_get(j, "annotations"));
@@ -806,9 +827,9 @@ root_with_tlog(const char *pem)
 	pg_buf_init(&b, 0);
 	if (pg_key_from_pem(&k, pem, strlen(pem), NULL) == PG_OK &&
 	    pg_key_spki(&spki, &n, k) == PG_OK && pg_sha256(id, spki, n) == PG_OK &&
-	    pg_b64_encode(&spki_b64, spki, n) == PG_OK &&
-	    pg_b64_encode(&id_b64, id, 32) == PG_OK &&
-	    pg_buf_printf(&b, "{\"tlogs\":[{\"baseUrl\":\"https://rekor.sigstore.dev\","
+	    pg_b64_encode(&spki_b64, spki, n) == PG_OK && pg_b64_encode(&id_b64, id, 32) == PG_OK &&
+	    pg_buf_printf(&b,
+			  "{\"tlogs\":[{\"baseUrl\":\"https://rekor.sigstore.dev\","
 			  "\"hashAlgorithm\":\"SHA2_256\",\"publicKey\":{\"rawBytes\":\"%s\","
 			  "\"keyDetails\":\"PKIX_ECDSA_P256_SHA_256\",\"validFor\":{\"start\":"
 			  "\"2021-01-12T11:53:27Z\"}},\"logId\":{\"keyId\":\"%s\"}}]}",
@@ -861,7 +882,8 @@ static void
 test_cosign_fulcio_rekor_set(void **state)
 {
 	size_t n = 0;
-	char *s = vec_read(&n, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
+	char *s =
+	    vec_read(&n, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
 	pg_trusted_root *r = NULL;
 	char *who = NULL;
 	pg_sig_trust t;
@@ -1040,11 +1062,13 @@ test_cosign_no_signature(void **state)
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(pg_cosign_verify_legacy(NULL, (const unsigned char *)"{}", 2, ann,
-						 "sha256:00", &t, &e), PG_EVERIFY);
+	assert_int_equal(
+	    pg_cosign_verify_legacy(NULL, (const unsigned char *)"{}", 2, ann, "sha256:00", &t, &e),
+	    PG_EVERIFY);
 	json_object_set_new(ann, "dev.cosignproject.cosign/signature", json_string("!!"));
-	assert_int_equal(pg_cosign_verify_legacy(NULL, (const unsigned char *)"{}", 2, ann,
-						 "sha256:00", &t, &e), PG_EVERIFY);
+	assert_int_equal(
+	    pg_cosign_verify_legacy(NULL, (const unsigned char *)"{}", 2, ann, "sha256:00", &t, &e),
+	    PG_EVERIFY);
 	json_decref(ann);
 }
 
@@ -1054,8 +1078,11 @@ static void
 test_bundle_happy_and_digest(void **state)
 {
 	size_t rn = 0, bn = 0, an = 0;
-	char *root = vec_read(&rn, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
-	char *b = vec_read(&bn, "sigstore-conformance/test/assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json");
+	char *root =
+	    vec_read(&rn, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
+	char *b = vec_read(
+	    &bn,
+	    "sigstore-conformance/test/assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json");
 	char *a = vec_read(&an, "sigstore-conformance/test/assets/bundle-verify/a.txt");
 	pg_trusted_root *r = NULL;
 	char *who = NULL, dg[72], hex[65];
@@ -1073,8 +1100,8 @@ test_bundle_happy_and_digest(void **state)
 	t.root = r;
 	t.identity = BEACON;
 	t.issuer = "https://token.actions.githubusercontent.com";
-	assert_int_equal(pg_sigstore_verify_bundle(&who, b, bn, (unsigned char *)a, an, NULL,
-						   &t, &e), PG_OK);
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(&who, b, bn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
 	free(who);
 	(void)pg_sha256(d, a, an);
 	pg_hex(hex, d, 32);
@@ -1084,8 +1111,9 @@ test_bundle_happy_and_digest(void **state)
 	assert_int_equal(pg_sigstore_verify_bundle(NULL, b, bn, NULL, 0, dg, &t, &e), PG_EVERIFY);
 	assert_int_equal(pg_sigstore_verify_bundle(NULL, b, bn, NULL, 0, "sha256:xyz", &t, &e),
 			 PG_EINVAL);
-	assert_int_equal(pg_sigstore_verify_bundle(NULL, b, bn - 10, (unsigned char *)a, an,
-						   NULL, &t, &e), PG_EVERIFY);
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, b, bn - 10, (unsigned char *)a, an, NULL, &t, &e),
+	    PG_EVERIFY);
 	pg_trusted_root_free(r);
 	free(root), free(b), free(a);
 }
@@ -1094,25 +1122,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_time_parse),
-		cmocka_unit_test(test_canonical_json),
-		cmocka_unit_test(test_set_standalone),
-		cmocka_unit_test(test_merkle),
-		cmocka_unit_test(test_checkpoint_parse),
-		cmocka_unit_test(test_checkpoint_sign_verify),
-		cmocka_unit_test(test_key_types),
-		cmocka_unit_test(test_key_garbage),
-		cmocka_unit_test(test_san_issuer),
-		cmocka_unit_test(test_issuer_v1_fallback),
-		cmocka_unit_test(test_trusted_root),
-		cmocka_unit_test(test_cosign_key_only),
-		cmocka_unit_test(test_cosign_key_rekor_set),
-		cmocka_unit_test(test_cosign_fulcio_rekor_set),
-		cmocka_unit_test(test_cosign_fulcio_pem_root),
-		cmocka_unit_test(test_cosign_pki_chain),
-		cmocka_unit_test(test_cosign_no_signature),
-		cmocka_unit_test(test_bundle_happy_and_digest),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_time_parse),
+	    cmocka_unit_test(test_canonical_json),
+	    cmocka_unit_test(test_set_standalone),
+	    cmocka_unit_test(test_merkle),
+	    cmocka_unit_test(test_checkpoint_parse),
+	    cmocka_unit_test(test_checkpoint_sign_verify),
+	    cmocka_unit_test(test_key_types),
+	    cmocka_unit_test(test_key_garbage),
+	    cmocka_unit_test(test_san_issuer),
+	    cmocka_unit_test(test_issuer_v1_fallback),
+	    cmocka_unit_test(test_trusted_root),
+	    cmocka_unit_test(test_cosign_key_only),
+	    cmocka_unit_test(test_cosign_key_rekor_set),
+	    cmocka_unit_test(test_cosign_fulcio_rekor_set),
+	    cmocka_unit_test(test_cosign_fulcio_pem_root),
+	    cmocka_unit_test(test_cosign_pki_chain),
+	    cmocka_unit_test(test_cosign_no_signature),
+	    cmocka_unit_test(test_bundle_happy_and_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

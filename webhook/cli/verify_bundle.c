@@ -105,17 +105,17 @@ pg_cmd_verify_bundle(int argc, char **argv)
 	if (key_path == NULL && (identity == NULL || issuer == NULL))
 		return usage("--certificate-identity and --certificate-oidc-issuer go together");
 	if (root_path == NULL)
-		root_path = getenv(staging ? "PROVGATE_STAGING_TRUSTED_ROOT"
-					   : "PROVGATE_TRUSTED_ROOT");
+		root_path =
+		    getenv(staging ? "PROVGATE_STAGING_TRUSTED_ROOT" : "PROVGATE_TRUSTED_ROOT");
 	if (root_path == NULL || root_path[0] == '\0')
 		return usage("no trusted root: pass --trusted-root FILE");
 
-	if (pg_buf_read_file(&bundle, &bundle_len, bundle_path, PG_SIGSTORE_JSON_MAX,
-			     &err) != PG_OK ||
-	    pg_buf_read_file(&root_json, &root_len, root_path, PG_SIGSTORE_JSON_MAX,
-			     &err) != PG_OK ||
-	    (key_path && pg_buf_read_file(&key, &key_len, key_path, PG_KEYFILE_MAX,
-					  &err) != PG_OK)) {
+	if (pg_buf_read_file(&bundle, &bundle_len, bundle_path, PG_SIGSTORE_JSON_MAX, &err) !=
+		PG_OK ||
+	    pg_buf_read_file(&root_json, &root_len, root_path, PG_SIGSTORE_JSON_MAX, &err) !=
+		PG_OK ||
+	    (key_path &&
+	     pg_buf_read_file(&key, &key_len, key_path, PG_KEYFILE_MAX, &err) != PG_OK)) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}
@@ -124,8 +124,7 @@ pg_cmd_verify_bundle(int argc, char **argv)
 		for (i = 7; digest[i]; i++)
 			if (digest[i] >= 'A' && digest[i] <= 'F')
 				digest[i] = (char)(digest[i] - 'A' + 'a');
-	} else if (pg_buf_read_file(&artifact, &art_len, target, PG_ARTIFACT_MAX,
-				    &err) != PG_OK) {
+	} else if (pg_buf_read_file(&artifact, &art_len, target, PG_ARTIFACT_MAX, &err) != PG_OK) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}
@@ -140,9 +139,8 @@ pg_cmd_verify_bundle(int argc, char **argv)
 	t.identity = identity;
 	t.issuer = issuer;
 	t.tlog_required = true;
-	rc = pg_sigstore_verify_bundle(&signer, bundle, bundle_len,
-				       (const unsigned char *)artifact, art_len,
-				       artifact ? NULL : digest, &t, &err);
+	rc = pg_sigstore_verify_bundle(&signer, bundle, bundle_len, (const unsigned char *)artifact,
+				       art_len, artifact ? NULL : digest, &t, &err);
 	if (rc != PG_OK) {
 		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg[0] ? err.msg : pg_err_name(rc));
 		goto out;

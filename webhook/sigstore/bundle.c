@@ -34,18 +34,18 @@
 
 typedef struct vctx {
 	const pg_sig_trust *t;
-	int minor;                    /* bundle version 0.<minor> */
-	X509 *leaf;                   /* keyless */
-	EVP_PKEY *key;                /* owned: the given key or leaf's key */
-	unsigned char *signer_der;    /* leaf DER or SPKI DER */
+	int minor;		   /* bundle version 0.<minor> */
+	X509 *leaf;		   /* keyless */
+	EVP_PKEY *key;		   /* owned: the given key or leaf's key */
+	unsigned char *signer_der; /* leaf DER or SPKI DER */
 	size_t signer_der_len;
-	unsigned char digest[32];     /* sha256 of the artifact */
-	unsigned char *sig;           /* signature bytes */
+	unsigned char digest[32]; /* sha256 of the artifact */
+	unsigned char *sig;	  /* signature bytes */
 	size_t sig_len;
-	unsigned char *payload;       /* DSSE payload */
+	unsigned char *payload; /* DSSE payload */
 	size_t payload_len;
 	unsigned char pae_digest[32];
-	int64_t times[PG_TIMES_MAX];  /* verified observer times */
+	int64_t times[PG_TIMES_MAX]; /* verified observer times */
 	size_t ntimes;
 	const pg_tlog *untimed[PG_TLOG_ENTRIES_MAX]; /* Rekor v2 entries' logs */
 	size_t nuntimed;
@@ -90,8 +90,7 @@ bundle_version(int *minor, const char *mt)
 }
 
 static int
-b64_field(unsigned char **out, size_t *n, const char *s, size_t max,
-	  const char *what, pg_err *err)
+b64_field(unsigned char **out, size_t *n, const char *s, size_t max, const char *what, pg_err *err)
 {
 	int rc;
 
@@ -126,8 +125,8 @@ load_signer(vctx *v, const json_t *vm, pg_err *err)
 		return pg_key_spki(&v->signer_der, &v->signer_der_len, v->key);
 	}
 	if (cert != NULL) {
-		rc = b64_field(&der, &len, pg_json_str(cert, "rawBytes"), 65536,
-			       "certificate", err);
+		rc =
+		    b64_field(&der, &len, pg_json_str(cert, "rawBytes"), 65536, "certificate", err);
 		if (rc != PG_OK)
 			return rc;
 		rc = pg_cert_from_der(&v->leaf, der, len, err);
@@ -156,9 +155,10 @@ load_signer(vctx *v, const json_t *vm, pg_err *err)
 			 * trust: reject rather than silently ignore it. */
 			if (pg_cert_self_signed(c)) {
 				X509_free(c);
-				return pg_err_set(err, PG_EVERIFY,
-						  "bundle certificate chain contains a root "
-						  "certificate; trust comes only from the trusted root");
+				return pg_err_set(
+				    err, PG_EVERIFY,
+				    "bundle certificate chain contains a root "
+				    "certificate; trust comes only from the trusted root");
 			}
 			if (i == 0)
 				v->leaf = c;
@@ -181,15 +181,15 @@ load_signer(vctx *v, const json_t *vm, pg_err *err)
 }
 
 static int
-verify_message(vctx *v, const json_t *ms, const unsigned char *artifact,
-	       size_t artifact_len, pg_err *err)
+verify_message(vctx *v, const json_t *ms, const unsigned char *artifact, size_t artifact_len,
+	       pg_err *err)
 {
 	const json_t *md = json_object_get(ms, "messageDigest");
 	const EVP_MD *h = pg_key_default_md(v->key);
 	int rc;
 
-	rc = b64_field(&v->sig, &v->sig_len, pg_json_str(ms, "signature"), PG_SIG_MAX,
-		       "signature", err);
+	rc = b64_field(&v->sig, &v->sig_len, pg_json_str(ms, "signature"), PG_SIG_MAX, "signature",
+		       err);
 	if (rc != PG_OK)
 		return rc;
 	if (md != NULL) {
@@ -199,8 +199,7 @@ verify_message(vctx *v, const json_t *ms, const unsigned char *artifact,
 		int same;
 
 		if (alg == NULL || strcmp(alg, "SHA2_256") != 0)
-			return pg_err_set(err, PG_EVERIFY,
-					  "unsupported message digest algorithm");
+			return pg_err_set(err, PG_EVERIFY, "unsupported message digest algorithm");
 		rc = b64_field(&d, &n, pg_json_str(md, "digest"), 64, "message digest", err);
 		if (rc != PG_OK)
 			return rc;
@@ -234,8 +233,8 @@ pae(pg_buf *b, const char *type, const unsigned char *body, size_t len)
 static int
 statement_names(const vctx *v, pg_err *err)
 {
-	json_t *st = json_loadb((const char *)v->payload, v->payload_len,
-				JSON_REJECT_DUPLICATES, NULL);
+	json_t *st =
+	    json_loadb((const char *)v->payload, v->payload_len, JSON_REJECT_DUPLICATES, NULL);
 	const json_t *subj = json_object_get(st, "subject");
 	const char *type = pg_json_str(st, "_type");
 	char hex[65];
@@ -251,16 +250,16 @@ statement_names(const vctx *v, pg_err *err)
 		goto out;
 	}
 	for (i = 0; i < json_array_size(subj); i++) {
-		const char *d = pg_json_str(json_object_get(json_array_get(subj, i), "digest"),
-					    "sha256");
+		const char *d =
+		    pg_json_str(json_object_get(json_array_get(subj, i), "digest"), "sha256");
 
 		if (d && strcmp(d, hex) == 0) {
 			rc = PG_OK;
 			goto out;
 		}
 	}
-	rc = pg_err_set(err, PG_EVERIFY,
-			"no subject of the in-toto statement has digest sha256:%s", hex);
+	rc = pg_err_set(err, PG_EVERIFY, "no subject of the in-toto statement has digest sha256:%s",
+			hex);
 out:
 	json_decref(st);
 	return rc;
@@ -275,14 +274,14 @@ verify_dsse(vctx *v, const json_t *env, pg_err *err)
 	int rc;
 
 	if (type == NULL || !json_is_array(sigs) || json_array_size(sigs) != 1)
-		return pg_err_set(err, PG_EVERIFY,
-				  "DSSE envelope must have a payload type and exactly one signature");
-	rc = b64_field(&v->payload, &v->payload_len, pg_json_str(env, "payload"),
-		       PG_PAYLOAD_MAX, "DSSE payload", err);
+		return pg_err_set(
+		    err, PG_EVERIFY,
+		    "DSSE envelope must have a payload type and exactly one signature");
+	rc = b64_field(&v->payload, &v->payload_len, pg_json_str(env, "payload"), PG_PAYLOAD_MAX,
+		       "DSSE payload", err);
 	if (rc == PG_OK)
-		rc = b64_field(&v->sig, &v->sig_len,
-			       pg_json_str(json_array_get(sigs, 0), "sig"), PG_SIG_MAX,
-			       "DSSE signature", err);
+		rc = b64_field(&v->sig, &v->sig_len, pg_json_str(json_array_get(sigs, 0), "sig"),
+			       PG_SIG_MAX, "DSSE signature", err);
 	if (rc != PG_OK)
 		return rc;
 	pg_buf_init(&b, PG_PAYLOAD_MAX + 256);
@@ -290,24 +289,23 @@ verify_dsse(vctx *v, const json_t *env, pg_err *err)
 	if (rc == PG_OK)
 		rc = pg_sha256(v->pae_digest, b.data, b.len);
 	if (rc == PG_OK)
-		rc = pg_key_verify(v->key, pg_key_default_md(v->key), b.data, b.len,
-				   v->sig, v->sig_len);
+		rc = pg_key_verify(v->key, pg_key_default_md(v->key), b.data, b.len, v->sig,
+				   v->sig_len);
 	pg_buf_free(&b);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "DSSE signature does not verify");
 	if (strcmp(type, "application/vnd.in-toto+json") != 0)
-		return pg_err_set(err, PG_EVERIFY, "unsupported DSSE payload type \"%s\"",
-				  type);
+		return pg_err_set(err, PG_EVERIFY, "unsupported DSSE payload type \"%s\"", type);
 	return statement_names(v, err);
 }
 
 static int
-verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip,
-	     const unsigned char *body, size_t body_len, pg_err *err)
+verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip, const unsigned char *body,
+	     size_t body_len, pg_err *err)
 {
 	const json_t *hashes = json_object_get(ip, "hashes");
 	const char *env = pg_json_str(json_object_get(ip, "checkpoint"), "envelope");
-	unsigned char (*path)[32] = NULL, *root = NULL, leaf[32];
+	unsigned char(*path)[32] = NULL, *root = NULL, leaf[32];
 	size_t i, n, root_len = 0;
 	int64_t idx, size;
 	pg_checkpoint cp;
@@ -315,12 +313,12 @@ verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip,
 
 	(void)v;
 	if (pg_json_int64(&idx, json_object_get(ip, "logIndex")) != PG_OK ||
-	    pg_json_int64(&size, json_object_get(ip, "treeSize")) != PG_OK ||
-	    idx < 0 || size <= 0 || !json_is_array(hashes) ||
-	    json_array_size(hashes) > PG_MERKLE_PATH_MAX)
+	    pg_json_int64(&size, json_object_get(ip, "treeSize")) != PG_OK || idx < 0 ||
+	    size <= 0 || !json_is_array(hashes) || json_array_size(hashes) > PG_MERKLE_PATH_MAX)
 		return pg_err_set(err, PG_EVERIFY, "malformed inclusion proof");
 	if (b64_field(&root, &root_len, pg_json_str(ip, "rootHash"), 64,
-		      "inclusion proof root hash", err) != PG_OK || root_len != 32) {
+		      "inclusion proof root hash", err) != PG_OK ||
+	    root_len != 32) {
 		rc = pg_err_set(err, PG_EVERIFY, "malformed inclusion proof root hash");
 		goto out;
 	}
@@ -336,8 +334,9 @@ verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip,
 		size_t dl = 0;
 
 		if (!json_is_string(h) ||
-		    pg_b64_decode(&d, &dl, json_string_value(h), json_string_length(h),
-				  64, 0) != PG_OK || dl != 32) {
+		    pg_b64_decode(&d, &dl, json_string_value(h), json_string_length(h), 64, 0) !=
+			PG_OK ||
+		    dl != 32) {
 			free(d);
 			rc = pg_err_set(err, PG_EVERIFY, "malformed inclusion proof hash");
 			goto out;
@@ -346,8 +345,8 @@ verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip,
 		free(d);
 	}
 	pg_merkle_leaf(leaf, body, body_len);
-	if (pg_merkle_verify(leaf, (uint64_t)idx, (uint64_t)size,
-			     (const unsigned char (*)[32])path, n, root) != PG_OK) {
+	if (pg_merkle_verify(leaf, (uint64_t)idx, (uint64_t)size, (const unsigned char(*)[32])path,
+			     n, root) != PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY,
 				"inclusion proof does not lead to the tree's root hash");
 		goto out;
@@ -385,15 +384,13 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 	pg_entry_expect x;
 	int rc;
 
-	if (pg_json_int64(&log_index, json_object_get(e, "logIndex")) != PG_OK ||
-	    log_index < 0)
+	if (pg_json_int64(&log_index, json_object_get(e, "logIndex")) != PG_OK || log_index < 0)
 		return pg_err_set(err, PG_EVERIFY, "log entry has no valid log index");
 	if (json_object_get(e, "integratedTime") != NULL &&
-	    (pg_json_int64(&itime, json_object_get(e, "integratedTime")) != PG_OK ||
-	     itime < 0))
+	    (pg_json_int64(&itime, json_object_get(e, "integratedTime")) != PG_OK || itime < 0))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a bad integrated time");
-	rc = b64_field(&id, &id_len, pg_json_str(json_object_get(e, "logId"), "keyId"),
-		       64, "log id", err);
+	rc = b64_field(&id, &id_len, pg_json_str(json_object_get(e, "logId"), "keyId"), 64,
+		       "log id", err);
 	if (rc != PG_OK)
 		return rc;
 	log = r ? pg_trust_find_log(r->tlogs, r->ntlogs, id, id_len) : NULL;
@@ -417,8 +414,8 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 		x.payload_len = v->payload_len;
 		x.pae_digest = v->pae_digest;
 	}
-	rc = pg_entry_body_check(pg_json_str(kv, "kind"), pg_json_str(kv, "version"),
-				 body, body_len, &x, err);
+	rc = pg_entry_body_check(pg_json_str(kv, "kind"), pg_json_str(kv, "version"), body,
+				 body_len, &x, err);
 	if (rc != PG_OK)
 		goto out;
 	if (promise == NULL && v->minor < 2 && proof == NULL) {
@@ -426,8 +423,7 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 		goto out;
 	}
 	if (v->minor == 1 && promise == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"v0.1 bundle log entry has no inclusion promise");
+		rc = pg_err_set(err, PG_EVERIFY, "v0.1 bundle log entry has no inclusion promise");
 		goto out;
 	}
 	if (v->minor >= 2 && proof == NULL) {
@@ -466,18 +462,15 @@ out:
 static int
 digest_from_arg(unsigned char out[32], const char *d, pg_err *err)
 {
-	if (d == NULL || strncmp(d, "sha256:", 7) != 0 ||
-	    pg_unhex(out, 32, d + 7) != PG_OK)
-		return pg_err_set(err, PG_EINVAL,
-				  "artifact digest must be sha256:<64 hex digits>");
+	if (d == NULL || strncmp(d, "sha256:", 7) != 0 || pg_unhex(out, 32, d + 7) != PG_OK)
+		return pg_err_set(err, PG_EINVAL, "artifact digest must be sha256:<64 hex digits>");
 	return PG_OK;
 }
 
 int
-pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
-			  size_t bundle_len, const unsigned char *artifact,
-			  size_t artifact_len, const char *artifact_digest,
-			  const pg_sig_trust *t, pg_err *err)
+pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bundle_len,
+			  const unsigned char *artifact, size_t artifact_len,
+			  const char *artifact_digest, const pg_sig_trust *t, pg_err *err)
 {
 	const pg_trusted_root *r = t->root;
 	json_t *j = NULL;
@@ -522,12 +515,12 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 	ms = json_object_get(j, "messageSignature");
 	env = json_object_get(j, "dsseEnvelope");
 	if ((ms != NULL) == (env != NULL)) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"bundle must hold exactly one of messageSignature and dsseEnvelope");
+		rc =
+		    pg_err_set(err, PG_EVERIFY,
+			       "bundle must hold exactly one of messageSignature and dsseEnvelope");
 		goto out;
 	}
-	rc = ms ? verify_message(&v, ms, artifact, artifact_len, err)
-		: verify_dsse(&v, env, err);
+	rc = ms ? verify_message(&v, ms, artifact, artifact_len, err) : verify_dsse(&v, env, err);
 	if (rc != PG_OK)
 		goto out;
 
@@ -549,10 +542,9 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 		if (rc != PG_OK)
 			goto out;
 	}
-	tsas = json_object_get(json_object_get(vm, "timestampVerificationData"),
-			       "rfc3161Timestamps");
-	if (tsas != NULL && (!json_is_array(tsas) ||
-			     json_array_size(tsas) > PG_TIMESTAMPS_MAX)) {
+	tsas =
+	    json_object_get(json_object_get(vm, "timestampVerificationData"), "rfc3161Timestamps");
+	if (tsas != NULL && (!json_is_array(tsas) || json_array_size(tsas) > PG_TIMESTAMPS_MAX)) {
 		rc = pg_err_set(err, PG_EVERIFY, "malformed timestamp list");
 		goto out;
 	}
@@ -562,8 +554,8 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 		int64_t when;
 
 		rc = b64_field(&tsr, &tsr_len,
-			       pg_json_str(json_array_get(tsas, i), "signedTimestamp"),
-			       65536, "signed timestamp", err);
+			       pg_json_str(json_array_get(tsas, i), "signedTimestamp"), 65536,
+			       "signed timestamp", err);
 		if (rc == PG_OK)
 			rc = pg_tsa_verify(&when, r, tsr, tsr_len, v.sig, v.sig_len, err);
 		free(tsr);

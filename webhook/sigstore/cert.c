@@ -47,7 +47,7 @@ pg_cert_from_der(X509 **out, const unsigned char *der, size_t len, pg_err *err)
 }
 
 int
-pg_certs_from_pem(STACK_OF(X509) **out, const char *pem, size_t len, pg_err *err)
+pg_certs_from_pem(STACK_OF(X509) * *out, const char *pem, size_t len, pg_err *err)
 {
 	STACK_OF(X509) *sk = NULL;
 	BIO *b = NULL;
@@ -66,8 +66,8 @@ pg_certs_from_pem(STACK_OF(X509) **out, const char *pem, size_t len, pg_err *err
 	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		if (sk_X509_num(sk) >= PG_CHAIN_MAX) {
 			X509_free(c);
-			rc = pg_err_set(err, PG_ETOOBIG,
-					"more than %d certificates in a chain", PG_CHAIN_MAX);
+			rc = pg_err_set(err, PG_ETOOBIG, "more than %d certificates in a chain",
+					PG_CHAIN_MAX);
 			goto out;
 		}
 		if (!sk_X509_push(sk, c)) {
@@ -150,14 +150,13 @@ ignore_time_errors(int ok, X509_STORE_CTX *ctx)
 }
 
 int
-pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
-		     STACK_OF(X509) *untrusted, X509 *leaf, int64_t t,
-		     bool need_codesign, pg_err *err)
+pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) * anchors, STACK_OF(X509) * untrusted,
+		     X509 *leaf, int64_t t, bool need_codesign, pg_err *err)
 {
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	X509_VERIFY_PARAM *param;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	char ts[32];
 	int i, rc = PG_EVERIFY;
 
@@ -165,8 +164,7 @@ pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 		*issuer_out = NULL;
 	fmt_time(ts, sizeof(ts), t);
 	if (!pg_cert_valid_at(leaf, t))
-		return pg_err_set(err, PG_EVERIFY,
-				  "signing certificate was not valid at %s", ts);
+		return pg_err_set(err, PG_EVERIFY, "signing certificate was not valid at %s", ts);
 	store = X509_STORE_new();
 	ctx = X509_STORE_CTX_new();
 	if (store == NULL || ctx == NULL) {
@@ -188,8 +186,7 @@ pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
 	X509_STORE_CTX_set_verify_cb(ctx, ignore_time_errors);
 	if (X509_verify_cert(ctx) != 1) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"certificate chain does not verify at %s: %s", ts,
+		rc = pg_err_set(err, PG_EVERIFY, "certificate chain does not verify at %s: %s", ts,
 				X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
@@ -206,7 +203,8 @@ pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) *anchors,
 		if (!pg_cert_valid_at(sk_X509_value(chain, i), t)) {
 			rc = pg_err_set(err, PG_EVERIFY,
 					"certificate chain does not verify at %s: a CA "
-					"certificate was not valid then", ts);
+					"certificate was not valid then",
+					ts);
 			goto out;
 		}
 	if (issuer_out && chain && sk_X509_num(chain) >= 2) {
@@ -222,8 +220,8 @@ out:
 }
 
 int
-pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf,
-		  STACK_OF(X509) *hints, int64_t t, pg_err *err)
+pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf, STACK_OF(X509) * hints,
+		  int64_t t, pg_err *err)
 {
 	size_t i;
 	int rc = PG_EVERIFY, tried = 0;
@@ -256,8 +254,7 @@ pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf,
 			}
 		}
 		tried++;
-		rc = pg_cert_verify_chain(issuer_out, anchors, untrusted, leaf, t,
-					  true, err);
+		rc = pg_cert_verify_chain(issuer_out, anchors, untrusted, leaf, t, true, err);
 		sk_X509_free(anchors);
 		sk_X509_free(untrusted);
 		if (rc == PG_OK)
@@ -405,8 +402,7 @@ pg_re_find(const char *re, const char *s, bool *match)
 }
 
 int
-pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t,
-		       pg_err *err)
+pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err *err)
 {
 	char **sans = NULL, *iss = NULL;
 	size_t n = 0, i;
@@ -428,8 +424,7 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t,
 			who = sans[i];
 		else if (t->identity_regexp) {
 			if (pg_re_find(t->identity_regexp, sans[i], &m) != PG_OK) {
-				rc = pg_err_set(err, PG_EPOLICY,
-						"invalid identity regexp \"%s\"",
+				rc = pg_err_set(err, PG_EPOLICY, "invalid identity regexp \"%s\"",
 						t->identity_regexp);
 				goto out;
 			}
@@ -438,10 +433,9 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t,
 		}
 	}
 	if (who == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"certificate identity \"%s\" does not match \"%s\"",
-				n ? sans[0] : "(none)",
-				t->identity ? t->identity : t->identity_regexp);
+		rc = pg_err_set(
+		    err, PG_EVERIFY, "certificate identity \"%s\" does not match \"%s\"",
+		    n ? sans[0] : "(none)", t->identity ? t->identity : t->identity_regexp);
 		goto out;
 	}
 	if (pg_cert_fulcio_issuer(&iss, c) != PG_OK) {
@@ -450,21 +444,19 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t,
 	}
 	if (t->issuer || t->issuer_regexp) {
 		if (iss == NULL) {
-			rc = pg_err_set(err, PG_EVERIFY,
-					"certificate carries no OIDC issuer");
+			rc = pg_err_set(err, PG_EVERIFY, "certificate carries no OIDC issuer");
 			goto out;
 		}
 		m = t->issuer && strcmp(iss, t->issuer) == 0;
-		if (!m && t->issuer_regexp &&
-		    pg_re_find(t->issuer_regexp, iss, &m) != PG_OK) {
+		if (!m && t->issuer_regexp && pg_re_find(t->issuer_regexp, iss, &m) != PG_OK) {
 			rc = pg_err_set(err, PG_EPOLICY, "invalid issuer regexp \"%s\"",
 					t->issuer_regexp);
 			goto out;
 		}
 		if (!m) {
 			rc = pg_err_set(err, PG_EVERIFY,
-					"certificate OIDC issuer \"%s\" does not match \"%s\"",
-					iss, t->issuer ? t->issuer : t->issuer_regexp);
+					"certificate OIDC issuer \"%s\" does not match \"%s\"", iss,
+					t->issuer ? t->issuer : t->issuer_regexp);
 			goto out;
 		}
 	}
@@ -497,17 +489,16 @@ put_be(pg_buf *b, uint64_t v, int n)
 
 /* RFC 6962 §3.2 digitally-signed data of a precert SCT. */
 static int
-sct_signed_data(pg_buf *b, const SCT *sct, const unsigned char *tbs,
-		size_t tbs_len, const unsigned char issuer_hash[32])
+sct_signed_data(pg_buf *b, const SCT *sct, const unsigned char *tbs, size_t tbs_len,
+		const unsigned char issuer_hash[32])
 {
 	unsigned char *ext = NULL;
 	size_t ext_len = SCT_get0_extensions(sct, &ext);
 
 	if (tbs_len >= (1u << 24) || ext_len >= (1u << 16))
 		return PG_ETOOBIG;
-	if (put_be(b, 0, 1) || put_be(b, 0, 1) ||
-	    put_be(b, SCT_get_timestamp(sct), 8) || put_be(b, 1, 2) ||
-	    pg_buf_append(b, issuer_hash, 32) || put_be(b, tbs_len, 3) ||
+	if (put_be(b, 0, 1) || put_be(b, 0, 1) || put_be(b, SCT_get_timestamp(sct), 8) ||
+	    put_be(b, 1, 2) || pg_buf_append(b, issuer_hash, 32) || put_be(b, tbs_len, 3) ||
 	    pg_buf_append(b, tbs, tbs_len) || put_be(b, ext_len, 2) ||
 	    (ext_len && pg_buf_append(b, ext, ext_len)))
 		return PG_ENOMEM;
@@ -515,8 +506,7 @@ sct_signed_data(pg_buf *b, const SCT *sct, const unsigned char *tbs,
 }
 
 int
-pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer,
-		   pg_err *err)
+pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *err)
 {
 	STACK_OF(SCT) *scts = NULL;
 	X509 *pre = NULL;
@@ -563,8 +553,7 @@ pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer,
 		pg_buf_reset(&b);
 		if (sct_signed_data(&b, sct, tbs, (size_t)tbs_len, ih) != PG_OK)
 			goto nomem;
-		if (pg_key_verify(log->key, EVP_sha256(), b.data, b.len, sig,
-				  sig_len) == PG_OK) {
+		if (pg_key_verify(log->key, EVP_sha256(), b.data, b.len, sig, sig_len) == PG_OK) {
 			rc = PG_OK;
 			goto out;
 		}

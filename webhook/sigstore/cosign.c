@@ -31,8 +31,7 @@
 #define PG_LEGACY_SIG_MAX 4096
 
 static int
-check_claims(const unsigned char *payload, size_t len, const char *want,
-	     pg_err *err)
+check_claims(const unsigned char *payload, size_t len, const char *want, pg_err *err)
 {
 	json_t *j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *d = pg_json_str(json_object_get(json_object_get(j, "critical"), "image"),
@@ -43,8 +42,8 @@ check_claims(const unsigned char *payload, size_t len, const char *want,
 		rc = pg_err_set(err, PG_EVERIFY,
 				"signature payload is not a cosign simple-signing payload");
 	else if (want == NULL || strcmp(d, want) != 0)
-		rc = pg_err_set(err, PG_EVERIFY,
-				"signature is for %s, not for %s", d, want ? want : "(none)");
+		rc = pg_err_set(err, PG_EVERIFY, "signature is for %s, not for %s", d,
+				want ? want : "(none)");
 	json_decref(j);
 	return rc;
 }
@@ -66,11 +65,9 @@ check_rekor_bundle(int64_t *time_out, const char *ann, const pg_trusted_root *r,
 	const pg_tlog *log;
 	int rc = PG_EVERIFY;
 
-	if (!json_is_object(j) || set_b64 == NULL || body_b64 == NULL ||
-	    id_hex == NULL ||
+	if (!json_is_object(j) || set_b64 == NULL || body_b64 == NULL || id_hex == NULL ||
 	    pg_json_int64(&itime, json_object_get(p, "integratedTime")) != PG_OK ||
-	    pg_json_int64(&idx, json_object_get(p, "logIndex")) != PG_OK ||
-	    itime <= 0 || idx < 0) {
+	    pg_json_int64(&idx, json_object_get(p, "logIndex")) != PG_OK || itime <= 0 || idx < 0) {
 		rc = pg_err_set(err, PG_EVERIFY, "malformed Rekor bundle annotation");
 		goto out;
 	}
@@ -80,9 +77,10 @@ check_rekor_bundle(int64_t *time_out, const char *ann, const pg_trusted_root *r,
 				"Rekor bundle is from a log not in the trusted root");
 		goto out;
 	}
-	if (pg_b64_decode(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX, 0) != PG_OK ||
-	    pg_b64_decode(&body, &body_len, body_b64, strlen(body_b64),
-			  PG_SIGSTORE_JSON_MAX, 0) != PG_OK) {
+	if (pg_b64_decode(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX, 0) !=
+		PG_OK ||
+	    pg_b64_decode(&body, &body_len, body_b64, strlen(body_b64), PG_SIGSTORE_JSON_MAX, 0) !=
+		PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "Rekor bundle is not valid base64");
 		goto out;
 	}
@@ -106,8 +104,8 @@ out:
 }
 
 static int
-check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r,
-	  const unsigned char *sig, size_t sig_len, pg_err *err)
+check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r, const unsigned char *sig,
+	  size_t sig_len, pg_err *err)
 {
 	json_t *j = json_loads(ann, JSON_REJECT_DUPLICATES, NULL);
 	const char *b64 = pg_json_str(j, "SignedRFC3161Timestamp");
@@ -115,8 +113,7 @@ check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r,
 	size_t n = 0;
 	int rc;
 
-	if (b64 == NULL ||
-	    pg_b64_decode(&tsr, &n, b64, strlen(b64), 65536, PG_B64_WS) != PG_OK)
+	if (b64 == NULL || pg_b64_decode(&tsr, &n, b64, strlen(b64), 65536, PG_B64_WS) != PG_OK)
 		rc = pg_err_set(err, PG_EVERIFY, "malformed RFC 3161 timestamp annotation");
 	else
 		rc = pg_tsa_verify(time_out, r, tsr, n, sig, sig_len, err);
@@ -126,10 +123,9 @@ check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r,
 }
 
 int
-pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
-			size_t payload_len, const json_t *annotations,
-			const char *expected_digest, const pg_sig_trust *t,
-			pg_err *err)
+pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t payload_len,
+			const json_t *annotations, const char *expected_digest,
+			const pg_sig_trust *t, pg_err *err)
 {
 	const char *sig_b64 = pg_json_str(annotations, ANN_SIG);
 	const char *cert_pem = pg_json_str(annotations, ANN_CERT);
@@ -151,8 +147,9 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
 		return pg_err_set(err, PG_ETOOBIG, "signature payload too large");
 	if (sig_b64 == NULL)
 		return pg_err_set(err, PG_EVERIFY, "layer has no cosign signature annotation");
-	if (pg_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX,
-			  PG_B64_WS) != PG_OK || sig_len == 0)
+	if (pg_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX, PG_B64_WS) !=
+		PG_OK ||
+	    sig_len == 0)
 		return pg_err_set(err, PG_EVERIFY, "cosign signature is not valid base64");
 	if (t->key_pem != NULL) {
 		rc = pg_key_from_pem(&key, t->key_pem, t->key_len, err);

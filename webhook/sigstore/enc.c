@@ -29,8 +29,8 @@ b64val(unsigned char c)
 }
 
 int
-pg_b64_decode(unsigned char **out, size_t *out_len, const char *in,
-	      size_t in_len, size_t max, int flags)
+pg_b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_len, size_t max,
+	      int flags)
 {
 	unsigned char *o = NULL;
 	size_t i, n = 0, pad = 0, nchars = 0;
@@ -48,8 +48,7 @@ pg_b64_decode(unsigned char **out, size_t *out_len, const char *in,
 		unsigned char c = (unsigned char)in[i];
 		int v;
 
-		if ((flags & PG_B64_WS) &&
-		    (c == '\n' || c == '\r' || c == ' ' || c == '\t'))
+		if ((flags & PG_B64_WS) && (c == '\n' || c == '\r' || c == ' ' || c == '\t'))
 			continue;
 		if (c == '=') {
 			pad++;
@@ -70,8 +69,7 @@ pg_b64_decode(unsigned char **out, size_t *out_len, const char *in,
 		}
 	}
 	/* 1 leftover char is never valid; leftover bits must be zero. */
-	if (nchars % 4 == 1 || acc != 0 || pad > 2 ||
-	    (pad && (nchars + pad) % 4 != 0))
+	if (nchars % 4 == 1 || acc != 0 || pad > 2 || (pad && (nchars + pad) % 4 != 0))
 		goto bad;
 	if (n > max) {
 		free(o);
@@ -90,7 +88,7 @@ int
 pg_b64_encode(char **out, const unsigned char *in, size_t n)
 {
 	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *o;
 	size_t i, j = 0;
 
@@ -190,8 +188,7 @@ pg_time_parse(int64_t *out, const char *s)
 	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
 		return PG_EINVAL;
 	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
-	    digits(s + 17, 2, &sec))
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
 		return PG_EINVAL;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return PG_EINVAL;
@@ -203,8 +200,7 @@ pg_time_parse(int64_t *out, const char *s)
 		while (*p >= '0' && *p <= '9')
 			p++;
 	}
-	if (!((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') &&
-	    strcmp(p, "+00:00") != 0)
+	if (!((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') && strcmp(p, "+00:00") != 0)
 		return PG_EINVAL;
 	*out = pg_civil_to_epoch(y, mo, d, h, mi, sec);
 	return PG_OK;
@@ -217,8 +213,8 @@ pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t)
 
 	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
 		return PG_EINVAL;
-	*out = pg_civil_to_epoch((int64_t)tm.tm_year + 1900, tm.tm_mon + 1,
-				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	*out = pg_civil_to_epoch((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				 tm.tm_min, tm.tm_sec);
 	return PG_OK;
 }
 

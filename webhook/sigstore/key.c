@@ -27,8 +27,8 @@ ec_curve_nid(EVP_PKEY *key)
 	char name[64];
 	size_t len = 0;
 
-	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name,
-					    sizeof(name), &len))
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
+					    &len))
 		return NID_undef;
 	return OBJ_txt2nid(name);
 }
@@ -41,8 +41,7 @@ pg_key_check_type(EVP_PKEY *key, pg_err *err)
 	switch (id) {
 	case EVP_PKEY_EC:
 		nid = ec_curve_nid(key);
-		if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 ||
-		    nid == NID_secp521r1)
+		if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 || nid == NID_secp521r1)
 			return PG_OK;
 		return pg_err_set(err, PG_EVERIFY, "unsupported elliptic curve");
 	case EVP_PKEY_RSA:
@@ -78,8 +77,7 @@ pg_key_default_md(EVP_PKEY *key)
 }
 
 int
-pg_key_from_der(EVP_PKEY **out, const unsigned char *der, size_t len,
-		pg_err *err)
+pg_key_from_der(EVP_PKEY **out, const unsigned char *der, size_t len, pg_err *err)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *k;
@@ -158,8 +156,8 @@ pg_key_spki(unsigned char **out, size_t *out_len, EVP_PKEY *key)
 }
 
 int
-pg_key_verify_digest(EVP_PKEY *key, const EVP_MD *md, const unsigned char *dgst,
-		     size_t dgst_len, const unsigned char *sig, size_t sig_len)
+pg_key_verify_digest(EVP_PKEY *key, const EVP_MD *md, const unsigned char *dgst, size_t dgst_len,
+		     const unsigned char *sig, size_t sig_len)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 	int rc = PG_EVERIFY;
@@ -184,8 +182,8 @@ out:
 }
 
 int
-pg_key_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *msg,
-	      size_t len, const unsigned char *sig, size_t sig_len)
+pg_key_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *msg, size_t len,
+	      const unsigned char *sig, size_t sig_len)
 {
 	EVP_MD_CTX *ctx = NULL;
 	unsigned char dg[EVP_MAX_MD_SIZE];
@@ -196,8 +194,7 @@ pg_key_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *msg,
 			return PG_EVERIFY;
 		if (pg_digest(dg, md, msg, len) != PG_OK)
 			return PG_EINTERNAL;
-		return pg_key_verify_digest(key, md, dg, (size_t)EVP_MD_get_size(md),
-					    sig, sig_len);
+		return pg_key_verify_digest(key, md, dg, (size_t)EVP_MD_get_size(md), sig, sig_len);
 	}
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)

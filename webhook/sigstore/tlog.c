@@ -51,19 +51,18 @@ pg_set_canonical(char **out, const char *body_b64, int64_t integrated_time,
 }
 
 int
-pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time,
-	      int64_t log_index, const unsigned char *set, size_t set_len,
-	      pg_err *err)
+pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time, int64_t log_index,
+	      const unsigned char *set, size_t set_len, pg_err *err)
 {
 	char *canon = NULL;
 	int rc;
 
-	rc = pg_set_canonical(&canon, body_b64, integrated_time, log->log_id,
-			      log->log_id_len, log_index);
+	rc = pg_set_canonical(&canon, body_b64, integrated_time, log->log_id, log->log_id_len,
+			      log_index);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "cannot canonicalise the log entry");
-	rc = pg_key_verify(log->key, EVP_sha256(), (const unsigned char *)canon,
-			   strlen(canon), set, set_len);
+	rc = pg_key_verify(log->key, EVP_sha256(), (const unsigned char *)canon, strlen(canon), set,
+			   set_len);
 	free(canon);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY,
@@ -81,9 +80,8 @@ pg_merkle_leaf(unsigned char out[32], const unsigned char *p, size_t n)
 	memset(out, 0, 32);
 	if (c == NULL)
 		return;
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(c, &z, 1) != 1 || EVP_DigestUpdate(c, p, n) != 1 ||
-	    EVP_DigestFinal_ex(c, out, NULL) != 1)
+	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
+	    EVP_DigestUpdate(c, p, n) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
 		memset(out, 0, 32);
 	EVP_MD_CTX_free(c);
 }
@@ -100,9 +98,8 @@ node(unsigned char out[32], const unsigned char l[32], const unsigned char r[32]
 }
 
 int
-pg_merkle_verify(const unsigned char leaf_hash[32], uint64_t index,
-		 uint64_t size, const unsigned char (*path)[32], size_t path_len,
-		 const unsigned char root[32])
+pg_merkle_verify(const unsigned char leaf_hash[32], uint64_t index, uint64_t size,
+		 const unsigned char (*path)[32], size_t path_len, const unsigned char root[32])
 {
 	uint64_t fn = index, sn;
 	unsigned char r[32];
@@ -166,8 +163,7 @@ pg_checkpoint_parse(pg_checkpoint *out, const char *env, size_t len, pg_err *err
 	}
 	l3 = nl + 1;
 	nl = memchr(l3, '\n', (size_t)(env + out->body_len - l3));
-	if (nl == NULL ||
-	    pg_b64_decode(&root, &root_len, l3, (size_t)(nl - l3), 64, 0) != PG_OK ||
+	if (nl == NULL || pg_b64_decode(&root, &root_len, l3, (size_t)(nl - l3), 64, 0) != PG_OK ||
 	    root_len != 32) {
 		free(root);
 		return pg_err_set(err, PG_EINVAL, "checkpoint has no root hash line");
@@ -219,8 +215,8 @@ key_hint(unsigned char out[4], const pg_tlog *log, const char *name, size_t name
 }
 
 int
-pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env,
-		     size_t len, pg_err *err)
+pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, size_t len,
+		     pg_err *err)
 {
 	static const char dash[] = "\xe2\x80\x94 "; /* U+2014 EM DASH, space */
 	const char *p, *end = env + len;
@@ -234,8 +230,7 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env,
 	if (!(strcmp(out->origin, log->host) == 0 ||
 	      (strncmp(out->origin, log->host, hostlen) == 0 &&
 	       strncmp(out->origin + hostlen, " - ", 3) == 0)))
-		return pg_err_set(err, PG_EVERIFY,
-				  "checkpoint origin \"%s\" is not the log %s",
+		return pg_err_set(err, PG_EVERIFY, "checkpoint origin \"%s\" is not the log %s",
 				  out->origin, log->host);
 	p = env + out->body_len + 1;
 	while (p < end && nsig < PG_CHECKPOINT_SIGS_MAX) {
@@ -246,27 +241,27 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env,
 		if (nl == NULL)
 			return pg_err_set(err, PG_EINVAL, "checkpoint signature line unterminated");
 		nsig++;
-		if ((size_t)(nl - p) <= sizeof(dash) - 1 ||
-		    memcmp(p, dash, sizeof(dash) - 1) != 0)
+		if ((size_t)(nl - p) <= sizeof(dash) - 1 || memcmp(p, dash, sizeof(dash) - 1) != 0)
 			return pg_err_set(err, PG_EINVAL, "malformed checkpoint signature line");
 		name = p + sizeof(dash) - 1;
 		sp = memchr(name, ' ', (size_t)(nl - name));
 		if (sp == NULL)
 			return pg_err_set(err, PG_EINVAL, "malformed checkpoint signature line");
 		if ((size_t)(sp - name) == hostlen && memcmp(name, log->host, hostlen) == 0 &&
-		    pg_b64_decode(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, 0) == PG_OK &&
+		    pg_b64_decode(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, 0) ==
+			PG_OK &&
 		    sig_len > 4 && key_hint(hint, log, name, hostlen) == PG_OK &&
 		    memcmp(hint, sig, 4) == 0 &&
-		    pg_key_verify(log->key, EVP_sha256(), (const unsigned char *)env,
-				  out->body_len, sig + 4, sig_len - 4) == PG_OK) {
+		    pg_key_verify(log->key, EVP_sha256(), (const unsigned char *)env, out->body_len,
+				  sig + 4, sig_len - 4) == PG_OK) {
 			free(sig);
 			return PG_OK;
 		}
 		free(sig);
 		p = nl + 1;
 	}
-	return pg_err_set(err, PG_EVERIFY,
-			  "checkpoint carries no valid signature of log %s", log->host);
+	return pg_err_set(err, PG_EVERIFY, "checkpoint carries no valid signature of log %s",
+			  log->host);
 }
 
 /* ---- entry bodies ---- */
@@ -278,8 +273,7 @@ b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL ||
-	    pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
 		return 0;
 	ok = n == want_len && memcmp(d, want, n) == 0;
 	free(d);
@@ -294,8 +288,7 @@ b64b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL ||
-	    pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
 		return 0;
 	ok = b64_eq((const char *)d, want, want_len);
 	free(d);
@@ -321,8 +314,7 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	size_t n, der_len = 0;
 	int ok = 0;
 
-	if (b64 == NULL ||
-	    pg_b64_decode(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_b64_decode(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
 		return 0;
 	if (x->signer_is_cert) {
 		STACK_OF(X509) *sk = NULL;
@@ -373,8 +365,7 @@ check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err
 	if (!b64_eq(pg_json_str(P(spec, "signature"), "content"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
 	if (!pem_b64_eq(pg_json_str(P(spec, "signature", "publicKey"), "content"), x))
-		return pg_err_set(err, PG_EVERIFY,
-				  "log entry has a different key or certificate");
+		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
 
@@ -395,8 +386,7 @@ check_hashedrekord_002(const json_t *spec, const pg_entry_expect *x, pg_err *err
 	raw = x->signer_is_cert ? pg_json_str(P(ver, "x509Certificate"), "rawBytes")
 				: pg_json_str(P(ver, "publicKey"), "rawBytes");
 	if (!b64_eq(raw, x->signer_der, x->signer_der_len))
-		return pg_err_set(err, PG_EVERIFY,
-				  "log entry has a different key or certificate");
+		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
 
@@ -427,8 +417,7 @@ check_dsse_001(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 	    !b64_eq(pg_json_str(s0, "signature"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
 	if (!pem_b64_eq(pg_json_str(s0, "verifier"), x))
-		return pg_err_set(err, PG_EVERIFY,
-				  "log entry has a different key or certificate");
+		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
 
@@ -450,15 +439,13 @@ check_intoto_002(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 	    !b64b64_eq(pg_json_str(s0, "sig"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
 	if (!pem_b64_eq(pg_json_str(s0, "publicKey"), x))
-		return pg_err_set(err, PG_EVERIFY,
-				  "log entry has a different key or certificate");
+		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
 
 int
-pg_entry_body_check(const char *kind, const char *version,
-		    const unsigned char *body, size_t body_len,
-		    const pg_entry_expect *x, pg_err *err)
+pg_entry_body_check(const char *kind, const char *version, const unsigned char *body,
+		    size_t body_len, const pg_entry_expect *x, pg_err *err)
 {
 	json_t *j = NULL;
 	const char *bk, *bv;
@@ -473,8 +460,8 @@ pg_entry_body_check(const char *kind, const char *version,
 	bk = pg_json_str(j, "kind");
 	bv = pg_json_str(j, "apiVersion");
 	spec = json_object_get(j, "spec");
-	if (bk == NULL || bv == NULL || !json_is_object(spec) ||
-	    (kind && strcmp(kind, bk) != 0) || (version && strcmp(version, bv) != 0)) {
+	if (bk == NULL || bv == NULL || !json_is_object(spec) || (kind && strcmp(kind, bk) != 0) ||
+	    (version && strcmp(version, bv) != 0)) {
 		rc = pg_err_set(err, PG_EVERIFY,
 				"log entry body kind/version disagree with the bundle");
 		goto out;
@@ -488,8 +475,7 @@ pg_entry_body_check(const char *kind, const char *version,
 	else if (strcmp(bk, "intoto") == 0 && strcmp(bv, "0.0.2") == 0)
 		rc = check_intoto_002(spec, x, err);
 	else
-		rc = pg_err_set(err, PG_EVERIFY, "unsupported log entry kind %s %s",
-				bk, bv);
+		rc = pg_err_set(err, PG_EVERIFY, "unsupported log entry kind %s %s", bk, bv);
 out:
 	json_decref(j);
 	return rc;

@@ -20,21 +20,19 @@ pg_trust_valid_at(int64_t start, int64_t end, bool has_end, int64_t t)
 }
 
 const pg_tlog *
-pg_trust_find_log(const pg_tlog *logs, size_t n, const unsigned char *id,
-		  size_t id_len)
+pg_trust_find_log(const pg_tlog *logs, size_t n, const unsigned char *id, size_t id_len)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (logs[i].log_id_len == id_len &&
-		    memcmp(logs[i].log_id, id, id_len) == 0)
+		if (logs[i].log_id_len == id_len && memcmp(logs[i].log_id, id, id_len) == 0)
 			return &logs[i];
 	return NULL;
 }
 
 static int
-valid_for(int64_t *start, int64_t *end, bool *has_end, const json_t *vf,
-	  bool need_start, const char *what, pg_err *err)
+valid_for(int64_t *start, int64_t *end, bool *has_end, const json_t *vf, bool need_start,
+	  const char *what, pg_err *err)
 {
 	const char *s = pg_json_str(vf, "start"), *e = pg_json_str(vf, "end");
 
@@ -43,16 +41,15 @@ valid_for(int64_t *start, int64_t *end, bool *has_end, const json_t *vf,
 	*has_end = false;
 	if (s == NULL) {
 		if (need_start)
-			return pg_err_set(err, PG_EINVAL,
-					  "trusted root: %s has no validFor.start", what);
+			return pg_err_set(err, PG_EINVAL, "trusted root: %s has no validFor.start",
+					  what);
 	} else if (pg_time_parse(start, s) != PG_OK) {
-		return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad time \"%s\"",
-				  what, s);
+		return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad time \"%s\"", what, s);
 	}
 	if (e != NULL) {
 		if (pg_time_parse(end, e) != PG_OK)
-			return pg_err_set(err, PG_EINVAL,
-					  "trusted root: %s: bad time \"%s\"", what, e);
+			return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad time \"%s\"", what,
+					  e);
 		*has_end = true;
 	}
 	return PG_OK;
@@ -104,30 +101,28 @@ parse_log(pg_tlog *l, const json_t *j, const char *what, pg_err *err)
 		const unsigned char *p = der;
 
 		l->key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)der_len);
-		rc = l->key != NULL && p == der + der_len
-			     ? pg_key_check_type(l->key, err)
-			     : PG_EINVAL;
+		rc = l->key != NULL && p == der + der_len ? pg_key_check_type(l->key, err)
+							  : PG_EINVAL;
 		ERR_clear_error();
 	}
 	free(der);
 	if (rc != PG_OK)
 		return pg_err_wrap(err, "trusted root: %s %s: ", what, l->base_url);
-	return valid_for(&l->start, &l->end, &l->has_end,
-			 json_object_get(pk, "validFor"), true, what, err);
+	return valid_for(&l->start, &l->end, &l->has_end, json_object_get(pk, "validFor"), true,
+			 what, err);
 }
 
 static int
 parse_ca(pg_ca *ca, const json_t *j, const char *what, pg_err *err)
 {
-	const json_t *certs = json_object_get(json_object_get(j, "certChain"),
-					      "certificates");
+	const json_t *certs = json_object_get(json_object_get(j, "certChain"), "certificates");
 	size_t i;
 	int rc;
 
 	if (!json_is_array(certs) || json_array_size(certs) == 0 ||
 	    json_array_size(certs) > PG_CHAIN_MAX)
-		return pg_err_set(err, PG_EINVAL,
-				  "trusted root: %s without a usable certChain", what);
+		return pg_err_set(err, PG_EINVAL, "trusted root: %s without a usable certChain",
+				  what);
 	ca->chain = sk_X509_new_null();
 	if (ca->chain == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -137,10 +132,9 @@ parse_ca(pg_ca *ca, const json_t *j, const char *what, pg_err *err)
 		size_t len;
 		X509 *c = NULL;
 
-		if (raw == NULL ||
-		    pg_b64_decode(&der, &len, raw, strlen(raw), 65536, 0) != PG_OK)
-			return pg_err_set(err, PG_EINVAL,
-					  "trusted root: %s: bad certificate", what);
+		if (raw == NULL || pg_b64_decode(&der, &len, raw, strlen(raw), 65536, 0) != PG_OK)
+			return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad certificate",
+					  what);
 		rc = pg_cert_from_der(&c, der, len, err);
 		free(der);
 		if (rc != PG_OK)
@@ -150,13 +144,13 @@ parse_ca(pg_ca *ca, const json_t *j, const char *what, pg_err *err)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 		}
 	}
-	return valid_for(&ca->start, &ca->end, &ca->has_end,
-			 json_object_get(j, "validFor"), false, what, err);
+	return valid_for(&ca->start, &ca->end, &ca->has_end, json_object_get(j, "validFor"), false,
+			 what, err);
 }
 
 static int
-parse_list(void **out, size_t *n_out, size_t elem, const json_t *root,
-	   const char *key, bool is_log, pg_err *err)
+parse_list(void **out, size_t *n_out, size_t elem, const json_t *root, const char *key, bool is_log,
+	   pg_err *err)
 {
 	const json_t *a = json_object_get(root, key);
 	size_t i, n;
@@ -191,8 +185,7 @@ parse_list(void **out, size_t *n_out, size_t elem, const json_t *root,
 }
 
 int
-pg_trusted_root_load(pg_trusted_root **out, const char *json, size_t len,
-		     pg_err *err)
+pg_trusted_root_load(pg_trusted_root **out, const char *json, size_t len, pg_err *err)
 {
 	pg_trusted_root *r = NULL;
 	json_t *j = NULL;
@@ -226,11 +219,10 @@ pg_trusted_root_load(pg_trusted_root **out, const char *json, size_t len,
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = parse_list((void **)&r->tlogs, &r->ntlogs, sizeof(pg_tlog), j, "tlogs",
-			true, err);
+	rc = parse_list((void **)&r->tlogs, &r->ntlogs, sizeof(pg_tlog), j, "tlogs", true, err);
 	if (rc == PG_OK)
-		rc = parse_list((void **)&r->ctlogs, &r->nctlogs, sizeof(pg_tlog), j,
-				"ctlogs", true, err);
+		rc = parse_list((void **)&r->ctlogs, &r->nctlogs, sizeof(pg_tlog), j, "ctlogs",
+				true, err);
 	if (rc == PG_OK)
 		rc = parse_list((void **)&r->cas, &r->ncas, sizeof(pg_ca), j,
 				"certificateAuthorities", false, err);

@@ -19,8 +19,8 @@
 #define PG_TSR_MAX ((size_t)64 << 10)
 
 static int
-verify_with(const pg_ca *tsa, TS_RESP *resp, int64_t gen,
-	    const unsigned char *data, size_t data_len)
+verify_with(const pg_ca *tsa, TS_RESP *resp, int64_t gen, const unsigned char *data,
+	    size_t data_len)
 {
 	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
 	X509_STORE *store = X509_STORE_new();
@@ -33,8 +33,7 @@ verify_with(const pg_ca *tsa, TS_RESP *resp, int64_t gen,
 	if (!X509_STORE_add_cert(store, sk_X509_value(tsa->chain, n - 1)))
 		goto out;
 	X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), (time_t)gen);
-	X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store),
-				    X509_V_FLAG_PARTIAL_CHAIN);
+	X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store), X509_V_FLAG_PARTIAL_CHAIN);
 	for (i = 0; i < n - 1; i++) {
 		X509 *c = sk_X509_value(tsa->chain, i);
 
@@ -65,9 +64,8 @@ out:
 }
 
 int
-pg_tsa_verify(int64_t *time_out, const pg_trusted_root *r,
-	      const unsigned char *tsr, size_t tsr_len, const unsigned char *data,
-	      size_t data_len, pg_err *err)
+pg_tsa_verify(int64_t *time_out, const pg_trusted_root *r, const unsigned char *tsr, size_t tsr_len,
+	      const unsigned char *data, size_t data_len, pg_err *err)
 {
 	const unsigned char *p = tsr;
 	TS_RESP *resp = NULL;
