@@ -1053,6 +1053,65 @@ test_cosign_pki_chain(void **state)
 	free(rootp);
 }
 
+/* Every key type through the legacy path, with keys made here: ECDSA and
+ * RSA sign SHA-256(payload) (also on P-384), Ed25519 the payload itself. */
+static void
+legacy_generated(const char *type, const char *arg, const EVP_MD *md)
+{
+	static const char payload[] =
+	    "{\"critical\":{\"identity\":{\"docker-reference\":\"registry.example/app\"},"
+	    "\"image\":{\"docker-manifest-digest\":\"sha256:"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},"
+	    "\"type\":\"cosign container image signature\"},\"optional\":null}";
+	static const char digest[] =
+	    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	EVP_PKEY *k = keygen(type, arg);
+	unsigned char *sig = NULL;
+	size_t sig_len = 0;
+	char *b64 = NULL, *pem, *who = NULL;
+	json_t *ann = json_object();
+	pg_sig_trust t;
+	pg_err e;
+
+	assert_non_null(k);
+	assert_int_equal(sign(&sig, &sig_len, k, md, payload, sizeof(payload) - 1), 0);
+	assert_int_equal(pg_b64_encode(&b64, sig, sig_len), PG_OK);
+	json_object_set_new(ann, "dev.cosignproject.cosign/signature", json_string(b64));
+	pem = pubkey_pem(k);
+	memset(&t, 0, sizeof(t));
+	t.key_pem = pem;
+	t.key_len = strlen(pem);
+	assert_int_equal(pg_cosign_verify_legacy(&who, (const unsigned char *)payload,
+						 sizeof(payload) - 1, ann, digest, &t, &e),
+			 PG_OK);
+	assert_string_equal(who, "key");
+	free(who);
+	assert_int_equal(pg_cosign_verify_legacy(
+			     NULL, (const unsigned char *)payload, sizeof(payload) - 1, ann,
+			     "sha256:"
+			     "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			     &t, &e),
+			 PG_EVERIFY);
+	assert_int_equal(pg_cosign_verify_legacy(NULL, (const unsigned char *)payload,
+						 sizeof(payload) - 2, ann, digest, &t, &e),
+			 PG_EVERIFY);
+	json_decref(ann);
+	free(b64);
+	free(sig);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_cosign_generated_keys(void **state)
+{
+	(void)state;
+	legacy_generated("EC", "P-256", EVP_sha256());
+	legacy_generated("EC", "P-384", EVP_sha256());
+	legacy_generated("RSA", "2048", EVP_sha256());
+	legacy_generated("ED25519", NULL, NULL);
+}
+
 static void
 test_cosign_no_signature(void **state)
 {
@@ -1139,6 +1198,7 @@ main(void)
 	    cmocka_unit_test(test_cosign_fulcio_rekor_set),
 	    cmocka_unit_test(test_cosign_fulcio_pem_root),
 	    cmocka_unit_test(test_cosign_pki_chain),
+	    cmocka_unit_test(test_cosign_generated_keys),
 	    cmocka_unit_test(test_cosign_no_signature),
 	    cmocka_unit_test(test_bundle_happy_and_digest),
 	};
