@@ -44,6 +44,7 @@ typedef struct pg_sig_trust {
 	const char *issuer;            /* keyless: exact OIDC issuer */
 	const char *issuer_regexp;
 	bool tlog_required;            /* a valid SET / inclusion proof needed */
+	bool ignore_sct;               /* keyless without CT (private PKI) */
 } pg_sig_trust;
 
 /*
@@ -63,6 +64,14 @@ int pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
  * Verify a Sigstore bundle (JSON text).  The artifact is given either as
  * bytes (artifact != NULL) or as its digest "sha256:<hex>".  For DSSE
  * in-toto bundles the statement's subject digest must equal it.
+ * Every tlog entry present must verify (SET in v0.1, inclusion proof and
+ * signed checkpoint from v0.2); with tlog_required at least one entry must
+ * exist.  At least one verified time (integrated time or RFC 3161
+ * timestamp) is always needed; keyless certificates are checked at each.
+ * Regexps are POSIX ERE matched anywhere in the value, as cosign and
+ * sigstore-go (Go regexp.MatchString) do: anchor them with ^...$.
+ * On success *signer_out (malloc'd) is "key" or "SAN (issuer)".
+ * PG_EVERIFY with a reason; PG_EINVAL for a malformed artifact digest.
  */
 int pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 			      size_t bundle_len, const unsigned char *artifact,

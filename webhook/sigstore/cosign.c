@@ -1,0 +1,249 @@
+/*
+ * sigstore/cosign — one layer of a cosign legacy signature manifest
+ * (tag sha256-<hex>.sig, media type ...simplesigning.v1+json), checked as
+ * `cosign verify` does, offline:
+ *   - the signature annotation verifies over the exact payload bytes
+ *     (SHA-256 for ECDSA/RSA, pure Ed25519);
+ *   - the payload's critical.image.docker-manifest-digest is the admitted
+ *     digest (docker-reference is deliberately not compared);
+ *   - the Rekor bundle annotation, when present, matches this signature,
+ *     key and payload and carries a valid SET from a trusted log;
+ *   - keyless: the certificate chains to a trusted CA at the log (or TSA)
+ *     time, has an SCT, and its identity and issuer match.
+ * The chain annotation is never an anchor: anchors come from the trusted
+ * root; its certificates may only fill in intermediates.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+
+#include "buf/buf.h"
+#include "sigstore/sigstore_int.h"
+
+#define ANN_SIG "dev.cosignproject.cosign/signature"
+#define ANN_CERT "dev.sigstore.cosign/certificate"
+#define ANN_CHAIN "dev.sigstore.cosign/chain"
+#define ANN_BUNDLE "dev.sigstore.cosign/bundle"
+#define ANN_TSA "dev.sigstore.cosign/rfc3161timestamp"
+/* A signature is < 1 KiB; an RSA-4096 one 512 bytes. */
+#define PG_LEGACY_SIG_MAX 4096
+
+static int
+check_claims(const unsigned char *payload, size_t len, const char *want, pg_err *err)
+{
+	json_t *j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *d = pg_json_str(json_object_get(json_object_get(j, "critical"), "image"),
+				    "docker-manifest-digest");
+	int rc = PG_OK;
+
+	if (!json_is_object(j) || d == NULL)
+		rc = pg_err_set(err, PG_EVERIFY,
+				"signature payload is not a cosign simple-signing payload");
+	else if (want == NULL || strcmp(d, want) != 0)
+		rc = pg_err_set(err, PG_EVERIFY, "signature is for %s, not for %s", d,
+				want ? want : "(none)");
+	json_decref(j);
+	return rc;
+}
+
+/* dev.sigstore.cosign/bundle: {"SignedEntryTimestamp", "Payload":{body,
+ * integratedTime, logIndex, logID}}.  *time_out gets integratedTime. */
+static int
+check_rekor_bundle(int64_t *time_out, const char *ann, const pg_trusted_root *r,
+		   const pg_entry_expect *x, pg_err *err)
+{
+	json_t *j = json_loads(ann, JSON_REJECT_DUPLICATES, NULL);
+	const json_t *p = json_object_get(j, "Payload");
+	const char *set_b64 = pg_json_str(j, "SignedEntryTimestamp");
+	const char *body_b64 = pg_json_str(p, "body");
+	const char *id_hex = pg_json_str(p, "logID");
+	unsigned char *set = NULL, *body = NULL, id[32];
+	size_t set_len = 0, body_len = 0;
+	int64_t itime, idx;
+	const pg_tlog *log;
+	int rc = PG_EVERIFY;
+
+	if (!json_is_object(j) || set_b64 == NULL || body_b64 == NULL || id_hex == NULL ||
+	    pg_json_int64(&itime, json_object_get(p, "integratedTime")) != PG_OK ||
+	    pg_json_int64(&idx, json_object_get(p, "logIndex")) != PG_OK || itime <= 0 || idx < 0) {
+		rc = pg_err_set(err, PG_EVERIFY, "malformed Rekor bundle annotation");
+		goto out;
+	}
+	if (pg_unhex(id, sizeof(id), id_hex) != PG_OK ||
+	    (log = r ? pg_trust_find_log(r->tlogs, r->ntlogs, id, sizeof(id)) : NULL) == NULL) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"Rekor bundle is from a log not in the trusted root");
+		goto out;
+	}
+	if (pg_b64_decode(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX, 0) !=
+		PG_OK ||
+	    pg_b64_decode(&body, &body_len, body_b64, strlen(body_b64), PG_SIGSTORE_JSON_MAX, 0) !=
+		PG_OK) {
+		rc = pg_err_set(err, PG_EVERIFY, "Rekor bundle is not valid base64");
+		goto out;
+	}
+	rc = pg_entry_body_check(NULL, NULL, body, body_len, x, err);
+	if (rc != PG_OK)
+		goto out;
+	if (!pg_trust_valid_at(log->start, log->end, log->has_end, itime)) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"integrated time is outside the validity of log %s's key",
+				log->base_url);
+		goto out;
+	}
+	rc = pg_set_verify(log, body_b64, itime, idx, set, set_len, err);
+	if (rc == PG_OK)
+		*time_out = itime;
+out:
+	free(set);
+	free(body);
+	json_decref(j);
+	return rc;
+}
+
+static int
+check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r, const unsigned char *sig,
+	  size_t sig_len, pg_err *err)
+{
+	json_t *j = json_loads(ann, JSON_REJECT_DUPLICATES, NULL);
+	const char *b64 = pg_json_str(j, "SignedRFC3161Timestamp");
+	unsigned char *tsr = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (b64 == NULL || pg_b64_decode(&tsr, &n, b64, strlen(b64), 65536, PG_B64_WS) != PG_OK)
+		rc = pg_err_set(err, PG_EVERIFY, "malformed RFC 3161 timestamp annotation");
+	else
+		rc = pg_tsa_verify(time_out, r, tsr, n, sig, sig_len, err);
+	free(tsr);
+	json_decref(j);
+	return rc;
+}
+
+int
+pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t payload_len,
+			const json_t *annotations, const char *expected_digest,
+			const pg_sig_trust *t, pg_err *err)
+{
+	const char *sig_b64 = pg_json_str(annotations, ANN_SIG);
+	const char *cert_pem = pg_json_str(annotations, ANN_CERT);
+	const char *bundle = pg_json_str(annotations, ANN_BUNDLE);
+	const char *tsa = pg_json_str(annotations, ANN_TSA);
+	const char *chain_pem = pg_json_str(annotations, ANN_CHAIN);
+	STACK_OF(X509) *certs = NULL, *hints = NULL;
+	X509 *leaf = NULL, *issuer = NULL;
+	EVP_PKEY *key = NULL;
+	unsigned char *sig = NULL, *der = NULL, dg[32];
+	size_t sig_len = 0, der_len = 0, ntimes = 0, i;
+	int64_t times[2];
+	pg_entry_expect x;
+	int rc;
+
+	if (signer_out)
+		*signer_out = NULL;
+	if (payload_len > PG_SIGSTORE_JSON_MAX)
+		return pg_err_set(err, PG_ETOOBIG, "signature payload too large");
+	if (sig_b64 == NULL)
+		return pg_err_set(err, PG_EVERIFY, "layer has no cosign signature annotation");
+	if (pg_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX, PG_B64_WS) !=
+		PG_OK ||
+	    sig_len == 0)
+		return pg_err_set(err, PG_EVERIFY, "cosign signature is not valid base64");
+	if (t->key_pem != NULL) {
+		rc = pg_key_from_pem(&key, t->key_pem, t->key_len, err);
+		if (rc != PG_OK)
+			goto out;
+		rc = pg_key_spki(&der, &der_len, key);
+	} else {
+		if (cert_pem == NULL) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"signature has no certificate and no key was given");
+			goto out;
+		}
+		rc = pg_certs_from_pem(&certs, cert_pem, strlen(cert_pem), err);
+		if (rc != PG_OK)
+			goto out;
+		leaf = sk_X509_value(certs, 0);
+		key = X509_get_pubkey(leaf);
+		if (key == NULL || pg_key_check_type(key, err) != PG_OK) {
+			rc = pg_err_set(err, PG_EVERIFY, "unusable certificate public key");
+			goto out;
+		}
+		rc = pg_cert_der(&der, &der_len, leaf);
+	}
+	if (rc != PG_OK)
+		goto out;
+	/* Legacy cosign hashes with SHA-256 whatever the curve. */
+	if (pg_key_verify(key, EVP_sha256(), payload, payload_len, sig, sig_len) != PG_OK) {
+		rc = pg_err_set(err, PG_EVERIFY, "signature does not verify with %s",
+				leaf ? "the certificate's key" : "the given key");
+		goto out;
+	}
+	rc = check_claims(payload, payload_len, expected_digest, err);
+	if (rc != PG_OK)
+		goto out;
+	if (pg_sha256(dg, payload, payload_len) != PG_OK) {
+		rc = PG_EINTERNAL;
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.sig = sig;
+	x.sig_len = sig_len;
+	x.signer_der = der;
+	x.signer_der_len = der_len;
+	x.signer_is_cert = leaf != NULL;
+	x.digest = dg;
+	if (bundle != NULL) {
+		rc = check_rekor_bundle(&times[ntimes], bundle, t->root, &x, err);
+		if (rc != PG_OK)
+			goto out;
+		ntimes++;
+	} else if (t->tlog_required) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"signature has no Rekor bundle (transparency log required)");
+		goto out;
+	}
+	if (tsa != NULL) {
+		rc = check_tsa(&times[ntimes], tsa, t->root, sig, sig_len, err);
+		if (rc != PG_OK)
+			goto out;
+		ntimes++;
+	}
+	if (leaf == NULL) {
+		if (signer_out && (*signer_out = pg_strdup("key")) == NULL)
+			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The chain annotation may supply intermediates, never the anchor. */
+	if (chain_pem != NULL &&
+	    pg_certs_from_pem(&hints, chain_pem, strlen(chain_pem), err) != PG_OK) {
+		rc = pg_err_wrap(err, "certificate chain annotation: ");
+		goto out;
+	}
+	if (ntimes == 0) /* no log, no TSA: like cosign, check at "now" */
+		times[ntimes++] = (int64_t)time(NULL);
+	for (i = 0; i < ntimes; i++) {
+		X509_free(issuer);
+		issuer = NULL;
+		rc = pg_cert_verify_ca(&issuer, t->root, leaf, hints, times[i], err);
+		if (rc != PG_OK)
+			goto out;
+	}
+	if (!t->ignore_sct) {
+		rc = pg_cert_verify_sct(t->root, leaf, issuer, err);
+		if (rc != PG_OK)
+			goto out;
+	}
+	rc = pg_cert_check_identity(signer_out, leaf, t, err);
+out:
+	ERR_clear_error();
+	X509_free(issuer);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(hints, X509_free);
+	EVP_PKEY_free(key);
+	free(sig);
+	free(der);
+	return rc;
+}

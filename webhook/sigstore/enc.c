@@ -1,0 +1,270 @@
+/*
+ * sigstore/enc — the small encodings every sigstore format uses: base64
+ * (standard and URL-safe, as proto3 JSON allows both), hex, RFC 3339 times,
+ * int64s that proto3 JSON writes as strings.  Strict and bounded: a decoder
+ * here never allocates more than its caller's limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/evp.h>
+
+#include "sigstore/sigstore_int.h"
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int
+pg_b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_len, size_t max,
+	      int flags)
+{
+	unsigned char *o = NULL;
+	size_t i, n = 0, pad = 0, nchars = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (in_len / 4 > max / 3 + 1)
+		return PG_ETOOBIG;
+	o = malloc(in_len / 4 * 3 + 4);
+	if (o == NULL)
+		return PG_ENOMEM;
+	for (i = 0; i < in_len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int v;
+
+		if ((flags & PG_B64_WS) && (c == '\n' || c == '\r' || c == ' ' || c == '\t'))
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad)
+			goto bad; /* data after padding */
+		v = b64val(c);
+		if (v < 0)
+			goto bad;
+		nchars++;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/* 1 leftover char is never valid; leftover bits must be zero. */
+	if (nchars % 4 == 1 || acc != 0 || pad > 2 || (pad && (nchars + pad) % 4 != 0))
+		goto bad;
+	if (n > max) {
+		free(o);
+		return PG_ETOOBIG;
+	}
+	o[n] = '\0';
+	*out = o;
+	*out_len = n;
+	return PG_OK;
+bad:
+	free(o);
+	return PG_EINVAL;
+}
+
+int
+pg_b64_encode(char **out, const unsigned char *in, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *o;
+	size_t i, j = 0;
+
+	*out = NULL;
+	if (n > (SIZE_MAX - 5) / 4 * 3)
+		return PG_ETOOBIG;
+	o = malloc((n + 2) / 3 * 4 + 1);
+	if (o == NULL)
+		return PG_ENOMEM;
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		o[j++] = tab[v >> 18];
+		o[j++] = tab[(v >> 12) & 63];
+		o[j++] = tab[(v >> 6) & 63];
+		o[j++] = tab[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		o[j++] = tab[v >> 18];
+		o[j++] = tab[(v >> 12) & 63];
+		o[j++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		o[j++] = '=';
+	}
+	o[j] = '\0';
+	*out = o;
+	return PG_OK;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+pg_unhex(unsigned char *out, size_t n, const char *hex)
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * n)
+		return PG_EINVAL;
+	for (i = 0; i < n; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return PG_EINVAL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return PG_OK;
+}
+
+int64_t
+pg_civil_to_epoch(int64_t y, int mon, int d, int h, int mi, int s)
+{
+	/* Howard Hinnant's days_from_civil. */
+	int64_t era, yoe, doy, doe, m = mon;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+pg_time_parse(int64_t *out, const char *s)
+{
+	int y, mo, d, h, mi, sec;
+	const char *p;
+
+	if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+		return PG_EINVAL;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return PG_EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return PG_EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return PG_EINVAL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (!((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') && strcmp(p, "+00:00") != 0)
+		return PG_EINVAL;
+	*out = pg_civil_to_epoch(y, mo, d, h, mi, sec);
+	return PG_OK;
+}
+
+int
+pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return PG_EINVAL;
+	*out = pg_civil_to_epoch((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				 tm.tm_min, tm.tm_sec);
+	return PG_OK;
+}
+
+int
+pg_json_int64(int64_t *out, const json_t *v)
+{
+	const char *s;
+	int64_t r = 0;
+	bool neg = false;
+
+	if (json_is_integer(v)) {
+		*out = (int64_t)json_integer_value(v);
+		return PG_OK;
+	}
+	if (!json_is_string(v))
+		return PG_EINVAL;
+	s = json_string_value(v);
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (*s == '\0' || strlen(s) > 18)
+		return PG_EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return PG_EINVAL;
+		r = r * 10 + (*s - '0');
+	}
+	*out = neg ? -r : r;
+	return PG_OK;
+}
+
+const char *
+pg_json_str(const json_t *obj, const char *key)
+{
+	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int
+pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n)
+{
+	unsigned int len = 0;
+
+	return EVP_Digest(p, n, out, &len, md, NULL) == 1 ? PG_OK : PG_EINTERNAL;
+}
+
+int
+pg_sha256(unsigned char out[32], const void *p, size_t n)
+{
+	return pg_digest(out, EVP_sha256(), p, n);
+}
