@@ -10,7 +10,7 @@
  * client and parsed trust roots of the policy version last used; a new
  * policy (pointer) rebuilds them.
  */
-#include "verify/verify.h"
+#include "verify/verify_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -22,21 +22,6 @@
 #include "fetch/fetch.h"
 #include "oci/oci.h"
 #include "sigstore/sigstore.h"
-
-/* Distinct trust roots one policy version may use at once in a worker. */
-#define ROOTS_MAX 16
-
-struct pg_verify_ctx {
-	pg_verify_opts opts;
-	pg_fetch *fetch;
-	pg_policy *pol; /* referenced: the version oci and roots belong to */
-	pg_oci *oci;
-	struct {
-		const pg_trust *t;
-		pg_trusted_root *root;
-	} roots[ROOTS_MAX];
-	size_t n_roots;
-};
 
 int
 pg_verify_ctx_new(pg_verify_ctx **out, const pg_verify_opts *opts)
@@ -75,6 +60,7 @@ pg_verify_ctx_free(pg_verify_ctx *c)
 	if (c == NULL)
 		return;
 	drop_policy_state(c);
+	pg_pgp_free(c->pgp);
 	pg_fetch_free(c->fetch);
 	free(c);
 }
@@ -148,8 +134,8 @@ guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx)
 /* ---------------------------------------------------------------- */
 /* Per-policy state                                                    */
 
-static int
-use_policy(pg_verify_ctx *c, const pg_policy *p, pg_err *err)
+int
+pg_verify__use_policy(pg_verify_ctx *c, const pg_policy *p, pg_err *err)
 {
 	const pg_registry_cfg *const *regs;
 	pg_oci_host *hosts = NULL;
@@ -181,8 +167,8 @@ use_policy(pg_verify_ctx *c, const pg_policy *p, pg_err *err)
 	return PG_OK;
 }
 
-static const pg_trusted_root *
-root_for(pg_verify_ctx *c, const pg_policy *p, const pg_trust *t, pg_err *err)
+const pg_trusted_root *
+pg_verify__root_for(pg_verify_ctx *c, const pg_policy *p, const pg_trust *t, pg_err *err)
 {
 	pg_trusted_root *r = NULL;
 	const char *bytes;
@@ -210,8 +196,8 @@ root_for(pg_verify_ctx *c, const pg_policy *p, const pg_trust *t, pg_err *err)
 }
 
 /* How many of n verifiers must pass under the rule's `require`. */
-static size_t
-needed(const pg_rule *r, size_t n)
+size_t
+pg_verify__needed(const pg_rule *r, size_t n)
 {
 	switch (r->require) {
 	case PG_REQUIRE_ALL:
@@ -241,7 +227,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL, "rule has no verifiers");
 		return out->code;
 	}
-	if ((rc = use_policy(c, p, &err)) != PG_OK) {
+	if ((rc = pg_verify__use_policy(c, p, &err)) != PG_OK) {
 		pg_verdict_set(out, false, rc, ref->digest, NULL, err.msg);
 		return out->code;
 	}
@@ -258,7 +244,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 			continue; /* prov verifiers have nothing to say about images */
 		if (v->kind == PG_VERIFY_COSIGN_KEY)
 			t->key_pem = pg_policy_trust_bytes(p, v->key, &t->key_len);
-		t->root = root_for(c, p, root, &err);
+		t->root = pg_verify__root_for(c, p, root, &err);
 		if (root && t->root == NULL) {
 			rc = err.code ? err.code : PG_EINVAL;
 			(void)snprintf(why, sizeof(why), "%s", err.msg);
@@ -284,7 +270,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n, &err);
 	for (i = 0; i < ver.n_trust && i < n; i++)
 		good += ver.trust_ok[i] ? 1 : 0;
-	need = needed(r, n);
+	need = pg_verify__needed(r, n);
 	if (rc == PG_OK && good >= need) {
 		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
 			       r->name, good, n, ver.signer ? ver.signer : "signed");
@@ -305,12 +291,7 @@ out:
 }
 
 int
-pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
-		const pg_rule *r, const pg_chart_ref *ref, int64_t deadline)
+pg_verify__guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx)
 {
-	(void)c; (void)p; (void)r; (void)ref; (void)deadline;
-	memset(out, 0, sizeof(*out));
-	pg_verdict_set(out, false, PG_EUNAVAIL, NULL, NULL,
-		       "verification not available");
-	return out->code;
+	return guard(scheme, host, port, err, ctx);
 }

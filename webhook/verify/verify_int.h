@@ -1,0 +1,38 @@
+/* verify internals shared by its files (image and chart verification). */
+#ifndef PG_VERIFY_INT_H
+#define PG_VERIFY_INT_H
+
+#include "verify/verify.h"
+
+#include "fetch/fetch.h"
+#include "oci/oci.h"
+#include "pgp/pgp.h"
+#include "sigstore/sigstore.h"
+
+/* Distinct trust roots one policy version may use at once in a worker. */
+#define ROOTS_MAX 16
+
+struct pg_verify_ctx {
+	pg_verify_opts opts;
+	pg_fetch *fetch;
+	pg_pgp *pgp;    /* gpgme context of this worker, made on first use */
+	pg_policy *pol; /* referenced: the version oci and roots belong to */
+	pg_oci *oci;
+	struct {
+		const pg_trust *t;
+		pg_trusted_root *root;
+	} roots[ROOTS_MAX];
+	size_t n_roots;
+};
+
+/* Make c's registry client and roots belong to policy p. */
+int pg_verify__use_policy(pg_verify_ctx *c, const pg_policy *p, pg_err *err);
+/* The parsed trust root t (NULL t: NULL, no error). */
+const pg_trusted_root *pg_verify__root_for(pg_verify_ctx *c, const pg_policy *p,
+					   const pg_trust *t, pg_err *err);
+/* How many of n verifiers must pass under r's `require`. */
+size_t pg_verify__needed(const pg_rule *r, size_t n);
+/* The SSRF guard (ctx: the pg_policy). */
+int pg_verify__guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx);
+
+#endif
