@@ -104,7 +104,8 @@ else
 	refused "a keyring that is not OpenPGP" 1 \
 		"failed to load keyring: openpgp: invalid data: tag byte does not have MSB set" \
 		"$H/hashtest-1.2.3.tgz" --keyring "$H/msgblock.yaml"
-	refused "oci:// is not yet supported" 1 "OCI charts not yet supported (oci://127.0.0.1:1/charts/x:1.0.0)" \
+	refused "oci:// registry that does not answer" 1 \
+		"cannot reach 127.0.0.1: Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server" \
 		"oci://127.0.0.1:1/charts/x:1.0.0" --keyring "$H/helm-test-key.pub"
 fi
 

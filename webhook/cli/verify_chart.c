@@ -18,6 +18,7 @@
 #include "buf/buf.h"
 #include "fetch/fetch.h"
 #include "helm/helm.h"
+#include "oci/oci.h"
 #include "pgp/pgp.h"
 
 /* --keyring may repeat; a handful is plenty. */
@@ -143,6 +144,26 @@ print_verified(const pg_helm_verified *v)
 	return fflush(stdout) == 0 ? PG_EXIT_OK : PG_EXIT_DENY;
 }
 
+/* oci://: through the registry client; credentials from the docker config
+ * cosign and helm also read ($DOCKER_CONFIG/config.json, ~/.docker). */
+static int
+download_oci(pg_helm_download **out, pg_fetch *f, const char *ref, const char *ca_file,
+	     pg_err *err)
+{
+	pg_oci_opts oo = {0};
+	pg_oci *oci = NULL;
+	pg_oci_req q = {0};
+	int rc;
+
+	oo.ca_file = ca_file;
+	if ((rc = pg_oci_new(&oci, &oo, err)) != PG_OK)
+		return rc;
+	q.fetch = f;
+	rc = pg_helm_download_oci(out, oci, &q, ref, err);
+	pg_oci_free(oci);
+	return rc;
+}
+
 int
 pg_cmd_verify_chart(int argc, char **argv)
 {
@@ -234,7 +255,7 @@ pg_cmd_verify_chart(int argc, char **argv)
 		if (a.repo)
 			rc = pg_helm_download_repo(&d, f, a.repo, a.target, a.version, &fo, &err);
 		else if (strncasecmp(a.target, "oci://", 6) == 0)
-			rc = pg_helm_download_oci(&d, f, a.target, &fo, &err);
+			rc = download_oci(&d, f, a.target, a.ca_file, &err);
 		else
 			rc = pg_helm_download_url(&d, f, a.target, &fo, &err);
 		if (rc != PG_OK) {

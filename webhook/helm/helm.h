@@ -151,10 +151,19 @@ int pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_
 			  const char *name, const char *version,
 			  const pg_helm_fetch_opts *o, pg_err *err);
 
-/* oci://host/repo/name:tag — the boundary for the OCI registry client.
- * Today: PG_EUNAVAIL "OCI charts not yet supported". */
-int pg_helm_download_oci(pg_helm_download **out, pg_fetch *f, const char *ref,
-			 const pg_helm_fetch_opts *o, pg_err *err);
+/*
+ * An OCI chart "oci://host/repo/name:VERSION" (or @sha256:...): the
+ * manifest's chart content layer and, when present, its provenance layer
+ * (application/vnd.cncf.helm.chart.provenance.v1.prov), through the
+ * registry client (auth, digests, bounds, guard: all of q).  The archive is
+ * named NAME-VERSION.tgz, as Helm saves it and as its provenance names it.
+ * A chart without a provenance layer has prov NULL.  PG_EVERIFY when the
+ * artifact is not a Helm chart.
+ */
+struct pg_oci;
+struct pg_oci_req;
+int pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci,
+			 const struct pg_oci_req *q, const char *ref, pg_err *err);
 
 void pg_helm_download_free(pg_helm_download *d);
 

@@ -472,12 +472,3 @@ out:
 	return rc;
 }
 
-int
-pg_helm_download_oci(pg_helm_download **out, pg_fetch *f, const char *ref,
-		     const pg_helm_fetch_opts *o, pg_err *err)
-{
-	(void)out;
-	(void)f;
-	(void)o;
-	return pg_err_set(err, PG_EUNAVAIL, "OCI charts not yet supported (%.200s)", ref);
-}

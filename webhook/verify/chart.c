@@ -19,13 +19,6 @@
 #include "helm/helm.h"
 #include "kube/kube.h"
 
-#define OCI_CHART_CONTENT "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-#define OCI_CHART_PROV "application/vnd.cncf.helm.chart.provenance.v1.prov"
-/* Same bounds as classic repositories (helm/): a chart archive is at most
- * 16 MiB, its provenance 1 MiB. */
-#define OCI_CHART_MAX ((size_t)16 << 20)
-#define OCI_PROV_MAX ((size_t)1 << 20)
-
 typedef struct chart_job {
 	pg_verify_ctx *c;
 	const pg_policy *p;
@@ -51,78 +44,6 @@ oci_image_ref(pg_image_ref **out, const pg_chart_ref *ref, pg_err *err)
 	return pg_ref_parse_image(out, loc + 6, err);
 }
 
-static int
-oci_download(pg_helm_download **out, chart_job *j, pg_err *err)
-{
-	pg_image_ref *img = NULL;
-	pg_oci_manifest *m = NULL;
-	pg_helm_download *d = NULL;
-	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
-	const pg_oci_desc *content = NULL, *prov = NULL;
-	pg_buf name;
-	size_t i;
-	int rc;
-
-	pg_buf_init(&name, 1024);
-	if ((rc = oci_image_ref(&img, j->ref, err)) != PG_OK)
-		goto out;
-	if (img->tag == NULL && img->digest == NULL) {
-		rc = pg_err_set(err, PG_EINVAL, "OCI chart %s names no version", j->ref->location);
-		goto out;
-	}
-	rc = pg_oci_manifest_get(&m, j->c->oci, &q, img->registry, img->repository,
-				 img->digest ? img->digest : img->tag, err);
-	if (rc != PG_OK)
-		goto out;
-	for (i = 0; i < pg_oci_manifest_count(m); i++) {
-		const pg_oci_desc *ds = pg_oci_manifest_desc(m, i);
-
-		if (ds->media_type && strcmp(ds->media_type, OCI_CHART_CONTENT) == 0 && !content)
-			content = ds;
-		else if (ds->media_type && strcmp(ds->media_type, OCI_CHART_PROV) == 0 && !prov)
-			prov = ds;
-	}
-	if (content == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY, "%s is not a Helm chart (no %s layer)",
-				j->ref->location, OCI_CHART_CONTENT);
-		goto out;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* Helm saves an OCI chart as NAME-VERSION.tgz: that is the file name
-	 * its provenance names. */
-	if (pg_buf_printf(&name, "%s-%s.tgz", j->ref->name, j->ref->version) != PG_OK ||
-	    pg_buf_detach(&d->archive_name, NULL, &name) != PG_OK ||
-	    (d->url = pg_strdup(j->ref->location)) == NULL) {
-		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = pg_oci_blob_get(&d->tgz, &d->tgz_len, j->c->oci, &q, img->registry, img->repository,
-			     content->digest, content->size, OCI_CHART_MAX, err);
-	if (rc != PG_OK)
-		goto out;
-	if (prov) {
-		unsigned char *pb = NULL;
-
-		rc = pg_oci_blob_get(&pb, &d->prov_len, j->c->oci, &q, img->registry,
-				     img->repository, prov->digest, prov->size, OCI_PROV_MAX, err);
-		if (rc != PG_OK)
-			goto out;
-		d->prov = (char *)pb;
-	}
-	*out = d;
-	d = NULL;
-	rc = PG_OK;
-out:
-	pg_buf_free(&name);
-	pg_helm_download_free(d);
-	pg_oci_manifest_free(m);
-	pg_ref_free(img);
-	return rc;
-}
-
 /* Download archive + provenance once per job. */
 static int
 download(chart_job *j, pg_err *err)
@@ -132,8 +53,11 @@ download(chart_job *j, pg_err *err)
 	if (!j->tried) {
 		j->tried = 1;
 		pg_err_clear(&j->dl_err);
+		pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
+
 		if (j->ref->kind == PG_CHART_OCI)
-			j->dl_rc = oci_download(&j->dl, j, &j->dl_err);
+			j->dl_rc = pg_helm_download_oci(&j->dl, j->c->oci, &q, j->ref->location,
+							&j->dl_err);
 		else
 			j->dl_rc = pg_helm_download_repo(&j->dl, j->c->fetch, j->ref->repo_url,
 							 j->ref->name, j->ref->version, &o,
