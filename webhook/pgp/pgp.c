@@ -37,14 +37,27 @@
 /* User ids kept per signer. */
 #define UIDS_MAX 64
 
+/* Signers seen in a home, remembered per home so a warm verification is
+ * one gpg run (the verify) rather than two: a keyring's bytes fix its keys'
+ * user ids and fingerprints; validity (expiry, revocation) is still judged
+ * by gpg at every verify. */
+#define SIGNERS_MAX 16
+typedef struct signer {
+	char *sigfpr; /* fingerprint gpg reported for the signature */
+	pg_pgp_result info; /* fpr, signing_fpr, uids (no plaintext) */
+} signer;
+
 typedef struct home {
 	unsigned char key[32]; /* SHA-256 over the keyring set */
 	char *path;            /* NULL: slot empty */
 	unsigned long used;    /* LRU stamp */
+	signer signers[SIGNERS_MAX];
+	size_t n_signers;
 } home;
 
 struct pg_pgp {
 	gpgme_ctx_t ctx;
+	home *cur; /* the home select_home chose last */
 	char *tmpdir;
 	home homes[HOMES_MAX];
 	unsigned long tick;
@@ -121,8 +134,26 @@ rm_tree(const char *path)
 }
 
 static void
+signer_free(signer *sg)
+{
+	size_t i;
+
+	free(sg->sigfpr);
+	free(sg->info.fpr);
+	free(sg->info.signing_fpr);
+	for (i = 0; i < sg->info.nuids; i++)
+		free(sg->info.uids[i]);
+	free(sg->info.uids);
+	memset(sg, 0, sizeof(*sg));
+}
+
+static void
 home_drop(home *h)
 {
+	size_t i;
+
+	for (i = 0; i < h->n_signers; i++)
+		signer_free(&h->signers[i]);
 	rm_tree(h->path);
 	free(h->path);
 	memset(h, 0, sizeof(*h));
@@ -291,6 +322,7 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	for (i = 0; i < HOMES_MAX; i++) {
 		if (p->homes[i].path && memcmp(p->homes[i].key, key, 32) == 0) {
 			p->homes[i].used = ++p->tick;
+			p->cur = &p->homes[i];
 			rc = use_home(p, p->homes[i].path, err);
 			goto out;
 		}
@@ -325,6 +357,7 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	}
 	memcpy(h->key, key, 32);
 	h->used = ++p->tick;
+	p->cur = h;
 	h = NULL;
 	rc = PG_OK;
 out:
@@ -421,7 +454,55 @@ upper_dup(const char *s)
 }
 
 static int
+copy_info(pg_pgp_result *dst, const pg_pgp_result *src)
+{
+	size_t i;
+
+	dst->fpr = pg_strdup(src->fpr);
+	dst->signing_fpr = pg_strdup(src->signing_fpr);
+	if (src->nuids && (dst->uids = calloc(src->nuids, sizeof(char *))) == NULL)
+		return PG_ENOMEM;
+	for (i = 0; i < src->nuids; i++) {
+		if ((dst->uids[i] = pg_strdup(src->uids[i])) == NULL)
+			return PG_ENOMEM;
+		dst->nuids++;
+	}
+	return dst->fpr && dst->signing_fpr ? PG_OK : PG_ENOMEM;
+}
+
+static int signer_lookup(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err);
+
+/* Who made the signature: from the home's memory, else from gpg (and then
+ * remembered). */
+static int
 signer_info(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
+{
+	home *h = p->cur;
+	signer *sg;
+	size_t i;
+	int rc;
+
+	for (i = 0; h && i < h->n_signers; i++)
+		if (strcmp(h->signers[i].sigfpr, sigfpr) == 0) {
+			if (copy_info(r, &h->signers[i].info) != PG_OK)
+				return pg_err_set(err, PG_ENOMEM, "out of memory");
+			return PG_OK;
+		}
+	if ((rc = signer_lookup(r, p, sigfpr, err)) != PG_OK)
+		return rc;
+	if (h == NULL || h->n_signers == SIGNERS_MAX)
+		return PG_OK;
+	sg = &h->signers[h->n_signers];
+	if ((sg->sigfpr = pg_strdup(sigfpr)) == NULL || copy_info(&sg->info, r) != PG_OK) {
+		signer_free(sg);
+		return PG_OK; /* not remembered; the answer stands */
+	}
+	h->n_signers++;
+	return PG_OK;
+}
+
+static int
+signer_lookup(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 {
 	gpgme_key_t key = NULL;
 	gpgme_user_id_t u;
