@@ -157,6 +157,21 @@ export PROVGATE_KUBE_TOKEN_FILE="$T/sa-token" PROVGATE_KUBE_CA_FILE="$PKI/ca.pem
 decide "flux: HelmRelease through its HelmRepository (API lookup) allowed" true "digest=sha256:$TGZSUM"
 jq '.spec.chart.spec.sourceRef.name = "missing"' "$T/obj.json" >"$T/o2" && mv "$T/o2" "$T/obj.json"
 decide "flux: HelmRepository that does not exist denied" false 'HelmRepository flux-system/missing not found'
+# HelmRelease.chartRef -> HelmChart -> HelmRepository, all through the API
+HC="$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/apps/helmcharts"
+mkdir -p "$HC" "$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/apps/helmrepositories"
+cp "$API/team" "$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/apps/helmrepositories/team"
+jq -n '{apiVersion: "source.toolkit.fluxcd.io/v1", kind: "HelmChart", metadata: {name: "apps-web", namespace: "apps"},
+	spec: {chart: "team-web", version: "1.1.0", sourceRef: {kind: "HelmRepository", name: "team"}}}' >"$HC/apps-web"
+jq -n '{apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: {name: "web", namespace: "apps"},
+	spec: {interval: "5m", chartRef: {kind: "HelmChart", name: "apps-web"}}}' >"$T/obj.json"
+OLDSUM=$(sha256sum "$R/team-web-1.1.0.tgz" | cut -d' ' -f1)
+decide "flux: HelmRelease chartRef to a HelmChart (two API lookups) allowed" true "digest=sha256:$OLDSUM"
+# a HelmChart object itself names its HelmRepository in its own namespace
+cp "$HC/apps-web" "$T/obj.json"
+decide "flux: HelmChart through its HelmRepository allowed" true "digest=sha256:$OLDSUM"
+jq '.spec.sourceRef.kind = "GitRepository"' "$HC/apps-web" >"$T/obj.json"
+decide "flux: HelmChart from a GitRepository denied (no provenance to check)" false 'charts from a Flux GitRepository \(apps/team\) carry no provenance'
 unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
 
 # --- the same through the real server (verification on a worker) ----------

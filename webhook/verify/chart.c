@@ -236,6 +236,11 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 	memcpy(ns, a + 1, (size_t)(b - a - 1));
 	ns[b - a - 1] = '\0';
 	(void)snprintf(name, sizeof(name), "%s", b + 1);
+	if (strcmp(kind, "HelmRepository") != 0 && strcmp(kind, "HelmChart") != 0 &&
+	    strcmp(kind, "OCIRepository") != 0)
+		return pg_err_set(err, PG_EVERIFY,
+				  "charts from a Flux %s (%s/%s) carry no provenance provgate can verify",
+				  kind, ns, name);
 	if ((rc = pg_kube_get_source(&obj, c->fetch, kind, ns, name, deadline, err)) != PG_OK)
 		return rc;
 	if (strcmp(kind, "HelmChart") == 0) {
