@@ -5,7 +5,7 @@
 
 while IFS='|' read -r name obj ns op ver pol want re; do
 	mkreview "$FIX/objects/$obj" "$ns" "$op" "$ver" "uid-$name" >"$T/in.json"
-	out=$("$PG" review --policy "$FIX/policy/$pol" "$T/in.json" 2>"$T/log")
+	out=$("$PG" review --policy "$FIX/policy/$pol" --timeout-ms 3000 "$T/in.json" 2>"$T/log")
 	rc=$?
 	want_rc=1; [ "$want" = true ] && want_rc=0
 	sum=$(review_summary "$out")

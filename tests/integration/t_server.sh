@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib_review.sh"
 . "$(dirname "$0")/lib_server.sh"
 
-if ! start_provgate "$FIX/policy/enforce" --threads 2 --workers 2; then
+if ! start_provgate "$FIX/policy/enforce" --threads 2 --workers 2 --timeout-ms 3000; then
 	notok "server starts" "$(cat "$T/provgate.err")"; exit 1
 fi
 ok "server starts"
