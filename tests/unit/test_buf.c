@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <unistd.h>
 
+#include "../../webhook/buf/base64.c"
 #include "../../webhook/buf/buf.c"
 #include "../../webhook/err/err.c"
 
@@ -110,6 +111,45 @@ test_hex(void **state)
 	assert_string_equal(out, "dead01ff");
 }
 
+static void
+test_base64(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned flags;
+		int rc;
+		const char *out;
+	} c[] = {
+		{"aGVsbG8=", 0, PG_OK, "hello"},
+		{"aGVsbG8", 0, PG_OK, "hello"},
+		{"aGVs\n bG8=\r\n", 0, PG_OK, "hello"},
+		{"", 0, PG_OK, ""},
+		{"aGVsbG8=x", 0, PG_EINVAL, NULL},
+		{"aGVsbG8===", 0, PG_EINVAL, NULL},
+		{"a", 0, PG_EINVAL, NULL},
+		{"a*b=", 0, PG_EINVAL, NULL},
+		{"-_8=", 0, PG_EINVAL, NULL},
+		{"-_8=", PG_B64_URLSAFE, PG_OK, "\xfb\xff"},
+		{"aGVsbG8=\n=Zm9v", PG_B64_STOP_AT_PAD, PG_OK, "hello"},
+	};
+	size_t i;
+	pg_buf b;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		pg_buf_init(&b, 0);
+		if (pg_base64_decode(&b, c[i].in, strlen(c[i].in), c[i].flags) != c[i].rc)
+			fail_msg("case %zu (%s): wrong result", i, c[i].in);
+		if (c[i].out && (b.len != strlen(c[i].out) ||
+				 (b.len && memcmp(b.data, c[i].out, b.len) != 0)))
+			fail_msg("case %zu (%s): wrong bytes", i, c[i].in);
+		pg_buf_free(&b);
+	}
+	pg_buf_init(&b, 4);
+	assert_int_equal(pg_base64_decode(&b, "aGVsbG8=", 8, 0), PG_ETOOBIG);
+	pg_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -120,6 +160,7 @@ main(void)
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_err_wrap_and_truncate),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

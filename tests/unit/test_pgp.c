@@ -26,11 +26,11 @@ test_base64(void **state)
 
 	(void)state;
 	pg_buf_init(&b, 0);
-	assert_int_equal(pg_pgp_base64_decode(&b, "aGVs\nbG8=", 9), PG_OK);
+	assert_int_equal(pg_base64_decode(&b, "aGVs\nbG8=", 9, PG_B64_STOP_AT_PAD), PG_OK);
 	assert_int_equal(b.len, 5);
 	assert_memory_equal(b.data, "hello", 5);
 	pg_buf_reset(&b);
-	assert_int_equal(pg_pgp_base64_decode(&b, "a*b", 3), PG_EINVAL);
+	assert_int_equal(pg_base64_decode(&b, "a*b", 3, PG_B64_STOP_AT_PAD), PG_EINVAL);
 	pg_buf_free(&b);
 }
 

@@ -56,6 +56,14 @@ char *pg_strdup(const char *s);
 /* strndup of n bytes. */
 char *pg_strndup(const char *s, size_t n);
 
+/* base64 decoding (RFC 4648), appended to out (bounded by out's max).
+ * Whitespace is skipped.  Default: standard alphabet, padding optional but
+ * only at the end.  PG_EINVAL on a character outside the alphabet, bad
+ * padding or a dangling partial byte; PG_ETOOBIG; PG_ENOMEM. */
+#define PG_B64_URLSAFE 1u     /* also accept '-' and '_' (base64url) */
+#define PG_B64_STOP_AT_PAD 2u /* end at the first '=' and ignore the rest */
+int pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void pg_hex(char *out, const unsigned char *p, size_t n);
 

@@ -30,7 +30,7 @@ int pg_helm_yaml_load(json_t **out, const char *text, size_t len, int typed,
 /* gunzip src into out (bounded by out->max: PG_ETOOBIG, never more). */
 int pg_helm_gunzip(pg_buf *out, const unsigned char *src, size_t len, pg_err *err);
 
-/* Standard base64 (RFC 4648, padding optional, whitespace ignored). */
+/* Standard base64 into out, with the message release decoding reports. */
 int pg_helm_base64_decode(pg_buf *out, const char *s, size_t n, pg_err *err);
 
 /* One regular file of an archive. */

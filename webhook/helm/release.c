@@ -364,3 +364,15 @@ out:
 	pg_buf_free(&tar);
 	return rc;
 }
+
+int
+pg_helm_base64_decode(pg_buf *out, const char *s, size_t n, pg_err *err)
+{
+	int rc = pg_base64_decode(out, s, n, 0);
+
+	if (rc == PG_EINVAL)
+		return pg_err_set(err, rc, "invalid base64");
+	if (rc != PG_OK)
+		return pg_err_set(err, rc, rc == PG_ETOOBIG ? "base64 data too large" : "out of memory");
+	return PG_OK;
+}

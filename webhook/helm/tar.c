@@ -58,52 +58,6 @@ pg_helm_gunzip(pg_buf *out, const unsigned char *src, size_t len, pg_err *err)
 	return rc;
 }
 
-static int
-b64v(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-int
-pg_helm_base64_decode(pg_buf *out, const char *s, size_t n, pg_err *err)
-{
-	uint32_t acc = 0;
-	int bits = 0, v, rc;
-	size_t i, pad = 0;
-	unsigned char b;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad || (v = b64v(c)) < 0)
-			return pg_err_set(err, PG_EINVAL, "invalid base64");
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			b = (unsigned char)(acc >> bits);
-			if ((rc = pg_buf_append(out, &b, 1)) != PG_OK)
-				return pg_err_set(err, rc, rc == PG_ETOOBIG ? "base64 data too large"
-									    : "out of memory");
-		}
-	}
-	if (pad > 2 || bits >= 6)
-		return pg_err_set(err, PG_EINVAL, "invalid base64");
-	return PG_OK;
-}
-
 void
 pg_helm_files_free(pg_helm_files *f)
 {

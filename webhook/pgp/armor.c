@@ -33,51 +33,6 @@ pg_pgp_crc24(const unsigned char *p, size_t n)
 	return crc & 0xFFFFFFu;
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int
-pg_pgp_base64_decode(pg_buf *out, const char *s, size_t n)
-{
-	uint32_t acc = 0;
-	int bits = 0, v, rc;
-	size_t i;
-	unsigned char byte;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (c == '=')
-			break;
-		if ((v = b64val(c)) < 0)
-			return PG_EINVAL;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			byte = (unsigned char)((acc >> bits) & 0xFF);
-			if ((rc = pg_buf_append(out, &byte, 1)) != PG_OK)
-				return rc;
-		}
-	}
-	return PG_OK;
-}
-
 /* One line of [p, end): sets *l and *ll (without "\n" and a trailing "\r")
  * and returns the start of the next line (end when none). */
 static const char *
@@ -147,7 +102,7 @@ armor_body(pg_buf *out, const char *p, const char *end, const char *endmark,
 		const char *q = next_line(p, end, &l, &ll);
 
 		if (line_is(l, ll, endmark)) {
-			rc = pg_pgp_base64_decode(out, b64, (size_t)(b64end - b64));
+			rc = pg_base64_decode(out, b64, (size_t)(b64end - b64), PG_B64_STOP_AT_PAD);
 			*next = q;
 			return rc;
 		}
@@ -159,7 +114,7 @@ armor_body(pg_buf *out, const char *p, const char *end, const char *endmark,
 			q = next_line(p, end, &l, &ll);
 			if (!line_is(l, ll, endmark))
 				return PG_EINVAL;
-			rc = pg_pgp_base64_decode(out, b64, (size_t)(b64end - b64));
+			rc = pg_base64_decode(out, b64, (size_t)(b64end - b64), PG_B64_STOP_AT_PAD);
 			*next = q;
 			return rc;
 		}

@@ -17,9 +17,6 @@
 /* RFC 4880 §6.1 CRC-24 of n bytes. */
 uint32_t pg_pgp_crc24(const unsigned char *p, size_t n);
 
-/* Decode base64 (whitespace ignored, stops at '=' padding or the end).
- * Appends to out.  PG_EINVAL on a character outside the alphabet. */
-int pg_pgp_base64_decode(pg_buf *out, const char *s, size_t n);
 
 /*
  * Append the binary packets of every "-----BEGIN PGP <label>-----" armor
