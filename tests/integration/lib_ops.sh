@@ -22,6 +22,8 @@
 #                         sets RESP (response JSON), ALLOWED, TEXT
 #   metric 'SERIES'       value of one exact series in /metrics of $URL (0 if absent)
 #   logline UID           the admission log lines of the current server with that uid
+#   ops_stop NAME...      SIGTERM each server; ok when it exits 0 within 6 s
+#                         with no sanitizer report on its stderr
 #   poll SECS CMD...      run CMD every 100 ms until it succeeds or SECS pass;
 #                         prints the milliseconds it took
 ops_registry() {
@@ -147,5 +149,25 @@ poll() {
 		fi
 		[ $(( ($(date +%s%N) - t0) / 1000000 )) -ge $((secs * 1000)) ] && return 1
 		sleep 0.1
+	done
+}
+
+ops_stop() {
+	local name pid rc i
+	for name in "$@"; do
+		pid=PID_$name
+		pid=${!pid}
+		kill -TERM "$pid" 2>/dev/null
+		rc=timeout
+		for i in $(seq 1 120); do
+			if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; rc=$?; break; fi
+			sleep 0.05
+		done
+		if [ "$rc" = 0 ] && ! grep -qE 'Sanitizer|runtime error' "$T/$name.err"; then
+			ok "server $name exits 0 on SIGTERM, no sanitizer report"
+		else
+			notok "server $name exits 0 on SIGTERM, no sanitizer report" \
+				"rc=$rc $(grep -E -A8 'Sanitizer|runtime error' "$T/$name.err" | head -20)"
+		fi
 	done
 }

@@ -201,3 +201,5 @@ if [ "$ALLOWED" = true ] && jq -e '.response.warnings == null and .response.audi
 else
 	notok "audit mode: verified image" "$(jq -c .response <<<"$RESP")"
 fi
+
+ops_stop s1 s2

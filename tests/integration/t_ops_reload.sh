@@ -159,3 +159,5 @@ errs_are1() { [ "$(metric "$LERR")" = 1 ]; }
 if ms=$(poll 2 errs_are1); then ok "ConfigMap swap to a broken policy counted as an error (${ms} ms)"; else notok "ConfigMap swap to a broken policy counted" "$(metric "$LERR")"; fi
 review "$(uid)" "$REG/team/x:1"
 expect_eq "ConfigMap: last good version still decides" "$ALLOWED" true
+
+ops_stop s1 s2

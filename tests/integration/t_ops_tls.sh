@@ -88,3 +88,5 @@ ops_serve m2 "$T/pol" --client-ca "$PKI/ca.pem" || { notok "mTLS server (CA only
 expect_eq "--client-ca alone: any name from the CA accepted" "$(as intruder --http2)" 200
 expect_eq "--client-ca alone: another CA still refused" "$(as forged --http2)" 000
 expect_eq "--client-ca alone: no certificate refused" "$(as none --http2)" 000
+
+ops_stop s1 m1 m2
