@@ -37,7 +37,7 @@ done
 
 # Nothing here reads or writes the user's ~/.gnupg or ~/.docker.
 export HOME="$T/home" GNUPGHOME="$T/gnupg" DOCKER_CONFIG="$T/docker"
-mkdir -p -m 700 "$HOME" "$GNUPGHOME" "$DOCKER_CONFIG" "$T/state"
+mkdir -m 700 "$HOME" "$GNUPGHOME" "$DOCKER_CONFIG" "$T/state"
 echo "demo: working in $T"
 
 # --- registry: a signed and an unsigned image ------------------------------
@@ -235,8 +235,9 @@ echo
 
 secs=$(( ($(date +%s%N) - t_start) / 1000000 ))
 if [ "$bad" -gt 0 ]; then
-	echo "demo: $bad of $n decisions NOT as expected (server log: $T/provgate.out)"
-	sed 's/^/  provgate: /' "$T/provgate.err" | tail -5
+	echo "demo: $bad of $n decisions NOT as expected; the server's last log lines:"
+	tail -n 5 "$T/provgate.err" | sed 's/^/  stderr: /'
+	tail -n "$n" "$T/provgate.out" | sed 's/^/  review: /'
 	exit 1
 fi
 extra=""

@@ -133,7 +133,7 @@ if [ -z "$bad" ]; then ok "exactly one log line for each review's uid"; else not
 log_has() { # NAME UID JQ-EXPR
 	local l
 	l=$(logline "$2")
-	if [ -n "$l" ] && jq -e --arg reg "$REG" --arg ds "$D_SIGNED" --arg do "$D_OTHER" "$3" <<<"$l" >/dev/null 2>&1; then
+	if [ -n "$l" ] && jq -e --arg reg "$REG" --arg ds "$D_SIGNED" --arg dother "$D_OTHER" "$3" <<<"$l" >/dev/null 2>&1; then
 		ok "$1"
 	else
 		notok "$1" "$l"
@@ -152,7 +152,7 @@ log_has "log: verified reference with digest, rule, decision, reason, signer" si
 	and (.references[0].signer | type) == "string" and .references[0].cached == false'
 log_has "log: cached verdict marked cached" signed-again '.references[0].cached == true and .references[0].digest == $ds'
 log_has "log: denied reference with digest, rule and reason" other '
-	.decision == "deny" and .allowed == false and .references[0].digest == $do
+	.decision == "deny" and .allowed == false and .references[0].digest == $dother
 	and .references[0].rule == "apps" and .references[0].decision == "deny"
 	and (.references[0].reason | test("no signature of .* verified"))'
 log_has "log: unmatched reference names no rule" unmatched '
@@ -193,7 +193,7 @@ else
 fi
 log_has "audit mode: logged as audit-deny (would deny), reference denied" audit-other '
 	.decision == "audit-deny" and .allowed == true and .mode == "audit"
-	and .references[0].decision == "deny" and .references[0].digest == $do'
+	and .references[0].decision == "deny" and .references[0].digest == $dother'
 deltas "audit mode: metrics count audit-deny, not allow or deny" "$AD=1" "$N=1" "$VBAD=1" "$MISS=1"
 review audit-signed "$REG/app/signed:1"
 if [ "$ALLOWED" = true ] && jq -e '.response.warnings == null and .response.auditAnnotations.decision == "allow"' <<<"$RESP" >/dev/null; then
