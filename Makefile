@@ -106,7 +106,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) sh tests/demo/demo.sh
+	@BUILD=$(BUILD) bash tests/demo/demo.sh
 
 FUZZ_SECONDS ?= 30
 fuzz: deps

@@ -165,6 +165,11 @@ files_sig(char *out, size_t n, const char *dir, const char *const *files)
 		while (dp && (de = readdir(dp)) != NULL) {
 			const char *c;
 
+			/* ".." is the parent: its mtime moves whenever anything
+			 * beside the policy directory changes.  "." adds nothing
+			 * the entry names do not already say. */
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
 			(void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			for (c = de->d_name; *c; c++)
 				MIX(*c);
