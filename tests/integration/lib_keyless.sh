@@ -263,3 +263,53 @@ key_sig_layer_tlog() {
 	bundle=$(rekor_bundle "$sig" "$T/$key.pub" "$payload" "$itime" "$log") || return 1
 	_kl_layer "$repo" "$payload" "$sig" "$(jq -cn --arg b "$bundle" '{"dev.sigstore.cosign/bundle": $b}')"
 }
+
+# sigstore_bundle_dsse NAME DIGEST [ITIME [LOG]]
+#   a Sigstore bundle v0.3 (cosign v3's form) on stdout: a DSSE envelope
+#   over an in-toto statement whose subject digest is DIGEST, signed with
+#   $KL/NAME.key, the leaf $KL/NAME.pem as verification material, and one
+#   dsse v0.0.1 tlog entry with both a SET and an inclusion proof in a
+#   one-leaf tree (root = leaf hash) under a checkpoint signed by the log.
+sigstore_bundle_dsse() {
+	local name=$1 digest=$2 itime=${3:-$(($(date +%s) - 30))} log=${4:-rekor}
+	local d="$KL/bundle-$name-$RANDOM" pt=application/vnd.in-toto+json sig body idhex idb64 canon
+	local setsig root note cpsig hint idx
+	mkdir -p "$d"
+	printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"image","digest":{"sha256":"%s"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"buildType":"https://provgate.test/build"}}}' \
+		"${digest#sha256:}" >"$d/payload"
+	printf 'DSSEv1 %d %s %d ' "${#pt}" "$pt" "$(stat -c %s "$d/payload")" >"$d/pae"
+	cat "$d/payload" >>"$d/pae"
+	sig=$(openssl dgst -sha256 -sign "$KL/$name.key" "$d/pae" | _kl_b64) || return 1
+	jq -cn --arg p "$(_kl_b64 "$d/payload")" --arg t "$pt" --arg s "$sig" \
+		'{payload: $p, payloadType: $t, signatures: [{sig: $s, keyid: ""}]}' >"$d/envelope"
+	printf '{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":"%s"},"payloadHash":{"algorithm":"sha256","value":"%s"},"signatures":[{"signature":"%s","verifier":"%s"}]}}' \
+		"$(sha256sum "$d/envelope" | cut -d' ' -f1)" "$(sha256sum "$d/payload" | cut -d' ' -f1)" \
+		"$sig" "$(_kl_b64 "$KL/$name.pem")" >"$d/body"
+	body=$(_kl_b64 "$d/body")
+	_kl_spki_der "$KL/$log.key" >"$d/logspki"
+	idhex=$(sha256sum "$d/logspki" | cut -d' ' -f1)
+	idb64=$(openssl dgst -sha256 -binary "$d/logspki" | _kl_b64)
+	hint=$(openssl dgst -sha256 -binary "$d/logspki" | head -c 4 | xxd -p)
+	KL_LOG_INDEX=$((KL_LOG_INDEX + 1))
+	idx=$KL_LOG_INDEX
+	canon=$(printf '{"body":"%s","integratedTime":%s,"logID":"%s","logIndex":%s}' "$body" "$itime" "$idhex" "$idx")
+	setsig=$(printf '%s' "$canon" | openssl dgst -sha256 -sign "$KL/$log.key" | _kl_b64) || return 1
+	root=$({ printf '\000'; cat "$d/body"; } | openssl dgst -sha256 -binary | _kl_b64)
+	note=$(printf 'rekor.test.invalid - 4242\n1\n%s\n' "$root")
+	printf '%s\n' "$note" >"$d/note"
+	cpsig=$({ printf '%s' "$hint" | xxd -r -p; openssl dgst -sha256 -sign "$KL/$log.key" "$d/note"; } | _kl_b64) || return 1
+	printf '%s\n\n\xe2\x80\x94 rekor.test.invalid %s\n' "$note" "$cpsig" >"$d/checkpoint"
+	jq -cn --arg cert "$(openssl x509 -in "$KL/$name.pem" -outform DER | _kl_b64)" \
+		--arg idx "$idx" --arg id "$idb64" --arg t "$itime" --arg set "$setsig" \
+		--arg root "$root" --rawfile cp "$d/checkpoint" \
+		--arg body "$body" --slurpfile env "$d/envelope" '
+		{mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		 verificationMaterial: {certificate: {rawBytes: $cert},
+			tlogEntries: [{logIndex: $idx, logId: {keyId: $id},
+				kindVersion: {kind: "dsse", version: "0.0.1"}, integratedTime: $t,
+				inclusionPromise: {signedEntryTimestamp: $set},
+				inclusionProof: {logIndex: "0", rootHash: $root, treeSize: "1", hashes: [],
+					checkpoint: {envelope: $cp}},
+				canonicalizedBody: $body}]},
+		 dsseEnvelope: $env[0]}'
+}

@@ -184,6 +184,16 @@ D_EXPIRED=$(signed_keyless kl/expired v1 old $((NOW - 60)))
 D_ROGUE=$(signed_keyless kl/rogue v1 alice "" rogue)
 D_KLNOTLOG=$(signed_keyless kl/notlog v1 alice none)
 
+# Sigstore bundle v0.3 (DSSE in-toto statement) as an OCI referrer, found
+# through the sha256-<hex> tag-schema fallback (distribution 2.8 has no
+# referrers API)
+D_BUNDLE=$(make_image kl/bundle v1) && sigstore_bundle_dsse alice "$D_BUNDLE" >"$T/b1.json" &&
+	push_bundle_referrer kl/bundle "$D_BUNDLE" "$T/b1.json" >/dev/null
+D_BUNDLE_OTHER=$(make_image kl/bundleother v1) && sigstore_bundle_dsse alice "$D_KEY" >"$T/b2.json" &&
+	push_bundle_referrer kl/bundleother "$D_BUNDLE_OTHER" "$T/b2.json" >/dev/null
+D_BUNDLE_BADID=$(make_image kl/bundlebadid v1) && sigstore_bundle_dsse mallory "$D_BUNDLE_BADID" >"$T/b3.json" &&
+	push_bundle_referrer kl/bundlebadid "$D_BUNDLE_BADID" "$T/b3.json" >/dev/null
+
 D_ALL1=$(signed_key all/one v1 good)
 D_ALL2=$(signed_key all/both v1 good other)
 D_TWO1=$(signed_key two/one v1 third)
@@ -193,7 +203,7 @@ D_PIN=$(signed_key pinned/app v1 good)
 
 for v in D_KEY D_MULTI D_SEVERAL D_WRONGKEY D_CLAIM D_TAMPER D_NOTLOG D_OPT D_OPTSET D_UNSIGNED \
 	D_ROGUEKEY D_KL D_KLRE D_KLRE_BAD D_MAIL D_WRONGID D_WRONGISS D_EXPIRED D_ROGUE D_KLNOTLOG \
-	D_ALL1 D_ALL2 D_TWO1 D_TWO2 D_MIXED D_PIN; do
+	D_BUNDLE D_BUNDLE_OTHER D_BUNDLE_BADID D_ALL1 D_ALL2 D_TWO1 D_TWO2 D_MIXED D_PIN; do
 	[[ ${!v} == sha256:* ]] || { notok "push images and signatures" "$v is empty"; exit 1; }
 done
 ok "push images and signatures"
@@ -224,6 +234,9 @@ keyless wrong issuer|$REG/kl/wrongiss:v1|false|OIDC issuer "https://accounts.exa
 keyless certificate expired at integrated time|$REG/kl/expired:v1|false|$REG/kl/expired:v1 deny: .*signing certificate was not valid at $(date -u -d @$((NOW - 60)) +%Y-%m-%dT%H:%M:%SZ)|
 keyless SET from an unknown log|$REG/kl/rogue:v1|false|Rekor bundle is from a log not in the trusted root|
 keyless tlog required, none|$REG/kl/notlog:v1|false|no Rekor bundle|
+Sigstore bundle v0.3 referrer (DSSE)|$REG/kl/bundle:v1|true|^$|$D_BUNDLE
+bundle whose statement names another digest|$REG/kl/bundleother:v1|false|Sigstore bundle .*: no subject of the in-toto statement has digest $D_BUNDLE_OTHER|
+bundle with the wrong identity|$REG/kl/bundlebadid:v1|false|Sigstore bundle .*: certificate identity .* does not match|
 require all, one of two keys|$REG/all/one:v1|false|rule both-keys requires 2 of 2 verifiers, only 1 verified|
 require all, both keys|$REG/all/both:v1|true|^$|$D_ALL2
 atLeast 2, one signature|$REG/two/one:v1|false|rule two-of-three requires 2 of 3 verifiers, only 1 verified|
