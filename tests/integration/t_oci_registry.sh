@@ -187,4 +187,4 @@ vi otherhost "$PUBREG/app/six:v1" $(KEYOPT good) "${CA[@]}"
 expect_match "config.json entry for another host: public registry unaffected" "$ERR" "no signatures found"
 export DOCKER_CONFIG="$T/nocfg"
 
-skip "token (Bearer) auth server" "needs a token server that signs JWTs for docker-registry; covered by unit tests of the challenge parser only"
+# Token (Bearer) auth against a real `auth: token` registry: t_token_auth.sh.
