@@ -114,7 +114,7 @@ fuzz: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) sh tests/bench/run.sh
+	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 lint:
 	@sh tests/lint.sh

@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# make bench: pure-decision admission throughput against two references
-# measured in the same run, on the same machine:
-#   floor  — threads doing nothing but parsing the same review with jansson
+# make bench: admission throughput and verification cost, printed as ONE
+# markdown table.  Every figure is measured in the same run on the same
+# machine, against references measured alongside:
+#   floor   — threads doing nothing but parsing the same review with jansson
 #   nghttpd — a static file served at the same path over the same TLS + h2
-# plus p99 latency with one request at a time and provgate's peak RSS.
-# Prints one markdown table.  BENCH_SECONDS scales the runs (default 5).
+# Pure-policy reviews (allowUnsigned), cached verified-image reviews, loop
+# thread / worker scaling, cold key-signed image and .prov chart latency,
+# 1000 concurrent reviews of one uncached image (signature fetches the
+# registry saw), peak RSS idle and with 100k cache entries, and registry
+# connection reuse.  See verified.sh and chart.sh for the methods.
+#
+# BENCH_SECONDS scales the timed runs (default 5; the whole bench then
+# takes about 2-3 minutes on 2 cores).
 set -u
 . "$(dirname "$0")/../integration/lib.sh" >/dev/null
 . "$(dirname "$0")/../integration/lib_server.sh"
+. "$(dirname "$0")/../integration/lib_review.sh"
+. "$(dirname "$0")/../integration/lib_registry.sh"
 B="$TOP/tests/bench"
+. "$B/lib_bench.sh"
+. "$B/verified.sh"
+. "$B/chart.sh"
 SECS=${BENCH_SECONDS:-5}
+SCALE_SECS=$(((SECS + 1) / 2))
+COLD_N=$((SECS * 20))        # cold reviews through the server
+CLI_N=$((SECS * 4))          # cold `provgate review` processes
+CHART_N=$((SECS * 4))        # cold verify-chart processes
+FILL_N=100000                # cache entries for the RSS figure
 CORES=$(nproc)
 REVIEW="$B/deployment-review.json"
+export DOCKER_CONFIG="$T/docker" # never the user's ~/.docker/config.json
 mkdir -p "$BUILD/bench"
 cc -O2 -o "$BUILD/bench/parse_floor" "$B/parse_floor.c" -ljansson -lpthread || exit 1
-
-h2rate() { # h2load output -> req/s
-	awk '/^finished in/ {for (i=1;i<=NF;i++) if ($i ~ /req\/s/) {gsub(",","",$(i-1)); print $(i-1)}}'
-}
-h2fail() { awk '/^requests:/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /failed/) {print $i; exit}}'; }
+declare -a SCALE_PURE SCALE_CACHED
+t_start=$(date +%s)
 
 floor=$("$BUILD/bench/parse_floor" "$REVIEW" "$CORES" "$SECS" | awk '{print $2}')
 
@@ -44,14 +59,42 @@ h2load -n 2000 -c 10 -m 10 "https://127.0.0.1:$NPORT/validate" >/dev/null 2>&1
 out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 "https://127.0.0.1:$NPORT/validate" 2>&1)
 ng_rate=$(h2rate <<<"$out")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+pg_stop
+kill "${PIDS[-1]}" 2>/dev/null # nghttpd
+
+bench_verified || echo "bench: verified-image part incomplete" >&2
+bench_chart
+
+na() { [ -n "${1:-}" ] && echo "$1" || echo "n/a"; }
+row "jansson parse floor, bench Deployment ($CORES threads, parses/s)" "$floor"
+row "nghttpd static file, h2 TLS 10x10 (req/s)" "$ng_rate"
+row "pure decision (allowUnsigned), h2 TLS 10x10 (reviews/s)" "$pg_rate (failed: ${pg_fail:-?})"
+row "pure / parse floor (target >= 0.75x)" "$(ratio "$pg_rate" "$floor")"
+row "pure / nghttpd" "$(ratio "$pg_rate" "$ng_rate")"
+row "pure, one at a time p50 / p99 (ms, target p99 < 2)" "$p50 / $p99"
+row "cached verified image (key-signed, same Deployment shape), 10x10 (reviews/s)" "$(na "${CACHED_RATE:-}") (failed: ${CACHED_FAIL:-?})"
+row "cached verified / its parse floor ($(na "${VFLOOR:-}") parses/s)" "$(ratio "${CACHED_RATE:-}" "${VFLOOR:-}")"
+for n in 1 2 4; do
+	row "--threads $n --workers $n: pure / cached verified (reviews/s, ${SCALE_SECS}s runs)" \
+		"$(na "${SCALE_PURE[$n]:-}") / $(na "${SCALE_CACHED[$n]:-}")"
+done
+row "cold key-signed image via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLD_OK:-}") allowed)" \
+	"$(na "${COLD_P50:-}") / $(na "${COLD_P99:-}")"
+row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
+	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
+row "cold keyless image" "n/a: keyless signing test infrastructure (tests/integration/lib_keyless.sh) is not on this branch"
+row "cold .prov chart, verify-chart https URL new process each, p50 / p99 (ms; $CHART_N runs)" "$(na "${CHART_CLI:-}")"
+row "cold .prov chart through review (Argo CD Application), p50 / p99 (ms)" "$(na "${CHART_REVIEW:-}")"
+row "1000 concurrent reviews of one uncached image: .sig GETs in the registry log (target 1)" \
+	"$(na "${HERD_SIGS:-}") (succeeded ${HERD_OK:-?}, allowed ${HERD_ALLOWED:-?}, coalesced waits ${HERD_COALESCED:-?}, ${HERD_TIME:-?})"
+row "registry connections opened for $COLD_N cold verifications (1 worker) / GETs" "$(na "${COLD_CONNS:-}") / $(na "${COLD_REQS:-}")"
+row "HTTP version of provgate's requests in the registry log" "$(na "${REG_HTTP:-}")"
+row "peak RSS after start, idle (MiB)" "$(mib "${RSS_IDLE:-}")"
+row "RSS with $FILL_N cache entries: peak / current (MiB; $(na "${FILL_ENTRIES:-}") entries, $(mib "$(awk -v b="${FILL_BYTES:-}" 'BEGIN { if (b != "") print b / 1024 }')") MiB accounted)" \
+	"$(mib "${RSS_FULL_HWM:-}") / $(mib "${RSS_FULL:-}")"
+row "provgate peak RSS, pure bench (MiB, target < 32)" "$rss"
+
 echo
-echo "| measure ($CORES cores, review $(wc -c <"$REVIEW") B, ${SECS}s runs) | value |"
+echo "| measure ($CORES cores, review $(wc -c <"$REVIEW") B, ${SECS}s runs, bench took $(($(date +%s) - t_start))s) | value |"
 echo "|---|---|"
-echo "| jansson parse floor ($CORES threads, parses/s) | $floor |"
-echo "| nghttpd static file, h2 TLS 10x10 (req/s) | $ng_rate |"
-echo "| provgate pure decision, h2 TLS 10x10 (reviews/s) | $pg_rate (failed: ${pg_fail:-?}) |"
-echo "| provgate / parse floor (target >= 0.75x) | $(ratio "$pg_rate" "$floor") |"
-echo "| provgate / nghttpd | $(ratio "$pg_rate" "$ng_rate") |"
-echo "| one at a time p50 / p99 (ms, target p99 < 2) | $p50 / $p99 |"
-echo "| provgate peak RSS (MiB, target < 32) | $rss |"
+printf '%s\n' "${ROWS[@]}"

@@ -3,7 +3,13 @@
 #   registry_start [HTPASSWD_FILE]   start /usr/bin/docker-registry on a free
 #                                    loopback port with TLS from test_pki (and
 #                                    Basic auth from HTPASSWD_FILE); sets REG
-#                                    (127.0.0.1:PORT).  Stopped by PID at exit.
+#                                    (127.0.0.1:PORT), REG_PID, and REG_LOG (its
+#                                    access log, one Combined Log Format line
+#                                    per request).  Stopped by PID at exit.
+#   registry_restart                 stop REG_PID, start the same registry
+#                                    (same port, data, config) again
+#   reg_gets PATH_ERE                how many GETs of a path matching PATH_ERE
+#                                    REG_LOG holds (e.g. '/manifests/sha256-.*\.sig')
 #   REG_USER=u REG_PASS=p            credentials the push helpers use
 #   sha256_of FILE                   "sha256:<hex>"
 #   push_blob REPO FILE              monolithic upload (POST + PUT); prints digest
@@ -27,6 +33,9 @@
 # the exact payload bytes, DER, base64, in the layer annotation
 # dev.cosignproject.cosign/signature.
 REG=""
+REG_PID=""
+REG_LOG=""
+REG_CONFIG=""
 REG_USER=${REG_USER:-}
 REG_PASS=${REG_PASS:-}
 MT_OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
@@ -46,7 +55,7 @@ registry_start() {
 		echo "log:"
 		echo "  level: warn"
 		echo "  accesslog:"
-		echo "    disabled: true"
+		echo "    disabled: false"
 		echo "storage:"
 		echo "  filesystem:"
 		echo "    rootdirectory: $dir/data"
@@ -63,8 +72,27 @@ registry_start() {
 		fi
 	} >"$dir/config.yml"
 	bg "registry-$n" /usr/bin/docker-registry serve "$dir/config.yml"
+	REG_PID=${PIDS[-1]}
+	REG_LOG="$T/registry-$n.out"
+	REG_CONFIG="$dir/config.yml"
 	wait_tcp "$port" 20 || return 1
 	REG="127.0.0.1:$port"
+}
+
+registry_restart() {
+	local i n=${#PIDS[@]}
+	kill "$REG_PID" 2>/dev/null
+	for i in $(seq 1 50); do kill -0 "$REG_PID" 2>/dev/null || break; sleep 0.1; done
+	wait "$REG_PID" 2>/dev/null
+	# A new log file per run; REG_LOG keeps pointing at the newest.
+	bg "registry-$n" /usr/bin/docker-registry serve "$REG_CONFIG"
+	REG_PID=${PIDS[-1]}
+	REG_LOG="$T/registry-$n.out"
+	wait_tcp "${REG##*:}" 20
+}
+
+reg_gets() {
+	grep -cE "\"GET $1 HTTP/[0-9.]+\"" "$REG_LOG"
 }
 
 reg_curl() {

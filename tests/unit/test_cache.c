@@ -93,6 +93,24 @@ test_explicit_ttl(void **state)
 	pg_cache_free(c);
 }
 
+/* A caller's TTL (a tag's) never stretches a verdict past its kind's
+ * default: a bad tag is re-checked after the negative TTL, not the tag's. */
+static void
+test_explicit_ttl_capped(void **state)
+{
+	pg_cache *c = mk(0, 0);
+
+	(void)state;
+	put(c, "badtag", false, PG_EVERIFY, 300000);
+	put(c, "goodtag", true, PG_OK, 3600000);
+	fake_now += 30001;
+	assert_false(has(c, "badtag"));
+	assert_true(has(c, "goodtag"));
+	fake_now += 600000 - 30001 + 1;
+	assert_false(has(c, "goodtag"));
+	pg_cache_free(c);
+}
+
 static void
 test_never_cached(void **state)
 {
@@ -285,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_positive_ttl),
 		cmocka_unit_test(test_negative_ttl),
 		cmocka_unit_test(test_explicit_ttl),
+		cmocka_unit_test(test_explicit_ttl_capped),
 		cmocka_unit_test(test_never_cached),
 		cmocka_unit_test(test_entry_bound_lru),
 		cmocka_unit_test(test_byte_bound),

@@ -270,6 +270,7 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 {
 	size_t kl = strlen(key) + 1, dl, sl, rl, sz;
 	uint64_t h = hash_str(key);
+	int64_t dflt;
 	entry *e, **pp;
 	char *p;
 
@@ -293,8 +294,12 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 	e->code = v->code;
 	e->hash = h;
 	e->bytes = sz;
-	if (ttl_ms <= 0)
-		ttl_ms = v->ok ? c->o.pos_ttl_ms : c->o.neg_ttl_ms;
+	/* A caller's ttl only shortens a verdict's life (a tag's verdict):
+	 * a negative never outlives the negative TTL, a positive never the
+	 * positive one. */
+	dflt = v->ok ? c->o.pos_ttl_ms : c->o.neg_ttl_ms;
+	if (ttl_ms <= 0 || ttl_ms > dflt)
+		ttl_ms = dflt;
 	pthread_mutex_lock(&c->mu);
 	e->expires = c->now() + ttl_ms;
 	pp = find_slot(c, key, h);

@@ -49,8 +49,9 @@ void pg_cache_free(pg_cache *c);
 int pg_cache_get(pg_cache *c, const char *key, pg_cache_val *out);
 
 /* Store a verdict.  Not stored (returns 0) when code says the answer is
- * not definite (timeouts, fetch errors, unavailable, internal). ttl_ms 0:
- * the positive or negative default. */
+ * not definite (timeouts, fetch errors, unavailable, internal).  ttl_ms
+ * can only shorten the positive or negative default (a tag's verdict
+ * lives min(tag TTL, that default)); 0 means the default. */
 int pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms);
 
 /* Whether a verdict with this code may be cached. */

@@ -669,6 +669,32 @@ readyz(h2o_req_t *req)
 	pg_buf_free(&b);
 }
 
+/* The cache's own counters (obs/ does not see the cache): how full it is,
+ * what the bounds evicted, how many reviews waited on another's fetch. */
+static int
+cache_metrics(pg_buf *b)
+{
+	pg_cache_stats st = {0};
+
+	if (g_cache)
+		pg_cache_stats_get(g_cache, &st);
+	return pg_buf_printf(b,
+			     "# HELP provgate_cache_entries Verdicts held in the cache.\n"
+			     "# TYPE provgate_cache_entries gauge\n"
+			     "provgate_cache_entries %zu\n"
+			     "# HELP provgate_cache_bytes Bytes the cache accounts to its entries.\n"
+			     "# TYPE provgate_cache_bytes gauge\n"
+			     "provgate_cache_bytes %zu\n"
+			     "# HELP provgate_cache_evictions_total Verdicts dropped by the entry or byte bound.\n"
+			     "# TYPE provgate_cache_evictions_total counter\n"
+			     "provgate_cache_evictions_total %llu\n"
+			     "# HELP provgate_cache_coalesced_total Verifications that waited for an identical one in flight.\n"
+			     "# TYPE provgate_cache_coalesced_total counter\n"
+			     "provgate_cache_coalesced_total %llu\n",
+			     st.entries, st.bytes, (unsigned long long)st.evictions,
+			     (unsigned long long)st.coalesced);
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -696,7 +722,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 		pg_buf b;
 
 		pg_buf_init(&b, (size_t)1 << 20);
-		if (pg_metrics_render(&b) == PG_OK)
+		if (pg_metrics_render(&b) == PG_OK && cache_metrics(&b) == PG_OK)
 			send_body(req, 200, "OK", "text/plain; version=0.0.4", (char *)b.data, b.len);
 		else
 			send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("metrics\n"));

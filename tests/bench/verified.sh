@@ -1,0 +1,190 @@
+# Benchmarks that need evidence (bash; sourced by run.sh after lib.sh,
+# lib_server.sh, lib_review.sh, lib_registry.sh and lib_bench.sh).
+#
+# A real docker-registry on loopback (TLS, access log on) holds a key-signed
+# image, signed the way cosign signs (ECDSA P-256 over the simple-signing
+# payload, legacy sha256-<hex>.sig tag).  Measured here:
+#   cached     the same verified review hammered by h2load (after one
+#              verification), and against the parse floor of that review
+#   scaling    pure and cached reviews/s with 1, 2, 4 loop threads + workers
+#   cold       one review at a time, each naming a tag never seen before
+#              (a fresh cache entry, a full verification: tag resolution,
+#              referrers, tag-schema fallback, .sig manifest, payload blob)
+#              over the worker's warm registry connection; and
+#              `provgate review`, a new process each time (cold everything)
+#   herd       1000 concurrent reviews of one uncached image: how many GETs
+#              of its .sig manifest the registry's access log shows
+#   rss        peak RSS idle and after 100k cache entries (see fill_cache)
+#   conns      registry connections opened for the cold run, and the HTTP
+#              version the registry logged for provgate's requests
+
+bench_verified() {
+	local pol="$T/bpol" d i n tags=() files=() out ok allowed
+	mkdir -p "$DOCKER_CONFIG"
+	registry_start || { row "registry" "did not start: $(tail -2 "$T"/registry-*.err)"; return 1; }
+	make_key bench || return 1
+	d=$(make_image app/bench v1) || return 1
+	sig_payload "$REG/app/bench" "$d" >"$T/bench.payload"
+	push_sig app/bench "$d" "$(sig_layer app/bench "$T/bench.payload" "$T/bench.key")" >/dev/null || return 1
+	BENCH_DIGEST=$d
+	mkdir -p "$pol"
+	cat >"$pol/policy.yaml" <<EOF
+apiVersion: provgate.dev/v1alpha1
+kind: ProvenancePolicy
+metadata: {name: bench-verified}
+spec:
+  mode: enforce
+  trust:
+    keys:
+      bench: {path: $T/bench.pub}
+  images:
+    - name: pause
+      match: ["registry.k8s.io/pause:*"]
+      allowUnsigned: true
+    - name: apps
+      match: ["$REG/app/**", "$REG/fill/**"]
+      verify: [{cosign: {key: bench}}]
+      tlog: optional
+  registries:
+    - host: "$REG"
+      caFile: $PKI/ca.pem
+EOF
+	# The bench Deployment with every container on the signed image.
+	jq -c --arg img "$REG/app/bench:v1" '(.. | objects | select(has("image")) | .image) |= $img' \
+		"$REVIEW" >"$T/verified-review.json"
+	VFLOOR=$("$BUILD/bench/parse_floor" "$T/verified-review.json" "$CORES" "$SECS" | awk '{print $2}')
+
+	# --- cached ---------------------------------------------------------------
+	start_provgate "$pol" --threads "$CORES" --workers 2 >/dev/null || return 1
+	allowed=$(pgcurl --data-binary @"$T/verified-review.json" "$PG_URL/validate" | jq -r .response.allowed)
+	pgcurl --data-binary @"$T/verified-review.json" "$PG_URL/validate" >/dev/null
+	if [ "$allowed" != true ] || ! tail -1 "$T/provgate.out" | grep -q '"cached":true'; then
+		row "cached verified image" "setup failed: first review allowed=$allowed, second not from the cache"
+		pg_stop
+		return 1
+	fi
+	h2load -n 2000 -c 10 -m 10 -d "$T/verified-review.json" -H 'content-type: application/json' "$PG_URL/validate" >/dev/null 2>&1
+	out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$T/verified-review.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
+	CACHED_RATE=$(h2rate <<<"$out")
+	CACHED_FAIL=$(h2fail <<<"$out")
+	pg_stop
+
+	# --- scaling ----------------------------------------------------------------
+	for n in 1 2 4; do
+		start_provgate "$pol" --threads $n --workers $n >/dev/null || return 1
+		pgcurl --data-binary @"$T/verified-review.json" "$PG_URL/validate" >/dev/null
+		h2load -n 1000 -c 10 -m 10 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" >/dev/null 2>&1
+		SCALE_PURE[$n]=$(h2load -D "$SCALE_SECS" -c 10 -m 10 -t 1 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" 2>&1 | h2rate)
+		SCALE_CACHED[$n]=$(h2load -D "$SCALE_SECS" -c 10 -m 10 -t 1 -d "$T/verified-review.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1 | h2rate)
+		pg_stop
+	done
+
+	# --- cold, through the server -------------------------------------------------
+	mkdir -p "$T/cold"
+	for i in $(seq 1 "$COLD_N"); do
+		push_manifest app/bench "c$i" "$T/last-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+		pod_review "$REG/app/bench:c$i" >"$T/cold/r$i.json"
+		files+=("$T/cold/r$i.json")
+	done
+	start_provgate "$pol" --threads 1 --workers 1 >/dev/null || return 1
+	pgcurl "$PG_URL/healthz" >/dev/null
+	reg_ports >"$T/ports.before"
+	n=$(grep -c "GET .* HTTP/" "$REG_LOG")
+	curl_reviews "$T/cold.times" "$T/cold" "${files[@]}"
+	ok=$(cat "$T"/cold/*.out | jq -r .response.allowed | grep -c true)
+	COLD_P50=$(pct "$T/cold.times" 0.50 | ms_of_s)
+	COLD_P99=$(pct "$T/cold.times" 0.99 | ms_of_s)
+	COLD_OK=$ok
+	reg_ports >"$T/ports.after"
+	COLD_CONNS=$(comm -13 <(sort "$T/ports.before") <(sort "$T/ports.after") | wc -l)
+	COLD_REQS=$(($(grep -c "GET .* HTTP/" "$REG_LOG") - n))
+	REG_HTTP=$(grep '"provgate"$' "$REG_LOG" | sed -n 's/.* \(HTTP\/[0-9.]*\)" .*/\1/p' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
+	pg_stop
+
+	# --- cold, `provgate review` (new process, new TLS connection) ----------------
+	for i in $(seq 1 "$CLI_N"); do
+		push_manifest app/bench "cli$i" "$T/last-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+		pod_review "$REG/app/bench:cli$i" >"$T/cold/cli$i.json"
+	done
+	: >"$T/cli.times"
+	CLI_OK=0
+	for i in $(seq 1 "$CLI_N"); do
+		local t0 t1
+		t0=$(date +%s%N)
+		"$PG" review --policy "$pol" "$T/cold/cli$i.json" >/dev/null 2>&1 && CLI_OK=$((CLI_OK + 1))
+		t1=$(date +%s%N)
+		awk -v us="$(((t1 - t0) / 1000))" 'BEGIN {printf "%.6f\n", us / 1e6}' >>"$T/cli.times"
+	done
+	CLI_P50=$(pct "$T/cli.times" 0.50 | ms_of_s)
+	CLI_P99=$(pct "$T/cli.times" 0.99 | ms_of_s)
+
+	# --- herd: 1000 concurrent reviews of one uncached image ---------------------
+	d=$(make_image app/herd v1) || return 1
+	sig_payload "$REG/app/herd" "$d" >"$T/herd.payload"
+	push_sig app/herd "$d" "$(sig_layer app/herd "$T/herd.payload" "$T/bench.key")" >/dev/null || return 1
+	pod_review "$REG/app/herd:v1" >"$T/herd.json"
+	start_provgate "$pol" --threads "$CORES" --workers 4 --queue 2048 >/dev/null || return 1
+	pgcurl "$PG_URL/healthz" >/dev/null
+	# 100 connections x 10 streams: all 1000 in flight at once
+	out=$(h2load -n 1000 -c 100 -m 10 -t 1 -d "$T/herd.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
+	HERD_OK=$(h2ok <<<"$out")
+	HERD_ALLOWED=$(grep -c "\"ref\":\"$REG/app/herd:v1\".*\"decision\":\"allow\"" "$T/provgate.out")
+	HERD_SIGS=$(reg_gets "/v2/app/herd/manifests/sha256-${d#sha256:}\\.sig")
+	HERD_TIME=$(awk '/^finished in/ {print $3}' <<<"$out" | tr -d ',')
+	HERD_COALESCED=$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_coalesced_total" {print $2}')
+	pg_stop
+
+	# --- RSS idle and with 100k entries ----------------------------------------------
+	fill_cache "$pol"
+}
+
+reg_ports() { # local ports of client sockets to the registry, any state
+	ss -tanH "( dport = :${REG##*:} )" 2>/dev/null | awk '{split($4, a, ":"); print a[length(a)]}'
+}
+
+pod_review() {
+	printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1"},"spec":{"containers":[{"name":"web","image":"%s"}]}}' "$1" >"$T/pod.obj.json"
+	mkreview "$T/pod.obj.json" default CREATE
+}
+
+# Fill the cache with FILL_N real verdicts.  Honest but fast: every entry
+# goes the whole way a review goes (decode, policy match under the key
+# rule, loop-side cache miss, worker, pg_verify_image, pg_cache_put), and
+# the verdict is a definite negative, so it is cached for the negative TTL
+# (raised here so nothing expires during the fill).  The references name
+# distinct sha512 digests: the verifier refuses them at once ("only sha256
+# digests can be verified", PG_EINVAL, cacheable) without a network round
+# trip, which makes 100k verdicts take seconds instead of the ~5 min that
+# 300k registry round trips ("no signatures found") take here.  Their cache
+# entries (key, digest, reason) are ~1.5x the size of a sha256 verdict's,
+# so the figure errs high.  --cache-bytes is raised so the entry bound, not
+# the byte bound, is what holds 100k.
+fill_cache() {
+	local pol=$1 r i per=1000 reviews
+	reviews=$(((FILL_N + per - 1) / per))
+	start_provgate "$pol" --threads "$CORES" --workers 2 --timeout-ms 60000 \
+		--cache-entries "$FILL_N" --cache-bytes $((512 << 20)) \
+		--cache-negative-ttl-ms 3600000 >/dev/null || return 1
+	pgcurl "$PG_URL/healthz" >/dev/null
+	sleep 0.5
+	RSS_IDLE=$(rss_kib "$PG_PID" VmHWM)
+	mkdir -p "$T/fill"
+	python3 - "$REG" "$T/fill" "$reviews" "$per" <<'PY' || return 1
+import hashlib, json, sys
+reg, out, reviews, per = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for r in range(reviews):
+    cs = [{"name": "c%d" % i, "image": "%s/fill/app@sha512:%s" % (reg, hashlib.sha512(b"%d/%d" % (r, i)).hexdigest())}
+          for i in range(per)]
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fill-%d" % r}, "spec": {"containers": cs}}
+    json.dump(obj, open("%s/obj%d.json" % (out, r), "w"))
+PY
+	for r in $(seq 0 $((reviews - 1))); do
+		mkreview "$T/fill/obj$r.json" default CREATE >"$T/fill/r$r.json"
+	done
+	curl_reviews "$T/fill.times" "$T/fill" "$T"/fill/r*.json
+	FILL_ENTRIES=$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_entries" {print $2}')
+	FILL_BYTES=$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_bytes" {print $2}')
+	RSS_FULL_HWM=$(rss_kib "$PG_PID" VmHWM)
+	RSS_FULL=$(rss_kib "$PG_PID" VmRSS)
+	pg_stop
+}
