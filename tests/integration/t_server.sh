@@ -56,6 +56,9 @@ deny=$(awk -F' ' '/^provgate_reviews_total\{decision="deny",reason="policy"\}/ {
 allow=$(awk -F' ' '/^provgate_reviews_total\{decision="allow",reason=""\}/ {print $2}' <<<"$m")
 if [ "${deny:-0}" -ge 10 ] && [ "${allow:-0}" -ge 2 ]; then ok "server metrics count decisions"; else notok "server metrics count decisions" "deny=$deny allow=$allow"; fi
 expect_match "server metrics histogram" "$m" 'provgate_review_duration_seconds_count [1-9]'
+# registry.example.com cannot be reached from here: counted by host
+fe=$(awk '/^provgate_fetch_errors_total\{host="registry.example.com"\}/ {print $2}' <<<"$m")
+if [ "${fe:-0}" -ge 1 ]; then ok "server metrics fetch errors by host"; else notok "server metrics fetch errors by host" "$(grep fetch_errors <<<"$m")"; fi
 
 # TLS floor: 1.1 refused, 1.2 accepted (same client, so the test can fail).
 # A completed handshake prints "Cipher is <name>"; a refused one "(NONE)".

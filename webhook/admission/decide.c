@@ -296,6 +296,26 @@ pg_decision_from_cache(pg_decision *d, const pg_decision_cache *dc)
 	return n;
 }
 
+/* The host a reference's evidence comes from ("registry:port" or the
+ * chart URL's authority), for the fetch-error metric. */
+static void
+evidence_host(char *out, size_t n, const pg_refent *e)
+{
+	const char *s, *end;
+
+	out[0] = '\0';
+	if (e->image) {
+		(void)snprintf(out, n, "%s", e->image->registry);
+		return;
+	}
+	if (e->chart == NULL || e->chart->location == NULL)
+		return;
+	s = strstr(e->chart->location, "://");
+	s = s ? s + 3 : e->chart->location;
+	end = strchr(s, '/');
+	(void)snprintf(out, n, "%.*s", (int)(end ? (size_t)(end - s) : strlen(s)), s);
+}
+
 static void
 verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t deadline)
 {
@@ -310,6 +330,13 @@ verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t de
 		(void)pg_verify_chart(&v, vctx, d->pol, rd->rule, rd->ref->chart, deadline);
 	rd->verify_us = pg_clock_us() - t0;
 	pg_metrics_verify(rd->ref->kind == PG_REF_IMAGE ? "image" : "chart", v.ok, rd->verify_us);
+	if (!v.ok && (v.code == PG_EFETCH || v.code == PG_ETIMEOUT)) {
+		char host[256];
+
+		evidence_host(host, sizeof(host), rd->ref);
+		if (host[0])
+			pg_metrics_fetch_error(host);
+	}
 	if (rd->rule == NULL)
 		rd->rule = v.rule;
 	pg_refdec_set(rd, v.ok ? (v.unsigned_ok ? PG_RD_UNSIGNED : PG_RD_ALLOW) : PG_RD_DENY,

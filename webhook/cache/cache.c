@@ -12,11 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "buf/buf.h"
 #include "clock/clock.h"
 
 #define DEFAULT_ENTRIES 100000
-#define DEFAULT_BYTES ((size_t)32 << 20)
+#define DEFAULT_BYTES ((size_t)48 << 20)
 #define DEFAULT_POS_TTL (10 * 60 * 1000)
 #define DEFAULT_NEG_TTL (30 * 1000)
 /* Longest key accepted: keys are reference + fingerprint, far below. */
@@ -30,8 +32,11 @@ typedef struct entry {
 	size_t bytes;
 	bool ok;
 	int code;
-	char *digest, *signer, *reason; /* point into key's allocation */
-	char key[];
+	char *digest, *signer, *reason; /* point into data */
+	unsigned char kd[32];           /* SHA-256 of the key: keys (reference
+					   + fingerprint) are long, and 100k of
+					   them would cost more than the verdicts */
+	char data[];
 } entry;
 
 typedef struct flight {
@@ -54,6 +59,24 @@ struct pg_cache {
 	uint64_t hits, misses, evictions, coalesced;
 	int64_t (*now)(void);
 };
+
+static void
+key_digest(unsigned char kd[32], const char *key)
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(key, strlen(key), kd, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		memset(kd, 0, 32); /* cannot happen with the default provider */
+}
+
+static uint64_t
+kd_hash(const unsigned char kd[32])
+{
+	uint64_t h;
+
+	memcpy(&h, kd, sizeof(h));
+	return h;
+}
 
 static uint64_t
 hash_str(const char *s)
@@ -128,11 +151,11 @@ lru_front(pg_cache *c, entry *e)
 }
 
 static entry **
-find_slot(pg_cache *c, const char *key, uint64_t h)
+find_slot(pg_cache *c, const unsigned char kd[32], uint64_t h)
 {
 	entry **pp = &c->tab[h & (c->nbuckets - 1)];
 
-	while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+	while (*pp && ((*pp)->hash != h || memcmp((*pp)->kd, kd, 32) != 0))
 		pp = &(*pp)->hnext;
 	return pp;
 }
@@ -140,7 +163,7 @@ find_slot(pg_cache *c, const char *key, uint64_t h)
 static void
 remove_entry(pg_cache *c, entry *e)
 {
-	entry **pp = find_slot(c, e->key, e->hash);
+	entry **pp = find_slot(c, e->kd, e->hash);
 
 	if (*pp == e)
 		*pp = e->hnext;
@@ -188,10 +211,10 @@ pg_cache_val_clear(pg_cache_val *v)
 
 /* Under the lock: a live entry or NULL (expired ones are dropped). */
 static entry *
-lookup(pg_cache *c, const char *key)
+lookup(pg_cache *c, const unsigned char kd[32])
 {
-	uint64_t h = hash_str(key);
-	entry *e = *find_slot(c, key, h);
+	uint64_t h = kd_hash(kd);
+	entry *e = *find_slot(c, kd, h);
 
 	if (e == NULL)
 		return NULL;
@@ -224,11 +247,13 @@ copy_out(const entry *e, pg_cache_val *out)
 int
 pg_cache_get(pg_cache *c, const char *key, pg_cache_val *out)
 {
+	unsigned char kd[32];
 	entry *e;
 	int hit = 0;
 
+	key_digest(kd, key); /* outside the lock */
 	pthread_mutex_lock(&c->mu);
-	e = lookup(c, key);
+	e = lookup(c, kd);
 	if (e)
 		hit = copy_out(e, out);
 	if (hit)
@@ -269,7 +294,8 @@ int
 pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms)
 {
 	size_t kl = strlen(key) + 1, dl, sl, rl, sz;
-	uint64_t h = hash_str(key);
+	unsigned char kd[32];
+	uint64_t h;
 	int64_t dflt;
 	entry *e, **pp;
 	char *p;
@@ -279,14 +305,16 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 	dl = v->digest ? strlen(v->digest) + 1 : 0;
 	sl = v->signer ? strlen(v->signer) + 1 : 0;
 	rl = v->reason ? strlen(v->reason) + 1 : 0;
-	sz = sizeof(*e) + kl + dl + sl + rl;
+	sz = sizeof(*e) + dl + sl + rl;
 	if (sz > c->o.max_bytes)
 		return 0;
 	if ((e = malloc(sz)) == NULL)
 		return 0;
 	memset(e, 0, sizeof(*e));
-	memcpy(e->key, key, kl);
-	p = e->key + kl;
+	key_digest(kd, key);
+	h = kd_hash(kd);
+	memcpy(e->kd, kd, sizeof(kd));
+	p = e->data;
 	e->digest = place(&p, v->digest);
 	e->signer = place(&p, v->signer);
 	e->reason = place(&p, v->reason);
@@ -302,14 +330,14 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 		ttl_ms = dflt;
 	pthread_mutex_lock(&c->mu);
 	e->expires = c->now() + ttl_ms;
-	pp = find_slot(c, key, h);
+	pp = find_slot(c, kd, h);
 	if (*pp)
 		remove_entry(c, *pp);
 	while (c->tail && (c->entries + 1 > c->o.max_entries || c->bytes + sz > c->o.max_bytes)) {
 		remove_entry(c, c->tail);
 		c->evictions++;
 	}
-	pp = find_slot(c, key, h);
+	pp = find_slot(c, kd, h);
 	e->hnext = *pp;
 	*pp = e;
 	lru_front(c, e);
@@ -334,14 +362,16 @@ pg_claim
 pg_cache_claim(pg_cache *c, const char *key, int64_t deadline, pg_cache_val *out)
 {
 	uint64_t h = hash_str(key);
+	unsigned char kd[32];
 	pg_claim r;
 	entry *e;
 	flight *f;
 	size_t kl = strlen(key) + 1;
 
+	key_digest(kd, key);
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		e = lookup(c, key);
+		e = lookup(c, kd);
 		if (e && copy_out(e, out)) {
 			c->hits++;
 			r = PG_CLAIM_HIT;

@@ -27,7 +27,7 @@ typedef struct pg_cache pg_cache;
 
 typedef struct pg_cache_opts {
 	size_t max_entries;  /* 0: 100000 */
-	size_t max_bytes;    /* 0: 32 MiB (keys + strings + overhead) */
+	size_t max_bytes;    /* 0: 48 MiB (entries + strings; ~350 B per verdict) */
 	int64_t pos_ttl_ms;  /* 0: 10 min */
 	int64_t neg_ttl_ms;  /* 0: 30 s */
 } pg_cache_opts;

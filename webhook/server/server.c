@@ -927,7 +927,7 @@ pg_server_opts_default(pg_server_opts *o)
 	o->max_streams = 100;
 	o->reload_ms = 1000;
 	o->cache_entries = 100000;
-	o->cache_bytes = (size_t)32 << 20;
+	o->cache_bytes = (size_t)48 << 20;
 	o->cache_ttl_ms = 10 * 60 * 1000;
 	o->cache_neg_ttl_ms = 30 * 1000;
 	o->cache_tag_ttl_ms = 30 * 1000;

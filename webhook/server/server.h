@@ -43,7 +43,7 @@ typedef struct pg_server_opts {
 
 /* Fill defaults (listen 0.0.0.0:8443, 2 threads, 4 workers, queue 1024,
  * timeout 9000 ms, body 3 MiB, 100 streams, reload 1000 ms, cache 100000
- * entries / 32 MiB, TTLs 10 min / 30 s / 30 s for tags). */
+ * entries / 48 MiB, TTLs 10 min / 30 s / 30 s for tags). */
 void pg_server_opts_default(pg_server_opts *o);
 
 /* Run until SIGTERM/SIGINT; returns 0 after a clean shutdown, or an error
