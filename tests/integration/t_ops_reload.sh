@@ -66,6 +66,22 @@ else
 	notok "a policy file added to the directory decides within 2 s" "$TEXT"
 fi
 
+# A trust file outside the policy directory (a mounted Secret, say) is
+# watched too: rotating the key it holds takes effect within 2 s.
+cp "$T/c.pub" "$T/c.pub.orig"
+cp "$T/b.pub" "$T/c.pub.new" && mv "$T/c.pub.new" "$T/c.pub"
+if ms=$(poll 2 denied "$(uid)" "$REG/team/x:1"); then
+	ok "a key file outside the policy directory rotated: the old signer is denied within 2 s (${ms} ms)"
+else
+	notok "a key file outside the policy directory is watched" "$TEXT"
+fi
+mv "$T/c.pub.orig" "$T/c.pub"
+if ms=$(poll 2 allowed "$(uid)" "$REG/team/x:1"); then
+	ok "the key file restored: allowed again within 2 s (${ms} ms)"
+else
+	notok "the key file restored: allowed again" "$TEXT"
+fi
+
 # --- a policy that does not load ----------------------------------------------------
 e0=$(metric "$LERR"); ok0=$(metric "$LOK"); ts0=$(metric provgate_policy_last_good_load_timestamp_seconds)
 printf 'apiVersion: provgate.dev/v1alpha1\nkind: ProvenancePolicy\nmetadata: {name: ops}\nspec:\n  images:\n    - name: [oops\n' |

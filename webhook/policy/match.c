@@ -251,3 +251,22 @@ pg_policy_default_root(const pg_policy *p)
 		return NULL;
 	return &p->trust[PG_TRUST_ROOT][0]->pub;
 }
+
+int
+pg_policy_trust_files(const char ***out, size_t *n, const pg_policy *p)
+{
+	size_t c, i, k = 0, total = 0;
+	const char **v;
+
+	for (c = 0; c < PG_TRUST_NCAT; c++)
+		total += p->n_trust[c];
+	if ((v = calloc(total + 1, sizeof(*v))) == NULL) /* NULL-terminated too */
+		return PG_ENOMEM;
+	for (c = 0; c < PG_TRUST_NCAT; c++)
+		for (i = 0; i < p->n_trust[c]; i++)
+			if (p->trust[c][i]->resolved)
+				v[k++] = p->trust[c][i]->resolved;
+	*out = v;
+	*n = k;
+	return PG_OK;
+}

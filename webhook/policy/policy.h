@@ -130,6 +130,11 @@ const pg_registry_cfg *const *pg_policy_registries(const pg_policy *p, size_t *n
  * none or several (then such rules cannot require a tlog). */
 const pg_trust *pg_policy_default_root(const pg_policy *p);
 
+/* The files trust material was read from (resolved paths), n of them:
+ * a server reloads the policy when one of them changes.  *out is
+ * malloc'd (free it); the strings belong to p. */
+int pg_policy_trust_files(const char ***out, size_t *n, const pg_policy *p);
+
 /* Could any rule match a URL on this host?  (SSRF guard input.)  host is
  * "host" or "host:port" as in the reference, compared case-insensitively
  * and exactly (a port is part of the host) with the host part of every

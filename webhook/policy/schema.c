@@ -217,6 +217,7 @@ sc_trust_free(pg_trust_item *t)
 		return;
 	free(t->pub.name);
 	free(t->pub.path);
+	free(t->resolved);
 	free(t->pub.inline_data);
 	free(t->bytes);
 	free(t);
@@ -292,6 +293,10 @@ sc_trust_item(sc_ctx *c, pg_trust_cat cat, const pg_yn *key, const pg_yn *val)
 			goto out;
 		}
 		rc = pg_policy_read_file(&t->bytes, &t->len, resolved, PG_POLICY_TRUST_MAX, &rerr);
+		if (rc == PG_OK) {
+			t->resolved = resolved; /* kept: the server watches it */
+			resolved = NULL;
+		}
 		if (rc != PG_OK) {
 			rc = sc_fail(c, pathn, "%s", rerr.msg);
 			goto out;

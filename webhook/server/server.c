@@ -194,6 +194,23 @@ files_sig(char *out, size_t n, const char *dir, const char *const *files)
 	(void)snprintf(out, n, "%016llx", h);
 }
 
+/* Signature of the policy directory and of every trust file the policy in
+ * force read (keys and keyrings may live outside the directory, e.g. in a
+ * mounted Secret). */
+static void
+policy_sig(char *out, size_t n)
+{
+	const char **files = NULL;
+	size_t nf = 0;
+	pg_policy *p = policy_get();
+
+	if (p != NULL && pg_policy_trust_files(&files, &nf, p) != PG_OK)
+		files = NULL;
+	files_sig(out, n, g_opts.policy_dir, files);
+	free(files);
+	pg_policy_unref(p);
+}
+
 static int
 policy_reload(int initial, pg_err *err)
 {
@@ -201,7 +218,7 @@ policy_reload(int initial, pg_err *err)
 	char sig[64];
 	int rc;
 
-	files_sig(sig, sizeof(sig), g_opts.policy_dir, NULL);
+	policy_sig(sig, sizeof(sig));
 	if (!initial && strcmp(sig, g_pol.sig) == 0)
 		return PG_OK;
 	rc = pg_policy_load_dir(&np, g_opts.policy_dir, err);
@@ -221,6 +238,9 @@ policy_reload(int initial, pg_err *err)
 	g_pol.last_error[0] = '\0';
 	pthread_mutex_unlock(&g_pol.mu);
 	pg_policy_unref(old);
+	/* From now on, watch the trust files the new policy read. */
+	policy_sig(sig, sizeof(sig));
+	memcpy(g_pol.sig, sig, sizeof(sig));
 	pg_metrics_policy_load(1, (int64_t)time(NULL));
 	pg_log_diag("info", initial ? "policy loaded" : "policy reloaded", g_opts.policy_dir);
 	return PG_OK;
