@@ -47,6 +47,7 @@ pg_policy_free(pg_policy *p)
 
 			free(t->pub.name);
 			free(t->pub.path);
+			free(t->resolved);
 			free(t->pub.inline_data);
 			free(t->bytes);
 			free(t);
