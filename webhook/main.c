@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "fetch/fetch.h"
+#include "jsonmem/jsonmem.h"
 
 #ifndef PG_VERSION
 #define PG_VERSION "unknown"
@@ -58,6 +59,7 @@ main(int argc, char **argv)
 		return PG_EXIT_OK;
 	}
 	/* Libraries that are not thread-safe to initialise: once, here. */
+	pg_json_init();
 	setlocale(LC_ALL, "");
 	if (gpgme_check_version(NULL) == NULL)
 		return pg_cli_fail(PG_EXIT_USAGE, "gpgme could not be initialised");

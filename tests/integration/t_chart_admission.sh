@@ -93,6 +93,7 @@ decide() { # NAME WANT(true|false) REGEX [review args...]
 	shift 3
 	mkreview "$T/obj.json" "${NS:-argocd}" CREATE v1 "uid-$name" >"$T/in.json"
 	out=$("$PG" review --policy "$T/pol" --ca-file "$PKI/ca.pem" --timeout-ms 8000 "$@" "$T/in.json" 2>"$T/log")
+	[ -n "${DEBUG_REVIEW:-}" ] && cat "$T/log" >&2
 	sum=$(review_summary "$out"); got=${sum%%$'\t'*}; text=${sum#*$'\t'}
 	[ "$want" = true ] && text=$(jq -r '.response.auditAnnotations | to_entries | map(.value) | join("; ")' <<<"$out")
 	if [ "$got" = "$want" ] && [[ $text =~ $re ]]; then ok "$name"; else notok "$name" "allowed=$got: $text $(tail -c 300 "$T/log")"; fi

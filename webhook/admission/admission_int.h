@@ -3,6 +3,7 @@
 #define PG_ADMISSION_INT_H
 
 #include "admission/admission.h"
+#include "jsonmem/jsonmem.h"
 
 /* The string at key k of object o, or NULL when o is not an object or the
  * value is not a string. */
@@ -15,6 +16,7 @@ json_str(const json_t *o, const char *k)
 }
 
 struct pg_review {
+	pg_arena *arena;         /* the tree's memory */
 	json_t *root;            /* owns every string below */
 	const char *api_version;
 	const char *uid;

@@ -7,6 +7,7 @@
  * (verified) or UNSIGNED (allowUnsigned rule) state; every other path,
  * including "still pending" and any internal error, is a deny.
  */
+#include "jsonmem/jsonmem.h"
 #include "admission/admission_int.h"
 
 #include <stdlib.h>
@@ -578,7 +579,7 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 	}
 	if (json_object_set_new(resp, "auditAnnotations", annotations(d)) != 0)
 		goto out;
-	if ((s = json_dumps(root, JSON_COMPACT)) == NULL)
+	if ((s = pg_json_dumps(root, JSON_COMPACT)) == NULL)
 		goto out;
 	*out = s;
 	if (len)
@@ -630,7 +631,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 		return PG_ENOMEM;
 	if (audit(d))
 		json_object_set_new(root, "mode", json_string("audit"));
-	s = json_dumps(root, JSON_COMPACT);
+	s = pg_json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (s == NULL)
 		return PG_ENOMEM;

@@ -3,6 +3,7 @@
  * parsed exactly once, here; everything later reads the jansson tree.
  * Never trusts the shape: every field is type-checked before use.
  */
+#include "jsonmem/jsonmem.h"
 #include "admission/admission_int.h"
 
 #include <stdlib.h>
@@ -10,11 +11,17 @@
 
 #include "buf/buf.h"
 
+/* Arena bound for parsing len bytes: jansson keeps a node (~50 B) per
+ * value and the strings; 24x the text plus a chunk covers the worst
+ * shapes (arrays of 1-byte numbers) with room. */
+#define REVIEW_ARENA_MAX(len) ((size_t)(len) * 24 + ((size_t)256 << 10))
+
 int
 pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 {
 	int rc = PG_EINVAL;
 	pg_review *rv = NULL;
+	pg_arena *prev;
 	json_error_t je;
 	const json_t *req, *kind, *ui;
 	const char *av, *k, *uid;
@@ -24,7 +31,15 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 				  PG_REVIEW_MAX);
 	if ((rv = calloc(1, sizeof(*rv))) == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	/* The tree lives exactly as long as the review: parse it into an arena
+	 * freed with it.  jansson needs a small multiple of the text. */
+	if ((rv->arena = pg_arena_new(REVIEW_ARENA_MAX(len))) == NULL) {
+		free(rv);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	prev = pg_arena_use(rv->arena);
 	rv->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	(void)pg_arena_use(prev);
 	if (rv->root == NULL) {
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: invalid JSON at line %d: %s",
 			   je.line, je.text);
@@ -100,6 +115,7 @@ pg_review_free(pg_review *rv)
 	if (rv == NULL)
 		return;
 	json_decref(rv->root);
+	pg_arena_free(rv->arena);
 	free(rv);
 }
 
@@ -120,7 +136,7 @@ pg_review_error_json(char **out, size_t *len, const char *msg)
 
 	if (o == NULL)
 		return PG_ENOMEM;
-	s = json_dumps(o, JSON_COMPACT);
+	s = pg_json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s == NULL)
 		return PG_ENOMEM;

@@ -4,6 +4,7 @@
  * which Prometheus tolerates; nothing here takes a lock on the review path
  * (the fetch-error table takes one, only on errors).
  */
+#include "jsonmem/jsonmem.h"
 #include "obs/obs.h"
 
 #include <jansson.h>
@@ -250,7 +251,7 @@ pg_log_diag(const char *level, const char *msg, const char *detail)
 		      "detail", detail);
 	if (o == NULL)
 		return;
-	s = json_dumps(o, JSON_COMPACT);
+	s = pg_json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s == NULL)
 		return;
