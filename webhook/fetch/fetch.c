@@ -415,6 +415,18 @@ check_url(char **host_out, const char *url, const pg_fetch_opts *o, pg_err *err)
 	if (strlen(url) > URL_MAX)
 		return pg_err_set(err, PG_EINVAL, "URL longer than %d bytes", URL_MAX);
 	rc = url_parts(url, &scheme, &host, &port, err);
+	if (rc == PG_EINVAL) {
+		/* file:///x has no host: say what was refused, not that it
+		 * did not parse. */
+		const char *sep = strstr(url, "://");
+
+		if (sep && sep != url && strncasecmp(url, "https://", 8) != 0 &&
+		    strncasecmp(url, "http://", 7) != 0 && strspn(url, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == (size_t)(sep - url))
+			rc = pg_err_set(err, PG_EDENIED, "refusing %.*s:// URL \"%.200s\" (only https%s)",
+					(int)(sep - url), url, url, o->plain_http ? " and http" : "");
+		goto out;
+	}
 	if (rc != PG_OK)
 		goto out;
 	if (strcasecmp(scheme, "https") != 0 &&
@@ -453,7 +465,7 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 	where = host ? host : "server";
 	if (x->addr_denied) {
 		pg_err_set(err, x->addr_err.code, "%s", x->addr_err.msg);
-	} else if (x->toobig) {
+	} else if (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) {
 		pg_err_set(err, PG_ETOOBIG, "response from %s larger than %zu bytes", where, max);
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 		pg_err_set(err, PG_ETIMEOUT, "%s did not answer in time", where);
@@ -465,7 +477,9 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 	free(host);
 	if (err)
 		return err->code;
-	return x->addr_denied ? x->addr_err.code : (x->toobig ? PG_ETOOBIG : PG_EFETCH);
+	if (x->addr_denied)
+		return x->addr_err.code;
+	return (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) ? PG_ETOOBIG : PG_EFETCH;
 }
 
 int
