@@ -9,10 +9,17 @@
  */
 #include "fetch/fetch.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "buf/buf.h"
 #include "clock/clock.h"
@@ -22,6 +29,11 @@
 /* A URL longer than this is not one we build or follow. */
 #define URL_MAX 8192
 
+/* The fault-injection variable (fetch.h).  Its value is bounded so the
+ * parser below never meets an unbounded list. */
+#define FAULTS_ENV "PROVGATE_FAULTS"
+#define FAULTS_MAX 512
+
 struct pg_fetch {
 	CURL *curl;
 };
@@ -30,18 +42,276 @@ typedef struct xfer {
 	pg_buf body;
 	pg_buf headers;
 	int toobig;
+	const pg_fetch_opts *o;
+	const char *host;  /* current URL's host, brackets stripped */
+	int addr_denied;   /* the address check refused; addr_err says why */
+	pg_err addr_err;
 } xfer;
+
+/* Fault injection, parsed once before threads start and read-only after,
+ * but for the call counter. */
+static struct {
+	bool on;
+	bool fail_all;
+	unsigned long fail_nth;
+	unsigned long delay_ms;
+	bool truncate;
+	size_t truncate_at;
+	unsigned long corrupt_every;
+	struct curl_slist *resolve;
+} g_faults;
+static atomic_ulong g_fault_calls;
+
+static int
+fault_num(unsigned long *out, const char *v, unsigned long min)
+{
+	char *end = NULL;
+	unsigned long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Parse PROVGATE_FAULTS (fetch.h).  0, or -1 after a message on stderr. */
+static int
+faults_parse(const char *spec)
+{
+	char buf[FAULTS_MAX + 1], *item, *next, *v;
+	size_t n = strlen(spec);
+	unsigned long num;
+
+	if (n > FAULTS_MAX) {
+		fprintf(stderr, "provgate: %s longer than %d bytes\n", FAULTS_ENV, FAULTS_MAX);
+		return -1;
+	}
+	memcpy(buf, spec, n + 1);
+	for (item = buf; item && *item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		v = strchr(item, ':');
+		if (v)
+			*v++ = '\0';
+		if (strcmp(item, "failall") == 0 && v == NULL) {
+			g_faults.fail_all = true;
+		} else if (strcmp(item, "fail") == 0 && fault_num(&num, v, 1) == 0) {
+			g_faults.fail_nth = num;
+		} else if (strcmp(item, "delay") == 0 && fault_num(&num, v, 0) == 0 &&
+			   num <= 600000) {
+			g_faults.delay_ms = num;
+		} else if (strcmp(item, "truncate") == 0 && fault_num(&num, v, 0) == 0) {
+			g_faults.truncate = true;
+			g_faults.truncate_at = (size_t)num;
+		} else if (strcmp(item, "corrupt") == 0 && fault_num(&num, v, 1) == 0) {
+			g_faults.corrupt_every = num;
+		} else if (strcmp(item, "resolve") == 0 && v && strchr(v, ':') &&
+			   g_faults.resolve == NULL) {
+			if ((g_faults.resolve = curl_slist_append(NULL, v)) == NULL)
+				return -1;
+		} else {
+			fprintf(stderr, "provgate: %s: cannot parse \"%s%s%s\" (want fail:N, failall, "
+				"delay:MS, truncate:N, corrupt:N, resolve:HOST:PORT:ADDR)\n",
+				FAULTS_ENV, item, v ? ":" : "", v ? v : "");
+			return -1;
+		}
+	}
+	g_faults.on = true;
+	fprintf(stderr, "provgate: fault injection active (%s=%s): for tests only\n", FAULTS_ENV,
+		spec);
+	return 0;
+}
 
 int
 pg_fetch_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? PG_OK : PG_EINTERNAL;
+	const char *spec = getenv(FAULTS_ENV);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return PG_EINTERNAL;
+	if (spec && spec[0] && faults_parse(spec) != 0) {
+		curl_slist_free_all(g_faults.resolve);
+		memset(&g_faults, 0, sizeof(g_faults));
+		curl_global_cleanup();
+		return PG_EINVAL;
+	}
+	return PG_OK;
 }
 
 void
 pg_fetch_global_cleanup(void)
 {
+	curl_slist_free_all(g_faults.resolve);
+	memset(&g_faults, 0, sizeof(g_faults));
 	curl_global_cleanup();
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Before a call: count it, fail it or delay it as the faults say. */
+static int
+fault_before(unsigned long *call, const char *url, int64_t deadline, pg_err *err)
+{
+	int64_t left;
+
+	*call = atomic_fetch_add(&g_fault_calls, 1) + 1;
+	if (g_faults.fail_all || *call == g_faults.fail_nth)
+		return pg_err_set(err, PG_EFETCH, "injected fault: request %lu (%.200s) failed", *call,
+				  url);
+	if (g_faults.delay_ms) {
+		left = pg_clock_left_ms(deadline);
+		if (left <= (int64_t)g_faults.delay_ms) {
+			sleep_ms(left > 0 ? left : 0);
+			return pg_err_set(err, PG_ETIMEOUT,
+					  "injected delay of %lu ms: %.200s did not answer in time",
+					  g_faults.delay_ms, url);
+		}
+		sleep_ms((int64_t)g_faults.delay_ms);
+	}
+	return PG_OK;
+}
+
+/* After a call: damage the body as the faults say. */
+static void
+fault_after(pg_fetch_resp *r, unsigned long call)
+{
+	if (g_faults.truncate && r->len > g_faults.truncate_at) {
+		r->len = g_faults.truncate_at;
+		r->body[r->len] = '\0';
+	}
+	if (g_faults.corrupt_every && r->len > 0 && call % g_faults.corrupt_every == 0)
+		r->body[r->len / 2] ^= 0x01;
+}
+
+/* ---------------------------------------------------------------- */
+/* The address check                                                   */
+
+/* addr (a literal, brackets and an IPv6 zone allowed) as 16 bytes, IPv4
+ * mapped into ::ffff:0:0/96.  false for anything that is not a literal. */
+static bool
+addr_bytes(unsigned char out[16], const char *addr)
+{
+	char h[INET6_ADDRSTRLEN + 8];
+	size_t n = strlen(addr);
+	unsigned char v4[4];
+	char *pct;
+
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	if (n >= sizeof(h))
+		return false;
+	memcpy(h, addr, n);
+	h[n] = '\0';
+	if ((pct = strchr(h, '%')) != NULL)
+		*pct = '\0';
+	if (inet_pton(AF_INET, h, v4) == 1) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, v4, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, h, out) == 1;
+}
+
+static bool
+v4_special(const unsigned char *a)
+{
+	return a[0] == 0 ||                                        /* 0/8 "this network" */
+	       (a[0] == 169 && a[1] == 254) ||                     /* link-local, IMDS */
+	       (a[0] == 100 && a[1] == 100 && a[2] == 100 && a[3] == 200) || /* Alibaba */
+	       (a[0] == 168 && a[1] == 63 && a[2] == 129 && a[3] == 16);     /* Azure */
+}
+
+static bool
+bytes_special(const unsigned char a[16])
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const unsigned char zero[16] = {0};
+
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
+		return v4_special(a + 12);
+	return memcmp(a, zero, 16) == 0 ||                          /* :: */
+	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||           /* fe80::/10 */
+	       (a[0] == 0xfd && a[1] == 0x00 && a[2] == 0x0e && a[3] == 0xc2); /* fd00:ec2::/32 */
+}
+
+bool
+pg_fetch_addr_special(const char *addr)
+{
+	unsigned char a[16];
+
+	return addr != NULL && addr_bytes(a, addr) && bytes_special(a);
+}
+
+int
+pg_fetch_addr_default(const char *addr, const char *url_host, pg_err *err, void *ctx)
+{
+	unsigned char a[16], u[16];
+
+	(void)ctx;
+	if (!addr_bytes(a, addr))
+		return pg_err_set(err, PG_EDENIED, "refusing to connect to %.200s: address %.64s not understood",
+				  url_host, addr);
+	if (!bytes_special(a))
+		return PG_OK;
+	/* Named as this very literal: the guard approved it by name. */
+	if (url_host && addr_bytes(u, url_host) && memcmp(a, u, 16) == 0)
+		return PG_OK;
+	return pg_err_set(err, PG_EDENIED,
+			  "refusing to connect to %.200s: it resolves to %.64s, a link-local, metadata or "
+			  "unspecified address",
+			  url_host ? url_host : "?", addr);
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: every address curl connects to, after name
+ * resolution, passes the address check before a socket exists. */
+static curl_socket_t
+on_open(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	xfer *x = ctx;
+	char ip[INET6_ADDRSTRLEN];
+	pg_fetch_addr_fn fn = x->o->addr_guard ? x->o->addr_guard : pg_fetch_addr_default;
+	const void *src = NULL;
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+
+	(void)purpose;
+	if (a->family == AF_INET && a->addrlen >= sizeof(s4)) {
+		memcpy(&s4, &a->addr, sizeof(s4));
+		src = &s4.sin_addr;
+	} else if (a->family == AF_INET6 && a->addrlen >= sizeof(s6)) {
+		memcpy(&s6, &a->addr, sizeof(s6));
+		src = &s6.sin6_addr;
+	}
+	if (src == NULL || inet_ntop(a->family, src, ip, sizeof(ip)) == NULL) {
+		pg_err_set(&x->addr_err, PG_EDENIED,
+			   "refusing to connect to %.200s: not an IPv4 or IPv6 address", x->host);
+		x->addr_denied = 1;
+		return CURL_SOCKET_BAD;
+	}
+	if (fn(ip, x->host, &x->addr_err, x->o->guard_ctx) != PG_OK) {
+		if (x->addr_err.code == 0)
+			pg_err_set(&x->addr_err, PG_EDENIED, "refusing to connect to %.200s (%s)",
+				   x->host, ip);
+		x->addr_denied = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
 }
 
 int
@@ -133,15 +403,30 @@ out:
 	return rc;
 }
 
+/* Approve url (scheme, then the guard); on success *host_out is its host,
+ * brackets stripped (malloc'd), for the address check. */
 static int
-check_url(const char *url, const pg_fetch_opts *o, pg_err *err)
+check_url(char **host_out, const char *url, const pg_fetch_opts *o, pg_err *err)
 {
 	char *scheme = NULL, *host = NULL;
 	int port = 0, rc;
 
+	*host_out = NULL;
 	if (strlen(url) > URL_MAX)
 		return pg_err_set(err, PG_EINVAL, "URL longer than %d bytes", URL_MAX);
 	rc = url_parts(url, &scheme, &host, &port, err);
+	if (rc == PG_EINVAL) {
+		/* file:///x has no host: say what was refused, not that it
+		 * did not parse. */
+		const char *sep = strstr(url, "://");
+
+		if (sep && sep != url && strncasecmp(url, "https://", 8) != 0 &&
+		    strncasecmp(url, "http://", 7) != 0 && strspn(url, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == (size_t)(sep - url))
+			rc = pg_err_set(err, PG_EDENIED, "refusing %.*s:// URL \"%.200s\" (only https%s)",
+					(int)(sep - url), url, url, o->plain_http ? " and http" : "");
+		goto out;
+	}
 	if (rc != PG_OK)
 		goto out;
 	if (strcasecmp(scheme, "https") != 0 &&
@@ -152,6 +437,16 @@ check_url(const char *url, const pg_fetch_opts *o, pg_err *err)
 	}
 	if (o->guard)
 		rc = o->guard(scheme, host, port, err, o->guard_ctx);
+	if (rc == PG_OK) {
+		size_t n = strlen(host);
+
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+			memmove(host, host + 1, n - 2);
+			host[n - 2] = '\0';
+		}
+		*host_out = host;
+		host = NULL;
+	}
 out:
 	free(scheme);
 	free(host);
@@ -168,7 +463,9 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 
 	(void)url_parts(url, &scheme, &host, &port, NULL);
 	where = host ? host : "server";
-	if (x->toobig) {
+	if (x->addr_denied) {
+		pg_err_set(err, x->addr_err.code, "%s", x->addr_err.msg);
+	} else if (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) {
 		pg_err_set(err, PG_ETOOBIG, "response from %s larger than %zu bytes", where, max);
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 		pg_err_set(err, PG_ETIMEOUT, "%s did not answer in time", where);
@@ -178,7 +475,11 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 	}
 	free(scheme);
 	free(host);
-	return err ? err->code : (x->toobig ? PG_ETOOBIG : PG_EFETCH);
+	if (err)
+		return err->code;
+	if (x->addr_denied)
+		return x->addr_err.code;
+	return (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) ? PG_ETOOBIG : PG_EFETCH;
 }
 
 int
@@ -189,8 +490,9 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 	pg_fetch_opts o = {0};
 	pg_fetch_resp *r = NULL;
 	struct curl_slist *hdrs = NULL, *redir_hdrs = NULL;
-	char *cur = NULL, *loc = NULL;
+	char *cur = NULL, *loc = NULL, *host = NULL, *enc = NULL;
 	char errbuf[CURL_ERROR_SIZE];
+	unsigned long call = 0;
 	xfer x;
 	size_t i, max;
 	int64_t deadline;
@@ -205,6 +507,12 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 	pg_buf_init(&x.body, max);
 	pg_buf_init(&x.headers, PG_FETCH_HEADERS_MAX);
 	x.toobig = 0;
+	x.o = &o;
+	x.host = NULL;
+	x.addr_denied = 0;
+	pg_err_clear(&x.addr_err);
+	if (g_faults.on && (rc = fault_before(&call, url, deadline, err)) != PG_OK)
+		goto out;
 	for (i = 0; o.headers && o.headers[i]; i++) {
 		struct curl_slist *n = curl_slist_append(hdrs, o.headers[i]);
 
@@ -235,7 +543,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		CURLcode cc;
 		long status = 0, left;
 
-		if ((rc = check_url(cur, &o, err)) != PG_OK)
+		free(host);
+		if ((rc = check_url(&host, cur, &o, err)) != PG_OK)
 			goto out;
 		left = (long)pg_clock_left_ms(deadline);
 		if (left <= 0) {
@@ -245,6 +554,9 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		pg_buf_reset(&x.body);
 		pg_buf_reset(&x.headers);
 		x.toobig = 0;
+		x.host = host;
+		x.addr_denied = 0;
+		pg_err_clear(&x.addr_err);
 		errbuf[0] = '\0';
 		curl_easy_reset(c);
 		(void)curl_easy_setopt(c, CURLOPT_URL, cur);
@@ -258,6 +570,10 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		(void)curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 		(void)curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
 		(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+		(void)curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open);
+		(void)curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x);
+		if (g_faults.resolve)
+			(void)curl_easy_setopt(c, CURLOPT_RESOLVE, g_faults.resolve);
 		(void)curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 		(void)curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
 		(void)curl_easy_setopt(c, CURLOPT_USERAGENT, "provgate");
@@ -297,6 +613,19 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 			}
 			r->effective_url = cur;
 			cur = NULL;
+			/* We never send Accept-Encoding, so a coded body is
+			 * the server's doing; its bytes are not the artifact
+			 * (and decoding them is how a small answer becomes a
+			 * huge one). */
+			enc = pg_fetch_resp_header(r, "Content-Encoding");
+			if (enc && enc[0] && strcasecmp(enc, "identity") != 0) {
+				rc = pg_err_set(err, PG_EFETCH,
+						"%s sent a body with Content-Encoding \"%.40s\", which was not asked for",
+						host, enc);
+				goto out;
+			}
+			if (g_faults.on)
+				fault_after(r, call);
 			*out = r;
 			r = NULL;
 			rc = PG_OK;
@@ -321,6 +650,8 @@ out:
 	curl_slist_free_all(redir_hdrs);
 	free(cur);
 	free(loc);
+	free(host);
+	free(enc);
 	pg_buf_free(&x.body);
 	pg_buf_free(&x.headers);
 	return rc;

@@ -7,8 +7,32 @@
  * made (the SSRF guard: nothing is fetched from a host the policy cannot
  * match).  https only, unless the guard's caller set plain_http.
  *
+ * Names are checked twice: the guard sees the URL's host before anything
+ * is resolved, and the address the name resolved to is checked again just
+ * before the socket is opened (addr_guard), so a name that resolves to a
+ * link-local, metadata or unspecified address is refused too (DNS can point
+ * an allowed name anywhere).
+ *
  * One pg_fetch per worker thread: it keeps connections alive per host.
  * curl_global_init must have run (pg_fetch_global_init, from main).
+ *
+ * Fault injection (tests only): when the environment variable
+ * PROVGATE_FAULTS is set at pg_fetch_global_init, pg_fetch_do misbehaves on
+ * purpose.  A comma-separated list of
+ *   fail:N      the Nth pg_fetch_do call of the process fails (PG_EFETCH,
+ *               "injected fault"); N >= 1
+ *   failall     every call fails
+ *   delay:MS    every call first sleeps MS milliseconds (within its
+ *               deadline; past it, PG_ETIMEOUT as for a slow server)
+ *   truncate:N  every response body is cut to at most N bytes
+ *   corrupt:N   every Nth response body (1: each one) has its middle byte
+ *               flipped
+ *   resolve:HOST:PORT:ADDR  HOST:PORT resolves to ADDR (curl's
+ *               CURLOPT_RESOLVE), to test what the address check does
+ *               with a name that points somewhere forbidden
+ * A malformed list makes pg_fetch_global_init fail.  Unset, the layer costs
+ * one predictable branch per call.  Never set it in production: a warning
+ * saying it is active goes to stderr at start.
  */
 #ifndef PG_FETCH_H
 #define PG_FETCH_H
@@ -30,6 +54,12 @@
 typedef int (*pg_fetch_guard_fn)(const char *scheme, const char *host, int port,
 				 pg_err *err, void *ctx);
 
+/* Return 0 to allow connecting to addr (numeric: "10.0.0.5", "fe80::1"),
+ * which url_host (as written in the URL, brackets stripped) resolved to; or
+ * a negative PG_E* code after setting err. */
+typedef int (*pg_fetch_addr_fn)(const char *addr, const char *url_host, pg_err *err,
+				void *ctx);
+
 typedef struct pg_fetch_opts {
 	const char *method;         /* "GET" (default) or "HEAD" */
 	const char *ca_file;        /* extra trusted CA bundle (PEM), or NULL */
@@ -39,7 +69,8 @@ typedef struct pg_fetch_opts {
 	const char *const *headers; /* NULL-terminated "Name: value" list */
 	int max_redirects;          /* 0: default; -1: none followed */
 	pg_fetch_guard_fn guard;    /* NULL: every https host allowed */
-	void *guard_ctx;
+	void *guard_ctx;            /* also passed to addr_guard */
+	pg_fetch_addr_fn addr_guard; /* NULL: pg_fetch_addr_default */
 	const char *userpwd;        /* "user:password" for Basic, or NULL */
 } pg_fetch_opts;
 
@@ -64,10 +95,21 @@ void pg_fetch_free(pg_fetch *f);
  * Perform one request.  Any HTTP status is success at this layer (callers
  * decide what 404 means); transport failures, guard refusals, deadlines and
  * size bounds are errors: PG_ETIMEOUT, PG_ETOOBIG, PG_EDENIED, PG_EFETCH, with
- * a message naming the URL's host.  *out is the caller's (pg_fetch_resp_free).
+ * a message naming the URL's host.  A final response with a Content-Encoding
+ * (never asked for: its bytes are not the artifact's) is PG_EFETCH.  *out is the caller's (pg_fetch_resp_free).
  */
 int pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		const pg_fetch_opts *opts, pg_err *err);
+
+/* Link-local (169.254/16, fe80::/10), cloud metadata (fd00:ec2::254,
+ * 100.100.100.200, 168.63.129.16) or unspecified ("this network" 0/8, ::)
+ * address, IPv4-mapped IPv6 included.  addr is a numeric literal, brackets
+ * allowed; a name (not a literal) is never special here. */
+bool pg_fetch_addr_special(const char *addr);
+
+/* The default addr_guard: refuse a special address unless the URL named that
+ * very address as a literal (the guard then approved it by name). */
+int pg_fetch_addr_default(const char *addr, const char *url_host, pg_err *err, void *ctx);
 
 /* Value of a response header (case-insensitive name), malloc'd, or NULL. */
 char *pg_fetch_resp_header(const pg_fetch_resp *r, const char *name);

@@ -195,22 +195,22 @@ pm_host_part(char *buf, size_t cap, const char *s)
 }
 
 static bool
-pm_host_matches(const char *pattern_or_url, const char *host)
+pm_host_matches(const char *pattern_or_url, const char *host, bool exact)
 {
 	char hp[PM_HOST_MAX + 1];
 
 	if (!pm_host_part(hp, sizeof(hp), pattern_or_url))
 		return false;
 	if (strchr(hp, '*') != NULL)
-		return pg_glob_match(hp, host);
+		return !exact && pg_glob_match(hp, host);
 	if (strcmp(hp, host) == 0)
 		return true;
 	/* image references say docker.io; its API lives on registry-1 */
 	return strcmp(hp, "docker.io") == 0 && strcmp(host, "registry-1.docker.io") == 0;
 }
 
-bool
-pg_policy_host_allowed(const pg_policy *p, const char *host)
+static bool
+pm_host_listed(const pg_policy *p, const char *host, bool exact)
 {
 	char h[PM_HOST_MAX + 1];
 	size_t i, j, n;
@@ -226,15 +226,27 @@ pg_policy_host_allowed(const pg_policy *p, const char *host)
 		const pg_rule *r = i < p->n_images ? p->images[i] : p->charts[i - p->n_images];
 
 		for (j = 0; j < r->n_match; j++)
-			if (pm_host_matches(r->match[j], h))
+			if (pm_host_matches(r->match[j], h, exact))
 				return true;
-		if (r->repository && pm_host_matches(r->repository, h))
+		if (r->repository && pm_host_matches(r->repository, h, exact))
 			return true;
 	}
 	for (i = 0; i < p->n_registries; i++)
 		if (strcasecmp(p->registries[i]->host, h) == 0)
 			return true;
 	return false;
+}
+
+bool
+pg_policy_host_allowed(const pg_policy *p, const char *host)
+{
+	return pm_host_listed(p, host, false);
+}
+
+bool
+pg_policy_host_named(const pg_policy *p, const char *host)
+{
+	return pm_host_listed(p, host, true);
 }
 
 const pg_registry_cfg *const *

@@ -143,6 +143,11 @@ int pg_policy_trust_files(const char ***out, size_t *n, const pg_policy *p);
  * docker.io also allows registry-1.docker.io, where its API lives. */
 bool pg_policy_host_allowed(const pg_policy *p, const char *host);
 
+/* Like pg_policy_host_allowed, but only host parts without '*' count: the
+ * policy names this host itself.  Link-local and metadata addresses are
+ * contacted only when named so (a "*" host glob must not reach them). */
+bool pg_policy_host_named(const pg_policy *p, const char *host);
+
 /* Glob match: '*' matches within one '/'-separated segment, '**' any run
  * including '/'.  Exposed for tests. */
 bool pg_glob_match(const char *pattern, const char *s);

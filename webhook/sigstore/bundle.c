@@ -100,8 +100,12 @@ b64_field(unsigned char **out, size_t *n, const char *s, size_t max, const char 
 	rc = pg_b64_decode(out, n, s, strlen(s), max, PG_B64_WS);
 	if (rc == PG_ETOOBIG)
 		return pg_err_set(err, PG_ETOOBIG, "bundle %s too large", what);
-	if (rc != PG_OK || *n == 0)
+	if (rc != PG_OK || *n == 0) {
+		/* "" decodes fine to nothing: the buffer is still ours. */
+		free(*out);
+		*out = NULL;
 		return pg_err_set(err, PG_EVERIFY, "bundle %s is not valid base64", what);
+	}
 	return PG_OK;
 }
 

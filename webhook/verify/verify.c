@@ -90,24 +90,27 @@ pg_verdict_clear(pg_verdict *v)
 /* The SSRF guard                                                      */
 
 /* Link-local and cloud metadata addresses: reachable from a pod, never a
- * registry.  Refused unless a rule names the address itself. */
+ * registry.  Refused unless a rule names the address itself.  fetch/ owns
+ * the list of ranges, and also refuses names that resolve into them. */
 static bool
 link_local(const char *host)
 {
-	unsigned char a[16];
-	char h[64];
-	size_t n = strlen(host);
+	return pg_fetch_addr_special(host);
+}
 
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(h)) {
-		memcpy(h, host + 1, n - 2);
-		h[n - 2] = '\0';
-		host = h;
-	}
-	if (inet_pton(AF_INET, host, a) == 1)
-		return (a[0] == 169 && a[1] == 254) || a[0] == 0;
-	if (inet_pton(AF_INET6, host, a) == 1)
-		return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
-		       (a[0] == 0xfd && a[1] == 0x00 && a[2] == 0x0e && a[3] == 0xc2); /* fd00:ec2::254 */
+/* Plain http:// only to a registries[] entry with plainHTTP: true; a
+ * redirect or token realm must not downgrade any other host. */
+static bool
+plain_ok(const pg_policy *p, const char *hp, const char *host, int dflt)
+{
+	const pg_registry_cfg *const *regs;
+	size_t n, i;
+
+	regs = pg_policy_registries(p, &n);
+	for (i = 0; i < n; i++)
+		if (regs[i]->plain_http && (strcasecmp(regs[i]->host, hp) == 0 ||
+					    (dflt && strcasecmp(regs[i]->host, host) == 0)))
+			return true;
 	return false;
 }
 
@@ -126,8 +129,15 @@ guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx)
 		return pg_err_set(err, PG_EDENIED,
 				  "refusing to contact %s: no policy rule or registry names this host",
 				  dflt ? host : hp);
-	if (link_local(host) && !dflt && !pg_policy_host_allowed(p, hp))
-		return pg_err_set(err, PG_EDENIED, "refusing to contact link-local address %s", host);
+	if (link_local(host) && !pg_policy_host_named(p, hp) &&
+	    !(dflt && pg_policy_host_named(p, host)))
+		return pg_err_set(err, PG_EDENIED,
+				  "refusing to contact link-local or metadata address %s: no rule names it exactly",
+				  host);
+	if (strcasecmp(scheme, "https") != 0 && !plain_ok(p, hp, host, dflt))
+		return pg_err_set(err, PG_EDENIED,
+				  "refusing %s:// to %s: only registries with plainHTTP: true are reached without TLS",
+				  scheme, dflt ? host : hp);
 	return PG_OK;
 }
 
