@@ -340,6 +340,15 @@ verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t de
 	}
 	if (rd->rule == NULL)
 		rd->rule = v.rule;
+	/* Every deadline, whichever layer noticed it, reads the same way. */
+	if (!v.ok && v.code == PG_ETIMEOUT && v.reason &&
+	    strncmp(v.reason, "verification timed out", 23) != 0) {
+		char msg[PG_ERR_MSG_MAX + 32];
+
+		(void)snprintf(msg, sizeof(msg), "verification timed out: %s", v.reason);
+		free(v.reason);
+		v.reason = pg_strdup(msg);
+	}
 	pg_refdec_set(rd, v.ok ? (v.unsigned_ok ? PG_RD_UNSIGNED : PG_RD_ALLOW) : PG_RD_DENY,
 		      v.ok ? PG_OK : v.code, v.reason, v.digest, v.signer);
 	pg_verdict_clear(&v);
