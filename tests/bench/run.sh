@@ -11,7 +11,8 @@
 # connection reuse.  See verified.sh and chart.sh for the methods.
 #
 # BENCH_SECONDS scales the timed runs (default 5; the whole bench then
-# takes about 2-3 minutes on 2 cores).
+# takes about 2-3 minutes on 2 cores).  Only loopback addresses; every
+# process is stopped by its PID (lib.sh).
 set -u
 . "$(dirname "$0")/../integration/lib.sh" >/dev/null
 . "$(dirname "$0")/../integration/lib_server.sh"
@@ -53,7 +54,7 @@ rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PG_PID/status")
 mkdir -p "$T/static"
 curl -sS --cacert "$PKI/ca.pem" --data-binary @"$REVIEW" "$PG_URL/validate" >"$T/static/validate"
 NPORT=$(free_port)
-bg nghttpd nghttpd -d "$T/static" "$NPORT" "$PKI/server.key" "$PKI/server.pem"
+bg nghttpd nghttpd --address=127.0.0.1 -d "$T/static" "$NPORT" "$PKI/server.key" "$PKI/server.pem"
 wait_tcp "$NPORT" 10
 h2load -n 2000 -c 10 -m 10 "https://127.0.0.1:$NPORT/validate" >/dev/null 2>&1
 out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 "https://127.0.0.1:$NPORT/validate" 2>&1)
@@ -65,7 +66,6 @@ kill "${PIDS[-1]}" 2>/dev/null # nghttpd
 bench_verified || echo "bench: verified-image part incomplete" >&2
 bench_chart
 
-na() { [ -n "${1:-}" ] && echo "$1" || echo "n/a"; }
 row "jansson parse floor, bench Deployment ($CORES threads, parses/s)" "$floor"
 row "nghttpd static file, h2 TLS 10x10 (req/s)" "$ng_rate"
 row "pure decision (allowUnsigned), h2 TLS 10x10 (reviews/s)" "$pg_rate (failed: ${pg_fail:-?})"
