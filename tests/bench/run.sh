@@ -18,6 +18,7 @@ set -u
 . "$(dirname "$0")/../integration/lib_server.sh"
 . "$(dirname "$0")/../integration/lib_review.sh"
 . "$(dirname "$0")/../integration/lib_registry.sh"
+. "$(dirname "$0")/../integration/lib_keyless.sh"
 B="$TOP/tests/bench"
 . "$B/lib_bench.sh"
 . "$B/verified.sh"
@@ -78,11 +79,12 @@ for n in 1 2 4; do
 	row "--threads $n --workers $n: pure / cached verified (reviews/s, ${SCALE_SECS}s runs)" \
 		"$(na "${SCALE_PURE[$n]:-}") / $(na "${SCALE_CACHED[$n]:-}")"
 done
-row "cold key-signed image via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLD_OK:-}") allowed)" \
+row "cold key-signed image via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLD_OK:-}") allowed, $(na "${COLD_MISS:-}") cache misses)" \
 	"$(na "${COLD_P50:-}") / $(na "${COLD_P99:-}")"
+row "cold keyless image (Fulcio-like chain, SCT, SET, identity) via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLDKL_OK:-}") allowed, $(na "${COLDKL_MISS:-}") cache misses)" \
+	"$(na "${COLDKL_P:-}")"
 row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
 	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
-row "cold keyless image" "n/a: keyless signing test infrastructure (tests/integration/lib_keyless.sh) is not on this branch"
 row "cold .prov chart, verify-chart https URL new process each, p50 / p99 (ms; $CHART_N runs)" "$(na "${CHART_CLI:-}")"
 row "cold .prov chart through review (Argo CD Application), p50 / p99 (ms)" "$(na "${CHART_REVIEW:-}")"
 row "1000 concurrent reviews of one uncached image: .sig GETs in the registry log (target 1)" \
