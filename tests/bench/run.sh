@@ -27,12 +27,13 @@ SECS=${BENCH_SECONDS:-5}
 SCALE_SECS=$(((SECS + 1) / 2))
 COLD_N=$((SECS * 20))        # cold reviews through the server
 CLI_N=$((SECS * 4))          # cold `provgate review` processes
-CHART_N=$((SECS * 4))        # cold verify-chart processes
+CHART_N=$((SECS * 4))        # chart versions (and runs) per chart measure
 FILL_N=100000                # cache entries for the RSS figure
 CORES=$(nproc)
 REVIEW="$B/deployment-review.json"
 export DOCKER_CONFIG="$T/docker" # never the user's ~/.docker/config.json
-mkdir -p "$BUILD/bench"
+export TMPDIR="$T/tmp"           # gpgme's scratch homes and the like, removed at exit
+mkdir -p "$BUILD/bench" "$TMPDIR"
 cc -O2 -o "$BUILD/bench/parse_floor" "$B/parse_floor.c" -ljansson -lpthread || exit 1
 declare -a SCALE_PURE SCALE_CACHED
 t_start=$(date +%s)
@@ -85,8 +86,18 @@ row "cold keyless image (Fulcio-like chain, SCT, SET, identity) via server, new 
 	"$(na "${COLDKL_P:-}")"
 row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
 	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
+if [ -n "${CHART_NA:-}" ]; then
+	row ".prov chart measures" "n/a: $CHART_NA"
+fi
 row "cold .prov chart, verify-chart https URL new process each, p50 / p99 (ms; $CHART_N runs)" "$(na "${CHART_CLI:-}")"
-row "cold .prov chart through review (Argo CD Application), p50 / p99 (ms)" "$(na "${CHART_REVIEW:-}")"
+row "verify-chart local .tgz / gpgv + sha256sum, same work, interleaved (mean ms; $CHART_N runs each)" \
+	"$(ms1 "${CHART_LOCAL_PG:-}") / $(ms1 "${CHART_LOCAL_REF:-}") = $(ratio "${CHART_LOCAL_PG:-}" "${CHART_LOCAL_REF:-}")"
+row "cold .prov chart through review (Argo CD Application) via server, new chart version each, p50 / p99 (ms; $CHART_N reviews, $(na "${CHART_COLD_OK:-}") allowed, $(na "${CHART_COLD_MISS:-}") cache misses)" \
+	"$(na "${CHART_COLD:-}")"
+row "cold .prov chart through \`provgate review\`, new process and chart version each, p50 / p99 (ms; $CHART_N runs, $(na "${CHART_RCLI_OK:-}") allowed, $(na "${CHART_RCLI_MISS:-}") cache misses)" \
+	"$(na "${CHART_RCLI:-}")"
+row "cached .prov chart admission, server-side duration_ms p50 / p99 (ms; $(na "${CHART_CACHED_N:-}") reviews, target < 0.2)" \
+	"$(na "${CHART_CACHED:-}")"
 row "1000 concurrent reviews of one uncached image: .sig GETs in the registry log (target 1)" \
 	"$(na "${HERD_SIGS:-}") (succeeded ${HERD_OK:-?}, allowed ${HERD_ALLOWED:-?}, coalesced waits ${HERD_COALESCED:-?}, ${HERD_TIME:-?})"
 row "registry connections opened for $COLD_N cold verifications (1 worker) / GETs" "$(na "${COLD_CONNS:-}") / $(na "${COLD_REQS:-}")"
