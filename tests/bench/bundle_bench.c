@@ -1,7 +1,7 @@
 /*
  * bundle_bench — in-process cost of pg_sigstore_verify_bundle: load every
  * case of a manifest (the sigstore-conformance bundles, written by
- * verify_bench.sh) into memory, parse each distinct trusted root once, then
+ * verify.sh) into memory, parse each distinct trusted root once, then
  * verify every bundle N times.  The same work sigstore_js_verify.js does
  * in its "loop" mode, so the two per-verification figures compare.
  *

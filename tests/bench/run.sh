@@ -4,33 +4,42 @@
 # machine, against references measured alongside:
 #   floor   — threads doing nothing but parsing the same review with jansson
 #   nghttpd — a static file served at the same path over the same TLS + h2
+#   gpgv + sha256sum — the same work as verify-chart of a local chart
+#   sigstore-js — npm "sigstore", verifying the same bundles
 # Pure-policy reviews (allowUnsigned), cached verified-image reviews, loop
-# thread / worker scaling, cold key-signed image and .prov chart latency,
-# 1000 concurrent reviews of one uncached image (signature fetches the
-# registry saw), peak RSS idle and with 100k cache entries, and registry
-# connection reuse.  See verified.sh and chart.sh for the methods.
+# thread / worker scaling, cold key-signed and keyless image latency (server
+# and CLI), 1000 concurrent reviews of one uncached image (signature fetches
+# the registry saw), peak RSS idle and with 100k cache entries, registry
+# connection reuse, .prov charts (CLI, cold and cached through the server),
+# and verify-bundle against sigstore-js.  See verified.sh, chart.sh and
+# verify.sh for the methods.
 #
-# BENCH_SECONDS scales the timed runs (default 5; the whole bench then
-# takes about 2-3 minutes on 2 cores).
+# BENCH_SECONDS scales the timed runs and the run counts (default 5; the
+# whole bench then takes about 2-3 minutes on 2 cores).  Only loopback
+# addresses; every process is stopped by its PID (lib.sh).
 set -u
 . "$(dirname "$0")/../integration/lib.sh" >/dev/null
 . "$(dirname "$0")/../integration/lib_server.sh"
 . "$(dirname "$0")/../integration/lib_review.sh"
 . "$(dirname "$0")/../integration/lib_registry.sh"
+. "$(dirname "$0")/../integration/lib_keyless.sh"
 B="$TOP/tests/bench"
 . "$B/lib_bench.sh"
 . "$B/verified.sh"
 . "$B/chart.sh"
+. "$B/verify.sh"
 SECS=${BENCH_SECONDS:-5}
 SCALE_SECS=$(((SECS + 1) / 2))
 COLD_N=$((SECS * 20))        # cold reviews through the server
-CLI_N=$((SECS * 4))          # cold `provgate review` processes
-CHART_N=$((SECS * 4))        # cold verify-chart processes
+CLI_N=$((SECS * 4))          # cold `provgate review` / verify-image processes
+CHART_N=$((SECS * 4))        # chart versions (and runs) per chart measure
+BUNDLE_ROUNDS=$((SECS * 4))  # in-process rounds over the conformance bundles
 FILL_N=100000                # cache entries for the RSS figure
 CORES=$(nproc)
 REVIEW="$B/deployment-review.json"
 export DOCKER_CONFIG="$T/docker" # never the user's ~/.docker/config.json
-mkdir -p "$BUILD/bench"
+export TMPDIR="$T/tmp"           # gpgme's scratch homes and the like, removed at exit
+mkdir -p "$BUILD/bench" "$TMPDIR"
 cc -O2 -o "$BUILD/bench/parse_floor" "$B/parse_floor.c" -ljansson -lpthread || exit 1
 declare -a SCALE_PURE SCALE_CACHED
 t_start=$(date +%s)
@@ -53,7 +62,7 @@ rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PG_PID/status")
 mkdir -p "$T/static"
 curl -sS --cacert "$PKI/ca.pem" --data-binary @"$REVIEW" "$PG_URL/validate" >"$T/static/validate"
 NPORT=$(free_port)
-bg nghttpd nghttpd -d "$T/static" "$NPORT" "$PKI/server.key" "$PKI/server.pem"
+bg nghttpd nghttpd --address=127.0.0.1 -d "$T/static" "$NPORT" "$PKI/server.key" "$PKI/server.pem"
 wait_tcp "$NPORT" 10
 h2load -n 2000 -c 10 -m 10 "https://127.0.0.1:$NPORT/validate" >/dev/null 2>&1
 out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 "https://127.0.0.1:$NPORT/validate" 2>&1)
@@ -63,9 +72,10 @@ pg_stop
 kill "${PIDS[-1]}" 2>/dev/null # nghttpd
 
 bench_verified || echo "bench: verified-image part incomplete" >&2
+bench_verify_cli
 bench_chart
+bench_bundle
 
-na() { [ -n "${1:-}" ] && echo "$1" || echo "n/a"; }
 row "jansson parse floor, bench Deployment ($CORES threads, parses/s)" "$floor"
 row "nghttpd static file, h2 TLS 10x10 (req/s)" "$ng_rate"
 row "pure decision (allowUnsigned), h2 TLS 10x10 (reviews/s)" "$pg_rate (failed: ${pg_fail:-?})"
@@ -78,13 +88,44 @@ for n in 1 2 4; do
 	row "--threads $n --workers $n: pure / cached verified (reviews/s, ${SCALE_SECS}s runs)" \
 		"$(na "${SCALE_PURE[$n]:-}") / $(na "${SCALE_CACHED[$n]:-}")"
 done
-row "cold key-signed image via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLD_OK:-}") allowed)" \
+row "cold key-signed image via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLD_OK:-}") allowed, $(na "${COLD_MISS:-}") cache misses)" \
 	"$(na "${COLD_P50:-}") / $(na "${COLD_P99:-}")"
+row "cold keyless image (Fulcio-like chain, SCT, SET, identity) via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLDKL_OK:-}") allowed, $(na "${COLDKL_MISS:-}") cache misses)" \
+	"$(na "${COLDKL_P:-}")"
 row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
 	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
-row "cold keyless image" "n/a: keyless signing test infrastructure (tests/integration/lib_keyless.sh) is not on this branch"
+if [ -n "${VI_NA:-}" ]; then
+	row "cold \`provgate verify-image\`, new process each" "n/a: $VI_NA"
+else
+	row "cold \`provgate verify-image\` key + Rekor SET, new process each, p50 / p99 (ms; $CLI_N runs, ${VI_KEY_OK:-?} verified)" "$(na "${VI_KEY:-}")"
+	row "cold \`provgate verify-image\` keyless (chain, SCT, SET), new process each, p50 / p99 (ms; $CLI_N runs, ${VI_KL_OK:-?} verified)" "$(na "${VI_KL:-}")"
+fi
+if [ -n "${CHART_NA:-}" ]; then
+	row ".prov chart measures" "n/a: $CHART_NA"
+fi
 row "cold .prov chart, verify-chart https URL new process each, p50 / p99 (ms; $CHART_N runs)" "$(na "${CHART_CLI:-}")"
-row "cold .prov chart through review (Argo CD Application), p50 / p99 (ms)" "$(na "${CHART_REVIEW:-}")"
+row "verify-chart local .tgz / gpgv + sha256sum, same work, interleaved (mean ms; $CHART_N runs each)" \
+	"$(ms1 "${CHART_LOCAL_PG:-}") / $(ms1 "${CHART_LOCAL_REF:-}") = $(ratio "${CHART_LOCAL_PG:-}" "${CHART_LOCAL_REF:-}")"
+row "cold .prov chart through review (Argo CD Application) via server, new chart version each, p50 / p99 (ms; $CHART_N reviews, $(na "${CHART_COLD_OK:-}") allowed, $(na "${CHART_COLD_MISS:-}") cache misses)" \
+	"$(na "${CHART_COLD:-}")"
+row "cold .prov chart through \`provgate review\`, new process and chart version each, p50 / p99 (ms; $CHART_N runs, $(na "${CHART_RCLI_OK:-}") allowed, $(na "${CHART_RCLI_MISS:-}") cache misses)" \
+	"$(na "${CHART_RCLI:-}")"
+row "cached .prov chart admission, server-side duration_ms p50 / p99 (ms; $(na "${CHART_CACHED_N:-}") reviews, target < 0.2)" \
+	"$(na "${CHART_CACHED:-}")"
+if [ -n "${BUNDLE_NA:-}" ]; then
+	row "verify-bundle vs sigstore-js" "n/a: $BUNDLE_NA"
+else
+	js_label="sigstore-js ${BUNDLE_JS_VERSION:-}"
+	js_na=${JS_NA:+n/a: $JS_NA}
+	row "verify-bundle / $js_label whole process, $BUNDLE_N conformance bundles (mean ms per call)" \
+		"$(ms1 "${BUNDLE_PG_WP:-}") / ${js_na:-$(ms1 "${BUNDLE_JS_WP:-}")}"
+	row "whole process: sigstore-js / provgate (ratio)" "${js_na:-$(ratio "${BUNDLE_JS_WP:-}" "${BUNDLE_PG_WP:-}")}"
+	row "verify-bundle / $js_label in-process (µs per verification, $BUNDLE_ROUNDS rounds)" \
+		"$(na "${BUNDLE_PG_US:-${BUNDLE_IP_NA:+n/a: $BUNDLE_IP_NA}}") / ${js_na:-$(na "${BUNDLE_JS_US:-}")}"
+	row "in-process: sigstore-js / provgate (ratio, target >= 10x)" "${js_na:-$(ratio "${BUNDLE_JS_US:-}" "${BUNDLE_PG_US:-}")}"
+	row "verdicts agreeing with the suite: provgate whole / in-process, sigstore-js whole / in-process" \
+		"$BUNDLE_PG_AGREE / $(na "${BUNDLE_PG_IP_AGREE:-}"), ${js_na:-${BUNDLE_JS_AGREE:-?} / $(na "${BUNDLE_JS_IP_AGREE:-}")} of $BUNDLE_N"
+fi
 row "1000 concurrent reviews of one uncached image: .sig GETs in the registry log (target 1)" \
 	"$(na "${HERD_SIGS:-}") (succeeded ${HERD_OK:-?}, allowed ${HERD_ALLOWED:-?}, coalesced waits ${HERD_COALESCED:-?}, ${HERD_TIME:-?})"
 row "registry connections opened for $COLD_N cold verifications (1 worker) / GETs" "$(na "${COLD_CONNS:-}") / $(na "${COLD_REQS:-}")"

@@ -1,5 +1,5 @@
 // sigstore-js (npm "sigstore": @sigstore/verify, @sigstore/bundle) as the
-// reference verifier for verify_bench.sh, offline against the same
+// reference verifier for verify.sh (make bench), offline against the same
 // trusted_root.json files provgate is given.
 //   node sigstore_js_verify.js one BUNDLE ARTIFACT ROOT key|id KEY|ID ISSUER
 //       verify one bundle; exit 0 verified, 1 not (the whole-process figure)

@@ -1,32 +1,52 @@
 # Benchmarks that need evidence (bash; sourced by run.sh after lib.sh,
-# lib_server.sh, lib_review.sh, lib_registry.sh and lib_bench.sh).
+# lib_server.sh, lib_review.sh, lib_registry.sh, lib_keyless.sh and
+# lib_bench.sh).
 #
 # A real docker-registry on loopback (TLS, access log on) holds a key-signed
 # image, signed the way cosign signs (ECDSA P-256 over the simple-signing
-# payload, legacy sha256-<hex>.sig tag).  Measured here:
+# payload, legacy sha256-<hex>.sig tag), and a keyless-signed one: a leaf
+# from the test Fulcio-like CA of lib_keyless.sh (embedded SCT from its CT
+# log), certificate + chain + Rekor bundle (SET) annotations, verified
+# against its trusted_root.json by a keyless rule (issuer + subject).
+# Measured here:
 #   cached     the same verified review hammered by h2load (after one
 #              verification), and against the parse floor of that review
 #   scaling    pure and cached reviews/s with 1, 2, 4 loop threads + workers
 #   cold       one review at a time, each naming a tag never seen before
 #              (a fresh cache entry, a full verification: tag resolution,
 #              referrers, tag-schema fallback, .sig manifest, payload blob)
-#              over the worker's warm registry connection; and
-#              `provgate review`, a new process each time (cold everything)
+#              over the worker's warm registry connection, for the
+#              key-signed image and then, in the same server, for the
+#              keyless one (chain to the test Fulcio root, SCT, SET,
+#              identity); and `provgate review` of the key-signed image, a
+#              new process each time (cold everything)
 #   herd       1000 concurrent reviews of one uncached image: how many GETs
 #              of its .sig manifest the registry's access log shows
 #   rss        peak RSS idle and after 100k cache entries (see fill_cache)
 #   conns      registry connections opened for the cold run, and the HTTP
 #              version the registry logged for provgate's requests
 
+# the identity the keyless bench image is signed by (a GitHub Actions
+# workflow, as most keyless-signed images are)
+BKL_ID=https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main
+BKL_ISS=https://token.actions.githubusercontent.com
+
 bench_verified() {
-	local pol="$T/bpol" d i n tags=() files=() out ok allowed
+	local pol="$T/bpol" d i n files=() klfiles=() out ok allowed
 	mkdir -p "$DOCKER_CONFIG"
 	registry_start || { row "registry" "did not start: $(tail -2 "$T"/registry-*.err)"; return 1; }
 	make_key bench || return 1
 	d=$(make_image app/bench v1) || return 1
+	cp "$T/last-manifest.json" "$T/bench-manifest.json"
 	sig_payload "$REG/app/bench" "$d" >"$T/bench.payload"
 	push_sig app/bench "$d" "$(sig_layer app/bench "$T/bench.payload" "$T/bench.key")" >/dev/null || return 1
 	BENCH_DIGEST=$d
+	# keyless: the test Sigstore, one leaf for the bench identity
+	keyless_setup && fulcio_cert bench "URI:$BKL_ID" "$BKL_ISS" || return 1
+	d=$(make_image keyless/app v1) || return 1
+	cp "$T/last-manifest.json" "$T/keyless-manifest.json"
+	sig_payload "$REG/keyless/app" "$d" >"$T/keyless.payload"
+	push_sig keyless/app "$d" "$(keyless_sig_layer keyless/app "$T/keyless.payload" bench)" >/dev/null || return 1
 	mkdir -p "$pol"
 	cat >"$pol/policy.yaml" <<EOF
 apiVersion: provgate.dev/v1alpha1
@@ -37,6 +57,8 @@ spec:
   trust:
     keys:
       bench: {path: $T/bench.pub}
+    roots:
+      test-sigstore: {path: $KL_ROOT}
   images:
     - name: pause
       match: ["registry.k8s.io/pause:*"]
@@ -45,6 +67,12 @@ spec:
       match: ["$REG/app/**", "$REG/fill/**"]
       verify: [{cosign: {key: bench}}]
       tlog: optional
+    - name: keyless
+      match: ["$REG/keyless/**"]
+      verify:
+        - cosign:
+            keyless: {root: test-sigstore, issuer: $BKL_ISS, subject: $BKL_ID}
+      tlog: required
   registries:
     - host: "$REG"
       caFile: $PKI/ca.pem
@@ -80,11 +108,14 @@ EOF
 	done
 
 	# --- cold, through the server -------------------------------------------------
-	mkdir -p "$T/cold"
+	mkdir -p "$T/cold/kl"
 	for i in $(seq 1 "$COLD_N"); do
-		push_manifest app/bench "c$i" "$T/last-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+		push_manifest app/bench "c$i" "$T/bench-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
 		pod_review "$REG/app/bench:c$i" >"$T/cold/r$i.json"
 		files+=("$T/cold/r$i.json")
+		push_manifest keyless/app "c$i" "$T/keyless-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+		pod_review "$REG/keyless/app:c$i" >"$T/cold/kl/r$i.json"
+		klfiles+=("$T/cold/kl/r$i.json")
 	done
 	start_provgate "$pol" --threads 1 --workers 1 >/dev/null || return 1
 	pgcurl "$PG_URL/healthz" >/dev/null
@@ -95,15 +126,21 @@ EOF
 	COLD_P50=$(pct "$T/cold.times" 0.50 | ms_of_s)
 	COLD_P99=$(pct "$T/cold.times" 0.99 | ms_of_s)
 	COLD_OK=$ok
+	COLD_MISS=$(grep -c "\"ref\":\"$REG/app/bench:c[0-9]*\".*\"cached\":false" "$T/provgate.out")
 	reg_ports >"$T/ports.after"
 	COLD_CONNS=$(comm -13 <(sort "$T/ports.before") <(sort "$T/ports.after") | wc -l)
 	COLD_REQS=$(($(grep -c "GET .* HTTP/" "$REG_LOG") - n))
 	REG_HTTP=$(grep '"provgate"$' "$REG_LOG" | sed -n 's/.* \(HTTP\/[0-9.]*\)" .*/\1/p' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
+	# keyless, same server, same warm connection
+	curl_reviews "$T/coldkl.times" "$T/cold/kl" "${klfiles[@]}"
+	COLDKL_OK=$(cat "$T"/cold/kl/*.out | jq -r .response.allowed | grep -c true)
+	COLDKL_MISS=$(grep -c "\"ref\":\"$REG/keyless/app:c[0-9]*\".*\"cached\":false" "$T/provgate.out")
+	COLDKL_P=$(p50_p99_ms "$T/coldkl.times")
 	pg_stop
 
 	# --- cold, `provgate review` (new process, new TLS connection) ----------------
 	for i in $(seq 1 "$CLI_N"); do
-		push_manifest app/bench "cli$i" "$T/last-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+		push_manifest app/bench "cli$i" "$T/bench-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
 		pod_review "$REG/app/bench:cli$i" >"$T/cold/cli$i.json"
 	done
 	: >"$T/cli.times"
