@@ -112,6 +112,15 @@ argo "$REPO" team-nope 9.9.9
 decide "argo: chart missing from the index denied" false 'team-nope.*not found'
 argo "https://127.0.0.1:$FPORT/charts" team-web 1.2.3
 decide "argo: repository no rule matches denied" false "no policy rule matches https://127.0.0.1:$FPORT/charts/team-web"
+# the repository's CA from the policy's registries entry, without --ca-file
+mkdir -p "$T/pol2"
+sed 's/^  charts:/  registries:\n    - host: "127.0.0.1:'"$PORT"'"\n      caFile: '"${PKI//\//\\/}"'\/ca.pem\n  charts:/' "$T/pol/policy.yaml" >"$T/pol2/policy.yaml"
+argo "$REPO" team-web 1.2.3
+mkreview "$T/obj.json" argocd CREATE v1 uid-ca >"$T/in.json"
+out=$("$PG" review --policy "$T/pol2" --timeout-ms 8000 "$T/in.json" 2>"$T/log")
+expect_eq "argo: chart repository trusted through registries[].caFile" "$(jq -r .response.allowed <<<"$out")" true
+out=$("$PG" review --policy "$T/pol" --timeout-ms 8000 "$T/in.json" 2>"$T/log")
+expect_match "argo: without a CA for the repository the chart is denied (TLS)" "$(jq -r .response.status.message <<<"$out")" 'certificate|SSL|TLS'
 if grep -q HEADERS "$T/forbidden.out"; then notok "no request sent to an unmatched repository" "$(head -5 "$T/forbidden.out")"; else ok "no request sent to an unmatched repository"; fi
 
 # --- Helm release Secrets --------------------------------------------------

@@ -44,11 +44,33 @@ oci_image_ref(pg_image_ref **out, const pg_chart_ref *ref, pg_err *err)
 	return pg_ref_parse_image(out, loc + 6, err);
 }
 
+/* The CA to trust for a chart repository: its `registries` entry's caFile
+ * (registries say how to reach any host, chart repositories included),
+ * else --ca-file. */
+static const char *
+repo_ca_file(const chart_job *j)
+{
+	const char *u = j->ref->repo_url, *h, *end;
+	const pg_registry_cfg *rc;
+	char host[300];
+
+	if (u == NULL || (h = strstr(u, "://")) == NULL)
+		return j->c->opts.ca_file;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	if ((size_t)(end - h) >= sizeof(host))
+		return j->c->opts.ca_file;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	rc = pg_policy_registry(j->p, host);
+	return rc && rc->ca_file ? rc->ca_file : j->c->opts.ca_file;
+}
+
 /* Download archive + provenance once per job. */
 static int
 download(chart_job *j, pg_err *err)
 {
-	pg_helm_fetch_opts o = {j->c->opts.ca_file, pg_verify__guard, (void *)j->p, j->deadline};
+	pg_helm_fetch_opts o = {repo_ca_file(j), pg_verify__guard, (void *)j->p, j->deadline};
 
 	if (!j->tried) {
 		j->tried = 1;
