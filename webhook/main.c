@@ -61,6 +61,10 @@ main(int argc, char **argv)
 	/* Libraries that are not thread-safe to initialise: once, here. */
 	pg_json_init();
 	setlocale(LC_ALL, "");
+	/* gpgme asks gpgconf where everything is and probes every engine's
+	 * version (five processes, ~30 ms) before the first operation; we only
+	 * ever run gpg, at its Debian path. */
+	(void)gpgme_set_global_flag("disable-gpgconf", "1");
 	if (gpgme_check_version(NULL) == NULL)
 		return pg_cli_fail(PG_EXIT_USAGE, "gpgme could not be initialised");
 	if (pg_fetch_global_init() != 0)

@@ -322,8 +322,10 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	for (i = 0; i < HOMES_MAX; i++) {
 		if (p->homes[i].path && memcmp(p->homes[i].key, key, 32) == 0) {
 			p->homes[i].used = ++p->tick;
-			p->cur = &p->homes[i];
-			rc = use_home(p, p->homes[i].path, err);
+			/* Selecting a home makes gpgme run `gpg --version` again:
+			 * skip it when the context already points there. */
+			rc = p->cur == &p->homes[i] ? PG_OK : use_home(p, p->homes[i].path, err);
+			p->cur = rc == PG_OK ? &p->homes[i] : NULL;
 			goto out;
 		}
 	}
@@ -334,6 +336,8 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	for (i = 1; i < HOMES_MAX; i++)
 		if (p->homes[i].path == NULL || (h->path && p->homes[i].used < h->used))
 			h = &p->homes[i];
+	if (p->cur == h)
+		p->cur = NULL;
 	home_drop(h);
 	if ((rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq++)) != PG_OK) {
 		rc = pg_err_set(err, rc, "temporary path too long");
