@@ -66,6 +66,12 @@ int pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t);
 int pg_json_int64(int64_t *out, const json_t *v);
 /* obj[key] as a C string, or NULL. */
 const char *pg_json_str(const json_t *obj, const char *key);
+/* SHA-256 / SHA-384 / SHA-512 implementations, fetched once per process
+ * (thread-safe) and shared read-only; never NULL.  Use these, not
+ * EVP_sha256(), anywhere in this folder: the pointers are compared. */
+const EVP_MD *pg_md_sha256(void);
+const EVP_MD *pg_md_sha384(void);
+const EVP_MD *pg_md_sha512(void);
 /* SHA-256 / SHA-384 / SHA-512 one-shot. */
 int pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n);
 int pg_sha256(unsigned char out[32], const void *p, size_t n);
@@ -75,6 +81,10 @@ int pg_sha256(unsigned char out[32], const void *p, size_t n);
 /* Parse a PEM public key (SubjectPublicKeyInfo) or, failing that, a PEM
  * certificate's key.  Only the key types of sigstore.h are accepted. */
 int pg_key_from_pem(EVP_PKEY **out, const char *pem, size_t len, pg_err *err);
+/* The DER of a PEM text that holds exactly one block, named type and
+ * without headers; *out OPENSSL_malloc'd.  PG_EINVAL for anything else. */
+int pg_pem_only_block(unsigned char **out, size_t *out_len, const char *pem, size_t len,
+		      const char *type);
 /* DER SubjectPublicKeyInfo. */
 int pg_key_from_der(EVP_PKEY **out, const unsigned char *der, size_t len, pg_err *err);
 /* PG_OK when the key is ECDSA P-256/P-384/P-521, RSA >= 2048 or Ed25519. */
@@ -102,6 +112,10 @@ typedef struct pg_tlog {
 	EVP_PKEY *key;
 	int64_t start, end; /* validFor, inclusive */
 	bool has_end;
+	/* Key hint of the log's checkpoint signatures (signed-note key ID for
+	 * the name host), computed once by pg_tlog_prepare. */
+	unsigned char hint[4];
+	bool has_hint;
 } pg_tlog;
 
 typedef struct pg_ca {
@@ -125,6 +139,8 @@ struct pg_trusted_root {
 const pg_tlog *pg_trust_find_log(const pg_tlog *logs, size_t n, const unsigned char *id,
 				 size_t id_len);
 bool pg_trust_valid_at(int64_t start, int64_t end, bool has_end, int64_t t);
+/* Fill the load-time caches of a log whose key and host are set. */
+void pg_tlog_prepare(pg_tlog *l);
 
 /* ---- cert.c ---- */
 
@@ -154,7 +170,9 @@ int pg_cert_fulcio_issuer(char **out, X509 *c);
 /* Identity and issuer demands of t against the certificate; PG_EVERIFY
  * with a reason.  *signer_out (may be NULL) gets "SAN (issuer)". */
 int pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err *err);
-/* At least one embedded SCT from a trusted ctlog verifies. */
+/* At least one embedded SCT from a trusted ctlog verifies.  leaf is
+ * changed and changed back while its precertificate is encoded: it must be
+ * the caller's own (per-verification) certificate, not shared. */
 int pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *err);
 bool pg_cert_valid_at(X509 *c, int64_t t);
 

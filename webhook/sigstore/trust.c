@@ -108,6 +108,7 @@ parse_log(pg_tlog *l, const json_t *j, const char *what, pg_err *err)
 	free(der);
 	if (rc != PG_OK)
 		return pg_err_wrap(err, "trusted root: %s %s: ", what, l->base_url);
+	pg_tlog_prepare(l);
 	return valid_for(&l->start, &l->end, &l->has_end, json_object_get(pk, "validFor"), true,
 			 what, err);
 }
