@@ -15,6 +15,7 @@
 
 /* Value of a base64 character, standard or URL-safe alphabet; -1 for
  * anything else. */
+/* clang-format off */
 static const signed char b64tab[256] = {
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -33,6 +34,7 @@ static const signed char b64tab[256] = {
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
+/* clang-format on */
 
 static int
 b64val(unsigned char c)
@@ -64,7 +66,8 @@ pg_b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_le
 		 * the same as the general step below, four times over. */
 		if (bits == 0 && pad == 0 && in_len - i >= 4) {
 			int a = b64val((unsigned char)in[i]), b = b64val((unsigned char)in[i + 1]);
-			int d = b64val((unsigned char)in[i + 2]), e = b64val((unsigned char)in[i + 3]);
+			int d = b64val((unsigned char)in[i + 2]),
+			    e = b64val((unsigned char)in[i + 3]);
 
 			if ((a | b | d | e) >= 0) {
 				uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 |

@@ -116,8 +116,8 @@ pg_pem_only_block(unsigned char **out, size_t *out_len, const char *pem, size_t 
 	if (len > INT_MAX)
 		return PG_ETOOBIG;
 	first = memmem(pem, len, begin, sizeof(begin) - 1);
-	if (first == NULL || memmem(first + 1, len - (size_t)(first + 1 - pem), begin,
-				    sizeof(begin) - 1) != NULL)
+	if (first == NULL ||
+	    memmem(first + 1, len - (size_t)(first + 1 - pem), begin, sizeof(begin) - 1) != NULL)
 		return PG_EINVAL;
 	b = BIO_new_mem_buf(pem, (int)len);
 	if (b == NULL)

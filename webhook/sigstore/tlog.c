@@ -61,8 +61,8 @@ pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time,
 			      log_index);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "cannot canonicalise the log entry");
-	rc = pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)canon, strlen(canon), set,
-			   set_len);
+	rc = pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)canon, strlen(canon),
+			   set, set_len);
 	free(canon);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY,
@@ -257,8 +257,8 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 		    pg_b64_decode(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, 0) ==
 			PG_OK &&
 		    sig_len > 4 && log->has_hint && memcmp(log->hint, sig, 4) == 0 &&
-		    pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)env, out->body_len,
-				  sig + 4, sig_len - 4) == PG_OK) {
+		    pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)env,
+				  out->body_len, sig + 4, sig_len - 4) == PG_OK) {
 			free(sig);
 			return PG_OK;
 		}
