@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
@@ -1258,6 +1259,135 @@ test_bundle_happy_and_digest(void **state)
 	free(root), free(b), free(a);
 }
 
+/* ---- load-time chain checks ---- */
+
+static void
+clear_fast(pg_trusted_root *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncas; i++)
+		r->cas[i].fast = false;
+	for (i = 0; i < r->ntsas; i++)
+		r->tsas[i].fast = false;
+}
+
+static void
+test_trust_prepare_production(void **state)
+{
+	size_t n = 0;
+	char *json = vec_read(&n, "sigstore-conformance/default-trust-roots/"
+				  "production-trusted_root.json");
+	pg_trusted_root *r = NULL;
+	pg_err e;
+
+	(void)state;
+	if (json == NULL)
+		skip();
+	assert_int_equal(pg_trusted_root_load(&r, json, n, &e), PG_OK);
+	/* [intermediate, root]: the intermediate can anchor a leaf */
+	assert_int_equal(sk_X509_num(r->cas[r->ncas - 1].chain), 2);
+	assert_true(r->cas[r->ncas - 1].fast);
+	assert_non_null(r->cas[r->ncas - 1].anchor);
+	/* a lone root is its own anchor already */
+	assert_false(r->cas[0].fast);
+	assert_true(r->ntsas > 0 && r->tsas[0].fast);
+	assert_null(r->tsas[0].anchor);
+	assert_true(r->tlogs[0].has_hint);
+	pg_trusted_root_free(r);
+	free(json);
+}
+
+/* Verify one conformance case with the load-time shortcuts and without:
+ * the verdict and the reason must be the same. */
+static void
+fast_full_case(const char *dir, const char *prod_root, const char *a_txt, int *n_out)
+{
+	static const char def_id[] =
+	    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
+	    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+	char rel[4200], *bundle, *root_json, *art, *key, *id, *iss, *s1 = NULL, *s2 = NULL;
+	size_t bl = 0, rl = 0, al = 0, kl = 0;
+	pg_trusted_root *r = NULL;
+	pg_sig_trust t;
+	pg_err e1, e2;
+	int rc1, rc2;
+
+	(void)snprintf(rel, sizeof(rel), "%s/bundle.sigstore.json", dir);
+	if ((bundle = vec_read(&bl, rel)) == NULL)
+		return;
+	(void)snprintf(rel, sizeof(rel), "%s/trusted_root.json", dir);
+	if ((root_json = vec_read(&rl, rel)) == NULL)
+		root_json = vec_read(&rl, prod_root);
+	(void)snprintf(rel, sizeof(rel), "%s/artifact", dir);
+	if ((art = vec_read(&al, rel)) == NULL)
+		art = vec_read(&al, a_txt);
+	(void)snprintf(rel, sizeof(rel), "%s/key.pub", dir);
+	key = vec_read(&kl, rel);
+	(void)snprintf(rel, sizeof(rel), "%s/identity", dir);
+	id = vec_read(NULL, rel);
+	(void)snprintf(rel, sizeof(rel), "%s/issuer", dir);
+	iss = vec_read(NULL, rel);
+	assert_non_null(root_json);
+	assert_non_null(art);
+	memset(&t, 0, sizeof(t));
+	t.tlog_required = true;
+	t.key_pem = key;
+	t.key_len = kl;
+	if (key == NULL) {
+		t.identity = id ? id : def_id;
+		t.issuer = iss ? iss : "https://token.actions.githubusercontent.com";
+	}
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	if (pg_trusted_root_load(&r, root_json, rl, &e1) == PG_OK) {
+		t.root = r;
+		memset(&e1, 0, sizeof(e1));
+		rc1 = pg_sigstore_verify_bundle(&s1, bundle, bl, (const unsigned char *)art, al,
+						NULL, &t, &e1);
+		clear_fast(r);
+		rc2 = pg_sigstore_verify_bundle(&s2, bundle, bl, (const unsigned char *)art, al,
+						NULL, &t, &e2);
+		if (rc1 != rc2 || (rc1 != PG_OK && strcmp(e1.msg, e2.msg) != 0))
+			fail_msg("%s: %d \"%s\" with the shortcuts, %d \"%s\" without", dir, rc1,
+				 e1.msg, rc2, e2.msg);
+		if (rc1 == PG_OK)
+			assert_string_equal(s1, s2);
+		(*n_out)++;
+	}
+	pg_trusted_root_free(r);
+	free(s1), free(s2), free(bundle), free(root_json), free(art), free(key), free(id),
+	    free(iss);
+}
+
+static void
+test_fast_equals_full(void **state)
+{
+	static const char base[] = "sigstore-conformance/test/assets/bundle-verify";
+	char path[8192], dir[1024];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	(void)state;
+	if (!vec_exists(base))
+		skip();
+	(void)snprintf(path, sizeof(path), "%s/%s", vec_dir, base);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		(void)snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+		fast_full_case(dir,
+			       "sigstore-conformance/default-trust-roots/"
+			       "production-trusted_root.json",
+			       "sigstore-conformance/test/assets/bundle-verify/a.txt", &n);
+	}
+	closedir(d);
+	assert_true(n >= 60);
+}
+
 int
 main(void)
 {
@@ -1283,6 +1413,8 @@ main(void)
 	    cmocka_unit_test(test_cosign_generated_keys),
 	    cmocka_unit_test(test_cosign_no_signature),
 	    cmocka_unit_test(test_bundle_happy_and_digest),
+	    cmocka_unit_test(test_trust_prepare_production),
+	    cmocka_unit_test(test_fast_equals_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,11 +118,30 @@ typedef struct pg_tlog {
 	bool has_hint;
 } pg_tlog;
 
+/*
+ * A certificate authority or TSA of the trusted root.  Everything here is
+ * filled while the root is loaded and only read afterwards: the root is
+ * shared by worker threads without a lock.
+ *
+ * pg_ca_prepare verifies, once, everything about chain that does not depend
+ * on the signature being checked or on its time (the signatures between the
+ * chain's own certificates, their extensions, path lengths).  When that
+ * succeeds and cutting the path at chain[0] loses no check (see cert.c),
+ * fast is set and a verification may anchor at chain[0]: for a Fulcio CA
+ * the leaf is then verified against anchor (a store holding only chain[0]);
+ * for a TSA chain[0] is the signing certificate itself.  The validity of
+ * every certificate of chain is still checked at each verification's time.
+ */
 typedef struct pg_ca {
 	STACK_OF(X509) * chain; /* leaf-to-anchor, last is the anchor */
 	int64_t start, end;
 	bool has_end;
+	bool fast;
+	X509_STORE *anchor; /* Fulcio CAs with fast: chain[0] as the only anchor */
 } pg_ca;
+
+/* What a pg_ca is used for: it decides the X.509 purpose checked. */
+typedef enum pg_ca_kind { PG_CA_FULCIO, PG_CA_TSA } pg_ca_kind;
 
 struct pg_trusted_root {
 	pg_tlog *tlogs;
@@ -145,6 +164,13 @@ void pg_tlog_prepare(pg_tlog *l);
 /* ---- cert.c ---- */
 
 int pg_cert_from_der(X509 **out, const unsigned char *der, size_t len, pg_err *err);
+/* Load-time checks of a CA's own chain (see pg_ca above): sets ca->fast and
+ * ca->anchor.  A chain that does not verify is not an error here (it fails
+ * each verification, as before); PG_ENOMEM is. */
+int pg_ca_prepare(pg_ca *ca, pg_ca_kind kind);
+/* The validity of every certificate of chain at t as OpenSSL judges it
+ * (notBefore <= t < notAfter). */
+bool pg_certs_valid_at_openssl(STACK_OF(X509) * chain, int64_t t);
 /* Every certificate of a PEM text, at most PG_CHAIN_MAX. */
 int pg_certs_from_pem(STACK_OF(X509) * *out, const char *pem, size_t len, pg_err *err);
 bool pg_cert_self_signed(X509 *c);
