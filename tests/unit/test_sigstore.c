@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
@@ -143,6 +144,85 @@ test_base64(void **state)
 	free(e);
 }
 
+/* The character-at-a-time decoder pg_b64_decode had before its four-at-a-
+ * time step: the new one must agree with it on every input. */
+static int
+b64_reference(unsigned char *o, size_t *out_len, const char *in, size_t in_len, int flags)
+{
+	static const char alpha[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i, n = 0, pad = 0, nchars = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	for (i = 0; i < in_len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		const char *q;
+		int v;
+
+		if ((flags & PG_B64_WS) && (c == '\n' || c == '\r' || c == ' ' || c == '\t'))
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad)
+			return PG_EINVAL;
+		if (c == '+' || c == '-')
+			v = 62;
+		else if (c == '/' || c == '_')
+			v = 63;
+		else if (c != 0 && (q = strchr(alpha, c)) != NULL)
+			v = (int)(q - alpha);
+		else
+			return PG_EINVAL;
+		nchars++;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (nchars % 4 == 1 || acc != 0 || pad > 2 || (pad && (nchars + pad) % 4 != 0))
+		return PG_EINVAL;
+	*out_len = n;
+	return PG_OK;
+}
+
+static void
+test_base64_differential(void **state)
+{
+	static const char pool[] = "AQgw/+_-=\n \x80\x01Zz09";
+	unsigned char ref[64], *d = NULL;
+	char in[40];
+	size_t n, rn, len, i;
+	unsigned seed = 12345;
+	int k, flags, rc, want;
+
+	(void)state;
+	for (k = 0; k < 200000; k++) {
+		len = (size_t)(k % 37);
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly alphabet characters, so that valid strings occur */
+			in[i] = (seed >> 16) % 4 ? "AQgwZz09+/-_"[(seed >> 20) % 12]
+						 : pool[(seed >> 20) % (sizeof(pool) - 1)];
+		}
+		flags = k & 1 ? PG_B64_WS : 0;
+		want = b64_reference(ref, &rn, in, len, flags);
+		rc = pg_b64_decode(&d, &n, in, len, 100, flags);
+		assert_int_equal(rc, want);
+		if (rc == PG_OK) {
+			assert_int_equal(n, rn);
+			assert_memory_equal(d, ref, n);
+		}
+		free(d);
+		d = NULL;
+	}
+}
+
 static void
 test_time_parse(void **state)
 {
@@ -195,6 +275,7 @@ tlog_from_pem(pg_tlog *l, const char *pem)
 	l->base_url = pg_strdup("https://rekor.sigstore.dev");
 	l->host = pg_strdup("rekor.sigstore.dev");
 	l->start = 0;
+	pg_tlog_prepare(l);
 	return 0;
 }
 
@@ -445,6 +526,7 @@ checkpoint_roundtrip(EVP_PKEY *k, const char *origin)
 	log.key = k;
 	log.host = pg_strdup("log.example");
 	log.base_url = pg_strdup("https://log.example");
+	pg_tlog_prepare(&log);
 	env = make_note(k, &log, origin, "log.example", true);
 	assert_int_equal(pg_checkpoint_verify(&cp, &log, env, strlen(env), &e), PG_OK);
 	assert_int_equal(cp.size, 5);
@@ -1177,11 +1259,141 @@ test_bundle_happy_and_digest(void **state)
 	free(root), free(b), free(a);
 }
 
+/* ---- load-time chain checks ---- */
+
+static void
+clear_fast(pg_trusted_root *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncas; i++)
+		r->cas[i].fast = false;
+	for (i = 0; i < r->ntsas; i++)
+		r->tsas[i].fast = false;
+}
+
+static void
+test_trust_prepare_production(void **state)
+{
+	size_t n = 0;
+	char *json = vec_read(&n, "sigstore-conformance/default-trust-roots/"
+				  "production-trusted_root.json");
+	pg_trusted_root *r = NULL;
+	pg_err e;
+
+	(void)state;
+	if (json == NULL)
+		skip();
+	assert_int_equal(pg_trusted_root_load(&r, json, n, &e), PG_OK);
+	/* [intermediate, root]: the intermediate can anchor a leaf */
+	assert_int_equal(sk_X509_num(r->cas[r->ncas - 1].chain), 2);
+	assert_true(r->cas[r->ncas - 1].fast);
+	assert_non_null(r->cas[r->ncas - 1].anchor);
+	/* a lone root is its own anchor already */
+	assert_false(r->cas[0].fast);
+	assert_true(r->ntsas > 0 && r->tsas[0].fast);
+	assert_null(r->tsas[0].anchor);
+	assert_true(r->tlogs[0].has_hint);
+	pg_trusted_root_free(r);
+	free(json);
+}
+
+/* Verify one conformance case with the load-time shortcuts and without:
+ * the verdict and the reason must be the same. */
+static void
+fast_full_case(const char *dir, const char *prod_root, const char *a_txt, int *n_out)
+{
+	static const char def_id[] =
+	    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
+	    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+	char rel[4200], *bundle, *root_json, *art, *key, *id, *iss, *s1 = NULL, *s2 = NULL;
+	size_t bl = 0, rl = 0, al = 0, kl = 0;
+	pg_trusted_root *r = NULL;
+	pg_sig_trust t;
+	pg_err e1, e2;
+	int rc1, rc2;
+
+	(void)snprintf(rel, sizeof(rel), "%s/bundle.sigstore.json", dir);
+	if ((bundle = vec_read(&bl, rel)) == NULL)
+		return;
+	(void)snprintf(rel, sizeof(rel), "%s/trusted_root.json", dir);
+	if ((root_json = vec_read(&rl, rel)) == NULL)
+		root_json = vec_read(&rl, prod_root);
+	(void)snprintf(rel, sizeof(rel), "%s/artifact", dir);
+	if ((art = vec_read(&al, rel)) == NULL)
+		art = vec_read(&al, a_txt);
+	(void)snprintf(rel, sizeof(rel), "%s/key.pub", dir);
+	key = vec_read(&kl, rel);
+	(void)snprintf(rel, sizeof(rel), "%s/identity", dir);
+	id = vec_read(NULL, rel);
+	(void)snprintf(rel, sizeof(rel), "%s/issuer", dir);
+	iss = vec_read(NULL, rel);
+	assert_non_null(root_json);
+	assert_non_null(art);
+	memset(&t, 0, sizeof(t));
+	t.tlog_required = true;
+	t.key_pem = key;
+	t.key_len = kl;
+	if (key == NULL) {
+		t.identity = id ? id : def_id;
+		t.issuer = iss ? iss : "https://token.actions.githubusercontent.com";
+	}
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	if (pg_trusted_root_load(&r, root_json, rl, &e1) == PG_OK) {
+		t.root = r;
+		memset(&e1, 0, sizeof(e1));
+		rc1 = pg_sigstore_verify_bundle(&s1, bundle, bl, (const unsigned char *)art, al,
+						NULL, &t, &e1);
+		clear_fast(r);
+		rc2 = pg_sigstore_verify_bundle(&s2, bundle, bl, (const unsigned char *)art, al,
+						NULL, &t, &e2);
+		if (rc1 != rc2 || (rc1 != PG_OK && strcmp(e1.msg, e2.msg) != 0))
+			fail_msg("%s: %d \"%s\" with the shortcuts, %d \"%s\" without", dir, rc1,
+				 e1.msg, rc2, e2.msg);
+		if (rc1 == PG_OK)
+			assert_string_equal(s1, s2);
+		(*n_out)++;
+	}
+	pg_trusted_root_free(r);
+	free(s1), free(s2), free(bundle), free(root_json), free(art), free(key), free(id),
+	    free(iss);
+}
+
+static void
+test_fast_equals_full(void **state)
+{
+	static const char base[] = "sigstore-conformance/test/assets/bundle-verify";
+	char path[8192], dir[1024];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	(void)state;
+	if (!vec_exists(base))
+		skip();
+	(void)snprintf(path, sizeof(path), "%s/%s", vec_dir, base);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		(void)snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+		fast_full_case(dir,
+			       "sigstore-conformance/default-trust-roots/"
+			       "production-trusted_root.json",
+			       "sigstore-conformance/test/assets/bundle-verify/a.txt", &n);
+	}
+	closedir(d);
+	assert_true(n >= 60);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_base64_differential),
 	    cmocka_unit_test(test_time_parse),
 	    cmocka_unit_test(test_canonical_json),
 	    cmocka_unit_test(test_set_standalone),
@@ -1201,6 +1413,8 @@ main(void)
 	    cmocka_unit_test(test_cosign_generated_keys),
 	    cmocka_unit_test(test_cosign_no_signature),
 	    cmocka_unit_test(test_bundle_happy_and_digest),
+	    cmocka_unit_test(test_trust_prepare_production),
+	    cmocka_unit_test(test_fast_equals_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

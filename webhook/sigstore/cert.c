@@ -26,6 +26,8 @@
 #define OID_FULCIO_ISSUER_V1 "1.3.6.1.4.1.57264.1.1"
 /* Longest SAN or issuer we keep: URIs of CI workflows are ~200 bytes. */
 #define PG_NAME_MAX 4096
+/* verify_ca_fast: no short path to this CA; the full path check decides. */
+#define FAST_MISS 1
 
 int
 pg_cert_from_der(X509 **out, const unsigned char *der, size_t len, pg_err *err)
@@ -149,6 +151,151 @@ ignore_time_errors(int ok, X509_STORE_CTX *ctx)
 	return ok;
 }
 
+bool
+pg_certs_valid_at_openssl(STACK_OF(X509) * chain, int64_t t)
+{
+	time_t tt = (time_t)t;
+	int i;
+
+	/* X509_cmp_time: -1 when the certificate's time <= tt, 1 when later,
+	 * 0 on error; the exact rule OpenSSL's own time check applies. */
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *c = sk_X509_value(chain, i);
+
+		if (X509_cmp_time(X509_get0_notBefore(c), &tt) >= 0 ||
+		    X509_cmp_time(X509_get0_notAfter(c), &tt) <= 0)
+			return false;
+	}
+	return true;
+}
+
+/* Extensions that make a CA above chain[0] constrain the certificates
+ * below it (name constraints, policy processing): with one of these,
+ * cutting the path at chain[0] would drop a check, so no fast path. */
+static bool
+constrains_below(X509 *c)
+{
+	static const int nids[] = {NID_name_constraints, NID_policy_constraints,
+				   NID_policy_mappings, NID_inhibit_any_policy};
+	size_t i;
+
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]); i++)
+		if (X509_get_ext_by_NID(c, nids[i], -1) >= 0)
+			return true;
+	return false;
+}
+
+/* X509_verify_cert of chain[0] against the anchor chain[n-1] with the
+ * other certificates as untrusted intermediates, the way a verification
+ * builds the path, but at no particular time (validity is checked per
+ * verification).  True when it verifies along exactly chain. */
+static int
+chain_verifies(bool *ok, STACK_OF(X509) * chain, int purpose)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	STACK_OF(X509) * built;
+	int i, n = sk_X509_num(chain), rc = PG_ENOMEM;
+
+	*ok = false;
+	if (store == NULL || ctx == NULL || untrusted == NULL ||
+	    !X509_STORE_add_cert(store, sk_X509_value(chain, n - 1)))
+		goto out;
+	for (i = 0; i < n - 1; i++)
+		if (!sk_X509_push(untrusted, sk_X509_value(chain, i)))
+			goto out;
+	if (!X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), untrusted))
+		goto out;
+	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
+	if (purpose != 0 && !X509_STORE_CTX_set_purpose(ctx, purpose))
+		goto out;
+	X509_STORE_CTX_set_verify_cb(ctx, ignore_time_errors);
+	rc = PG_OK;
+	if (X509_verify_cert(ctx) != 1)
+		goto out;
+	built = X509_STORE_CTX_get0_chain(ctx);
+	if (built == NULL || sk_X509_num(built) != n)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (X509_cmp(sk_X509_value(built, i), sk_X509_value(chain, i)) != 0)
+			goto out;
+	*ok = true;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * When is anchoring at chain[0] the same as verifying the whole path?
+ *
+ * Both kinds: the chain verifies as a path at load, so the signatures and
+ * extensions between its own certificates hold at any time; subject names
+ * are distinct, so OpenSSL's path building (trusted store first, then the
+ * untrusted list in order) can only ever take chain's own path.
+ *
+ * TSA: chain[0] is the signing certificate and the path of a verification
+ * is exactly the one checked here (same target, same purpose), so only its
+ * time remains, and the ESS signing-certificate attribute, which tsa.c
+ * checks against the whole chain itself.
+ *
+ * Fulcio: a per-verification path is leaf, chain[0], ..., anchor.  With
+ * chain[0] anchored OpenSSL no longer sees what the certificates above it
+ * impose on the leaf, so we demand here that there is nothing: no name or
+ * policy constraints above chain[0], every path length above chain[0] leaves
+ * room for chain[0] itself, and chain[0] is a CA without ambiguity
+ * (X509_check_ca == 1, which OpenSSL demands of every intermediate).
+ */
+int
+pg_ca_prepare(pg_ca *ca, pg_ca_kind kind)
+{
+	int i, j, n = sk_X509_num(ca->chain), below = 0, rc;
+	bool ok;
+
+	ca->fast = false;
+	ca->anchor = NULL;
+	if (n < 2)
+		return PG_OK; /* already a single anchor: nothing to save */
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(ca->chain, i)),
+					  X509_get_subject_name(sk_X509_value(ca->chain, j))) == 0)
+				return PG_OK;
+	if (kind == PG_CA_FULCIO) {
+		if (X509_check_ca(sk_X509_value(ca->chain, 0)) != 1)
+			return PG_OK;
+		for (i = 1; i < n; i++) {
+			X509 *c = sk_X509_value(ca->chain, i),
+			     *lower = sk_X509_value(ca->chain, i - 1);
+			long pl = X509_get_pathlen(c);
+
+			/* non-self-issued CAs between the leaf and c, as
+			 * OpenSSL counts them for c's pathLenConstraint */
+			if (!(X509_get_extension_flags(lower) & EXFLAG_SI))
+				below++;
+			if (constrains_below(c) || (pl >= 0 && below > pl))
+				return PG_OK;
+		}
+	}
+	rc = chain_verifies(&ok, ca->chain, kind == PG_CA_TSA ? X509_PURPOSE_TIMESTAMP_SIGN : 0);
+	if (rc != PG_OK || !ok)
+		return rc;
+	if (kind == PG_CA_FULCIO) {
+		ca->anchor = X509_STORE_new();
+		if (ca->anchor == NULL ||
+		    !X509_STORE_add_cert(ca->anchor, sk_X509_value(ca->chain, 0))) {
+			X509_STORE_free(ca->anchor);
+			ca->anchor = NULL;
+			return PG_ENOMEM;
+		}
+	}
+	ca->fast = true;
+	return PG_OK;
+}
+
 int
 pg_cert_verify_chain(X509 **issuer_out, STACK_OF(X509) * anchors, STACK_OF(X509) * untrusted,
 		     X509 *leaf, int64_t t, bool need_codesign, pg_err *err)
@@ -219,6 +366,64 @@ out:
 	return rc;
 }
 
+/*
+ * The leaf against a CA prepared with fast (see pg_ca_prepare): one
+ * signature to check, the leaf's.  PG_OK when it verifies, FAST_MISS when
+ * the leaf does not chain to chain[0] this way (the caller then builds the
+ * whole path, which is what decides, and words, a failure), PG_EVERIFY
+ * with the same reasons as pg_cert_verify_chain for the checks after path
+ * building.
+ */
+static int
+verify_ca_fast(X509 **issuer_out, const pg_ca *ca, X509 *leaf, int64_t t, pg_err *err)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *param;
+	STACK_OF(X509) * chain;
+	char ts[32];
+	int i, rc = FAST_MISS;
+
+	if (ctx == NULL || !X509_STORE_CTX_init(ctx, ca->anchor, leaf, NULL)) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, (time_t)t);
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+	X509_STORE_CTX_set_verify_cb(ctx, ignore_time_errors);
+	if (X509_verify_cert(ctx) != 1)
+		goto out;
+	chain = X509_STORE_CTX_get0_chain(ctx);
+	if (chain == NULL || sk_X509_num(chain) != 2 ||
+	    X509_cmp(sk_X509_value(chain, 1), sk_X509_value(ca->chain, 0)) != 0)
+		goto out;
+	fmt_time(ts, sizeof(ts), t);
+	if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) &&
+	    !(X509_get_extended_key_usage(leaf) & (XKU_CODE_SIGN | XKU_ANYEKU))) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"signing certificate lacks extended key usage codeSigning");
+		goto out;
+	}
+	/* The path is the leaf and all of ca->chain: each valid at t. */
+	for (i = 0; i < sk_X509_num(ca->chain); i++)
+		if (!pg_cert_valid_at(sk_X509_value(ca->chain, i), t)) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"certificate chain does not verify at %s: a CA "
+					"certificate was not valid then",
+					ts);
+			goto out;
+		}
+	if (issuer_out) {
+		*issuer_out = sk_X509_value(ca->chain, 0);
+		X509_up_ref(*issuer_out);
+	}
+	rc = PG_OK;
+out:
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}
+
 int
 pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf, STACK_OF(X509) * hints,
 		  int64_t t, pg_err *err)
@@ -235,6 +440,20 @@ pg_cert_verify_ca(X509 **issuer_out, const pg_trusted_root *r, X509 *leaf, STACK
 
 		if (!pg_trust_valid_at(ca->start, ca->end, ca->has_end, t))
 			continue;
+		/* Hints could make a different path: only the plain case is
+		 * short-cut.  A leaf not valid at t is left to the full check,
+		 * which says so. */
+		if (ca->fast && ca->anchor != NULL && nh == 0 && pg_cert_valid_at(leaf, t)) {
+			tried++;
+			if (issuer_out)
+				*issuer_out = NULL;
+			rc = verify_ca_fast(issuer_out, ca, leaf, t, err);
+			if (rc == PG_OK)
+				return PG_OK;
+			if (rc != FAST_MISS)
+				continue; /* as a failed full check of this CA */
+			tried--;
+		}
 		anchors = sk_X509_new_null();
 		untrusted = sk_X509_new_null();
 		if (anchors == NULL || untrusted == NULL ||
@@ -509,7 +728,7 @@ int
 pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *err)
 {
 	STACK_OF(SCT) *scts = NULL;
-	X509 *pre = NULL;
+	X509_EXTENSION *ext = NULL;
 	unsigned char *tbs = NULL, *spki = NULL, ih[32];
 	int tbs_len, spki_len, i, idx, rc = PG_EVERIFY;
 	const char *why = "no embedded SCT";
@@ -522,12 +741,17 @@ pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *e
 	scts = X509_get_ext_d2i(leaf, NID_ct_precert_scts, NULL, NULL);
 	if (scts == NULL || sk_SCT_num(scts) == 0)
 		goto fail;
-	pre = X509_dup(leaf);
-	if (pre == NULL)
+	/* The precertificate is the leaf without its SCT list.  Taking the
+	 * extension out of the leaf and putting it back costs a re-encoding;
+	 * X509_dup (encode, then a full parse with its public key) cost 5% of
+	 * a bundle verification. */
+	idx = X509_get_ext_by_NID(leaf, NID_ct_precert_scts, -1);
+	ext = X509_delete_ext(leaf, idx);
+	if (ext == NULL)
 		goto nomem;
-	idx = X509_get_ext_by_NID(pre, NID_ct_precert_scts, -1);
-	X509_EXTENSION_free(X509_delete_ext(pre, idx));
-	tbs_len = i2d_re_X509_tbs(pre, &tbs);
+	tbs_len = i2d_re_X509_tbs(leaf, &tbs);
+	if (!X509_add_ext(leaf, ext, idx))
+		goto nomem;
 	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &spki);
 	if (tbs_len <= 0 || spki_len <= 0)
 		goto nomem;
@@ -553,7 +777,7 @@ pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *e
 		pg_buf_reset(&b);
 		if (sct_signed_data(&b, sct, tbs, (size_t)tbs_len, ih) != PG_OK)
 			goto nomem;
-		if (pg_key_verify(log->key, EVP_sha256(), b.data, b.len, sig, sig_len) == PG_OK) {
+		if (pg_key_verify(log->key, pg_md_sha256(), b.data, b.len, sig, sig_len) == PG_OK) {
 			rc = PG_OK;
 			goto out;
 		}
@@ -568,7 +792,7 @@ out:
 	pg_buf_free(&b);
 	OPENSSL_free(tbs);
 	OPENSSL_free(spki);
-	X509_free(pre);
+	X509_EXTENSION_free(ext);
 	SCT_LIST_free(scts);
 	return rc;
 }

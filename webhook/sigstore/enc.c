@@ -4,6 +4,7 @@
  * int64s that proto3 JSON writes as strings.  Strict and bounded: a decoder
  * here never allocates more than its caller's limit.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,20 +13,33 @@
 
 #include "sigstore/sigstore_int.h"
 
+/* Value of a base64 character, standard or URL-safe alphabet; -1 for
+ * anything else. */
+/* clang-format off */
+static const signed char b64tab[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, 62, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+/* clang-format on */
+
 static int
 b64val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
+	return b64tab[c];
 }
 
 int
@@ -47,6 +61,26 @@ pg_b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_le
 	for (i = 0; i < in_len; i++) {
 		unsigned char c = (unsigned char)in[i];
 		int v;
+
+		/* Four alphabet characters on a byte boundary are three bytes:
+		 * the same as the general step below, four times over. */
+		if (bits == 0 && pad == 0 && in_len - i >= 4) {
+			int a = b64val((unsigned char)in[i]), b = b64val((unsigned char)in[i + 1]);
+			int d = b64val((unsigned char)in[i + 2]),
+			    e = b64val((unsigned char)in[i + 3]);
+
+			if ((a | b | d | e) >= 0) {
+				uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 |
+					     (uint32_t)d << 6 | (uint32_t)e;
+
+				o[n++] = (unsigned char)(w >> 16);
+				o[n++] = (unsigned char)(w >> 8);
+				o[n++] = (unsigned char)w;
+				nchars += 4;
+				i += 3;
+				continue;
+			}
+		}
 
 		if ((flags & PG_B64_WS) && (c == '\n' || c == '\r' || c == ' ' || c == '\t'))
 			continue;
@@ -255,6 +289,50 @@ pg_json_str(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Digests fetched once per process and shared read-only by every thread
+ * (a fetched EVP_MD is immutable).  EVP_sha256() and friends are only
+ * names: each use of one makes OpenSSL look the implementation up again
+ * under a lock, which showed up as ~7% of a bundle verification.  Never
+ * freed: they live as long as the process, like OpenSSL's own tables. */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static const EVP_MD *md_cached[3];
+
+static void
+md_fetch_all(void)
+{
+	static const char *const names[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		md_cached[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
+static const EVP_MD *
+md_get(size_t i, const EVP_MD *fallback)
+{
+	if (pthread_once(&md_once, md_fetch_all) != 0 || md_cached[i] == NULL)
+		return fallback;
+	return md_cached[i];
+}
+
+const EVP_MD *
+pg_md_sha256(void)
+{
+	return md_get(0, EVP_sha256());
+}
+
+const EVP_MD *
+pg_md_sha384(void)
+{
+	return md_get(1, EVP_sha384());
+}
+
+const EVP_MD *
+pg_md_sha512(void)
+{
+	return md_get(2, EVP_sha512());
+}
+
 int
 pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n)
 {
@@ -266,5 +344,5 @@ pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n)
 int
 pg_sha256(unsigned char out[32], const void *p, size_t n)
 {
-	return pg_digest(out, EVP_sha256(), p, n);
+	return pg_digest(out, pg_md_sha256(), p, n);
 }

@@ -10,6 +10,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
@@ -65,14 +66,14 @@ pg_key_default_md(EVP_PKEY *key)
 	case EVP_PKEY_EC:
 		switch (ec_curve_nid(key)) {
 		case NID_secp384r1:
-			return EVP_sha384();
+			return pg_md_sha384();
 		case NID_secp521r1:
-			return EVP_sha512();
+			return pg_md_sha512();
 		default:
-			return EVP_sha256();
+			return pg_md_sha256();
 		}
 	default:
-		return EVP_sha256();
+		return pg_md_sha256();
 	}
 }
 
@@ -99,6 +100,74 @@ pg_key_from_der(EVP_PKEY **out, const unsigned char *der, size_t len, pg_err *er
 }
 
 int
+pg_pem_only_block(unsigned char **out, size_t *out_len, const char *pem, size_t len,
+		  const char *type)
+{
+	static const char begin[] = "-----BEGIN";
+	const char *first;
+	char *name = NULL, *hdr = NULL;
+	unsigned char *data = NULL;
+	long n = 0;
+	BIO *b = NULL;
+	int rc = PG_EINVAL;
+
+	*out = NULL;
+	*out_len = 0;
+	if (len > INT_MAX)
+		return PG_ETOOBIG;
+	first = memmem(pem, len, begin, sizeof(begin) - 1);
+	if (first == NULL ||
+	    memmem(first + 1, len - (size_t)(first + 1 - pem), begin, sizeof(begin) - 1) != NULL)
+		return PG_EINVAL;
+	b = BIO_new_mem_buf(pem, (int)len);
+	if (b == NULL)
+		return PG_ENOMEM;
+	if (PEM_read_bio(b, &name, &hdr, &data, &n) != 1 || strcmp(name, type) != 0 ||
+	    hdr[0] != '\0' || n <= 0)
+		goto out;
+	*out = data;
+	*out_len = (size_t)n;
+	data = NULL;
+	rc = PG_OK;
+out:
+	ERR_clear_error();
+	OPENSSL_free(name);
+	OPENSSL_free(hdr);
+	OPENSSL_free(data);
+	BIO_free(b);
+	return rc;
+}
+
+/* A plain "PUBLIC KEY" PEM, the usual cosign.pub: its DER straight to
+ * d2i_PUBKEY.  PEM_read_bio_PUBKEY gets the same key, but in OpenSSL 3 it
+ * first sets up a decoder for every PEM type, which cost a third of a
+ * key-mode bundle verification.  Anything else: PG_EINVAL, and the caller
+ * takes the general path. */
+static int
+key_from_plain_pem(EVP_PKEY **out, const char *pem, size_t len)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t n = 0;
+	EVP_PKEY *k;
+
+	*out = NULL;
+	if (pg_pem_only_block(&der, &n, pem, len, "PUBLIC KEY") != PG_OK)
+		return PG_EINVAL;
+	p = der;
+	k = d2i_PUBKEY(NULL, &p, (long)n);
+	if (k == NULL || p != der + n) {
+		EVP_PKEY_free(k);
+		OPENSSL_free(der);
+		ERR_clear_error();
+		return PG_EINVAL;
+	}
+	OPENSSL_free(der);
+	*out = k;
+	return PG_OK;
+}
+
+int
 pg_key_from_pem(EVP_PKEY **out, const char *pem, size_t len, pg_err *err)
 {
 	BIO *b = NULL;
@@ -109,6 +178,8 @@ pg_key_from_pem(EVP_PKEY **out, const char *pem, size_t len, pg_err *err)
 	*out = NULL;
 	if (len > INT_MAX)
 		return pg_err_set(err, PG_ETOOBIG, "public key file too large");
+	if (key_from_plain_pem(&k, pem, len) == PG_OK)
+		goto check;
 	b = BIO_new_mem_buf(pem, (int)len);
 	if (b == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -123,6 +194,7 @@ pg_key_from_pem(EVP_PKEY **out, const char *pem, size_t len, pg_err *err)
 		rc = pg_err_set(err, PG_EINVAL, "no PEM public key found");
 		goto out;
 	}
+check:
 	rc = pg_key_check_type(k, err);
 	if (rc != PG_OK)
 		goto out;

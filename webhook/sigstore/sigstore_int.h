@@ -66,6 +66,12 @@ int pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t);
 int pg_json_int64(int64_t *out, const json_t *v);
 /* obj[key] as a C string, or NULL. */
 const char *pg_json_str(const json_t *obj, const char *key);
+/* SHA-256 / SHA-384 / SHA-512 implementations, fetched once per process
+ * (thread-safe) and shared read-only; never NULL.  Use these, not
+ * EVP_sha256(), anywhere in this folder: the pointers are compared. */
+const EVP_MD *pg_md_sha256(void);
+const EVP_MD *pg_md_sha384(void);
+const EVP_MD *pg_md_sha512(void);
 /* SHA-256 / SHA-384 / SHA-512 one-shot. */
 int pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n);
 int pg_sha256(unsigned char out[32], const void *p, size_t n);
@@ -75,6 +81,10 @@ int pg_sha256(unsigned char out[32], const void *p, size_t n);
 /* Parse a PEM public key (SubjectPublicKeyInfo) or, failing that, a PEM
  * certificate's key.  Only the key types of sigstore.h are accepted. */
 int pg_key_from_pem(EVP_PKEY **out, const char *pem, size_t len, pg_err *err);
+/* The DER of a PEM text that holds exactly one block, named type and
+ * without headers; *out OPENSSL_malloc'd.  PG_EINVAL for anything else. */
+int pg_pem_only_block(unsigned char **out, size_t *out_len, const char *pem, size_t len,
+		      const char *type);
 /* DER SubjectPublicKeyInfo. */
 int pg_key_from_der(EVP_PKEY **out, const unsigned char *der, size_t len, pg_err *err);
 /* PG_OK when the key is ECDSA P-256/P-384/P-521, RSA >= 2048 or Ed25519. */
@@ -102,13 +112,36 @@ typedef struct pg_tlog {
 	EVP_PKEY *key;
 	int64_t start, end; /* validFor, inclusive */
 	bool has_end;
+	/* Key hint of the log's checkpoint signatures (signed-note key ID for
+	 * the name host), computed once by pg_tlog_prepare. */
+	unsigned char hint[4];
+	bool has_hint;
 } pg_tlog;
 
+/*
+ * A certificate authority or TSA of the trusted root.  Everything here is
+ * filled while the root is loaded and only read afterwards: the root is
+ * shared by worker threads without a lock.
+ *
+ * pg_ca_prepare verifies, once, everything about chain that does not depend
+ * on the signature being checked or on its time (the signatures between the
+ * chain's own certificates, their extensions, path lengths).  When that
+ * succeeds and cutting the path at chain[0] loses no check (see cert.c),
+ * fast is set and a verification may anchor at chain[0]: for a Fulcio CA
+ * the leaf is then verified against anchor (a store holding only chain[0]);
+ * for a TSA chain[0] is the signing certificate itself.  The validity of
+ * every certificate of chain is still checked at each verification's time.
+ */
 typedef struct pg_ca {
 	STACK_OF(X509) * chain; /* leaf-to-anchor, last is the anchor */
 	int64_t start, end;
 	bool has_end;
+	bool fast;
+	X509_STORE *anchor; /* Fulcio CAs with fast: chain[0] as the only anchor */
 } pg_ca;
+
+/* What a pg_ca is used for: it decides the X.509 purpose checked. */
+typedef enum pg_ca_kind { PG_CA_FULCIO, PG_CA_TSA } pg_ca_kind;
 
 struct pg_trusted_root {
 	pg_tlog *tlogs;
@@ -125,10 +158,19 @@ struct pg_trusted_root {
 const pg_tlog *pg_trust_find_log(const pg_tlog *logs, size_t n, const unsigned char *id,
 				 size_t id_len);
 bool pg_trust_valid_at(int64_t start, int64_t end, bool has_end, int64_t t);
+/* Fill the load-time caches of a log whose key and host are set. */
+void pg_tlog_prepare(pg_tlog *l);
 
 /* ---- cert.c ---- */
 
 int pg_cert_from_der(X509 **out, const unsigned char *der, size_t len, pg_err *err);
+/* Load-time checks of a CA's own chain (see pg_ca above): sets ca->fast and
+ * ca->anchor.  A chain that does not verify is not an error here (it fails
+ * each verification, as before); PG_ENOMEM is. */
+int pg_ca_prepare(pg_ca *ca, pg_ca_kind kind);
+/* The validity of every certificate of chain at t as OpenSSL judges it
+ * (notBefore <= t < notAfter). */
+bool pg_certs_valid_at_openssl(STACK_OF(X509) * chain, int64_t t);
 /* Every certificate of a PEM text, at most PG_CHAIN_MAX. */
 int pg_certs_from_pem(STACK_OF(X509) * *out, const char *pem, size_t len, pg_err *err);
 bool pg_cert_self_signed(X509 *c);
@@ -154,7 +196,9 @@ int pg_cert_fulcio_issuer(char **out, X509 *c);
 /* Identity and issuer demands of t against the certificate; PG_EVERIFY
  * with a reason.  *signer_out (may be NULL) gets "SAN (issuer)". */
 int pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err *err);
-/* At least one embedded SCT from a trusted ctlog verifies. */
+/* At least one embedded SCT from a trusted ctlog verifies.  leaf is
+ * changed and changed back while its precertificate is encoded: it must be
+ * the caller's own (per-verification) certificate, not shared. */
 int pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *err);
 bool pg_cert_valid_at(X509 *c, int64_t t);
 

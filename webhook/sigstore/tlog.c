@@ -61,8 +61,8 @@ pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time,
 			      log_index);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "cannot canonicalise the log entry");
-	rc = pg_key_verify(log->key, EVP_sha256(), (const unsigned char *)canon, strlen(canon), set,
-			   set_len);
+	rc = pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)canon, strlen(canon),
+			   set, set_len);
 	free(canon);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY,
@@ -80,7 +80,7 @@ pg_merkle_leaf(unsigned char out[32], const unsigned char *p, size_t n)
 	memset(out, 0, 32);
 	if (c == NULL)
 		return;
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
+	if (EVP_DigestInit_ex(c, pg_md_sha256(), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
 	    EVP_DigestUpdate(c, p, n) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
 		memset(out, 0, 32);
 	EVP_MD_CTX_free(c);
@@ -214,6 +214,12 @@ key_hint(unsigned char out[4], const pg_tlog *log, const char *name, size_t name
 	return PG_OK;
 }
 
+void
+pg_tlog_prepare(pg_tlog *l)
+{
+	l->has_hint = key_hint(l->hint, l, l->host, strlen(l->host)) == PG_OK;
+}
+
 int
 pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, size_t len,
 		     pg_err *err)
@@ -235,7 +241,7 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 	p = env + out->body_len + 1;
 	while (p < end && nsig < PG_CHECKPOINT_SIGS_MAX) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *name, *sp;
-		unsigned char *sig = NULL, hint[4];
+		unsigned char *sig = NULL;
 		size_t sig_len;
 
 		if (nl == NULL)
@@ -250,10 +256,9 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 		if ((size_t)(sp - name) == hostlen && memcmp(name, log->host, hostlen) == 0 &&
 		    pg_b64_decode(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, 0) ==
 			PG_OK &&
-		    sig_len > 4 && key_hint(hint, log, name, hostlen) == PG_OK &&
-		    memcmp(hint, sig, 4) == 0 &&
-		    pg_key_verify(log->key, EVP_sha256(), (const unsigned char *)env, out->body_len,
-				  sig + 4, sig_len - 4) == PG_OK) {
+		    sig_len > 4 && log->has_hint && memcmp(log->hint, sig, 4) == 0 &&
+		    pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)env,
+				  out->body_len, sig + 4, sig_len - 4) == PG_OK) {
 			free(sig);
 			return PG_OK;
 		}
@@ -316,6 +321,19 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 
 	if (b64 == NULL || pg_b64_decode(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
 		return 0;
+	/* Usually the PEM is just the signer's DER: then the parse below
+	 * would find that one certificate (or key) and re-encode it to the
+	 * same DER, so comparing the bytes decides without parsing. */
+	if (pg_pem_only_block(&der, &der_len, (const char *)pem, n,
+			      x->signer_is_cert ? "CERTIFICATE" : "PUBLIC KEY") == PG_OK &&
+	    der_len == x->signer_der_len && memcmp(der, x->signer_der, der_len) == 0) {
+		OPENSSL_free(der);
+		free(pem);
+		return 1;
+	}
+	OPENSSL_free(der);
+	der = NULL;
+	der_len = 0;
 	if (x->signer_is_cert) {
 		STACK_OF(X509) *sk = NULL;
 

@@ -3,7 +3,10 @@
  * types ...trustedroot+json;version=0.1 and ...trustedroot.v0.2+json).
  * Every validFor is a closed interval.  A log key without validFor.start is
  * a malformed root, not an unbounded one (sigstore-go does the same).
- * Keys and certificates are parsed once here; verifiers only look them up.
+ * Keys and certificates are parsed once here, and what can be checked of
+ * the root's own certificate chains and log keys once is checked here
+ * (pg_ca_prepare, pg_tlog_prepare); verifiers only look them up.  A loaded
+ * root is never modified again, so threads share it without locks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +111,7 @@ parse_log(pg_tlog *l, const json_t *j, const char *what, pg_err *err)
 	free(der);
 	if (rc != PG_OK)
 		return pg_err_wrap(err, "trusted root: %s %s: ", what, l->base_url);
+	pg_tlog_prepare(l);
 	return valid_for(&l->start, &l->end, &l->has_end, json_object_get(pk, "validFor"), true,
 			 what, err);
 }
@@ -144,8 +148,14 @@ parse_ca(pg_ca *ca, const json_t *j, const char *what, pg_err *err)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 		}
 	}
-	return valid_for(&ca->start, &ca->end, &ca->has_end, json_object_get(j, "validFor"), false,
-			 what, err);
+	rc = valid_for(&ca->start, &ca->end, &ca->has_end, json_object_get(j, "validFor"), false,
+		       what, err);
+	if (rc != PG_OK)
+		return rc;
+	if (pg_ca_prepare(ca, strcmp(what, "timestampAuthorities") == 0 ? PG_CA_TSA
+									: PG_CA_FULCIO) != PG_OK)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	return PG_OK;
 }
 
 static int
@@ -257,8 +267,10 @@ free_cas(pg_ca *c, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		sk_X509_pop_free(c[i].chain, X509_free);
+		X509_STORE_free(c[i].anchor);
+	}
 	free(c);
 }
 
