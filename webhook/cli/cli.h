@@ -29,6 +29,10 @@ int pg_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2,
  */
 int pg_cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* The same without printing: 1 with *val NULL when the value is missing,
+ * for verbs that word that error themselves. */
+int pg_cli_opt_raw(int argc, char **argv, int *i, const char *name, const char **val);
+
 /* Parse an unsigned decimal within [min, max]; 0 on success. */
 int pg_cli_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 

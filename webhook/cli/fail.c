@@ -21,7 +21,7 @@ pg_cli_fail(int code, const char *fmt, ...)
 }
 
 int
-pg_cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
+pg_cli_opt_raw(int argc, char **argv, int *i, const char *name, const char **val)
 {
 	size_t n = strlen(name);
 	const char *a = argv[*i];
@@ -34,12 +34,20 @@ pg_cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
 	}
 	if (a[n] != '\0')
 		return 0;
-	if (*i + 1 >= argc) {
+	*val = *i + 1 < argc ? argv[++*i] : NULL;
+	return 1;
+}
+
+int
+pg_cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	int r = pg_cli_opt_raw(argc, argv, i, name, val);
+
+	if (r == 1 && *val == NULL) {
 		(void)pg_cli_fail(PG_EXIT_USAGE, "%s needs a value", name);
 		return -1;
 	}
-	*val = argv[++*i];
-	return 1;
+	return r;
 }
 
 int

@@ -46,29 +46,6 @@ usage(const char *why)
 	return PG_EXIT_USAGE;
 }
 
-/* "--name value" or "--name=value"; advances *i past what it used. */
-static int
-opt(const char *name, int argc, char **argv, int *i, const char **val)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		*val = NULL;
-		return 1;
-	}
-	*val = argv[++*i];
-	return 1;
-}
-
 static int
 parse_args(args *a, int argc, char **argv)
 {
@@ -79,22 +56,22 @@ parse_args(args *a, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *s = argv[i];
 
-		if (opt("--keyring", argc, argv, &i, &v)) {
+		if (pg_cli_opt_raw(argc, argv, &i, "--keyring", &v)) {
 			if (v == NULL || v[0] == '\0')
 				return usage("--keyring needs a file");
 			if (a->nkeyrings == KEYRINGS_MAX)
 				return usage("too many --keyring options");
 			a->keyrings[a->nkeyrings++] = v;
-		} else if (opt("--prov", argc, argv, &i, &v)) {
+		} else if (pg_cli_opt_raw(argc, argv, &i, "--prov", &v)) {
 			if ((a->prov = v) == NULL)
 				return usage("--prov needs a file");
-		} else if (opt("--repo", argc, argv, &i, &v)) {
+		} else if (pg_cli_opt_raw(argc, argv, &i, "--repo", &v)) {
 			if ((a->repo = v) == NULL)
 				return usage("--repo needs a URL");
-		} else if (opt("--version", argc, argv, &i, &v)) {
+		} else if (pg_cli_opt_raw(argc, argv, &i, "--version", &v)) {
 			if ((a->version = v) == NULL)
 				return usage("--version needs a version or range");
-		} else if (opt("--ca-file", argc, argv, &i, &v)) {
+		} else if (pg_cli_opt_raw(argc, argv, &i, "--ca-file", &v)) {
 			if ((a->ca_file = v) == NULL)
 				return usage("--ca-file needs a file");
 		} else if (s[0] == '-' && s[1] != '\0') {

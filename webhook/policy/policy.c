@@ -43,14 +43,7 @@ pg_policy_free(pg_policy *p)
 	free(p->charts);
 	for (cat = 0; cat < PG_TRUST_NCAT; cat++) {
 		for (i = 0; i < p->n_trust[cat]; i++) {
-			pg_trust_item *t = p->trust[cat][i];
-
-			free(t->pub.name);
-			free(t->pub.path);
-			free(t->resolved);
-			free(t->pub.inline_data);
-			free(t->bytes);
-			free(t);
+			pg_policy__trust_free(p->trust[cat][i]);
 		}
 		free(p->trust[cat]);
 	}

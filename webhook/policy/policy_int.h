@@ -70,6 +70,9 @@ typedef struct pg_trust_item {
 	size_t line;
 } pg_trust_item;
 
+/* Free a trust item and everything it owns; NULL is fine. */
+void pg_policy__trust_free(pg_trust_item *t);
+
 /* A verifier's trust reference, resolved after every document is read so
  * trust may live in another document than the rules that use it. */
 typedef struct pg_trust_use {

@@ -210,8 +210,8 @@ sc_resolve_path(const char *base_dir, const char *path)
 	return s;
 }
 
-static void
-sc_trust_free(pg_trust_item *t)
+void
+pg_policy__trust_free(pg_trust_item *t)
 {
 	if (t == NULL)
 		return;
@@ -327,7 +327,7 @@ sc_trust_item(sc_ctx *c, pg_trust_cat cat, const pg_yn *key, const pg_yn *val)
 	rc = PG_OK;
 out:
 	free(resolved);
-	sc_trust_free(t);
+	pg_policy__trust_free(t);
 	return rc;
 }
 

@@ -104,18 +104,7 @@ pg_cert_der(unsigned char **out, size_t *out_len, X509 *c)
 	unsigned char *p = NULL;
 	int n = i2d_X509(c, &p);
 
-	*out = NULL;
-	if (n <= 0)
-		return PG_EINTERNAL;
-	*out = malloc((size_t)n);
-	if (*out == NULL) {
-		OPENSSL_free(p);
-		return PG_ENOMEM;
-	}
-	memcpy(*out, p, (size_t)n);
-	*out_len = (size_t)n;
-	OPENSSL_free(p);
-	return PG_OK;
+	return pg_der_take(out, out_len, p, n);
 }
 
 bool

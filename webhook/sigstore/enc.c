@@ -346,3 +346,21 @@ pg_sha256(unsigned char out[32], const void *p, size_t n)
 {
 	return pg_digest(out, pg_md_sha256(), p, n);
 }
+
+int
+pg_der_take(unsigned char **out, size_t *out_len, unsigned char *p, int n)
+{
+	*out = NULL;
+	if (n <= 0) {
+		OPENSSL_free(p);
+		return PG_EINTERNAL;
+	}
+	if ((*out = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(p);
+		return PG_ENOMEM;
+	}
+	memcpy(*out, p, (size_t)n);
+	*out_len = (size_t)n;
+	OPENSSL_free(p);
+	return PG_OK;
+}

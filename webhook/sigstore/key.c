@@ -213,18 +213,7 @@ pg_key_spki(unsigned char **out, size_t *out_len, EVP_PKEY *key)
 	unsigned char *p = NULL;
 	int n = i2d_PUBKEY(key, &p);
 
-	*out = NULL;
-	if (n <= 0)
-		return PG_EINTERNAL;
-	*out = malloc((size_t)n);
-	if (*out == NULL) {
-		OPENSSL_free(p);
-		return PG_ENOMEM;
-	}
-	memcpy(*out, p, (size_t)n);
-	*out_len = (size_t)n;
-	OPENSSL_free(p);
-	return PG_OK;
+	return pg_der_take(out, out_len, p, n);
 }
 
 int

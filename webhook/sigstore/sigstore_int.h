@@ -252,4 +252,9 @@ int pg_entry_body_check(const char *kind, const char *version, const unsigned ch
 int pg_tsa_verify(int64_t *time_out, const pg_trusted_root *r, const unsigned char *tsr,
 		  size_t tsr_len, const unsigned char *data, size_t data_len, pg_err *err);
 
+/* Move n bytes of OpenSSL-allocated DER at p (from an i2d_* call that
+ * returned n) into a malloc'd *out, freeing p.  PG_EINTERNAL when n <= 0,
+ * PG_ENOMEM. */
+int pg_der_take(unsigned char **out, size_t *out_len, unsigned char *p, int n);
+
 #endif
