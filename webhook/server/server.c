@@ -839,7 +839,11 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
 		return pg_err_set(err, PG_EINVAL, "--listen %s: %s", addr, gai_strerror(rc));
 	fd = socket(res->ai_family, SOCK_STREAM, 0);
+	/* SO_REUSEPORT: each loop thread gets a socket of its own and the
+	 * kernel spreads connections over them; one shared socket let a single
+	 * loop win every accept race and leave the other cores idle. */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
 	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
 		rc = pg_err_set(err, PG_EIO, "cannot listen on %s: %s", colon - hl, strerror(errno));
@@ -854,13 +858,10 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	return PG_OK;
 }
 
+/* Start a loop thread accepting on fd (which it owns from now on). */
 static int
-loop_start(loop_ctx *lc, int listen_fd, pg_err *err)
+loop_start(loop_ctx *lc, int fd, pg_err *err)
 {
-	int fd = dup(listen_fd);
-
-	if (fd < 0)
-		return pg_err_set(err, PG_EIO, "dup: %s", strerror(errno));
 	lc->loop = h2o_evloop_create();
 	h2o_context_init(&lc->ctx, lc->loop, &g_conf);
 	lc->accept_ctx.ctx = &lc->ctx;
@@ -1017,10 +1018,12 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start workers");
 	if ((g_loops = calloc(g_opts.threads, sizeof(*g_loops))) == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
-	for (i = 0; i < g_opts.threads; i++)
+	for (i = 0; i < g_opts.threads; i++) {
+		if (i > 0 && (rc = listen_socket(&fd, g_opts.listen, err)) != PG_OK)
+			return rc;
 		if ((rc = loop_start(&g_loops[i], fd, err)) != PG_OK)
 			return rc;
-	close(fd);
+	}
 	if (pthread_create(&watcher, NULL, watch_main, NULL) != 0)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start watcher");
 	pg_log_diag("info", "serving", g_opts.listen);
