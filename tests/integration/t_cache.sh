@@ -215,11 +215,11 @@ DE=$(signed_image app/e e0 good) || notok "push app/e"
 for i in $(seq 1 20); do
 	push_manifest app/e "e$i" "$T/last-manifest.json" "$MT_OCI_MANIFEST" >/dev/null
 done
-serve good --cache-bytes 4096
+serve good --cache-bytes 2048
 for i in $(seq 1 20); do review "$REG/app/e:e$i"; done
 expect_eq "byte bound: 20 distinct tags verified, 20 fetches" "$(sigs "$DE")" 20
 check "byte bound: evictions counted" test "$(metric provgate_cache_evictions_total)" -gt 0
-check "byte bound: accounted bytes within --cache-bytes" test "$(metric provgate_cache_bytes)" -le 4096
+check "byte bound: accounted bytes within --cache-bytes" test "$(metric provgate_cache_bytes)" -le 2048
 review "$REG/app/e:e20"
 expect_eq "byte bound: the most recent entry is still cached" "$(cached)/$(sigs "$DE")" "true/20"
 review "$REG/app/e:e1"

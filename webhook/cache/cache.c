@@ -24,20 +24,46 @@
 /* Longest key accepted: keys are reference + fingerprint, far below. */
 #define KEY_MAX 4096
 
+/* Kept small: 100k of these must fit the RSS budget.  The strings follow
+ * the struct in one allocation: digest at data, then signer and reason at
+ * their offsets. */
+#define HAS_DIGEST 1u
+#define HAS_SIGNER 2u
+#define HAS_REASON 4u
+#define STRINGS_MAX 65535 /* offsets are 16-bit */
+
 typedef struct entry {
-	struct entry *hnext;            /* hash chain */
-	struct entry *prev, *next;      /* LRU: head = most recent */
-	uint64_t hash;
+	struct entry *hnext;       /* hash chain */
+	struct entry *prev, *next; /* LRU: head = most recent */
 	int64_t expires;
-	size_t bytes;
-	bool ok;
-	int code;
-	char *digest, *signer, *reason; /* point into data */
-	unsigned char kd[32];           /* SHA-256 of the key: keys (reference
-					   + fingerprint) are long, and 100k of
-					   them would cost more than the verdicts */
+	uint32_t bytes;
+	int16_t code;
+	uint8_t ok;
+	uint8_t has;               /* HAS_* */
+	uint16_t signer_off, reason_off;
+	unsigned char kd[32];      /* SHA-256 of the key: keys (reference +
+				      version + fingerprint) are longer than
+				      the verdicts they hold */
 	char data[];
 } entry;
+
+static const char *
+e_digest(const entry *e)
+{
+	return (e->has & HAS_DIGEST) ? e->data : NULL;
+}
+
+static const char *
+e_signer(const entry *e)
+{
+	return (e->has & HAS_SIGNER) ? e->data + e->signer_off : NULL;
+}
+
+static const char *
+e_reason(const entry *e)
+{
+	return (e->has & HAS_REASON) ? e->data + e->reason_off : NULL;
+}
 
 typedef struct flight {
 	struct flight *next;
@@ -155,7 +181,8 @@ find_slot(pg_cache *c, const unsigned char kd[32], uint64_t h)
 {
 	entry **pp = &c->tab[h & (c->nbuckets - 1)];
 
-	while (*pp && ((*pp)->hash != h || memcmp((*pp)->kd, kd, 32) != 0))
+	(void)h;
+	while (*pp && memcmp((*pp)->kd, kd, 32) != 0)
 		pp = &(*pp)->hnext;
 	return pp;
 }
@@ -163,7 +190,7 @@ find_slot(pg_cache *c, const unsigned char kd[32], uint64_t h)
 static void
 remove_entry(pg_cache *c, entry *e)
 {
-	entry **pp = find_slot(c, e->kd, e->hash);
+	entry **pp = find_slot(c, e->kd, kd_hash(e->kd));
 
 	if (*pp == e)
 		*pp = e->hnext;
@@ -233,11 +260,11 @@ copy_out(const entry *e, pg_cache_val *out)
 	memset(out, 0, sizeof(*out));
 	out->ok = e->ok;
 	out->code = e->code;
-	out->digest = pg_strdup(e->digest);
-	out->signer = pg_strdup(e->signer);
-	out->reason = pg_strdup(e->reason);
-	if ((e->digest && !out->digest) || (e->signer && !out->signer) ||
-	    (e->reason && !out->reason)) {
+	out->digest = pg_strdup(e_digest(e));
+	out->signer = pg_strdup(e_signer(e));
+	out->reason = pg_strdup(e_reason(e));
+	if ((e_digest(e) && !out->digest) || (e_signer(e) && !out->signer) ||
+	    (e_reason(e) && !out->reason)) {
 		pg_cache_val_clear(out);
 		return 0;
 	}
@@ -275,21 +302,6 @@ pg_cache_cacheable(bool ok, int code)
 	       code == PG_EINVAL;
 }
 
-static char *
-place(char **p, const char *s)
-{
-	size_t n;
-	char *r;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s) + 1;
-	memcpy(*p, s, n);
-	r = *p;
-	*p += n;
-	return r;
-}
-
 int
 pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms)
 {
@@ -306,7 +318,8 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 	sl = v->signer ? strlen(v->signer) + 1 : 0;
 	rl = v->reason ? strlen(v->reason) + 1 : 0;
 	sz = sizeof(*e) + dl + sl + rl;
-	if (sz > c->o.max_bytes)
+	if (sz > c->o.max_bytes || dl + sl + rl > STRINGS_MAX ||
+	    v->code < INT16_MIN || v->code > INT16_MAX)
 		return 0;
 	if ((e = malloc(sz)) == NULL)
 		return 0;
@@ -315,13 +328,23 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 	h = kd_hash(kd);
 	memcpy(e->kd, kd, sizeof(kd));
 	p = e->data;
-	e->digest = place(&p, v->digest);
-	e->signer = place(&p, v->signer);
-	e->reason = place(&p, v->reason);
+	if (dl) {
+		memcpy(p, v->digest, dl);
+		e->has |= HAS_DIGEST;
+	}
+	if (sl) {
+		memcpy(p + dl, v->signer, sl);
+		e->signer_off = (uint16_t)dl;
+		e->has |= HAS_SIGNER;
+	}
+	if (rl) {
+		memcpy(p + dl + sl, v->reason, rl);
+		e->reason_off = (uint16_t)(dl + sl);
+		e->has |= HAS_REASON;
+	}
 	e->ok = v->ok;
-	e->code = v->code;
-	e->hash = h;
-	e->bytes = sz;
+	e->code = (int16_t)v->code;
+	e->bytes = (uint32_t)sz;
 	/* A caller's ttl only shortens a verdict's life (a tag's verdict):
 	 * a negative never outlives the negative TTL, a positive never the
 	 * positive one. */
