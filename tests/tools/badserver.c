@@ -266,11 +266,13 @@ serve_main(conn *c, const char *path)
 		(void)respond(c, 200, "OK", "application/json", NULL, "{}", 2);
 		return;
 	}
-	if (strncmp(path, "/v2/", 4) != 0) {
+	/* /repo/<mode>/...: a classic Helm chart repository (index.yaml,
+	 * archives) misbehaving the same ways. */
+	if (strncmp(path, "/v2/", 4) != 0 && strncmp(path, "/repo/", 6) != 0) {
 		(void)respond(c, 404, "Not Found", "application/json", NULL, "{}", 2);
 		return;
 	}
-	p = path + 4;
+	p = path + (path[1] == 'v' ? 4 : 6);
 	slash = strchr(p, '/');
 	n = slash ? (size_t)(slash - p) : strlen(p);
 	if (n >= sizeof(mode))
