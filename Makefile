@@ -7,7 +7,7 @@
 #   make demo       a real registry + chart repo on loopback, provgate, decisions
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks (tests/bench/)
-#   make lint       banned calls, clang-format check
+#   make lint       banned calls, foreign libraries outside their module
 #
 # Sources are found by globbing webhook/*/*.c, so a new module needs no
 # Makefile edit.  Unit tests are tests/unit/test_*.c; each includes the .c it
