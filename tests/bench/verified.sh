@@ -184,20 +184,18 @@ pod_review() {
 	mkreview "$T/pod.obj.json" default CREATE
 }
 
-# Fill the cache with FILL_N real verdicts.  Honest but fast: every entry
-# goes the whole way a review goes (decode, policy match under the key
-# rule, loop-side cache miss, worker, pg_verify_image, pg_cache_put), and
-# the verdict is a definite negative, so it is cached for the negative TTL
-# (raised here so nothing expires during the fill).  The references name
-# distinct sha512 digests: the verifier refuses them at once ("only sha256
-# digests can be verified", PG_EINVAL, cacheable) without a network round
-# trip, which makes 100k verdicts take seconds instead of the ~5 min that
-# 300k registry round trips ("no signatures found") take here.  Their cache
-# entries (key, digest, reason) are ~1.5x the size of a sha256 verdict's,
-# so the figure errs high.  --cache-bytes is raised so the entry bound, not
-# the byte bound, is what holds 100k.
+# Fill the cache with FILL_N real verdicts of real size.  Every entry goes
+# the whole way a review goes (decode, policy match under the key rule,
+# loop-side cache miss, worker, pg_verify_image against the loopback
+# registry, pg_cache_put): the references name distinct sha256 digests the
+# registry holds no signatures for, a definite "no signatures found"
+# (~5 ms each), cached for the negative TTL (raised here so nothing expires
+# during the fill).  That is the size of a real sha256 verdict (~270 B
+# accounted).  Reviews of FILL_PER references go in two parallel streams,
+# one per worker.  --cache-bytes is raised so the entry bound, not the byte
+# bound, is what holds 100k.  About 3 minutes for 100k.
 fill_cache() {
-	local pol=$1 r i per=1000 reviews
+	local pol=$1 r per=${FILL_PER:-200} reviews half a b
 	reviews=$(((FILL_N + per - 1) / per))
 	start_provgate "$pol" --threads "$CORES" --workers 2 --timeout-ms 60000 \
 		--cache-entries "$FILL_N" --cache-bytes $((512 << 20)) \
@@ -205,12 +203,12 @@ fill_cache() {
 	pgcurl "$PG_URL/healthz" >/dev/null
 	sleep 0.5
 	RSS_IDLE=$(rss_kib "$PG_PID" VmHWM)
-	mkdir -p "$T/fill"
+	mkdir -p "$T/fill" "$T/fill/a" "$T/fill/b"
 	python3 - "$REG" "$T/fill" "$reviews" "$per" <<'PY' || return 1
 import hashlib, json, sys
 reg, out, reviews, per = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 for r in range(reviews):
-    cs = [{"name": "c%d" % i, "image": "%s/fill/app@sha512:%s" % (reg, hashlib.sha512(b"%d/%d" % (r, i)).hexdigest())}
+    cs = [{"name": "c%d" % i, "image": "%s/fill/app@sha256:%s" % (reg, hashlib.sha256(b"%d/%d" % (r, i)).hexdigest())}
           for i in range(per)]
     obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fill-%d" % r}, "spec": {"containers": cs}}
     json.dump(obj, open("%s/obj%d.json" % (out, r), "w"))
@@ -218,7 +216,12 @@ PY
 	for r in $(seq 0 $((reviews - 1))); do
 		mkreview "$T/fill/obj$r.json" default CREATE >"$T/fill/r$r.json"
 	done
-	curl_reviews "$T/fill.times" "$T/fill" "$T"/fill/r*.json
+	half=$((reviews / 2))
+	curl_reviews "$T/fill.a.times" "$T/fill/a" $(for r in $(seq 0 $((half - 1))); do echo "$T/fill/r$r.json"; done) &
+	a=$!
+	curl_reviews "$T/fill.b.times" "$T/fill/b" $(for r in $(seq "$half" $((reviews - 1))); do echo "$T/fill/r$r.json"; done) &
+	b=$!
+	wait "$a" "$b"
 	FILL_ENTRIES=$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_entries" {print $2}')
 	FILL_BYTES=$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_bytes" {print $2}')
 	RSS_FULL_HWM=$(rss_kib "$PG_PID" VmHWM)
