@@ -131,6 +131,7 @@ test_base64(void **state)
 		{"-_8=", 0, PG_EINVAL, NULL},
 		{"-_8=", PG_B64_URLSAFE, PG_OK, "\xfb\xff"},
 		{"aGVsbG8=\n=Zm9v", PG_B64_STOP_AT_PAD, PG_OK, "hello"},
+		{"aGVs bG8=", PG_B64_NO_SPACE, PG_EINVAL, NULL},
 	};
 	size_t i;
 	pg_buf b;

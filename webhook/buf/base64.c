@@ -32,8 +32,11 @@ pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (flags & PG_B64_NO_SPACE)
+				return PG_EINVAL;
 			continue;
+		}
 		if (c == '=') {
 			if (flags & PG_B64_STOP_AT_PAD)
 				return PG_OK;

@@ -62,6 +62,7 @@ char *pg_strndup(const char *s, size_t n);
  * padding or a dangling partial byte; PG_ETOOBIG; PG_ENOMEM. */
 #define PG_B64_URLSAFE 1u     /* also accept '-' and '_' (base64url) */
 #define PG_B64_STOP_AT_PAD 2u /* end at the first '=' and ignore the rest */
+#define PG_B64_NO_SPACE 4u    /* whitespace is an error, not skipped */
 int pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */

@@ -14,58 +14,19 @@
 #include "buf/buf.h"
 #include "oci/oci_int.h"
 
-static int
-b64val(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
 int
 oci_b64_decode(unsigned char **out, size_t *len_out, const char *s, size_t n)
 {
-	unsigned char *o;
-	size_t i, k = 0, pad = 0;
-	uint32_t acc = 0;
-	int bits = 0;
+	pg_buf b;
+	int rc;
 
 	*out = NULL;
-	while (n > 0 && s[n - 1] == '=' && pad < 2) {
-		n--;
-		pad++;
-	}
-	if (n % 4 == 1)
-		return PG_EINVAL;
-	if ((o = malloc(n / 4 * 3 + 3)) == NULL)
-		return PG_ENOMEM;
-	for (i = 0; i < n; i++) {
-		int v = b64val((unsigned char)s[i]);
-
-		if (v < 0) {
-			free(o);
-			return PG_EINVAL;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			o[k++] = (unsigned char)(acc >> bits);
-		}
-	}
-	o[k] = '\0';
-	*out = o;
-	if (len_out)
-		*len_out = k;
-	return PG_OK;
+	pg_buf_init(&b, 0);
+	rc = pg_base64_decode(&b, s, n, PG_B64_NO_SPACE);
+	if (rc == PG_OK)
+		rc = pg_buf_detach((char **)out, len_out, &b);
+	pg_buf_free(&b);
+	return rc;
 }
 
 /* The host part of an `auths` key: "https://host/v1/" -> "host". */
