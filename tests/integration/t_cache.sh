@@ -255,12 +255,17 @@ slow=0 notimeout=0
 for i in $(seq 1 8); do
 	t=$(cat "$T/w.$i.time")
 	awk -v t="$t" -v d=$TMO 'BEGIN {exit !(t * 1000 <= d + 700)}' || slow=$((slow + 1))
-	jq -e '.response.allowed == false and (.response.status.message | test("timed out|did not answer in time"))' \
-		"$T/w.$i.out" >/dev/null || notimeout=$((notimeout + 1))
+	if ! jq -e '.response.allowed == false and (.response.status.message | test("timed out|did not answer in time"))' \
+		"$T/w.$i.out" >/dev/null 2>&1; then
+		notimeout=$((notimeout + 1))
+		# diagnostics for a rare failure seen once in a clean-clone run
+		echo "# frozen review $i: time $(cat "$T/w.$i.time" 2>/dev/null | tr '\n' ' ') answer: $(head -c 400 "$T/w.$i.out" 2>/dev/null)"
+	fi
 done
 expect_eq "frozen registry: all 8 answered within --timeout-ms (+0.7 s)" "$slow" 0
 expect_eq "frozen registry: all 8 denied as timed out" "$notimeout" 0
 review "$REG/app/w:v1"
+[ -n "$ALLOWED" ] || echo "# thawed review: no answer; server alive: $(kill -0 "$PG_PID" 2>/dev/null && echo yes || echo no); stderr: $(tail -c 400 "$T/provgate.err")"
 expect_eq "registry thawed: the timeout was not cached, image verified" "$ALLOWED/$(cached)" "true/false"
 
 kill "$PG_PID" 2>/dev/null
