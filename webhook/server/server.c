@@ -33,6 +33,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,6 +84,8 @@ typedef struct loop_ctx {
 	pthread_t tid;
 	atomic_int cmd; /* 1: stop listening + flush; 2: shutdown */
 	int stopped;
+	int fd;        /* listening socket, until the loop thread takes it */
+	sem_t ready;   /* posted by the loop thread once it is set up */
 } loop_ctx;
 
 struct job {
@@ -803,15 +806,6 @@ on_ctl(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 	}
 }
 
-static void *
-loop_main(void *arg)
-{
-	loop_ctx *lc = arg;
-
-	while (atomic_load(&lc->cmd) < 3)
-		h2o_evloop_run(lc->loop, 100);
-	return NULL;
-}
 
 static int
 listen_socket(int *out, const char *addr, pg_err *err)
@@ -858,10 +852,17 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	return PG_OK;
 }
 
-/* Start a loop thread accepting on fd (which it owns from now on). */
-static int
-loop_start(loop_ctx *lc, int fd, pg_err *err)
+/* Everything h2o makes for a loop is made on the loop's own thread: h2o
+ * sockets take their buffers from the creating thread's (thread-local)
+ * socket buffer prototype and give them back to it.  Made on the main
+ * thread, the queue sockets of all loops shared main's free list without a
+ * lock, and a buffer was handed to two loops at once (ASan saw a
+ * use-after-free, TSan the race). */
+static void *
+loop_main(void *arg)
 {
+	loop_ctx *lc = arg;
+
 	lc->loop = h2o_evloop_create();
 	h2o_context_init(&lc->ctx, lc->loop, &g_conf);
 	lc->accept_ctx.ctx = &lc->ctx;
@@ -872,11 +873,27 @@ loop_start(loop_ctx *lc, int fd, pg_err *err)
 	h2o_multithread_register_receiver(lc->queue, &lc->ctl_rx, on_ctl);
 	h2o_timeout_init(lc->loop, &lc->deadline, g_opts.timeout_ms);
 	h2o_linklist_init_anchor(&lc->active);
-	lc->listener = h2o_evloop_socket_create(lc->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	lc->listener = h2o_evloop_socket_create(lc->loop, lc->fd, H2O_SOCKET_FLAG_DONT_READ);
 	lc->listener->data = lc;
 	h2o_socket_read_start(lc->listener, on_accept);
+	sem_post(&lc->ready);
+	while (atomic_load(&lc->cmd) < 3)
+		h2o_evloop_run(lc->loop, 100);
+	return NULL;
+}
+
+/* Start a loop thread accepting on fd (which it owns from now on); returns
+ * once the loop can take commands and connections. */
+static int
+loop_start(loop_ctx *lc, int fd, pg_err *err)
+{
+	lc->fd = fd;
+	if (sem_init(&lc->ready, 0, 0) != 0)
+		return pg_err_set(err, PG_EINTERNAL, "cannot start loop thread");
 	if (pthread_create(&lc->tid, NULL, loop_main, lc) != 0)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start loop thread");
+	while (sem_wait(&lc->ready) != 0 && errno == EINTR)
+		;
 	return PG_OK;
 }
 
