@@ -34,7 +34,7 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind
 	[ "$f" -gt 0 ] && failed_names="$failed_names $2"
 	printf '%-40s %4d passed %4d failed %4d skipped\n' "$2" "$p" "$f" "$s"
 	if [ "$f" -gt 0 ]; then
-		grep -E '^(not ok - |\[  FAILED  \]|\[  ERROR   \])|ERROR|Assert|runtime error|AddressSanitizer' "$1" | head -40 | sed 's/^/    /'
+		grep -E '^(not ok - |\[  FAILED  \]|\[  ERROR   \])|ERROR|Assert|runtime error|AddressSanitizer|^#   ' "$1" | head -40 | sed 's/^/    /'
 	fi
 }
 
