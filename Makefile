@@ -4,6 +4,7 @@
 #   make deps       install build and test dependencies (apt-get, idempotent)
 #   make test       deps + build + unit, integration and vector tests
 #   make asan test  the same under ASan/UBSan (objects in build/asan)
+#   make tsan test  the same under ThreadSanitizer (objects in build/tsan)
 #   make demo       a real registry + chart repo on loopback, provgate, decisions
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks (tests/bench/)
@@ -18,10 +19,16 @@ SANITIZE ?=
 ifneq ($(filter asan,$(MAKECMDGOALS)),)
 SANITIZE = 1
 endif
+ifneq ($(filter tsan,$(MAKECMDGOALS)),)
+SANITIZE = tsan
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),tsan)
+BUILD ?= build/tsan
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD ?= build
 SANFLAGS =
@@ -59,7 +66,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test unit integration asan demo fuzz bench lint clean format
+.PHONY: all deps test unit integration asan tsan demo fuzz bench lint clean format
 
 all: $(BUILD)/provgate
 
@@ -92,7 +99,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libprovgate.a
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lnghttp2
 
-asan:
+asan tsan:
 	@true
 
 deps:
