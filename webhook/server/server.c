@@ -3,9 +3,11 @@
  *
  * Threads and ownership:
  *  - main thread: setup, then waits for SIGTERM/SIGINT and runs shutdown;
- *  - loop threads (opts.threads): one h2o evloop + context each, all
- *    accepting on their own dup() of one listening socket.  They decode the
- *    review, decide what policy alone can decide, and answer;
+ *  - loop threads (opts.threads): one h2o evloop + context each, each
+ *    accepting on its own SO_REUSEPORT socket, and each creating every h2o
+ *    object it uses itself (h2o recycles socket buffers through thread-local
+ *    free lists).  They decode the review, decide what policy alone can
+ *    decide, and answer;
  *  - workers (server/pool): run pg_decision_verify for reviews that need
  *    evidence, then post the job back with h2o_multithread_send_message to
  *    the loop that owns the request;
