@@ -9,6 +9,6 @@ start_provgate() {
 	bg provgate "$PG" serve --policy "$pol" --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key" \
 		--listen "127.0.0.1:$PG_PORT" "$@"
 	PG_PID=${PIDS[-1]}
-	wait_tcp "$PG_PORT" 10
+	wait_tcp "$PG_PORT" ${PG_START_SECS:-10}
 }
 pgcurl() { curl -sS --cacert "$PKI/ca.pem" --max-time 20 "$@"; }
