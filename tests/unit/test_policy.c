@@ -426,7 +426,7 @@ test_err_invalid_regexp(void **state)
 			 "      verify:\n        - cosign:\n            keyless:\n"
 			 "              issuerRegExp: 'a(b'\n              subject: s\n",
 		     "t.yaml:11: spec.images[0].verify[0].cosign.keyless.issuerRegExp: invalid "
-		     "regular expression \"a(b\": Unmatched ( or \\(");
+		     "regular expression \"a(b\": missing ) in regular expression");
 }
 
 static void

@@ -11,8 +11,8 @@
  * trust it uses, so cached verdicts die with the evidence they relied on.
  */
 #include "policy/policy_int.h"
+#include "re/re.h"
 
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,14 +180,11 @@ static int
 sc_regexp(sc_ctx *c, const pg_yn *n)
 {
 	regex_t re;
-	char why[128];
-	int r;
+	pg_err e;
 
-	r = regcomp(&re, n->value, REG_EXTENDED | REG_NOSUB);
-	if (r != 0) {
-		(void)regerror(r, &re, why, sizeof(why));
-		return sc_fail(c, n, "invalid regular expression \"%.128s\": %s", n->value, why);
-	}
+	pg_err_clear(&e);
+	if (pg_re_compile(&re, n->value, &e) != PG_OK)
+		return sc_fail(c, n, "invalid regular expression \"%.128s\": %s", n->value, e.msg);
 	regfree(&re);
 	return PG_OK;
 }

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "buf/buf.h"
+#include "re/re.h"
 #include "sigstore/sigstore_int.h"
 
 /* Fulcio issuer OIDs (fulcio docs/oid-info.md). */
@@ -595,20 +595,6 @@ pg_cert_fulcio_issuer(char **out, X509 *c)
 	return *out ? PG_OK : PG_EINVAL;
 }
 
-/* Unanchored, like Go's regexp.MatchString that cosign and sigstore-go
- * use: a policy that wants a whole-string match writes ^...$. */
-static int
-pg_re_find(const char *re, const char *s, bool *match)
-{
-	regex_t rx;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-		return PG_EINVAL;
-	*match = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return PG_OK;
-}
-
 int
 pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err *err)
 {
@@ -618,7 +604,9 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err
 	bool m = false;
 	int rc = PG_EVERIFY;
 	pg_buf b;
+	pg_err rerr;
 
+	pg_err_clear(&rerr);
 	pg_buf_init(&b, 2 * PG_NAME_MAX);
 	if (signer_out)
 		*signer_out = NULL;
@@ -631,9 +619,9 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err
 		if (t->identity && strcmp(sans[i], t->identity) == 0)
 			who = sans[i];
 		else if (t->identity_regexp) {
-			if (pg_re_find(t->identity_regexp, sans[i], &m) != PG_OK) {
-				rc = pg_err_set(err, PG_EPOLICY, "invalid identity regexp \"%s\"",
-						t->identity_regexp);
+			if (pg_re_find(t->identity_regexp, sans[i], &m, &rerr) != PG_OK) {
+				rc = pg_err_set(err, PG_EPOLICY, "invalid identity regexp \"%.200s\": %s",
+						t->identity_regexp, rerr.msg);
 				goto out;
 			}
 			if (m)
@@ -656,9 +644,10 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err
 			goto out;
 		}
 		m = t->issuer && strcmp(iss, t->issuer) == 0;
-		if (!m && t->issuer_regexp && pg_re_find(t->issuer_regexp, iss, &m) != PG_OK) {
-			rc = pg_err_set(err, PG_EPOLICY, "invalid issuer regexp \"%s\"",
-					t->issuer_regexp);
+		if (!m && t->issuer_regexp &&
+		    pg_re_find(t->issuer_regexp, iss, &m, &rerr) != PG_OK) {
+			rc = pg_err_set(err, PG_EPOLICY, "invalid issuer regexp \"%.200s\": %s",
+					t->issuer_regexp, rerr.msg);
 			goto out;
 		}
 		if (!m) {
