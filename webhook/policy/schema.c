@@ -179,13 +179,13 @@ sc_str_list(char ***list, size_t *nlist, sc_ctx *c, const pg_yn *n)
 static int
 sc_regexp(sc_ctx *c, const pg_yn *n)
 {
-	regex_t re;
+	pg_re *re;
 	pg_err e;
 
 	pg_err_clear(&e);
-	if (pg_re_compile(&re, n->value, &e) != PG_OK)
+	if (pg_re_new(&re, n->value, &e) != PG_OK)
 		return sc_fail(c, n, "invalid regular expression \"%.128s\": %s", n->value, e.msg);
-	regfree(&re);
+	pg_re_free(re);
 	return PG_OK;
 }
 

@@ -1,47 +1,53 @@
 /*
  * re — the regular expressions a policy or a command line gives for
- * certificate identities and issuers, checked before glibc compiles them.
+ * certificate identities and issuers: Go regexp syntax (what cosign and
+ * sigstore-go match with), matched in time linear in the subject.
  *
- * cosign and sigstore-go match identities with Go's regexp (RE2 syntax).
- * We compile with POSIX ERE (regcomp), which accepts the same everyday
- * patterns but expands repetitions by copying: `a++++…` doubles the tree
- * at every `+`, `(a{1000}){1000}` makes a million nodes, and one policy
- * line could take gigabytes (fuzz_policy found it).  pg_re_compile first
- * refuses what Go's parser refuses and what would grow too large:
- *   - stacked repetition operators (`a**`, `a+{2}`; one lazy `?` after a
- *     repetition is allowed, as in Go, and does not change what matches),
- *   - repetition counts above 1000, or {m,n} with n < m,
- *   - a repetition with nothing to repeat,
- *   - back-references (\1 … \9; Go has none, glibc may take exponential
- *     time on them),
- *   - groups nested deeper than PG_RE_MAX_DEPTH,
- *   - patterns longer than PG_RE_MAX_LEN bytes,
- *   - patterns whose expanded size (every repetition copied out, as glibc
- *     does) exceeds PG_RE_MAX_NODES.
- * Matching is unanchored, as Go's MatchString: write ^…$ for a whole match.
+ * glibc's regcomp/regexec are not used: regcomp copies every repetition
+ * out (`a+++…` took 2 GiB in fuzz_policy) and regexec builds DFA states
+ * without bound ((a|b)*a(a|b){999}c against 2000 bytes took 8 minutes and
+ * 9.5 GiB).  Here a pattern compiles to at most PG_RE_MAX_INSTS
+ * instructions and a match is a Pike-VM simulation: O(instructions x
+ * subject) time, O(instructions) memory, no backtracking.
+ *
+ * Syntax (Go's regexp.Compile, without flags): literals (UTF-8), `.` (any
+ * character but newline), `[...]` `[^...]` with ranges, escapes and
+ * [:alpha:]-style classes, \d \D \s \S \w \W, \A \z, escaped punctuation,
+ * \t \n \r \f \v \a, `^` `$` (start and end of text), groups, `|`, and
+ * `*` `+` `?` `{m}` `{m,}` `{m,n}` (m, n <= 1000), each optionally lazy
+ * (`*?`; laziness does not change whether a pattern matches).  Refused,
+ * as Go refuses them: stacked repetition (`a**`), a repetition with
+ * nothing to repeat, back-references, unknown escapes, invalid UTF-8.
+ * Refused here although Go has them: (?flags) and non-capturing groups,
+ * \b \B, \p{..} and \Q..\E.  Matching is unanchored, as Go's MatchString:
+ * write ^…$ for a whole match.  Subjects longer than PG_RE_MAX_SUBJECT
+ * bytes are refused (an error, never a match).
  */
 #ifndef PG_RE_H
 #define PG_RE_H
 
-#include <regex.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err/err.h"
 
 #define PG_RE_MAX_LEN 4096
 #define PG_RE_MAX_DEPTH 64
 #define PG_RE_MAX_REPEAT 1000
-#define PG_RE_MAX_NODES 10000
+#define PG_RE_MAX_INSTS 10000
+#define PG_RE_MAX_SUBJECT 8192
 
-/* Refuse a pattern as above (PG_EINVAL with the reason in err), else
- * PG_OK. */
-int pg_re_check(const char *re, pg_err *err);
+typedef struct pg_re pg_re;
 
-/* pg_re_check, then regcomp(REG_EXTENDED | REG_NOSUB).  On PG_OK the
- * caller owns rx and frees it with regfree. */
-int pg_re_compile(regex_t *rx, const char *re, pg_err *err);
+/* Compile pattern; PG_EINVAL with the reason in err when refused. */
+int pg_re_new(pg_re **out, const char *pattern, pg_err *err);
+void pg_re_free(pg_re *re);
 
-/* Compile, search s, free: *match says whether re matches anywhere in s. */
-int pg_re_find(const char *re, const char *s, bool *match, pg_err *err);
+/* Whether re matches anywhere in s[0..len).  PG_ETOOBIG when len is above
+ * PG_RE_MAX_SUBJECT, PG_ENOMEM; else PG_OK with *match set. */
+int pg_re_match(const pg_re *re, const char *s, size_t len, bool *match, pg_err *err);
+
+/* Compile, match the NUL-terminated s, free. */
+int pg_re_find(const char *pattern, const char *s, bool *match, pg_err *err);
 
 #endif
