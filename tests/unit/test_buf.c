@@ -151,6 +151,26 @@ test_base64(void **state)
 	pg_buf_free(&b);
 }
 
+static void
+test_utf8_clean(void **state)
+{
+	char ok[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 ascii";
+	char cut[] = "registry\xcd";            /* "%.Ns" cut a 2-byte character */
+	char bad[] = "a\xff\xc0\xaf" "b\xed\xa0\x80" "c"; /* stray, overlong, surrogate */
+	char four[] = "x\xf0\x9f\x98";           /* a 4-byte character cut short */
+
+	(void)state;
+	pg_utf8_clean(ok);
+	assert_string_equal(ok, "caf\xc3\xa9 \xf0\x9f\x98\x80 ascii");
+	pg_utf8_clean(cut);
+	assert_string_equal(cut, "registry?");
+	pg_utf8_clean(bad);
+	assert_string_equal(bad, "a???b???c");
+	pg_utf8_clean(four);
+	assert_string_equal(four, "x???");
+	pg_utf8_clean(NULL);
+}
+
 int
 main(void)
 {
@@ -162,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_err_wrap_and_truncate),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_utf8_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

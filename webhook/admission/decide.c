@@ -42,6 +42,11 @@ pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason,
 {
 	char *r = pg_strdup(reason), *dg = pg_strdup(digest), *sg = pg_strdup(signer);
 
+	/* reasons quote registries and cut text at byte bounds: keep them
+	 * valid UTF-8, or the response and the log line could not carry them */
+	pg_utf8_clean(r);
+	pg_utf8_clean(dg);
+	pg_utf8_clean(sg);
 	free(rd->reason);
 	free(rd->digest);
 	free(rd->signer);
@@ -538,6 +543,7 @@ annotations(const pg_decision *d)
 			       ref_label(rd->ref), state_name(rd->state),
 			       rd->rule ? rd->rule->name : "none",
 			       rd->digest ? rd->digest : "none", reason_of(rd));
+		pg_utf8_clean(val); /* the bound may cut a character */
 		json_object_set_new(a, key, json_string(val));
 	}
 	return a;
@@ -556,6 +562,7 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 	pg_buf_init(&m, MESSAGE_MAX);
 	if (message(&m, d, allowed && !any_deny(d)) != PG_OK)
 		goto out;
+	pg_utf8_clean((char *)m.data);
 	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", d->rv->api_version,
 			 "kind", "AdmissionReview", "response", "uid", d->rv->uid,
 			 "allowed", allowed);
@@ -582,6 +589,7 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 				continue;
 			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
 				       ref_label(rd->ref), reason_of(rd));
+			pg_utf8_clean(buf);
 			json_array_append_new(w, json_string(buf));
 		}
 		json_object_set_new(resp, "warnings", w);

@@ -130,6 +130,7 @@ containers(pg_refs *r, const json_t *spec, const char *base, const char *field,
 			continue;
 		(void)snprintf(where, sizeof(where), "%s.%s[%zu]%s%.64s%s", base, field, i,
 			       nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+		pg_utf8_clean(where); /* %.64s may cut a character */
 		if (!json_is_string(img)) {
 			pg_refent *e;
 

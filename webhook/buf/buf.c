@@ -193,3 +193,43 @@ pg_hex(char *out, const unsigned char *p, size_t n)
 	}
 	out[2 * n] = '\0';
 }
+
+/* Replace, in place, every byte that does not belong to a well-formed UTF-8
+ * sequence with '?': text cut at a byte bound (snprintf, "%.64s") or taken
+ * from a registry's answer can end mid-character, and jansson refuses to
+ * put such a string in JSON. */
+void
+pg_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (p && *p) {
+		unsigned c = *p;
+		size_t w, i;
+		uint32_t v;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			w = 2, v = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			w = 3, v = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			w = 4, v = c & 0x07;
+		else
+			w = 0, v = 0;
+		for (i = 1; i < w; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				break;
+			v = (v << 6) | (p[i] & 0x3F);
+		}
+		if (w == 0 || i < w || (w == 3 && v < 0x800) || (w == 4 && v < 0x10000) ||
+		    v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+			*p++ = '?';
+			continue;
+		}
+		p += w;
+	}
+}

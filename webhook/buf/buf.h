@@ -65,6 +65,10 @@ char *pg_strndup(const char *s, size_t n);
 #define PG_B64_NO_SPACE 4u    /* whitespace is an error, not skipped */
 int pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags);
 
+/* Replace every byte of s that is not part of well-formed UTF-8 with '?',
+ * in place (NULL is ignored). */
+void pg_utf8_clean(char *s);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void pg_hex(char *out, const unsigned char *p, size_t n);
 
