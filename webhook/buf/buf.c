@@ -194,6 +194,41 @@ pg_hex(char *out, const unsigned char *p, size_t n)
 	out[2 * n] = '\0';
 }
 
+int
+pg_utf8_decode(const unsigned char *p, size_t n, uint32_t *r)
+{
+	uint32_t c;
+	size_t w, i;
+
+	if (n == 0)
+		return -1;
+	c = p[0];
+	if (c < 0x80) {
+		*r = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		w = 2, c &= 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		w = 3, c &= 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		w = 4, c &= 0x07;
+	else
+		return -1;
+	if (n < w)
+		return -1;
+	for (i = 1; i < w; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return -1;
+		c = (c << 6) | (p[i] & 0x3F);
+	}
+	if ((w == 3 && c < 0x800) || (w == 4 && c < 0x10000) || c > 0x10FFFF ||
+	    (c >= 0xD800 && c <= 0xDFFF))
+		return -1;
+	*r = c;
+	return (int)w;
+}
+
 /* Replace, in place, every byte that does not belong to a well-formed UTF-8
  * sequence with '?': text cut at a byte bound (snprintf, "%.64s") or taken
  * from a registry's answer can end mid-character, and jansson refuses to
@@ -202,34 +237,17 @@ void
 pg_utf8_clean(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
 
-	while (p && *p) {
-		unsigned c = *p;
-		size_t w, i;
-		uint32_t v;
+	while (n > 0) {
+		uint32_t r;
+		int w = pg_utf8_decode(p, n, &r);
 
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			w = 2, v = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			w = 3, v = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			w = 4, v = c & 0x07;
-		else
-			w = 0, v = 0;
-		for (i = 1; i < w; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				break;
-			v = (v << 6) | (p[i] & 0x3F);
-		}
-		if (w == 0 || i < w || (w == 3 && v < 0x800) || (w == 4 && v < 0x10000) ||
-		    v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-			*p++ = '?';
-			continue;
+		if (w < 0) {
+			*p = '?';
+			w = 1;
 		}
 		p += w;
+		n -= (size_t)w;
 	}
 }

@@ -65,6 +65,11 @@ char *pg_strndup(const char *s, size_t n);
 #define PG_B64_NO_SPACE 4u    /* whitespace is an error, not skipped */
 int pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags);
 
+/* The character at p (n bytes available) as Go decodes UTF-8: its width,
+ * or -1 when the bytes are not well-formed (overlong, surrogate, above
+ * U+10FFFF, cut short). */
+int pg_utf8_decode(const unsigned char *p, size_t n, uint32_t *r);
+
 /* Replace every byte of s that is not part of well-formed UTF-8 with '?',
  * in place (NULL is ignored). */
 void pg_utf8_clean(char *s);

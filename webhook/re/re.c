@@ -6,6 +6,8 @@
  */
 #include "re/re.h"
 
+#include "buf/buf.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,38 +70,10 @@ re_fail(ps *s, int code, const char *what)
 	return -1;
 }
 
-/* UTF-8 decoding as Go does it: width of the rune at p, or -1 when the
- * bytes are not valid UTF-8 (overlong, surrogate, above U+10FFFF). */
 static int
 utf8(const unsigned char *p, const unsigned char *end, uint32_t *r)
 {
-	uint32_t c = p[0];
-	int w, i;
-
-	if (c < 0x80) {
-		*r = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-		w = 2, c &= 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		w = 3, c &= 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		w = 4, c &= 0x07;
-	else
-		return -1;
-	if (end - p < w)
-		return -1;
-	for (i = 1; i < w; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return -1;
-		c = (c << 6) | (p[i] & 0x3F);
-	}
-	if ((w == 3 && c < 0x800) || (w == 4 && c < 0x10000) || c > MAX_RUNE ||
-	    (c >= 0xD800 && c <= 0xDFFF))
-		return -1;
-	*r = c;
-	return w;
+	return pg_utf8_decode(p, (size_t)(end - p), r);
 }
 
 static int
