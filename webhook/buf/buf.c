@@ -251,3 +251,15 @@ pg_utf8_clean(char *s)
 		n -= (size_t)w;
 	}
 }
+
+int
+pg_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -74,6 +74,9 @@ int pg_utf8_decode(const unsigned char *p, size_t n, uint32_t *r);
  * in place (NULL is ignored). */
 void pg_utf8_clean(char *s);
 
+/* The value of hex digit c (either case), or -1. */
+int pg_hex_digit(int c);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void pg_hex(char *out, const unsigned char *p, size_t n);
 

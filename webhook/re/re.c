@@ -76,18 +76,28 @@ utf8(const unsigned char *p, const unsigned char *end, uint32_t *r)
 	return pg_utf8_decode(p, (size_t)(end - p), r);
 }
 
+/* Room for one more element in *arr (n used of *cap, each size bytes). */
+static int
+grow(ps *s, void **arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t nc;
+	void *a;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : first;
+	if ((a = realloc(*arr, nc * size)) == NULL)
+		return re_fail(s, PG_ENOMEM, "out of memory");
+	*arr = a;
+	*cap = nc;
+	return 0;
+}
+
 static int
 new_node(ps *s, int type)
 {
-	if (s->nn == s->ncap) {
-		size_t nc = s->ncap ? s->ncap * 2 : 64;
-		node *n = realloc(s->nodes, nc * sizeof(*n));
-
-		if (n == NULL)
-			return re_fail(s, PG_ENOMEM, "out of memory");
-		s->nodes = n;
-		s->ncap = nc;
-	}
+	if (grow(s, (void **)&s->nodes, s->nn, &s->ncap, sizeof(node), 64) < 0)
+		return -1;
 	memset(&s->nodes[s->nn], 0, sizeof(node));
 	s->nodes[s->nn].type = type;
 	s->nodes[s->nn].child = s->nodes[s->nn].last = s->nodes[s->nn].next = -1;
@@ -109,15 +119,8 @@ append(ps *s, int list, int x)
 static int
 new_class(ps *s)
 {
-	if (s->nc == s->ccap) {
-		size_t nc = s->ccap ? s->ccap * 2 : 16;
-		cls *c = realloc(s->classes, nc * sizeof(*c));
-
-		if (c == NULL)
-			return re_fail(s, PG_ENOMEM, "out of memory");
-		s->classes = c;
-		s->ccap = nc;
-	}
+	if (grow(s, (void **)&s->classes, s->nc, &s->ccap, sizeof(cls), 16) < 0)
+		return -1;
 	memset(&s->classes[s->nc], 0, sizeof(cls));
 	return (int)s->nc++;
 }
@@ -127,15 +130,8 @@ cls_add(ps *s, int ci, uint32_t lo, uint32_t hi)
 {
 	cls *c = &s->classes[ci];
 
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 4;
-		rng *r = realloc(c->r, nc * sizeof(*r));
-
-		if (r == NULL)
-			return re_fail(s, PG_ENOMEM, "out of memory");
-		c->r = r;
-		c->cap = nc;
-	}
+	if (grow(s, (void **)&c->r, c->n, &c->cap, sizeof(rng), 4) < 0)
+		return -1;
 	c->r[c->n].lo = lo;
 	c->r[c->n].hi = hi;
 	c->n++;
@@ -196,17 +192,6 @@ static const struct {
 
 /* ---- parsing ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum { E_RUNE, E_CLASS, E_BOL, E_EOL };
 
 /* An escape, s->p just past the backslash.  E_RUNE: *r is the character;
@@ -240,16 +225,16 @@ escape(ps *s, uint32_t *r, bool in_class, int ci)
 		v = 0;
 		if (s->p < s->end && *s->p == '{') {
 			s->p++;
-			for (n = 0; s->p < s->end && (d = hexval(*s->p)) >= 0; s->p++, n++)
+			for (n = 0; s->p < s->end && (d = pg_hex_digit(*s->p)) >= 0; s->p++, n++)
 				if ((v = v * 16 + d) > (int)MAX_RUNE)
 					return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
 			if (n == 0 || s->p >= s->end || *s->p != '}')
 				return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
 			s->p++;
 		} else {
-			if (s->end - s->p < 2 || hexval(s->p[0]) < 0 || hexval(s->p[1]) < 0)
+			if (s->end - s->p < 2 || pg_hex_digit(s->p[0]) < 0 || pg_hex_digit(s->p[1]) < 0)
 				return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
-			v = hexval(s->p[0]) * 16 + hexval(s->p[1]);
+			v = pg_hex_digit(s->p[0]) * 16 + pg_hex_digit(s->p[1]);
 			s->p += 2;
 		}
 		*r = (uint32_t)v;
@@ -558,15 +543,8 @@ emit(ps *s, int op, int x)
 	if (s->ni >= PG_RE_MAX_INSTS)
 		return re_fail(s, PG_EINVAL,
 			       "regular expression too large once its repetitions are expanded");
-	if (s->ni == s->icap) {
-		size_t nc = s->icap ? s->icap * 2 : 64;
-		inst *c = realloc(s->code, nc * sizeof(*c));
-
-		if (c == NULL)
-			return re_fail(s, PG_ENOMEM, "out of memory");
-		s->code = c;
-		s->icap = nc;
-	}
+	if (grow(s, (void **)&s->code, s->ni, &s->icap, sizeof(inst), 64) < 0)
+		return -1;
 	s->code[s->ni].op = op;
 	s->code[s->ni].x = x;
 	s->code[s->ni].y = -1;

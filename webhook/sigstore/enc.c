@@ -11,6 +11,7 @@
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
 
+#include "buf/buf.h"
 #include "sigstore/sigstore_int.h"
 
 /* Value of a base64 character, standard or URL-safe alphabet; -1 for
@@ -155,18 +156,6 @@ pg_b64_encode(char **out, const unsigned char *in, size_t n)
 	return PG_OK;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 pg_unhex(unsigned char *out, size_t n, const char *hex)
 {
@@ -175,7 +164,7 @@ pg_unhex(unsigned char *out, size_t n, const char *hex)
 	if (strlen(hex) != 2 * n)
 		return PG_EINVAL;
 	for (i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = pg_hex_digit(hex[2 * i]), lo = pg_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return PG_EINVAL;
