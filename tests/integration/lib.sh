@@ -78,10 +78,15 @@ wait_tcp() {
 	done
 	return 1
 }
+# A port below the kernel's ephemeral range (32768 up by default): a port in
+# that range, free when probed, could become some connection's source port
+# before the server binds it ("Address already in use", seen once in CI).
 free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 21000 ] 2>/dev/null || lo=32768
 	while :; do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % (lo - 20000)))
 		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
