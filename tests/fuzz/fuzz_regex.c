@@ -24,6 +24,13 @@ comparable(const char *p, const char *s)
 		return false;
 	/* an empty group or alternative, or an anchor followed by a
 	 * repetition, is read differently by glibc */
+	/* glibc lets an anchor inside a repeated group match again after the
+	 * first round ("(^b)+$" matches "bb"); Go's ^ and $ mean only the ends
+	 * of the text, so anchors are compared only at the pattern's ends */
+	if (strchr(p, '^') != NULL && (p[0] != '^' || strchr(p + 1, '^') != NULL))
+		return false;
+	if (strchr(p, '$') != NULL && strchr(p, '$') != p + strlen(p) - 1)
+		return false;
 	return strstr(p, "()") == NULL && strstr(p, "(|") == NULL && strstr(p, "|)") == NULL &&
 	       strstr(p, "||") == NULL && p[0] != '|' && (p[0] == '\0' || p[strlen(p) - 1] != '|') &&
 	       strstr(p, "^*") == NULL && strstr(p, "^+") == NULL && strstr(p, "^?") == NULL &&

@@ -79,7 +79,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *stats_path;
 static SSL_CTX *ctx;
 static atomic_int active;
-static volatile sig_atomic_t stop;
+static atomic_int stop; /* set by the signal handler, read by every connection thread */
 static unsigned char *gz;
 static size_t gz_len;
 static char manifest[1024];
