@@ -32,6 +32,8 @@ pct() {
 }
 ms_of_s() { awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.1f", $1 * 1000; else print "n/a" }'; }
 
+# best_max A B: the larger of two numbers, either of which may be empty
+best_max() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || (b != "" && b + 0 > a + 0)) print b; else print a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else print "n/a" }'; }
 
 pg_stop() {

@@ -15,7 +15,7 @@
 # verify.sh for the methods.
 #
 # BENCH_SECONDS scales the timed runs and the run counts (default 5; the
-# whole bench then takes about 2-3 minutes on 2 cores).  Only loopback
+# whole bench then takes about 5 minutes on 2 cores).  Only loopback
 # addresses; every process is stopped by its PID (lib.sh).
 set -u
 . "$(dirname "$0")/../integration/lib.sh" >/dev/null
@@ -44,15 +44,24 @@ cc -O2 -o "$BUILD/bench/parse_floor" "$B/parse_floor.c" -ljansson -lpthread || e
 declare -a SCALE_PURE SCALE_CACHED
 t_start=$(date +%s)
 
-floor=$("$BUILD/bench/parse_floor" "$REVIEW" "$CORES" "$SECS" | awk '{print $2}')
-
 start_provgate "$B/policy" --threads "$CORES" --workers 2 >/dev/null || { echo "provgate did not start"; cat "$T/provgate.err"; exit 1; }
 # check the review really is a pure allow
 curl -sS --cacert "$PKI/ca.pem" --data-binary @"$REVIEW" "$PG_URL/validate" | jq -e '.response.allowed == true' >/dev/null \
 	|| { echo "bench review is not allowed by the bench policy"; exit 1; }
 h2load -n 2000 -c 10 -m 10 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" >/dev/null 2>&1
-out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
-pg_rate=$(h2rate <<<"$out"); pg_fail=$(h2fail <<<"$out")
+# The floor and the server, three runs each, interleaved (the server idles
+# while the floor runs), the best of each kept: on a shared machine a busy
+# moment slows whichever side happens to run in it.  Failed requests are
+# summed over the three server runs.
+floor="" pg_rate="" pg_fail=0
+for i in 1 2 3; do
+	f=$("$BUILD/bench/parse_floor" "$REVIEW" "$CORES" "$SECS" | awk '{print $2}')
+	floor=$(best_max "$floor" "$f")
+	out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
+	pg_rate=$(best_max "$pg_rate" "$(h2rate <<<"$out")")
+	n=$(h2fail <<<"$out")
+	if [ -n "$n" ] && [ "$pg_fail" != "?" ]; then pg_fail=$((pg_fail + n)); else pg_fail="?"; fi
+done
 h2load -n 3000 -c 1 -m 1 -d "$REVIEW" -H 'content-type: application/json' --log-file="$T/lat.log" "$PG_URL/validate" >/dev/null 2>&1
 p50=$(awk '{print $3}' "$T/lat.log" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.50)]/1000}')
 p99=$(awk '{print $3}' "$T/lat.log" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.99)]/1000}')
@@ -76,9 +85,9 @@ bench_verify_cli
 bench_chart
 bench_bundle
 
-row "jansson parse floor, bench Deployment ($CORES threads, parses/s)" "$floor"
+row "jansson parse floor, bench Deployment ($CORES threads, parses/s, best of 3)" "$floor"
 row "nghttpd static file, h2 TLS 10x10 (req/s)" "$ng_rate"
-row "pure decision (allowUnsigned), h2 TLS 10x10 (reviews/s)" "$pg_rate (failed: ${pg_fail:-?})"
+row "pure decision (allowUnsigned), h2 TLS 10x10 (reviews/s, best of 3 interleaved with the floor)" "$pg_rate (failed: ${pg_fail:-?})"
 row "pure / parse floor (target >= 0.75x)" "$(ratio "$pg_rate" "$floor")"
 row "pure / nghttpd" "$(ratio "$pg_rate" "$ng_rate")"
 row "pure, one at a time p50 / p99 (ms, target p99 < 2)" "$p50 / $p99"
@@ -120,7 +129,7 @@ else
 	row "verify-bundle / $js_label whole process, $BUNDLE_N conformance bundles (mean ms per call)" \
 		"$(ms1 "${BUNDLE_PG_WP:-}") / ${js_na:-$(ms1 "${BUNDLE_JS_WP:-}")}"
 	row "whole process: sigstore-js / provgate (ratio)" "${js_na:-$(ratio "${BUNDLE_JS_WP:-}" "${BUNDLE_PG_WP:-}")}"
-	row "verify-bundle / $js_label in-process (µs per verification, $BUNDLE_ROUNDS rounds)" \
+	row "verify-bundle / $js_label in-process (µs per verification, best of 3 interleaved runs of $BUNDLE_ROUNDS rounds)" \
 		"$(na "${BUNDLE_PG_US:-${BUNDLE_IP_NA:+n/a: $BUNDLE_IP_NA}}") / ${js_na:-$(na "${BUNDLE_JS_US:-}")}"
 	row "in-process: sigstore-js / provgate (ratio, target >= 10x)" "${js_na:-$(ratio "${BUNDLE_JS_US:-}" "${BUNDLE_PG_US:-}")}"
 	row "verdicts agreeing with the suite: provgate whole / in-process, sigstore-js whole / in-process" \
