@@ -32,8 +32,9 @@ pct() {
 }
 ms_of_s() { awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.1f", $1 * 1000; else print "n/a" }'; }
 
-# best_max A B: the larger of two numbers, either of which may be empty
-best_max() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || (b != "" && b + 0 > a + 0)) print b; else print a }'; }
+# best max|min A B: the larger (rates) or smaller (times) of two numbers,
+# either of which may be empty
+best() { awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN { if (a == "" || (b != "" && (w == "max" ? b + 0 > a + 0 : b + 0 < a + 0))) print b; else print a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else print "n/a" }'; }
 
 pg_stop() {

@@ -56,9 +56,9 @@ h2load -n 2000 -c 10 -m 10 -d "$REVIEW" -H 'content-type: application/json' "$PG
 floor="" pg_rate="" pg_fail=0
 for i in 1 2 3; do
 	f=$("$BUILD/bench/parse_floor" "$REVIEW" "$CORES" "$SECS" | awk '{print $2}')
-	floor=$(best_max "$floor" "$f")
+	floor=$(best max "$floor" "$f")
 	out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
-	pg_rate=$(best_max "$pg_rate" "$(h2rate <<<"$out")")
+	pg_rate=$(best max "$pg_rate" "$(h2rate <<<"$out")")
 	n=$(h2fail <<<"$out")
 	if [ -n "$n" ] && [ "$pg_fail" != "?" ]; then pg_fail=$((pg_fail + n)); else pg_fail="?"; fi
 done

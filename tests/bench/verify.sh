@@ -81,8 +81,6 @@ bundle_pg_one() { # manifest fields 2..7 -> provgate verify-bundle
 agrees() { { [ "$1" = 0 ] && [ "$2" = pass ]; } || { [ "$1" != 0 ] && [ "$2" = fail ]; }; }
 
 field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}' <<<"$2"; }
-# best_of A B: the smaller of two numbers, either of which may be empty
-best_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || (b != "" && b + 0 < a + 0)) print b; else print a }'; }
 
 bench_bundle() {
 	local man="$T/cases.tsv" out d name bundle art root mode who iss want rc i js="" node_dir="$BUILD/bench-node"
@@ -147,11 +145,11 @@ bench_bundle() {
 	# the best of three is the figure least touched by that.
 	for i in 1 2 3; do
 		out=$("$BUILD/bench/bundle_bench" "$man" "$BUNDLE_ROUNDS")
-		BUNDLE_PG_US=$(best_of "${BUNDLE_PG_US:-}" "$(field per_verify_us "$out")")
+		BUNDLE_PG_US=$(best min "${BUNDLE_PG_US:-}" "$(field per_verify_us "$out")")
 		BUNDLE_PG_IP_AGREE=$(field agree "$out")
 		[ -n "$js" ] || continue
 		out=$(node "$js" loop "$man" "$BUNDLE_ROUNDS" 2>&1)
-		BUNDLE_JS_US=$(best_of "${BUNDLE_JS_US:-}" "$(field per_verify_us "$out")")
+		BUNDLE_JS_US=$(best min "${BUNDLE_JS_US:-}" "$(field per_verify_us "$out")")
 		BUNDLE_JS_IP_AGREE=$(field agree "$out")
 	done
 }
