@@ -47,13 +47,30 @@ for t in "$BUILD"/tests/test_*; do
 	count "$log" "$n" $? unit
 done
 
+# Integration scripts run TEST_JOBS at a time (default 2): most of their time
+# is spent waiting on the servers they start, and each picks its own ports
+# and temporary directories.  Results are counted in name order afterwards,
+# so the output does not depend on which finished first.  TEST_JOBS=1 runs
+# them one after another.
+jobs=${TEST_JOBS:-2}
+case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
+names=""
 for t in tests/integration/t_*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
 	case "$n" in $pat) ;; *) continue ;; esac
-	log="$logdir/$n.log"
-	bash "$t" >"$log" 2>&1 </dev/null
-	count "$log" "$n" $? integration
+	names="$names $n"
+	rm -f "$logdir/$n.log" "$logdir/$n.rc"
+done
+if [ -n "$names" ]; then
+	# shellcheck disable=SC2086
+	printf '%s\n' $names | xargs -P "$jobs" -I{} sh -c \
+		'bash "tests/integration/$1.sh" >"$2/$1.log" 2>&1 </dev/null; echo $? >"$2/$1.rc"' \
+		_ {} "$logdir"
+fi
+for n in $names; do
+	rc=$(cat "$logdir/$n.rc" 2>/dev/null || echo 125)
+	count "$logdir/$n.log" "$n" "$rc" integration
 done
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"

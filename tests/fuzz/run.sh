@@ -4,6 +4,8 @@
 #
 #   FUZZ_SECONDS=30          time per target (libFuzzer -max_total_time)
 #   FUZZ_TARGETS="fuzz_ref"  only these targets (space or comma separated)
+#   FUZZ_JOBS=2              targets run at once (default: the number of cores;
+#                            libFuzzer itself uses one core per target)
 #
 # Objects: every webhook/*/*.c but main.c, built with clang
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/obj and archived;
@@ -75,15 +77,21 @@ else
 fi
 [ -n "$(echo "$targets" | tr -d ' ')" ] || { echo "fuzz: no targets in tests/fuzz/" >&2; exit 2; }
 
-crashed=0
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
+
+# Link every target first (a link failure stops everything), then run them
+# $jobs at a time, then report in target order.
 for t in $targets; do
 	src="tests/fuzz/$t.c"
 	[ -f "$src" ] || { echo "fuzz: no such target $t ($src)" >&2; exit 2; }
-	bin="$out/$t"
 	# shellcheck disable=SC2086
-	$CC $CFLAGS $LINK_SAN -o "$bin" "$src" "$lib" $pkg_libs -lz -lpthread -lm ||
+	$CC $CFLAGS $LINK_SAN -o "$out/$t" "$src" "$lib" $pkg_libs -lz -lpthread -lm ||
 		{ echo "fuzz: linking $t failed" >&2; exit 2; }
+done
 
+run_target() { # $1 = target; writes $out/logs/$1.log and $out/logs/$1.rc
+	t=$1
 	run="$out/corpus-run/$t"
 	art="$out/artifacts/$t"
 	rm -rf "$run"
@@ -95,13 +103,28 @@ for t in $targets; do
 	fi
 	dict=""
 	[ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
-
-	log="$out/logs/$t.log"
 	# shellcheck disable=SC2086
-	"$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$art/" \
-		$dict "$run" >"$log" 2>&1
-	rc=$?
+	"$out/$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$art/" \
+		$dict "$run" >"$out/logs/$t.log" 2>&1
+	echo $? >"$out/logs/$t.rc"
+}
 
+running=0
+for t in $targets; do
+	rm -f "$out/logs/$t.rc"
+	run_target "$t" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+
+crashed=0
+for t in $targets; do
+	log="$out/logs/$t.log"
+	rc=$(cat "$out/logs/$t.rc" 2>/dev/null || echo 125)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -1)
 	if [ -z "$execs" ]; then # a crash ends the run before the final stats
 		execs=$(sed -n 's/^#\([0-9][0-9]*\).*/\1/p' "$log" | tail -1)

@@ -102,6 +102,6 @@ test_pki() {
 		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf &&
 		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 			-days 3650 -extfile ext.cnf -out server.pem 2>/dev/null ) || return 1
-		mv "$PKI.tmp.$$" "$PKI" 2>/dev/null || rm -rf "$PKI.tmp.$$"
+		mv -T "$PKI.tmp.$$" "$PKI" 2>/dev/null || rm -rf "$PKI.tmp.$$"
 	fi
 }
