@@ -149,6 +149,69 @@ test_verify_vectors(void **state)
 	free(tampered);
 }
 
+/* A stored handle: the second handle finds the home and its key table and
+ * lists no keys; a keyring file swapped in the store is not trusted (the
+ * home is made again from the keyring asked for); a store others may write
+ * is not used at all. */
+static void
+test_stored_homes(void **state)
+{
+	size_t klen, plen;
+	char *key = vector("helm-test-key.pub", &klen);
+	char *prov = vector("hashtest-1.2.3.tgz.prov", &plen);
+	char store[] = "/tmp/provgate-test-store.XXXXXX", sub[128], path[300];
+	pg_pgp *p = NULL;
+	pg_pgp_result *r = NULL;
+	pg_pgp_keyring ring;
+	pg_err e;
+	int round;
+	FILE *f;
+
+	(void)state;
+	if (key == NULL || prov == NULL) {
+		free(key);
+		free(prov);
+		skip();
+	}
+	assert_non_null(mkdtemp(store));
+	ring.data = (const unsigned char *)key;
+	ring.len = klen;
+	for (round = 0; round < 3; round++) {
+		assert_int_equal(pg_pgp_new_stored(&p, store, &e), PG_OK);
+		assert_non_null(p->store);
+		assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring, 1, prov, plen, &e), PG_OK);
+		assert_string_equal(r->fpr, "5E615389B53CA37F0EE60BD3843BBF981FC18762");
+		assert_int_equal(r->nuids, 1);
+		assert_true(p->cur->stored);
+		/* round 0 made the home (seq 1), round 1 reused it (seq 0),
+		 * round 2 found its keyring replaced and made it again */
+		assert_int_equal(p->seq, round == 1 ? 0u : 1u);
+		assert_int_equal(snprintf(sub, sizeof(sub), "%s", p->cur->path + strlen(store) + 1), 64);
+		pg_pgp_result_free(r);
+		r = NULL;
+		pg_pgp_free(p);
+		p = NULL;
+		if (round == 1) {
+			snprintf(path, sizeof(path), "%s/%s/pubring.gpg", store, sub);
+			assert_non_null(f = fopen(path, "wb"));
+			fputs("\x99\x00\x01x", f);
+			fclose(f);
+		}
+	}
+	/* a group-writable store is refused: the handle falls back to a
+	 * temporary home */
+	assert_int_equal(chmod(store, 0770), 0);
+	assert_int_equal(pg_pgp_new_stored(&p, store, &e), PG_OK);
+	assert_null(p->store);
+	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring, 1, prov, plen, &e), PG_OK);
+	assert_false(p->cur->stored);
+	pg_pgp_result_free(r);
+	pg_pgp_free(p);
+	rm_tree(store);
+	free(key);
+	free(prov);
+}
+
 int
 main(void)
 {
@@ -158,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_dearmor),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_verify_vectors),
+		cmocka_unit_test(test_stored_homes),
 	};
 	if (gpgme_check_version(NULL) == NULL)
 		return 1;

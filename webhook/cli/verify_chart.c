@@ -141,6 +141,26 @@ download_oci(pg_helm_download **out, pg_fetch *f, const char *ref, const char *c
 	return rc;
 }
 
+/* The imported keyrings live in the user's cache directory
+ * ($XDG_CACHE_HOME/provgate/pgp, else ~/.cache/provgate/pgp), so a second
+ * verification with the same keyring runs gpg once and imports nothing;
+ * without a usable one, in a temporary directory removed at exit. */
+static int
+new_pgp(pg_pgp **out, pg_err *err)
+{
+	const char *base = getenv("XDG_CACHE_HOME"), *suffix = "/provgate/pgp";
+	char dir[4096];
+
+	if (base == NULL || base[0] != '/') {
+		base = getenv("HOME");
+		suffix = "/.cache/provgate/pgp";
+	}
+	if (base == NULL || base[0] != '/' ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s%s", base, suffix) >= sizeof(dir))
+		return pg_pgp_new(out, err);
+	return pg_pgp_new_stored(out, dir, err);
+}
+
 int
 pg_cmd_verify_chart(int argc, char **argv)
 {
@@ -247,7 +267,7 @@ pg_cmd_verify_chart(int argc, char **argv)
 		d->prov = NULL;
 		archive_name = d->archive_name;
 	}
-	if ((rc = pg_pgp_new(&pgp, &err)) != PG_OK) {
+	if ((rc = new_pgp(&pgp, &err)) != PG_OK) {
 		ex = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg);
 		goto out;
 	}

@@ -9,6 +9,16 @@
  * process we would then have to hunt down; reading a legacy keyring file
  * needs no agent.  The homes are cached by the SHA-256 of the keyring bytes.
  *
+ * When a home is made, one key listing records every key's primary and
+ * subkey fingerprints and user ids (the "key table"), so a verification is
+ * one gpg run: who signed is looked up in the table, not asked of gpg.  A
+ * stored handle (pg_pgp_new_stored, for the command line) keeps its homes
+ * in a directory of the caller's, named by the digest, with the table in a
+ * file beside the keyring: a new process verifying with a keyring it has
+ * seen before writes nothing and lists nothing.  A stored home is used only
+ * when its directory is ours and not writable by others and its keyring
+ * file still hashes to what the table says; otherwise it is made afresh.
+ *
  * What this file must never do: decide validity from anything but gpgme's
  * per-signature status and summary bits, hand gpg the caller's bytes
  * unnormalised, or touch the user's own GnuPG home.
@@ -17,6 +27,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <time.h>
 #include <ftw.h>
 #include <gpgme.h>
 #include <openssl/evp.h>
@@ -25,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "buf/buf.h"
@@ -37,28 +51,41 @@
 /* User ids kept per signer. */
 #define UIDS_MAX 64
 
-/* Signers seen in a home, remembered per home so a warm verification is
- * one gpg run (the verify) rather than two: a keyring's bytes fix its keys'
- * user ids and fingerprints; validity (expiry, revocation) is still judged
- * by gpg at every verify. */
-#define SIGNERS_MAX 16
-typedef struct signer {
-	char *sigfpr; /* fingerprint gpg reported for the signature */
-	pg_pgp_result info; /* fpr, signing_fpr, uids (no plaintext) */
-} signer;
+/* Keys recorded per home (a keyring past this is still verified; signers
+ * beyond the table are then looked up with gpg). */
+#define KEYS_MAX 256
+/* Subkeys recorded per key. */
+#define SUBKEYS_MAX 32
+/* Homes kept in a store directory; the least recently used go first. */
+#define STORE_HOMES_MAX 32
+/* The key table file in a stored home, and its first line. */
+#define KEYTAB_FILE "provgate-keys"
+#define KEYTAB_MAGIC "provgate-keys 1"
+/* Largest key table file read back. */
+#define KEYTAB_MAX ((size_t)1 << 20)
+
+typedef struct keyinfo {
+	char *subs[SUBKEYS_MAX]; /* upper-case fingerprints; subs[0] is the primary */
+	size_t nsubs;
+	char **uids; /* not revoked, not invalid */
+	size_t nuids;
+} keyinfo;
 
 typedef struct home {
 	unsigned char key[32]; /* SHA-256 over the keyring set */
 	char *path;            /* NULL: slot empty */
 	unsigned long used;    /* LRU stamp */
-	signer signers[SIGNERS_MAX];
-	size_t n_signers;
+	keyinfo *keys;
+	size_t nkeys;
+	bool complete; /* every key of the keyring is in keys */
+	bool stored;   /* lives in the store: kept when dropped */
 } home;
 
 struct pg_pgp {
 	gpgme_ctx_t ctx;
 	home *cur; /* the home select_home chose last */
 	char *tmpdir;
+	char *store; /* NULL: homes live in tmpdir only */
 	home homes[HOMES_MAX];
 	unsigned long tick;
 	unsigned seq;
@@ -70,8 +97,48 @@ gpg_fail(pg_err *err, gpgme_error_t ge, const char *what)
 	return pg_err_set(err, PG_EUNAVAIL, "gpg: %s: %s", what, gpgme_strerror(ge));
 }
 
+/* Make the store directory (and its parents) owner-only; refuse one that
+ * is not ours or that others may write. */
+static int
+store_ready(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path) || dir[0] != '/')
+		return -1;
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return -1;
+		path[i] = dir[i];
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0)
+		return -1;
+	return 0;
+}
+
+static int new_handle(pg_pgp **out, const char *store, pg_err *err);
+
 int
 pg_pgp_new(pg_pgp **out, pg_err *err)
+{
+	return new_handle(out, NULL, err);
+}
+
+int
+pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err)
+{
+	return new_handle(out, store && store_ready(store) == 0 ? store : NULL, err);
+}
+
+static int
+new_handle(pg_pgp **out, const char *store, pg_err *err)
 {
 	int rc = PG_ENOMEM;
 	pg_pgp *p = NULL;
@@ -96,6 +163,8 @@ pg_pgp_new(pg_pgp **out, pg_err *err)
 		goto out;
 	}
 	if (pg_buf_detach(&p->tmpdir, NULL, &path) != PG_OK)
+		goto out;
+	if (store && (p->store = pg_strdup(store)) == NULL)
 		goto out;
 	if ((ge = gpgme_new(&p->ctx)) != 0) {
 		rc = gpg_fail(err, ge, "cannot create a context");
@@ -134,27 +203,26 @@ rm_tree(const char *path)
 }
 
 static void
-signer_free(signer *sg)
+keys_free(keyinfo *keys, size_t n)
 {
-	size_t i;
+	size_t i, j;
 
-	free(sg->sigfpr);
-	free(sg->info.fpr);
-	free(sg->info.signing_fpr);
-	for (i = 0; i < sg->info.nuids; i++)
-		free(sg->info.uids[i]);
-	free(sg->info.uids);
-	memset(sg, 0, sizeof(*sg));
+	for (i = 0; keys && i < n; i++) {
+		for (j = 0; j < keys[i].nsubs; j++)
+			free(keys[i].subs[j]);
+		for (j = 0; j < keys[i].nuids; j++)
+			free(keys[i].uids[j]);
+		free(keys[i].uids);
+	}
+	free(keys);
 }
 
 static void
 home_drop(home *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->n_signers; i++)
-		signer_free(&h->signers[i]);
-	rm_tree(h->path);
+	keys_free(h->keys, h->nkeys);
+	if (!h->stored)
+		rm_tree(h->path);
 	free(h->path);
 	memset(h, 0, sizeof(*h));
 }
@@ -171,8 +239,9 @@ pg_pgp_free(pg_pgp *p)
 	if (p->ctx)
 		gpgme_release(p->ctx);
 	if (p->tmpdir)
-		(void)rmdir(p->tmpdir);
+		rm_tree(p->tmpdir);
 	free(p->tmpdir);
+	free(p->store);
 	free(p);
 }
 
@@ -273,24 +342,273 @@ use_home(pg_pgp *p, const char *path, pg_err *err)
 	return ge ? gpg_fail(err, ge, "cannot select the keyring home") : PG_OK;
 }
 
-/* Count the keys gpg can read from the current home. */
+static char *
+upper_dup(const char *s)
+{
+	char *d = pg_strndup(s, strnlen(s, FPR_MAX));
+	size_t i;
+
+	for (i = 0; d && d[i]; i++)
+		if (d[i] >= 'a' && d[i] <= 'f')
+			d[i] = (char)(d[i] - 'a' + 'A');
+	return d;
+}
+
+/* Record one listed key in h's table (up to KEYS_MAX keys). */
 static int
-count_keys(pg_pgp *p, size_t *n, pg_err *err)
+table_add(home *h, gpgme_key_t k)
+{
+	keyinfo *ki;
+	gpgme_subkey_t sk;
+	gpgme_user_id_t u;
+	size_t n = 0;
+
+	if (k->subkeys == NULL || k->subkeys->fpr == NULL)
+		return PG_OK;
+	if (h->nkeys == KEYS_MAX) {
+		h->complete = false;
+		return PG_OK;
+	}
+	if (h->keys == NULL && (h->keys = calloc(KEYS_MAX, sizeof(*h->keys))) == NULL)
+		return PG_ENOMEM;
+	ki = &h->keys[h->nkeys++];
+	for (sk = k->subkeys; sk && ki->nsubs < SUBKEYS_MAX; sk = sk->next)
+		if (sk->fpr && (ki->subs[ki->nsubs++] = upper_dup(sk->fpr)) == NULL)
+			return PG_ENOMEM;
+	if (sk != NULL)
+		h->complete = false;
+	for (u = k->uids; u; u = u->next)
+		n++;
+	if (n > UIDS_MAX)
+		n = UIDS_MAX;
+	if (n && (ki->uids = calloc(n, sizeof(char *))) == NULL)
+		return PG_ENOMEM;
+	for (u = k->uids; u && ki->nuids < n; u = u->next) {
+		if (u->revoked || u->invalid || u->uid == NULL)
+			continue;
+		if ((ki->uids[ki->nuids++] = pg_strdup(u->uid)) == NULL)
+			return PG_ENOMEM;
+	}
+	return PG_OK;
+}
+
+/* List the keys gpg can read from the current home into h's table. */
+static int
+list_keys(pg_pgp *p, home *h, pg_err *err)
 {
 	gpgme_key_t k;
 	gpgme_error_t ge;
+	int rc = PG_OK;
 
-	*n = 0;
+	h->complete = true;
 	if ((ge = gpgme_op_keylist_start(p->ctx, NULL, 0)) != 0)
 		return gpg_fail(err, ge, "cannot list keys");
 	while ((ge = gpgme_op_keylist_next(p->ctx, &k)) == 0) {
-		(*n)++;
+		if (rc == PG_OK)
+			rc = table_add(h, k);
 		gpgme_key_unref(k);
 	}
 	(void)gpgme_op_keylist_end(p->ctx);
+	if (rc != PG_OK)
+		return pg_err_set(err, rc, "out of memory");
 	if (gpgme_err_code(ge) != GPG_ERR_EOF)
 		return pg_err_set(err, PG_EINVAL, "failed to load keyring: %s", gpgme_strerror(ge));
 	return PG_OK;
+}
+
+static void
+hex(char *out, const unsigned char *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+sha256(unsigned char out[32], const void *data, size_t len)
+{
+	unsigned int olen = 0;
+
+	return EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) == 1 && olen == 32 ? PG_OK
+											 : PG_EINTERNAL;
+}
+
+/* The key table as a file: the magic and the keyring file's SHA-256 on the
+ * first line, then per key "K", its fingerprints as "S <FPR>" and its user
+ * ids as "U <hex>" (a user id may hold any byte). */
+static int
+table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
+{
+	pg_buf b;
+	char sum[65];
+	size_t i, j, k;
+	int rc = PG_OK;
+
+	pg_buf_init(&b, KEYTAB_MAX);
+	hex(sum, ringsum, 32);
+	rc = pg_buf_printf(&b, "%s %s %s\n", KEYTAB_MAGIC, sum, h->complete ? "complete" : "partial");
+	for (i = 0; rc == PG_OK && i < h->nkeys; i++) {
+		rc = pg_buf_printf(&b, "K\n");
+		for (j = 0; rc == PG_OK && j < h->keys[i].nsubs; j++)
+			rc = pg_buf_printf(&b, "S %s\n", h->keys[i].subs[j]);
+		for (j = 0; rc == PG_OK && j < h->keys[i].nuids; j++) {
+			const char *u = h->keys[i].uids[j];
+
+			rc = pg_buf_printf(&b, "U ");
+			for (k = 0; rc == PG_OK && u[k]; k++)
+				rc = pg_buf_printf(&b, "%02x", (unsigned)(unsigned char)u[k]);
+			if (rc == PG_OK)
+				rc = pg_buf_printf(&b, "\n");
+		}
+	}
+	if (rc == PG_OK)
+		rc = write_file(h->path, KEYTAB_FILE, b.data, b.len, err);
+	else
+		rc = pg_err_set(err, rc, "key table too large");
+	pg_buf_free(&b);
+	return rc;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Read a stored home's table back; -1 when it is missing or malformed, or
+ * when the keyring file beside it, or the one the table was made from, is
+ * not the keyring asked for (want: SHA-256 of its binary packets). */
+static int
+table_read(home *h, const char *dir, const unsigned char want[32])
+{
+	char path[4200], sum[65], *tab = NULL, *ring = NULL, *line, *next, *end;
+	unsigned char ringsum[32];
+	size_t tablen = 0, ringlen = 0;
+	keyinfo *ki = NULL;
+	int ok = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, KEYTAB_FILE) >= sizeof(path) ||
+	    pg_buf_read_file(&tab, &tablen, path, KEYTAB_MAX, NULL) != PG_OK ||
+	    strlen(tab) != tablen ||
+	    (size_t)snprintf(path, sizeof(path), "%s/pubring.gpg", dir) >= sizeof(path) ||
+	    pg_buf_read_file(&ring, &ringlen, path, (size_t)HOMES_MAX * PG_PGP_KEYRING_MAX, NULL) !=
+		    PG_OK ||
+	    sha256(ringsum, ring, ringlen) != PG_OK || memcmp(ringsum, want, 32) != 0)
+		goto out;
+	hex(sum, ringsum, 32);
+	line = tab;
+	if ((next = strchr(line, '\n')) == NULL)
+		goto out;
+	*next++ = '\0';
+	if (strncmp(line, KEYTAB_MAGIC " ", sizeof(KEYTAB_MAGIC)) != 0 ||
+	    strncmp(line + sizeof(KEYTAB_MAGIC), sum, 64) != 0)
+		goto out;
+	end = line + sizeof(KEYTAB_MAGIC) + 64;
+	if (strcmp(end, " complete") == 0)
+		h->complete = true;
+	else if (strcmp(end, " partial") == 0)
+		h->complete = false;
+	else
+		goto out;
+	if ((h->keys = calloc(KEYS_MAX, sizeof(*h->keys))) == NULL)
+		goto out;
+	for (line = next; *line; line = next) {
+		if ((next = strchr(line, '\n')) == NULL)
+			goto out;
+		*next++ = '\0';
+		if (strcmp(line, "K") == 0) {
+			if (h->nkeys == KEYS_MAX)
+				goto out;
+			ki = &h->keys[h->nkeys++];
+		} else if (ki && line[0] == 'S' && line[1] == ' ' && ki->nsubs < SUBKEYS_MAX &&
+			   strlen(line + 2) <= FPR_MAX) {
+			if ((ki->subs[ki->nsubs++] = pg_strdup(line + 2)) == NULL)
+				goto out;
+		} else if (ki && line[0] == 'U' && line[1] == ' ' && ki->nuids < UIDS_MAX) {
+			size_t n = strlen(line + 2), i;
+			char *u;
+
+			if (n % 2 || (u = malloc(n / 2 + 1)) == NULL)
+				goto out;
+			for (i = 0; i < n / 2; i++) {
+				int hi = hexval(line[2 + 2 * i]), lo = hexval(line[3 + 2 * i]);
+
+				if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+					free(u);
+					goto out;
+				}
+				u[i] = (char)(hi * 16 + lo);
+			}
+			u[n / 2] = '\0';
+			if (ki->uids == NULL && (ki->uids = calloc(UIDS_MAX, sizeof(char *))) == NULL) {
+				free(u);
+				goto out;
+			}
+			ki->uids[ki->nuids++] = u;
+		} else {
+			goto out;
+		}
+	}
+	ok = h->nkeys > 0 ? 0 : -1;
+out:
+	if (ok != 0) {
+		keys_free(h->keys, h->nkeys);
+		h->keys = NULL;
+		h->nkeys = 0;
+	}
+	free(tab);
+	free(ring);
+	return ok;
+}
+
+/* A stored home's directory is usable only when it is ours and closed to
+ * others, as the store itself is. */
+static bool
+dir_trusted(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       (st.st_mode & 077) == 0;
+}
+
+/* Keep at most STORE_HOMES_MAX homes in the store: remove the oldest
+ * (by modification time; a used home is touched). */
+static void
+store_prune(const char *store)
+{
+	DIR *d = opendir(store);
+	struct dirent *e;
+	char oldest[4200] = "", path[4200];
+	time_t t_old = 0;
+	struct stat st;
+	size_t n = 0;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) != 64 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) >= sizeof(path) ||
+		    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		n++;
+		if (oldest[0] == '\0' || st.st_mtime < t_old) {
+			t_old = st.st_mtime;
+			(void)snprintf(oldest, sizeof(oldest), "%s", path);
+		}
+	}
+	closedir(d);
+	if (n >= STORE_HOMES_MAX && oldest[0])
+		rm_tree(oldest);
 }
 
 /* Find or make the home for this keyring set and select it in the context. */
@@ -303,14 +621,16 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 		"no-auto-key-retrieve\n"
 		"auto-key-locate local\n"
 		"no-greeting\n";
-	unsigned char key[32];
+	unsigned char key[32], ringsum[32];
+	char keyhex[65];
 	home *h = NULL;
-	pg_buf bin, path;
-	size_t i, nkeys;
+	pg_buf bin, path, final;
+	size_t i;
 	int rc;
 
 	pg_buf_init(&bin, (size_t)HOMES_MAX * PG_PGP_KEYRING_MAX);
 	pg_buf_init(&path, 4200);
+	pg_buf_init(&final, 4200);
 	if (nrings == 0) {
 		rc = pg_err_set(err, PG_EINVAL, "failed to load keyring: no keyring given");
 		goto out;
@@ -329,8 +649,6 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 			goto out;
 		}
 	}
-	if ((rc = rings_binary(&bin, rings, nrings, err)) != PG_OK)
-		goto out;
 	/* Least recently used (or empty) slot. */
 	h = &p->homes[0];
 	for (i = 1; i < HOMES_MAX; i++)
@@ -339,6 +657,24 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	if (p->cur == h)
 		p->cur = NULL;
 	home_drop(h);
+	if ((rc = rings_binary(&bin, rings, nrings, err)) != PG_OK)
+		goto out;
+	if ((rc = sha256(ringsum, bin.data, bin.len)) != PG_OK) {
+		rc = pg_err_set(err, rc, "cannot hash the keyring");
+		goto out;
+	}
+	hex(keyhex, key, 32);
+	if (p->store && pg_buf_printf(&final, "%s/%s", p->store, keyhex) == PG_OK &&
+	    dir_trusted((char *)final.data) && table_read(h, (char *)final.data, ringsum) == 0) {
+		/* A home an earlier process made from these very keys: nothing
+		 * to write or list. */
+		(void)utimes((char *)final.data, NULL);
+		if ((rc = pg_buf_detach(&h->path, NULL, &final)) != PG_OK ||
+		    (rc = use_home(p, h->path, err)) != PG_OK)
+			goto out;
+		h->stored = true;
+		goto done;
+	}
 	if ((rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq++)) != PG_OK) {
 		rc = pg_err_set(err, rc, "temporary path too long");
 		goto out;
@@ -352,13 +688,32 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 		goto out;
 	if ((rc = write_file(h->path, "gpg.conf", conf, sizeof(conf) - 1, err)) != PG_OK ||
 	    (rc = write_file(h->path, "pubring.gpg", bin.data, bin.len, err)) != PG_OK ||
-	    (rc = use_home(p, h->path, err)) != PG_OK ||
-	    (rc = count_keys(p, &nkeys, err)) != PG_OK)
+	    (rc = use_home(p, h->path, err)) != PG_OK || (rc = list_keys(p, h, err)) != PG_OK)
 		goto out;
-	if (nkeys == 0) {
+	if (h->nkeys == 0) {
 		rc = pg_err_set(err, PG_EINVAL, "failed to load keyring: no OpenPGP public key found");
 		goto out;
 	}
+	/* Keep it in the store for the next process: written whole in the
+	 * temporary home, then moved in one rename (a racing process either
+	 * finds it whole or makes its own). */
+	if (p->store && final.len && table_write(h, ringsum, NULL) == PG_OK) {
+		store_prune(p->store);
+		rm_tree((char *)final.data);
+		if (rename(h->path, (char *)final.data) == 0) {
+			char *moved = NULL;
+
+			if (pg_buf_detach(&moved, NULL, &final) == PG_OK) {
+				free(h->path);
+				h->path = moved;
+				h->stored = true;
+				rc = use_home(p, h->path, err);
+				if (rc != PG_OK)
+					goto out;
+			}
+		}
+	}
+done:
 	memcpy(h->key, key, 32);
 	h->used = ++p->tick;
 	p->cur = h;
@@ -369,6 +724,7 @@ out:
 		home_drop(h);
 	pg_buf_free(&bin);
 	pg_buf_free(&path);
+	pg_buf_free(&final);
 	return rc;
 }
 
@@ -445,64 +801,48 @@ sig_verdict(gpgme_ctx_t ctx, gpgme_signature_t s, pg_err *err)
 	return PG_OK;
 }
 
-static char *
-upper_dup(const char *s)
-{
-	char *d = pg_strndup(s, strnlen(s, FPR_MAX));
-	size_t i;
-
-	for (i = 0; d && d[i]; i++)
-		if (d[i] >= 'a' && d[i] <= 'f')
-			d[i] = (char)(d[i] - 'a' + 'A');
-	return d;
-}
-
 static int
-copy_info(pg_pgp_result *dst, const pg_pgp_result *src)
+copy_key(pg_pgp_result *r, const keyinfo *ki, const char *sigfpr)
 {
 	size_t i;
 
-	dst->fpr = pg_strdup(src->fpr);
-	dst->signing_fpr = pg_strdup(src->signing_fpr);
-	if (src->nuids && (dst->uids = calloc(src->nuids, sizeof(char *))) == NULL)
+	if ((r->fpr = pg_strdup(ki->subs[0])) == NULL || (r->signing_fpr = upper_dup(sigfpr)) == NULL)
 		return PG_ENOMEM;
-	for (i = 0; i < src->nuids; i++) {
-		if ((dst->uids[i] = pg_strdup(src->uids[i])) == NULL)
+	if (ki->nuids && (r->uids = calloc(ki->nuids, sizeof(char *))) == NULL)
+		return PG_ENOMEM;
+	for (i = 0; i < ki->nuids; i++) {
+		if ((r->uids[i] = pg_strdup(ki->uids[i])) == NULL)
 			return PG_ENOMEM;
-		dst->nuids++;
+		r->nuids++;
 	}
-	return dst->fpr && dst->signing_fpr ? PG_OK : PG_ENOMEM;
+	return PG_OK;
 }
 
 static int signer_lookup(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err);
 
-/* Who made the signature: from the home's memory, else from gpg (and then
- * remembered). */
+/* Who made the signature: from the home's key table (a fingerprint gpg
+ * reports matches a recorded one whole, or as its key-id tail); from gpg
+ * only when the table could not hold every key. */
 static int
 signer_info(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 {
 	home *h = p->cur;
-	signer *sg;
-	size_t i;
-	int rc;
+	size_t i, j, fl = strlen(sigfpr);
 
-	for (i = 0; h && i < h->n_signers; i++)
-		if (strcmp(h->signers[i].sigfpr, sigfpr) == 0) {
-			if (copy_info(r, &h->signers[i].info) != PG_OK)
-				return pg_err_set(err, PG_ENOMEM, "out of memory");
-			return PG_OK;
+	for (i = 0; h && fl >= 16 && i < h->nkeys; i++)
+		for (j = 0; j < h->keys[i].nsubs; j++) {
+			const char *f = h->keys[i].subs[j];
+			size_t kl = strlen(f);
+
+			if (kl >= fl && strcasecmp(f + kl - fl, sigfpr) == 0)
+				return copy_key(r, &h->keys[i], sigfpr) == PG_OK
+					       ? PG_OK
+					       : pg_err_set(err, PG_ENOMEM, "out of memory");
 		}
-	if ((rc = signer_lookup(r, p, sigfpr, err)) != PG_OK)
-		return rc;
-	if (h == NULL || h->n_signers == SIGNERS_MAX)
-		return PG_OK;
-	sg = &h->signers[h->n_signers];
-	if ((sg->sigfpr = pg_strdup(sigfpr)) == NULL || copy_info(&sg->info, r) != PG_OK) {
-		signer_free(sg);
-		return PG_OK; /* not remembered; the answer stands */
-	}
-	h->n_signers++;
-	return PG_OK;
+	if (h && h->complete)
+		return pg_err_set(err, PG_EVERIFY,
+				  "openpgp: signing key %s not found after verification", sigfpr);
+	return signer_lookup(r, p, sigfpr, err);
 }
 
 static int

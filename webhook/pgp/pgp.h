@@ -6,7 +6,7 @@
  * --keyring` trusts every key of its keyring.  Nothing else is: the user's
  * ~/.gnupg and $GNUPGHOME are never read or written.  Each keyring set gets a
  * private GnuPG home inside a temporary directory made by this module and
- * removed by pg_pgp_free.
+ * removed by pg_pgp_free (or, for a stored handle, in the caller's store).
  *
  * Threads: a pg_pgp holds one gpgme context and is used by one thread at a
  * time (the caller keeps one handle per worker).  gpgme_check_version must
@@ -46,6 +46,14 @@ typedef struct pg_pgp pg_pgp;
 /* Make a handle with its own gpgme context and temporary directory.
  * PG_EUNAVAIL when gpg cannot be used (message says why). */
 int pg_pgp_new(pg_pgp **out, pg_err *err);
+
+/* The same, keeping each keyring's home (the keyring and the table of its
+ * keys) in store, a directory named by the caller (made owner-only if it
+ * does not exist), so a later process with the same keyring runs gpg once
+ * per verification and lists no keys.  A store that is not ours or that
+ * others may write is not used: the handle then works as pg_pgp_new's.
+ * At most 32 homes are kept there; the least recently used go first. */
+int pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err);
 
 /* Remove the temporary directory and free everything; NULL is fine. */
 void pg_pgp_free(pg_pgp *p);
