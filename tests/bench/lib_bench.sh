@@ -35,6 +35,8 @@ ms_of_s() { awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.1f", $1 * 1000; else print "n
 # best max|min A B: the larger (rates) or smaller (times) of two numbers,
 # either of which may be empty
 best() { awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN { if (a == "" || (b != "" && (w == "max" ? b + 0 > a + 0 : b + 0 < a + 0))) print b; else print a }'; }
+# median3 A B C: the middle one of three numbers (empty ones sort first)
+median3() { printf '%s\n' "${1:-0}" "${2:-0}" "${3:-0}" | sort -g | sed -n 2p; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else print "n/a" }'; }
 
 pg_stop() {

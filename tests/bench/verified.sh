@@ -80,7 +80,6 @@ EOF
 	# The bench Deployment with every container on the signed image.
 	jq -c --arg img "$REG/app/bench:v1" '(.. | objects | select(has("image")) | .image) |= $img' \
 		"$REVIEW" >"$T/verified-review.json"
-	VFLOOR=$("$BUILD/bench/parse_floor" "$T/verified-review.json" "$CORES" "$SECS" | awk '{print $2}')
 
 	# --- cached ---------------------------------------------------------------
 	start_provgate "$pol" --threads "$CORES" --workers 2 >/dev/null || return 1
@@ -92,9 +91,22 @@ EOF
 		return 1
 	fi
 	h2load -n 2000 -c 10 -m 10 -d "$T/verified-review.json" -H 'content-type: application/json' "$PG_URL/validate" >/dev/null 2>&1
-	out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$T/verified-review.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
-	CACHED_RATE=$(h2rate <<<"$out")
-	CACHED_FAIL=$(h2fail <<<"$out")
+	# Three rounds, each the floor then the server (the server idles while
+	# the floor runs): best and median of each, and the ratio of the
+	# medians, which one busy moment on a shared machine cannot move.
+	local i f r fl=() ca=()
+	CACHED_FAIL=0
+	for i in 1 2 3; do
+		f=$("$BUILD/bench/parse_floor" "$T/verified-review.json" "$CORES" "$SECS" | awk '{print $2}')
+		out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$T/verified-review.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
+		r=$(h2rate <<<"$out")
+		fl+=("$f") ca+=("$r")
+		VFLOOR=$(best max "${VFLOOR:-}" "$f")
+		CACHED_RATE=$(best max "${CACHED_RATE:-}" "$r")
+		CACHED_FAIL=$((CACHED_FAIL + $(h2fail <<<"$out" | grep -E '^[0-9]+$' || echo 0)))
+	done
+	VFLOOR_MED=$(median3 "${fl[@]}")
+	CACHED_MED=$(median3 "${ca[@]}")
 	pg_stop
 
 	# --- scaling ----------------------------------------------------------------
