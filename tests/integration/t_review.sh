@@ -123,3 +123,11 @@ expect_eq "review too deep, not a review kind, exit 2" "$rc" 2
 printf '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","object":{' >"$T/trunc.json"
 "$PG" review --policy "$FIX/policy/enforce" "$T/trunc.json" >/dev/null 2>"$T/err"; rc=$?
 expect_eq "review truncated body with uid exit 2" "$rc" 2
+# audit mode: a malformed object is admitted with a warning, like any would-be deny
+out=$("$PG" review --policy "$FIX/policy/audit" "$T/mal/containers-not-array.json" 2>"$T/log"); rc=$?
+if [ $rc = 0 ] && jq -e '.response.allowed and (.response.warnings[0] | test("would deny Pod: spec\\.containers is not an array"))' <<<"$out" >/dev/null &&
+	jq -e '.decision == "audit-deny"' "$T/log" >/dev/null; then
+	ok "review audit mode: malformed object warned, admitted"
+else
+	notok "review audit mode: malformed object warned, admitted" "rc=$rc $out"
+fi

@@ -685,7 +685,7 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 			char buf[1200];
 
 			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
-				       d->rv->kind, d->note);
+				       d->rv->kind[0] ? d->rv->kind : "object", d->note);
 			pg_utf8_clean(buf);
 			json_array_append_new(w, json_string(buf));
 		}
