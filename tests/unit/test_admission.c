@@ -408,7 +408,11 @@ test_decode_undecodable(void **state)
 		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
 		 "{\"uid\":\"u-1\",\"uid\":\"u-2\",\"object\":{", PG_EINVAL}, /* which uid? */
 		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"u\\u0069d\":\"u-1\",\"object\":{", PG_EINVAL}, /* an escaped key */
+		 "{\"u\\u0069d\":\"u-1\",\"object\":{", PG_OK}, /* an escaped key is that key */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"u\\u0069d\":\"u-2\",\"object\":{", PG_EINVAL}, /* ... and a second uid */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"req\\u00e9\":{},\"request\":"
+		 "{\"uid\":\"u-1\",\"\\ud83d\\ude00\":1,\"object\":{", PG_OK}, /* other escaped keys */
 		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
 		 "{\"uid\":\"u\\u002d1\",\"object\":{", PG_EINVAL}, /* an escaped uid */
 		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"

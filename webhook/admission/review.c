@@ -160,13 +160,45 @@ key_of(const char *k, size_t n, size_t depth, bool in_request)
 	return K_NONE;
 }
 
+/* A key with escapes, decoded when it is short ASCII (all the keys read
+ * are): a key that spells one of them with escapes is that key, as for
+ * jansson.  false when it cannot be one of them.  s is a valid JSON string
+ * body (scan_string checked it). */
+static bool
+unescape_key(char *out, size_t cap, size_t *n, const char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned c = (unsigned char)s[i];
+
+		if (c == '\\') {
+			c = (unsigned char)s[++i];
+			if (c == 'u') {
+				char hx[5] = {s[i + 1], s[i + 2], s[i + 3], s[i + 4], '\0'};
+
+				c = (unsigned)strtoul(hx, NULL, 16);
+				i += 4;
+			} else {
+				c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n'
+				    : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+			}
+		}
+		if (c == 0 || c >= 0x80 || o + 1 >= cap)
+			return false;
+		out[o++] = (char)c;
+	}
+	*n = o;
+	return true;
+}
+
 /*
  * The pre-scan: checks that the whole body is JSON whatever its depth
  * (iterative, one bit of stack per level: at most len/8 + 1 bytes, no
  * allocation per value) with an object at its root, and reads the keys
- * above when their values are strings without escapes.  A key it reads
- * that appears twice, or a key at those levels written with escapes (it
- * could spell one of them), makes the body unreadable: PG_EINVAL.
+ * above when their values are strings without escapes (keys written with
+ * escapes are decoded).  A key it reads that appears twice makes the body
+ * unreadable: PG_EINVAL.
  */
 static int
 prescan(scan *sc, const char *s, size_t len)
@@ -221,15 +253,25 @@ value:
 	}
 	if (scan_scalar(s, len, i, &end) != 0)
 		goto out;
+	/* jansson drops a NUL byte that follows a number or literal (its
+	 * stream forgets the character it un-reads): accept what it accepts */
+	if (end < len && s[end] == '\0')
+		end++;
 	i = end;
 	goto after;
 key:
 	i = skip_ws(s, len, i);
 	if (i >= len || s[i] != '"' || scan_string(s, len, i, &end, &esc) != 0)
 		goto out;
-	if (esc && (depth == 1 || (depth == 2 && in_request)))
-		goto out;
-	key = key_of(s + i + 1, end - i - 2, depth, in_request);
+	if (esc) {
+		char k[16];
+		size_t kn;
+
+		key = unescape_key(k, sizeof(k), &kn, s + i + 1, end - i - 2)
+			      ? key_of(k, kn, depth, in_request) : K_NONE;
+	} else {
+		key = key_of(s + i + 1, end - i - 2, depth, in_request);
+	}
 	if (key != K_NONE) {
 		if (sc->seen & (1u << key))
 			goto out;
