@@ -295,7 +295,7 @@ after:
 	i = skip_ws(s, len, i);
 	if (i >= len)
 		goto out;
-	obj = (stack[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1u;
+	obj = ((unsigned)stack[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1u;
 	if (s[i] == ',') {
 		i++;
 		if (obj)
