@@ -3,9 +3,12 @@
  * through decoding, extraction, the policy decision and both renderings
  * (response and log line), against a fixed policy.
  *
- * Invariants checked beyond "no crash": whatever the input, a decided
- * review with a denied reference is never allowed in enforce mode, and the
- * response is valid JSON that echoes the request uid.
+ * Invariants checked beyond "no crash": whatever the input, a decoded
+ * review is always decided (answered, never an error: malformed objects,
+ * too many references and bodies past the parser's limits are denials), a
+ * decided review with a denied reference is never allowed in enforce mode,
+ * a "skip" or "exempt" decision carries its reason, and the response is
+ * valid JSON that echoes the request uid.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -67,8 +70,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pg_review_decode(&rv, (const char *)data, size, &e) != PG_OK)
 		return 0;
 	(void)snprintf(uid, sizeof(uid), "%s", pg_review_uid(rv));
-	if (pg_decision_begin(&d, rv, pol, &e) != PG_OK)
+	if (pg_decision_begin(&d, rv, pol, &e) != PG_OK) {
+		check(e.code == PG_ENOMEM, "a decoded review is decided");
 		return 0;
+	}
 	/* No verifier in the fuzzer: whatever is pending is denied. */
 	pg_decision_fail_pending(d, PG_EUNAVAIL, "not verified");
 	rd = pg_decision_refs(d, &n);
@@ -81,6 +86,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strlen(uid) < sizeof(uid) - 1)
 		check(strcmp(json_string_value(json_object_get(json_object_get(o, "response"), "uid")),
 			     uid) == 0, "uid echoed");
+	if (strcmp(pg_decision_label(d), "skip") == 0 || strcmp(pg_decision_label(d), "exempt") == 0) {
+		json_t *a = json_object_get(json_object_get(o, "response"), "auditAnnotations");
+
+		check(pg_decision_allowed(d), "skip and exempt are allowed");
+		check(json_is_string(json_object_get(a, "reason")), "skip and exempt carry a reason");
+	}
 	json_decref(o);
 	check(pg_decision_log_line(&line, NULL, d, 0) == PG_OK, "log line renders");
 	free(resp);

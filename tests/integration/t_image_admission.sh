@@ -246,14 +246,21 @@ requireDigest, by tag|$REG/pinned/app:v1|false|rule pinned requires a digest|
 requireDigest, by digest|$REG/pinned/app@$D_PIN|true|^$|$D_PIN
 host no rule names|127.0.0.1:$STRAY_PORT/key/app:v1|false|no policy rule matches 127\\.0\\.0\\.1:$STRAY_PORT/key/app:v1|
 signed image beside an unmatched one|$REG/key/app:v1,127.0.0.1:$STRAY_PORT/x/y:1|false|no policy rule matches 127\\.0\\.0\\.1:$STRAY_PORT/x/y:1|
+image volume, unsigned|$REG/kl/app:v1,vol:$REG/key/unsigned:v1|false|$REG/key/unsigned:v1 deny: no signatures found for $REG/key/unsigned@$D_UNSIGNED|
+image volume, signed|$REG/kl/app:v1,vol:$REG/key/app:v1|true|^$|$D_KEY
+image volume, host no rule names|$REG/kl/app:v1,vol:127.0.0.1:$STRAY_PORT/x/tools:1|false|no policy rule matches 127\\.0\\.0\\.1:$STRAY_PORT/x/tools:1|
 EOF
 }
 
-# pod_for NAME IMAGES: a Pod with one container per comma-separated image
+# pod_for NAME IMAGES: a Pod with one container per comma-separated image;
+# an image written vol:IMAGE is mounted as an image volume instead
 pod_for() {
-	jq -cn --arg n "$1" --arg imgs "$2" '{apiVersion: "v1", kind: "Pod",
-		metadata: {name: $n}, spec: {containers: [$imgs | split(",") | to_entries[] |
-		{name: "c\(.key)", image: .value}]}}'
+	jq -cn --arg n "$1" --arg imgs "$2" '($imgs | split(",") | to_entries) as $all
+		| {apiVersion: "v1", kind: "Pod", metadata: {name: $n},
+		   spec: {containers: [$all[] | select(.value | startswith("vol:") | not) |
+				{name: "c\(.key)", image: .value}],
+			  volumes: [$all[] | select(.value | startswith("vol:")) |
+				{name: "v\(.key)", image: {reference: .value[4:]}}]}}'
 }
 
 # judge WHERE NAME WANT RE DIGEST OUT LOGLINE
@@ -301,6 +308,37 @@ while IFS='|' read -r name imgs want re dg; do
 	judge review "$name" "$want" "$re" "$dg" "$out" "$(tail -n 1 "$T/rvlog.$i")"
 done < <(cases)
 
+# the verified image volume is logged at its place, with its digest
+i=$(cases | grep -n '^image volume, signed|' | cut -d: -f1)
+if tail -n 1 "$T/rvlog.$i" | jq -e --arg d "$D_KEY" '[.references[] | select(.where == "spec.volumes[v1]"
+	and .ref == "'"$REG"'/key/app:v1" and .digest == $d and .decision == "allow")] | length == 1' >/dev/null; then
+	ok "review: image volume logged at spec.volumes[v1] with its digest"
+else
+	notok "review: image volume logged at spec.volumes[v1] with its digest" "$(tail -n 1 "$T/rvlog.$i" | head -c 400)"
+fi
+
+# Kinds outside the kinds table, read at their pod-template places: an Argo
+# Rollout and a Knative Service, unsigned denied, signed allowed.
+# generic_review NAME APIVERSION KIND IMAGE
+generic_review() {
+	jq -cn --arg av "$2" --arg k "$3" --arg img "$4" '{apiVersion: $av, kind: $k, metadata: {name: "g"},
+		spec: {template: {spec: {containers: [{name: "app", image: $img}]}}}}' >"$T/g.$1.json"
+	mkreview "$T/g.$1.json" default CREATE v1 "uid-$1" >"$T/rv.$1.json"
+}
+generic_cases() {
+	cat <<EOF
+rollout-unsigned|argoproj.io/v1alpha1|Rollout|$REG/key/unsigned:v1|false|no signatures found for $REG/key/unsigned@$D_UNSIGNED|
+rollout-signed|argoproj.io/v1alpha1|Rollout|$REG/key/app:v1|true|^$|$D_KEY
+knative-unsigned|serving.knative.dev/v1|Service|$REG/key/unsigned:v1|false|no signatures found for $REG/key/unsigned@$D_UNSIGNED|
+knative-signed|serving.knative.dev/v1|Service|$REG/kl/app:v1|true|^$|$D_KL
+EOF
+}
+while IFS='|' read -r name av k img want re dg; do
+	generic_review "$name" "$av" "$k" "$img"
+	out=$("$PG" review --policy "$POL" "$T/rv.$name.json" 2>"$T/rvlog.$name")
+	judge review "generic $k $name" "$want" "$re" "$dg" "$out" "$(tail -n 1 "$T/rvlog.$name")"
+done < <(generic_cases)
+
 # 2. the real server: same table, one POST each
 if start_provgate "$POL" --workers 2; then
 	ok "provgate serve starts"
@@ -311,6 +349,11 @@ if start_provgate "$POL" --workers 2; then
 		log=$(grep -F "\"uid-$i\"" "$T/provgate.out" | tail -n 1)
 		judge server "$name" "$want" "$re" "$dg" "$out" "$log"
 	done < <(cases)
+	while IFS='|' read -r name av k img want re dg; do
+		out=$(pgcurl -H 'Content-Type: application/json' --data-binary "@$T/rv.$name.json" "$PG_URL/validate")
+		log=$(grep -F "\"uid-$name\"" "$T/provgate.out" | tail -n 1)
+		judge server "generic $k $name" "$want" "$re" "$dg" "$out" "$log"
+	done < <(generic_cases)
 	# a second review of the same signed image is answered from the cache
 	out=$(pgcurl -H 'Content-Type: application/json' --data-binary "@$T/rv.1.json" "$PG_URL/validate")
 	expect_eq "server: repeated review still allowed" "$(jq -r .response.allowed <<<"$out")" true

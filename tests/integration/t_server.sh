@@ -22,7 +22,7 @@ for proto in --http2 --http1.1; do
 		[ "$pol" = enforce ] || continue
 		mkreview "$FIX/objects/$obj" "$ns" "$op" "$ver" "uid-$name" >"$T/in.json"
 		out=$(pgcurl "$proto" -H 'Content-Type: application/json' --data-binary @"$T/in.json" "$PG_URL/validate")
-		sum=$(review_summary "$out" 2>/dev/null)
+		sum=$(review_text "$out" 2>/dev/null)
 		got=${sum%%$'\t'*}; text=${sum#*$'\t'}
 		if [ "$got" = "$want" ] && [[ $text =~ $re ]] &&
 			[ "$(jq -r .response.uid <<<"$out")" = "uid-$name" ] &&
@@ -33,6 +33,26 @@ for proto in --http2 --http1.1; do
 		fi
 	done < <(review_cases)
 done
+
+# malformed objects with a readable uid: HTTP 200, allowed:false, the reason
+# (a 400 would be admitted by failurePolicy: Ignore)
+n_mal=0
+while IFS='|' read -r name re; do
+	n_mal=$((n_mal + 1))
+	code=$(pgcurl --http2 -o "$T/o" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary @"$T/mal/$name.json" "$PG_URL/validate")
+	sum=$(review_text "$(cat "$T/o")" 2>/dev/null)
+	got=${sum%%$'\t'*}; text=${sum#*$'\t'}
+	if [ "$code" = 200 ] && [ "$got" = false ] && [[ $text =~ $re ]] &&
+		[ "$(jq -r .response.uid "$T/o")" = "uid-$name" ]; then
+		ok "server malformed $name: 200, denied with reason"
+	else
+		notok "server malformed $name: 200, denied with reason" "HTTP $code allowed=$got [$text] $(head -c 200 "$T/o")"
+	fi
+done < <(malformed_reviews "$T/mal")
+{ printf '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"object":'; printf '[%.0s' $(seq 3000); printf ']%.0s' $(seq 3000); printf '}}'; } >"$T/deep-nouid.json"
+code=$(pgcurl --http1.1 -o "$T/o" -w '%{http_code}' --data-binary @"$T/deep-nouid.json" "$PG_URL/validate")
+if [ "$code" = 400 ] && jq -e '.error|test("not an AdmissionReview")' "$T/o" >/dev/null; then ok "server too deep without uid 400"; else notok "server too deep without uid 400" "$code $(cat "$T/o")"; fi
 
 # malformed bodies: HTTP 400 with a JSON error, and the server keeps serving
 code=$(pgcurl --http2 -o "$T/o" -w '%{http_code}' --data-binary '{"kind":' "$PG_URL/validate")
@@ -71,7 +91,7 @@ if [ -n "$c12" ] && [ "$c12" != "Cipher is (NONE)" ]; then ok "server accepts TL
 # one JSON log line per review on stdout
 n_logs=$(grep -c '"msg":"admission"' "$T/provgate.out")
 n_bad=$(grep -vc '^{.*}$' "$T/provgate.out")
-n_want=$(( 2 * $(review_cases | grep -c '|enforce|') ))
+n_want=$(( 2 * $(review_cases | grep -c '|enforce|') + n_mal ))
 if [ "$n_logs" = "$n_want" ] && [ "$n_bad" = 0 ] && jq -e . "$T/provgate.out" >/dev/null 2>&1; then ok "server one JSON log line per review"; else notok "server one JSON log line per review" "lines=$n_logs want $n_want, non-json=$n_bad"; fi
 
 # SIGTERM: exits 0 within 5 s

@@ -1,5 +1,6 @@
-/* Unit tests of admission/: review decoding, reference extraction per kind,
- * and the decision's rendering. */
+/* Unit tests of admission/: review decoding (and the pre-scan of bodies the
+ * parser refuses), reference extraction per kind and at the generic places,
+ * and the decision: malformed objects, kinds not checked, unchanged UPDATEs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include "../../webhook/admission/review.c"
 #include "../../webhook/admission/extract.c"
+#include "../../webhook/admission/decide.c"
 
 static json_t *
 obj(const char *text)
@@ -119,8 +121,150 @@ test_extract_workloads(void **state)
 	expect_refs("CronJob", cj, want_cj);
 	expect_refs("PodTemplate", pt, want_pt);
 	expect_refs("ConfigMap", pod, none);
-	expect_refs("Pod", "{\"spec\":{\"containers\":\"nope\"}}", none);
-	expect_refs("Pod", "{\"spec\":[]}", none);
+	expect_refs("Pod", "{\"spec\":{\"containers\":null}}", none);
+	expect_refs("Pod", "{\"spec\":null}", none);
+}
+
+static void
+test_extract_image_volumes(void **state)
+{
+	const char *pod = "{\"spec\":{\"containers\":[{\"image\":\"a:1\"}],\"volumes\":["
+			  "{\"name\":\"cfg\",\"configMap\":{\"name\":\"x\"}},"
+			  "{\"name\":\"tools\",\"image\":{\"reference\":\"t:1\",\"pullPolicy\":\"Always\"}},"
+			  "{\"name\":\"dflt\",\"image\":{}},"
+			  "{\"name\":\"same\",\"image\":{\"reference\":\"a:1\"}}]}}";
+	const char *const want_pod[] = {"a:1", "t:1", NULL};
+	const char *dep = "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"d:1\"}],"
+			  "\"volumes\":[{\"image\":{\"reference\":\"v:1\"}}]}}}}";
+	const char *const want_dep[] = {"d:1", "v:1", NULL};
+	pg_refs r = {0};
+	json_t *o;
+	pg_err e;
+
+	(void)state;
+	expect_refs("Pod", pod, want_pod);
+	expect_refs("StatefulSet", dep, want_dep);
+	o = obj(pod);
+	assert_int_equal(pg_extract(&r, "Pod", o, &e), PG_OK);
+	assert_string_equal(r.v[1].where, "spec.volumes[tools]");
+	assert_non_null(r.v[1].image);
+	pg_refs_free(&r);
+	json_decref(o);
+	o = obj(dep);
+	assert_int_equal(pg_extract(&r, "Deployment", o, &e), PG_OK);
+	assert_string_equal(r.v[1].where, "spec.template.spec.volumes[0]"); /* no name */
+	pg_refs_free(&r);
+	json_decref(o);
+}
+
+/* A pod spec field of the wrong type is an error naming the field. */
+static void
+test_extract_wrong_types(void **state)
+{
+	static const struct {
+		const char *kind, *json, *msg;
+	} c[] = {
+		{"Pod", "{\"spec\":[]}", "spec is not an object"},
+		{"Pod", "{\"spec\":{\"containers\":\"nope\"}}", "spec.containers is not an array"},
+		{"Pod", "{\"spec\":{\"initContainers\":{}}}", "spec.initContainers is not an array"},
+		{"Pod", "{\"spec\":{\"containers\":[{\"image\":\"a:1\"},7]}}",
+		 "spec.containers[1] is not an object"},
+		{"Pod", "{\"spec\":{\"ephemeralContainers\":[null]}}",
+		 "spec.ephemeralContainers[0] is not an object"},
+		{"Pod", "{\"spec\":{\"volumes\":\"v\"}}", "spec.volumes is not an array"},
+		{"Pod", "{\"spec\":{\"volumes\":[\"v\"]}}", "spec.volumes[0] is not an object"},
+		{"Pod", "{\"spec\":{\"volumes\":[{\"name\":\"t\",\"image\":\"x:1\"}]}}",
+		 "spec.volumes[t].image is not an object"},
+		{"Pod", "{\"spec\":{\"volumes\":[{\"name\":\"t\",\"image\":{\"reference\":1}}]}}",
+		 "spec.volumes[t].image.reference is not a string"},
+		{"Deployment", "{\"spec\":\"x\"}", "spec is not an object"},
+		{"Deployment", "{\"spec\":{\"template\":[]}}", "spec.template is not an object"},
+		{"ReplicaSet", "{\"spec\":{\"template\":{\"spec\":7}}}", "spec.template.spec is not an object"},
+		{"CronJob", "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":\"t\"}}}}",
+		 "spec.jobTemplate.spec.template is not an object"},
+		{"PodTemplate", "{\"template\":{\"spec\":{\"containers\":{}}}}",
+		 "template.spec.containers is not an array"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		pg_refs r = {0};
+		json_t *o = obj(c[i].json);
+		pg_err e;
+
+		pg_err_clear(&e);
+		if (pg_extract(&r, c[i].kind, o, &e) != PG_EINVAL || strcmp(e.msg, c[i].msg) != 0)
+			fail_msg("case %zu: [%s], want [%s]", i, e.msg, c[i].msg);
+		pg_refs_free(&r);
+		json_decref(o);
+	}
+}
+
+static void
+test_extract_reads(void **state)
+{
+	(void)state;
+	assert_true(pg_extract_reads("", "Pod"));
+	assert_true(pg_extract_reads("apps", "Deployment"));
+	assert_true(pg_extract_reads("argoproj.io", "Application"));
+	assert_false(pg_extract_reads("example.io", "Deployment")); /* another resource */
+	assert_false(pg_extract_reads("apps", "Pod"));
+	assert_false(pg_extract_reads("argoproj.io", "Rollout"));
+	assert_false(pg_extract_reads("", "ConfigMap"));
+}
+
+/* Kinds outside the table: the well-known pod-template places. */
+static void
+test_extract_generic(void **state)
+{
+	static const struct {
+		const char *json;
+		bool found;
+		int rc;
+		const char *refs; /* raw references, space-separated */
+	} c[] = {
+		/* Argo Rollout, Knative Service, OpenKruise CloneSet ... */
+		{"{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"r:1\"}],"
+		 "\"volumes\":[{\"name\":\"v\",\"image\":{\"reference\":\"v:1\"}}]}}}}", true, PG_OK, "r:1 v:1"},
+		/* a CronJob-like template */
+		{"{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":"
+		 "{\"initContainers\":[{\"image\":\"j:1\"}]}}}}}}", true, PG_OK, "j:1"},
+		/* a Pod-like kind: containers at the top of spec */
+		{"{\"spec\":{\"ephemeralContainers\":[{\"image\":\"e:1\"}]}}", true, PG_OK, "e:1"},
+		/* a pod template whose containers are wrong: denied */
+		{"{\"spec\":{\"template\":{\"spec\":{\"containers\":{}}}}}", true, PG_EINVAL, ""},
+		/* no pod template: not checked */
+		{"{\"data\":{\"a\":\"b\"}}", false, PG_OK, ""},
+		{"{\"spec\":{\"template\":\"a string\",\"replicas\":2}}", false, PG_OK, ""},
+		{"{\"spec\":{\"template\":{\"spec\":{\"steps\":[]}}}}", false, PG_OK, ""},
+		{"{\"spec\":[1]}", false, PG_OK, ""},
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		pg_refs r = {0};
+		json_t *o = obj(c[i].json);
+		pg_buf got;
+		pg_err e;
+		bool found = !c[i].found;
+		int rc;
+
+		pg_err_clear(&e);
+		rc = pg_extract_generic(&r, &found, o, &e);
+		pg_buf_init(&got, 1024);
+		for (k = 0; k < r.n; k++)
+			(void)pg_buf_printf(&got, "%s%s", k ? " " : "", r.v[k].raw);
+		(void)pg_buf_puts(&got, "");
+		if (rc != c[i].rc || found != c[i].found ||
+		    (rc == PG_OK && strcmp(got.data ? (char *)got.data : "", c[i].refs) != 0))
+			fail_msg("case %zu: rc %d found %d refs [%s] (%s)", i, rc, found,
+				 got.data ? (char *)got.data : "", e.msg);
+		pg_buf_free(&got);
+		pg_refs_free(&r);
+		json_decref(o);
+	}
 }
 
 static void
@@ -223,6 +367,315 @@ test_extract_bound(void **state)
 	json_decref(o);
 }
 
+/* n levels of nested arrays as the value of request.object.deep, in a
+ * review with the given head (the text up to and including "object":{). */
+static char *
+deep_review(const char *head, size_t n)
+{
+	size_t hl = strlen(head), i;
+	char *b = malloc(hl + 2 * n + 32);
+
+	assert_non_null(b);
+	memcpy(b, head, hl);
+	memcpy(b + hl, "\"deep\":", 7);
+	for (i = 0; i < n; i++) {
+		b[hl + 7 + i] = '[';
+		b[hl + 7 + n + i] = ']';
+	}
+	memcpy(b + hl + 7 + 2 * n, "}}}", 4);
+	return b;
+}
+
+/* Bodies the parser refuses for its own limits: answered when the pre-scan
+ * reads an AdmissionReview and its uid, refused (400) otherwise. */
+static void
+test_decode_undecodable(void **state)
+{
+	static const struct {
+		const char *head;
+		int rc;
+	} c[] = {
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"operation\":\"CREATE\",\"x\":{\"uid\":\"inner\"},\"object\":{", PG_OK},
+		{" { \"request\" : { \"object\" : [ ] , \"uid\" : \"u-1\" , \"operation\":\"CREATE\", \"object\":{\"a\":{\"b\":1}}, \"object\":{",
+		 PG_EINVAL}, /* no kind, no apiVersion */
+		{"{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"object\":{", PG_OK},
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Pod\",\"request\":"
+		 "{\"uid\":\"u-1\",\"object\":{", PG_EINVAL},
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"object\":{", PG_EINVAL}, /* no uid */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"uid\":\"u-2\",\"object\":{", PG_EINVAL}, /* which uid? */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"u\\u0069d\":\"u-1\",\"object\":{", PG_OK}, /* an escaped key is that key */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"u\\u0069d\":\"u-2\",\"object\":{", PG_EINVAL}, /* ... and a second uid */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"req\\u00e9\":{},\"request\":"
+		 "{\"uid\":\"u-1\",\"\\ud83d\\ude00\":1,\"object\":{", PG_OK}, /* other escaped keys */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u\\u002d1\",\"object\":{", PG_EINVAL}, /* an escaped uid */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"object\":{\"a\":tru,", PG_EINVAL}, /* not JSON */
+		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		 "{\"uid\":\"u-1\",\"object\":{\"n\":-0.5e+3,\"s\":\"\\\"]}\\n\",", PG_OK},
+	};
+	pg_review *rv;
+	pg_err e;
+	size_t i;
+	char *b;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		b = deep_review(c[i].head, JSON_PARSER_MAX_DEPTH + 10);
+		rv = NULL;
+		pg_err_clear(&e);
+		if (pg_review_decode(&rv, b, strlen(b), &e) != c[i].rc)
+			fail_msg("case %zu: %s", i, e.msg);
+		if (rv) {
+			assert_string_equal(pg_review_uid(rv), "u-1");
+			assert_non_null(rv->undecoded);
+			assert_non_null(strstr(rv->undecoded, "deeper than 2048 levels"));
+			assert_null(rv->object);
+		} else {
+			assert_non_null(strstr(e.msg, "AdmissionReview"));
+		}
+		pg_review_free(rv);
+		free(b);
+	}
+	/* the same body, not too deep, parses as usual */
+	b = deep_review(c[0].head, 10);
+	assert_int_equal(pg_review_decode(&rv, b, strlen(b), &e), PG_OK);
+	assert_null(rv->undecoded);
+	assert_string_equal(pg_review_operation(rv), "CREATE");
+	pg_review_free(rv);
+	free(b);
+	/* a duplicate key deep in the object: answered */
+	b = pg_strdup("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+		      "{\"uid\":\"u-1\",\"operation\":\"UPDATE\",\"object\":{\"a\":1,\"a\":2}}}");
+	assert_int_equal(pg_review_decode(&rv, b, strlen(b), &e), PG_OK);
+	assert_non_null(strstr(rv->undecoded, "duplicate object key"));
+	assert_string_equal(pg_review_operation(rv), "UPDATE");
+	pg_review_free(rv);
+	free(b);
+}
+
+/* The decision for one review under a small enforce policy. */
+static pg_decision *
+decide(const char *body)
+{
+	static const char pol_yaml[] =
+		"apiVersion: provgate.dev/v1alpha1\nkind: ProvenancePolicy\nmetadata: {name: t}\n"
+		"spec:\n  mode: enforce\n  exemptNamespaces: [kube-system]\n  images:\n"
+		"    - name: pause\n      match: [\"registry.k8s.io/pause:*\"]\n      allowUnsigned: true\n";
+	pg_policy *pol = NULL;
+	pg_review *rv = NULL;
+	pg_decision *d = NULL;
+	pg_err e;
+
+	assert_int_equal(pg_policy_load_buffer(&pol, "t.yaml", pol_yaml, sizeof(pol_yaml) - 1, &e),
+			 PG_OK);
+	if (pg_review_decode(&rv, body, strlen(body), &e) != PG_OK)
+		fail_msg("decode: %s", e.msg);
+	assert_int_equal(pg_decision_begin(&d, rv, pol, &e), PG_OK);
+	pg_policy_unref(pol);
+	return d;
+}
+
+static char *
+review(const char *op, const char *group, const char *kind, const char *ns, const char *object,
+       const char *old)
+{
+	pg_buf b;
+	char *s;
+
+	pg_buf_init(&b, 1 << 20);
+	assert_int_equal(pg_buf_printf(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
+				       "\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"%s\","
+				       "\"namespace\":\"%s\",\"kind\":{\"group\":\"%s\",\"kind\":\"%s\"}"
+				       "%s%s%s%s}}",
+				       op, ns, group, kind, object ? ",\"object\":" : "", object ? object : "",
+				       old ? ",\"oldObject\":" : "", old ? old : ""),
+			 PG_OK);
+	assert_int_equal(pg_buf_detach(&s, NULL, &b), PG_OK);
+	pg_buf_free(&b);
+	return s;
+}
+
+static void
+expect_decision(const char *body, const char *label, bool allowed, const char *note)
+{
+	pg_decision *d = decide(body);
+	char *resp = NULL, *line = NULL;
+	json_t *r, *l;
+	json_error_t je;
+
+	if (strcmp(pg_decision_label(d), label) != 0 || pg_decision_allowed(d) != allowed ||
+	    (note && (d->note == NULL || strstr(d->note, note) == NULL)))
+		fail_msg("%s: label %s allowed %d note [%s], want %s %d [%s]", body,
+			 pg_decision_label(d), pg_decision_allowed(d), d->note ? d->note : "",
+			 label, allowed, note ? note : "");
+	/* the reason reaches the annotation and the log line */
+	assert_int_equal(pg_decision_response(&resp, NULL, d), PG_OK);
+	assert_int_equal(pg_decision_log_line(&line, NULL, d, 0), PG_OK);
+	r = json_loads(resp, 0, &je);
+	l = json_loads(line, 0, &je);
+	assert_non_null(r);
+	assert_non_null(l);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+				    r, "response"), "auditAnnotations"), "decision")), label);
+	assert_string_equal(json_string_value(json_object_get(l, "decision")), label);
+	if (note) {
+		assert_non_null(strstr(json_string_value(json_object_get(l, "reason")), note));
+		assert_non_null(strstr(json_string_value(json_object_get(json_object_get(json_object_get(
+					       r, "response"), "auditAnnotations"), "reason")), note));
+	}
+	json_decref(r);
+	json_decref(l);
+	free(resp);
+	free(line);
+	pg_decision_free(d);
+}
+
+#define RS_NGINX "{\"spec\":{\"replicas\":%d,\"template\":{\"spec\":{\"containers\":[{\"image\":\"%s\"}]}}}}"
+
+static void
+test_decision_kinds_and_malformed(void **state)
+{
+	char *b;
+	const char *pod = "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}";
+
+	(void)state;
+	/* a kind outside the table, no pod template: skip, never allow */
+	b = review("CREATE", "", "ConfigMap", "default", "{\"data\":{}}", NULL);
+	expect_decision(b, "skip", true, "kind not checked");
+	free(b);
+	/* a kind outside the table with a pod template: read */
+	b = review("CREATE", "argoproj.io", "Rollout", "default",
+		   "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}}}", NULL);
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	b = review("CREATE", "argoproj.io", "Rollout", "default",
+		   "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"registry.k8s.io/pause:3.9\"}]}}}}", NULL);
+	expect_decision(b, "allow", true, NULL);
+	free(b);
+	/* malformed objects of a checked kind: denied with the reason */
+	b = review("CREATE", "", "Pod", "default", "\"pod\"", NULL);
+	expect_decision(b, "deny", false, "request.object is a string, not a JSON object");
+	free(b);
+	b = review("UPDATE", "", "Pod", "default", "null", NULL);
+	expect_decision(b, "deny", false, "request.object is null");
+	free(b);
+	b = review("CREATE", "", "Pod", "default", NULL, NULL);
+	expect_decision(b, "deny", false, "request.object is missing");
+	free(b);
+	b = review("CREATE", "", "Pod", "default", "{\"spec\":{\"containers\":{}}}", NULL);
+	expect_decision(b, "deny", false, "spec.containers is not an array");
+	free(b);
+	/* ... unless the namespace is exempt, or nothing is checked */
+	b = review("CREATE", "", "Pod", "kube-system", "\"pod\"", NULL);
+	expect_decision(b, "exempt", true, NULL);
+	free(b);
+	b = review("DELETE", "", "Pod", "default", NULL, pod);
+	expect_decision(b, "skip", true, "operation not checked");
+	free(b);
+}
+
+static void
+test_decision_too_many_refs(void **state)
+{
+	pg_buf o;
+	char *b;
+	int i;
+
+	(void)state;
+	pg_buf_init(&o, 1 << 20);
+	(void)pg_buf_puts(&o, "{\"spec\":{\"containers\":[");
+	for (i = 0; i < PG_REFS_MAX + 1; i++)
+		(void)pg_buf_printf(&o, "%s{\"image\":\"i%d:1\"}", i ? "," : "", i);
+	(void)pg_buf_puts(&o, "]}}");
+	b = review("CREATE", "", "Pod", "default", (char *)o.data, NULL);
+	expect_decision(b, "deny", false, "more than 1024 references");
+	free(b);
+	pg_buf_free(&o);
+}
+
+/* UPDATE: skipped only when the references are the oldObject's. */
+static void
+test_decision_update_unchanged(void **state)
+{
+	char nw[512], old[512], *b;
+
+	(void)state;
+	/* scale-down of an unverifiable ReplicaSet */
+	(void)snprintf(nw, sizeof(nw), RS_NGINX, 0, "nginx:1.25");
+	(void)snprintf(old, sizeof(old), RS_NGINX, 3, "nginx:1.25");
+	b = review("UPDATE", "apps", "ReplicaSet", "default", nw, old);
+	expect_decision(b, "skip", true, "references unchanged");
+	free(b);
+	/* the same on CREATE is checked */
+	b = review("CREATE", "apps", "ReplicaSet", "default", nw, NULL);
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* an UPDATE without oldObject is checked */
+	b = review("UPDATE", "apps", "ReplicaSet", "default", nw, NULL);
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* a changed image is checked */
+	(void)snprintf(nw, sizeof(nw), RS_NGINX, 3, "nginx:1.26");
+	b = review("UPDATE", "apps", "ReplicaSet", "default", nw, old);
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* an added image (ephemeral container, image volume) is checked */
+	b = review("UPDATE", "", "Pod", "default",
+		   "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},\"spec\":{\"containers\":"
+		   "[{\"image\":\"nginx\"}],\"ephemeralContainers\":[{\"image\":\"busybox\"}]}}",
+		   "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},\"spec\":{\"containers\":"
+		   "[{\"image\":\"nginx\"}]}}");
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	b = review("UPDATE", "", "Pod", "default",
+		   "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}],\"volumes\":[{\"name\":\"v\","
+		   "\"image\":{\"reference\":\"evil\"}}]}}",
+		   "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}");
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* a removed image: the sets differ, checked */
+	b = review("UPDATE", "", "Pod", "default", "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}",
+		   "{\"spec\":{\"containers\":[{\"image\":\"nginx\"},{\"image\":\"redis\"}]}}");
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* finalizers removed, order of containers changed: unchanged */
+	b = review("UPDATE", "", "Pod", "default",
+		   "{\"metadata\":{\"finalizers\":[]},\"spec\":{\"containers\":[{\"image\":\"redis\"},{\"image\":\"nginx\"}]}}",
+		   "{\"metadata\":{\"finalizers\":[\"x\"]},\"spec\":{\"containers\":[{\"image\":\"nginx\"},{\"image\":\"redis\"}]}}");
+	expect_decision(b, "skip", true, "references unchanged");
+	free(b);
+	/* an invalid reference is never skipped */
+	b = review("UPDATE", "", "Pod", "default", "{\"spec\":{\"containers\":[{\"image\":\"Bad:Ref\"}]}}",
+		   "{\"spec\":{\"containers\":[{\"image\":\"Bad:Ref\"}]}}");
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* an oldObject that is malformed is not a basis for skipping */
+	b = review("UPDATE", "", "Pod", "default", "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}",
+		   "{\"spec\":{\"containers\":{\"image\":\"nginx\"}}}");
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	/* Helm release Secret: its whole payload */
+	b = review("UPDATE", "", "Secret", "default",
+		   "{\"type\":\"helm.sh/release.v1\",\"metadata\":{\"labels\":{\"status\":\"superseded\"}},"
+		   "\"data\":{\"release\":\"QUJD\"}}",
+		   "{\"type\":\"helm.sh/release.v1\",\"metadata\":{\"labels\":{\"status\":\"deployed\"}},"
+		   "\"data\":{\"release\":\"QUJD\"}}");
+	expect_decision(b, "skip", true, "references unchanged");
+	free(b);
+	b = review("UPDATE", "", "Secret", "default",
+		   "{\"type\":\"helm.sh/release.v1\",\"data\":{\"release\":\"QUJE\"}}",
+		   "{\"type\":\"helm.sh/release.v1\",\"data\":{\"release\":\"QUJD\"}}");
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -235,6 +688,14 @@ main(void)
 		cmocka_unit_test(test_extract_flux_sources),
 		cmocka_unit_test(test_extract_release_secret),
 		cmocka_unit_test(test_extract_bound),
+		cmocka_unit_test(test_extract_image_volumes),
+		cmocka_unit_test(test_extract_wrong_types),
+		cmocka_unit_test(test_extract_reads),
+		cmocka_unit_test(test_extract_generic),
+		cmocka_unit_test(test_decode_undecodable),
+		cmocka_unit_test(test_decision_kinds_and_malformed),
+		cmocka_unit_test(test_decision_too_many_refs),
+		cmocka_unit_test(test_decision_update_unchanged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

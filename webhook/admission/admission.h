@@ -73,9 +73,25 @@ typedef struct pg_refs {
  * Append every reference of object (of kind `kind`, from request.kind) to
  * out, images deduplicated by their raw string.  Unparseable references are
  * kept with `invalid` set (they are denied, never skipped).  PG_ETOOBIG past
- * PG_REFS_MAX.
+ * PG_REFS_MAX; PG_EINVAL with the field's path when a pod spec field has the
+ * wrong type (`containers` not an array, a container not an object, ...).
+ * Pod specs are read for containers, initContainers, ephemeralContainers
+ * and image volumes (volumes[].image.reference, located "volumes[NAME]").
  */
 int pg_extract(pg_refs *out, const char *kind, const json_t *object, pg_err *err);
+
+/* Whether pg_extract reads objects of this API group ("" = core) and kind:
+ * the kinds table, beside the extractor. */
+bool pg_extract_reads(const char *group, const char *kind);
+
+/*
+ * Any other kind: the pod specs at the well-known pod-template places
+ * (spec.template.spec, spec.jobTemplate.spec.template.spec, and spec itself
+ * when it names containers), appended to out like pg_extract.  *found says
+ * whether the object has any such place; when it has none the kind is not
+ * checked.  Errors as pg_extract.
+ */
+int pg_extract_generic(pg_refs *out, bool *found, const json_t *object, pg_err *err);
 void pg_refs_free(pg_refs *r);
 
 /* The state of one reference's decision. */

@@ -26,7 +26,14 @@ struct pg_review {
 	const char *name;
 	const char *operation;
 	const char *user;
-	const json_t *object;
+	const json_t *object;    /* request.object when a JSON object, else NULL */
+	const json_t *old_object; /* request.oldObject when a JSON object, else NULL */
+	const char *object_type; /* what request.object is when not an object
+				    ("missing", "null", "a string", ...), else NULL */
+	char *undecoded;         /* the body is an AdmissionReview with a readable
+				    uid that the parser refused (too deep, over the
+				    arena bound): why, to deny with; else NULL */
+	char *scanned;           /* owns the strings the pre-scan read */
 };
 
 struct pg_decision {
@@ -36,7 +43,11 @@ struct pg_decision {
 	pg_refdec *d;
 	size_t n;
 	bool exempt;      /* exempt namespace: no checks */
-	bool skipped;     /* operation not checked (DELETE, CONNECT) */
+	bool skipped;     /* not checked: DELETE/CONNECT, a kind we do not
+			     read, an UPDATE whose references are unchanged */
+	int malformed;    /* PG_OK, or why the object itself is denied (a
+			     wrong-typed field, too many references, ...):
+			     the reason is in note */
 	char *note;       /* why skipped/exempt, for the message */
 };
 

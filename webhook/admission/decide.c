@@ -72,30 +72,6 @@ setf(pg_refdec *rd, pg_rd_state st, int code, const char *fmt, const char *a,
 	pg_refdec_set(rd, st, code, msg, rd->ref->image ? rd->ref->image->digest : NULL, NULL);
 }
 
-/* Kinds we extract from, with the API group they must come from. */
-static bool
-kind_checked(const pg_review *rv)
-{
-	static const struct {
-		const char *group, *kind;
-	} k[] = {
-		{"", "Pod"}, {"", "ReplicationController"}, {"", "PodTemplate"}, {"", "Secret"},
-		{"apps", "Deployment"}, {"apps", "ReplicaSet"}, {"apps", "StatefulSet"},
-		{"apps", "DaemonSet"}, {"batch", "Job"}, {"batch", "CronJob"},
-		{"argoproj.io", "Application"},
-		{"helm.toolkit.fluxcd.io", "HelmRelease"},
-		{"source.toolkit.fluxcd.io", "HelmChart"},
-		{"source.toolkit.fluxcd.io", "OCIRepository"},
-		{"source.toolkit.fluxcd.io", "HelmRepository"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-		if (strcmp(rv->kind, k[i].kind) == 0 && strcmp(rv->group, k[i].group) == 0)
-			return true;
-	return false;
-}
-
 static void
 match_one(pg_decision *d, pg_refdec *rd)
 {
@@ -140,11 +116,105 @@ match_one(pg_decision *d, pg_refdec *rd)
 	rd->state = PG_RD_PENDING;
 }
 
+/* Every reference of the object, by the kinds table or, for any other
+ * kind, at the generic pod-template places (*read false: none there). */
+static int
+extract(pg_refs *out, bool *read, const pg_review *rv, const json_t *obj, pg_err *err)
+{
+	*read = true;
+	if (pg_extract_reads(rv->group, rv->kind))
+		return pg_extract(out, rv->kind, obj, err);
+	return pg_extract_generic(out, read, obj, err);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Same artifact, read the same way: an image by its text, a chart by
+ * everything that says what is fetched (a release Secret: its whole
+ * payload, since that content is what is verified). */
+static bool
+same_ref(const pg_refent *a, const pg_refent *b)
+{
+	const pg_chart_ref *x = a->chart, *y = b->chart;
+
+	if (a->kind != b->kind || a->invalid || b->invalid || !str_eq(a->raw, b->raw) ||
+	    (a->image == NULL) != (b->image == NULL) || (x == NULL) != (y == NULL))
+		return false;
+	if (x == NULL)
+		return true;
+	return x->kind == y->kind && str_eq(x->repo_url, y->repo_url) &&
+	       str_eq(x->name, y->name) && str_eq(x->version, y->version) &&
+	       str_eq(x->location, y->location) && str_eq(x->source, y->source) &&
+	       x->release_len == y->release_len &&
+	       (x->release_len == 0 || memcmp(x->release, y->release, x->release_len) == 0);
+}
+
+static bool
+subset(const pg_refs *a, const pg_refs *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n; j++)
+			if (same_ref(&a->v[i], &b->v[j]))
+				break;
+		if (j == b->n)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An UPDATE that would run nothing new: its set of references equals the
+ * oldObject's (scaling, finalizers, labels).  Anything that cannot be
+ * read, an invalid reference, or an object without references is
+ * decided as usual.
+ */
+static bool
+refs_unchanged(const pg_decision *d)
+{
+	pg_refs old = {0};
+	pg_err e;
+	bool read, same = false;
+	size_t i;
+
+	if (strcmp(d->rv->operation, "UPDATE") != 0 || d->rv->old_object == NULL ||
+	    d->refs.n == 0)
+		return false;
+	for (i = 0; i < d->refs.n; i++)
+		if (d->refs.v[i].invalid)
+			return false;
+	pg_err_clear(&e);
+	if (extract(&old, &read, d->rv, d->rv->old_object, &e) == PG_OK && read)
+		same = subset(&d->refs, &old) && subset(&old, &d->refs);
+	pg_refs_free(&old);
+	return same;
+}
+
+/* Deny the object itself (no reference decided): why is the reason. */
+static int
+malformed(pg_decision *d, int code, const char *why)
+{
+	pg_refs_free(&d->refs);
+	d->malformed = code;
+	free(d->note);
+	if ((d->note = pg_strdup(why)) == NULL)
+		return PG_ENOMEM;
+	pg_utf8_clean(d->note);
+	return PG_OK;
+}
+
 int
 pg_decision_begin(pg_decision **out, pg_review *rv, pg_policy *pol, pg_err *err)
 {
 	int rc = PG_ENOMEM;
 	pg_decision *d = calloc(1, sizeof(*d));
+	pg_err xerr;
+	bool read;
 	size_t i;
 
 	if (d == NULL) {
@@ -154,29 +224,52 @@ pg_decision_begin(pg_decision **out, pg_review *rv, pg_policy *pol, pg_err *err)
 	d->rv = rv;
 	d->pol = pol;
 	pg_policy_ref(pol);
+	pg_err_clear(&xerr);
 	if (strcmp(rv->operation, "CREATE") != 0 && strcmp(rv->operation, "UPDATE") != 0) {
 		d->skipped = true;
 		d->note = pg_strdup("operation not checked");
+	} else if (rv->undecoded) {
+		/* The namespace is not known: no exemption applies. */
+		if (malformed(d, PG_EINVAL, rv->undecoded) != PG_OK)
+			goto nomem;
 	} else if (pg_policy_exempt_namespace(pol, rv->ns)) {
 		d->exempt = true;
 		d->note = pg_strdup("namespace exempt by policy");
-	} else if (kind_checked(rv)) {
-		rc = pg_extract(&d->refs, rv->kind, rv->object, err);
-		if (rc != PG_OK)
-			goto out;
-		if (d->refs.n && (d->d = calloc(d->refs.n, sizeof(*d->d))) == NULL) {
-			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-			goto out;
-		}
+	} else if (rv->object == NULL) {
+		char why[96];
+
+		(void)snprintf(why, sizeof(why), "request.object is %s, not a JSON object",
+			       rv->object_type ? rv->object_type : "missing");
+		if (malformed(d, PG_EINVAL, why) != PG_OK)
+			goto nomem;
+	} else if ((rc = extract(&d->refs, &read, rv, rv->object, &xerr)) != PG_OK) {
+		/* Too many references, a wrong-typed field: answered, denied. */
+		if (rc == PG_ENOMEM || malformed(d, rc, xerr.msg) != PG_OK)
+			goto nomem;
+	} else if (!read) {
+		d->skipped = true;
+		d->note = pg_strdup("kind not checked");
+	} else if (refs_unchanged(d)) {
+		d->skipped = true;
+		d->note = pg_strdup("references unchanged");
+		pg_refs_free(&d->refs);
+	} else {
+		if (d->refs.n && (d->d = calloc(d->refs.n, sizeof(*d->d))) == NULL)
+			goto nomem;
 		d->n = d->refs.n;
 		for (i = 0; i < d->n; i++) {
 			d->d[i].ref = &d->refs.v[i];
 			match_one(d, &d->d[i]);
 		}
 	}
+	if ((d->skipped || d->exempt) && d->note == NULL)
+		goto nomem;
 	*out = d;
 	d = NULL;
 	rc = PG_OK;
+	goto out;
+nomem:
+	rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 out:
 	pg_decision_free(d);
 	return rc;
@@ -427,6 +520,8 @@ any_deny(const pg_decision *d)
 {
 	size_t i;
 
+	if (d->malformed != PG_OK)
+		return true;
 	for (i = 0; i < d->n; i++)
 		if (d->d[i].state != PG_RD_ALLOW && d->d[i].state != PG_RD_UNSIGNED)
 			return true;
@@ -464,6 +559,8 @@ pg_decision_reason_class(const pg_decision *d)
 {
 	size_t i;
 
+	if (d->malformed != PG_OK)
+		return pg_err_name(d->malformed);
 	for (i = 0; i < d->n; i++)
 		if (d->d[i].state != PG_RD_ALLOW && d->d[i].state != PG_RD_UNSIGNED)
 			return d->d[i].state == PG_RD_PENDING ? "pending"
@@ -500,7 +597,8 @@ message(pg_buf *m, const pg_decision *d, bool allowed)
 	const char *ns = d->rv->ns[0] ? d->rv->ns : "";
 
 	rc = pg_buf_printf(m, "provgate %s %s %s%s%s", allowed ? "allowed" : "denied",
-			   d->rv->kind, ns, ns[0] ? "/" : "", d->rv->name);
+			   d->rv->kind[0] ? d->rv->kind : "object", ns, ns[0] ? "/" : "",
+			   d->rv->name);
 	if (rc != PG_OK)
 		return rc;
 	if (d->note)
@@ -535,6 +633,8 @@ annotations(const pg_decision *d)
 	if (a == NULL)
 		return NULL;
 	json_object_set_new(a, "decision", json_string(pg_decision_label(d)));
+	if (d->note)
+		json_object_set_new(a, "reason", json_string(d->note));
 	for (i = 0; i < d->n; i++) {
 		const pg_refdec *rd = &d->d[i];
 
@@ -581,6 +681,14 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 
 		if (w == NULL)
 			goto out;
+		if (d->malformed != PG_OK) {
+			char buf[1200];
+
+			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
+				       d->rv->kind[0] ? d->rv->kind : "object", d->note);
+			pg_utf8_clean(buf);
+			json_array_append_new(w, json_string(buf));
+		}
 		for (i = 0; i < d->n; i++) {
 			const pg_refdec *rd = &d->d[i];
 			char buf[1200];
@@ -646,6 +754,8 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 			 "references", refs, "duration_ms", (double)duration_us / 1000.0);
 	if (root == NULL)
 		return PG_ENOMEM;
+	if (d->note)
+		json_object_set_new(root, "reason", json_string(d->note));
 	if (audit(d))
 		json_object_set_new(root, "mode", json_string("audit"));
 	s = pg_json_dumps(root, JSON_COMPACT);

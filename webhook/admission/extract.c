@@ -2,10 +2,15 @@
  * admission/extract — finds every image and chart reference in an object.
  *
  * Images: pod specs of every workload kind (containers, initContainers,
- * ephemeralContainers).  Charts: Argo CD Application Helm sources, Flux
- * HelmRelease / HelmChart / OCIRepository / HelmRepository(type oci), Helm
- * release Secrets.  Anything that looks like a reference but does not parse
- * is kept as invalid, so it is denied rather than silently skipped.
+ * ephemeralContainers, image volumes).  Charts: Argo CD Application Helm
+ * sources, Flux HelmRelease / HelmChart / OCIRepository / HelmRepository(type
+ * oci), Helm release Secrets.  The kinds read are the table below
+ * (pg_extract_reads); any other kind is read at the well-known pod-template
+ * places (pg_extract_generic), and a kind with none of them is not checked
+ * (the decision says so: it is never a silent allow).  Anything that looks
+ * like a reference but does not parse is kept as invalid, and a pod spec
+ * field of the wrong type is an error: both are denied, never skipped.
+ * The kinds and places are listed in docs/threat-model.md: keep it in step.
  */
 #include "admission/admission_int.h"
 
@@ -110,22 +115,72 @@ add_chart(pg_refs *r, pg_ref_kind kind, pg_chart_kind ck, const char *repo,
 	return PG_OK;
 }
 
+/* A wrong-typed field of a pod spec: the object is malformed, and the
+ * whole review is denied with this message (an ignored field could hide
+ * an image the API server would read another way). */
+static int
+bad_type(pg_err *err, const char *base, const char *field, const char *want)
+{
+	return pg_err_set(err, PG_EINVAL, "%s%s%s is not %s", base, base[0] ? "." : "", field,
+			  want);
+}
+
+/* JSON null stands for an omitted field (Kubernetes clients write both). */
+static const json_t *
+field_of(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+/*
+ * Walk the object keys from o.  *out is the value there, or NULL when a
+ * step is missing or null.  PG_EINVAL when a step (or the value) is not an
+ * object: a pod template at a place the kind defines must have that shape.
+ */
+static int
+walk(const json_t **out, const json_t *o, const char *const *keys, pg_err *err)
+{
+	char at[WHERE_MAX] = "";
+	size_t n = 0;
+
+	*out = NULL;
+	for (; *keys; keys++) {
+		int w = snprintf(at + n, sizeof(at) - n, "%s%s", n ? "." : "", *keys);
+
+		n = (w > 0 && (size_t)w < sizeof(at) - n) ? n + (size_t)w : n;
+		if ((o = field_of(o, *keys)) == NULL)
+			return PG_OK;
+		if (!json_is_object(o))
+			return bad_type(err, "", at, "an object");
+	}
+	*out = o;
+	return PG_OK;
+}
+
 static int
 containers(pg_refs *r, const json_t *spec, const char *base, const char *field,
 	   pg_err *err)
 {
-	const json_t *arr = json_is_object(spec) ? json_object_get(spec, field) : NULL;
+	const json_t *arr = field_of(spec, field);
 	char where[WHERE_MAX];
 	size_t i;
 	int rc;
 
-	if (!json_is_array(arr))
+	if (arr == NULL)
 		return PG_OK;
+	if (!json_is_array(arr))
+		return bad_type(err, base, field, "an array");
 	for (i = 0; i < json_array_size(arr); i++) {
 		const json_t *c = json_array_get(arr, i);
-		const json_t *img = json_is_object(c) ? json_object_get(c, "image") : NULL;
+		const json_t *img = json_object_get(c, "image");
 		const char *nm = json_str(c, "name");
 
+		if (!json_is_object(c)) {
+			(void)snprintf(where, sizeof(where), "%s[%zu]", field, i);
+			return bad_type(err, base, where, "an object");
+		}
 		if (img == NULL || json_is_null(img))
 			continue;
 		(void)snprintf(where, sizeof(where), "%s.%s[%zu]%s%.64s%s", base, field, i,
@@ -150,16 +205,80 @@ containers(pg_refs *r, const json_t *spec, const char *base, const char *field,
 	return PG_OK;
 }
 
+/* Image volumes (Kubernetes ImageVolume): volumes[].image.reference is an
+ * image the kubelet pulls and mounts, checked like a container's. */
+static int
+image_volumes(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
+{
+	const json_t *arr = field_of(spec, "volumes");
+	char where[WHERE_MAX], at[96]; /* "volumes[" + 64 bytes of name + "]" */
+	size_t i;
+	int rc;
+
+	if (arr == NULL)
+		return PG_OK;
+	if (!json_is_array(arr))
+		return bad_type(err, base, "volumes", "an array");
+	for (i = 0; i < json_array_size(arr); i++) {
+		const json_t *v = json_array_get(arr, i);
+		const json_t *img = field_of(v, "image"), *ref;
+		const char *nm = json_str(v, "name");
+
+		if (nm)
+			(void)snprintf(at, sizeof(at), "volumes[%.64s]", nm);
+		else
+			(void)snprintf(at, sizeof(at), "volumes[%zu]", i);
+		pg_utf8_clean(at);
+		if (!json_is_object(v))
+			return bad_type(err, base, at, "an object");
+		if (img == NULL)
+			continue;
+		if (!json_is_object(img)) {
+			(void)snprintf(where, sizeof(where), "%s.image", at);
+			return bad_type(err, base, where, "an object");
+		}
+		if ((ref = field_of(img, "reference")) == NULL)
+			continue; /* nothing to pull (a controller may default it) */
+		if (!json_is_string(ref)) {
+			(void)snprintf(where, sizeof(where), "%s.image.reference", at);
+			return bad_type(err, base, where, "a string");
+		}
+		(void)snprintf(where, sizeof(where), "%s.%s", base, at);
+		pg_utf8_clean(where);
+		if ((rc = add_image(r, json_string_value(ref), where, err)) != PG_OK)
+			return rc;
+	}
+	return PG_OK;
+}
+
 static int
 pod_spec(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
 {
 	int rc;
 
+	if (spec == NULL || json_is_null(spec))
+		return PG_OK;
+	if (!json_is_object(spec))
+		return bad_type(err, "", base, "an object");
 	if ((rc = containers(r, spec, base, "initContainers", err)) != PG_OK ||
 	    (rc = containers(r, spec, base, "containers", err)) != PG_OK ||
-	    (rc = containers(r, spec, base, "ephemeralContainers", err)) != PG_OK)
+	    (rc = containers(r, spec, base, "ephemeralContainers", err)) != PG_OK ||
+	    (rc = image_volumes(r, spec, base, err)) != PG_OK)
 		return rc;
 	return PG_OK;
+}
+
+/* The pod spec at keys (typed walk), read as base. */
+static int
+pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *base,
+	    pg_err *err)
+{
+	const json_t *spec;
+	int rc;
+
+	if ((rc = walk(&spec, obj, keys, err)) != PG_OK)
+		return rc;
+	return pod_spec(r, spec, base, err);
 }
 
 /* Argo CD: a Helm source has `chart`; repoURL https://… is a chart
@@ -304,6 +423,7 @@ release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 int
 pg_extract(pg_refs *out, const char *kind, const json_t *obj, pg_err *err)
 {
+	static const char *const pspec[] = {"spec", NULL};
 	static const char *const tspec[] = {"spec", "template", "spec", NULL};
 	static const char *const cjspec[] = {"spec", "jobTemplate", "spec", "template", "spec", NULL};
 	static const char *const ptspec[] = {"template", "spec", NULL};
@@ -315,14 +435,14 @@ pg_extract(pg_refs *out, const char *kind, const json_t *obj, pg_err *err)
 	if (obj == NULL || !json_is_object(obj))
 		return PG_OK;
 	if (strcmp(kind, "Pod") == 0)
-		return pod_spec(out, json_object_get(obj, "spec"), "spec", err);
+		return pod_spec_at(out, obj, pspec, "spec", err);
 	for (i = 0; workloads[i]; i++)
 		if (strcmp(kind, workloads[i]) == 0)
-			return pod_spec(out, path(obj, tspec), "spec.template.spec", err);
+			return pod_spec_at(out, obj, tspec, "spec.template.spec", err);
 	if (strcmp(kind, "CronJob") == 0)
-		return pod_spec(out, path(obj, cjspec), "spec.jobTemplate.spec.template.spec", err);
+		return pod_spec_at(out, obj, cjspec, "spec.jobTemplate.spec.template.spec", err);
 	if (strcmp(kind, "PodTemplate") == 0)
-		return pod_spec(out, path(obj, ptspec), "template.spec", err);
+		return pod_spec_at(out, obj, ptspec, "template.spec", err);
 	if (strcmp(kind, "Application") == 0) {
 		const json_t *srcs;
 		char where[WHERE_MAX];
@@ -343,6 +463,77 @@ pg_extract(pg_refs *out, const char *kind, const json_t *obj, pg_err *err)
 	if (strcmp(kind, "Secret") == 0)
 		return release_secret(out, obj, err);
 	return flux(out, kind, obj, err);
+}
+
+/* The kinds table: the kinds pg_extract reads, with the API group each must
+ * come from (a Deployment of another group is some other resource, read by
+ * the generic extractor).  docs/threat-model.md lists it. */
+static const struct {
+	const char *group, *kind;
+} read_kinds[] = {
+	{"", "Pod"}, {"", "ReplicationController"}, {"", "PodTemplate"}, {"", "Secret"},
+	{"apps", "Deployment"}, {"apps", "ReplicaSet"}, {"apps", "StatefulSet"},
+	{"apps", "DaemonSet"}, {"batch", "Job"}, {"batch", "CronJob"},
+	{"argoproj.io", "Application"},
+	{"helm.toolkit.fluxcd.io", "HelmRelease"},
+	{"source.toolkit.fluxcd.io", "HelmChart"},
+	{"source.toolkit.fluxcd.io", "OCIRepository"},
+	{"source.toolkit.fluxcd.io", "HelmRepository"},
+};
+
+bool
+pg_extract_reads(const char *group, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(read_kinds) / sizeof(read_kinds[0]); i++)
+		if (strcmp(kind, read_kinds[i].kind) == 0 && strcmp(group, read_kinds[i].group) == 0)
+			return true;
+	return false;
+}
+
+/* A pod spec, as far as a kind we do not know can tell: an object naming
+ * containers of some sort.  (A CRD's `spec.template` that is something
+ * else entirely is left alone; one that names containers is read, and
+ * denied if they have the wrong shape.) */
+static bool
+looks_like_pod_spec(const json_t *s)
+{
+	return json_is_object(s) && (json_object_get(s, "containers") ||
+				     json_object_get(s, "initContainers") ||
+				     json_object_get(s, "ephemeralContainers"));
+}
+
+int
+pg_extract_generic(pg_refs *out, bool *found, const json_t *obj, pg_err *err)
+{
+	/* Where the workload APIs (and their imitators: Argo Rollouts,
+	 * Knative Serving, OpenKruise, ...) keep a pod template. */
+	static const struct {
+		const char *const keys[6];
+		const char *base;
+	} places[] = {
+		{{"spec", "template", "spec", NULL}, "spec.template.spec"},
+		{{"spec", "jobTemplate", "spec", "template", "spec", NULL},
+		 "spec.jobTemplate.spec.template.spec"},
+		{{"spec", NULL}, "spec"},
+	};
+	size_t i;
+	int rc;
+
+	*found = false;
+	if (obj == NULL || !json_is_object(obj))
+		return PG_OK;
+	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		const json_t *spec = path(obj, places[i].keys);
+
+		if (!looks_like_pod_spec(spec))
+			continue;
+		*found = true;
+		if ((rc = pod_spec(out, spec, places[i].base, err)) != PG_OK)
+			return rc;
+	}
+	return PG_OK;
 }
 
 void

@@ -25,6 +25,7 @@ typedef struct chunk {
 struct pg_arena {
 	chunk *head;
 	size_t total, max;
+	bool failed; /* an allocation was refused (bound or malloc) */
 };
 
 static bool installed;
@@ -43,12 +44,16 @@ arena_alloc(pg_arena *a, size_t n)
 		while (sz < need)
 			sz *= 2;
 		if (a->total + sz > a->max) {
-			if (a->total + need > a->max)
+			if (a->total + need > a->max) {
+				a->failed = true;
 				return NULL;
+			}
 			sz = need;
 		}
-		if ((c = malloc(sizeof(*c) + sz)) == NULL)
+		if ((c = malloc(sizeof(*c) + sz)) == NULL) {
+			a->failed = true;
 			return NULL;
+		}
 		c->size = sz;
 		c->used = 0;
 		c->next = a->head;
@@ -116,6 +121,12 @@ pg_arena_new(size_t max)
 	if (a)
 		a->max = max;
 	return a;
+}
+
+bool
+pg_arena_failed(const pg_arena *a)
+{
+	return a != NULL && a->failed;
 }
 
 void

@@ -14,6 +14,7 @@
 #ifndef PG_JSONMEM_H
 #define PG_JSONMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -27,6 +28,10 @@ void pg_json_init(void);
 /* An arena of at most max bytes (allocations past it fail, which jansson
  * reports as a parse error). */
 pg_arena *pg_arena_new(size_t max);
+/* Whether an allocation from a was refused (its bound, or malloc): jansson
+ * does not always say so in its error (a failed json_array() is reported
+ * as an unknown error). */
+bool pg_arena_failed(const pg_arena *a);
 void pg_arena_free(pg_arena *a); /* NULL is fine; every json_t in it must
 				    be released (decref'd) first or never used */
 

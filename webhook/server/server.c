@@ -645,10 +645,11 @@ validate(loop_ctx *lc, h2o_req_t *req)
 	rc = pg_decision_begin(&d, rv, pol, &err);
 	pg_policy_unref(pol);
 	if (rc != PG_OK) {
-		/* Too many references, out of memory: answer deny with the
-		 * reason rather than an HTTP error the API server may retry. */
+		/* Only out of memory is left here: a malformed object (too many
+		 * references, a wrong-typed field) is a decision, denied with
+		 * its reason.  Not the client's fault, so not a 400. */
 		if (pg_review_error_json(&body, &blen, err.msg) == PG_OK)
-			send_body(req, 400, "Bad Request", "application/json", body, blen);
+			send_body(req, 500, "Internal Server Error", "application/json", body, blen);
 		free(body);
 		pg_metrics_review("error", pg_err_name(rc), pg_clock_us() - t0);
 		return;
