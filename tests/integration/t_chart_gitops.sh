@@ -117,6 +117,10 @@ OCI_GOOD=$(push_oci web 1.0.0) || { notok "push OCI chart"; exit 1; }
 push_oci web 1.0.1 tampered >/dev/null
 push_oci web latest >/dev/null
 push_oci web 2.0.0 1.0.0 >/dev/null   # tag 2.0.0, prov for web-2.0.0.tgz, but it says 1.0.0
+push_oci web 1.2.0 >/dev/null
+push_oci web 1.2.1-rc.1 tampered >/dev/null   # a prerelease: no plain range picks it
+push_oci web v1.3.0 >/dev/null
+push_oci web 1.3.0 >/dev/null                 # same precedence as v1.3.0
 exec 2>&3
 
 policy() { # DIR ALLOW_RANGES(true|false)
@@ -220,8 +224,15 @@ review "flux OCIRepository tag 1.0.0 allowed" true "allow" "$T/strict"
 ocirepo '{"tag": "1.0.0", "semver": ">=1.0.0"}'
 review "flux OCIRepository semver (wins over tag) is a range: denied" false \
 	'version range ">=1.0.0" of chart web is resolved again by Flux later' "$T/strict"
-review "flux OCIRepository semver with allowVersionRanges: not resolvable here, denied, never guessed" false \
-	"needs the registry's tag list" "$T/ranges"
+review "flux OCIRepository semver with allowVersionRanges: the highest tag (2.0.0) verified, its binding fails" false \
+	'web 2.0.0: its provenance is signed for chart web 1.0.0' "$T/ranges"
+ocirepo '{"semver": "1.2.x"}'
+review "flux OCIRepository semver 1.2.x with allowVersionRanges: tag 1.2.0 from the tag list, not the rc, warned" true \
+	'versions Flux resolves later are not covered.*/charts/web:1.2.x allow' "$T/ranges"
+expect_eq "flux OCIRepository semver: the log records the tag it resolved to" "$(jq -r '.references[0].version' "$T/log")" 1.2.0
+ocirepo '{"semver": "~1.3.0"}'
+review "flux OCIRepository semver matching two tags of equal precedence (1.3.0, v1.3.0): denied, not guessed" false \
+	'several tags have the precedence' "$T/ranges"
 ocirepo null
 review "flux OCIRepository without ref (latest) denied" false 'no version \(the newest\) for chart web' "$T/strict"
 review "flux OCIRepository without ref, allowVersionRanges: latest verified, warned" true \
@@ -231,6 +242,13 @@ review "flux OCIRepository tag 2.0.0 whose chart says 1.0.0 (signed for the tag'
 	'web 2.0.0: its provenance is signed for chart web 1.0.0' "$T/strict"
 argo "$REG/charts" web ">=1.0.0"
 review "argo OCI range denied" false 'resolved again by Argo CD later' "$T/strict"
+argo "$REG/charts" web ">=1.2.0 <1.3.0"
+review "argo OCI range with allowVersionRanges: 1.2.0 (not the tampered rc) allowed with the warning" true \
+	'versions Argo CD resolves later are not covered' "$T/ranges"
+expect_eq "argo OCI range: the log records the tag it resolved to" "$(jq -r '.references[0].version' "$T/log")" 1.2.0
+argo "$REG/charts" web "~1.0.1"
+review "argo OCI range with allowVersionRanges resolving to the tampered 1.0.1: denied" false \
+	'sha256 sum does not match' "$T/ranges"
 
 # Flux HelmRelease through its HelmRepository (real HTTPS API endpoint)
 API="$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/helmrepositories"

@@ -180,23 +180,81 @@ chart_binding(const chart_job *j, const pg_helm_verified *hv, pg_err *err)
 	return rc;
 }
 
-/* A version range of an OCI chart, once a rule allowed it: Flux's
- * OCIRepository without any ref pulls "latest"; other ranges need the
- * registry's tag list, which is not read here (denied, never guessed). */
+/* A version range of an OCI chart, once a rule allowed it, resolved as the
+ * tools do: Flux's OCIRepository without any ref pulls "latest"; a range is
+ * the highest tag (Helm's '_' read as '+') that satisfies it, from the
+ * registry's full tag list.  Two tags of equal precedence ("1.0.0" and
+ * "v1.0.0") are ambiguous: denied, never guessed. */
 static int
-oci_range_resolve(pg_chart_ref **out, const pg_chart_ref *ref, pg_err *err)
+oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p,
+		  const pg_chart_ref *ref, int64_t deadline, pg_err *err)
 {
-	if (ref->version != NULL || ref->range_by == NULL || strcmp(ref->range_by, "Flux") != 0 ||
-	    ref->repo_url == NULL)
-		return pg_err_set(err, PG_EPOLICY,
-				  "resolving a version range of OCI chart %s needs the registry's tag "
-				  "list, which provgate does not read: pin a tag or digest",
-				  ref->location);
-	if (pg_chart_ref_new(out, PG_CHART_OCI, ref->repo_url, ref->name, "latest", err) != PG_OK)
-		return err->code;
-	(*out)->range = true;
-	(*out)->range_by = ref->range_by;
-	return PG_OK;
+	pg_oci_req q = {c->fetch, deadline, pg_verify__guard, (void *)p};
+	pg_image_ref *img = NULL;
+	char **tags = NULL, v[PG_REF_TAG_MAX + 1], bv[PG_REF_TAG_MAX + 1] = "";
+	const char *best = NULL, *pick;
+	size_t n = 0, i, k;
+	int rc, tie = 0;
+
+	if (ref->repo_url == NULL)
+		return pg_err_set(err, PG_EINVAL, "OCI chart %s names no registry", ref->location);
+	if (ref->version == NULL) {
+		if (ref->range_by == NULL || strcmp(ref->range_by, "Flux") != 0)
+			return pg_err_set(err, PG_EPOLICY,
+					  "OCI chart %s names no version: pin a tag or digest",
+					  ref->location);
+		pick = "latest";
+		goto build;
+	}
+	if ((rc = pg_helm_semver_match(ref->version, "0.0.0", err)) < 0)
+		return rc;
+	{
+		char nm[PG_URL_MAX + 600];
+
+		(void)snprintf(nm, sizeof(nm), "%s/%s", ref->repo_url + 6, ref->name);
+		if ((rc = pg_ref_parse_image(&img, nm, err)) != PG_OK)
+			return rc;
+	}
+	rc = pg_oci_tags(&tags, &n, c->oci, &q, img->registry, img->repository, err);
+	if (rc != PG_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(v, sizeof(v), "%s", tags[i]);
+		for (k = 0; v[k]; k++)
+			if (v[k] == '_')
+				v[k] = '+';
+		if (pg_helm_semver_match(ref->version, v, NULL) != 1)
+			continue;
+		if (best == NULL || pg_helm_semver_cmp(v, bv) > 0) {
+			best = tags[i];
+			(void)snprintf(bv, sizeof(bv), "%s", v);
+			tie = 0;
+		} else if (pg_helm_semver_cmp(v, bv) == 0) {
+			tie = 1;
+		}
+	}
+	if (best == NULL) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "no tag of %s satisfies version range \"%s\"",
+				ref->location, ref->version);
+		goto out;
+	}
+	if (tie) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"version range \"%s\" of %s: several tags have the precedence of %s; "
+				"which one the tool pulls is not certain",
+				ref->version, ref->location, best);
+		goto out;
+	}
+	pick = best;
+build:
+	if ((rc = pg_chart_ref_new(out, PG_CHART_OCI, ref->repo_url, ref->name, pick, err)) == PG_OK) {
+		(*out)->range = true;
+		(*out)->range_by = ref->range_by;
+	}
+out:
+	pg_oci_tags_free(tags, n);
+	pg_ref_free(img);
+	return rc;
 }
 
 /* The chart name and version the verdict is about: what was downloaded
@@ -606,7 +664,7 @@ pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		/* a rule allowed the range (else the decision denied it) */
 		pg_chart_ref *latest = NULL;
 
-		if ((rc = oci_range_resolve(&latest, ref, &err)) != PG_OK) {
+		if ((rc = oci_range_resolve(&latest, c, p, ref, deadline, &err)) != PG_OK) {
 			pg_verdict_set(out, false, rc, NULL, NULL, err.msg);
 			if (resolved)
 				out->rule = r;
