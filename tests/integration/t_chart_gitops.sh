@@ -270,6 +270,24 @@ review "flux HelmRelease version range with allowVersionRanges: verified, warned
 	"digest=$(sum team-web-1.2.3.tgz).*|.*versions Flux resolves later are not covered" "$T/ranges"
 hr 1.1.0
 review "flux HelmRelease exact version allowed (near miss)" true "digest=$(sum team-web-1.1.0.tgz)" "$T/strict"
+# HelmRelease.chartRef -> OCIRepository (API lookup): the same precedence
+OR="$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/apps/ocirepositories"
+mkdir -p "$OR"
+# one object per case (nghttpd caches files it served)
+chartref() { # OCIREPOSITORY-NAME REF-JSON
+	jq -n --arg u "oci://$REG/charts/web" --arg n "$1" --argjson r "$2" '{apiVersion: "source.toolkit.fluxcd.io/v1",
+		kind: "OCIRepository", metadata: {name: $n, namespace: "apps"}, spec: {url: $u, ref: $r}}' >"$OR/$1"
+	jq -n --arg n "$1" '{apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: {name: "web"},
+		spec: {interval: "5m", chartRef: {kind: "OCIRepository", name: $n}}}' >"$T/obj.json"
+}
+chartref w1 "{\"tag\": \"1.0.1\", \"digest\": \"$OCI_GOOD\"}"
+review "flux HelmRelease chartRef -> OCIRepository digest + tampered tag: the digest wins" true 'allow rule=oci' "$T/strict"
+chartref w2 '{"tag": "1.0.1"}'
+review "flux HelmRelease chartRef -> OCIRepository tampered tag alone: denied (near miss)" false 'sha256 sum does not match' "$T/strict"
+chartref w3 '{"tag": "1.0.0", "semver": "1.2.x"}'
+review "flux HelmRelease chartRef -> OCIRepository semver range: denied" false 'version range "1.2.x" of chart web is resolved again by Flux later' "$T/strict"
+review "flux HelmRelease chartRef -> OCIRepository semver range, allowVersionRanges: 1.2.0 verified, warned" true \
+	'versions Flux resolves later are not covered' "$T/ranges"
 unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
 
 # --- item 4: HelmRepository of every type ------------------------------------
