@@ -19,6 +19,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)pg_helm_release_match_archive(r, data, size, NULL);
 	}
 	pg_helm_release_free(r);
+	{
+		char *n = NULL, *v = NULL;
+
+		if (pg_helm_chart_meta(&n, &v, data, size, NULL) == PG_OK && (n == NULL || v == NULL))
+			abort(); /* both set on success */
+		free(n);
+		free(v);
+	}
 	if (pg_helm_untar(&f, data, size, NULL) == PG_OK)
 		pg_helm_files_free(&f);
 	pg_buf_init(&b, (size_t)1 << 20);

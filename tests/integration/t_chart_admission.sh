@@ -103,7 +103,9 @@ TGZSUM=$(sha256sum "$R/team-web-1.2.3.tgz" | cut -d' ' -f1)
 argo "$REPO" team-web 1.2.3
 decide "argo: signed chart allowed, archive digest recorded" true "allow rule=team digest=sha256:$TGZSUM: verified by rule team.*Chart Signer"
 argo "$REPO/" team-web ">=1.0.0 <2.0.0"
-decide "argo: semver range resolves to the newest signed version" true "digest=sha256:$TGZSUM"
+decide "argo: a semver range is denied (Argo CD resolves it again later; t_chart_gitops covers allowVersionRanges)" false 'version range ">=1.0.0 <2.0.0" of chart team-web is resolved again by Argo CD later'
+argo "$REPO/" team-web 1.2.3
+decide "argo: repoURL with a trailing / is the same repository" true "digest=sha256:$TGZSUM"
 argo "$REPO" team-bad 1.0.0
 decide "argo: tampered archive denied with Helm's reason" false 'sha256 sum does not match for team-bad-1.0.0.tgz'
 argo "$REPO" team-unsigned 0.1.0
@@ -150,7 +152,7 @@ decide "release Secret of a tampered chart denied" false 'sha256 sum does not ma
 
 # --- Flux HelmRelease: the HelmRepository comes from the Kubernetes API -----
 jq -n '{apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: {name: "web", namespace: "apps"},
-	spec: {interval: "5m", chart: {spec: {chart: "team-web", version: "1.2.x",
+	spec: {interval: "5m", chart: {spec: {chart: "team-web", version: "1.2.3",
 	sourceRef: {kind: "HelmRepository", name: "team", namespace: "flux-system"}}}}}' >"$T/obj.json"
 NS=apps
 decide "flux: outside a cluster the HelmRepository cannot be looked up: deny with that reason" false 'not running in a cluster'

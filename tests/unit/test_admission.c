@@ -297,13 +297,73 @@ test_extract_charts(void **state)
 	const char *hrepo = "{\"spec\":{\"type\":\"oci\",\"url\":\"oci://reg.example.com/charts\"}}";
 	const char *const want_hrepo[] = {"oci://reg.example.com/charts/*", NULL};
 	const char *hrepo_http = "{\"spec\":{\"url\":\"https://charts.example.com\"}}";
+	const char *const want_hrepo_http[] = {"https://charts.example.com/*", NULL};
+	const char *const want_hrepo_bad[] = {"https://x", NULL};
 	const char *const none[] = {NULL};
 
 	(void)state;
 	expect_refs("Application", argo, want_argo);
 	expect_refs("OCIRepository", oci, want_oci);
 	expect_refs("HelmRepository", hrepo, want_hrepo);
-	expect_refs("HelmRepository", hrepo_http, none);
+	expect_refs("HelmRepository", hrepo_http, want_hrepo_http);
+	expect_refs("HelmRepository", "{\"spec\":{\"type\":\"git\",\"url\":\"https://x\"}}",
+		    want_hrepo_bad);
+	(void)none;
+}
+
+/* Issue 10 item 3: what the GitOps tool deploys, and which versions are
+ * ranges it resolves again later. */
+static void
+test_extract_versions(void **state)
+{
+	static const struct {
+		const char *kind, *json, *location;
+		bool range;
+	} c[] = {
+		/* source-controller: digest > semver > tag > latest */
+		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.0.0\","
+		 "\"digest\":\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}}",
+		 "oci://r.io/c/pi@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		 false},
+		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.0.0\","
+		 "\"semver\":\">=1.0.0\"}}}", "oci://r.io/c/pi:>=1.0.0", true},
+		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"stable\"}}}",
+		 "oci://r.io/c/pi:stable", false},
+		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\"}}", "oci://r.io/c/pi", true},
+		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://C.io:443/a/../b/\","
+		 "\"chart\":\"w\",\"targetRevision\":\"1.2.3\"}}}", "https://c.io/b/w", false},
+		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\","
+		 "\"targetRevision\":\"1.2.*\"}}}", "https://c.io/w", true},
+		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\","
+		 "\"targetRevision\":\"1.2\"}}}", "https://c.io/w", true},
+		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\"}}}",
+		 "https://c.io/w", true},
+		{"HelmChart", "{\"spec\":{\"chart\":\"w\",\"version\":\"1.0.0-rc.1\","
+		 "\"sourceRef\":{\"name\":\"r\"}}}", NULL, false},
+		{"HelmChart", "{\"spec\":{\"chart\":\"w\",\"sourceRef\":{\"name\":\"r\"}}}", NULL, true},
+		{"HelmRelease", "{\"spec\":{\"chart\":{\"spec\":{\"chart\":\"w\",\"version\":\"~1.0.0\","
+		 "\"sourceRef\":{\"name\":\"r\"}}}}}", NULL, true},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		pg_refs r = {0};
+		json_t *o = obj(c[i].json);
+		pg_err e;
+
+		assert_int_equal(pg_extract(&r, c[i].kind, o, &e), PG_OK);
+		if (r.n != 1 || r.v[0].chart == NULL)
+			fail_msg("case %zu: %zu references, %s", i, r.n,
+				 r.n ? (r.v[0].invalid ? r.v[0].invalid : "?") : "-");
+		if (c[i].location && strcmp(r.v[0].chart->location, c[i].location) != 0)
+			fail_msg("case %zu: location %s, want %s", i, r.v[0].chart->location,
+				 c[i].location);
+		if (r.v[0].chart->range != c[i].range)
+			fail_msg("case %zu: range %d, want %d", i, r.v[0].chart->range, c[i].range);
+		pg_refs_free(&r);
+		json_decref(o);
+	}
 }
 
 static void
@@ -685,6 +745,7 @@ main(void)
 		cmocka_unit_test(test_extract_workloads),
 		cmocka_unit_test(test_extract_invalid_kept),
 		cmocka_unit_test(test_extract_charts),
+		cmocka_unit_test(test_extract_versions),
 		cmocka_unit_test(test_extract_flux_sources),
 		cmocka_unit_test(test_extract_release_secret),
 		cmocka_unit_test(test_extract_bound),

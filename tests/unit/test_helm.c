@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "../../webhook/helm/meta.c"
 #include "../../webhook/helm/prov.c"
 #include "../../webhook/helm/release.c"
 #include "../../webhook/helm/repo.c"
@@ -563,6 +564,48 @@ test_release_bomb(void **state)
 	pg_buf_free(&two);
 }
 
+/* The archive's own Chart.yaml, as Helm's loader finds it. */
+static void
+test_chart_meta(void **state)
+{
+	pg_buf tar, tgz;
+	char *n = NULL, *v = NULL;
+	pg_err e;
+	const char cy[] = "apiVersion: v2\nname: team-b\nversion: 1.0.0\n";
+
+	(void)state;
+	pg_buf_init(&tar, 0);
+	pg_buf_init(&tgz, 0);
+	tar_add(&tar, "whatever/Chart.yaml", cy, sizeof(cy) - 1, '0');
+	tar_add(&tar, "whatever/charts/sub/Chart.yaml", "name: sub\nversion: 9.9.9\n", 24, '0');
+	gzip_buf(&tgz, tar.data, tar.len);
+	assert_int_equal(pg_helm_chart_meta(&n, &v, tgz.data, tgz.len, &e), PG_OK);
+	assert_string_equal(n, "team-b");
+	assert_string_equal(v, "1.0.0");
+	free(n);
+	free(v);
+	/* two top-level Chart.yaml: Helm would read one over the other */
+	pg_buf_reset(&tgz);
+	tar_add(&tar, "other/Chart.yaml", cy, sizeof(cy) - 1, '0');
+	gzip_buf(&tgz, tar.data, tar.len);
+	assert_int_equal(pg_helm_chart_meta(&n, &v, tgz.data, tgz.len, &e), PG_EVERIFY);
+	assert_string_equal(e.msg, "chart archive holds more than one Chart.yaml");
+	/* none, or one without a version */
+	pg_buf_reset(&tar);
+	pg_buf_reset(&tgz);
+	tar_add(&tar, "x/values.yaml", "a: 1\n", 5, '0');
+	gzip_buf(&tgz, tar.data, tar.len);
+	assert_int_equal(pg_helm_chart_meta(&n, &v, tgz.data, tgz.len, &e), PG_EVERIFY);
+	pg_buf_reset(&tar);
+	pg_buf_reset(&tgz);
+	tar_add(&tar, "x/Chart.yaml", "name: x\n", 8, '0');
+	gzip_buf(&tgz, tar.data, tar.len);
+	assert_int_equal(pg_helm_chart_meta(&n, &v, tgz.data, tgz.len, &e), PG_EVERIFY);
+	assert_null(n);
+	pg_buf_free(&tar);
+	pg_buf_free(&tgz);
+}
+
 int
 main(void)
 {
@@ -579,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_gunzip_bomb),
 		cmocka_unit_test(test_release_decode_and_match),
 		cmocka_unit_test(test_release_bomb),
+		cmocka_unit_test(test_chart_meta),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -380,7 +380,7 @@ test_err_undefined_trust(void **state)
 			 "      verify:\n        - cosign: {key: nope}\n",
 		     "t.yaml:9: spec.images[0].verify[0].cosign.key: key \"nope\" is not defined "
 		     "in spec.trust.keys");
-	expect_error(HDR "spec:\n  charts:\n    - name: a\n      match: [x]\n"
+	expect_error(HDR "spec:\n  charts:\n    - name: a\n      match: [\"https://x/**\"]\n"
 			 "      verify:\n        - prov: {keyring: ring}\n",
 		     "t.yaml:9: spec.charts[0].verify[0].prov.keyring: keyring \"ring\" is not "
 		     "defined in spec.trust.keyrings");
@@ -414,7 +414,7 @@ test_err_duplicate_rule_name(void **state)
 {
 	(void)state;
 	expect_error(HDR "spec:\n  images:\n    - {name: a, match: [x], allowUnsigned: true}\n"
-			 "  charts:\n    - {name: a, match: [y], allowUnsigned: true}\n",
+			 "  charts:\n    - {name: a, match: [\"https://y/**\"], allowUnsigned: true}\n",
 		     "t.yaml:8: spec.charts[0]: duplicate rule name \"a\" (also in t.yaml)");
 }
 
@@ -548,7 +548,7 @@ test_err_chart_fields(void **state)
 			 "      chartNames: [x]\n      allowUnsigned: true\n",
 		     "t.yaml:7: spec.charts[0].repository: must start with https://, http:// or "
 		     "oci://");
-	expect_error(HDR "spec:\n  charts:\n    - name: a\n      match: [x]\n"
+	expect_error(HDR "spec:\n  charts:\n    - name: a\n      match: [\"oci://x/c\"]\n"
 			 "      chartNames: [x]\n      allowUnsigned: true\n",
 		     "t.yaml:8: spec.charts[0]: chartNames needs repository (where the charts are "
 		     "fetched)");
@@ -1016,6 +1016,91 @@ test_values_and_nulls(void **state)
 		     "t.yaml:6: spec.images[0].name: a string must not contain NUL bytes");
 }
 
+/* Issue 10 item 6: chart patterns that can never match a normalised URL
+ * are refused by `policy check`; matching splits scheme, host and path. */
+static void
+test_chart_patterns(void **state)
+{
+	static const struct {
+		const char *pat, *why;
+	} bad[] = {
+	    {"charts.example.com/**", "starts with https://"},
+	    {"HTTPS://c.example.com/**", "starts with https://"},
+	    {"https://C.example.com/**", "upper case in the host"},
+	    {"https://good@c.example.com/**", "user information"},
+	    {"https://**.example.com/x", "in the host"},
+	    {"https://c.example.com:443/**", "default port :443"},
+	    {"oci://r.example.com:443/**", "default port :443"},
+	    {"http://c.example.com:80/**", "default port :80"},
+	    {"https://c.example.com/x?y", "never appear"},
+	    {"https://c.example.com/x#y", "never appear"},
+	    {"https://c.example.com/%2e/x", "never appear"},
+	    {"https://c.example.com/a/../b/**", "dot segments"},
+	    {"https://c.example.com/./b/**", "dot segments"},
+	    {"https://c.example.com/charts/", "trailing '/'"},
+	    {"oci://r.example.com/Charts/**", "upper case in an OCI"},
+	    {"https:///x", "no host"},
+	};
+	static const char *const good[] = {"**", "https://c.example.com/**", "https://*.example.com/**",
+					   "http://c.example.com:8080/x/*", "oci://r.example.com/c/x",
+					   "https://c.example.com/a..b/.x/**", "https://127.0.0.1:*/**"};
+	char y[1024], want[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pg_policy *p = NULL;
+		pg_err e;
+
+		(void)snprintf(y, sizeof(y), HDR "spec:\n  charts:\n    - {name: a, match: [\"%s\"], "
+			       "allowUnsigned: true}\n", bad[i].pat);
+		(void)snprintf(want, sizeof(want), "chart pattern \"%s\" cannot match", bad[i].pat);
+		if (load_str(&p, y, &e) == PG_OK || strstr(e.msg, want) == NULL ||
+		    strstr(e.msg, bad[i].why) == NULL)
+			fail_msg("%s: %s", bad[i].pat, p ? "accepted" : e.msg);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		(void)snprintf(y, sizeof(y), HDR "spec:\n  charts:\n    - {name: a, match: [\"%s\"], "
+			       "allowUnsigned: true, allowVersionRanges: true}\n", good[i]);
+		pg_policy_unref(load_ok(y));
+	}
+}
+
+static void
+test_chart_match_split(void **state)
+{
+	pg_policy *p;
+
+	(void)state;
+	p = load_ok(HDR "spec:\n  charts:\n"
+		    "    - {name: wild, match: [\"https://*.good.example/charts/**\"], allowUnsigned: true}\n"
+		    "    - {name: oci, match: [\"oci://r.example/c/web\"], allowUnsigned: true,\n"
+		    "       allowVersionRanges: true, repository: \"OCI://R.example:443/c/\", chartNames: [web]}\n");
+	assert_string_equal(pg_policy_match_chart(p, "https://a.good.example/charts/x")->name, "wild");
+	/* a host '*' sees the host only: never a path, a port trick or userinfo */
+	assert_null(pg_policy_match_chart(p, "https://evil.example/x.good.example/charts/x"));
+	assert_null(pg_policy_match_chart(p, "https://a.good.example/other/x"));
+	assert_null(pg_policy_match_chart(p, "http://a.good.example/charts/x"));
+	assert_null(pg_policy_match_chart(p, "https://good.example/charts/x"));
+	assert_string_equal(pg_policy_match_chart(p, "oci://r.example/c/web:1.0.0")->name, "oci");
+	assert_string_equal(pg_policy_match_chart(p, "oci://r.example/c/web@sha256:0")->name, "oci");
+	assert_null(pg_policy_match_chart(p, "oci://r.example/c/webx:1.0.0"));
+	assert_null(pg_policy_match_chart(p, "oci://r.example:5000/c/web:1.0.0"));
+	/* the repository is normalised at load */
+	assert_string_equal(pg_policy_match_chart_name(p, "web")->repository, "oci://r.example/c");
+	assert_true(pg_policy_match_chart_name(p, "web")->allow_version_ranges);
+	assert_false(pg_policy_match_chart(p, "https://a.good.example/charts/x")->allow_version_ranges);
+	pg_policy_unref(p);
+	expect_error(HDR "spec:\n  charts:\n    - {name: a, repository: \"https://u@c.example\", "
+		     "chartNames: [x], allowUnsigned: true}\n",
+		     "t.yaml:6: spec.charts[0].repository: invalid URL \"https://u@c.example\": user "
+		     "information (user@host) not accepted");
+	expect_error(HDR "spec:\n  images:\n    - {name: a, match: [x], allowUnsigned: true, "
+		     "allowVersionRanges: true}\n",
+		     "t.yaml:6: spec.images[0]: unknown field \"allowVersionRanges\" (allowed: "
+		     "name, match, verify, require, tlog, requireDigest, allowUnsigned)");
+}
+
 int
 main(void)
 {
@@ -1055,6 +1140,8 @@ main(void)
 		cmocka_unit_test(test_host_allowed),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_chart_patterns),
+		cmocka_unit_test(test_chart_match_split),
 		cmocka_unit_test(test_values_and_nulls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

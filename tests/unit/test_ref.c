@@ -500,6 +500,7 @@ test_chart_ref_largest(void **state)
 
 	(void)state;
 	memset(repo, 'r', sizeof(repo) - 1);
+	memcpy(repo, "h/", 2); /* a host, then the longest path */
 	repo[sizeof(repo) - 1] = '\0';
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
@@ -510,6 +511,149 @@ test_chart_ref_largest(void **state)
 	assert_int_equal(strlen(c->location),
 			 6 + 2 * CHART_FIELD_MAX + 1 + CHART_FIELD_MAX + 1 + CHART_FIELD_MAX);
 	pg_chart_ref_free(c);
+}
+
+/* Chart URLs (url.c): each row an input and its normalised form, or NULL
+ * and a piece of the refusal.  Near misses both ways: the trick refused,
+ * the look-alike that is fine accepted. */
+static void
+test_url_table(void **state)
+{
+	static const struct {
+		const char *in, *out, *why;
+	} c[] = {
+	    {"https://charts.example.com", "https://charts.example.com", NULL},
+	    {"https://charts.example.com/", "https://charts.example.com", NULL},
+	    {"HTTPS://Charts.Example.COM/Sub/", "https://charts.example.com/Sub", NULL},
+	    {"https://charts.example.com:443/x", "https://charts.example.com/x", NULL},
+	    {"https://charts.example.com:8443/x", "https://charts.example.com:8443/x", NULL},
+	    {"https://charts.example.com:/x", "https://charts.example.com/x", NULL},
+	    {"https://charts.example.com:0443/x", "https://charts.example.com/x", NULL},
+	    {"http://c.example.com:80", "http://c.example.com", NULL},
+	    {"http://c.example.com:443", "http://c.example.com:443", NULL},
+	    {"oci://r.example.com:443/charts", "oci://r.example.com/charts", NULL},
+	    {"oci://127.0.0.1:5000/charts", "oci://127.0.0.1:5000/charts", NULL},
+	    {"https://[::1]:8443/c", "https://[::1]:8443/c", NULL},
+	    {"https://c.example.com/a/./b", "https://c.example.com/a/b", NULL},
+	    {"https://c.example.com/a/../b", "https://c.example.com/b", NULL},
+	    {"https://c.example.com/../../b", "https://c.example.com/b", NULL},
+	    {"https://c.example.com/good/..", "https://c.example.com", NULL},
+	    {"https://c.example.com/a..b/.c", "https://c.example.com/a..b/.c", NULL},
+	    {"https://c.example.com/a~b_c-d.e", "https://c.example.com/a~b_c-d.e", NULL},
+	    {"https://good@evil.example.com", NULL, "user information"},
+	    {"https://good.example.com:x@evil.example.com", NULL, "user information"},
+	    {"https://good.example.com/@evil", NULL, "'@' in the path"},
+	    {"https://good.example.com?.evil.com", NULL, "query"},
+	    {"https://good.example.com/c?x=1", NULL, "query"},
+	    {"https://good.example.com#.evil.com", NULL, "fragment"},
+	    {"https://good.example.com/%2e%2e/x", NULL, "percent-encoded"},
+	    {"https://good.example.com%2f@evil", NULL, "percent-encoded"},
+	    {"https://good.example.com\\@evil.com", NULL, "backslash"},
+	    {"https://good.example.com/a\\..\\b", NULL, "backslash"},
+	    {"https://good.example.com /x", NULL, "space"},
+	    {"https://g\xc3\xb6od.example.com", NULL, "non-ASCII"},
+	    {"ftp://c.example.com", NULL, "scheme must be"},
+	    {"c.example.com/x", NULL, "must start with"},
+	    {"https:/c.example.com", NULL, "must start with"},
+	    {"https://", NULL, "no host"},
+	    {"https:///x", NULL, "no host"},
+	    {"https://.example.com", NULL, "empty host label"},
+	    {"https://c..example.com", NULL, "empty host label"},
+	    {"https://c.example.com./x", NULL, "empty host label"},
+	    {"https://c.example.com:65536", NULL, "bad port"},
+	    {"https://c.example.com:0", NULL, "bad port"},
+	    {"https://c.example.com:99999999999999999999", NULL, "bad port"},
+	    {"https://c.example.com:44a3", NULL, "bad port"},
+	    {"https://c*.example.com", NULL, "in the host"},
+	    {"https://c.example.com/a\"b", NULL, "in the path"},
+	    {"", NULL, "empty"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *out = NULL;
+		pg_err e;
+		int rc;
+
+		pg_err_clear(&e);
+		rc = pg_url_normalize(&out, c[i].in, &e);
+		if (c[i].out) {
+			if (rc != PG_OK || strcmp(out, c[i].out) != 0)
+				fail_msg("%s: got %s (%s), want %s", c[i].in, out ? out : "error", e.msg,
+					 c[i].out);
+			/* normalising is idempotent */
+			{
+				char *again = NULL;
+
+				assert_int_equal(pg_url_normalize(&again, out, &e), PG_OK);
+				assert_string_equal(again, out);
+				free(again);
+			}
+		} else if (rc != PG_EINVAL || strstr(e.msg, c[i].why) == NULL) {
+			fail_msg("%s: got %s [%s], want refusal with [%s]", c[i].in, out ? out : "error",
+				 e.msg, c[i].why);
+		}
+		free(out);
+	}
+}
+
+static void
+test_version_exact(void **state)
+{
+	static const char *const exact[] = {"1.2.3", "v1.2.3", "0.0.0", "1.2.3-rc.1",
+					    "1.2.3+build.5", "10.20.30-alpha-1+x", NULL};
+	static const char *const range[] = {"", "1", "1.2", "1.2.x", "1.2.*", "*", "^1.2.3",
+					    "~1.2.3", ">=1.2.3", "=1.2.3", "1.2.3 - 2.0.0",
+					    "1.2.3 || 2.0.0", "01.2.3", "1.2.3-", "latest", "1.2.3.4",
+					    NULL};
+	size_t i;
+
+	(void)state;
+	assert_false(pg_chart_version_exact(NULL));
+	for (i = 0; exact[i]; i++)
+		if (!pg_chart_version_exact(exact[i]))
+			fail_msg("%s should be exact", exact[i]);
+	for (i = 0; range[i]; i++)
+		if (pg_chart_version_exact(range[i]))
+			fail_msg("%s should be a range", range[i]);
+}
+
+static void
+test_chart_ref_url(void **state)
+{
+	static const struct {
+		pg_chart_kind k;
+		const char *repo, *name, *ver, *loc;
+	} c[] = {
+	    {PG_CHART_REPO, "HTTPS://C.io:443/x/../y/", "w", "1.0.0", "https://c.io/y/w"},
+	    {PG_CHART_OCI, "R.io/c", "w", "1.0.0", "oci://r.io/c/w:1.0.0"},
+	    {PG_CHART_OCI, "oci://r.io/c", "w", D64, "oci://r.io/c/w@" D64},
+	    {PG_CHART_REPO, "https://good@evil.io", "w", "1.0.0", NULL},
+	    {PG_CHART_REPO, "oci://r.io/c", "w", "1.0.0", NULL},
+	    {PG_CHART_OCI, "https://r.io/c", "w", "1.0.0", NULL},
+	    {PG_CHART_REPO, "https://c.io", "../w", "1.0.0", NULL},
+	    {PG_CHART_REPO, "https://c.io", "a/b", "1.0.0", NULL},
+	    {PG_CHART_OCI, "oci://r.io/c", "w", "1.0/../../x", NULL},
+	    {PG_CHART_OCI, "oci://r.io/c", "w", "1.0#x", NULL},
+	    {PG_CHART_OCI, "oci://r.io/c", "w", "sha256:abc", NULL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		pg_chart_ref *r = NULL;
+		pg_err e;
+		int rc = pg_chart_ref_new(&r, c[i].k, c[i].repo, c[i].name, c[i].ver, &e);
+
+		if (c[i].loc == NULL) {
+			if (rc != PG_EINVAL || strncmp(e.msg, "invalid chart reference", 23) != 0)
+				fail_msg("row %zu: accepted or wrong error: %s", i, rc ? e.msg : r->location);
+		} else if (rc != PG_OK || strcmp(r->location, c[i].loc) != 0) {
+			fail_msg("row %zu: %s, want %s", i, rc ? e.msg : r->location, c[i].loc);
+		}
+		pg_chart_ref_free(r);
+	}
 }
 
 static void
@@ -556,6 +700,9 @@ main(void)
 	    cmocka_unit_test(test_chart_ref),
 	    cmocka_unit_test(test_chart_ref_invalid),
 	    cmocka_unit_test(test_chart_ref_largest),
+	    cmocka_unit_test(test_url_table),
+	    cmocka_unit_test(test_version_exact),
+	    cmocka_unit_test(test_chart_ref_url),
 	    cmocka_unit_test(test_free_null),
 	};
 	const size_t ncases = sizeof(cases) / sizeof(cases[0]);

@@ -112,6 +112,9 @@ typedef struct pg_refdec {
 	char *signer;
 	int64_t verify_us;   /* time spent verifying, 0 if none */
 	bool cached;         /* answered from the verdict cache */
+	char *warning;       /* admission warning for this reference, or NULL */
+	char *chart_name;    /* charts: name and version verified, or NULL */
+	char *chart_version;
 } pg_refdec;
 
 typedef struct pg_decision pg_decision;

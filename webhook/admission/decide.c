@@ -107,6 +107,17 @@ match_one(pg_decision *d, pg_refdec *rd)
 		     r->name, NULL);
 		return;
 	}
+	if (e->chart && e->chart->range) {
+		char msg[1024];
+		int rr = pg_verify_chart_range(r, e->chart, msg, sizeof(msg));
+
+		if (rr < 0) {
+			pg_refdec_set(rd, PG_RD_DENY, rr, msg, NULL, NULL);
+			return;
+		}
+		free(rd->warning);
+		rd->warning = pg_strdup(msg);
+	}
 	if (r->require_digest && e->image && e->image->digest == NULL) {
 		setf(rd, PG_RD_DENY, PG_EPOLICY,
 		     "rule %s requires a digest: use %s@sha256:... (a tag can be re-pushed after admission)",
@@ -286,6 +297,9 @@ pg_decision_free(pg_decision *d)
 		free(d->d[i].reason);
 		free(d->d[i].digest);
 		free(d->d[i].signer);
+		free(d->d[i].warning);
+		free(d->d[i].chart_name);
+		free(d->d[i].chart_version);
 	}
 	free(d->d);
 	pg_refs_free(&d->refs);
@@ -345,6 +359,9 @@ cache_key(char *out, size_t n, const pg_refdec *rd)
 	int w;
 
 	if (rd->rule == NULL)
+		return 0;
+	/* a range resolves to whatever is newest now: resolve it every time */
+	if (rd->ref->chart && rd->ref->chart->range)
 		return 0;
 	w = snprintf(out, n, "%s|%s|%s|%s", rd->ref->kind == PG_REF_IMAGE ? "img" : "chart",
 		     ref_label(rd->ref), target_version(rd->ref), rd->rule->fingerprint);
@@ -438,6 +455,16 @@ verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t de
 	}
 	if (rd->rule == NULL)
 		rd->rule = v.rule;
+	if (v.warning) {
+		free(rd->warning);
+		rd->warning = pg_strdup(v.warning);
+	}
+	if (v.chart_name || v.chart_version) {
+		free(rd->chart_name);
+		free(rd->chart_version);
+		rd->chart_name = pg_strdup(v.chart_name);
+		rd->chart_version = pg_strdup(v.chart_version);
+	}
 	/* Every deadline, whichever layer noticed it, reads the same way. */
 	if (!v.ok && v.code == PG_ETIMEOUT && v.reason &&
 	    strncmp(v.reason, "verification timed out", 23) != 0) {
@@ -702,6 +729,28 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 		}
 		json_object_set_new(resp, "warnings", w);
 	}
+	if (allowed && !d->skipped && !d->exempt) {
+		/* what was admitted but is not fully covered (version ranges) */
+		json_t *w = json_object_get(resp, "warnings");
+
+		for (i = 0; i < d->n; i++) {
+			const pg_refdec *rd = &d->d[i];
+			char buf[1200];
+
+			if (rd->warning == NULL ||
+			    (rd->state != PG_RD_ALLOW && rd->state != PG_RD_UNSIGNED))
+				continue;
+			if (w == NULL) {
+				if ((w = json_array()) == NULL ||
+				    json_object_set_new(resp, "warnings", w) != 0)
+					goto out;
+			}
+			(void)snprintf(buf, sizeof(buf), "provgate: %s: %s", ref_label(rd->ref),
+				       rd->warning);
+			pg_utf8_clean(buf);
+			json_array_append_new(w, json_string(buf));
+		}
+	}
 	if (json_object_set_new(resp, "auditAnnotations", annotations(d)) != 0)
 		goto out;
 	if ((s = pg_json_dumps(root, JSON_COMPACT)) == NULL)
@@ -714,6 +763,28 @@ out:
 	json_decref(root);
 	pg_buf_free(&m);
 	return rc;
+}
+
+/* Charts: the name and version that were verified (a resolved range), else
+ * those asked for; with the digest already on the line, every chart
+ * reference says exactly which chart it admitted or refused. */
+static int
+chart_fields(json_t *o, const pg_refdec *rd)
+{
+	const pg_chart_ref *c = rd->ref->chart;
+	const char *name = rd->chart_name, *ver = rd->chart_version;
+
+	if (c == NULL)
+		return PG_OK;
+	if (name == NULL && c->kind != PG_CHART_RELEASE && strcmp(c->name, "*") != 0)
+		name = c->name;
+	if (ver == NULL && !c->range)
+		ver = c->version;
+	if (name && json_object_set_new(o, "chart", json_string(name)) != 0)
+		return PG_ENOMEM;
+	if (ver && json_object_set_new(o, "version", json_string(ver)) != 0)
+		return PG_ENOMEM;
+	return PG_OK;
 }
 
 int
@@ -745,6 +816,12 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 			json_decref(refs);
 			return PG_ENOMEM;
 		}
+		if (chart_fields(o, rd) != PG_OK) {
+			json_decref(refs);
+			return PG_ENOMEM;
+		}
+		if (rd->warning)
+			json_object_set_new(o, "warning", json_string(rd->warning));
 	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}",
 			 "time", ts, "msg", "admission", "uid", d->rv->uid,

@@ -3,19 +3,23 @@
  *
  * Images: pod specs of every workload kind (containers, initContainers,
  * ephemeralContainers, image volumes).  Charts: Argo CD Application Helm
- * sources, Flux HelmRelease / HelmChart / OCIRepository / HelmRepository(type
- * oci), Helm release Secrets.  The kinds read are the table below
- * (pg_extract_reads); any other kind is read at the well-known pod-template
- * places (pg_extract_generic), and a kind with none of them is not checked
- * (the decision says so: it is never a silent allow).  Anything that looks
- * like a reference but does not parse is kept as invalid, and a pod spec
- * field of the wrong type is an error: both are denied, never skipped.
- * The kinds and places are listed in docs/threat-model.md: keep it in step.
+ * sources, Flux HelmRelease / HelmChart / OCIRepository / HelmRepository
+ * (every type), Helm release Secrets.  A chart version the GitOps tool
+ * resolves again later (a range, or none) is marked so the decision can
+ * refuse it.  The kinds read are the table below (pg_extract_reads); any
+ * other kind is read at the well-known pod-template places
+ * (pg_extract_generic), and a kind with none of them is not checked (the
+ * decision says so: it is never a silent allow).  Anything that looks like
+ * a reference but does not parse is kept as invalid, and a pod spec field
+ * of the wrong type is an error: both are denied, never skipped.  The kinds
+ * and places are listed in docs/threat-model.md: keep it in step.
  */
 #include "admission/admission_int.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf/buf.h"
 
@@ -159,6 +163,23 @@ walk(const json_t **out, const json_t *o, const char *const *keys, pg_err *err)
 	return PG_OK;
 }
 
+/* The chart just added names a version the GitOps tool `by` resolves again
+ * later when it is not one exact version (a range, a partial version, or
+ * none: the newest).  exact_tag: an OCI tag (Flux ref.tag) counts as pinned
+ * whatever its form. */
+static void
+mark_range(pg_refs *r, const char *version, const char *by, bool exact_tag)
+{
+	pg_refent *e = r->n ? &r->v[r->n - 1] : NULL;
+
+	if (e == NULL || e->chart == NULL)
+		return;
+	e->chart->range_by = by;
+	if (version && version[0] && strncmp(version, "sha256:", 7) == 0)
+		return; /* a digest pins the bytes */
+	e->chart->range = !(exact_tag && version && version[0]) && !pg_chart_version_exact(version);
+}
+
 static int
 containers(pg_refs *r, const json_t *spec, const char *base, const char *field,
 	   pg_err *err)
@@ -289,14 +310,20 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 	const char *repo = json_str(src, "repoURL");
 	const char *chart = json_str(src, "chart");
 	const char *rev = json_str(src, "targetRevision");
+	pg_chart_kind k = PG_CHART_OCI;
+	int rc;
 
 	if (chart == NULL)
 		return PG_OK; /* git or plugin source: not a chart */
-	if (repo == NULL)
-		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, chart, rev, NULL, where, err);
-	if (strncmp(repo, "https://", 8) == 0 || strncmp(repo, "http://", 7) == 0)
-		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, repo, chart, rev, NULL, where, err);
-	return add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, chart, rev, NULL, where, err);
+	/* https://, http:// (any case: the URL parser normalises it) is a
+	 * chart repository; oci:// or a scheme-less host/path a registry */
+	if (repo == NULL || strncasecmp(repo, "https://", 8) == 0 ||
+	    strncasecmp(repo, "http://", 7) == 0)
+		k = PG_CHART_REPO;
+	if ((rc = add_chart(r, PG_REF_CHART, k, repo, chart, rev, NULL, where, err)) != PG_OK)
+		return rc;
+	mark_range(r, rev, "Argo CD", false);
+	return PG_OK;
 }
 
 static int
@@ -313,6 +340,25 @@ source_ref(char *out, size_t n, const json_t *sref, const char *ns, const char *
 	return (w < 0 || (size_t)w >= n) ? PG_EINVAL : PG_OK;
 }
 
+/* Flux OCIRepository: what source-controller pulls.  Its precedence:
+ * ref.digest, else ref.semver (a range), else ref.tag, else "latest". */
+static const char *
+oci_repository_version(const json_t *ref, bool *tag)
+{
+	const char *v;
+
+	*tag = false;
+	if ((v = json_str(ref, "digest")) != NULL && v[0])
+		return v;
+	if ((v = json_str(ref, "semver")) != NULL && v[0])
+		return v;
+	*tag = true;
+	if ((v = json_str(ref, "tag")) != NULL && v[0])
+		return v;
+	*tag = false;
+	return NULL;
+}
+
 static int
 flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 {
@@ -321,6 +367,7 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 	const json_t *nsj = path(obj, md_ns);
 	const char *ns = json_is_string(nsj) ? json_string_value(nsj) : "default";
 	char src[WHERE_MAX];
+	int rc;
 
 	if (strcmp(kind, "HelmRelease") == 0) {
 		static const char *const cs[] = {"chart", "spec", NULL};
@@ -328,12 +375,17 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 		const json_t *cref = json_object_get(spec, "chartRef");
 
 		if (json_is_object(c)) {
+			const char *ver = json_str(c, "version");
+
 			if (source_ref(src, sizeof(src), json_object_get(c, "sourceRef"), ns,
 				       "HelmRepository") != PG_OK)
 				return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
 						 json_str(c, "chart"), NULL, NULL, "spec.chart.spec", err);
-			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(c, "chart"),
-					 json_str(c, "version"), src, "spec.chart.spec", err);
+			if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(c, "chart"),
+					    ver, src, "spec.chart.spec", err)) != PG_OK)
+				return rc;
+			mark_range(r, ver, "Flux", false);
+			return PG_OK;
 		}
 		if (json_is_object(cref)) {
 			const char *nm = json_str(cref, "name");
@@ -347,41 +399,61 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 				 "spec", err);
 	}
 	if (strcmp(kind, "HelmChart") == 0) {
+		const char *ver = json_str(spec, "version");
+
 		if (source_ref(src, sizeof(src), json_object_get(spec, "sourceRef"), ns,
 			       "HelmRepository") != PG_OK)
 			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
 					 NULL, NULL, "spec", err);
-		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
-				 json_str(spec, "version"), src, "spec", err);
+		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
+				    ver, src, "spec", err)) != PG_OK)
+			return rc;
+		mark_range(r, ver, "Flux", false);
+		return PG_OK;
 	}
 	if (strcmp(kind, "OCIRepository") == 0) {
 		const char *url = json_str(spec, "url");
-		const json_t *ref = json_object_get(spec, "ref");
-		const char *ver = json_str(ref, "digest");
+		bool tag;
+		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &tag);
 		const char *slash;
 		char repo[1024];
 
-		ver = ver ? ver : json_str(ref, "tag");
-		ver = ver ? ver : json_str(ref, "semver");
 		if (url == NULL || (slash = strrchr(url, '/')) == NULL ||
 		    (size_t)(slash - url) >= sizeof(repo))
 			return add_chart(r, PG_REF_CHART, PG_CHART_OCI, url, NULL, ver, NULL,
 					 "spec.url", err);
 		memcpy(repo, url, (size_t)(slash - url));
 		repo[slash - url] = '\0';
-		return add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, slash + 1, ver, NULL,
-				 "spec.url", err);
+		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, slash + 1, ver, NULL,
+				    "spec.url", err)) != PG_OK)
+			return rc;
+		mark_range(r, ver, "Flux", tag);
+		return PG_OK;
 	}
 	if (strcmp(kind, "HelmRepository") == 0) {
 		const char *type = json_str(spec, "type");
 		const char *url = json_str(spec, "url");
+		bool oci = type && strcmp(type, "oci") == 0;
 
-		if (type == NULL || strcmp(type, "oci") != 0)
-			return PG_OK; /* classic repositories are checked per chart */
-		/* A source, not an artifact: the policy must name the host; the
-		 * charts pulled from it are verified where they are used. */
-		return add_chart(r, PG_REF_SOURCE, PG_CHART_OCI, url, "*", NULL, NULL,
-				 "spec.url", err);
+		/* Every type is a source whose URL a rule must cover, on CREATE
+		 * and UPDATE: re-pointing a repository after its HelmRelease was
+		 * admitted would otherwise make Flux install what nobody checked.
+		 * The charts pulled from it are verified where they are used. */
+		if (type && type[0] && !oci && strcmp(type, "default") != 0) {
+			pg_refent *e;
+
+			if ((rc = push(r, &e, err)) != PG_OK)
+				return rc;
+			e->kind = PG_REF_SOURCE;
+			e->raw = pg_strdup(url ? url : "(no url)");
+			e->where = pg_strdup("spec.type");
+			e->invalid = pg_strdup("HelmRepository type is neither default nor oci");
+			if (!e->raw || !e->where || !e->invalid)
+				return pg_err_set(err, PG_ENOMEM, "out of memory");
+			return PG_OK;
+		}
+		return add_chart(r, PG_REF_SOURCE, oci ? PG_CHART_OCI : PG_CHART_REPO,
+				 url ? url : "", "*", NULL, NULL, "spec.url", err);
 	}
 	return PG_OK;
 }

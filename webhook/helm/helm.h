@@ -140,6 +140,10 @@ typedef struct pg_helm_download {
 	size_t tgz_len;
 	char *prov;
 	size_t prov_len;
+	char *name;    /* the chart asked for (repository: the name looked up;
+			  OCI: the repository's last component), or NULL */
+	char *version; /* the version resolved (index entry picked, OCI tag;
+			  OCI by digest: the archive's own), or NULL */
 } pg_helm_download;
 
 /* Fetch url and url + ".prov" (https, bounded).  PG_EFETCH etc. */
@@ -166,6 +170,14 @@ int pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci,
 			 const struct pg_oci_req *q, const char *ref, pg_err *err);
 
 void pg_helm_download_free(pg_helm_download *d);
+
+/*
+ * The name and version of a chart archive's own Chart.yaml (as Helm's loader
+ * finds it: <any top dir>/Chart.yaml, exactly one).  *name_out and
+ * *version_out malloc'd.  PG_EVERIFY when there is none, or more than one.
+ */
+int pg_helm_chart_meta(char **name_out, char **version_out, const unsigned char *tgz,
+		       size_t len, pg_err *err);
 
 /* ---- release Secrets --------------------------------------------------- */
 

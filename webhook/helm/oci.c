@@ -37,7 +37,7 @@ pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg
 	}
 	if ((rc = pg_ref_parse_image(&img, ref + 6, err)) != PG_OK)
 		goto out;
-	if (img->tag == NULL || (img->digest == NULL && strstr(ref + 6, ":") == NULL)) {
+	if (img->digest == NULL && (img->tag == NULL || strstr(ref + 6, ":") == NULL)) {
 		/* a chart needs its version: "latest" is never implied */
 		rc = pg_err_set(err, PG_EINVAL, "OCI chart %.200s names no version", ref);
 		goto out;
@@ -61,10 +61,9 @@ pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg
 				OCI_CHART_CONTENT);
 		goto out;
 	}
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    pg_buf_printf(&an, "%s-%s.tgz", name, img->tag) != PG_OK ||
-	    pg_buf_detach(&d->archive_name, NULL, &an) != PG_OK ||
-	    (d->url = pg_strdup(ref)) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL || (d->url = pg_strdup(ref)) == NULL ||
+	    (d->name = pg_strdup(name)) == NULL ||
+	    (img->tag && (d->version = pg_strdup(img->tag)) == NULL)) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -72,6 +71,20 @@ pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg
 			     content->digest, content->size, OCI_CHART_MAX, err);
 	if (rc != PG_OK)
 		goto out;
+	if (d->version == NULL) {
+		/* pinned by digest: the version is the one these bytes carry */
+		char *cn = NULL;
+
+		rc = pg_helm_chart_meta(&cn, &d->version, d->tgz, d->tgz_len, err);
+		free(cn);
+		if (rc != PG_OK)
+			goto out;
+	}
+	if (pg_buf_printf(&an, "%s-%s.tgz", name, d->version) != PG_OK ||
+	    pg_buf_detach(&d->archive_name, NULL, &an) != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (prov) {
 		unsigned char *pb = NULL;
 

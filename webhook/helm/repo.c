@@ -333,6 +333,8 @@ pg_helm_download_free(pg_helm_download *d)
 	free(d->archive_name);
 	free(d->tgz);
 	free(d->prov);
+	free(d->name);
+	free(d->version);
 	free(d);
 }
 
@@ -463,7 +465,17 @@ pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_url,
 	if ((rc = pg_helm_index_resolve(&cu, &cv, r->body, r->len, repo_url, name, version, err)) !=
 	    PG_OK)
 		goto out;
-	rc = pg_helm_download_url(out, f, cu, o, err);
+	if ((rc = pg_helm_download_url(out, f, cu, o, err)) != PG_OK)
+		goto out;
+	/* what was asked for and what the index resolved it to: the verifier
+	 * binds the archive to both */
+	(*out)->version = cv;
+	cv = NULL;
+	if (((*out)->name = pg_strdup(name)) == NULL) {
+		pg_helm_download_free(*out);
+		*out = NULL;
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
 out:
 	pg_fetch_resp_free(r);
 	free(iu);

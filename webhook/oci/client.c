@@ -1104,3 +1104,137 @@ out:
 	pg_buf_free(&base);
 	return rc;
 }
+
+/* ---- tag listing ---- */
+
+/* Pages of a tag listing followed, and tags kept: a repository with more
+ * is not one whose "newest matching tag" we can pick with confidence. */
+#define TAGS_PAGES_MAX 32
+#define TAGS_MAX 10000
+
+void
+pg_oci_tags_free(char **tags, size_t n)
+{
+	size_t i;
+
+	if (tags == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(tags[i]);
+	free(tags);
+}
+
+int
+pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const char *host,
+	    const char *repo, pg_err *err)
+{
+	int rc, page;
+	pg_buf url, scope, base;
+	pg_fetch_resp *r = NULL;
+	json_t *doc = NULL;
+	char **tags = NULL, *link = NULL, *next = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((rc = check_names(host, repo, NULL, err)) != PG_OK)
+		return rc;
+	pg_buf_init(&url, 8192);
+	pg_buf_init(&scope, 1024);
+	pg_buf_init(&base, 1024);
+	if (base_url(&base, c, host) != PG_OK || scope_for(&scope, repo) != PG_OK ||
+	    pg_buf_printf(&url, "%s/v2/%s/tags/list?n=1000", (const char *)base.data, repo) != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (page = 0;; page++) {
+		const json_t *arr;
+		size_t i;
+
+		rc = reg_get(&r, c, q, host, (const char *)scope.data, (const char *)url.data,
+			     "Accept: application/json", PG_OCI_MANIFEST_MAX, err);
+		if (rc != PG_OK)
+			goto out;
+		if (r->status != 200) {
+			rc = status_error(err, host, r->status, "a tag listing");
+			goto out;
+		}
+		if ((doc = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+		    !json_is_object(doc)) {
+			rc = pg_err_set(err, PG_EINVAL, "tag listing of %s/%s is not a JSON object", host,
+					repo);
+			goto out;
+		}
+		arr = json_object_get(doc, "tags");
+		for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++) {
+			const char *t = json_string_value(json_array_get(arr, i));
+			char **nl;
+
+			if (t == NULL || !tag_ok(t))
+				continue;
+			if (n >= TAGS_MAX) {
+				rc = pg_err_set(err, PG_ETOOBIG, "%s/%s has more than %d tags", host, repo,
+						TAGS_MAX);
+				goto out;
+			}
+			if ((nl = realloc(tags, (n + 1) * sizeof(*nl))) == NULL ||
+			    (nl[n] = pg_strdup(t)) == NULL) {
+				if (nl)
+					tags = nl;
+				rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+				goto out;
+			}
+			tags = nl;
+			n++;
+		}
+		json_decref(doc);
+		doc = NULL;
+		link = pg_fetch_resp_header(r, "Link");
+		if ((rc = oci_link_next(&next, link, err)) != PG_OK)
+			goto out;
+		pg_fetch_resp_free(r);
+		r = NULL;
+		free(link);
+		link = NULL;
+		if (next == NULL)
+			break;
+		if (page + 1 >= TAGS_PAGES_MAX) {
+			rc = pg_err_set(err, PG_ETOOBIG, "tag listing of %s/%s spans more than %d pages",
+					host, repo, TAGS_PAGES_MAX);
+			goto out;
+		}
+		/* pagination stays on the registry, as for referrers */
+		pg_buf_reset(&url);
+		if (next[0] == '/' && next[1] != '/') {
+			rc = pg_buf_printf(&url, "%s%s", (const char *)base.data, next);
+		} else if (strncmp(next, (const char *)base.data, base.len) == 0 &&
+			   next[base.len] == '/') {
+			rc = pg_buf_puts(&url, next);
+		} else {
+			rc = pg_err_set(err, PG_EFETCH, "registry %s paginates tags to another origin: %.200s",
+					host, next);
+			goto out;
+		}
+		if (rc != PG_OK) {
+			rc = pg_err_set(err, PG_EINVAL, "tag pagination URL too long");
+			goto out;
+		}
+		free(next);
+		next = NULL;
+	}
+	*out = tags;
+	*n_out = n;
+	tags = NULL;
+	n = 0;
+	rc = PG_OK;
+out:
+	pg_oci_tags_free(tags, n);
+	json_decref(doc);
+	pg_fetch_resp_free(r);
+	free(link);
+	free(next);
+	pg_buf_free(&url);
+	pg_buf_free(&scope);
+	pg_buf_free(&base);
+	return rc;
+}

@@ -139,6 +139,16 @@ int pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c,
 void pg_oci_descs_free(pg_oci_desc *d, size_t n);
 
 /*
+ * Every tag of host/repo (GET /v2/<repo>/tags/list, Link pagination on the
+ * same origin, at most 32 pages and 10000 tags: PG_ETOOBIG past them).
+ * Tags that are not valid tag syntax are dropped.  *out (n_out strings)
+ * is the caller's: pg_oci_tags_free.
+ */
+int pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const char *host,
+		const char *repo, pg_err *err);
+void pg_oci_tags_free(char **tags, size_t n);
+
+/*
  * Parse a manifest or index body (no network): bounded, schemaVersion 2,
  * descriptors checked.  content_type (may be NULL) is the response's
  * Content-Type; when both it and the body's mediaType are present they must

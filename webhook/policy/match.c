@@ -136,6 +136,41 @@ pg_policy_match_image(const pg_policy *p, const char *normalized)
 	return NULL;
 }
 
+/* One chart pattern against a normalised location: scheme exactly, host by
+ * a glob that sees only the host, path by a glob that sees only the path
+ * (an OCI path carries ":version" like an image tag).  A location never
+ * holds '?', '#' or '@' (pg_url_normalize refuses them), and the split
+ * keeps a host '*' from reaching into the path. */
+static bool
+pm_chart(const char *pat, const char *loc, bool oci)
+{
+	char hp[PM_HOST_MAX + 1], hl[PM_HOST_MAX + 1];
+	const char *ps = strstr(pat, "://"), *ls = strstr(loc, "://");
+	const char *pp, *lp;
+	size_t pn, ln;
+
+	if (strcmp(pat, "**") == 0)
+		return true;
+	if (ps == NULL || ls == NULL || ps - pat != ls - loc ||
+	    strncmp(pat, loc, (size_t)(ps - pat)) != 0)
+		return false;
+	ps += 3;
+	ls += 3;
+	pn = strcspn(ps, "/");
+	ln = strcspn(ls, "/");
+	if (pn == 0 || ln == 0 || pn > PM_HOST_MAX || ln > PM_HOST_MAX)
+		return false;
+	memcpy(hp, ps, pn);
+	hp[pn] = '\0';
+	memcpy(hl, ls, ln);
+	hl[ln] = '\0';
+	if (!pg_glob_match(hp, hl))
+		return false;
+	pp = ps + pn;
+	lp = ls + ln;
+	return oci ? pm_match_ref(pp, lp) : pg_glob_match(pp, lp);
+}
+
 const pg_rule *
 pg_policy_match_chart(const pg_policy *p, const char *location)
 {
@@ -145,15 +180,10 @@ pg_policy_match_chart(const pg_policy *p, const char *location)
 	if (p == NULL || location == NULL)
 		return NULL;
 	oci = strncmp(location, "oci://", 6) == 0;
-	for (i = 0; i < p->n_charts; i++) {
-		for (j = 0; j < p->charts[i]->n_match; j++) {
-			const char *pat = p->charts[i]->match[j];
-
-			/* an OCI chart location carries ":version" like an image tag */
-			if (oci ? pm_match_ref(pat, location) : pg_glob_match(pat, location))
+	for (i = 0; i < p->n_charts; i++)
+		for (j = 0; j < p->charts[i]->n_match; j++)
+			if (pm_chart(p->charts[i]->match[j], location, oci))
 				return p->charts[i];
-		}
-	}
 	return NULL;
 }
 

@@ -61,7 +61,11 @@ typedef struct pg_rule {
 	pg_tlog tlog;
 	bool require_digest;
 	bool allow_unsigned;
-	char *repository;   /* charts: where release Secrets' charts are fetched */
+	bool allow_version_ranges; /* charts: a version range (or "newest") is
+				      resolved and verified now, with a warning
+				      that later versions are not covered */
+	char *repository;   /* charts: where release Secrets' charts are fetched
+			       (normalised URL, see pg_url_normalize) */
 	char **chart_names; /* charts: globs on the chart name */
 	size_t n_chart_names;
 	char fingerprint[65]; /* sha256 hex over the rule's canonical form and
@@ -108,7 +112,9 @@ bool pg_policy_exempt_namespace(const pg_policy *p, const char *ns);
 const pg_rule *pg_policy_match_image(const pg_policy *p, const char *normalized);
 
 /* First chart rule matching a chart location ("https://host/path/name-1.0.tgz",
- * "oci://host/repo/name:1.0", or repo URL + "/" + name), or NULL. */
+ * "oci://host/repo/name:1.0", or repo URL + "/" + name), or NULL.  The
+ * location is a normalised URL (pg_url_normalize); scheme, host and path are
+ * matched separately, so a '*' in a pattern's host only ever sees the host. */
 const pg_rule *pg_policy_match_chart(const pg_policy *p, const char *location);
 
 /* First chart rule with a repository whose chartNames match name (release

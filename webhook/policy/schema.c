@@ -12,11 +12,13 @@
  */
 #include "policy/policy_int.h"
 #include "re/re.h"
+#include "ref/ref.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -558,8 +560,93 @@ sc_require(sc_ctx *c, pg_rule *r, const pg_yn *n)
 static bool
 sc_has_scheme(const char *s)
 {
-	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 ||
-	       strncmp(s, "oci://", 6) == 0;
+	return strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0 ||
+	       strncasecmp(s, "oci://", 6) == 0;
+}
+
+/* The rule's repository, normalised as every chart URL is (what release
+ * Secrets' charts are fetched from is what the log shows). */
+static int
+sc_repository(sc_ctx *c, const pg_yn *n, pg_rule *r)
+{
+	char *norm = NULL;
+	pg_err e;
+
+	pg_err_clear(&e);
+	if (pg_url_normalize(&norm, r->repository, &e) != PG_OK)
+		return sc_fail(c, n, "%s", e.code == PG_ENOMEM ? "out of memory" : e.msg);
+	free(r->repository);
+	r->repository = norm;
+	return PG_OK;
+}
+
+/* Why a chart pattern can never match a normalised chart URL
+ * (pg_url_normalize), or NULL when it can. */
+static const char *
+sc_chart_pattern_bad(const char *pat)
+{
+	const char *host, *path, *p;
+	size_t sl;
+	int oci;
+
+	if (strcmp(pat, "**") == 0)
+		return NULL;
+	if (strncmp(pat, "https://", 8) == 0)
+		sl = 5;
+	else if (strncmp(pat, "http://", 7) == 0)
+		sl = 4;
+	else if (strncmp(pat, "oci://", 6) == 0)
+		sl = 3;
+	else
+		return "a chart pattern starts with https://, http:// or oci:// in lower case "
+		       "(or is \"**\")";
+	oci = sl == 3;
+	host = pat + sl + 3;
+	path = host + strcspn(host, "/");
+	if (path == host)
+		return "no host after the scheme";
+	for (p = host; p < path; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			return "upper case in the host: hosts are matched lower-cased";
+		if (*p == '@')
+			return "user information (user@host) never appears in a chart URL";
+		if (*p == '*' && p[1] == '*')
+			return "\"**\" in the host: use \"*\" (a host has no '/')";
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      strchr(".-_:*[]", *p)))
+			return "a character that never appears in a normalised host";
+	}
+	if ((size_t)(path - host) > 4 && strncmp(path - 4, ":443", 4) == 0 && sl != 4)
+		return "the default port :443 is dropped from chart URLs: write the host alone";
+	if ((size_t)(path - host) > 3 && strncmp(path - 3, ":80", 3) == 0 && sl == 4)
+		return "the default port :80 is dropped from chart URLs: write the host alone";
+	for (p = path; *p; p++) {
+		if (strchr("?#%\\@", *p) || (unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return "'?', '#', '%', '@', '\\' and spaces never appear in a normalised chart URL";
+		if (oci && *p >= 'A' && *p <= 'Z')
+			return "upper case in an OCI repository path";
+		if (*p == '/' && p[1] == '.' && (p[2] == '/' || p[2] == '\0' ||
+						 (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
+			return "dot segments (/./, /../) are removed from chart URLs";
+	}
+	if (*path && path[strlen(path) - 1] == '/')
+		return "a trailing '/' never appears in a chart location (REPO/NAME)";
+	return NULL;
+}
+
+static int
+sc_chart_patterns(sc_ctx *c, const pg_yn *n, const pg_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_match && n->type == PG_YN_SEQ && i < n->n; i++) {
+		const char *why = sc_chart_pattern_bad(r->match[i]);
+
+		if (why)
+			return sc_fail(c, n->items[i], "chart pattern \"%.200s\" cannot match a normalised chart URL: %s",
+				       r->match[i], why);
+	}
+	return PG_OK;
 }
 
 static int
@@ -587,7 +674,7 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 	const pg_yn *verify = NULL, *require = NULL, *allow = NULL, *match = NULL, *namen = NULL;
 	const pg_yn *repo = NULL, *names = NULL;
 	const char *allowed = is_chart ? "name, match, verify, require, tlog, requireDigest, "
-					 "allowUnsigned, repository, chartNames"
+					 "allowUnsigned, allowVersionRanges, repository, chartNames"
 				       : "name, match, verify, require, tlog, requireDigest, "
 					 "allowUnsigned";
 
@@ -607,6 +694,8 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 		} else if (strcmp(k->value, "match") == 0) {
 			match = v;
 			rc = sc_str_list(&r->match, &r->n_match, c, v);
+			if (rc == PG_OK && is_chart)
+				rc = sc_chart_patterns(c, v, r);
 		} else if (strcmp(k->value, "verify") == 0) {
 			verify = v;
 			rc = PG_OK;
@@ -625,11 +714,15 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 		} else if (strcmp(k->value, "allowUnsigned") == 0) {
 			allow = v;
 			rc = sc_bool(&r->allow_unsigned, c, v);
+		} else if (is_chart && strcmp(k->value, "allowVersionRanges") == 0) {
+			rc = sc_bool(&r->allow_version_ranges, c, v);
 		} else if (is_chart && strcmp(k->value, "repository") == 0) {
 			repo = v;
 			if ((rc = sc_str(&r->repository, c, v)) == PG_OK &&
 			    !sc_has_scheme(r->repository))
 				rc = sc_fail(c, v, "must start with https://, http:// or oci://");
+			if (rc == PG_OK)
+				rc = sc_repository(c, v, r);
 		} else if (is_chart && strcmp(k->value, "chartNames") == 0) {
 			names = v;
 			rc = sc_str_list(&r->chart_names, &r->n_chart_names, c, v);
@@ -1134,6 +1227,8 @@ sc_fingerprint(pg_rule *r)
 	for (i = 0; i < r->n_chart_names; i++)
 		if ((rc = sc_fp_str(md, "chartName", r->chart_names[i])) != PG_OK)
 			goto out;
+	if (r->allow_version_ranges && (rc = sc_fp_str(md, "allowVersionRanges", "true")) != PG_OK)
+		goto out;
 	rc = PG_EINTERNAL;
 	if (EVP_DigestFinal_ex(md, h, &hl) != 1 || hl != 32)
 		goto out;

@@ -4,6 +4,7 @@
  */
 #include "ref/ref.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +18,38 @@
 #define LOCATION_MAX (sizeof("oci://") + 2 * CHART_FIELD_MAX + 1 + CHART_FIELD_MAX + 1 + \
 		      CHART_FIELD_MAX)
 
-static char *
-trim_slash(const char *s)
+/* A chart name is one path segment of the URL it is fetched from: no
+ * separators, no dot segments, nothing a URL would decode.  "*" stands for
+ * every chart of a repository (HelmRepository sources). */
+static bool
+name_ok(const char *n)
 {
-	size_t n = strlen(s);
+	const char *p;
 
-	while (n > 0 && s[n - 1] == '/')
-		n--;
-	return pg_strndup(s, n);
+	if (strcmp(n, "*") == 0)
+		return true;
+	if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+		return false;
+	for (p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '+'))
+			return false;
+	return true;
+}
+
+/* A version or range: printable ASCII without the characters that would
+ * change what a location or URL names. */
+static bool
+version_ok(const char *v)
+{
+	const char *p;
+
+	if (strncmp(v, "sha256:", 7) == 0)
+		return pg_ref_digest_valid(v);
+	for (p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || strchr("/\\?#@%", *p))
+			return false;
+	return true;
 }
 
 int
@@ -44,6 +69,12 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 								: "field too long");
 		goto out;
 	}
+	if (!name_ok(name) || (version && !version_ok(version))) {
+		rc = pg_err_set(err, PG_EINVAL, "invalid chart reference: %s",
+				!name_ok(name) ? "chart name must be one path segment of letters, digits, '-', '_', '.'"
+					       : "version holds a character a URL would interpret");
+		goto out;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto out;
 	c->kind = kind;
@@ -51,23 +82,36 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 		goto out;
 	if (version && version[0] && (c->version = pg_strdup(version)) == NULL)
 		goto out;
-	if (kind == PG_CHART_OCI && repo_url && strncmp(repo_url, "oci://", 6) != 0) {
-		if (pg_buf_printf(&loc, "oci://%s", repo_url) != PG_OK)
-			goto out;
-		c->repo_url = trim_slash((char *)loc.data);
+	if (repo_url) {
+		const char *u = repo_url;
+
+		/* Argo CD writes OCI repositories without a scheme */
+		if (kind == PG_CHART_OCI && strstr(repo_url, "://") == NULL) {
+			if (pg_buf_printf(&loc, "oci://%s", repo_url) != PG_OK)
+				goto out;
+			u = (const char *)loc.data;
+		}
+		rc = pg_url_normalize(&c->repo_url, u, err);
 		pg_buf_reset(&loc);
-	} else if (repo_url) {
-		c->repo_url = trim_slash(repo_url);
+		if (rc != PG_OK)
+			goto out;
+		rc = PG_ENOMEM;
+		if ((kind == PG_CHART_OCI) != (strncmp(c->repo_url, "oci://", 6) == 0)) {
+			rc = pg_err_set(err, PG_EINVAL, "invalid chart reference: %s is not %s",
+					c->repo_url, kind == PG_CHART_OCI ? "an oci:// registry URL"
+									  : "an https:// chart repository");
+			goto out;
+		}
 	}
-	if (repo_url && c->repo_url == NULL)
-		goto out;
 	switch (kind) {
 	case PG_CHART_REPO:
 		rc = pg_buf_printf(&loc, "%s/%s", c->repo_url ? c->repo_url : "", name);
 		break;
 	case PG_CHART_OCI:
 		rc = pg_buf_printf(&loc, "%s/%s%s%s", c->repo_url ? c->repo_url : "oci:/",
-				   name, c->version ? ":" : "", c->version ? c->version : "");
+				   name,
+				   c->version ? (strncmp(c->version, "sha256:", 7) == 0 ? "@" : ":") : "",
+				   c->version ? c->version : "");
 		break;
 	default:
 		rc = pg_buf_printf(&loc, "release://%s", name);
@@ -84,6 +128,8 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 out:
 	if (rc == PG_ENOMEM)
 		pg_err_set(err, rc, "out of memory");
+	else if (rc == PG_EINVAL && err && strncmp(err->msg, "invalid URL", 11) == 0)
+		pg_err_wrap(err, "invalid chart reference: ");
 	else if (rc == PG_ETOOBIG)
 		pg_err_set(err, rc, "invalid chart reference: location longer than %zu bytes",
 			   (size_t)LOCATION_MAX);

@@ -13,6 +13,8 @@
 #ifndef PG_REF_H
 #define PG_REF_H
 
+#include <stdbool.h>
+
 #include "err/err.h"
 
 /* Bounds from distribution/reference: name total 255, tag 128 chars. */
@@ -67,11 +69,35 @@ typedef struct pg_chart_ref {
 			   "Kind/namespace/name", or NULL when repo_url is known */
 	char *release;  /* RELEASE: the raw data.release value (base64) */
 	size_t release_len;
+	bool range;     /* version is a range the GitOps tool re-resolves
+			   later (or absent: newest), not one pinned version */
+	const char *range_by; /* who re-resolves it ("Argo CD", "Flux"), static */
 } pg_chart_ref;
 
+/*
+ * Chart repository URLs (RFC 3986), as they are matched, fetched and logged.
+ * Longest URL accepted: far above any real repository URL.
+ */
+#define PG_URL_MAX 2048
+
+/*
+ * Parse and normalise an https://, http:// or oci:// URL: refuses userinfo,
+ * query, fragment, backslash, percent-encoding, non-ASCII, bad host or port;
+ * lower-cases scheme and host, drops the default port (443, http 80),
+ * removes dot segments and trailing '/'.  *out malloc'd.  PG_EINVAL with
+ * "invalid URL ...: why".
+ */
+int pg_url_normalize(char **out, const char *s, pg_err *err);
+
+/* Is v one exact version (strict semver X.Y.Z[-pre][+build], optional
+ * leading 'v'), as opposed to a range, a partial version or nothing? */
+bool pg_chart_version_exact(const char *v);
+
 /* Build a chart ref; copies every string.  repo_url may be given with or
- * without a trailing '/', an OCI one with or without "oci://".  For OCI the
- * location is repo_url/name:version. */
+ * without a trailing '/', an OCI one with or without "oci://"; it is
+ * normalised with pg_url_normalize (PG_EINVAL when it does not parse), so
+ * the location matched is the URL fetched.  For OCI the location is
+ * repo_url/name:version, or repo_url/name@sha256:... for a digest. */
 int pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 		     const char *name, const char *version, pg_err *err);
 void pg_chart_ref_free(pg_chart_ref *c);

@@ -90,6 +90,189 @@ download(chart_job *j, pg_err *err)
 	return j->dl_rc;
 }
 
+/* ---- the chart that was asked for (issue 10 items 3 and 5) ---------- */
+
+int
+pg_verify_chart_range(const pg_rule *r, const pg_chart_ref *ref, char *msg, size_t n)
+{
+	const char *by = ref->range_by ? ref->range_by : "the GitOps tool";
+	char what[640];
+
+	if (!ref->range)
+		return 0;
+	if (ref->version)
+		(void)snprintf(what, sizeof(what), "version range \"%.500s\" of chart %s",
+			       ref->version, ref->name);
+	else
+		(void)snprintf(what, sizeof(what), "no version (the newest) for chart %s", ref->name);
+	if (r && r->allow_version_ranges) {
+		(void)snprintf(msg, n,
+			       "%s was resolved and verified now (rule %s allows version ranges); "
+			       "versions %s resolves later are not covered",
+			       what, r->name, by);
+		return 1;
+	}
+	(void)snprintf(msg, n,
+		       "%s is resolved again by %s later, so what it deploys cannot be proven at "
+		       "admission: pin one exact version%s",
+		       what, by, r ? ", or set allowVersionRanges: true on rule " : "");
+	if (r) {
+		size_t l = strlen(msg);
+
+		(void)snprintf(msg + l, n > l ? n - l : 0, "%s", r->name);
+	}
+	return PG_EPOLICY;
+}
+
+/* OCI tags carry '_' where the chart version has '+' (Helm's push). */
+static bool
+version_eq(const char *tagged, const char *v, bool oci)
+{
+	size_t i;
+
+	if (!oci)
+		return strcmp(tagged, v) == 0;
+	for (i = 0; tagged[i] && v[i]; i++)
+		if (tagged[i] != v[i] && !(tagged[i] == '_' && v[i] == '+'))
+			return false;
+	return tagged[i] == v[i];
+}
+
+/*
+ * index.yaml (and an OCI tag) is unauthenticated and a .prov proves only
+ * the archive it names.  So, beyond `helm verify`: the archive is named
+ * <name>-<version>.tgz, and the .prov metadata and the archive's own
+ * Chart.yaml both say the name asked for and the version resolved.
+ */
+static int
+chart_binding(const chart_job *j, const pg_helm_verified *hv, pg_err *err)
+{
+	const pg_helm_download *dl = j->dl;
+	const char *name = dl->name ? dl->name : j->ref->name;
+	const char *ver = dl->version ? dl->version : j->ref->version;
+	bool oci = j->ref->kind == PG_CHART_OCI;
+	char want[1100], *cn = NULL, *cv = NULL;
+	int rc;
+
+	if (ver == NULL)
+		return pg_err_set(err, PG_EVERIFY, "chart %s: the version verified is not known",
+				  name);
+	(void)snprintf(want, sizeof(want), "%s-%s.tgz", name, ver);
+	if (dl->archive_name == NULL || strcmp(dl->archive_name, want) != 0)
+		return pg_err_set(err, PG_EVERIFY,
+				  "chart %s %s: the archive is %s, not %s (the repository index "
+				  "points at another chart)",
+				  name, ver, dl->archive_name ? dl->archive_name : "unnamed", want);
+	if (hv->name == NULL || hv->version == NULL || strcmp(hv->name, name) != 0 ||
+	    !version_eq(ver, hv->version, oci))
+		return pg_err_set(err, PG_EVERIFY,
+				  "chart %s %s: its provenance is signed for chart %s %s",
+				  name, ver, hv->name ? hv->name : "(no name)",
+				  hv->version ? hv->version : "(no version)");
+	if ((rc = pg_helm_chart_meta(&cn, &cv, dl->tgz, dl->tgz_len, err)) != PG_OK)
+		return rc == PG_ENOMEM ? rc : PG_EVERIFY;
+	if (strcmp(cn, name) != 0 || !version_eq(ver, cv, oci))
+		rc = pg_err_set(err, PG_EVERIFY,
+				"chart %s %s: the archive's Chart.yaml says chart %.200s %.200s", name,
+				ver, cn, cv);
+	free(cn);
+	free(cv);
+	return rc;
+}
+
+/* A version range of an OCI chart, once a rule allowed it, resolved as the
+ * tools do: Flux's OCIRepository without any ref pulls "latest"; a range is
+ * the highest tag (Helm's '_' read as '+') that satisfies it, from the
+ * registry's full tag list.  Two tags of equal precedence ("1.0.0" and
+ * "v1.0.0") are ambiguous: denied, never guessed. */
+static int
+oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p,
+		  const pg_chart_ref *ref, int64_t deadline, pg_err *err)
+{
+	pg_oci_req q = {c->fetch, deadline, pg_verify__guard, (void *)p};
+	pg_image_ref *img = NULL;
+	char **tags = NULL, v[PG_REF_TAG_MAX + 1], bv[PG_REF_TAG_MAX + 1] = "";
+	const char *best = NULL, *pick;
+	size_t n = 0, i, k;
+	int rc, tie = 0;
+
+	if (ref->repo_url == NULL)
+		return pg_err_set(err, PG_EINVAL, "OCI chart %s names no registry", ref->location);
+	if (ref->version == NULL) {
+		if (ref->range_by == NULL || strcmp(ref->range_by, "Flux") != 0)
+			return pg_err_set(err, PG_EPOLICY,
+					  "OCI chart %s names no version: pin a tag or digest",
+					  ref->location);
+		pick = "latest";
+		goto build;
+	}
+	if ((rc = pg_helm_semver_match(ref->version, "0.0.0", err)) < 0)
+		return rc;
+	{
+		char nm[PG_URL_MAX + 600];
+
+		(void)snprintf(nm, sizeof(nm), "%s/%s", ref->repo_url + 6, ref->name);
+		if ((rc = pg_ref_parse_image(&img, nm, err)) != PG_OK)
+			return rc;
+	}
+	rc = pg_oci_tags(&tags, &n, c->oci, &q, img->registry, img->repository, err);
+	if (rc != PG_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(v, sizeof(v), "%s", tags[i]);
+		for (k = 0; v[k]; k++)
+			if (v[k] == '_')
+				v[k] = '+';
+		if (pg_helm_semver_match(ref->version, v, NULL) != 1)
+			continue;
+		if (best == NULL || pg_helm_semver_cmp(v, bv) > 0) {
+			best = tags[i];
+			(void)snprintf(bv, sizeof(bv), "%s", v);
+			tie = 0;
+		} else if (pg_helm_semver_cmp(v, bv) == 0) {
+			tie = 1;
+		}
+	}
+	if (best == NULL) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "no tag of %s satisfies version range \"%s\"",
+				ref->location, ref->version);
+		goto out;
+	}
+	if (tie) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"version range \"%s\" of %s: several tags have the precedence of %s; "
+				"which one the tool pulls is not certain",
+				ref->version, ref->location, best);
+		goto out;
+	}
+	pick = best;
+build:
+	if ((rc = pg_chart_ref_new(out, PG_CHART_OCI, ref->repo_url, ref->name, pick, err)) == PG_OK) {
+		(*out)->range = true;
+		(*out)->range_by = ref->range_by;
+	}
+out:
+	pg_oci_tags_free(tags, n);
+	pg_ref_free(img);
+	return rc;
+}
+
+/* The chart name and version the verdict is about: what was downloaded
+ * (a range resolved), else what was asked for when it was one version. */
+static void
+verdict_chart(pg_verdict *out, const chart_job *j, const pg_chart_ref *ref)
+{
+	const char *n = j->dl && j->dl->name ? j->dl->name : ref->name;
+	const char *v = j->dl && j->dl->version ? j->dl->version : NULL;
+
+	if (v == NULL && !ref->range)
+		v = ref->version;
+	free(out->chart_name);
+	free(out->chart_version);
+	out->chart_name = pg_strdup(n);
+	out->chart_version = pg_strdup(v);
+}
+
 /* One prov verifier. */
 static int
 verify_prov(chart_job *j, const pg_verifier *v, pg_helm_verified **hv, pg_err *err)
@@ -108,8 +291,14 @@ verify_prov(chart_job *j, const pg_verifier *v, pg_helm_verified **hv, pg_err *e
 	ring.len = len;
 	if (ring.data == NULL)
 		return pg_err_set(err, PG_EPOLICY, "keyring %s has no material", v->keyring->name);
-	return pg_helm_verify(hv, j->c->pgp, &ring, 1, j->dl->archive_name, j->dl->tgz,
-			      j->dl->tgz_len, j->dl->prov, j->dl->prov_len, err);
+	if ((rc = pg_helm_verify(hv, j->c->pgp, &ring, 1, j->dl->archive_name, j->dl->tgz,
+				 j->dl->tgz_len, j->dl->prov, j->dl->prov_len, err)) != PG_OK)
+		return rc;
+	if ((rc = chart_binding(j, *hv, err)) != PG_OK) {
+		pg_helm_verified_free(*hv);
+		*hv = NULL;
+	}
+	return rc;
 }
 
 /* One cosign verifier (OCI charts only). */
@@ -296,24 +485,41 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 		}
 		if (strcmp(kind, "OCIRepository") == 0) {
 			/* the artifact itself: url + ref.digest|tag */
+			/* source-controller's precedence: digest > semver > tag > latest */
 			const json_t *r = json_object_get(spec, "ref");
 			const char *v = json_string_value(json_object_get(r, "digest"));
 			const char *slash = strrchr(url, '/');
 			char repo[1024];
+			bool range = false;
 
-			v = v ? v : json_string_value(json_object_get(r, "tag"));
+			if (v == NULL || v[0] == '\0') {
+				v = json_string_value(json_object_get(r, "semver"));
+				range = true;
+			}
+			if (v == NULL || v[0] == '\0') {
+				v = json_string_value(json_object_get(r, "tag"));
+				range = v == NULL || v[0] == '\0';
+			}
 			if (slash == NULL || (size_t)(slash - url) >= sizeof(repo)) {
 				rc = pg_err_set(err, PG_EVERIFY, "OCIRepository %s/%s: invalid url", ns, name);
 				goto out;
 			}
 			memcpy(repo, url, (size_t)(slash - url));
 			repo[slash - url] = '\0';
-			rc = pg_chart_ref_new(out, PG_CHART_OCI, repo, slash + 1, v, err);
+			rc = pg_chart_ref_new(out, PG_CHART_OCI, repo, slash + 1, v && v[0] ? v : NULL, err);
+			if (rc == PG_OK)
+				(*out)->range = range;
 		} else if (type && strcmp(type, "oci") == 0) {
 			rc = pg_chart_ref_new(out, PG_CHART_OCI, url, chart, ver, err);
+			if (rc == PG_OK)
+				(*out)->range = !pg_chart_version_exact(ver);
 		} else {
 			rc = pg_chart_ref_new(out, PG_CHART_REPO, url, chart, ver, err);
+			if (rc == PG_OK)
+				(*out)->range = !pg_chart_version_exact(ver);
 		}
+		if (rc == PG_OK)
+			(*out)->range_by = "Flux";
 	}
 out:
 	json_decref(obj);
@@ -349,6 +555,11 @@ verify_release(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_c
 			       "Helm release names no chart name and version");
 		goto out;
 	}
+	/* logged whatever the outcome: which chart this release claims */
+	free(out->chart_name);
+	free(out->chart_version);
+	out->chart_name = pg_strdup(name);
+	out->chart_version = pg_strdup(ver);
 	r = pg_policy_match_chart_name(p, name);
 	out->rule = r;
 	if (r == NULL) {
@@ -377,6 +588,7 @@ verify_release(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_c
 	j = (chart_job){.c = c, .p = p, .r = r, .ref = src, .deadline = deadline};
 	verify_artifact(out, &j);
 	out->rule = r;
+	verdict_chart(out, &j, src);
 	if (!out->ok)
 		goto out;
 	/* The release's content must be exactly the verified archive. */
@@ -437,6 +649,29 @@ pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 			out->unsigned_ok = true;
 			goto out;
 		}
+		/* the Flux object's version range, known only now */
+		if ((rc = pg_verify_chart_range(r, ref, msg, sizeof(msg))) < 0) {
+			pg_verdict_set(out, false, rc, NULL, NULL, msg);
+			out->rule = r;
+			goto out;
+		}
+		if (rc == 1 && (out->warning = pg_strdup(msg)) == NULL) {
+			pg_verdict_set(out, false, PG_ENOMEM, NULL, NULL, "out of memory");
+			goto out;
+		}
+	}
+	if (ref->range && ref->kind == PG_CHART_OCI && r && !r->allow_unsigned) {
+		/* a rule allowed the range (else the decision denied it) */
+		pg_chart_ref *latest = NULL;
+
+		if ((rc = oci_range_resolve(&latest, c, p, ref, deadline, &err)) != PG_OK) {
+			pg_verdict_set(out, false, rc, NULL, NULL, err.msg);
+			if (resolved)
+				out->rule = r;
+			goto out;
+		}
+		pg_chart_ref_free(resolved);
+		ref = resolved = latest;
 	}
 	if (r == NULL || r->n_verify == 0) {
 		pg_verdict_set(out, false, PG_EPOLICY, NULL, NULL, "no rule with verifiers applies");
@@ -446,6 +681,7 @@ pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	verify_artifact(out, &j);
 	if (resolved)
 		out->rule = r;
+	verdict_chart(out, &j, ref);
 out:
 	pg_helm_download_free(j.dl);
 	pg_chart_ref_free(resolved);

@@ -69,7 +69,13 @@ void
 pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,
 	       const char *signer, const char *reason)
 {
+	char *cn = v->chart_name, *cv = v->chart_version, *w = v->warning;
+
+	v->chart_name = v->chart_version = v->warning = NULL;
 	pg_verdict_clear(v);
+	v->chart_name = cn;
+	v->chart_version = cv;
+	v->warning = w;
 	v->ok = ok;
 	v->code = code;
 	v->digest = pg_strdup(digest);
@@ -83,6 +89,9 @@ pg_verdict_clear(pg_verdict *v)
 	free(v->digest);
 	free(v->signer);
 	free(v->reason);
+	free(v->chart_name);
+	free(v->chart_version);
+	free(v->warning);
 	memset(v, 0, sizeof(*v));
 }
 

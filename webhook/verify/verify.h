@@ -34,6 +34,12 @@ typedef struct pg_verdict {
 	const pg_rule *rule; /* the rule the verifier found itself (release
 				Secrets, Flux sources), or NULL */
 	bool unsigned_ok; /* allowed by an allowUnsigned rule, not verified */
+	/* Charts: the name and version that were verified (a range resolved),
+	 * and a warning for the admission response (a range admitted under
+	 * allowVersionRanges), or NULL.  pg_verdict_set keeps these. */
+	char *chart_name;
+	char *chart_version;
+	char *warning;
 } pg_verdict;
 
 int pg_verify_ctx_new(pg_verify_ctx **out, const pg_verify_opts *opts);
@@ -51,6 +57,14 @@ int pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
  * found is returned in out->rule. */
 int pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		    const pg_rule *r, const pg_chart_ref *ref, int64_t deadline);
+
+/*
+ * A chart version range (ref->range) under rule r: 0 when the version is
+ * pinned; 1 when r allows ranges (msg: the warning to give); PG_EPOLICY when
+ * it does not (msg: the deny reason).  Pure; used at admission for charts
+ * whose rule is known and by pg_verify_chart for Flux sources.
+ */
+int pg_verify_chart_range(const pg_rule *r, const pg_chart_ref *ref, char *msg, size_t n);
 
 /* Set a verdict's fields (copies strings). */
 void pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,
