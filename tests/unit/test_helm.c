@@ -1,5 +1,6 @@
 /* Unit tests of helm/: prov split and files map, semver constraints, URL and
- * index resolution, tar reader, release decoding, bounded inflate. */
+ * index resolution, tar reader, release decoding, bounded inflate, release
+ * manifest splitting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "../../webhook/helm/manifest.c"
 #include "../../webhook/helm/prov.c"
 #include "../../webhook/helm/release.c"
 #include "../../webhook/helm/repo.c"
@@ -563,6 +565,75 @@ test_release_bomb(void **state)
 	pg_buf_free(&two);
 }
 
+/* The rendered manifest of a release: pieces, sources, every document. */
+static const char *
+src_at(json_t *a, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(a, i), "source"));
+}
+
+static const char *
+kind_at(json_t *a, size_t i)
+{
+	return json_string_value(
+		json_object_get(json_object_get(json_array_get(a, i), "object"), "kind"));
+}
+
+static void
+test_manifest_parse(void **state)
+{
+	static const char helm[] = "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\n"
+				   "---\n# Source: web/charts/db/templates/sts.yaml\r\nkind: StatefulSet\n\n";
+	static const char hidden[] = "---\n# Source: web/templates/cm.yaml\nkind: ConfigMap\n"
+				     "--- # not Helm's separator, but the Kubernetes reader's\nkind: ClusterRoleBinding\n"
+				     "---\n# only a comment\n\n---\n";
+	static const char nosrc[] = "kind: Pod\n";
+	static const char bad[] = "---\n# Source: web/templates/a.yaml\nkind: [unclosed\n";
+	static const char alias[] = "---\n# Source: web/templates/a.yaml\na: &x 1\nb: *x\n";
+	json_t *a;
+	pg_err e;
+	char big[PG_HELM_SOURCE_MAX + 64];
+
+	(void)state;
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, helm, strlen(helm), &e), PG_OK);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(src_at(a, 0), "web/templates/cm.yaml");
+	assert_string_equal(kind_at(a, 0), "ConfigMap");
+	assert_string_equal(src_at(a, 1), "web/charts/db/templates/sts.yaml");
+	assert_string_equal(kind_at(a, 1), "StatefulSet");
+	json_decref(a);
+
+	/* a piece after any line beginning with "---" stands alone, sourceless;
+	 * comment-only pieces hold nothing */
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, hidden, strlen(hidden), &e), PG_OK);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(kind_at(a, 1), "ClusterRoleBinding");
+	assert_null(src_at(a, 1));
+	json_decref(a);
+
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, nosrc, strlen(nosrc), &e), PG_OK);
+	assert_int_equal(json_array_size(a), 1);
+	assert_null(src_at(a, 0));
+	assert_int_equal(pg_helm_manifest_parse(a, "", 0, &e), PG_OK);
+	assert_int_equal(json_array_size(a), 1);
+	json_decref(a);
+
+	/* never "no objects" for what does not parse */
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, bad, strlen(bad), &e), PG_EINVAL);
+	assert_non_null(strstr(e.msg, "web/templates/a.yaml"));
+	assert_int_equal(pg_helm_manifest_parse(a, alias, strlen(alias), &e), PG_EINVAL);
+	assert_int_equal(pg_helm_manifest_parse(a, "kind: A\0", 8, &e), PG_EINVAL);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "# Source: ", 10);
+	memcpy(big + sizeof(big) - 9, "\nkind: A\n", 9);
+	assert_int_equal(pg_helm_manifest_parse(a, big, sizeof(big), &e), PG_EINVAL);
+	json_decref(a);
+}
+
 int
 main(void)
 {
@@ -579,6 +650,7 @@ main(void)
 		cmocka_unit_test(test_gunzip_bomb),
 		cmocka_unit_test(test_release_decode_and_match),
 		cmocka_unit_test(test_release_bomb),
+		cmocka_unit_test(test_manifest_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
