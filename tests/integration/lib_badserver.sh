@@ -2,9 +2,12 @@
 # (bash; source after lib.sh and lib_review.sh).
 #
 #   badserver_start      start it with the test PKI; sets BAD_MAIN, BAD_OTHER,
-#                        BAD_PLAIN (ports) and BAD_STATS (counts file)
+#                        BAD_PLAIN (ports) and BAD_STATS (counts file);
+#                        BAD_UPSTREAM=HOST:PORT (a registry) enables the
+#                        flip/flop proxy modes
 #   bad_count NAME       connections so far on listener NAME (main,
-#                        main_plain, other, plain)
+#                        main_plain, other, plain), or flips (manifest-by-tag
+#                        requests the flip/flop proxy answered)
 #   bad_policy DIR [EXTRA_HOST...]
 #                        a policy whose only image rule and registries entry
 #                        is 127.0.0.1:$BAD_MAIN (plus rules for EXTRA_HOSTs)
@@ -18,7 +21,7 @@ badserver_start() {
 	local d="$T/bad.${#PIDS[@]}" i
 	mkdir -p "$d"
 	bg badserver "$BADSERVER" --cert "$PKI/server.pem" --key "$PKI/server.key" \
-		--ports "$d/ports" --stats "$d/stats" --lifetime 900
+		--ports "$d/ports" --stats "$d/stats" ${BAD_UPSTREAM:+--upstream "$BAD_UPSTREAM"} --lifetime 900
 	for i in $(seq 1 100); do [ -s "$d/ports" ] && break; sleep 0.05; done
 	[ -s "$d/ports" ] || return 1
 	BAD_MAIN=$(sed -n 's/.*main=\([0-9]*\).*/\1/p' "$d/ports")

@@ -35,6 +35,16 @@
  *   bigblob   valid manifest, a .sig manifest, a 2 MiB signature blob
  *   ctype     a manifest served as text/html
  *   digest    a manifest whose Docker-Content-Digest does not match
+ *   flip      (with --upstream HOST:PORT, a real registry over TLS) a proxy
+ *             of /v2/flip/<session>/<repo>/... to the upstream's
+ *             /v2/<repo>/... that answers a manifest request by tag
+ *             differently on successive requests of one (session, repo,
+ *             tag): odd ones (1st, 3rd, ...) with the upstream's <tag>, even
+ *             ones with its <tag>-alt.  Digests, "sha256-..." tags, blobs and
+ *             referrers are passed through unchanged.
+ *   flop      the same, starting with <tag>-alt.
+ *             Each request of a flipped tag is counted: the stats file gets
+ *             "flips=N" (manifest-by-tag requests so far).
  * /v2/ itself answers 200 {}.  other and plain answer 200 {} to anything.
  *
  * One detached thread per connection (at most CONN_MAX at once), every wait
@@ -53,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,11 +95,22 @@ static unsigned char *gz;
 static size_t gz_len;
 static char manifest[1024];
 static char manifest_digest[80];
+static const char *upstream; /* "127.0.0.1:PORT" for flip/flop, or NULL */
+static SSL_CTX *uctx;
+
+/* Tags flipped so far, with how often each was asked for. */
+#define FLIP_MAX 256
+static struct {
+	char key[512];
+	unsigned long n;
+} flips[FLIP_MAX];
+static unsigned long flip_total;
 
 typedef struct conn {
 	int fd;
 	int which;
 	SSL *ssl;
+	char accept[2048]; /* the request's Accept header (flip/flop pass it on) */
 } conn;
 
 static void
@@ -107,8 +129,8 @@ write_stats(void)
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", stats_path);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
-	fprintf(f, "main=%lu main_plain=%lu other=%lu plain=%lu\n", count[L_MAIN], main_plain,
-		count[L_OTHER], count[L_PLAIN]);
+	fprintf(f, "main=%lu main_plain=%lu other=%lu plain=%lu flips=%lu\n", count[L_MAIN],
+		main_plain, count[L_OTHER], count[L_PLAIN], flip_total);
 	if (fclose(f) == 0)
 		(void)rename(tmp, stats_path);
 }
@@ -187,7 +209,7 @@ cread(conn *c, void *p, size_t n)
 
 /* Read the request head; path into path (bounded).  0 or -1. */
 static int
-read_request(conn *c, char *path, size_t cap)
+read_request(conn *c, char *path, size_t cap, char *acc, size_t acap)
 {
 	char buf[REQ_MAX + 1];
 	size_t len = 0;
@@ -212,6 +234,23 @@ read_request(conn *c, char *path, size_t cap)
 		return -1;
 	memcpy(path, sp + 1, (size_t)(sp2 - sp - 1));
 	path[sp2 - sp - 1] = '\0';
+	acc[0] = '\0';
+	{
+		char *a = buf, *e;
+
+		while ((a = strstr(a, "\r\n")) != NULL && strncasecmp(a + 2, "Accept:", 7) != 0)
+			a += 2;
+		if (a) {
+			a += 9;
+			while (*a == ' ')
+				a++;
+			e = strstr(a, "\r\n");
+			if (e && (size_t)(e - a) < acap) {
+				memcpy(acc, a, (size_t)(e - a));
+				acc[e - a] = '\0';
+			}
+		}
+	}
 	return 0;
 }
 
@@ -255,6 +294,87 @@ redirect(conn *c, const char *loc)
 	(void)respond(c, 302, "Found", "text/plain", h, NULL, 0);
 }
 
+/* flip/flop: which upstream path to ask for `key` ("<session>/<repo>/
+ * manifests/<ref>" etc., mode segment removed).  A manifest by tag
+ * alternates between <tag> and <tag>-alt per (mode, session, repo, tag). */
+static void
+flip_path(char *out, size_t n, const char *mode, const char *key)
+{
+	const char *rest = strchr(key, '/') ? strchr(key, '/') + 1 : key;
+	const char *m = strstr(rest, "/manifests/");
+	const char *ref = m ? m + 11 : NULL;
+	unsigned long k = 0;
+	char mk[sizeof(flips[0].key)];
+	size_t i;
+
+	if (ref == NULL || strncmp(ref, "sha256", 6) == 0 || strchr(ref, '/') != NULL) {
+		(void)snprintf(out, n, "/v2/%s", rest);
+		return;
+	}
+	(void)snprintf(mk, sizeof(mk), "%s/%s", mode, key);
+	pthread_mutex_lock(&mu);
+	for (i = 0; i < FLIP_MAX && flips[i].key[0]; i++)
+		if (strcmp(flips[i].key, mk) == 0)
+			break;
+	if (i < FLIP_MAX) {
+		if (flips[i].key[0] == '\0')
+			(void)snprintf(flips[i].key, sizeof(flips[i].key), "%s", mk);
+		k = ++flips[i].n;
+	}
+	flip_total++;
+	write_stats();
+	pthread_mutex_unlock(&mu);
+	/* flip: 1st, 3rd, ... the tag itself; flop: those the -alt */
+	if ((k % 2 == 1) == (strcmp(mode, "flip") == 0))
+		(void)snprintf(out, n, "/v2/%s", rest);
+	else
+		(void)snprintf(out, n, "/v2/%s-alt", rest);
+}
+
+/* Pass one GET to the upstream registry and its whole answer back. */
+static void
+proxy(conn *c, const char *upath)
+{
+	char host[256], buf[65536];
+	const char *colon;
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct timeval tv = {.tv_sec = 10};
+	SSL *s = NULL;
+	int fd = -1, r;
+
+	if (upstream == NULL || (colon = strrchr(upstream, ':')) == NULL ||
+	    (size_t)(colon - upstream) >= sizeof(host)) {
+		(void)respond(c, 502, "Bad Gateway", "text/plain", NULL, "no upstream\n", 12);
+		return;
+	}
+	memcpy(host, upstream, (size_t)(colon - upstream));
+	host[colon - upstream] = '\0';
+	a.sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10));
+	if (inet_pton(AF_INET, host, &a.sin_addr) != 1 || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || (s = SSL_new(uctx)) == NULL ||
+	    SSL_set_fd(s, fd) != 1 || SSL_connect(s) != 1)
+		goto fail;
+	r = snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: %s\r\n%s%s%sConnection: close\r\n\r\n",
+		     upath, upstream, c->accept[0] ? "Accept: " : "", c->accept,
+		     c->accept[0] ? "\r\n" : "");
+	if (r < 0 || (size_t)r >= sizeof(buf) || SSL_write(s, buf, r) != r)
+		goto fail;
+	while ((r = SSL_read(s, buf, sizeof(buf))) > 0)
+		if (cwrite(c, buf, (size_t)r) != 0)
+			break;
+	SSL_free(s);
+	close(fd);
+	return;
+fail:
+	SSL_free(s);
+	if (fd >= 0)
+		close(fd);
+	(void)respond(c, 502, "Bad Gateway", "text/plain", NULL, "upstream failed\n", 16);
+}
+
 static void
 serve_main(conn *c, const char *path)
 {
@@ -281,7 +401,14 @@ serve_main(conn *c, const char *path)
 	mode[n] = '\0';
 	(void)snprintf(rest, sizeof(rest), "%s", p);
 
-	if (strcmp(mode, "hang") == 0) {
+	if ((strcmp(mode, "flip") == 0 || strcmp(mode, "flop") == 0) && path[1] == 'v' &&
+	    strlen(p) > n + 1) {
+		char up[2600];
+
+		/* one flipping tag per (mode, session, repo, tag) */
+		flip_path(up, sizeof(up), mode, p + n + 1);
+		proxy(c, up);
+	} else if (strcmp(mode, "hang") == 0) {
 		stall(c, STALL_MAX_S);
 	} else if (strcmp(mode, "slowloris") == 0) {
 		const char *s = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"schemaVersion\":2}";
@@ -415,7 +542,7 @@ conn_main(void *arg)
 		    SSL_accept(c->ssl) != 1)
 			goto out;
 	}
-	if (read_request(c, path, sizeof(path)) != 0)
+	if (read_request(c, path, sizeof(path), c->accept, sizeof(c->accept)) != 0)
 		goto out;
 	if (c->which == L_MAIN)
 		serve_main(c, path);
@@ -505,13 +632,15 @@ main(int argc, char **argv)
 			ports = argv[i + 1];
 		else if (strcmp(argv[i], "--stats") == 0)
 			stats_path = argv[i + 1];
+		else if (strcmp(argv[i], "--upstream") == 0)
+			upstream = argv[i + 1];
 		else if (strcmp(argv[i], "--lifetime") == 0)
 			lifetime = strtol(argv[i + 1], NULL, 10);
 		else
 			break;
 	}
 	if (cert == NULL || key == NULL || ports == NULL || stats_path == NULL || i != argc) {
-		fprintf(stderr, "usage: badserver --cert PEM --key PEM --ports FILE --stats FILE [--lifetime S]\n");
+		fprintf(stderr, "usage: badserver --cert PEM --key PEM --ports FILE --stats FILE [--upstream HOST:PORT] [--lifetime S]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -520,6 +649,12 @@ main(int argc, char **argv)
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
 	    SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		ERR_print_errors_fp(stderr);
+		return 1;
+	}
+	/* The upstream is the test's own registry on loopback: its
+	 * certificate is not checked. */
+	if ((uctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		ERR_print_errors_fp(stderr);
 		return 1;
 	}

@@ -1,5 +1,6 @@
 /* Unit tests of helm/: prov split and files map, semver constraints, URL and
- * index resolution, tar reader, release decoding, bounded inflate. */
+ * index resolution, tar reader, release decoding, bounded inflate, release
+ * manifest splitting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <zlib.h>
 
 #include "../../webhook/helm/meta.c"
+#include "../../webhook/helm/manifest.c"
 #include "../../webhook/helm/prov.c"
 #include "../../webhook/helm/release.c"
 #include "../../webhook/helm/repo.c"
@@ -606,6 +608,135 @@ test_chart_meta(void **state)
 	pg_buf_free(&tgz);
 }
 
+/* The rendered manifest of a release: pieces, sources, every document. */
+static const char *
+src_at(json_t *a, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(a, i), "source"));
+}
+
+static const char *
+kind_at(json_t *a, size_t i)
+{
+	return json_string_value(
+		json_object_get(json_object_get(json_array_get(a, i), "object"), "kind"));
+}
+
+static void
+test_manifest_parse(void **state)
+{
+	static const char helm[] = "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\n"
+				   "---\n# Source: web/charts/db/templates/sts.yaml\r\nkind: StatefulSet\n\n";
+	static const char hidden[] = "---\n# Source: web/templates/cm.yaml\nkind: ConfigMap\n"
+				     "--- # not Helm's separator, but the Kubernetes reader's\nkind: ClusterRoleBinding\n"
+				     "---\n# only a comment\n\n---\n";
+	static const char nosrc[] = "kind: Pod\n";
+	static const char bad[] = "---\n# Source: web/templates/a.yaml\nkind: [unclosed\n";
+	static const char alias[] = "---\n# Source: web/templates/a.yaml\na: &x 1\nb: *x\n";
+	json_t *a;
+	pg_err e;
+	char big[PG_HELM_SOURCE_MAX + 64];
+
+	(void)state;
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, helm, strlen(helm), &e), PG_OK);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(src_at(a, 0), "web/templates/cm.yaml");
+	assert_string_equal(kind_at(a, 0), "ConfigMap");
+	assert_string_equal(src_at(a, 1), "web/charts/db/templates/sts.yaml");
+	assert_string_equal(kind_at(a, 1), "StatefulSet");
+	json_decref(a);
+
+	/* a piece after any line beginning with "---" stands alone, sourceless;
+	 * comment-only pieces hold nothing */
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, hidden, strlen(hidden), &e), PG_OK);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(kind_at(a, 1), "ClusterRoleBinding");
+	assert_null(src_at(a, 1));
+	json_decref(a);
+
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, nosrc, strlen(nosrc), &e), PG_OK);
+	assert_int_equal(json_array_size(a), 1);
+	assert_null(src_at(a, 0));
+	assert_int_equal(pg_helm_manifest_parse(a, "", 0, &e), PG_OK);
+	assert_int_equal(json_array_size(a), 1);
+	json_decref(a);
+
+	/* never "no objects" for what does not parse */
+	a = json_array();
+	assert_int_equal(pg_helm_manifest_parse(a, bad, strlen(bad), &e), PG_EINVAL);
+	assert_non_null(strstr(e.msg, "web/templates/a.yaml"));
+	assert_int_equal(pg_helm_manifest_parse(a, alias, strlen(alias), &e), PG_EINVAL);
+	assert_int_equal(pg_helm_manifest_parse(a, "kind: A\0", 8, &e), PG_EINVAL);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "# Source: ", 10);
+	memcpy(big + sizeof(big) - 9, "\nkind: A\n", 9);
+	assert_int_equal(pg_helm_manifest_parse(a, big, sizeof(big), &e), PG_EINVAL);
+	json_decref(a);
+}
+
+/* Which "# Source:" paths name a rendered template of a chart: its own
+ * templates, unpacked subcharts, packed ones (nested), never partials. */
+static void
+test_release_template_in(void **state)
+{
+	pg_buf inner, itgz, outer, otgz, tar;
+	pg_helm_files f = {0};
+	subs *sp = calloc(1, sizeof(*sp));
+	char zero[1024] = {0};
+	pg_err e;
+	static const char *const yes[] = {"templates/a.yaml", "charts/side/templates/s.yaml",
+					  "charts/db/templates/d.yaml",
+					  "charts/db/charts/inner/templates/i.yaml", NULL};
+	static const char *const no[] = {"templates/_h.tpl", "templates/NOTES.txt", "templates/missing.yaml",
+					 "charts/db/templates/nope.yaml", "charts/other/templates/d.yaml",
+					 "Chart.yaml", "charts/side/Chart.yaml", "charts/db/Chart.yaml",
+					 "templates/../Chart.yaml", "charts//templates/a.yaml", NULL};
+	size_t i;
+
+	(void)state;
+	assert_non_null(sp);
+	pg_buf_init(&inner, 0);
+	pg_buf_init(&itgz, 0);
+	pg_buf_init(&outer, 0);
+	pg_buf_init(&otgz, 0);
+	pg_buf_init(&tar, PG_HELM_UNTAR_MAX);
+	tar_add(&inner, "db/Chart.yaml", "name: db\n", 9, '0');
+	tar_add(&inner, "db/templates/d.yaml", "kind: A\n", 8, '0');
+	tar_add(&inner, "db/charts/inner/Chart.yaml", "name: inner\n", 12, '0');
+	tar_add(&inner, "db/charts/inner/templates/i.yaml", "kind: B\n", 8, '0');
+	assert_int_equal(pg_buf_append(&inner, zero, sizeof(zero)), PG_OK);
+	gzip_buf(&itgz, inner.data, inner.len);
+	tar_add(&outer, "demo/Chart.yaml", chart_yaml, strlen(chart_yaml), '0');
+	tar_add(&outer, "demo/templates/a.yaml", "kind: C\n", 8, '0');
+	tar_add(&outer, "demo/templates/_h.tpl", "x\n", 2, '0');
+	tar_add(&outer, "demo/templates/NOTES.txt", "x\n", 2, '0');
+	tar_add(&outer, "demo/charts/side/Chart.yaml", "name: side\n", 11, '0');
+	tar_add(&outer, "demo/charts/side/templates/s.yaml", "kind: D\n", 8, '0');
+	tar_add(&outer, "demo/charts/db-1.0.0.tgz", (const char *)itgz.data, itgz.len, '0');
+	assert_int_equal(pg_buf_append(&outer, zero, sizeof(zero)), PG_OK);
+	gzip_buf(&otgz, outer.data, outer.len);
+	assert_int_equal(pg_helm_gunzip(&tar, otgz.data, otgz.len, &e), PG_OK);
+	assert_int_equal(pg_helm_untar(&f, tar.data, tar.len, &e), PG_OK);
+	for (i = 0; yes[i]; i++)
+		if (template_in(&f, "demo", yes[i], sp, 0, &e) != 1)
+			fail_msg("%s should be a template", yes[i]);
+	for (i = 0; no[i]; i++)
+		if (template_in(&f, "demo", no[i], sp, 0, &e) != 0)
+			fail_msg("%s should not be a template", no[i]);
+	assert_int_equal(sp->n, 1); /* the packed subchart was opened once */
+	subs_free(sp);
+	free(sp);
+	pg_helm_files_free(&f);
+	pg_buf_free(&inner);
+	pg_buf_free(&itgz);
+	pg_buf_free(&outer);
+	pg_buf_free(&otgz);
+	pg_buf_free(&tar);
+}
+
 int
 main(void)
 {
@@ -623,6 +754,8 @@ main(void)
 		cmocka_unit_test(test_release_decode_and_match),
 		cmocka_unit_test(test_release_bomb),
 		cmocka_unit_test(test_chart_meta),
+		cmocka_unit_test(test_manifest_parse),
+		cmocka_unit_test(test_release_template_in),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

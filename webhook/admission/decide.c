@@ -479,6 +479,51 @@ verify_one(pg_refdec *rd, pg_decision *d, struct pg_verify_ctx *vctx, int64_t de
 	pg_verdict_clear(&v);
 }
 
+/* Worker side: the images of each Helm release Secret's recorded manifests
+ * become references of the review (matched and verified like any image,
+ * each logged with where it was found).  A release whose manifests cannot
+ * be read is denied. */
+static void
+expand_releases(pg_decision *d)
+{
+	size_t i, j, n0 = d->n;
+	pg_refdec *nd;
+
+	for (i = 0; i < n0; i++) {
+		pg_refdec *rd = &d->d[i];
+		char msg[PG_ERR_MSG_MAX + 64];
+		pg_err err;
+		int rc;
+
+		if (rd->state != PG_RD_PENDING || rd->ref->chart == NULL ||
+		    rd->ref->chart->kind != PG_CHART_RELEASE)
+			continue;
+		pg_err_clear(&err);
+		rc = pg__release_image_refs(&d->refs, rd->ref->chart, &err);
+		for (j = 0; j < d->n; j++) /* refs may have moved */
+			d->d[j].ref = &d->refs.v[j];
+		if (rc != PG_OK) {
+			(void)snprintf(msg, sizeof(msg), "images of the release cannot be checked: %s",
+				       err.msg[0] ? err.msg : pg_err_name(rc));
+			pg_refdec_set(rd, PG_RD_DENY, rc, msg, NULL, NULL);
+		}
+	}
+	if (d->refs.n <= d->n)
+		return;
+	if ((nd = realloc(d->d, d->refs.n * sizeof(*nd))) == NULL) {
+		pg_decision_fail_pending(d, PG_ENOMEM, "out of memory");
+		return;
+	}
+	d->d = nd;
+	memset(&d->d[d->n], 0, (d->refs.n - d->n) * sizeof(*nd));
+	for (j = 0; j < d->refs.n; j++)
+		d->d[j].ref = &d->refs.v[j];
+	j = d->n;
+	d->n = d->refs.n;
+	for (; j < d->n; j++)
+		match_one(d, &d->d[j]);
+}
+
 void
 pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, const pg_decision_cache *dc,
 		   int64_t deadline)
@@ -486,6 +531,7 @@ pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, const pg_decision
 	char key[4096];
 	size_t i, j;
 
+	expand_releases(d);
 	for (i = 0; i < d->n; i++) {
 		pg_refdec *rd = &d->d[i];
 		pg_cache_val cv;

@@ -461,15 +461,25 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 static int
 release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 {
+	static const char *const md_name[] = {"metadata", "name", NULL};
+	static const char *const md_owner[] = {"metadata", "labels", "owner", NULL};
 	const char *type = json_str(obj, "type");
+	const json_t *nm = path(obj, md_name), *owner = path(obj, md_owner);
 	const char *rel;
 	const json_t *data;
 	pg_refent *e;
 	int rc;
 
-	if (type == NULL || strcmp(type, "helm.sh/release.v1") != 0)
-		return PG_OK;
+	/* Helm's Secrets driver reads any Secret labelled owner=helm that has
+	 * a `release` key (List/Query), and any Secret by its name
+	 * sh.helm.release.v1.<release>.v<N> (Get, rollback) -- whatever its
+	 * `type`.  So every one of them is a release. */
 	data = json_object_get(obj, "data");
+	if (!(type && strcmp(type, "helm.sh/release.v1") == 0) &&
+	    !(json_object_get(data, "release") &&
+	      ((json_is_string(owner) && strcmp(json_string_value(owner), "helm") == 0) ||
+	       (json_is_string(nm) && strncmp(json_string_value(nm), "sh.helm.release.v1.", 19) == 0))))
+		return PG_OK;
 	rel = json_str(data, "release");
 	if ((rc = push(r, &e, err)) != PG_OK)
 		return rc;

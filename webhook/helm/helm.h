@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "err/err.h"
 #include "fetch/fetch.h"
 #include "pgp/pgp.h"
@@ -38,6 +40,15 @@
 /* Release JSON after gunzip: a release holds one chart plus its rendered
  * manifest; 32 MiB is far above real ones and stops gzip bombs early. */
 #define PG_HELM_RELEASE_JSON_MAX ((size_t)32 << 20)
+/* Documents in one release's manifests: real releases hold tens to a few
+ * hundred objects. */
+#define PG_HELM_MANIFEST_DOCS_MAX 10000
+/* A "# Source:" path: chart names and template paths are short. */
+#define PG_HELM_SOURCE_MAX 1024
+/* Subchart archives (charts/<sub>.tgz, at any depth) opened to find templates
+ * named by a release manifest; and how deep subcharts nest. */
+#define PG_HELM_SUBCHARTS_MAX 256
+#define PG_HELM_SUBCHART_DEPTH_MAX 8
 
 /* ---- provenance -------------------------------------------------------- */
 
@@ -202,8 +213,32 @@ const char *pg_helm_release_chart_version(const pg_helm_release *r);
  * equal to chart.metadata, every template and file byte-equal (and none
  * missing on either side), values equal to values.yaml.  PG_EVERIFY
  * "release chart differs from the verified archive: <first file>".
+ * Then the release's recorded manifests (what rollback/upgrade apply): every
+ * object of `manifest` must name, in its "# Source:" line, a template of the
+ * archive (<chart>/templates/..., or <chart>/charts/<sub>/templates/... of a
+ * subchart, unpacked or as charts/<sub>.tgz), and every hook's `path` likewise.
+ * PG_EVERIFY "release manifest: ..." otherwise.  What the objects contain is
+ * not re-rendered (values are not proven).
  */
 int pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz,
 				  size_t len, pg_err *err);
+
+/*
+ * Every object a release would apply, as a jansson array (caller's) of
+ * {"source": <template path or null>, "hook": bool, "object": <document>}:
+ * the documents of `manifest` (source from their "# Source:" line) and of
+ * each `hooks[].manifest` (source: the hook's `path`).  Empty documents are
+ * left out.  PG_EINVAL when a manifest is not a string or does not parse,
+ * PG_ETOOBIG past PG_HELM_MANIFEST_DOCS_MAX.
+ */
+int pg_helm_release_objects(json_t **out, const pg_helm_release *r, pg_err *err);
+
+/*
+ * Split one rendered manifest (Helm's "---\n# Source: P\n<yaml>" stream)
+ * and append {"source", "object"} per non-empty YAML document to out (a
+ * jansson array).  Pieces are cut at every line that begins with "---";
+ * every YAML document in a piece is kept.  PG_EINVAL on invalid YAML.
+ */
+int pg_helm_manifest_parse(json_t *out, const char *text, size_t len, pg_err *err);
 
 #endif

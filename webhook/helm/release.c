@@ -4,6 +4,11 @@
  * admitted by proving its chart equals a verified archive: same Chart.yaml
  * fields, same templates and files byte for byte, same values.yaml.
  * Decoding is bounded at every stage (base64, base64, gunzip, JSON).
+ *
+ * The release also records the rendered manifests `helm rollback` and
+ * `helm upgrade` apply; each of their objects must name a template of the
+ * verified archive (subcharts included).  The objects' content is not
+ * re-rendered: values are the release's own.
  */
 #include "helm/helm_int.h"
 
@@ -262,6 +267,269 @@ in_list(const json_t *list, const char *name)
 }
 
 int
+pg_helm_release_objects(json_t **out, const pg_helm_release *r, pg_err *err)
+{
+	const json_t *man = json_object_get(r->root, "manifest");
+	const json_t *hooks = json_object_get(r->root, "hooks");
+	json_t *all = json_array(), *part = NULL, *e;
+	const json_t *h;
+	size_t i, j;
+	int rc;
+
+	*out = NULL;
+	if (all == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	if (man != NULL && !json_is_null(man)) {
+		if (!json_is_string(man)) {
+			rc = pg_err_set(err, PG_EINVAL, "release manifest is not a string");
+			goto out;
+		}
+		if ((rc = pg_helm_manifest_parse(all, json_string_value(man), json_string_length(man),
+						 err)) != PG_OK)
+			goto out;
+	}
+	if (hooks != NULL && !json_is_null(hooks) && !json_is_array(hooks)) {
+		rc = pg_err_set(err, PG_EINVAL, "release hooks are not a list");
+		goto out;
+	}
+	json_array_foreach((json_t *)hooks, i, h)
+	{
+		const json_t *hm = json_object_get(h, "manifest");
+		const json_t *hp = json_object_get(h, "path");
+
+		if (hm == NULL || json_is_null(hm))
+			continue;
+		if (!json_is_string(hm) || (hp && !json_is_null(hp) && !json_is_string(hp))) {
+			rc = pg_err_set(err, PG_EINVAL, "release hook %zu: manifest or path is not a string", i);
+			goto out;
+		}
+		if ((part = json_array()) == NULL) {
+			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = pg_helm_manifest_parse(part, json_string_value(hm), json_string_length(hm),
+						 err)) != PG_OK) {
+			(void)pg_err_wrap(err, "release hook %zu: ", i);
+			goto out;
+		}
+		/* A hook's template is its `path`, whatever its text says. */
+		json_array_foreach(part, j, e)
+		{
+			if (json_object_set(e, "source", hp ? (json_t *)hp : json_null()) != 0 ||
+			    json_object_set_new(e, "hook", json_true()) != 0 ||
+			    json_array_size(all) >= PG_HELM_MANIFEST_DOCS_MAX ||
+			    json_array_append(all, e) != 0) {
+				rc = json_array_size(all) >= PG_HELM_MANIFEST_DOCS_MAX
+					     ? pg_err_set(err, PG_ETOOBIG,
+							  "release manifest has more than %d documents",
+							  PG_HELM_MANIFEST_DOCS_MAX)
+					     : pg_err_set(err, PG_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		json_decref(part);
+		part = NULL;
+	}
+	*out = all;
+	all = NULL;
+	rc = PG_OK;
+out:
+	json_decref(part);
+	json_decref(all);
+	return rc;
+}
+
+/* Subchart archives opened while checking one release, each once. */
+typedef struct subs {
+	struct {
+		char *key; /* "<base>|<archive name>" */
+		pg_helm_files files;
+		char *top; /* the archive's chart directory, or NULL */
+	} v[PG_HELM_SUBCHARTS_MAX];
+	size_t n;
+} subs;
+
+static void
+subs_free(subs *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].key);
+		free(s->v[i].top);
+		pg_helm_files_free(&s->v[i].files);
+	}
+	s->n = 0;
+}
+
+/* The files of archive f (at key), unpacked once. */
+static int
+sub_open(const pg_helm_files **out, const char **top, subs *s, const char *key,
+	 const pg_helm_file *f, pg_err *err)
+{
+	pg_buf tar;
+	const char *slash;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].key, key) == 0) {
+			*out = &s->v[i].files;
+			*top = s->v[i].top;
+			return PG_OK;
+		}
+	if (s->n == PG_HELM_SUBCHARTS_MAX)
+		return pg_err_set(err, PG_ETOOBIG, "chart has more than %d subchart archives",
+				  PG_HELM_SUBCHARTS_MAX);
+	memset(&s->v[s->n], 0, sizeof(s->v[s->n]));
+	pg_buf_init(&tar, PG_HELM_UNTAR_MAX + 4 * 512);
+	if ((rc = pg_helm_gunzip(&tar, f->data, f->len, err)) != PG_OK ||
+	    (rc = pg_helm_untar(&s->v[s->n].files, tar.data, tar.len, err)) != PG_OK) {
+		pg_buf_free(&tar);
+		pg_helm_files_free(&s->v[s->n].files);
+		return pg_err_wrap(err, "subchart %s: ", f->name);
+	}
+	pg_buf_free(&tar);
+	if ((s->v[s->n].key = pg_strdup(key)) == NULL) {
+		pg_helm_files_free(&s->v[s->n].files);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	/* the directory holding its Chart.yaml */
+	for (i = 0; i < s->v[s->n].files.n; i++) {
+		const char *n = s->v[s->n].files.v[i].name;
+
+		if ((slash = strchr(n, '/')) != NULL && strcmp(slash, "/Chart.yaml") == 0) {
+			s->v[s->n].top = pg_strndup(n, (size_t)(slash - n));
+			break;
+		}
+	}
+	*out = &s->v[s->n].files;
+	*top = s->v[s->n].top;
+	s->n++;
+	return PG_OK;
+}
+
+/* Is rest ("templates/x.yaml" or "charts/<sub>/...") a rendered template
+ * of the chart at base ("web", "web/charts/db") in files?  1 yes, 0 no, or
+ * a negative error. */
+static int
+template_in(const pg_helm_files *files, const char *base, const char *rest, subs *s, int depth,
+	    pg_err *err)
+{
+	char path[2 * PG_HELM_SOURCE_MAX + 64];
+	size_t bl = strlen(base), i;
+
+	if (depth > PG_HELM_SUBCHART_DEPTH_MAX)
+		return pg_err_set(err, PG_ETOOBIG, "subcharts nested deeper than %d",
+				  PG_HELM_SUBCHART_DEPTH_MAX);
+	if (strncmp(rest, "templates/", 10) == 0) {
+		const char *bn = strrchr(rest, '/') + 1;
+
+		/* partials and NOTES.txt are never rendered into a manifest */
+		if (bn[0] == '_' || strcmp(bn, "NOTES.txt") == 0 || strstr(rest, "/../") ||
+		    strstr(rest, "/./"))
+			return 0;
+		(void)snprintf(path, sizeof(path), "%s/%s", base, rest);
+		return pg_helm_files_get(files, path) != NULL;
+	}
+	if (strncmp(rest, "charts/", 7) == 0) {
+		const char *sub = rest + 7, *after = strchr(sub, '/');
+		size_t sl;
+		char nb[2 * PG_HELM_SOURCE_MAX];
+
+		if (after == NULL || after == sub)
+			return 0;
+		sl = (size_t)(after - sub);
+		if (bl + sl + 8 >= sizeof(nb))
+			return 0;
+		/* an unpacked subchart: <base>/charts/<sub>/... */
+		(void)snprintf(nb, sizeof(nb), "%s/charts/%.*s", base, (int)sl, sub);
+		(void)snprintf(path, sizeof(path), "%s/Chart.yaml", nb);
+		if (pg_helm_files_get(files, path) != NULL)
+			return template_in(files, nb, after + 1, s, depth + 1, err);
+		/* a packed one: <base>/charts/<file>.tgz whose chart directory is <sub> */
+		for (i = 0; i < files->n; i++) {
+			const char *n = files->v[i].name, *tail;
+			const pg_helm_files *sf = NULL;
+			const char *top = NULL;
+			char key[sizeof(path)];
+			size_t nl = strlen(n);
+			int rc;
+
+			if (strncmp(n, base, bl) != 0 || strncmp(n + bl, "/charts/", 8) != 0)
+				continue;
+			tail = n + bl + 8;
+			if (strchr(tail, '/') || nl < 4 || strcmp(n + nl - 4, ".tgz") != 0)
+				continue;
+			(void)snprintf(key, sizeof(key), "%d|%s|%s", depth, base, n);
+			if ((rc = sub_open(&sf, &top, s, key, &files->v[i], err)) != PG_OK)
+				return rc;
+			if (top && strlen(top) == sl && strncmp(top, sub, sl) == 0)
+				return template_in(sf, top, after + 1, s, depth + 1, err);
+		}
+	}
+	return 0;
+}
+
+/* Every object of the release's manifests names a template of the archive. */
+static int
+check_sources(const pg_helm_release *r, const pg_helm_files *files, const char *cname,
+	      pg_err *err)
+{
+	json_t *objs = NULL, *e;
+	size_t i, cl = strlen(cname);
+	int rc;
+
+	if ((rc = pg_helm_release_objects(&objs, r, err)) != PG_OK)
+		return pg_err_wrap(err, "release manifest: ");
+	{
+		subs *sp = calloc(1, sizeof(*sp)); /* large: not on the stack */
+
+		if (sp == NULL) {
+			json_decref(objs);
+			return pg_err_set(err, PG_ENOMEM, "out of memory");
+		}
+		json_array_foreach(objs, i, e)
+		{
+			const char *src = json_string_value(json_object_get(e, "source"));
+			const json_t *o = json_object_get(e, "object");
+			const char *kind = json_string_value(json_object_get(o, "kind"));
+			const char *name = json_string_value(
+				json_object_get(json_object_get(o, "metadata"), "name"));
+			int hook = json_is_true(json_object_get(e, "hook"));
+			int in;
+
+			if (src == NULL) {
+				rc = pg_err_set(err, PG_EVERIFY,
+						"release %s holds %s %s that names no template (no # Source: line): not from the verified chart",
+						hook ? "hook" : "manifest", kind ? kind : "an object",
+						name ? name : "");
+				break;
+			}
+			in = strncmp(src, cname, cl) == 0 && src[cl] == '/'
+				     ? template_in(files, cname, src + cl + 1, sp, 0, err)
+				     : 0;
+			if (in < 0) {
+				rc = in;
+				(void)pg_err_wrap(err, "release manifest: ");
+				break;
+			}
+			if (in == 0) {
+				rc = pg_err_set(err, PG_EVERIFY,
+						"release %s: %s %s comes from %s, which is not a template of the verified chart",
+						hook ? "hook" : "manifest", kind ? kind : "object",
+						name ? name : "", src);
+				break;
+			}
+		}
+		subs_free(sp);
+		free(sp);
+	}
+	json_decref(objs);
+	return rc;
+}
+
+int
 pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz, size_t len,
 			      pg_err *err)
 {
@@ -355,6 +623,9 @@ pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz
 			goto out;
 		}
 	}
+	/* what rollback and upgrade apply: only objects of its templates */
+	if ((rc = check_sources(r, &files, prefix, err)) != PG_OK)
+		goto out;
 	rc = PG_OK;
 out:
 	json_decref(cy);

@@ -300,3 +300,61 @@ pg_helm_yaml_load(json_t **out, const char *text, size_t len, int typed,
 	*out = root;
 	return PG_OK;
 }
+
+int
+pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, pg_err *err)
+{
+	yctx y;
+	yaml_event_t ev;
+	json_t *docs = json_array(), *doc = NULL;
+	int rc = PG_OK, done = 0;
+
+	*out = NULL;
+	if (docs == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	memset(&y, 0, sizeof(y));
+	y.typed = typed;
+	y.err = err;
+	if (!yaml_parser_initialize(&y.p)) {
+		json_decref(docs);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	yaml_parser_set_input_string(&y.p, (const unsigned char *)text, len);
+	while (!done && rc == PG_OK) {
+		if ((rc = next(&y, &ev)) != PG_OK)
+			break;
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT:
+			yaml_event_delete(&ev);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			yaml_event_delete(&ev);
+			/* every document, empty ones as null: the caller decides */
+			if (json_array_append_new(docs, doc ? doc : json_null()) != 0)
+				rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+			doc = NULL;
+			break;
+		case YAML_STREAM_END_EVENT:
+			yaml_event_delete(&ev);
+			done = 1;
+			break;
+		default:
+			if (doc != NULL) {
+				yaml_event_delete(&ev);
+				rc = pg_err_set(err, PG_EINVAL, "invalid YAML: two roots in one document");
+				break;
+			}
+			rc = node(&y, &ev, &doc, 0, NULL);
+			break;
+		}
+	}
+	yaml_parser_delete(&y.p);
+	json_decref(doc);
+	if (rc != PG_OK) {
+		json_decref(docs);
+		return rc;
+	}
+	*out = docs;
+	return PG_OK;
+}

@@ -29,6 +29,17 @@ typedef struct chart_job {
 	int dl_rc;            /* result of the download attempt (once) */
 	pg_err dl_err;
 	int tried;
+	/* OCI charts: the one resolution of the reference, made before any
+	 * evidence or content is fetched (issue 17): every verifier and the
+	 * archive download then go by this digest, so a registry that answers
+	 * the tag differently on each request cannot have one manifest's
+	 * signature vouch for another's archive. */
+	char *digest;       /* "sha256:<hex>" the tag resolved to */
+	pg_image_ref *img;  /* the reference, digest set to digest */
+	char *pinned;       /* "oci://host/repo:version@digest" for downloads */
+	int res_rc;
+	pg_err res_err;
+	int res_tried;
 } chart_job;
 
 /* "oci://host/path/name:ver" -> image reference "host/path/name:ver". */
@@ -66,7 +77,85 @@ repo_ca_file(const chart_job *j)
 	return rc && rc->ca_file ? rc->ca_file : j->c->opts.ca_file;
 }
 
-/* Download archive + provenance once per job. */
+/* Resolve an OCI chart's tag to its manifest digest: once per job. */
+static int
+pin_oci(chart_job *j, pg_err *err)
+{
+	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
+	pg_image_ref *img = NULL;
+	char *digest = NULL;
+	pg_buf b;
+	int rc;
+
+	pg_buf_init(&b, 4096);
+	if ((rc = oci_image_ref(&img, j->ref, err)) != PG_OK)
+		goto out;
+	if (img->digest) {
+		if (strncmp(img->digest, "sha256:", 7) != 0) {
+			rc = pg_err_set(err, PG_EINVAL, "%s: only sha256 digests can be verified",
+					j->ref->location);
+			goto out;
+		}
+		digest = pg_strdup(img->digest);
+	} else {
+		rc = pg_oci_resolve(&digest, j->c->oci, &q, img->registry, img->repository,
+				    img->tag, err);
+		if (rc != PG_OK)
+			goto out;
+	}
+	if (digest == NULL ||
+	    pg_buf_printf(&b, "oci://%s/%s%s%s@%s", img->registry, img->repository,
+			  img->tag ? ":" : "", img->tag ? img->tag : "", digest) != PG_OK ||
+	    pg_buf_detach(&j->pinned, NULL, &b) != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	free(img->digest);
+	img->digest = digest;
+	digest = NULL;
+	if ((j->digest = pg_strdup(img->digest)) == NULL) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	j->img = img;
+	img = NULL;
+	rc = PG_OK;
+out:
+	free(digest);
+	pg_ref_free(img);
+	pg_buf_free(&b);
+	return rc;
+}
+
+static int
+resolve_once(chart_job *j, pg_err *err)
+{
+	if (j->ref->kind != PG_CHART_OCI)
+		return PG_OK;
+	if (!j->res_tried) {
+		j->res_tried = 1;
+		pg_err_clear(&j->res_err);
+		j->res_rc = pin_oci(j, &j->res_err);
+	}
+	if (j->res_rc != PG_OK)
+		*err = j->res_err;
+	return j->res_rc;
+}
+
+static void
+chart_job_clear(chart_job *j)
+{
+	pg_helm_download_free(j->dl);
+	j->dl = NULL;
+	free(j->digest);
+	free(j->pinned);
+	pg_ref_free(j->img);
+	j->digest = j->pinned = NULL;
+	j->img = NULL;
+}
+
+/* Download archive + provenance once per job; an OCI chart by the digest
+ * its tag resolved to, never by the tag again. */
 static int
 download(chart_job *j, pg_err *err)
 {
@@ -77,10 +166,12 @@ download(chart_job *j, pg_err *err)
 		pg_err_clear(&j->dl_err);
 		pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
 
-		if (j->ref->kind == PG_CHART_OCI)
-			j->dl_rc = pg_helm_download_oci(&j->dl, j->c->oci, &q, j->ref->location,
-							&j->dl_err);
-		else
+		if (j->ref->kind == PG_CHART_OCI) {
+			j->dl_rc = resolve_once(j, &j->dl_err);
+			if (j->dl_rc == PG_OK)
+				j->dl_rc = pg_helm_download_oci(&j->dl, j->c->oci, &q, j->pinned,
+								&j->dl_err);
+		} else
 			j->dl_rc = pg_helm_download_repo(&j->dl, j->c->fetch, j->ref->repo_url,
 							 j->ref->name, j->ref->version, &o,
 							 &j->dl_err);
@@ -305,7 +396,6 @@ verify_prov(chart_job *j, const pg_verifier *v, pg_helm_verified **hv, pg_err *e
 static int
 verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, pg_err *err)
 {
-	pg_image_ref *img = NULL;
 	pg_oci_verified ver = {0};
 	pg_sig_trust t = {0};
 	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
@@ -316,27 +406,29 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 		return pg_err_set(err, PG_EVERIFY,
 				  "cosign signatures apply to OCI charts only; %s is in a chart repository",
 				  j->ref->location);
-	if ((rc = oci_image_ref(&img, j->ref, err)) != PG_OK)
+	/* The digest the tag resolved to once for this job: the signature
+	 * is looked up and checked for exactly that manifest. */
+	if ((rc = resolve_once(j, err)) != PG_OK)
 		return rc;
 	if (v->kind == PG_VERIFY_COSIGN_KEY)
 		t.key_pem = pg_policy_trust_bytes(j->p, v->key, &t.key_len);
 	t.root = pg_verify__root_for(j->c, j->p, root, err);
-	if (root && t.root == NULL) {
-		pg_ref_free(img);
+	if (root && t.root == NULL)
 		return err->code ? err->code : PG_EINVAL;
-	}
 	t.identity = v->subject;
 	t.identity_regexp = v->subject_regexp;
 	t.issuer = v->issuer;
 	t.issuer_regexp = v->issuer_regexp;
 	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
-	rc = pg_oci_verify_image(&ver, j->c->oci, &q, img, &t, 1, err);
+	rc = pg_oci_verify_image(&ver, j->c->oci, &q, j->img, &t, 1, err);
+	if (rc == PG_OK && (ver.digest == NULL || strcmp(ver.digest, j->digest) != 0))
+		rc = pg_err_set(err, PG_EVERIFY, "%s: signature checked for %s, not the resolved %s",
+				j->ref->location, ver.digest ? ver.digest : "no digest", j->digest);
 	if (rc == PG_OK) {
 		*digest = pg_strdup(ver.digest);
 		*signer = pg_strdup(ver.signer ? ver.signer : "cosign");
 	}
 	pg_oci_verified_clear(&ver);
-	pg_ref_free(img);
 	return rc;
 }
 
@@ -408,6 +500,14 @@ verify_artifact(pg_verdict *out, chart_job *j)
 		 * stop, and say so (never cached as bad). */
 		if (transient(rc))
 			break;
+	}
+	/* An OCI chart is named by the one digest its tag resolved to: every
+	 * verifier checked evidence bound to it (cosign: its signature; prov:
+	 * the archive its manifest names). */
+	if (j->digest) {
+		free(digest);
+		if ((digest = pg_strdup(j->digest)) == NULL)
+			good = 0;
 	}
 	if (good >= need && good > 0) {
 		(void)snprintf(msg, sizeof(msg), "verified by rule %s (%zu of %zu verifiers): %s",
@@ -601,7 +701,7 @@ verify_release(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_c
 		free(d);
 	}
 out:
-	pg_helm_download_free(j.dl);
+	chart_job_clear(&j);
 	pg_chart_ref_free(src);
 	pg_helm_release_free(rel);
 }
@@ -683,7 +783,7 @@ pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		out->rule = r;
 	verdict_chart(out, &j, ref);
 out:
-	pg_helm_download_free(j.dl);
+	chart_job_clear(&j);
 	pg_chart_ref_free(resolved);
 	return out->code;
 }
