@@ -1364,6 +1364,49 @@ test_bundle_time_only_from_set(void **state)
 	free(root), free(a), free(b), free(root2), free(b2);
 }
 
+/* Images are DSSE: with dsse_only a message-signature bundle is refused
+ * with a reason; a DSSE in-toto bundle naming the artifact still passes. */
+static void
+test_bundle_dsse_only(void **state)
+{
+	size_t rn = 0, bn = 0, dn = 0, an = 0;
+	char *root =
+	    vec_read(&rn, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
+	char *b = vec_read(
+	    &bn,
+	    "sigstore-conformance/test/assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json");
+	char *d = vec_read(&dn, "sigstore-conformance/test/assets/bundle-verify/"
+				"happy-path-intoto-in-dsse-v3/bundle.sigstore.json");
+	char *a = vec_read(&an, "sigstore-conformance/test/assets/bundle-verify/a.txt");
+	pg_trusted_root *r = NULL;
+	pg_sig_trust t;
+	pg_err e;
+
+	(void)state;
+	if (!root || !b || !d || !a) {
+		free(root), free(b), free(d), free(a);
+		skip();
+	}
+	assert_int_equal(pg_trusted_root_load(&r, root, rn, &e), PG_OK);
+	memset(&t, 0, sizeof(t));
+	t.root = r;
+	t.identity = BEACON;
+	t.issuer = "https://token.actions.githubusercontent.com";
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, b, bn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, d, dn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
+	t.dsse_only = true;
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, b, bn, (unsigned char *)a, an, NULL, &t, &e),
+	    PG_EVERIFY);
+	assert_non_null(strstr(e.msg, "message signature"));
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, d, dn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
+	pg_trusted_root_free(r);
+	free(root), free(b), free(d), free(a);
+}
+
 /* ---- load-time chain checks ---- */
 
 static void
@@ -1519,6 +1562,7 @@ main(void)
 	    cmocka_unit_test(test_cosign_no_signature),
 	    cmocka_unit_test(test_bundle_happy_and_digest),
 	    cmocka_unit_test(test_bundle_time_only_from_set),
+	    cmocka_unit_test(test_bundle_dsse_only),
 	    cmocka_unit_test(test_trust_prepare_production),
 	    cmocka_unit_test(test_fast_equals_full),
 	};

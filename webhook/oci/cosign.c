@@ -288,8 +288,12 @@ pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const 
 				rc = pg_cosign_verify_legacy(&signer, g->bytes, g->len, g->annotations,
 							     out->digest, &trust[i], &e);
 			} else {
+				/* Images and OCI charts: DSSE in-toto bundles only. */
+				pg_sig_trust ti = trust[i];
+
+				ti.dsse_only = true;
 				rc = pg_sigstore_verify_bundle(&signer, (const char *)g->bytes, g->len,
-							       NULL, 0, out->digest, &trust[i], &e);
+							       NULL, 0, out->digest, &ti, &e);
 			}
 			if (rc == PG_OK) {
 				out->trust_ok[i] = true;

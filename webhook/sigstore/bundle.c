@@ -530,6 +530,16 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 			       "bundle must hold exactly one of messageSignature and dsseEnvelope");
 		goto out;
 	}
+	/* A message signature signs bytes, not a statement about what they
+	 * are: for an image it could be any blob that happens to hash to the
+	 * manifest digest.  cosign v3 signs images with DSSE in-toto only. */
+	if (ms != NULL && t->dsse_only) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"bundle holds a message signature (a blob signature); an image or "
+				"OCI chart signature must be a DSSE envelope with an in-toto "
+				"statement naming its digest");
+		goto out;
+	}
 	rc = ms ? verify_message(&v, ms, artifact, artifact_len, err) : verify_dsse(&v, env, err);
 	if (rc != PG_OK)
 		goto out;

@@ -45,6 +45,9 @@ typedef struct pg_sig_trust {
 	const char *issuer_regexp;
 	bool tlog_required;            /* a valid SET / inclusion proof needed */
 	bool ignore_sct;               /* keyless without CT (private PKI) */
+	bool dsse_only;                /* bundles: refuse a messageSignature; the
+					  content must be a DSSE in-toto statement
+					  (images and OCI charts, as cosign v3) */
 } pg_sig_trust;
 
 /*
