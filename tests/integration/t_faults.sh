@@ -44,7 +44,7 @@ oversized-blob|bigblob||no signature of .* verified \(1 found\): .*(larger than|
 wrong-content-type|ctype||differs from Content-Type "text/html"
 digest-mismatch|digest||registry says its digest is sha256:0{64} but the bytes received hash to sha256:
 fault-fail-1st|ok|fail:1|injected fault: request 1 \(https://$R/v2/ok/app/manifests/v1\) failed
-fault-fail-2nd|ok|fail:2|looking for Sigstore bundles: injected fault: request 2
+fault-fail-2nd|ok|fail:2|looking for cosign signatures: injected fault: request 2 .*\.sig\) failed
 fault-fail-all|ok|failall|injected fault: request 1
 fault-delay|ok|delay:3000|injected delay of 3000 ms: .* did not answer in time
 fault-truncate|ok|truncate:100|manifest is not a JSON object

@@ -141,7 +141,7 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	t.issuer = v->issuer;
 	t.issuer_regexp = v->issuer_regexp;
 	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
-	rc = pg_oci_verify_image(&ver, j->c->oci, &q, img, &t, 1, err);
+	rc = pg_oci_verify_image(&ver, j->c->oci, &q, img, &t, 1, 1, err);
 	if (rc == PG_OK) {
 		*digest = pg_strdup(ver.digest);
 		*signer = pg_strdup(ver.signer ? ver.signer : "cosign");
