@@ -172,6 +172,11 @@ D_OPT=$(make_image keyopt/notlog v1) && sig_payload "$REG/keyopt/notlog" "$D_OPT
 	L=$(sig_layer keyopt/notlog "$T/pl.opt" "$T/good.key") && push_sig keyopt/notlog "$D_OPT" "$L" >/dev/null
 D_OPTSET=$(signed_key keyopt/withset v1 good)
 D_UNSIGNED=$(make_image key/unsigned v1)
+# a signed payload with two spellings of critical.image (cosign reads the
+# last, case-insensitively; provgate the exact key): refused as ambiguous
+D_FOLD=$(make_image key/fold v1) && sig_payload "$REG/key/fold" "$D_FOLD" |
+	sed "s/,\"type\"/,\"Image\":{\"docker-manifest-digest\":\"$D_KEY\"},\"type\"/" >"$T/pl.fold" &&
+	L=$(key_sig_layer_tlog key/fold "$T/pl.fold" good) && push_sig key/fold "$D_FOLD" "$L" >/dev/null
 D_ROGUEKEY=$(make_image key/rogue v1) && sig_payload "$REG/key/rogue" "$D_ROGUEKEY" >"$T/pl.roguekey" &&
 	L=$(key_sig_layer_tlog key/rogue "$T/pl.roguekey" good "" rogue) && push_sig key/rogue "$D_ROGUEKEY" "$L" >/dev/null
 
@@ -214,7 +219,7 @@ D_TWO2=$(signed_key two/two v1 third good)
 D_MIXED=$(signed_keyless mixed/app v1 alice)
 D_PIN=$(signed_key pinned/app v1 good)
 
-for v in D_KEY D_MULTI D_SEVERAL D_WRONGKEY D_CLAIM D_TAMPER D_NOTLOG D_OPT D_OPTSET D_UNSIGNED \
+for v in D_KEY D_MULTI D_SEVERAL D_WRONGKEY D_CLAIM D_TAMPER D_NOTLOG D_OPT D_OPTSET D_UNSIGNED D_FOLD \
 	D_ROGUEKEY D_KL D_KLRE D_KLRE_BAD D_MAIL D_WRONGID D_WRONGISS D_EXPIRED D_ROGUE D_KLNOTLOG \
 	D_BUNDLE D_BUNDLE_OTHER D_BUNDLE_BADID D_MSG D_NOSET D_TSA D_ALL1 D_ALL2 D_TWO1 D_TWO2 D_MIXED D_PIN; do
 	[[ ${!v} == sha256:* ]] || { notok "push images and signatures" "$v is empty"; exit 1; }
@@ -237,6 +242,7 @@ tlog required, no Rekor bundle|$REG/key/notlog:v1|false|no Rekor bundle \\(trans
 tlog optional, no Rekor bundle|$REG/keyopt/notlog:v1|true|^$|$D_OPT
 tlog optional, with SET|$REG/keyopt/withset:v1|true|^$|$D_OPTSET
 key signature, SET from an unknown log|$REG/key/rogue:v1|false|Rekor bundle is from a log not in the trusted root|
+payload with two spellings of critical.image|$REG/key/fold:v1|false|several spellings of "critical\\.image"|
 unsigned image|$REG/key/unsigned:v1|false|no signatures found for $REG/key/unsigned@$D_UNSIGNED|
 keyless exact identity|$REG/kl/app:v1|true|^$|$D_KL
 keyless identity regexp|$REG/klre/app:v1|true|^$|$D_KLRE

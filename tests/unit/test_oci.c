@@ -107,6 +107,84 @@ test_www_auth_bounds(void **state)
 	free(big);
 }
 
+/* Every WWW-Authenticate line of a header block, each with comma-separated
+ * challenges: the first Bearer wins wherever it is, else the first Basic. */
+static void
+test_www_auth_headers(void **state)
+{
+	static const struct {
+		const char *headers;
+		int rc, scheme;
+		const char *realm;
+	} tab[] = {
+	    {"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"https://a/t\"\r\n\r\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://a/t"},
+	    /* Bearer on the second line: preferred over the first line's Basic */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Basic realm=\"r\"\r\n"
+	     "Content-Type: text/plain\r\nwww-authenticate: Bearer realm=\"https://b/t\"\r\n\r\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://b/t"},
+	    /* unknown scheme on one line, Basic on another */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm=\"r\"\r\n",
+	     PG_OK, OCI_AUTH_BASIC, "r"},
+	    /* two Bearer lines: the first */
+	    {"HTTP/2 401\r\nwww-authenticate: Bearer realm=\"https://1/t\"\r\n"
+	     "www-authenticate: Bearer realm=\"https://2/t\"\r\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://1/t"},
+	    /* comma-separated challenges on one line, then another line */
+	    {"HTTP/1.1 401 x\nWWW-Authenticate: Negotiate, Basic realm=\"r\"\nWWW-Authenticate: "
+	     "Bearer realm=\"https://c/t\",service=\"s\"\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://c/t"},
+	    /* no line at all; only unknown schemes; junk on any line */
+	    {"HTTP/1.1 401 x\r\nContent-Type: text/plain\r\n\r\n", PG_EINVAL, 0, NULL},
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\n",
+	     PG_EINVAL, 0, NULL},
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Bearer realm=\"https://a/t\"\r\n"
+	     "WWW-Authenticate: Basic realm=\"unterminated\r\n",
+	     PG_EINVAL, 0, NULL},
+	    /* a folded continuation of a challenge line */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Basic realm=\"r\",\r\n Bearer realm=\"x\"\r\n",
+	     PG_EINVAL, 0, NULL},
+	    /* a header whose name only starts like it */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate-X: Bearer realm=\"https://a/t\"\r\n", PG_EINVAL, 0,
+	     NULL},
+	    /* an empty value next to a good one */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate:\r\nWWW-Authenticate: Basic realm=\"r\"\r\n", PG_OK,
+	     OCI_AUTH_BASIC, "r"},
+	};
+	pg_buf many;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		oci_challenge ch;
+		pg_err e = {0};
+		int rc = oci_www_auth_parse_headers(&ch, tab[i].headers, &e);
+
+		if (rc != tab[i].rc)
+			fail_msg("row %zu: rc %d, want %d (%s)", i, rc, tab[i].rc, e.msg);
+		if (rc == PG_OK) {
+			assert_int_equal(ch.scheme, tab[i].scheme);
+			assert_str_or_null(ch.realm, tab[i].realm);
+		} else {
+			assert_true(e.msg[0] != '\0');
+		}
+		oci_challenge_clear(&ch);
+	}
+	assert_int_equal(oci_www_auth_parse_headers(&(oci_challenge){0}, NULL, NULL), PG_EINVAL);
+	/* bounded: more lines than OCI_CHALLENGE_LINES_MAX */
+	pg_buf_init(&many, 1 << 20);
+	assert_int_equal(pg_buf_puts(&many, "HTTP/1.1 401 x\r\n"), PG_OK);
+	for (i = 0; i <= OCI_CHALLENGE_LINES_MAX; i++)
+		assert_int_equal(pg_buf_puts(&many, "WWW-Authenticate: Basic realm=\"r\"\r\n"), PG_OK);
+	{
+		oci_challenge ch;
+
+		assert_int_equal(oci_www_auth_parse_headers(&ch, (const char *)many.data, NULL),
+				 PG_EINVAL);
+	}
+	pg_buf_free(&many);
+}
+
 /* ---- docker config.json ---- */
 
 static int
@@ -638,6 +716,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_www_auth_table),
 		cmocka_unit_test(test_www_auth_bounds),
+		cmocka_unit_test(test_www_auth_headers),
 		cmocka_unit_test(test_docker_config),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_link),

@@ -1407,6 +1407,70 @@ test_bundle_dsse_only(void **state)
 	free(root), free(b), free(d), free(a);
 }
 
+/* cosign (Go encoding/json) matches payload keys case-insensitively, with
+ * Unicode folding, and keeps the last match: a payload with two spellings
+ * of a critical key is refused, whatever the exact key says. */
+static void
+test_claims_fold_dups(void **state)
+{
+	static const char *want = "sha256:aaaa";
+	static const struct {
+		const char *payload;
+		int rc;
+	} tab[] = {
+	    {"{\"critical\":{\"identity\":{\"docker-reference\":\"r\"},\"image\":"
+	     "{\"docker-manifest-digest\":\"sha256:aaaa\"},\"type\":\"t\"},\"optional\":null}",
+	     PG_OK},
+	    /* near misses: a look-alike that does not fold, keys elsewhere */
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}},"
+	     "\"criticaI\":{\"image\":{\"docker-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_OK},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}},"
+	     "\"optional\":{\"Critical\":1,\"critical\":2}}",
+	     PG_OK},
+	    /* two spellings at each level */
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}},"
+	     "\"Critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"},"
+	     "\"IMAGE\":{\"docker-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
+	     "\"Docker-Manifest-Digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    /* U+212A KELVIN SIGN folds to k, U+017F LONG S to s */
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
+	     "\"doc\xe2\x84\xaa" "er-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
+	     "\"docker-manife\xc5\xbf" "t-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"identity\":{\"docker-reference\":\"a\",\"DOCKER-reference\":\"b\"},"
+	     "\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"type\":\"a\",\"Type\":\"b\","
+	     "\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}}}",
+	     PG_EVERIFY},
+	};
+	size_t i;
+	pg_err e;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		int rc = check_claims((const unsigned char *)tab[i].payload, strlen(tab[i].payload),
+				      want, &e);
+
+		if (rc != tab[i].rc)
+			fail_msg("row %zu: %d, want %d (%s)", i, rc, tab[i].rc, e.msg);
+		if (rc != PG_OK)
+			assert_non_null(strstr(e.msg, "several spellings"));
+	}
+	assert_true(go_fold_eq("CrItIcAl", "critical"));
+	assert_false(go_fold_eq("critica", "critical"));
+	assert_false(go_fold_eq("criticall", "critical"));
+	assert_false(go_fold_eq("crit\xc3\xad" "cal", "critical"));
+}
+
 /* ---- load-time chain checks ---- */
 
 static void
@@ -1563,6 +1627,7 @@ main(void)
 	    cmocka_unit_test(test_bundle_happy_and_digest),
 	    cmocka_unit_test(test_bundle_time_only_from_set),
 	    cmocka_unit_test(test_bundle_dsse_only),
+	    cmocka_unit_test(test_claims_fold_dups),
 	    cmocka_unit_test(test_trust_prepare_production),
 	    cmocka_unit_test(test_fast_equals_full),
 	};
