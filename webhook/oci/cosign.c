@@ -63,7 +63,8 @@ note_failure(vrun *v, const char *where, int rc, const pg_err *e)
 	/* Truncation is fine: the message is capped anyway. */
 	pg_buf_init(&fb, sizeof(v->first) - 1);
 	if (pg_buf_printf(&fb, "%s: %s", where, e->msg[0] ? e->msg : pg_err_name(rc)) != PG_OK)
-		(void)pg_buf_printf(&fb, "%.200s: %.700s", where, e->msg[0] ? e->msg : pg_err_name(rc));
+		(void)pg_buf_printf(&fb, "%.200s: %.700s", where,
+				    e->msg[0] ? e->msg : pg_err_name(rc));
 	memcpy(v->first, fb.data ? (const char *)fb.data : "", fb.len + 1);
 	pg_buf_free(&fb);
 	v->first_code = rc;
@@ -91,8 +92,8 @@ consider(vrun *v, int kind, const char *where, const unsigned char *bytes, size_
 			rc = fetch_err->code ? fetch_err->code : PG_EFETCH;
 			e = *fetch_err;
 		} else if (kind == SIG_LEGACY) {
-			rc = pg_cosign_verify_legacy(&signer, bytes, len, annotations, v->out->digest,
-						     &v->trust[i], &e);
+			rc = pg_cosign_verify_legacy(&signer, bytes, len, annotations,
+						     v->out->digest, &v->trust[i], &e);
 		} else {
 			/* Images and OCI charts: DSSE in-toto bundles only. */
 			pg_sig_trust ti = v->trust[i];
@@ -162,8 +163,8 @@ find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 		rc = pg_oci_blob_get(&bytes, &len, c, q, host, repo, d->digest, d->size,
 				     PG_OCI_PAYLOAD_MAX, &e);
 		if (rc != PG_ENOMEM)
-			rc = consider(v, SIG_LEGACY, where, bytes, len,
-				      d->annotations, rc == PG_OK ? NULL : &e);
+			rc = consider(v, SIG_LEGACY, where, bytes, len, d->annotations,
+				      rc == PG_OK ? NULL : &e);
 		free(bytes);
 		if (rc == PG_ENOMEM) {
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -212,15 +213,18 @@ find_bundles(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const ch
 			if (subj == NULL || strcmp(subj->digest, digest) != 0)
 				rc = pg_err_set(&e, PG_EVERIFY, "its subject is not %s", digest);
 			else if (pg_oci_manifest_count(m) != 1 ||
-				 strncmp(layer->media_type, BUNDLE_MT_PREFIX, strlen(BUNDLE_MT_PREFIX)) != 0)
-				rc = pg_err_set(&e, PG_EVERIFY, "it does not hold exactly one bundle layer");
+				 strncmp(layer->media_type, BUNDLE_MT_PREFIX,
+					 strlen(BUNDLE_MT_PREFIX)) != 0)
+				rc = pg_err_set(&e, PG_EVERIFY,
+						"it does not hold exactly one bundle layer");
 			else
 				rc = pg_oci_blob_get(&bytes, &len, c, q, host, repo, layer->digest,
 						     layer->size, PG_SIGSTORE_JSON_MAX, &e);
 		}
 		pg_oci_manifest_free(m);
 		if (rc != PG_ENOMEM)
-			rc = consider(v, SIG_BUNDLE, where, bytes, len, NULL, rc == PG_OK ? NULL : &e);
+			rc = consider(v, SIG_BUNDLE, where, bytes, len, NULL,
+				      rc == PG_OK ? NULL : &e);
 		free(bytes);
 		if (rc == PG_ENOMEM) {
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -345,11 +349,12 @@ pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const 
 		goto out;
 	}
 	if (out->truncated)
-		(void)pg_err_set(err, rc,
-				 "no signature of %s/%s@%s verified among the %zu examined; more were "
-				 "not examined (at most %d per source), so this is not a final "
-				 "answer: %s",
-				 host, repo, out->digest, out->n_sigs, PG_OCI_SIGS_MAX, v.first);
+		(void)pg_err_set(
+		    err, rc,
+		    "no signature of %s/%s@%s verified among the %zu examined; more were "
+		    "not examined (at most %d per source), so this is not a final "
+		    "answer: %s",
+		    host, repo, out->digest, out->n_sigs, PG_OCI_SIGS_MAX, v.first);
 	else if (rc == disc_code)
 		(void)pg_err_set(err, rc, "no signature of %s/%s@%s verified (%zu found): %s; %s",
 				 host, repo, out->digest, out->n_sigs, v.first, first_disc.msg);

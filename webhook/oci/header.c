@@ -207,8 +207,9 @@ static int
 finish(oci_challenge *out, oci_challenge *best, pg_err *err)
 {
 	if (best->scheme == OCI_AUTH_NONE)
-		return pg_err_set(err, PG_EINVAL,
-				  "registry asks for an authentication scheme other than Bearer or Basic");
+		return pg_err_set(
+		    err, PG_EINVAL,
+		    "registry asks for an authentication scheme other than Bearer or Basic");
 	if (best->scheme == OCI_AUTH_BEARER && (best->realm == NULL || best->realm[0] == '\0'))
 		return pg_err_set(err, PG_EINVAL, "registry's Bearer challenge names no realm");
 	*out = *best;
