@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the registry response-header parsers —
- * WWW-Authenticate challenges (oci_www_auth_parse), Link rel="next"
- * (oci_link_next) and Retry-After — fed the same bytes as a header value.
+ * WWW-Authenticate challenges (oci_www_auth_parse, and
+ * oci_www_auth_parse_headers over the bytes as a whole header block),
+ * Link rel="next" (oci_link_next) and Retry-After — fed the same bytes.
  *
  * Build by hand:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iwebhook \
@@ -33,6 +34,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ch.scheme != OCI_AUTH_BEARER && ch.scheme != OCI_AUTH_BASIC)
 			abort();
 		if (ch.scheme == OCI_AUTH_BEARER && (ch.realm == NULL || ch.realm[0] == '\0'))
+			abort();
+		oci_challenge_clear(&ch);
+	}
+	/* The same bytes as a raw header block: every WWW-Authenticate line. */
+	if (oci_www_auth_parse_headers(&ch, s, &e) == PG_OK) {
+		if (ch.scheme != OCI_AUTH_BEARER && ch.scheme != OCI_AUTH_BASIC)
+			abort();
+		if (ch.scheme == OCI_AUTH_BEARER && (ch.realm == NULL || ch.realm[0] == '\0'))
+			abort();
+		if (strcasestr(s, "www-authenticate:") == NULL)
 			abort();
 		oci_challenge_clear(&ch);
 	}

@@ -30,6 +30,13 @@
 #   key_sig_layer_tlog REPO PAYLOAD KEY_BASENAME [ITIME [LOG]]
 #                                the same for a key pair $T/NAME.key/.pub
 #                                made by make_key: signature + bundle.
+#   sigstore_bundle_dsse / sigstore_bundle_message
+#                                Sigstore bundles v0.3 (DSSE in-toto, or a
+#                                blob messageSignature), see below.
+#   tsa_setup, tsa_timestamp FILE, bundle_unsigned_time BUNDLE ITIME [tsa]
+#                                a test RFC 3161 TSA in $KL_ROOT; a bundle
+#                                with its SET removed and integratedTime
+#                                edited, optionally with a TSA timestamp.
 #
 # What the verifier needs and how it is met:
 #   - chain: leaf -> intermediate -> root, the root the anchor and the
@@ -264,16 +271,46 @@ key_sig_layer_tlog() {
 	_kl_layer "$repo" "$payload" "$sig" "$(jq -cn --arg b "$bundle" '{"dev.sigstore.cosign/bundle": $b}')"
 }
 
+# _kl_tlog_entry BODY_FILE KIND ITIME LOG: one tlogEntries[] element (JSON)
+#   for that canonicalized body, with a SET from LOG at ITIME and an
+#   inclusion proof in a one-leaf tree (root = leaf hash) under a checkpoint
+#   signed by LOG.
+_kl_tlog_entry() {
+	local bodyf=$1 kind=$2 itime=$3 log=$4 d body idhex idb64 canon setsig root note cpsig hint idx
+	d="$bodyf.entry"
+	mkdir -p "$d"
+	body=$(_kl_b64 "$bodyf")
+	_kl_spki_der "$KL/$log.key" >"$d/logspki"
+	idhex=$(sha256sum "$d/logspki" | cut -d' ' -f1)
+	idb64=$(openssl dgst -sha256 -binary "$d/logspki" | _kl_b64)
+	hint=$(openssl dgst -sha256 -binary "$d/logspki" | head -c 4 | xxd -p)
+	KL_LOG_INDEX=$((KL_LOG_INDEX + 1))
+	idx=$KL_LOG_INDEX
+	canon=$(printf '{"body":"%s","integratedTime":%s,"logID":"%s","logIndex":%s}' "$body" "$itime" "$idhex" "$idx")
+	setsig=$(printf '%s' "$canon" | openssl dgst -sha256 -sign "$KL/$log.key" | _kl_b64) || return 1
+	root=$({ printf '\000'; cat "$bodyf"; } | openssl dgst -sha256 -binary | _kl_b64)
+	note=$(printf 'rekor.test.invalid - 4242\n1\n%s\n' "$root")
+	printf '%s\n' "$note" >"$d/note"
+	cpsig=$({ printf '%s' "$hint" | xxd -r -p; openssl dgst -sha256 -sign "$KL/$log.key" "$d/note"; } | _kl_b64) || return 1
+	printf '%s\n\n\xe2\x80\x94 rekor.test.invalid %s\n' "$note" "$cpsig" >"$d/checkpoint"
+	jq -cn --arg idx "$idx" --arg id "$idb64" --arg t "$itime" --arg set "$setsig" \
+		--arg root "$root" --rawfile cp "$d/checkpoint" --arg body "$body" --arg kind "$kind" '
+		{logIndex: $idx, logId: {keyId: $id},
+		 kindVersion: {kind: $kind, version: "0.0.1"}, integratedTime: $t,
+		 inclusionPromise: {signedEntryTimestamp: $set},
+		 inclusionProof: {logIndex: "0", rootHash: $root, treeSize: "1", hashes: [],
+			checkpoint: {envelope: $cp}},
+		 canonicalizedBody: $body}'
+}
+
 # sigstore_bundle_dsse NAME DIGEST [ITIME [LOG]]
 #   a Sigstore bundle v0.3 (cosign v3's form) on stdout: a DSSE envelope
 #   over an in-toto statement whose subject digest is DIGEST, signed with
 #   $KL/NAME.key, the leaf $KL/NAME.pem as verification material, and one
-#   dsse v0.0.1 tlog entry with both a SET and an inclusion proof in a
-#   one-leaf tree (root = leaf hash) under a checkpoint signed by the log.
+#   dsse v0.0.1 tlog entry (_kl_tlog_entry: SET and inclusion proof).
 sigstore_bundle_dsse() {
 	local name=$1 digest=$2 itime=${3:-$(($(date +%s) - 30))} log=${4:-rekor}
-	local d="$KL/bundle-$name-$RANDOM" pt=application/vnd.in-toto+json sig body idhex idb64 canon
-	local setsig root note cpsig hint idx
+	local d="$KL/bundle-$name-$RANDOM" pt=application/vnd.in-toto+json sig entry
 	mkdir -p "$d"
 	printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"image","digest":{"sha256":"%s"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"buildType":"https://provgate.test/build"}}}' \
 		"${digest#sha256:}" >"$d/payload"
@@ -285,31 +322,91 @@ sigstore_bundle_dsse() {
 	printf '{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":"%s"},"payloadHash":{"algorithm":"sha256","value":"%s"},"signatures":[{"signature":"%s","verifier":"%s"}]}}' \
 		"$(sha256sum "$d/envelope" | cut -d' ' -f1)" "$(sha256sum "$d/payload" | cut -d' ' -f1)" \
 		"$sig" "$(_kl_b64 "$KL/$name.pem")" >"$d/body"
-	body=$(_kl_b64 "$d/body")
-	_kl_spki_der "$KL/$log.key" >"$d/logspki"
-	idhex=$(sha256sum "$d/logspki" | cut -d' ' -f1)
-	idb64=$(openssl dgst -sha256 -binary "$d/logspki" | _kl_b64)
-	hint=$(openssl dgst -sha256 -binary "$d/logspki" | head -c 4 | xxd -p)
-	KL_LOG_INDEX=$((KL_LOG_INDEX + 1))
-	idx=$KL_LOG_INDEX
-	canon=$(printf '{"body":"%s","integratedTime":%s,"logID":"%s","logIndex":%s}' "$body" "$itime" "$idhex" "$idx")
-	setsig=$(printf '%s' "$canon" | openssl dgst -sha256 -sign "$KL/$log.key" | _kl_b64) || return 1
-	root=$({ printf '\000'; cat "$d/body"; } | openssl dgst -sha256 -binary | _kl_b64)
-	note=$(printf 'rekor.test.invalid - 4242\n1\n%s\n' "$root")
-	printf '%s\n' "$note" >"$d/note"
-	cpsig=$({ printf '%s' "$hint" | xxd -r -p; openssl dgst -sha256 -sign "$KL/$log.key" "$d/note"; } | _kl_b64) || return 1
-	printf '%s\n\n\xe2\x80\x94 rekor.test.invalid %s\n' "$note" "$cpsig" >"$d/checkpoint"
+	entry=$(_kl_tlog_entry "$d/body" dsse "$itime" "$log") || return 1
 	jq -cn --arg cert "$(openssl x509 -in "$KL/$name.pem" -outform DER | _kl_b64)" \
-		--arg idx "$idx" --arg id "$idb64" --arg t "$itime" --arg set "$setsig" \
-		--arg root "$root" --rawfile cp "$d/checkpoint" \
-		--arg body "$body" --slurpfile env "$d/envelope" '
+		--argjson entry "$entry" --slurpfile env "$d/envelope" '
 		{mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		 verificationMaterial: {certificate: {rawBytes: $cert},
-			tlogEntries: [{logIndex: $idx, logId: {keyId: $id},
-				kindVersion: {kind: "dsse", version: "0.0.1"}, integratedTime: $t,
-				inclusionPromise: {signedEntryTimestamp: $set},
-				inclusionProof: {logIndex: "0", rootHash: $root, treeSize: "1", hashes: [],
-					checkpoint: {envelope: $cp}},
-				canonicalizedBody: $body}]},
+		 verificationMaterial: {certificate: {rawBytes: $cert}, tlogEntries: [$entry]},
 		 dsseEnvelope: $env[0]}'
+}
+
+# sigstore_bundle_message NAME FILE [ITIME [LOG]]
+#   a Sigstore bundle v0.3 holding a messageSignature (a blob signature)
+#   over FILE's bytes, signed with $KL/NAME.key, with a hashedrekord v0.0.1
+#   tlog entry (SET + inclusion proof): what `cosign sign-blob` makes.
+sigstore_bundle_message() {
+	local name=$1 file=$2 itime=${3:-$(($(date +%s) - 30))} log=${4:-rekor}
+	local d="$KL/mbundle-$name-$RANDOM" sig entry
+	mkdir -p "$d"
+	sig=$(openssl dgst -sha256 -sign "$KL/$name.key" "$file" | _kl_b64) || return 1
+	printf '{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"%s"}},"signature":{"content":"%s","publicKey":{"content":"%s"}}}}' \
+		"$(sha256sum "$file" | cut -d' ' -f1)" "$sig" "$(_kl_b64 "$KL/$name.pem")" >"$d/body"
+	entry=$(_kl_tlog_entry "$d/body" hashedrekord "$itime" "$log") || return 1
+	jq -cn --arg cert "$(openssl x509 -in "$KL/$name.pem" -outform DER | _kl_b64)" \
+		--argjson entry "$entry" --arg sig "$sig" \
+		--arg dg "$(openssl dgst -sha256 -binary "$file" | _kl_b64)" '
+		{mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		 verificationMaterial: {certificate: {rawBytes: $cert}, tlogEntries: [$entry]},
+		 messageSignature: {messageDigest: {algorithm: "SHA2_256", digest: $dg}, signature: $sig}}'
+}
+
+# tsa_setup: a test RFC 3161 timestamp authority (root + signing
+# certificate with the critical timeStamping EKU) added to $KL_ROOT's
+# timestampAuthorities.
+tsa_setup() {
+	_kl_ca_conf "$KL/tsaca"
+	printf '%s\n' '[tsa_ext]' 'basicConstraints = critical, CA:false' \
+		'keyUsage = critical, digitalSignature' 'extendedKeyUsage = critical, timeStamping' \
+		'subjectKeyIdentifier = hash' 'authorityKeyIdentifier = keyid' >>"$KL/tsaca/ca.cnf"
+	_kl_genkey "$KL/tsaroot.key" && _kl_genkey "$KL/tsa.key" || return 1
+	echo 01 >"$KL/tsaca/serial"
+	openssl req -new -key "$KL/tsaroot.key" -subj "/O=provgate-test/CN=test-tsa-root" \
+		-out "$KL/tsaroot.csr" 2>/dev/null &&
+		openssl ca -batch -notext -config "$KL/tsaca/ca.cnf" -selfsign -keyfile "$KL/tsaroot.key" \
+			-in "$KL/tsaroot.csr" -startdate 20200101000000Z -enddate 20491231000000Z \
+			-extensions root_ext -out "$KL/tsaroot.pem" >/dev/null 2>&1 || return 1
+	openssl req -new -key "$KL/tsa.key" -subj "/O=provgate-test/CN=test-tsa" \
+		-out "$KL/tsa.csr" 2>/dev/null &&
+		openssl ca -batch -notext -config "$KL/tsaca/ca.cnf" -cert "$KL/tsaroot.pem" \
+			-keyfile "$KL/tsaroot.key" -in "$KL/tsa.csr" -startdate 20200101000000Z \
+			-enddate 20491231000000Z -extensions tsa_ext -out "$KL/tsa.pem" >/dev/null 2>&1 ||
+		return 1
+	printf '%s\n' '[tsa]' 'default_tsa = t' '[t]' "serial = $KL/tsa.serial" \
+		'signer_digest = sha256' 'default_policy = 1.2.3.4.1' 'other_policies = 1.2.3.4.2' \
+		'digests = sha256' 'ess_cert_id_alg = sha256' 'accuracy = secs:1' 'ordering = no' \
+		'tsa_name = no' 'ess_cert_id_chain = no' 'crypto_device = builtin' >"$KL/ts.cnf"
+	echo 01 >"$KL/tsa.serial"
+	jq --arg leaf "$(openssl x509 -in "$KL/tsa.pem" -outform DER | _kl_b64)" \
+		--arg root "$(openssl x509 -in "$KL/tsaroot.pem" -outform DER | _kl_b64)" '
+		.timestampAuthorities += [{subject: {organization: "provgate-test", commonName: "test-tsa"},
+			uri: "https://tsa.test.invalid",
+			certChain: {certificates: [{rawBytes: $leaf}, {rawBytes: $root}]},
+			validFor: {start: "2020-01-01T00:00:00Z"}}]' "$KL_ROOT" >"$KL_ROOT.new" &&
+		mv "$KL_ROOT.new" "$KL_ROOT"
+}
+
+# tsa_timestamp FILE: base64 RFC 3161 TimeStampResp over FILE's bytes from
+# the test TSA (tsa_setup first), time now.
+tsa_timestamp() {
+	local q="$1.tsq" r="$1.tsr"
+	openssl ts -query -data "$1" -sha256 -cert -out "$q" 2>/dev/null &&
+		openssl ts -reply -config "$KL/ts.cnf" -queryfile "$q" -signer "$KL/tsa.pem" \
+			-inkey "$KL/tsa.key" -chain "$KL/tsaroot.pem" -out "$r" 2>/dev/null || return 1
+	_kl_b64 "$r"
+}
+
+# bundle_unsigned_time BUNDLE_FILE ITIME [TSA]: the bundle with its SET
+#   removed and integratedTime set to ITIME (the inclusion proof stays);
+#   with TSA=tsa, a timestamp over the signature from the test TSA added.
+bundle_unsigned_time() {
+	local b=$1 itime=$2 tsa=${3:-} ts="" sigf="$1.sig"
+	if [ "$tsa" = tsa ]; then
+		jq -r '.dsseEnvelope.signatures[0].sig // .messageSignature.signature' "$b" |
+			base64 -d >"$sigf" || return 1
+		ts=$(tsa_timestamp "$sigf") || return 1
+	fi
+	jq -c --arg t "$itime" --arg ts "$ts" '
+		.verificationMaterial.tlogEntries[0] |= (del(.inclusionPromise) | .integratedTime = $t)
+		| if $ts == "" then . else
+		  .verificationMaterial.timestampVerificationData = {rfc3161Timestamps: [{signedTimestamp: $ts}]} end' "$b"
 }

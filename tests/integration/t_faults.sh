@@ -40,11 +40,14 @@ redirect-other-port|redirport||refusing to contact 127\.0\.0\.1:$BAD_OTHER: no p
 token-realm-unlisted|realm||getting a token for $R: refusing to contact 127\.0\.0\.1:$BAD_OTHER
 gzip-bomb|gzip||sent a body with Content-Encoding "gzip", which was not asked for
 oversized-manifest|big||manifest $R/big/app:v1 is larger than 4194304 bytes
+oversized-headers|bighdr||response headers from 127\.0\.0\.1 are larger than 65536 bytes
+oversized-token|bigtoken||getting a token for $R: the token server's response is larger than 65536 bytes
+bearer-on-second-challenge-line|multiauth||getting a token for $R: the token server's response is larger than 65536 bytes
 oversized-blob|bigblob||no signature of .* verified \(1 found\): .*(larger than|Maximum file size)
 wrong-content-type|ctype||differs from Content-Type "text/html"
 digest-mismatch|digest||registry says its digest is sha256:0{64} but the bytes received hash to sha256:
 fault-fail-1st|ok|fail:1|injected fault: request 1 \(https://$R/v2/ok/app/manifests/v1\) failed
-fault-fail-2nd|ok|fail:2|looking for Sigstore bundles: injected fault: request 2
+fault-fail-2nd|ok|fail:2|looking for cosign signatures: injected fault: request 2 .*\.sig\) failed
 fault-fail-all|ok|failall|injected fault: request 1
 fault-delay|ok|delay:3000|injected delay of 3000 ms: .* did not answer in time
 fault-truncate|ok|truncate:100|manifest is not a JSON object
@@ -81,7 +84,7 @@ expect_eq "no plain-http connection reached the registry port" "$(bad_count main
 start_provgate "$T/pol" --timeout-ms $TIMEOUT_MS --workers 2 ||
 	{ notok "server starts" "$(tail -3 "$T/provgate.err")"; exit 1; }
 ok "server starts"
-for mode in hang slowloris reset s500 s429 gzip big digest redirport; do
+for mode in hang slowloris reset s500 s429 gzip big digest redirport bighdr multiauth; do
 	bad_review "$T/srv-$mode.json" "$R/$mode/app:v1"
 	t0=$(now_ms)
 	out=$(pgcurl -H 'Content-Type: application/json' --data-binary @"$T/srv-$mode.json" "$PG_URL/validate")

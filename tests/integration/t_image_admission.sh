@@ -19,6 +19,7 @@ export DOCKER_CONFIG="$T/nocfg"
 
 registry_start || { notok "registry starts" "$(cat "$T"/registry-*.err 2>/dev/null | tail -3)"; exit 1; }
 keyless_setup || { notok "test Sigstore (CA, Rekor, CT log)"; exit 1; }
+tsa_setup || { notok "test timestamp authority"; exit 1; }
 make_key good && make_key other && make_key third || { notok "keys"; exit 1; }
 NOW=$(date +%s)
 ID=https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main
@@ -171,6 +172,11 @@ D_OPT=$(make_image keyopt/notlog v1) && sig_payload "$REG/keyopt/notlog" "$D_OPT
 	L=$(sig_layer keyopt/notlog "$T/pl.opt" "$T/good.key") && push_sig keyopt/notlog "$D_OPT" "$L" >/dev/null
 D_OPTSET=$(signed_key keyopt/withset v1 good)
 D_UNSIGNED=$(make_image key/unsigned v1)
+# a signed payload with two spellings of critical.image (cosign reads the
+# last, case-insensitively; provgate the exact key): refused as ambiguous
+D_FOLD=$(make_image key/fold v1) && sig_payload "$REG/key/fold" "$D_FOLD" |
+	sed "s/,\"type\"/,\"Image\":{\"docker-manifest-digest\":\"$D_KEY\"},\"type\"/" >"$T/pl.fold" &&
+	L=$(key_sig_layer_tlog key/fold "$T/pl.fold" good) && push_sig key/fold "$D_FOLD" "$L" >/dev/null
 D_ROGUEKEY=$(make_image key/rogue v1) && sig_payload "$REG/key/rogue" "$D_ROGUEKEY" >"$T/pl.roguekey" &&
 	L=$(key_sig_layer_tlog key/rogue "$T/pl.roguekey" good "" rogue) && push_sig key/rogue "$D_ROGUEKEY" "$L" >/dev/null
 
@@ -193,6 +199,18 @@ D_BUNDLE_OTHER=$(make_image kl/bundleother v1) && sigstore_bundle_dsse alice "$D
 	push_bundle_referrer kl/bundleother "$D_BUNDLE_OTHER" "$T/b2.json" >/dev/null
 D_BUNDLE_BADID=$(make_image kl/bundlebadid v1) && sigstore_bundle_dsse mallory "$D_BUNDLE_BADID" >"$T/b3.json" &&
 	push_bundle_referrer kl/bundlebadid "$D_BUNDLE_BADID" "$T/b3.json" >/dev/null
+# a blob signature (messageSignature) over the manifest bytes: valid as a
+# blob signature, refused for an image (cosign v3 signs images with DSSE)
+D_MSG=$(make_image kl/msgsig v1) && sigstore_bundle_message alice "$T/last-manifest.json" >"$T/b4.json" &&
+	push_bundle_referrer kl/msgsig "$D_MSG" "$T/b4.json" >/dev/null
+# the SET removed and integratedTime edited: the time is no longer signed
+D_NOSET=$(make_image kl/noset v1) && sigstore_bundle_dsse alice "$D_NOSET" >"$T/b5.json" &&
+	bundle_unsigned_time "$T/b5.json" $((NOW - 20)) >"$T/b5e.json" &&
+	push_bundle_referrer kl/noset "$D_NOSET" "$T/b5e.json" >/dev/null
+# the same (and an absurd integratedTime) with a timestamp from a trusted TSA
+D_TSA=$(make_image kl/tsa v1) && sigstore_bundle_dsse alice "$D_TSA" >"$T/b6.json" &&
+	bundle_unsigned_time "$T/b6.json" 1 tsa >"$T/b6e.json" &&
+	push_bundle_referrer kl/tsa "$D_TSA" "$T/b6e.json" >/dev/null
 
 D_ALL1=$(signed_key all/one v1 good)
 D_ALL2=$(signed_key all/both v1 good other)
@@ -201,9 +219,9 @@ D_TWO2=$(signed_key two/two v1 third good)
 D_MIXED=$(signed_keyless mixed/app v1 alice)
 D_PIN=$(signed_key pinned/app v1 good)
 
-for v in D_KEY D_MULTI D_SEVERAL D_WRONGKEY D_CLAIM D_TAMPER D_NOTLOG D_OPT D_OPTSET D_UNSIGNED \
+for v in D_KEY D_MULTI D_SEVERAL D_WRONGKEY D_CLAIM D_TAMPER D_NOTLOG D_OPT D_OPTSET D_UNSIGNED D_FOLD \
 	D_ROGUEKEY D_KL D_KLRE D_KLRE_BAD D_MAIL D_WRONGID D_WRONGISS D_EXPIRED D_ROGUE D_KLNOTLOG \
-	D_BUNDLE D_BUNDLE_OTHER D_BUNDLE_BADID D_ALL1 D_ALL2 D_TWO1 D_TWO2 D_MIXED D_PIN; do
+	D_BUNDLE D_BUNDLE_OTHER D_BUNDLE_BADID D_MSG D_NOSET D_TSA D_ALL1 D_ALL2 D_TWO1 D_TWO2 D_MIXED D_PIN; do
 	[[ ${!v} == sha256:* ]] || { notok "push images and signatures" "$v is empty"; exit 1; }
 done
 ok "push images and signatures"
@@ -224,6 +242,7 @@ tlog required, no Rekor bundle|$REG/key/notlog:v1|false|no Rekor bundle \\(trans
 tlog optional, no Rekor bundle|$REG/keyopt/notlog:v1|true|^$|$D_OPT
 tlog optional, with SET|$REG/keyopt/withset:v1|true|^$|$D_OPTSET
 key signature, SET from an unknown log|$REG/key/rogue:v1|false|Rekor bundle is from a log not in the trusted root|
+payload with two spellings of critical.image|$REG/key/fold:v1|false|several spellings of "critical\\.image"|
 unsigned image|$REG/key/unsigned:v1|false|no signatures found for $REG/key/unsigned@$D_UNSIGNED|
 keyless exact identity|$REG/kl/app:v1|true|^$|$D_KL
 keyless identity regexp|$REG/klre/app:v1|true|^$|$D_KLRE
@@ -237,6 +256,9 @@ keyless tlog required, none|$REG/kl/notlog:v1|false|no Rekor bundle|
 Sigstore bundle v0.3 referrer (DSSE)|$REG/kl/bundle:v1|true|^$|$D_BUNDLE
 bundle whose statement names another digest|$REG/kl/bundleother:v1|false|Sigstore bundle .*: no subject of the in-toto statement has digest $D_BUNDLE_OTHER|
 bundle with the wrong identity|$REG/kl/bundlebadid:v1|false|Sigstore bundle .*: certificate identity .* does not match|
+bundle with a message signature (blob), not DSSE|$REG/kl/msgsig:v1|false|Sigstore bundle .*: bundle holds a message signature \\(a blob signature\\)|
+bundle without SET, integrated time edited|$REG/kl/noset:v1|false|Sigstore bundle .*: no verified time|
+bundle without SET, RFC 3161 timestamp from the trusted TSA|$REG/kl/tsa:v1|true|^$|$D_TSA
 require all, one of two keys|$REG/all/one:v1|false|rule both-keys requires 2 of 2 verifiers, only 1 verified|
 require all, both keys|$REG/all/both:v1|true|^$|$D_ALL2
 atLeast 2, one signature|$REG/two/one:v1|false|rule two-of-three requires 2 of 3 verifiers, only 1 verified|

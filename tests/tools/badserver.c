@@ -45,6 +45,10 @@
  *   flop      the same, starting with <tag>-alt.
  *             Each request of a flipped tag is counted: the stats file gets
  *             "flips=N" (manifest-by-tag requests so far).
+ *   bighdr    200 with more than 64 KiB of response headers
+ *   bigtoken  401 whose Bearer realm (/bigtoken on main) answers 100 KiB
+ *   multiauth 401 with two WWW-Authenticate lines: Basic first, then a
+ *             Bearer whose realm is /bigtoken (Bearer must be chosen)
  * /v2/ itself answers 200 {}.  other and plain answer 200 {} to anything.
  *
  * One detached thread per connection (at most CONN_MAX at once), every wait
@@ -386,6 +390,17 @@ serve_main(conn *c, const char *path)
 		(void)respond(c, 200, "OK", "application/json", NULL, "{}", 2);
 		return;
 	}
+	/* The token realm of bigtoken/multiauth: a response past any token
+	 * bound (PG_OCI_TOKEN_MAX is 64 KiB). */
+	if (strncmp(path, "/bigtoken", 9) == 0) {
+		static char big[100 << 10];
+
+		memset(big, ' ', sizeof(big));
+		big[0] = '{';
+		big[sizeof(big) - 1] = '}';
+		(void)respond(c, 200, "OK", "application/json", NULL, big, sizeof(big));
+		return;
+	}
 	/* /repo/<mode>/...: a classic Helm chart repository (index.yaml,
 	 * archives) misbehaving the same ways. */
 	if (strncmp(path, "/v2/", 4) != 0 && strncmp(path, "/repo/", 6) != 0) {
@@ -455,6 +470,25 @@ serve_main(conn *c, const char *path)
 			       "WWW-Authenticate: Bearer realm=\"https://127.0.0.1:%d/token\",service=\"bad\",scope=\"repository:realm/app:pull\"\r\n",
 			       lport[L_OTHER]);
 		(void)respond(c, 401, "Unauthorized", "application/json", h, "{}", 2);
+	} else if (strcmp(mode, "bigtoken") == 0 || strcmp(mode, "multiauth") == 0) {
+		(void)snprintf(h, sizeof(h),
+			       "%sWWW-Authenticate: Bearer realm=\"https://127.0.0.1:%d/bigtoken\",service=\"bad\"\r\n",
+			       mode[0] == 'm' ? "WWW-Authenticate: Basic realm=\"bad\"\r\n" : "",
+			       lport[L_MAIN]);
+		(void)respond(c, 401, "Unauthorized", "application/json", h, "{}", 2);
+	} else if (strcmp(mode, "bighdr") == 0) {
+		char line[1024];
+		int i;
+
+		/* written line by line: respond()'s head buffer is 8 KiB */
+		if (cprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n") != 0)
+			return;
+		for (i = 0; i < 100; i++) {
+			(void)snprintf(line, sizeof(line), "X-Junk-%d: %0700d\r\n", i, 0);
+			if (cwrite(c, line, strlen(line)) != 0)
+				return;
+		}
+		(void)cprintf(c, "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
 	} else if (strcmp(mode, "gzip") == 0) {
 		(void)respond(c, 200, "OK", "application/vnd.oci.image.manifest.v1+json",
 			      "Content-Encoding: gzip\r\n", gz, gz_len);

@@ -12,6 +12,8 @@
 #include "../../webhook/oci/creds.c"
 #include "../../webhook/oci/manifest.c"
 #include "../../webhook/oci/client.c"
+#include "../../webhook/oci/cosign.c"
+#include "cache/cache.h"
 
 /* ---- WWW-Authenticate ---- */
 
@@ -103,6 +105,84 @@ test_www_auth_bounds(void **state)
 	assert_int_equal(oci_www_auth_parse(&ch, big, NULL), PG_EINVAL);
 	assert_int_equal(oci_www_auth_parse(&ch, NULL, NULL), PG_EINVAL);
 	free(big);
+}
+
+/* Every WWW-Authenticate line of a header block, each with comma-separated
+ * challenges: the first Bearer wins wherever it is, else the first Basic. */
+static void
+test_www_auth_headers(void **state)
+{
+	static const struct {
+		const char *headers;
+		int rc, scheme;
+		const char *realm;
+	} tab[] = {
+	    {"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"https://a/t\"\r\n\r\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://a/t"},
+	    /* Bearer on the second line: preferred over the first line's Basic */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Basic realm=\"r\"\r\n"
+	     "Content-Type: text/plain\r\nwww-authenticate: Bearer realm=\"https://b/t\"\r\n\r\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://b/t"},
+	    /* unknown scheme on one line, Basic on another */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm=\"r\"\r\n",
+	     PG_OK, OCI_AUTH_BASIC, "r"},
+	    /* two Bearer lines: the first */
+	    {"HTTP/2 401\r\nwww-authenticate: Bearer realm=\"https://1/t\"\r\n"
+	     "www-authenticate: Bearer realm=\"https://2/t\"\r\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://1/t"},
+	    /* comma-separated challenges on one line, then another line */
+	    {"HTTP/1.1 401 x\nWWW-Authenticate: Negotiate, Basic realm=\"r\"\nWWW-Authenticate: "
+	     "Bearer realm=\"https://c/t\",service=\"s\"\n",
+	     PG_OK, OCI_AUTH_BEARER, "https://c/t"},
+	    /* no line at all; only unknown schemes; junk on any line */
+	    {"HTTP/1.1 401 x\r\nContent-Type: text/plain\r\n\r\n", PG_EINVAL, 0, NULL},
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\n",
+	     PG_EINVAL, 0, NULL},
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Bearer realm=\"https://a/t\"\r\n"
+	     "WWW-Authenticate: Basic realm=\"unterminated\r\n",
+	     PG_EINVAL, 0, NULL},
+	    /* a folded continuation of a challenge line */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Basic realm=\"r\",\r\n Bearer realm=\"x\"\r\n",
+	     PG_EINVAL, 0, NULL},
+	    /* a header whose name only starts like it */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate-X: Bearer realm=\"https://a/t\"\r\n", PG_EINVAL, 0,
+	     NULL},
+	    /* an empty value next to a good one */
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate:\r\nWWW-Authenticate: Basic realm=\"r\"\r\n", PG_OK,
+	     OCI_AUTH_BASIC, "r"},
+	};
+	pg_buf many;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		oci_challenge ch;
+		pg_err e = {0};
+		int rc = oci_www_auth_parse_headers(&ch, tab[i].headers, &e);
+
+		if (rc != tab[i].rc)
+			fail_msg("row %zu: rc %d, want %d (%s)", i, rc, tab[i].rc, e.msg);
+		if (rc == PG_OK) {
+			assert_int_equal(ch.scheme, tab[i].scheme);
+			assert_str_or_null(ch.realm, tab[i].realm);
+		} else {
+			assert_true(e.msg[0] != '\0');
+		}
+		oci_challenge_clear(&ch);
+	}
+	assert_int_equal(oci_www_auth_parse_headers(&(oci_challenge){0}, NULL, NULL), PG_EINVAL);
+	/* bounded: more lines than OCI_CHALLENGE_LINES_MAX */
+	pg_buf_init(&many, 1 << 20);
+	assert_int_equal(pg_buf_puts(&many, "HTTP/1.1 401 x\r\n"), PG_OK);
+	for (i = 0; i <= OCI_CHALLENGE_LINES_MAX; i++)
+		assert_int_equal(pg_buf_puts(&many, "WWW-Authenticate: Basic realm=\"r\"\r\n"), PG_OK);
+	{
+		oci_challenge ch;
+
+		assert_int_equal(oci_www_auth_parse_headers(&ch, (const char *)many.data, NULL),
+				 PG_EINVAL);
+	}
+	pg_buf_free(&many);
 }
 
 /* ---- docker config.json ---- */
@@ -544,12 +624,99 @@ test_host_conf(void **state)
 	pg_oci_free(c);
 }
 
+/* ---- evidence budgets (cosign.c) ---- */
+
+/*
+ * The outcome of a signature search, as a table: only a search that saw
+ * every candidate and found at least one bad on its merits is a definite
+ * PG_EVERIFY (cacheable); a budget that cut it short is PG_ETOOBIG, a
+ * source that could not be read keeps its transient code.
+ */
+static void
+test_sig_outcome_table(void **state)
+{
+	static const struct {
+		size_t good, n_sigs;
+		bool truncated, crypto_failed;
+		int first_code, disc_code, want;
+	} tab[] = {
+	    /* satisfied: whatever else happened */
+	    {1, 1, false, false, 0, 0, PG_OK},
+	    {1, 65, true, true, PG_EVERIFY, PG_ETOOBIG, PG_OK},
+	    {1, 2, false, true, PG_EVERIFY, PG_EFETCH, PG_OK},
+	    /* nothing found */
+	    {0, 0, false, false, 0, 0, PG_EVERIFY},
+	    {0, 0, false, false, 0, PG_EFETCH, PG_EFETCH},
+	    {0, 0, false, false, 0, PG_EVERIFY, PG_EVERIFY},
+	    {0, 0, true, false, 0, PG_ETOOBIG, PG_ETOOBIG}, /* listing too long */
+	    /* every candidate examined, bad on its merits: definite */
+	    {0, 3, false, true, PG_EVERIFY, 0, PG_EVERIFY},
+	    {0, 64, false, true, PG_EVERIFY, 0, PG_EVERIFY},
+	    /* budget reached: never definite */
+	    {0, 64, true, true, PG_EVERIFY, 0, PG_ETOOBIG},
+	    {0, 128, true, true, PG_EVERIFY, 0, PG_ETOOBIG},
+	    {0, 10, true, true, PG_EVERIFY, PG_ETOOBIG, PG_ETOOBIG},
+	    /* a source unreadable (bundles listing failed), .sig bad */
+	    {0, 1, false, true, PG_EVERIFY, PG_EFETCH, PG_EFETCH},
+	    {0, 1, false, true, PG_EVERIFY, PG_ETIMEOUT, PG_ETIMEOUT},
+	    /* .sig was an index (definite), a bundle bad */
+	    {0, 1, false, true, PG_EVERIFY, PG_EVERIFY, PG_EVERIFY},
+	    /* every signature failed to download: the registry's failure */
+	    {0, 2, false, false, PG_EFETCH, 0, PG_EFETCH},
+	    {0, 2, false, false, PG_ENOTFOUND, 0, PG_EVERIFY},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		pg_oci_verified out = {0};
+		vrun v;
+		int got;
+
+		memset(&v, 0, sizeof(v));
+		v.out = &out;
+		v.good = tab[i].good;
+		v.crypto_failed = tab[i].crypto_failed;
+		v.first_code = tab[i].first_code;
+		out.n_sigs = tab[i].n_sigs;
+		out.truncated = tab[i].truncated;
+		got = outcome(&v, tab[i].disc_code);
+		if (got != tab[i].want)
+			fail_msg("row %zu: outcome %d, want %d", i, got, tab[i].want);
+		/* what the verdict cache will make of it */
+		assert_int_equal(pg_cache_cacheable(got == PG_OK, got),
+				 got == PG_OK || (got == PG_EVERIFY && !tab[i].truncated));
+	}
+}
+
+/* The per-source budget: satisfied() stops a search at need, and a
+ * source's loop marks truncated only past PG_OCI_SIGS_MAX. */
+static void
+test_sig_need(void **state)
+{
+	pg_oci_verified out = {0};
+	vrun v;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.out = &out;
+	v.n_trust = 3;
+	v.need = 2;
+	assert_false(satisfied(&v));
+	v.good = 1;
+	assert_false(satisfied(&v));
+	v.good = 2;
+	assert_true(satisfied(&v));
+	assert_int_equal(PG_OCI_SIGS_MAX, 64);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_www_auth_table),
 		cmocka_unit_test(test_www_auth_bounds),
+		cmocka_unit_test(test_www_auth_headers),
 		cmocka_unit_test(test_docker_config),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_link),
@@ -565,6 +732,8 @@ main(void)
 		cmocka_unit_test(test_token_cache),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_host_conf),
+		cmocka_unit_test(test_sig_outcome_table),
+		cmocka_unit_test(test_sig_need),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -922,6 +922,32 @@ fingerprint_of(char out[65], const char *key_file_text)
 	pg_policy_unref(p);
 }
 
+/* Fingerprint of rule i of a policy whose only trusted root (the default
+ * root) has the text root_text, and whose rules use it implicitly. */
+static void
+fingerprint_default_root(char out[][65], const char *root_text)
+{
+	pg_policy *p = NULL;
+	pg_err e;
+	size_t i;
+
+	write_file("k.pub", PEM_A);
+	write_file("root.data", root_text);
+	write_file("p.yaml", HDR "spec:\n  trust:\n    keys:\n      k: {path: k.pub}\n"
+				 "    roots:\n      r: {path: root.data}\n"
+				 "  images:\n    - name: a\n      match: [\"x/**\"]\n"
+				 "      verify: [{cosign: {key: k}}]\n"
+				 "    - name: b\n      match: [\"y/**\"]\n"
+				 "      verify: [{cosign: {keyless: {issuer: i, subject: s}}}]\n"
+				 "    - name: c\n      match: [\"z/**\"]\n"
+				 "      verify: [{cosign: {keyless: {root: r, issuer: i, subject: s}}}]\n");
+	if (pg_policy_load_dir(&p, tmpdir, &e) != PG_OK)
+		fail_msg("%s", e.msg);
+	for (i = 0; i < 3; i++)
+		memcpy(out[i], p->images[i]->fingerprint, 65);
+	pg_policy_unref(p);
+}
+
 static void
 test_fingerprint(void **state)
 {
@@ -936,6 +962,21 @@ test_fingerprint(void **state)
 	/* same key, different bytes (a trailing newline): a new fingerprint */
 	fingerprint_of(c, PEM_A "\n");
 	assert_string_not_equal(a, c);
+	/* The default trusted root is trust material of every cosign verifier
+	 * that does not name a root (key verifiers check tlog entries with
+	 * it): a change of its bytes changes their fingerprints. */
+	{
+		char f1[3][65], f2[3][65], f3[3][65];
+		size_t i;
+
+		fingerprint_default_root(f1, "{\"mediaType\": \"x\"}\n");
+		fingerprint_default_root(f2, "{\"mediaType\": \"x\"}\n");
+		fingerprint_default_root(f3, "{\"mediaType\": \"y\"}\n");
+		for (i = 0; i < 3; i++) {
+			assert_string_equal(f1[i], f2[i]);
+			assert_string_not_equal(f1[i], f3[i]);
+		}
+	}
 	rm_tmpdir();
 
 	/* the rule's own fields count too */

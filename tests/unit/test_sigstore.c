@@ -1259,6 +1259,218 @@ test_bundle_happy_and_digest(void **state)
 	free(root), free(b), free(a);
 }
 
+/* Verify bundle JSON b (edited) over a.txt with the beacon identity. */
+static int
+verify_edited(json_t *b, const pg_trusted_root *r, const char *a, size_t an, pg_err *e)
+{
+	char *txt = json_dumps(b, JSON_COMPACT);
+	pg_sig_trust t;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.root = r;
+	t.identity = BEACON;
+	t.issuer = "https://token.actions.githubusercontent.com";
+	assert_non_null(txt);
+	rc = pg_sigstore_verify_bundle(NULL, txt, strlen(txt), (const unsigned char *)a, an, NULL,
+				       &t, e);
+	free(txt);
+	return rc;
+}
+
+/*
+ * Only authenticated time: an integrated time counts only when the entry's
+ * SET verified.  The attack: drop the inclusion promise of a v0.3 bundle
+ * (its inclusion proof still verifies) and edit integratedTime into the
+ * certificate's validity.  The near miss: a bundle with a trusted RFC 3161
+ * timestamp and an unsigned (even absurd) integrated time verifies.
+ */
+static void
+test_bundle_time_only_from_set(void **state)
+{
+	const char *dir = "sigstore-conformance/test/assets/bundle-verify/";
+	char path[512];
+	size_t rn = 0, bn = 0, an = 0, r2n = 0, b2n = 0;
+	char *root =
+	    vec_read(&rn, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
+	char *a = vec_read(&an, "sigstore-conformance/test/assets/bundle-verify/a.txt");
+	char *b, *root2, *b2;
+	pg_trusted_root *r = NULL, *r2 = NULL;
+	json_t *j, *e0;
+	pg_err e;
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%shappy-path-v0.3/bundle.sigstore.json", dir);
+	b = vec_read(&bn, path);
+	(void)snprintf(path, sizeof(path), "%sbundle-with-sct-with-extensions/trusted_root.json",
+		       dir);
+	root2 = vec_read(&r2n, path);
+	(void)snprintf(path, sizeof(path), "%sbundle-with-sct-with-extensions/bundle.sigstore.json",
+		       dir);
+	b2 = vec_read(&b2n, path);
+	if (!root || !a || !b || !root2 || !b2) {
+		free(root), free(a), free(b), free(root2), free(b2);
+		skip();
+	}
+	assert_int_equal(pg_trusted_root_load(&r, root, rn, &e), PG_OK);
+	assert_int_equal(pg_trusted_root_load(&r2, root2, r2n, &e), PG_OK);
+
+	j = json_loadb(b, bn, 0, NULL);
+	assert_non_null(j);
+	e0 = json_array_get(json_object_get(json_object_get(j, "verificationMaterial"),
+					    "tlogEntries"),
+			    0);
+	assert_non_null(json_object_get(e0, "inclusionPromise"));
+	assert_non_null(json_object_get(e0, "inclusionProof"));
+	/* as published: SET + proof */
+	assert_int_equal(verify_edited(j, r, a, an, &e), PG_OK);
+	/* SET removed: the proof still verifies, but nothing signs the time */
+	assert_int_equal(json_object_del(e0, "inclusionPromise"), 0);
+	assert_int_equal(verify_edited(j, r, a, an, &e), PG_EVERIFY);
+	assert_non_null(strstr(e.msg, "no verified time"));
+	/* ... and with integratedTime edited (one second later, still in the
+	 * certificate's validity) */
+	{
+		int64_t it = 0;
+
+		assert_int_equal(pg_json_int64(&it, json_object_get(e0, "integratedTime")), PG_OK);
+		assert_int_equal(json_object_set_new(e0, "integratedTime",
+						     json_sprintf("%lld", (long long)it + 1)),
+				 0);
+	}
+	assert_int_equal(verify_edited(j, r, a, an, &e), PG_EVERIFY);
+	assert_non_null(strstr(e.msg, "no verified time"));
+	json_decref(j);
+
+	/* Near miss: proof without SET, a trusted TSA timestamp, and an
+	 * unsigned integratedTime that would fail every check if believed. */
+	j = json_loadb(b2, b2n, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(verify_edited(j, r2, a, an, &e), PG_OK);
+	e0 = json_array_get(json_object_get(json_object_get(j, "verificationMaterial"),
+					    "tlogEntries"),
+			    0);
+	assert_int_equal(json_object_set_new(e0, "integratedTime", json_string("1")), 0);
+	assert_int_equal(verify_edited(j, r2, a, an, &e), PG_OK);
+	/* without the timestamp nothing is left */
+	assert_int_equal(json_object_del(json_object_get(j, "verificationMaterial"),
+					 "timestampVerificationData"),
+			 0);
+	assert_int_equal(verify_edited(j, r2, a, an, &e), PG_EVERIFY);
+	json_decref(j);
+
+	pg_trusted_root_free(r);
+	pg_trusted_root_free(r2);
+	free(root), free(a), free(b), free(root2), free(b2);
+}
+
+/* Images are DSSE: with dsse_only a message-signature bundle is refused
+ * with a reason; a DSSE in-toto bundle naming the artifact still passes. */
+static void
+test_bundle_dsse_only(void **state)
+{
+	size_t rn = 0, bn = 0, dn = 0, an = 0;
+	char *root =
+	    vec_read(&rn, "sigstore-conformance/default-trust-roots/production-trusted_root.json");
+	char *b = vec_read(
+	    &bn,
+	    "sigstore-conformance/test/assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json");
+	char *d = vec_read(&dn, "sigstore-conformance/test/assets/bundle-verify/"
+				"happy-path-intoto-in-dsse-v3/bundle.sigstore.json");
+	char *a = vec_read(&an, "sigstore-conformance/test/assets/bundle-verify/a.txt");
+	pg_trusted_root *r = NULL;
+	pg_sig_trust t;
+	pg_err e;
+
+	(void)state;
+	if (!root || !b || !d || !a) {
+		free(root), free(b), free(d), free(a);
+		skip();
+	}
+	assert_int_equal(pg_trusted_root_load(&r, root, rn, &e), PG_OK);
+	memset(&t, 0, sizeof(t));
+	t.root = r;
+	t.identity = BEACON;
+	t.issuer = "https://token.actions.githubusercontent.com";
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, b, bn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, d, dn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
+	t.dsse_only = true;
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, b, bn, (unsigned char *)a, an, NULL, &t, &e),
+	    PG_EVERIFY);
+	assert_non_null(strstr(e.msg, "message signature"));
+	assert_int_equal(
+	    pg_sigstore_verify_bundle(NULL, d, dn, (unsigned char *)a, an, NULL, &t, &e), PG_OK);
+	pg_trusted_root_free(r);
+	free(root), free(b), free(d), free(a);
+}
+
+/* cosign (Go encoding/json) matches payload keys case-insensitively, with
+ * Unicode folding, and keeps the last match: a payload with two spellings
+ * of a critical key is refused, whatever the exact key says. */
+static void
+test_claims_fold_dups(void **state)
+{
+	static const char *want = "sha256:aaaa";
+	static const struct {
+		const char *payload;
+		int rc;
+	} tab[] = {
+	    {"{\"critical\":{\"identity\":{\"docker-reference\":\"r\"},\"image\":"
+	     "{\"docker-manifest-digest\":\"sha256:aaaa\"},\"type\":\"t\"},\"optional\":null}",
+	     PG_OK},
+	    /* near misses: a look-alike that does not fold, keys elsewhere */
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}},"
+	     "\"criticaI\":{\"image\":{\"docker-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_OK},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}},"
+	     "\"optional\":{\"Critical\":1,\"critical\":2}}",
+	     PG_OK},
+	    /* two spellings at each level */
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}},"
+	     "\"Critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"},"
+	     "\"IMAGE\":{\"docker-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
+	     "\"Docker-Manifest-Digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    /* U+212A KELVIN SIGN folds to k, U+017F LONG S to s */
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
+	     "\"doc\xe2\x84\xaa" "er-manifest-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
+	     "\"docker-manife\xc5\xbf" "t-digest\":\"sha256:bbbb\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"identity\":{\"docker-reference\":\"a\",\"DOCKER-reference\":\"b\"},"
+	     "\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}}}",
+	     PG_EVERIFY},
+	    {"{\"critical\":{\"type\":\"a\",\"Type\":\"b\","
+	     "\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}}}",
+	     PG_EVERIFY},
+	};
+	size_t i;
+	pg_err e;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		int rc = check_claims((const unsigned char *)tab[i].payload, strlen(tab[i].payload),
+				      want, &e);
+
+		if (rc != tab[i].rc)
+			fail_msg("row %zu: %d, want %d (%s)", i, rc, tab[i].rc, e.msg);
+		if (rc != PG_OK)
+			assert_non_null(strstr(e.msg, "several spellings"));
+	}
+	assert_true(go_fold_eq("CrItIcAl", "critical"));
+	assert_false(go_fold_eq("critica", "critical"));
+	assert_false(go_fold_eq("criticall", "critical"));
+	assert_false(go_fold_eq("crit\xc3\xad" "cal", "critical"));
+}
+
 /* ---- load-time chain checks ---- */
 
 static void
@@ -1413,6 +1625,9 @@ main(void)
 	    cmocka_unit_test(test_cosign_generated_keys),
 	    cmocka_unit_test(test_cosign_no_signature),
 	    cmocka_unit_test(test_bundle_happy_and_digest),
+	    cmocka_unit_test(test_bundle_time_only_from_set),
+	    cmocka_unit_test(test_bundle_dsse_only),
+	    cmocka_unit_test(test_claims_fold_dups),
 	    cmocka_unit_test(test_trust_prepare_production),
 	    cmocka_unit_test(test_fast_equals_full),
 	};

@@ -235,7 +235,7 @@ pg_cmd_verify_image(int argc, char **argv)
 	t.tlog_required = !a.no_tlog;
 	q.fetch = f;
 	q.deadline = pg_clock_ms() + a.timeout_s * 1000;
-	rc = pg_oci_verify_image(&v, oci, &q, ref, &t, 1, &err);
+	rc = pg_oci_verify_image(&v, oci, &q, ref, &t, 1, 1, &err);
 	if (rc != PG_OK) {
 		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg);
 		goto out;

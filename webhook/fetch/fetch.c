@@ -42,6 +42,7 @@ typedef struct xfer {
 	pg_buf body;
 	pg_buf headers;
 	int toobig;
+	int hdr_toobig; /* the header block, not the body, passed its bound */
 	const pg_fetch_opts *o;
 	const char *host;  /* current URL's host, brackets stripped */
 	int addr_denied;   /* the address check refused; addr_err says why */
@@ -360,7 +361,7 @@ on_header(char *p, size_t size, size_t n, void *ctx)
 	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0)
 		pg_buf_reset(&x->headers);
 	if (pg_buf_append(&x->headers, p, size * n) != PG_OK) {
-		x->toobig = 1;
+		x->hdr_toobig = 1;
 		return 0;
 	}
 	return size * n;
@@ -465,6 +466,11 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 	where = host ? host : "server";
 	if (x->addr_denied) {
 		pg_err_set(err, x->addr_err.code, "%s", x->addr_err.msg);
+	} else if (x->hdr_toobig) {
+		/* A server failure, not a size of what was asked for (callers
+		 * name a PG_ETOOBIG after the object they fetch). */
+		pg_err_set(err, PG_EFETCH, "response headers from %s are larger than %zu bytes",
+			   where, PG_FETCH_HEADERS_MAX);
 	} else if (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) {
 		pg_err_set(err, PG_ETOOBIG, "response from %s larger than %zu bytes", where, max);
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -479,6 +485,8 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 		return err->code;
 	if (x->addr_denied)
 		return x->addr_err.code;
+	if (x->hdr_toobig)
+		return PG_EFETCH;
 	return (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) ? PG_ETOOBIG : PG_EFETCH;
 }
 
@@ -507,6 +515,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 	pg_buf_init(&x.body, max);
 	pg_buf_init(&x.headers, PG_FETCH_HEADERS_MAX);
 	x.toobig = 0;
+	x.hdr_toobig = 0;
 	x.o = &o;
 	x.host = NULL;
 	x.addr_denied = 0;
@@ -554,6 +563,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		pg_buf_reset(&x.body);
 		pg_buf_reset(&x.headers);
 		x.toobig = 0;
+		x.hdr_toobig = 0;
 		x.host = host;
 		x.addr_denied = 0;
 		pg_err_clear(&x.addr_err);

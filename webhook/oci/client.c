@@ -424,6 +424,15 @@ token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *
 	o.guard_ctx = q->guard_ctx;
 	o.userpwd = creds;
 	rc = pg_fetch_do(&r, q->fetch, (const char *)url.data, &o, err);
+	if (rc == PG_ETOOBIG) {
+		/* Say what was too large: not the manifest being fetched.
+		 * A token server's failure, not a bound on the image. */
+		rc = pg_err_set(err, PG_EFETCH,
+				"getting a token for %s: the token server's response is larger "
+				"than %zu bytes",
+				host, (size_t)PG_OCI_TOKEN_MAX);
+		goto out;
+	}
 	if (rc != PG_OK) {
 		(void)pg_err_wrap(err, "getting a token for %s: ", host);
 		goto out;
@@ -492,7 +501,8 @@ authenticate(pg_oci *c, const pg_oci_req *q, const host_conf *h, const char *hos
 		rc = pg_err_set(err, PG_EFETCH, "registry %s answered 401 without a challenge", host);
 		goto out;
 	}
-	if ((rc = oci_www_auth_parse(&ch, hdr, err)) != PG_OK) {
+	/* Every challenge line, not only the first: Bearer preferred. */
+	if ((rc = oci_www_auth_parse_headers(&ch, r->headers, err)) != PG_OK) {
 		(void)pg_err_wrap(err, "registry %s: ", host);
 		rc = PG_EFETCH;
 		if (err)

@@ -1,10 +1,12 @@
 /*
  * oci/cosign — finds the signatures of an image in its registry and hands
- * them to sigstore/ for verification, the way `cosign verify` does:
- * Sigstore bundles attached as OCI 1.1 referrers (or the referrers
- * tag-schema fallback), then the legacy "sha256-<hex>.sig" manifest whose
- * layers are simple-signing payloads.  Any one signature that verifies
- * satisfies a trust entry.
+ * them to sigstore/ for verification, the way `cosign verify` does: the
+ * legacy "sha256-<hex>.sig" manifest whose layers are simple-signing
+ * payloads (one GET, so first), then Sigstore bundles attached as OCI 1.1
+ * referrers (or the referrers tag-schema fallback).  Any one signature that
+ * verifies satisfies a trust entry; fetching stops once enough entries
+ * are satisfied, and each source has its own budget, so junk pushed to one
+ * cannot exhaust the search for the other.
  *
  * This file does no cryptography and decides nothing about policy: it
  * fetches (bounded, digest-checked) and reports which trust entries were
@@ -12,7 +14,6 @@
  * is reported as such (PG_EFETCH / PG_ETIMEOUT), never as a bad signature,
  * so a transient failure is not cached as a verdict.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,134 +30,108 @@
 
 enum { SIG_LEGACY = 1, SIG_BUNDLE = 2 };
 
-typedef struct sig {
-	int kind;
-	char *where;         /* names the signature in messages */
-	unsigned char *bytes;
-	size_t len;
-	json_t *annotations; /* legacy: the layer's annotations */
-	int fetch_code;      /* != 0: could not be fetched; why in fetch_msg */
-	char *fetch_msg;
-} sig;
+/*
+ * One verification under way.  Signatures are verified as they are
+ * fetched, each against every trust entry not yet satisfied; fetching stops
+ * as soon as `need` entries are satisfied.  Each source (the legacy .sig
+ * manifest's layers, the bundle referrers) has its own budget of
+ * PG_OCI_SIGS_MAX signatures, so junk in one cannot hide the other; a
+ * budget that cut the search short makes a failure indefinite (truncated).
+ */
+typedef struct vrun {
+	pg_oci_verified *out;
+	const pg_sig_trust *trust;
+	size_t n_trust, need, good;
+	bool crypto_failed;
+	int first_code;
+	char first[PG_ERR_MSG_MAX];
+} vrun;
 
-typedef struct sigs {
-	sig *v;
-	size_t n;
-} sigs;
+static bool
+satisfied(const vrun *v)
+{
+	return v->good >= v->need;
+}
 
 static void
-sigs_free(sigs *s)
+note_failure(vrun *v, const char *where, int rc, const pg_err *e)
+{
+	pg_buf fb;
+
+	if (v->first[0] != '\0')
+		return;
+	/* Truncation is fine: the message is capped anyway. */
+	pg_buf_init(&fb, sizeof(v->first) - 1);
+	if (pg_buf_printf(&fb, "%s: %s", where, e->msg[0] ? e->msg : pg_err_name(rc)) != PG_OK)
+		(void)pg_buf_printf(&fb, "%.200s: %.700s", where,
+				    e->msg[0] ? e->msg : pg_err_name(rc));
+	memcpy(v->first, fb.data ? (const char *)fb.data : "", fb.len + 1);
+	pg_buf_free(&fb);
+	v->first_code = rc;
+}
+
+/*
+ * Examine one signature: bytes (or fetch_err when it could not be
+ * fetched) against every trust entry not yet satisfied.  PG_ENOMEM only.
+ */
+static int
+consider(vrun *v, int kind, const char *where, const unsigned char *bytes, size_t len,
+	 const json_t *annotations, const pg_err *fetch_err)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].where);
-		free(s->v[i].bytes);
-		json_decref(s->v[i].annotations);
-		free(s->v[i].fetch_msg);
-	}
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Add a signature named by printf-style where; NULL when out of memory. */
-static sig *
-sigs_add(sigs *s, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static sig *
-sigs_add(sigs *s, int kind, const char *fmt, ...)
-{
-	sig *nv, *g;
-	char where[512];
-	va_list ap;
-
-	if ((nv = realloc(s->v, (s->n + 1) * sizeof(*nv))) == NULL)
-		return NULL;
-	s->v = nv;
-	va_start(ap, fmt);
-	(void)vsnprintf(where, sizeof(where), fmt, ap);
-	va_end(ap);
-	g = &s->v[s->n];
-	memset(g, 0, sizeof(*g));
-	g->kind = kind;
-	if ((g->where = pg_strdup(where)) == NULL)
-		return NULL;
-	s->n++;
-	return g;
-}
-
-static int
-sig_fetch_failed(sig *g, const pg_err *e)
-{
-	g->fetch_code = e->code ? e->code : PG_EFETCH;
-	g->fetch_msg = pg_strdup(e->msg);
-	return g->fetch_msg ? PG_OK : PG_ENOMEM;
-}
-
-/* Bundles: referrers of digest with the bundle artifact type, each a
- * manifest with exactly one bundle layer whose subject is digest. */
-static int
-find_bundles(sigs *s, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
-	     const char *digest, pg_err *err)
-{
-	int rc;
-	pg_oci_desc *refs = NULL;
-	size_t n = 0, i;
-
-	rc = pg_oci_referrers(&refs, &n, c, q, host, repo, digest, PG_OCI_AT_SIGSTORE_BUNDLE, err);
-	if (rc != PG_OK)
-		return rc;
-	for (i = 0; i < n && s->n < PG_OCI_SIGS_MAX; i++) {
-		pg_oci_manifest *m = NULL;
-		const pg_oci_desc *subj, *layer;
+	v->out->n_sigs++;
+	for (i = 0; i < v->n_trust; i++) {
+		char *signer = NULL;
 		pg_err e = {0};
-		sig *g = sigs_add(s, SIG_BUNDLE, "Sigstore bundle %s", refs[i].digest);
+		int rc;
 
-		if (g == NULL) {
-			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-			goto out;
+		if (v->out->trust_ok[i])
+			continue;
+		if (fetch_err != NULL) {
+			rc = fetch_err->code ? fetch_err->code : PG_EFETCH;
+			e = *fetch_err;
+		} else if (kind == SIG_LEGACY) {
+			rc = pg_cosign_verify_legacy(&signer, bytes, len, annotations,
+						     v->out->digest, &v->trust[i], &e);
+		} else {
+			/* Images and OCI charts: DSSE in-toto bundles only. */
+			pg_sig_trust ti = v->trust[i];
+
+			ti.dsse_only = true;
+			rc = pg_sigstore_verify_bundle(&signer, (const char *)bytes, len, NULL, 0,
+						       v->out->digest, &ti, &e);
 		}
-		rc = pg_oci_manifest_get(&m, c, q, host, repo, refs[i].digest, &e);
 		if (rc == PG_OK) {
-			subj = pg_oci_manifest_subject(m);
-			layer = pg_oci_manifest_desc(m, 0);
-			/* The listing is the registry's say-so; the manifest
-			 * itself must point at the image. */
-			if (subj == NULL || strcmp(subj->digest, digest) != 0)
-				rc = pg_err_set(&e, PG_EVERIFY, "its subject is not %s", digest);
-			else if (pg_oci_manifest_count(m) != 1 ||
-				 strncmp(layer->media_type, BUNDLE_MT_PREFIX, strlen(BUNDLE_MT_PREFIX)) != 0)
-				rc = pg_err_set(&e, PG_EVERIFY, "it does not hold exactly one bundle layer");
-			else
-				rc = pg_oci_blob_get(&g->bytes, &g->len, c, q, host, repo, layer->digest,
-						     layer->size, PG_SIGSTORE_JSON_MAX, &e);
+			v->out->trust_ok[i] = true;
+			v->good++;
+			if (v->out->signer == NULL) {
+				v->out->signer = signer;
+				signer = NULL;
+			}
+		} else {
+			if (fetch_err == NULL)
+				v->crypto_failed = true;
+			note_failure(v, where, rc, &e);
 		}
-		pg_oci_manifest_free(m);
-		if (rc == PG_ENOMEM) {
-			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (rc != PG_OK && sig_fetch_failed(g, &e) != PG_OK) {
-			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-			goto out;
-		}
+		free(signer);
+		if (rc == PG_ENOMEM)
+			return PG_ENOMEM;
 	}
-	rc = PG_OK;
-out:
-	pg_oci_descs_free(refs, n);
-	return rc;
+	return PG_OK;
 }
 
-/* Legacy: the layers of <repo>:sha256-<hex>.sig. */
+/* Legacy first: the layers of <repo>:sha256-<hex>.sig, one GET for the
+ * manifest, then one per layer until the rule is satisfied. */
 static int
-find_legacy(sigs *s, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
-	    const char *digest, pg_err *err)
+find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+	    pg_err *err)
 {
 	int rc;
 	pg_oci_manifest *m = NULL;
 	char tag[OCI_DIGEST_BUF + 8];
-	const char *colon = strchr(digest, ':');
-	size_t i;
+	const char *digest = v->out->digest, *colon = strchr(digest, ':');
+	size_t i, seen = 0;
 
 	(void)snprintf(tag, sizeof(tag), "%.*s-%s.sig", (int)(colon - digest), digest, colon + 1);
 	rc = pg_oci_manifest_get(&m, c, q, host, repo, tag, err);
@@ -171,25 +146,27 @@ find_legacy(sigs *s, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 				repo, tag);
 		goto out;
 	}
-	for (i = 0; i < pg_oci_manifest_count(m) && s->n < PG_OCI_SIGS_MAX; i++) {
+	for (i = 0; i < pg_oci_manifest_count(m) && !satisfied(v); i++) {
 		const pg_oci_desc *d = pg_oci_manifest_desc(m, i);
+		unsigned char *bytes = NULL;
+		size_t len = 0;
+		char where[OCI_DIGEST_BUF + 64];
 		pg_err e = {0};
-		sig *g;
 
 		if (strcmp(d->media_type, PG_OCI_MT_SIMPLESIGNING) != 0)
 			continue;
-		if ((g = sigs_add(s, SIG_LEGACY, "signature %zu in %s", i + 1, tag)) == NULL) {
-			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-			goto out;
+		if (seen++ == PG_OCI_SIGS_MAX) {
+			v->out->truncated = true;
+			break;
 		}
-		g->annotations = d->annotations ? json_deep_copy(d->annotations) : json_object();
-		if (g->annotations == NULL) {
-			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = pg_oci_blob_get(&g->bytes, &g->len, c, q, host, repo, d->digest, d->size,
+		(void)snprintf(where, sizeof(where), "signature %zu in %s", i + 1, tag);
+		rc = pg_oci_blob_get(&bytes, &len, c, q, host, repo, d->digest, d->size,
 				     PG_OCI_PAYLOAD_MAX, &e);
-		if (rc == PG_ENOMEM || (rc != PG_OK && sig_fetch_failed(g, &e) != PG_OK)) {
+		if (rc != PG_ENOMEM)
+			rc = consider(v, SIG_LEGACY, where, bytes, len, d->annotations,
+				      rc == PG_OK ? NULL : &e);
+		free(bytes);
+		if (rc == PG_ENOMEM) {
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -197,6 +174,66 @@ find_legacy(sigs *s, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 	rc = PG_OK;
 out:
 	pg_oci_manifest_free(m);
+	return rc;
+}
+
+/* Bundles: referrers of the digest with the bundle artifact type, each a
+ * manifest with exactly one bundle layer whose subject is the digest. */
+static int
+find_bundles(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+	     pg_err *err)
+{
+	int rc;
+	pg_oci_desc *refs = NULL;
+	const char *digest = v->out->digest;
+	size_t n = 0, i;
+
+	rc = pg_oci_referrers(&refs, &n, c, q, host, repo, digest, PG_OCI_AT_SIGSTORE_BUNDLE, err);
+	if (rc != PG_OK)
+		return rc;
+	for (i = 0; i < n && !satisfied(v); i++) {
+		pg_oci_manifest *m = NULL;
+		const pg_oci_desc *subj, *layer;
+		unsigned char *bytes = NULL;
+		size_t len = 0;
+		char where[OCI_DIGEST_BUF + 64];
+		pg_err e = {0};
+
+		if (i == PG_OCI_SIGS_MAX) {
+			v->out->truncated = true;
+			break;
+		}
+		(void)snprintf(where, sizeof(where), "Sigstore bundle %s", refs[i].digest);
+		rc = pg_oci_manifest_get(&m, c, q, host, repo, refs[i].digest, &e);
+		if (rc == PG_OK) {
+			subj = pg_oci_manifest_subject(m);
+			layer = pg_oci_manifest_desc(m, 0);
+			/* The listing is the registry's say-so; the manifest
+			 * itself must point at the image. */
+			if (subj == NULL || strcmp(subj->digest, digest) != 0)
+				rc = pg_err_set(&e, PG_EVERIFY, "its subject is not %s", digest);
+			else if (pg_oci_manifest_count(m) != 1 ||
+				 strncmp(layer->media_type, BUNDLE_MT_PREFIX,
+					 strlen(BUNDLE_MT_PREFIX)) != 0)
+				rc = pg_err_set(&e, PG_EVERIFY,
+						"it does not hold exactly one bundle layer");
+			else
+				rc = pg_oci_blob_get(&bytes, &len, c, q, host, repo, layer->digest,
+						     layer->size, PG_SIGSTORE_JSON_MAX, &e);
+		}
+		pg_oci_manifest_free(m);
+		if (rc != PG_ENOMEM)
+			rc = consider(v, SIG_BUNDLE, where, bytes, len, NULL,
+				      rc == PG_OK ? NULL : &e);
+		free(bytes);
+		if (rc == PG_ENOMEM) {
+			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	rc = PG_OK;
+out:
+	pg_oci_descs_free(refs, n);
 	return rc;
 }
 
@@ -217,19 +254,43 @@ transient(int code)
 	return code == PG_EFETCH || code == PG_ETIMEOUT || code == PG_ENOMEM;
 }
 
+/*
+ * The code of a search, from what it saw: PG_OK when a trust entry was
+ * satisfied.  Otherwise a definite PG_EVERIFY only when every candidate
+ * was examined and at least one failed on its merits; a budget that cut the
+ * search short (truncated) is PG_ETOOBIG, a source that could not be read
+ * or signatures that could not be downloaded keep their transient code:
+ * none of these may be cached as a verdict on the image.  disc_code is the
+ * first discovery failure (0: none).
+ */
+static int
+outcome(const vrun *v, int disc_code)
+{
+	if (v->good > 0)
+		return PG_OK;
+	if (v->out->n_sigs == 0) {
+		if (v->out->truncated)
+			return PG_ETOOBIG;
+		return disc_code != 0 ? disc_code : PG_EVERIFY;
+	}
+	if (v->out->truncated)
+		return PG_ETOOBIG;
+	if (disc_code != 0 && transient(disc_code))
+		return disc_code;
+	return (!v->crypto_failed && transient(v->first_code)) ? v->first_code : PG_EVERIFY;
+}
+
 int
 pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const pg_image_ref *ref,
-		    const pg_sig_trust *trust, size_t n_trust, pg_err *err)
+		    const pg_sig_trust *trust, size_t n_trust, size_t need, pg_err *err)
 {
-	int rc, first_code = 0, disc_code = 0;
-	sigs s = {0};
-	pg_err e = {0}, disc = {0};
-	char first[PG_ERR_MSG_MAX] = "";
-	bool any = false, crypto_failed = false;
-	size_t i, j;
+	int rc, disc_code = 0;
+	pg_err disc = {0}, first_disc = {0};
+	vrun v;
 	const char *host, *repo;
 
 	memset(out, 0, sizeof(*out));
+	memset(&v, 0, sizeof(v));
 	if (ref == NULL || ref->registry == NULL || ref->repository == NULL || n_trust == 0)
 		return pg_err_set(err, PG_EINVAL, "verify image: no reference or no trust given");
 	host = ref->registry;
@@ -248,90 +309,61 @@ pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const 
 		if (rc != PG_OK)
 			return rc;
 	}
-	/* Discovery failures of one kind do not hide signatures of the other
-	 * (a registry without the referrers API still serves .sig tags). */
-	rc = find_bundles(&s, c, q, host, repo, out->digest, &disc);
+	v.out = out;
+	v.trust = trust;
+	v.n_trust = n_trust;
+	v.need = need == 0 || need > n_trust ? n_trust : need;
+	/* The legacy .sig first: one GET, and what most images carry.  A
+	 * discovery failure of one source does not hide the other (a registry
+	 * without the referrers API still serves .sig tags). */
+	rc = find_legacy(&v, c, q, host, repo, &disc);
 	if (rc == PG_ENOMEM)
-		goto fail_disc;
+		goto fail_nomem;
 	if (rc != PG_OK) {
 		disc_code = rc;
-		(void)pg_err_wrap(&disc, "looking for Sigstore bundles: ");
-		e = disc;
-	}
-	pg_err_clear(&disc);
-	rc = find_legacy(&s, c, q, host, repo, out->digest, &disc);
-	if (rc == PG_ENOMEM)
-		goto fail_disc;
-	if (rc != PG_OK && disc_code == 0) {
-		disc_code = rc;
 		(void)pg_err_wrap(&disc, "looking for cosign signatures: ");
-		e = disc;
+		first_disc = disc;
 	}
-	out->n_sigs = s.n;
-	if (s.n == 0) {
+	if (!satisfied(&v)) {
+		pg_err_clear(&disc);
+		rc = find_bundles(&v, c, q, host, repo, &disc);
+		if (rc == PG_ENOMEM)
+			goto fail_nomem;
+		if (rc == PG_ETOOBIG)
+			out->truncated = true; /* more referrers than we list */
+		if (rc != PG_OK && disc_code == 0) {
+			disc_code = rc;
+			(void)pg_err_wrap(&disc, "looking for Sigstore bundles: ");
+			first_disc = disc;
+		}
+	}
+	rc = outcome(&v, disc_code);
+	if (rc == PG_OK)
+		goto out;
+	if (out->n_sigs == 0) {
 		if (disc_code != 0)
-			rc = pg_err_set(err, disc_code, "%s", e.msg);
+			rc = pg_err_set(err, rc, "%s", first_disc.msg);
 		else
-			rc = pg_err_set(err, PG_EVERIFY, "no signatures found for %s/%s@%s", host, repo,
+			rc = pg_err_set(err, rc, "no signatures found for %s/%s@%s", host, repo,
 					out->digest);
 		goto out;
 	}
-	for (i = 0; i < n_trust; i++) {
-		for (j = 0; j < s.n && !out->trust_ok[i]; j++) {
-			sig *g = &s.v[j];
-			char *signer = NULL;
-
-			pg_err_clear(&e);
-			if (g->fetch_code != 0) {
-				rc = pg_err_set(&e, g->fetch_code, "%s", g->fetch_msg);
-			} else if (g->kind == SIG_LEGACY) {
-				rc = pg_cosign_verify_legacy(&signer, g->bytes, g->len, g->annotations,
-							     out->digest, &trust[i], &e);
-			} else {
-				rc = pg_sigstore_verify_bundle(&signer, (const char *)g->bytes, g->len,
-							       NULL, 0, out->digest, &trust[i], &e);
-			}
-			if (rc == PG_OK) {
-				out->trust_ok[i] = true;
-				any = true;
-				if (out->signer == NULL) {
-					out->signer = signer;
-					signer = NULL;
-				}
-			} else {
-				if (g->fetch_code == 0)
-					crypto_failed = true;
-				if (first[0] == '\0') {
-					pg_buf fb;
-
-					/* Truncation is fine: the message is capped anyway. */
-					pg_buf_init(&fb, sizeof(first) - 1);
-					if (pg_buf_printf(&fb, "%s: %s", g->where,
-							  e.msg[0] ? e.msg : pg_err_name(rc)) != PG_OK)
-						(void)pg_buf_printf(&fb, "%.200s: %.700s", g->where,
-								    e.msg[0] ? e.msg : pg_err_name(rc));
-					memcpy(first, fb.data ? (const char *)fb.data : "", fb.len + 1);
-					pg_buf_free(&fb);
-					first_code = rc;
-				}
-			}
-			free(signer);
-		}
-	}
-	if (any) {
-		rc = PG_OK;
-		goto out;
-	}
-	/* Nothing verified.  If every signature failed only because it
-	 * could not be fetched, that is the registry's failure, not the
-	 * image's. */
-	rc = (!crypto_failed && transient(first_code)) ? first_code : PG_EVERIFY;
-	(void)pg_err_set(err, rc, "no signature of %s/%s@%s verified (%zu found): %s", host, repo,
-			 out->digest, s.n, first);
+	if (out->truncated)
+		(void)pg_err_set(
+		    err, rc,
+		    "no signature of %s/%s@%s verified among the %zu examined; more were "
+		    "not examined (at most %d per source), so this is not a final "
+		    "answer: %s",
+		    host, repo, out->digest, out->n_sigs, PG_OCI_SIGS_MAX, v.first);
+	else if (rc == disc_code)
+		(void)pg_err_set(err, rc, "no signature of %s/%s@%s verified (%zu found): %s; %s",
+				 host, repo, out->digest, out->n_sigs, v.first, first_disc.msg);
+	else
+		(void)pg_err_set(err, rc, "no signature of %s/%s@%s verified (%zu found): %s", host,
+				 repo, out->digest, out->n_sigs, v.first);
 	goto out;
-fail_disc:
+fail_nomem:
 	rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 out:
-	sigs_free(&s);
 	return rc;
 }

@@ -104,16 +104,29 @@ scheme_of(const char *s, size_t n)
 	return OCI_AUTH_NONE;
 }
 
-int
-oci_www_auth_parse(oci_challenge *out, const char *v, pg_err *err)
+/* Is cur a better challenge than best?  Docker's order: Bearer, then
+ * Basic; the first of a scheme wins. */
+static bool
+better(const oci_challenge *cur, const oci_challenge *best)
+{
+	return (cur->scheme == OCI_AUTH_BEARER && best->scheme != OCI_AUTH_BEARER) ||
+	       (cur->scheme == OCI_AUTH_BASIC && best->scheme == OCI_AUTH_NONE);
+}
+
+/*
+ * Parse every challenge of one WWW-Authenticate value (comma-separated,
+ * RFC 7235 §4.1) into *best, keeping the best so far.  PG_EINVAL for junk
+ * or a repeated parameter; unknown schemes are parsed and dropped.
+ */
+static int
+parse_value(oci_challenge *best, const char *v, pg_err *err)
 {
 	int rc = PG_EINVAL;
-	oci_challenge cur = {0}, best = {0};
+	oci_challenge cur = {0};
 	const char *p = v, *name;
 	size_t n, nn;
 	char *val = NULL;
 
-	memset(out, 0, sizeof(*out));
 	if (v == NULL || strlen(v) > OCI_HEADER_MAX)
 		return pg_err_set(err, PG_EINVAL, "missing or over-long WWW-Authenticate header");
 	for (;;) {
@@ -172,25 +185,13 @@ oci_www_auth_parse(oci_challenge *out, const char *v, pg_err *err)
 			if (*p != ',' && *p != '\0')
 				goto junk;
 		}
-		if ((cur.scheme == OCI_AUTH_BEARER && best.scheme != OCI_AUTH_BEARER) ||
-		    (cur.scheme == OCI_AUTH_BASIC && best.scheme == OCI_AUTH_NONE)) {
-			oci_challenge_clear(&best);
-			best = cur;
+		if (better(&cur, best)) {
+			oci_challenge_clear(best);
+			*best = cur;
 			memset(&cur, 0, sizeof(cur));
 		}
 		oci_challenge_clear(&cur);
 	}
-	if (best.scheme == OCI_AUTH_NONE) {
-		rc = pg_err_set(err, PG_EINVAL,
-				"registry asks for an authentication scheme other than Bearer or Basic");
-		goto out;
-	}
-	if (best.scheme == OCI_AUTH_BEARER && (best.realm == NULL || best.realm[0] == '\0')) {
-		rc = pg_err_set(err, PG_EINVAL, "registry's Bearer challenge names no realm");
-		goto out;
-	}
-	*out = best;
-	memset(&best, 0, sizeof(best));
 	rc = PG_OK;
 	goto out;
 junk:
@@ -198,6 +199,95 @@ junk:
 out:
 	free(val);
 	oci_challenge_clear(&cur);
+	return rc;
+}
+
+/* The checks on the chosen challenge; hands best over to *out. */
+static int
+finish(oci_challenge *out, oci_challenge *best, pg_err *err)
+{
+	if (best->scheme == OCI_AUTH_NONE)
+		return pg_err_set(
+		    err, PG_EINVAL,
+		    "registry asks for an authentication scheme other than Bearer or Basic");
+	if (best->scheme == OCI_AUTH_BEARER && (best->realm == NULL || best->realm[0] == '\0'))
+		return pg_err_set(err, PG_EINVAL, "registry's Bearer challenge names no realm");
+	*out = *best;
+	memset(best, 0, sizeof(*best));
+	return PG_OK;
+}
+
+int
+oci_www_auth_parse(oci_challenge *out, const char *v, pg_err *err)
+{
+	oci_challenge best = {0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = parse_value(&best, v, err);
+	if (rc == PG_OK)
+		rc = finish(out, &best, err);
+	oci_challenge_clear(&best);
+	return rc;
+}
+
+int
+oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err)
+{
+	static const char name[] = "WWW-Authenticate";
+	const size_t nl = sizeof(name) - 1;
+	oci_challenge best = {0};
+	const char *p, *eol;
+	pg_buf line;
+	size_t lines = 0;
+	bool in_challenge = false;
+	int rc = PG_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (headers == NULL)
+		return pg_err_set(err, PG_EINVAL, "no WWW-Authenticate header");
+	pg_buf_init(&line, OCI_HEADER_MAX + 1);
+	for (p = headers; *p && rc == PG_OK; p = *eol ? eol + 1 : eol) {
+		const char *v, *e;
+
+		eol = strchr(p, '\n');
+		if (eol == NULL)
+			eol = p + strlen(p);
+		/* An obsolete folded continuation of a challenge line would
+		 * carry part of a challenge we did not see: refuse it. */
+		if ((*p == ' ' || *p == '\t') && in_challenge) {
+			rc = pg_err_set(err, PG_EINVAL, "folded WWW-Authenticate header");
+			break;
+		}
+		in_challenge = false;
+		if ((size_t)(eol - p) <= nl || strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+			continue;
+		in_challenge = true;
+		if (++lines > OCI_CHALLENGE_LINES_MAX) {
+			rc = pg_err_set(err, PG_EINVAL, "more than %d WWW-Authenticate headers",
+					OCI_CHALLENGE_LINES_MAX);
+			break;
+		}
+		v = skip_ws(p + nl + 1);
+		e = eol;
+		while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (v > e)
+			v = e;
+		pg_buf_reset(&line);
+		if ((size_t)(e - v) > OCI_HEADER_MAX ||
+		    pg_buf_append(&line, v, (size_t)(e - v)) != PG_OK ||
+		    pg_buf_append(&line, "", 1) != PG_OK) {
+			rc = pg_err_set(err, PG_EINVAL, "over-long WWW-Authenticate header");
+			break;
+		}
+		rc = parse_value(&best, (const char *)line.data, err);
+	}
+	if (rc == PG_OK && lines == 0)
+		rc = pg_err_set(err, PG_EINVAL, "no WWW-Authenticate header");
+	if (rc == PG_OK)
+		rc = finish(out, &best, err);
+	pg_buf_free(&line);
 	oci_challenge_clear(&best);
 	return rc;
 }

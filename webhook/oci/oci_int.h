@@ -31,6 +31,13 @@ typedef struct oci_challenge {
 /* Parse a WWW-Authenticate value.  Picks the Bearer challenge when there
  * are several, else Basic.  PG_EINVAL for anything else or junk. */
 int oci_www_auth_parse(oci_challenge *out, const char *value, pg_err *err);
+/* WWW-Authenticate lines one response may carry that we read. */
+#define OCI_CHALLENGE_LINES_MAX 16
+/* Every WWW-Authenticate line of a raw header block (as pg_fetch keeps
+ * it), each with comma-separated challenges, chosen from as Docker does:
+ * the first Bearer, else the first Basic.  PG_EINVAL when there is none,
+ * for junk in any of them, or more than OCI_CHALLENGE_LINES_MAX lines. */
+int oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err);
 void oci_challenge_clear(oci_challenge *ch);
 
 /* The target of rel="next" in a Link header value, malloc'd, or NULL in

@@ -1181,9 +1181,15 @@ sc_fp_trust(EVP_MD_CTX *md, const char *tag, const pg_trust *t)
 }
 
 /* The canonical form: every field in a fixed order, each length-prefixed,
- * so no two different rules serialise to the same bytes. */
+ * so no two different rules serialise to the same bytes.  It covers every
+ * byte of trust material a verdict of the rule can depend on: the named
+ * keys, keyrings and roots, and for a cosign verifier without `root:` the
+ * policy's default trusted root (dflt_root, may be NULL), which such a
+ * verifier checks tlog entries, CAs and TSAs against.  A withdrawn Rekor
+ * key or Fulcio CA therefore changes the cache key of every verdict that
+ * used it. */
 static int
-sc_fingerprint(pg_rule *r)
+sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 {
 	int rc = PG_EINTERNAL;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -1217,6 +1223,10 @@ sc_fingerprint(pg_rule *r)
 		    (rc = sc_fp_str(md, "issuerRegExp", v->issuer_regexp)) != PG_OK ||
 		    (rc = sc_fp_str(md, "subject", v->subject)) != PG_OK ||
 		    (rc = sc_fp_str(md, "subjectRegExp", v->subject_regexp)) != PG_OK)
+			goto out;
+		if (v->root == NULL &&
+		    (v->kind == PG_VERIFY_COSIGN_KEY || v->kind == PG_VERIFY_COSIGN_KEYLESS) &&
+		    (rc = sc_fp_trust(md, "defaultRoot", dflt_root)) != PG_OK)
 			goto out;
 	}
 	if ((rc = sc_fp_str(md, "repository", r->repository)) != PG_OK)
@@ -1277,10 +1287,10 @@ pg_policy_finish(pg_policy *p, const char *name, pg_err *err)
 	p->uses = NULL;
 	p->n_uses = 0;
 	for (i = 0; i < p->n_images; i++)
-		if ((rc = sc_fingerprint(p->images[i])) != PG_OK)
+		if ((rc = sc_fingerprint(p->images[i], pg_policy_default_root(p))) != PG_OK)
 			return pg_err_set(err, rc, "cannot compute a rule fingerprint");
 	for (i = 0; i < p->n_charts; i++)
-		if ((rc = sc_fingerprint(p->charts[i])) != PG_OK)
+		if ((rc = sc_fingerprint(p->charts[i], pg_policy_default_root(p))) != PG_OK)
 			return pg_err_set(err, rc, "cannot compute a rule fingerprint");
 	return PG_OK;
 }

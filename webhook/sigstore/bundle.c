@@ -10,7 +10,8 @@
  *      proven: SET (required in v0.1) and/or inclusion proof + signed
  *      checkpoint (required from v0.2);
  *   3. RFC 3161 timestamps verify against the trusted TSAs;
- *   4. keyless: at every verified time (integrated time, TSA time) the leaf
+ *   4. keyless: at every verified time (an integrated time signed by its
+ *      SET, a TSA time; never an unsigned integrated time) the leaf
  *      chains to a trusted CA, is within its validity and has an SCT; then
  *      the identity and issuer must match.
  *
@@ -434,13 +435,13 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 		rc = pg_err_set(err, PG_EVERIFY, "log entry has no inclusion proof");
 		goto out;
 	}
-	if (itime > 0 && !pg_trust_valid_at(log->start, log->end, log->has_end, itime)) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"integrated time is outside the validity of log %s's key",
-				log->base_url);
-		goto out;
-	}
 	if (promise != NULL) {
+		if (itime > 0 && !pg_trust_valid_at(log->start, log->end, log->has_end, itime)) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"integrated time is outside the validity of log %s's key",
+					log->base_url);
+			goto out;
+		}
 		rc = b64_field(&set, &set_len, pg_json_str(promise, "signedEntryTimestamp"),
 			       PG_SIG_MAX, "signed entry timestamp", err);
 		if (rc == PG_OK)
@@ -453,7 +454,12 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 		if (rc != PG_OK)
 			goto out;
 	}
-	if (itime > 0)
+	/* Only the SET signs integratedTime: without it the field is the
+	 * bundle author's say-so (the inclusion proof and checkpoint commit to
+	 * the body, not to a time), so it is never a signing time, as in
+	 * sigstore-go.  Such an entry is then like a Rekor v2 one: a verified
+	 * timestamp must stand in for it. */
+	if (promise != NULL && itime > 0)
 		rc = add_time(v, itime);
 	else if (v->nuntimed < PG_TLOG_ENTRIES_MAX)
 		v->untimed[v->nuntimed++] = log;
@@ -524,6 +530,16 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 			       "bundle must hold exactly one of messageSignature and dsseEnvelope");
 		goto out;
 	}
+	/* A message signature signs bytes, not a statement about what they
+	 * are: for an image it could be any blob that happens to hash to the
+	 * manifest digest.  cosign v3 signs images with DSSE in-toto only. */
+	if (ms != NULL && t->dsse_only) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"bundle holds a message signature (a blob signature); an image or "
+				"OCI chart signature must be a DSSE envelope with an in-toto "
+				"statement naming its digest");
+		goto out;
+	}
 	rc = ms ? verify_message(&v, ms, artifact, artifact_len, err) : verify_dsse(&v, env, err);
 	if (rc != PG_OK)
 		goto out;
@@ -584,8 +600,10 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 	}
 	if (v.ntimes == 0) {
 		rc = pg_err_set(err, PG_EVERIFY,
-				"no verified time: the bundle needs an integrated time or "
-				"an RFC 3161 timestamp");
+				"no verified time: the bundle needs a transparency log entry "
+				"with a signed entry timestamp (an integrated time without "
+				"one is not authenticated) or an RFC 3161 timestamp from a "
+				"trusted timestamp authority");
 		goto out;
 	}
 	if (v.leaf == NULL) {

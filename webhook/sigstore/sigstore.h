@@ -45,6 +45,9 @@ typedef struct pg_sig_trust {
 	const char *issuer_regexp;
 	bool tlog_required;            /* a valid SET / inclusion proof needed */
 	bool ignore_sct;               /* keyless without CT (private PKI) */
+	bool dsse_only;                /* bundles: refuse a messageSignature; the
+					  content must be a DSSE in-toto statement
+					  (images and OCI charts, as cosign v3) */
 } pg_sig_trust;
 
 /*
@@ -66,8 +69,9 @@ int pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
  * in-toto bundles the statement's subject digest must equal it.
  * Every tlog entry present must verify (SET in v0.1, inclusion proof and
  * signed checkpoint from v0.2); with tlog_required at least one entry must
- * exist.  At least one verified time (integrated time or RFC 3161
- * timestamp) is always needed; keyless certificates are checked at each.
+ * exist.  At least one verified time is always needed: an integrated
+ * time counts only when its entry's SET verified, otherwise an RFC 3161
+ * timestamp from a trusted TSA; keyless certificates are checked at each.
  * Regexps are POSIX ERE matched anywhere in the value, as cosign and
  * sigstore-go (Go regexp.MatchString) do: anchor them with ^...$.
  * On success *signer_out (malloc'd) is "key" or "SAN (issuer)".

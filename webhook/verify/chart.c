@@ -420,7 +420,7 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	t.issuer = v->issuer;
 	t.issuer_regexp = v->issuer_regexp;
 	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
-	rc = pg_oci_verify_image(&ver, j->c->oci, &q, j->img, &t, 1, err);
+	rc = pg_oci_verify_image(&ver, j->c->oci, &q, j->img, &t, 1, 1, err);
 	if (rc == PG_OK && (ver.digest == NULL || strcmp(ver.digest, j->digest) != 0))
 		rc = pg_err_set(err, PG_EVERIFY, "%s: signature checked for %s, not the resolved %s",
 				j->ref->location, ver.digest ? ver.digest : "no digest", j->digest);

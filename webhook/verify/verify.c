@@ -286,19 +286,29 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	q.deadline = deadline;
 	q.guard = guard;
 	q.guard_ctx = (void *)p;
-	rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n, &err);
+	need = pg_verify__needed(r, n);
+	rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n, need, &err);
 	for (i = 0; i < ver.n_trust && i < n; i++)
 		good += ver.trust_ok[i] ? 1 : 0;
-	need = pg_verify__needed(r, n);
 	if (rc == PG_OK && good >= need) {
 		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
 			       r->name, good, n, ver.signer ? ver.signer : "signed");
 		pg_verdict_set(out, true, PG_OK, ver.digest, ver.signer, who);
 	} else if (rc == PG_OK) {
-		(void)snprintf(why, sizeof(why),
-			       "rule %s requires %zu of %zu verifiers, only %zu verified",
-			       r->name, need, n, good);
-		pg_verdict_set(out, false, PG_EVERIFY, ver.digest, ver.signer, why);
+		/* A budget that cut the search short is no final answer: the
+		 * deny is not cached as a definite one (PG_ETOOBIG). */
+		if (ver.truncated)
+			(void)snprintf(why, sizeof(why),
+				       "rule %s requires %zu of %zu verifiers, only %zu verified "
+				       "among the signatures examined (at most %d per source; more "
+				       "were not examined, so this is not a final answer)",
+				       r->name, need, n, good, PG_OCI_SIGS_MAX);
+		else
+			(void)snprintf(why, sizeof(why),
+				       "rule %s requires %zu of %zu verifiers, only %zu verified",
+				       r->name, need, n, good);
+		pg_verdict_set(out, false, ver.truncated ? PG_ETOOBIG : PG_EVERIFY, ver.digest,
+			       ver.signer, why);
 	} else {
 		pg_verdict_set(out, false, rc, ver.digest ? ver.digest : ref->digest, NULL,
 			       err.msg[0] ? err.msg : "not verified");
