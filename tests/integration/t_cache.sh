@@ -8,7 +8,7 @@
 #   hit            second review of a verified image: cache hit, no fetch
 #   pre-verify     a Deployment's verdicts answer the Pod its controller makes
 #   policy change  new key bytes -> new rule fingerprint -> verified again
-#   TTLs           positive, negative, tag (each 1 s here) expire and re-check
+#   TTLs           positive, negative, tag (each 4 s here) expire and re-check
 #   not cached     unreachable registry and timeouts are re-tried next review
 #   byte bound     a tiny --cache-bytes evicts the least recently used
 #   coalescing     N concurrent reviews of one uncached image: one fetch; and
@@ -156,7 +156,9 @@ expect_match "key change: b is denied under the new key" "$MSG" "verif"
 #     tag's verdict may not outlive the positive or negative TTL) ------------
 # the good signature app/neg gets later, its payload blob pushed now
 LG=$(sig_payload "$REG/app/neg" "$DN" >"$T/pfix" && sig_layer app/neg "$T/pfix" "$T/good.key")
-serve good --cache-ttl-ms 1000 --cache-negative-ttl-ms 1000
+# 4 s: the eight reviews before the sleep must all fall inside the TTL,
+# also on a loaded 2-core machine under a sanitizer (1 s was not enough).
+serve good --cache-ttl-ms 4000 --cache-negative-ttl-ms 4000
 review "$REG/app/a@$DA"
 n0=$(sigs "$DA")
 review "$REG/app/a@$DA"
@@ -175,7 +177,7 @@ expect_eq "bad signature: denial answered from the negative cache" "$ALLOWED/$(c
 push_sig app/neg "$DN" "$LG" >/dev/null
 review "$REG/app/neg:v1"
 expect_eq "fixed signature: still denied within the negative TTL" "$ALLOWED/$(cached)" "false/true"
-sleep 1.2
+sleep 4.2
 review "$REG/app/a@$DA"
 expect_eq "positive TTL expired: digest verified again" "$ALLOWED/$(cached)" "true/false"
 review "$REG/app/a:v1"
@@ -186,11 +188,11 @@ expect_eq "negative TTL expired: re-checked, now allowed" "$ALLOWED/$(cached)" "
 expect_eq "negative TTL expired: a new signature fetch" "$(sigs "$DN")" "$((nn + 1))"
 
 # --- tag TTL: a tag expires, the same image by digest stays --------------------
-serve good --cache-tag-ttl-ms 1000
+serve good --cache-tag-ttl-ms 4000
 review "$REG/app/a:v1"
 review "$REG/app/a@$DA"
 n0=$(sigs "$DA")
-sleep 1.2
+sleep 4.2
 review "$REG/app/a@$DA"
 expect_eq "tag TTL: the digest reference is still cached" "$ALLOWED/$(cached)" "true/true"
 review "$REG/app/a:v1"
