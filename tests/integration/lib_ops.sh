@@ -90,10 +90,13 @@ EOF
 EOF
 }
 
+# put FILE: stdin becomes FILE in one rename.  The temporary file is made
+# outside the watched directory: a watcher that scans between the write and
+# the rename would otherwise see a new entry and reload the old policy once
+# more (seen as an extra good load on a busy machine).
 put() {
-	local f=$1 d b
-	d=$(dirname "$f"); b=$(basename "$f")
-	cat >"$d/.$b.tmp" && mv -f "$d/.$b.tmp" "$f"
+	local f=$1
+	cat >"$T/.put.tmp" && mv -f "$T/.put.tmp" "$f"
 }
 
 ops_serve() {

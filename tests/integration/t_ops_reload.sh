@@ -165,7 +165,11 @@ if ms=$(poll 2 allowed "$(uid)" "$REG/team/x:1"); then
 else
 	notok "ConfigMap ..data swap: team image allowed within 2 s" "$TEXT"
 fi
-expect_eq "ConfigMap swap: one good reload, no error" "$(metric "$LOK") $(metric "$LERR")" "2 0"
+# The kubelet writes the new ..<timestamp> directory inside the volume before
+# it swaps ..data: a scan in between reloads the old policy once more, which
+# is harmless, so "at least one good reload" (not exactly one), and no error.
+lok=$(metric "$LOK")
+expect_eq "ConfigMap swap: a good reload, no error" "$([ "$lok" -ge 2 ] && echo ok || echo "$lok") $(metric "$LERR")" "ok 0"
 # A swap to a version whose policy is broken keeps v2 in force.
 v3="$CM/..2026_01_01_00_10_00.000000003"
 mkdir -p "$v3"; cp "$T/a.pub" "$T/c.pub" "$v3/"
