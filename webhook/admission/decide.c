@@ -5,7 +5,12 @@
  *
  * Rule of the room: a reference is allowed only by an explicit ALLOW
  * (verified) or UNSIGNED (allowUnsigned rule) state; every other path,
- * including "still pending" and any internal error, is a deny.
+ * including "still pending" and any internal error, is a deny.  A review
+ * is allowed without references only as "skip" (DELETE/CONNECT, a kind with
+ * no pod template we can read, an UPDATE whose references are the
+ * oldObject's) or "exempt", each with its reason in the log line and the
+ * annotations; a malformed object (wrong-typed field, too many references,
+ * past the parser's limits) is denied as a whole, with its reason.
  */
 #include "jsonmem/jsonmem.h"
 #include "admission/admission_int.h"
