@@ -158,6 +158,7 @@ review() {
 	local name=$1 want=$2 re=$3 pol=$4 op=${5:-CREATE} out text
 	mkreview "$T/obj.json" "${NS:-apps}" "$op" v1 "uid-x" >"$T/in.json"
 	out=$("$PG" review --policy "$pol" --ca-file "$PKI/ca.pem" --timeout-ms 8000 "$T/in.json" 2>"$T/log")
+	cat "$T/log" >>"$T/reviews.err" # scanned for sanitizer reports at exit
 	printf '%s' "$out" >"$T/out.json"
 	text=$(jq -r '(.response.status.message // "") + " | " + ((.response.warnings // []) | join("; ")) + " | " + ([.response.auditAnnotations[]] | join("; "))' <<<"$out")
 	if [ "$(jq -r .response.allowed <<<"$out")" = "$want" ] && [[ $text =~ $re ]]; then ok "$name"; else notok "$name" "$text"; fi

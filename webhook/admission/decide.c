@@ -818,24 +818,26 @@ out:
 
 /* Charts: the name and version that were verified (a resolved range), else
  * those asked for; with the digest already on the line, every chart
- * reference says exactly which chart it admitted or refused. */
-static int
+ * reference says exactly which chart it admitted or refused.  Best effort:
+ * a field that cannot be added leaves the line without it. */
+static void
 chart_fields(json_t *o, const pg_refdec *rd)
 {
 	const pg_chart_ref *c = rd->ref->chart;
 	const char *name = rd->chart_name, *ver = rd->chart_version;
 
 	if (c == NULL)
-		return PG_OK;
+		return;
 	if (name == NULL && c->kind != PG_CHART_RELEASE && strcmp(c->name, "*") != 0)
 		name = c->name;
 	if (ver == NULL && !c->range)
 		ver = c->version;
-	if (name && json_object_set_new(o, "chart", json_string(name)) != 0)
-		return PG_ENOMEM;
-	if (ver && json_object_set_new(o, "version", json_string(ver)) != 0)
-		return PG_ENOMEM;
-	return PG_OK;
+	if (name)
+		(void)json_object_set_new(o, "chart", json_string(name));
+	if (ver)
+		(void)json_object_set_new(o, "version", json_string(ver));
+	if (rd->warning && (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED))
+		(void)json_object_set_new(o, "warning", json_string(rd->warning));
 }
 
 int
@@ -867,12 +869,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 			json_decref(refs);
 			return PG_ENOMEM;
 		}
-		if (chart_fields(o, rd) != PG_OK) {
-			json_decref(refs);
-			return PG_ENOMEM;
-		}
-		if (rd->warning)
-			json_object_set_new(o, "warning", json_string(rd->warning));
+		chart_fields(o, rd);
 	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}",
 			 "time", ts, "msg", "admission", "uid", d->rv->uid,
