@@ -57,7 +57,18 @@ sign_chart() {
 D_WEB=$(push_chart charts/web web 1.2.3) && sign_chart charts/web "$D_WEB" good
 D_API=$(push_chart charts/api api 0.1.0) && sign_chart charts/api "$D_API" other
 D_RAW=$(push_chart charts/raw raw 2.0.0)
-for v in D_WEB D_API D_RAW; do
+# keyless, Sigstore bundles as referrers: DSSE in-toto (cosign v3) is
+# accepted; a messageSignature (blob) bundle over the manifest bytes is not
+ID=https://github.com/acme/charts/.github/workflows/release.yml@refs/heads/main
+ISS=https://token.actions.githubusercontent.com
+fulcio_cert alice "URI:$ID" "$ISS" || { notok "Fulcio-like leaf"; exit 1; }
+D_KLD=$(push_chart klcharts/dsse dsse 1.0.0) && sigstore_bundle_dsse alice "$D_KLD" >"$T/kld.json" &&
+	push_bundle_referrer klcharts/dsse "$D_KLD" "$T/kld.json" >/dev/null
+D_KLM=$(push_chart klcharts/msg msg 1.0.0) &&
+	reg_curl -f -H "Accept: $MT_OCI_MANIFEST" -o "$T/klm.manifest" "https://$REG/v2/klcharts/msg/manifests/$D_KLM" &&
+	sigstore_bundle_message alice "$T/klm.manifest" >"$T/klm.json" &&
+	push_bundle_referrer klcharts/msg "$D_KLM" "$T/klm.json" >/dev/null
+for v in D_WEB D_API D_RAW D_KLD D_KLM; do
 	[[ ${!v} == sha256:* ]] || { notok "push OCI charts" "$v is empty"; exit 1; }
 done
 ok "push OCI charts (helm media types) and cosign signatures"
@@ -92,6 +103,10 @@ spec:
       match: ["oci://$REG/charts/**"]
       verify:
         - cosign: {key: good}
+    - name: oci-charts-keyless
+      match: ["oci://$REG/klcharts/**"]
+      verify:
+        - cosign: {keyless: {root: test-sigstore, issuer: "$ISS", subject: "$ID"}}
   registries:
     - host: "$REG"
       caFile: $PKI/ca.pem
@@ -119,6 +134,8 @@ argo chart signed by another key|$(argo_app api "$REG/charts" api 0.1.0)|argocd|
 argo unsigned chart|$(argo_app raw "$REG/charts" raw 2.0.0)|argocd|false|no signatures found for $REG/charts/raw@$D_RAW|
 argo chart version that does not exist|$(argo_app web3 "$REG/charts" web 9.9.9)|argocd|false|not found|
 flux OCIRepository, signed chart|$(flux_oci web "oci://$REG/charts/web" 1.2.3)|flux-system|true|^$|$D_WEB
+argo keyless chart, DSSE in-toto bundle|$(argo_app kd "$REG/klcharts" dsse 1.0.0)|argocd|true|^$|$D_KLD
+argo keyless chart, messageSignature bundle refused|$(argo_app km "$REG/klcharts" msg 1.0.0)|argocd|false|bundle holds a message signature \\(a blob signature\\)|
 flux OCIRepository, unsigned chart|$(flux_oci raw "oci://$REG/charts/raw" 2.0.0)|flux-system|false|no signatures found|
 EOF
 }

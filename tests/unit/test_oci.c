@@ -639,31 +639,38 @@ test_sig_outcome_table(void **state)
 		size_t good, n_sigs;
 		bool truncated, crypto_failed;
 		int first_code, disc_code, want;
+		size_t need; /* 0: 1 */
 	} tab[] = {
 	    /* satisfied: whatever else happened */
-	    {1, 1, false, false, 0, 0, PG_OK},
-	    {1, 65, true, true, PG_EVERIFY, PG_ETOOBIG, PG_OK},
-	    {1, 2, false, true, PG_EVERIFY, PG_EFETCH, PG_OK},
+	    {1, 1, false, false, 0, 0, PG_OK, 0},
+	    {1, 65, true, true, PG_EVERIFY, PG_ETOOBIG, PG_OK, 0},
+	    {1, 2, false, true, PG_EVERIFY, PG_EFETCH, PG_OK, 0},
+	    /* some satisfied, not enough: the caller counts (PG_OK) unless a
+	     * source could not be read, then that transient code */
+	    {1, 2, false, true, PG_EVERIFY, 0, PG_OK, 2},
+	    {1, 2, false, true, PG_EVERIFY, PG_EVERIFY, PG_OK, 2},
+	    {1, 2, false, true, PG_EVERIFY, PG_EFETCH, PG_EFETCH, 2},
+	    {1, 2, false, true, PG_EVERIFY, PG_ETIMEOUT, PG_ETIMEOUT, 2},
 	    /* nothing found */
-	    {0, 0, false, false, 0, 0, PG_EVERIFY},
-	    {0, 0, false, false, 0, PG_EFETCH, PG_EFETCH},
-	    {0, 0, false, false, 0, PG_EVERIFY, PG_EVERIFY},
-	    {0, 0, true, false, 0, PG_ETOOBIG, PG_ETOOBIG}, /* listing too long */
+	    {0, 0, false, false, 0, 0, PG_EVERIFY, 0},
+	    {0, 0, false, false, 0, PG_EFETCH, PG_EFETCH, 0},
+	    {0, 0, false, false, 0, PG_EVERIFY, PG_EVERIFY, 0},
+	    {0, 0, true, false, 0, PG_ETOOBIG, PG_ETOOBIG, 0}, /* listing too long */
 	    /* every candidate examined, bad on its merits: definite */
-	    {0, 3, false, true, PG_EVERIFY, 0, PG_EVERIFY},
-	    {0, 64, false, true, PG_EVERIFY, 0, PG_EVERIFY},
+	    {0, 3, false, true, PG_EVERIFY, 0, PG_EVERIFY, 0},
+	    {0, 64, false, true, PG_EVERIFY, 0, PG_EVERIFY, 0},
 	    /* budget reached: never definite */
-	    {0, 64, true, true, PG_EVERIFY, 0, PG_ETOOBIG},
-	    {0, 128, true, true, PG_EVERIFY, 0, PG_ETOOBIG},
-	    {0, 10, true, true, PG_EVERIFY, PG_ETOOBIG, PG_ETOOBIG},
+	    {0, 64, true, true, PG_EVERIFY, 0, PG_ETOOBIG, 0},
+	    {0, 128, true, true, PG_EVERIFY, 0, PG_ETOOBIG, 0},
+	    {0, 10, true, true, PG_EVERIFY, PG_ETOOBIG, PG_ETOOBIG, 0},
 	    /* a source unreadable (bundles listing failed), .sig bad */
-	    {0, 1, false, true, PG_EVERIFY, PG_EFETCH, PG_EFETCH},
-	    {0, 1, false, true, PG_EVERIFY, PG_ETIMEOUT, PG_ETIMEOUT},
+	    {0, 1, false, true, PG_EVERIFY, PG_EFETCH, PG_EFETCH, 0},
+	    {0, 1, false, true, PG_EVERIFY, PG_ETIMEOUT, PG_ETIMEOUT, 0},
 	    /* .sig was an index (definite), a bundle bad */
-	    {0, 1, false, true, PG_EVERIFY, PG_EVERIFY, PG_EVERIFY},
+	    {0, 1, false, true, PG_EVERIFY, PG_EVERIFY, PG_EVERIFY, 0},
 	    /* every signature failed to download: the registry's failure */
-	    {0, 2, false, false, PG_EFETCH, 0, PG_EFETCH},
-	    {0, 2, false, false, PG_ENOTFOUND, 0, PG_EVERIFY},
+	    {0, 2, false, false, PG_EFETCH, 0, PG_EFETCH, 0},
+	    {0, 2, false, false, PG_ENOTFOUND, 0, PG_EVERIFY, 0},
 	};
 	size_t i;
 
@@ -676,6 +683,7 @@ test_sig_outcome_table(void **state)
 		memset(&v, 0, sizeof(v));
 		v.out = &out;
 		v.good = tab[i].good;
+		v.need = tab[i].need ? tab[i].need : 1;
 		v.crypto_failed = tab[i].crypto_failed;
 		v.first_code = tab[i].first_code;
 		out.n_sigs = tab[i].n_sigs;
@@ -686,6 +694,7 @@ test_sig_outcome_table(void **state)
 		/* what the verdict cache will make of it */
 		assert_int_equal(pg_cache_cacheable(got == PG_OK, got),
 				 got == PG_OK || (got == PG_EVERIFY && !tab[i].truncated));
+		assert_false(got == PG_EVERIFY && tab[i].truncated);
 	}
 }
 

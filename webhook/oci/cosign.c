@@ -266,8 +266,10 @@ transient(int code)
 static int
 outcome(const vrun *v, int disc_code)
 {
+	/* Some entries satisfied, not enough, and a source was unreadable:
+	 * the missing ones might have been there. */
 	if (v->good > 0)
-		return PG_OK;
+		return satisfied(v) || disc_code == 0 || !transient(disc_code) ? PG_OK : disc_code;
 	if (v->out->n_sigs == 0) {
 		if (v->out->truncated)
 			return PG_ETOOBIG;
@@ -340,6 +342,11 @@ pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const 
 	rc = outcome(&v, disc_code);
 	if (rc == PG_OK)
 		goto out;
+	if (v.good > 0) {
+		rc = pg_err_set(err, rc, "%zu of the %zu trust entries needed verified for %s/%s@%s; %s",
+				v.good, v.need, host, repo, out->digest, first_disc.msg);
+		goto out;
+	}
 	if (out->n_sigs == 0) {
 		if (disc_code != 0)
 			rc = pg_err_set(err, rc, "%s", first_disc.msg);

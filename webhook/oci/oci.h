@@ -200,7 +200,9 @@ typedef struct pg_oci_verified {
  * any one signature verifies with it.  Fetching stops once need entries
  * are satisfied (0: all of them).  0 when at least one entry is satisfied
  * (out->trust_ok says which; out->truncated when a budget cut the search
- * before need were); PG_EVERIFY with "no signatures found for ..." or "no
+ * before need were), unless fewer than need are and a source could not be
+ * read (then that source's transient code); PG_EVERIFY with "no
+ * signatures found for ..." or "no
  * signature of ... verified: <first failure>"; PG_ETOOBIG when nothing
  * verified and a budget left candidates unexamined; PG_EFETCH/PG_ETIMEOUT/
  * PG_ENOTFOUND when the registry could not answer (never a verdict on the

@@ -448,6 +448,7 @@ verify_artifact(pg_verdict *out, chart_job *j)
 	char *digest = NULL, *signer = NULL;
 	char first[PG_ERR_MSG_MAX] = "";
 	int first_code = PG_EVERIFY;
+	bool cut = false; /* a size bound or evidence budget cut a verifier short */
 	char msg[PG_ERR_MSG_MAX + 256];
 
 	for (i = 0; i < r->n_verify; i++) {
@@ -492,6 +493,8 @@ verify_artifact(pg_verdict *out, chart_job *j)
 			good++;
 			continue;
 		}
+		if (rc == PG_ETOOBIG)
+			cut = true;
 		if (first[0] == '\0' || (transient(rc) && !transient(first_code))) {
 			(void)snprintf(first, sizeof(first), "%s", err.msg[0] ? err.msg : "not verified");
 			first_code = rc;
@@ -517,10 +520,15 @@ verify_artifact(pg_verdict *out, chart_job *j)
 		(void)snprintf(msg, sizeof(msg),
 			       "rule %s requires %zu of %zu verifiers, only %zu verified: %s",
 			       r->name, need, r->n_verify, good, first);
-		pg_verdict_set(out, false, transient(first_code) ? first_code : PG_EVERIFY, digest,
-			       signer, msg);
+		/* A verifier cut short by a bound is no final answer: never a
+		 * definite (cached) deny. */
+		pg_verdict_set(out, false,
+			       transient(first_code) ? first_code : (cut ? PG_ETOOBIG : PG_EVERIFY),
+			       digest, signer, msg);
 	} else {
-		pg_verdict_set(out, false, first_code, digest, NULL, first[0] ? first : "not verified");
+		pg_verdict_set(out, false,
+			       !transient(first_code) && cut ? PG_ETOOBIG : first_code, digest,
+			       NULL, first[0] ? first : "not verified");
 	}
 	free(digest);
 	free(signer);
