@@ -104,6 +104,7 @@ signed() { # REPO TAG -> digest of a signed image
 }
 D_HUB=$(signed library/app signed docker.io) && D_HUBU=$(make_image library/app unsigned) &&
 	D_HUBEVIL=$(signed library/app evil docker.io) &&
+	D_HUBSTEAL=$(signed library/app steal docker.io) &&
 	D_GH=$(signed myorg/app signed ghcr.io) && D_GHU=$(make_image myorg/app unsigned) &&
 	D_ECR=$(signed team/app signed "$ECR") && D_ECRU=$(make_image team/app unsigned) ||
 	{ notok "push images"; exit 1; }
@@ -112,6 +113,11 @@ D_HUB=$(signed library/app signed docker.io) && D_HUBU=$(make_image library/app 
 EVIL_BLOB=$(curl -sS --cacert "$PKI/ca.pem" -H "Accept: $MT_OCI_MANIFEST" \
 	"https://$REG/v2/library/app/manifests/sha256-${D_HUBEVIL#sha256:}.sig" | jq -r '.layers[0].digest')
 [[ $EVIL_BLOB == sha256:* ]] || { notok "evil payload digest"; exit 1; }
+# ... and the one of library/app:steal to a CDN path that answers 401 with a
+# realm of its own: the registry's credentials must not go there.
+STEAL_BLOB=$(curl -sS --cacert "$PKI/ca.pem" -H "Accept: $MT_OCI_MANIFEST" \
+	"https://$REG/v2/library/app/manifests/sha256-${D_HUBSTEAL#sha256:}.sig" | jq -r '.layers[0].digest')
+[[ $STEAL_BLOB == sha256:* ]] || { notok "steal payload digest"; exit 1; }
 ok "signed and unsigned images pushed (hub $D_HUB, ghcr $D_GH, ecr $D_ECR)"
 
 token_signer || { notok "token signer"; exit 1; }
@@ -157,7 +163,10 @@ front() {
 	bg "front-$n" "$REPLAY" --listen "$a:443" --cert "$T/names.pem" --key "$T/names.key" \
 		--log "$T/front-$n.log" --lifetime 900 "$@"
 	for i in $(seq 1 100); do (exec 3<>"/dev/tcp/$a/443") 2>/dev/null && break; sleep 0.05; done
-	: >"$T/front-$n.log" # the probe above is not a client
+	# The probe above is not a client: wait for its accept line, then
+	# start the log afresh.
+	for i in $(seq 1 100); do grep -q '^accept' "$T/front-$n.log" && break; sleep 0.02; done
+	: >"$T/front-$n.log"
 }
 accepts() { grep -c '^accept' "$T/front-$1.log"; }
 AMZ="X-Amz-Security-Token=$(head -c 600 /dev/zero | tr '\0' 'Q')&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20260101T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Credential=ASIAEXAMPLE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -166,11 +175,14 @@ front hub "${ADDR[registry-1.docker.io]}" \
 	--challenge /v2/evilrealm/ 'Bearer realm="https://internal.corp.example/token",service="registry.docker.io",scope="repository:evilrealm/x:pull"' \
 	--challenge /v2/plainrealm/ 'Bearer realm="http://auth.docker.io/token",service="registry.docker.io",scope="repository:plainrealm/x:pull"' \
 	--redirect /v2/library/app/blobs/ https://internal.corp.example/cdn/ --path-has "$EVIL_BLOB" --need-auth \
+	--redirect /v2/library/app/blobs/ https://production.cloudflare.docker.com/steal/ --path-has "$STEAL_BLOB" --need-auth \
 	--redirect /v2/ https://production.cloudflare.docker.com/registry-v2/ --path-has /blobs/ --need-auth \
 	--query "verify=1767225600-Xw%2BhashAbC" \
 	--proxy /v2/ "$UP_hub"
 front auth "${ADDR[auth.docker.io]}" --file /token "$T/www/hub-token" --need-query service=registry.docker.io
-front cdn "${ADDR[production.cloudflare.docker.com]}" --blobs /registry-v2/ "$DATA" --need-query verify= --no-auth
+front cdn "${ADDR[production.cloudflare.docker.com]}" \
+	--challenge /steal/ 'Bearer realm="https://auth.docker.io/stolen",service="registry.docker.io"' \
+	--blobs /registry-v2/ "$DATA" --need-query verify= --no-auth
 front ghcr "${ADDR[ghcr.io]}" --file /token "$T/www/ghcr-token" --need-query service=ghcr.io \
 	--redirect /v2/ https://pkg-containers.githubusercontent.com/ghcr1/blobs/ --path-has /blobs/ --need-auth \
 	--query "se=2026-01-01T00%3A10%3A00Z&sig=AbCdEf%3D&sp=r&spr=https&sr=b&sv=2019-12-12" \
@@ -283,11 +295,13 @@ argo() { # FILE REPO CHART VERSION
 		       source: {repoURL: $r, chart: $c, targetRevision: $v}}}' >"$1.obj"
 	mkreview "$1.obj" argocd CREATE >"$1"
 }
+# errf NAME: the stderr file of the review called NAME
+errf() { printf '%s/review-%s.err' "$T" "$(printf '%s' "$1" | tr -c 'a-zA-Z0-9' '_')"; }
 # decide NAME BIN POLICY WANT REGEX REVIEW_FILE [env...]: provgate review
 decide() {
 	local name=$1 bin=$2 pol=$3 want=$4 re=$5 f=$6 out sum got text
 	shift 6
-	out=$(env "$@" "$bin" review --policy "$pol" --ca-file "$PKI/ca.pem" --timeout-ms 8000 "$f" 2>"$T/$name.err")
+	out=$(env "$@" "$bin" review --policy "$pol" --ca-file "$PKI/ca.pem" --timeout-ms 8000 "$f" 2>"$(errf "$name")")
 	sum=$(review_summary "$out"); got=${sum%%$'\t'*}; text=${sum#*$'\t'}
 	[ "$got" = true ] && text=$(jq -r '.response.auditAnnotations | to_entries | map(.value) | join("; ")' <<<"$out")
 	LAST_TEXT=$text
@@ -317,9 +331,9 @@ expect_match "docker hub: the signature payload came from the CDN, without crede
 expect_match "docker hub: the registry answered the blob with a 307 (bearer token sent to the registry)" \
 	"$(grep '/blobs/' "$T/front-hub.log" | head -1)" "auth=1 status=307"
 check "docker hub: the hop to auth.docker.io is logged with why" \
-	grep -q '"msg":"following a public host".*auth.docker.io:443 (token realm)' "$T/docker hub: signed image verified (token realm on auth.docker.io, blobs from the CDN).err"
+	grep -q '"msg":"following a public host".*auth.docker.io:443 (token realm)' "$(errf "docker hub: signed image verified (token realm on auth.docker.io, blobs from the CDN)")"
 check "docker hub: the hop to the CDN is logged with why" \
-	grep -q 'production.cloudflare.docker.com:443 (blob redirect)' "$T/docker hub: signed image verified (token realm on auth.docker.io, blobs from the CDN).err"
+	grep -q 'production.cloudflare.docker.com:443 (blob redirect)' "$(errf "docker hub: signed image verified (token realm on auth.docker.io, blobs from the CDN)")"
 pod "$T/hub2.json" docker.io/library/app:unsigned
 decide "docker hub: unsigned image denied" "$PGT" "$T/pol" false "no signatures found" "$T/hub2.json" "${TN[@]}"
 # Credentials for Docker Hub go to the realm, as docker login sends them.
@@ -335,6 +349,12 @@ expect_match "docker hub with credentials: the CDN served the blobs" "$(grep -c 
 pod "$T/hub3.json" docker.io/library/app:evil
 decide "docker hub: blob redirected to a name that resolves to a private address: denied" "$PGT" "$T/pol" false \
 	"internal\.corp\.example resolves to 10\.99\.0\.5, a private \(RFC 1918\) address" "$T/hub3.json" "${TN[@]}"
+pod "$T/hub6.json" docker.io/library/app:steal
+: >"$T/front-auth.log"
+decide "docker hub with credentials: a CDN that answers 401 with its own realm is not answered" "$PGT" "$T/pol-cred" false \
+	"redirected to https://production\.cloudflare\.docker\.com/steal/.*which asked for credentials \(HTTP 401\): not answered" \
+	"$T/hub6.json" "${TN[@]}"
+expect_eq "docker hub with credentials: nothing asked the realm the CDN named" "$(grep -c '/stolen' "$T/front-auth.log")" 0
 pod "$T/hub4.json" docker.io/evilrealm/x:1
 decide "docker hub: token realm at a private address: denied" "$PGT" "$T/pol" false \
 	"getting a token for docker\.io: refusing to contact internal\.corp\.example.*resolves to 10\.99\.0\.5" "$T/hub4.json" "${TN[@]}"
@@ -377,7 +397,7 @@ expect_match "chart-releaser: github.com answered the archive with a 302" \
 expect_match "chart-releaser: objects.githubusercontent.com served archive and .prov" \
 	"$(grep -c 'status=200' "$T/front-objects.log")" "^2$"
 check "chart-releaser: the index entry hop is logged" grep -q 'github.com:443 (chart index entry)' \
-	"$T/chart-releaser: signed chart verified (index on myorg.github.io, assets via github.com).err"
+	"$(errf "chart-releaser: signed chart verified (index on myorg.github.io, assets via github.com)")"
 argo "$T/c2.json" https://myorg.github.io/charts unsignedchart 0.1.0
 decide "chart-releaser: chart without provenance denied" "$PGT" "$T/pol" false "prov" "$T/c2.json" "${TN[@]}"
 argo "$T/c3.json" https://myorg.github.io/charts evilchart 1.0.0

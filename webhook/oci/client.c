@@ -606,6 +606,15 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 		slot_release(c, host);
 		if (rc != PG_OK)
 			goto out;
+		/* A 401 from a redirect target (a CDN, a storage host) is
+		 * not the registry's challenge: answering it would send the
+		 * registry's credentials to a realm that host names. */
+		if (r->status == 401 && r->effective_url && strcmp(r->effective_url, url) != 0) {
+			rc = pg_err_set(err, PG_EFETCH,
+					"registry %s redirected to %.200s, which asked for credentials (HTTP 401): not answered",
+					host, r->effective_url);
+			goto out;
+		}
 		if (r->status == 401 && auth_rounds < 2) {
 			/* A cached token may have expired server-side: one
 			 * fresh round, then the 401 stands. */
