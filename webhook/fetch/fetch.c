@@ -619,9 +619,10 @@ public_hop(const char *scheme, const char *host, int port, int hop, const pg_fet
 		char detail[640];
 
 		(void)snprintf(detail, sizeof(detail),
-			       "%.300s:%d (%.40s): not named by the policy; https, every address public, no "
-			       "credentials%s, content verified afterwards",
-			       h, port, why, hop == 0 ? " but the registry's own for a token realm" : "");
+			       "%.300s:%d (%.40s): not named by the policy; https, every address public, %s",
+			       h, port, why,
+			       hop == 0 && o->userpwd ? "the registry's own credentials, as docker login sends them"
+						      : "no credentials");
 		pg_log_diag("info", "following a public host", detail);
 	}
 	return PG_OK;
