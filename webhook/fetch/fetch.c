@@ -6,6 +6,13 @@
  * more than max_bytes, run past the deadline, or speak anything but https
  * (and http where the caller says plain_http).  Redirects are therefore
  * followed here, one hop at a time, rather than by curl.
+ *
+ * The one exception to the guard, where the caller asks for it (public_hops,
+ * fetch.h): a hop to an https host every address of which is public, for
+ * content verified afterwards (blobs, chart archives) or a token realm.  It
+ * is decided in public_hop() and enforced again on every dialled address
+ * in on_open(); it never widens what plain http or a private address may
+ * reach.
  */
 #include "fetch/fetch.h"
 
