@@ -147,3 +147,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(BUILD)/obj/fetch/fetch_testnets.d
