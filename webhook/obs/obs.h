@@ -24,6 +24,11 @@ void pg_metrics_cache(int hit);
 void pg_metrics_inflight(int delta);
 void pg_metrics_policy_load(int ok, int64_t unix_time);
 void pg_metrics_fetch_error(const char *host);
+/* One /mutate answer: result "patched", "unpatched", "timeout" or "error",
+ * and how many image tags it pinned. */
+void pg_metrics_mutate(const char *result, size_t npinned);
+/* The serving certificate in use expires at unix_time (notAfter). */
+void pg_metrics_cert_expiry(int64_t unix_time);
 
 /* Render everything in the Prometheus text format (version 0.0.4). */
 int pg_metrics_render(pg_buf *out);
