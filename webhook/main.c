@@ -23,7 +23,7 @@ static const struct {
 	const char *usage;
 } verbs[] = {
 	{"serve", pg_cmd_serve, "serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT] ..."},
-	{"review", pg_cmd_review, "review --policy DIR [--ca-file FILE] [FILE|-]"},
+	{"review", pg_cmd_review, "review --policy DIR [--ca-file FILE] [--mutate] [FILE|-]"},
 	{"verify-chart", pg_cmd_verify_chart, "verify-chart CHART.tgz|URL|oci://...|--repo URL --version VER NAME --keyring FILE"},
 	{"verify-image", pg_cmd_verify_image, "verify-image IMAGE (--key PEM | --certificate-identity[-regexp] ...)"},
 	{"verify-bundle", pg_cmd_verify_bundle, "verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) FILE_OR_DIGEST"},

@@ -20,7 +20,8 @@ pg_cmd_review(int argc, char **argv)
 {
 	const char *dir = NULL, *ca = NULL, *file = "-", *v = NULL;
 	unsigned long timeout_ms = 9000;
-	int i, r, rc = PG_EXIT_USAGE;
+	int i, r, rc = PG_EXIT_USAGE, mutate = 0;
+	size_t npinned = 0;
 	char *body = NULL, *resp = NULL, *line = NULL;
 	size_t len = 0;
 	pg_policy *pol = NULL;
@@ -46,6 +47,11 @@ pg_cmd_review(int argc, char **argv)
 			}
 			continue;
 		}
+		if (strcmp(argv[i], "--mutate") == 0) {
+			/* answer as POST /mutate would: the patch pinning verified tags */
+			mutate = 1;
+			continue;
+		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			rc = pg_cli_fail(PG_EXIT_USAGE, "review: unknown option \"%s\"", argv[i]);
 			goto out;
@@ -53,7 +59,7 @@ pg_cmd_review(int argc, char **argv)
 		file = argv[i];
 	}
 	if (dir == NULL) {
-		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file FILE] [FILE|-]");
+		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file FILE] [--timeout-ms N] [--mutate] [FILE|-]");
 		goto out;
 	}
 	if (pg_policy_load_dir(&pol, dir, &err) != PG_OK) {
@@ -72,7 +78,7 @@ pg_cmd_review(int argc, char **argv)
 		rc = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg);
 		goto out;
 	}
-	if (pg_decision_pending(d) > 0) {
+	if (pg_decision_pending(d) > 0 && (!mutate || pg_decision_mutates(d))) {
 		vo.ca_file = ca;
 		if (pg_verify_ctx_new(&vctx, &vo) != PG_OK) {
 			rc = pg_cli_fail(PG_EXIT_DENY, "cannot start verification");
@@ -80,6 +86,18 @@ pg_cmd_review(int argc, char **argv)
 		}
 		pg_decision_verify(d, vctx, NULL, pg_clock_ms() + (int64_t)timeout_ms);
 		pg_decision_fail_pending(d, PG_EINTERNAL, "not verified");
+	}
+	if (mutate) {
+		if (pg_decision_mutate_response(&resp, &len, &npinned, d) != PG_OK ||
+		    pg_decision_mutate_log_line(&line, NULL, d, npinned, NULL,
+						pg_clock_us() - t0) != PG_OK) {
+			rc = pg_cli_fail(PG_EXIT_DENY, "out of memory");
+			goto out;
+		}
+		printf("%s\n", resp);
+		fputs(line, stderr);
+		rc = PG_EXIT_OK; /* /mutate always admits; /validate decides */
+		goto out;
 	}
 	if (pg_decision_response(&resp, &len, d) != PG_OK ||
 	    pg_decision_log_line(&line, NULL, d, pg_clock_us() - t0) != PG_OK) {
