@@ -53,7 +53,7 @@ namespaceSelector:
 (with --wait) creates it only once the Deployment is ready, so a broken
 first install or upgrade never rejects objects cluster-wide. */}}
 {{- define "provgate.activation" -}}
-{{- if .Values.webhook.activateAfterReady }}
+{{- if .Values.webhook.activateAfterReady -}}
 helm.sh/hook: post-install,post-upgrade
 helm.sh/hook-delete-policy: before-hook-creation
 {{- end }}
