@@ -20,12 +20,12 @@ fi
 # --- the shipped policies ---
 run check policy
 expect_eq "policy/ exit 0" "$rc" 0
-expect_eq "policy/ summary" "$out" "policy OK: 1 documents, 0 image rules, 0 chart rules, mode enforce"
+expect_eq "policy/ summary" "$out" "policy OK: 1 document, 0 image rules, 0 chart rules, mode enforce"
 expect_eq "policy/ no stderr" "$err" ""
 
 run check policy/examples
 expect_eq "policy/examples exit 0" "$rc" 0
-expect_match "policy/examples summary" "$out" '^policy OK: [0-9]+ documents, [1-9][0-9]* image rules, [1-9][0-9]* chart rules, mode enforce$'
+expect_match "policy/examples summary" "$out" '^policy OK: [0-9]+ documents?, [1-9][0-9]* image rules?, [1-9][0-9]* chart rules?, mode enforce$'
 
 # the examples resolve trust paths against their directory, not the cwd
 cp -r policy/examples "$T/examples"
@@ -75,7 +75,7 @@ mkdir "$T/audit"
 printf '%sspec:\n  mode: audit\n  images:\n    - {name: a, match: ["x/**"], allowUnsigned: true}\n' "$HDR" >"$T/audit/a.yaml"
 printf '%sspec:\n  charts:\n    - {name: c, match: ["https://c.example.com/**"], allowUnsigned: true}\n---\n%sspec: {}\n' "$HDR" "$HDR" >"$T/audit/b.yaml"
 run check "$T/audit"
-expect_eq "audit, multi-file, multi-doc" "$out" "policy OK: 3 documents, 1 image rules, 1 chart rules, mode audit"
+expect_eq "audit, multi-file, multi-doc" "$out" "policy OK: 3 documents, 1 image rule, 1 chart rule, mode audit"
 
 printf '%sspec:\n  mode: enforce\n' "$HDR" >"$T/audit/c.yaml"
 run check "$T/audit"
@@ -92,7 +92,7 @@ ln -s ..2024_06_01_12_00_00.000000001 "$m/..data"
 ln -s ..data/default.yaml "$m/default.yaml"
 run check "$m"
 expect_eq "ConfigMap mount exit 0" "$rc" 0
-expect_eq "ConfigMap mount summary" "$out" "policy OK: 1 documents, 0 image rules, 0 chart rules, mode enforce"
+expect_eq "ConfigMap mount summary" "$out" "policy OK: 1 document, 0 image rules, 0 chart rules, mode enforce"
 
 # --- usage ---
 run

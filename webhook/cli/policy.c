@@ -25,8 +25,10 @@ policy_check(const char *dir)
 	pg_err_clear(&err);
 	if (pg_policy_load_dir(&p, dir, &err) != PG_OK)
 		return pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
-	printf("policy OK: %zu documents, %zu image rules, %zu chart rules, mode %s\n",
-	       pg_policy_n_docs(p), pg_policy_n_images(p), pg_policy_n_charts(p),
+	printf("policy OK: %zu document%s, %zu image rule%s, %zu chart rule%s, mode %s\n",
+	       pg_policy_n_docs(p), pg_policy_n_docs(p) == 1 ? "" : "s",
+	       pg_policy_n_images(p), pg_policy_n_images(p) == 1 ? "" : "s",
+	       pg_policy_n_charts(p), pg_policy_n_charts(p) == 1 ? "" : "s",
 	       pg_policy_mode(p) == PG_MODE_AUDIT ? "audit" : "enforce");
 	pg_policy_unref(p);
 	return PG_EXIT_OK;
