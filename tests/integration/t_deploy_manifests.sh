@@ -208,6 +208,8 @@ if [ "$JSON_OK" = 1 ] && [ -s "$ALL" ]; then
 	jcheck "deployment: probes use a declared container port" "$D" \
 		"$C as \$c | [\$c.ports[].name, \$c.ports[].containerPort] as \$p | (\$p | index(\$c.livenessProbe.httpGet.port))
 		and (\$p | index(\$c.readinessProbe.httpGet.port))"
+	jcheck "deployment: args start with the verb serve (the image's ENTRYPOINT is the binary)" "$D" \
+		"$C.args[0] == \"serve\" and ($C | has(\"command\") | not)"
 	jcheck "deployment: serve args name policy, cert, key, state dir" "$D" \
 		"$C.args as \$a | all(\"--policy=/etc/provgate/policy\", \"--tls-cert=/etc/provgate/tls/tls.crt\",
 		\"--tls-key=/etc/provgate/tls/tls.key\", \"--state-dir=/var/run/provgate\"; . as \$x | \$a | index(\$x))"
@@ -310,11 +312,20 @@ else
 		notok "Dockerfile: final stage runs as numeric non-root USER" "USER [$user]"
 	fi
 	expect_match "Dockerfile: EXPOSE 8443" "$(grep -iE '^[[:space:]]*EXPOSE' <<<"$final")" '^[[:space:]]*EXPOSE[[:space:]]+8443$'
-	expect_match "Dockerfile: ENTRYPOINT provgate serve" \
-		"$(grep -iE '^[[:space:]]*ENTRYPOINT' <<<"$final")" 'provgate",[[:space:]]*"serve"'
-	expect_match "Dockerfile: default args: policy, tls, state dir" \
+	expect_match "Dockerfile: ENTRYPOINT [\"provgate\"] (the verb is the command)" \
+		"$(grep -iE '^[[:space:]]*ENTRYPOINT' <<<"$final")" '^[[:space:]]*ENTRYPOINT \["provgate"\][[:space:]]*$'
+	expect_match "Dockerfile: CMD serve with policy, tls, state dir" \
 		"$(grep -iE '^[[:space:]]*CMD' <<<"$final")" \
-		'/etc/provgate/policy.*/etc/provgate/tls/tls\.crt.*/etc/provgate/tls/tls\.key.*--state-dir", *"/var/run/provgate'
+		'^[[:space:]]*CMD \["serve", *"--policy", *"/etc/provgate/policy".*/etc/provgate/tls/tls\.crt.*/etc/provgate/tls/tls\.key.*--state-dir", *"/var/run/provgate'
+	labels=$(grep -iE '^[[:space:]]*LABEL' <<<"$final")
+	missing=""
+	for l in title description source version; do
+		grep -q "org\.opencontainers\.image\.$l=" <<<"$labels" || missing+=" $l"
+	done
+	expect_eq "Dockerfile: OCI image labels (title, description, source, version)" "${missing:-none}" "none"
+	expect_match "Dockerfile: version label from the VERSION build argument" \
+		"$(grep -E '^ARG VERSION' <<<"$final" | head -1) $labels" \
+		'^ARG VERSION.*org\.opencontainers\.image\.version="\$\{VERSION\}"'
 	expect_match "Dockerfile: HOME and GNUPGHOME under /var/run/provgate" "$final" \
 		'HOME=/var/run/provgate.*GNUPGHOME=/var/run/provgate'
 	expect_match "Dockerfile: build stage runs make" "$build_stage" 'RUN .*make'
