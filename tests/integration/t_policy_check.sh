@@ -107,3 +107,89 @@ expect_eq "extra argument exit 2" "$rc" 2
 run check "$T/does-not-exist"
 expect_eq "missing dir exit 2" "$rc" 2
 expect_eq "missing dir message" "$err" "Error: cannot read policy directory $T/does-not-exist: No such file or directory"
+
+# --- trust material checked at load (issue 15.3) ---
+# Each mistake below used to load and then deny, at admission, everything
+# its rule matched; now `policy check`, `review` and `serve` refuse it with
+# FILE:LINE and the field path.  Each has a near miss that must still load.
+# tpol DIR TRUST-YAML RULES-YAML: a policy file DIR/p.yaml (trust files in DIR/trust)
+tpol() {
+	mkdir -p "$1/trust"
+	printf '%sspec:\n  trust:\n%s\n%s\n' "$HDR" "$2" "$3" >"$1/p.yaml"
+}
+KEYRULE=$'  images:\n    - name: a\n      match: ["x/**"]\n      verify:\n        - cosign: {key: release}'
+d="$T/tm-key"
+tpol "$d" $'    keys:\n      release: {path: trust/release.pub}' "$KEYRULE"$'\n      tlog: optional'
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null | openssl pkey -pubout >"$d/trust/release.pub"
+run check "$d"
+expect_eq "key of a refused type: exit 2, file:line:path" "$rc $err" \
+	"2 Error: $d/p.yaml:8: spec.trust.keys.release (trust/release.pub): not a usable cosign public key (PEM): RSA key shorter than 2048 bits"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout >"$d/trust/release.pub"
+run check "$d"
+expect_eq "near miss: a P-256 key loads" "$rc" 0
+
+d="$T/tm-ring"
+tpol "$d" $'    keyrings:\n      charts: {path: trust/charts.gpg}' \
+	$'  charts:\n    - name: c\n      match: ["https://charts.example.com/**"]\n      verify:\n        - prov: {keyring: charts}'
+printf 'this is not a keyring\n' >"$d/trust/charts.gpg"
+run check "$d"
+expect_eq "keyring that is not OpenPGP: exit 2, file:line:path" "$rc $err" \
+	"2 Error: $d/p.yaml:8: spec.trust.keyrings.charts (trust/charts.gpg): not an OpenPGP keyring: failed to load keyring: openpgp: invalid data: tag byte does not have MSB set"
+{ printf '\x99\x01\x0d'; head -c 400 /dev/zero; } >"$d/trust/charts.gpg"
+run check "$d"
+expect_eq "keyring packets without a public key: exit 2" "$rc $err" \
+	"2 Error: $d/p.yaml:8: spec.trust.keyrings.charts (trust/charts.gpg): not an OpenPGP keyring: failed to load keyring: no OpenPGP public key found"
+cp policy/examples/trust/charts.gpg "$d/trust/charts.gpg"
+run check "$d"
+expect_eq "near miss: a real keyring loads" "$rc" 0
+
+d="$T/tm-root"
+tpol "$d" $'    keys:\n      release: {path: trust/release.pub}\n    roots:\n      r: {path: trust/root.json}' "$KEYRULE"
+cp policy/examples/trust/release.pub "$d/trust/"
+printf '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", "tlogs": [' >"$d/trust/root.json"
+run check "$d"
+expect_match "trusted root that does not parse: exit 2, file:line:path" "$rc $err" \
+	"^2 Error: $d/p.yaml:10: spec.trust.roots.r \\(trust/root.json\\): not a Sigstore trusted_root.json: "
+jq '.tlogs = []' policy/examples/trust/example.trusted_root.json >"$d/trust/root.json"
+run check "$d"
+expect_eq "tlog: required with a root that has no transparency log: exit 2" "$rc $err" \
+	"2 Error: $d/p.yaml:15: spec.images[0].verify[0].cosign: rule a has tlog: required but trusted root r lists no transparency log (tlogs)"
+cp policy/examples/trust/example.trusted_root.json "$d/trust/root.json"
+run check "$d"
+expect_eq "near miss: the same root with its log loads" "$rc" 0
+
+d="$T/tm-notlog"
+tpol "$d" $'    keys:\n      release: {path: trust/release.pub}' "$KEYRULE"
+cp policy/examples/trust/release.pub "$d/trust/"
+run check "$d"
+expect_match "tlog: required (the default) with no root at all: exit 2, says what to do" "$rc $err" \
+	"^2 Error: $d/p.yaml:13: spec.images\\[0\\].verify\\[0\\].cosign: rule a has tlog: required \\(the default\\) but no trusted root .*set tlog: optional"
+printf '      tlog: optional\n' >>"$d/p.yaml"
+run check "$d"
+expect_eq "near miss: tlog: optional without a root loads" "$rc" 0
+
+d="$T/tm-keyless"
+tpol "$d" $'    roots:\n      r1: {path: trust/r1.json}\n      r2: {path: trust/r2.json}' \
+	$'  images:\n    - name: gha\n      match: ["x/**"]\n      verify:\n        - cosign:\n            keyless: {issuer: "https://i", subject: s}'
+cp policy/examples/trust/example.trusted_root.json "$d/trust/r1.json"
+cp policy/examples/trust/example.trusted_root.json "$d/trust/r2.json"
+run check "$d"
+expect_match "keyless without a resolvable root (two roots, none named): exit 2" "$rc $err" \
+	"^2 Error: $d/p.yaml:14: spec.images\\[0\\].verify\\[0\\].cosign.keyless: no trusted root to check Fulcio certificates with"
+sed -i 's/keyless: {issuer/keyless: {root: r2, issuer/' "$d/p.yaml"
+run check "$d"
+expect_eq "near miss: keyless naming its root loads" "$rc" 0
+
+# The same check behind `review` and `serve` (and so every reload).
+d="$T/tm-notlog2"
+tpol "$d" $'    keys:\n      release: {path: trust/release.pub}' "$KEYRULE"
+cp policy/examples/trust/release.pub "$d/trust/"
+printf '{}' >"$T/rv.json"
+"$PG" review --policy "$d" "$T/rv.json" >/dev/null 2>"$T/rv.err"
+expect_match "review refuses the policy the same way (exit 2)" "$? $(cat "$T/rv.err")" \
+	"^2 Error: $d/p.yaml:13: spec.images\\[0\\].verify\\[0\\].cosign: rule a has tlog: required"
+test_pki >/dev/null 2>&1
+timeout 20 "$PG" serve --policy "$d" --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key" \
+	--listen 127.0.0.1:0 >/dev/null 2>"$T/sv.err"
+expect_match "serve refuses to start with it (exit 2, reason logged)" "$? $(tr '\n' ' ' <"$T/sv.err")" \
+	"^2 .*rule a has tlog: required"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "verify/verify.h"
 
 static int
 policy_usage(void)
@@ -25,6 +26,10 @@ policy_check(const char *dir)
 	pg_err_clear(&err);
 	if (pg_policy_load_dir(&p, dir, &err) != PG_OK)
 		return pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
+	if (pg_verify_policy_check(p, &err) != PG_OK) {
+		pg_policy_unref(p);
+		return pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
+	}
 	printf("policy OK: %zu document%s, %zu image rule%s, %zu chart rule%s, mode %s\n",
 	       pg_policy_n_docs(p), pg_policy_n_docs(p) == 1 ? "" : "s",
 	       pg_policy_n_images(p), pg_policy_n_images(p) == 1 ? "" : "s",

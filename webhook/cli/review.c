@@ -62,7 +62,8 @@ pg_cmd_review(int argc, char **argv)
 		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file FILE] [--timeout-ms N] [--mutate] [FILE|-]");
 		goto out;
 	}
-	if (pg_policy_load_dir(&pol, dir, &err) != PG_OK) {
+	if (pg_policy_load_dir(&pol, dir, &err) != PG_OK ||
+	    pg_verify_policy_check(pol, &err) != PG_OK) {
 		rc = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}

@@ -348,6 +348,45 @@ pg_policy_trust_bytes(const pg_policy *p, const pg_trust *t, size_t *len)
 }
 
 size_t
+pg_policy_n_trust(const pg_policy *p)
+{
+	size_t c, n = 0;
+
+	for (c = 0; c < PG_TRUST_NCAT; c++)
+		n += p->n_trust[c];
+	return n;
+}
+
+const pg_trust *
+pg_policy_trust_at(const pg_policy *p, size_t i, const char **cat, const char **file,
+		   size_t *line)
+{
+	static const char *const names[PG_TRUST_NCAT] = {"keys", "keyrings", "roots"};
+	size_t c;
+
+	for (c = 0; c < PG_TRUST_NCAT; c++) {
+		if (i < p->n_trust[c]) {
+			const pg_trust_item *t = p->trust[c][i];
+
+			*cat = names[c];
+			*file = t->file;
+			*line = t->line;
+			return &t->pub;
+		}
+		i -= p->n_trust[c];
+	}
+	return NULL;
+}
+
+const pg_rule *
+pg_policy_rule_at(const pg_policy *p, bool chart, size_t i)
+{
+	if (chart)
+		return i < p->n_charts ? p->charts[i] : NULL;
+	return i < p->n_images ? p->images[i] : NULL;
+}
+
+size_t
 pg_policy_n_images(const pg_policy *p)
 {
 	return p->n_images;

@@ -480,6 +480,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 		return rc;
 	if (n->n != 2)
 		return sc_fail(c, n, "each verify entry has exactly one of cosign or prov");
+	v->line = n->line;
 	k = n->items[0];
 	val = n->items[1];
 	mark = sc_push(c, ".%s", k->value);

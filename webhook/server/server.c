@@ -228,6 +228,12 @@ policy_reload(int initial, pg_err *err)
 	if (!initial && strcmp(sig, g_pol.sig) == 0)
 		return PG_OK;
 	rc = pg_policy_load_dir(&np, g_opts.policy_dir, err);
+	/* Trust material that does not parse is a load error too, not a deny
+	 * of everything its rules match at admission. */
+	if (rc == PG_OK && (rc = pg_verify_policy_check(np, err)) != PG_OK) {
+		pg_policy_unref(np);
+		np = NULL;
+	}
 	pthread_mutex_lock(&g_pol.mu);
 	memcpy(g_pol.sig, sig, sizeof(sig));
 	if (rc != PG_OK) {
