@@ -97,7 +97,7 @@ expect_eq "ConfigMap mount summary" "$out" "policy OK: 1 document, 0 image rules
 # --- usage ---
 run
 expect_eq "no subcommand exit 2" "$rc" 2
-expect_eq "usage message" "$err" "Error: usage: provgate policy check DIR"
+expect_eq "usage message" "$err" "Error: usage: provgate policy check DIR|FILE [--root DIR]"
 run check
 expect_eq "no DIR exit 2" "$rc" 2
 run lint policy
@@ -193,3 +193,50 @@ timeout 20 "$PG" serve --policy "$d" --tls-cert "$PKI/server.pem" --tls-key "$PK
 	--listen 127.0.0.1:0 >/dev/null 2>"$T/sv.err"
 expect_match "serve refuses to start with it (exit 2, reason logged)" "$? $(tr '\n' ' ' <"$T/sv.err")" \
 	"^2 .*rule a has tlog: required"
+
+# --- a single file, a ConfigMap manifest, the chart's values, --root (15.5) ---
+run check policy/default.yaml
+expect_eq "a single policy file" "$rc $out" "0 policy OK: 1 document, 0 image rules, 0 chart rules, mode enforce"
+run check k8s-manifests/20-policy-configmap.yaml
+expect_eq "the manifests' policy ConfigMap" "$rc $out" "0 policy OK: 1 document, 0 image rules, 0 chart rules, mode enforce"
+run check charts/provgate/values.yaml
+expect_eq "the chart's values (policy.files)" "$rc $out" "0 policy OK: 1 document, 0 image rules, 0 chart rules, mode enforce"
+# A ConfigMap whose policy needs in-cluster trust files: --root maps them.
+mkdir -p "$T/root/etc/provgate/trust"
+cp policy/examples/trust/release.pub "$T/root/etc/provgate/trust/"
+cat >"$T/cm.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: provgate-policy
+  namespace: provgate
+data:
+  README: not a policy file (the server skips it too)
+  team.yaml: |
+    apiVersion: provgate.dev/v1alpha1
+    kind: ProvenancePolicy
+    metadata:
+      name: team
+    spec:
+      trust:
+        keys:
+          release: {path: /etc/provgate/trust/release.pub}
+      images:
+        - name: apps
+          match: ["registry.example.com/apps/**"]
+          verify:
+            - cosign: {key: release}
+          tlog: optional
+YAML
+run check "$T/cm.yaml" --root "$T/root"
+expect_eq "ConfigMap with --root: in-cluster trust paths read under the root" "$rc $out" \
+	"0 policy OK: 1 document, 1 image rule, 0 chart rules, mode enforce"
+run check "$T/cm.yaml"
+expect_match "ConfigMap without --root: the in-cluster path is missing, named with its key" "$rc $err" \
+	"^2 Error: $T/cm.yaml\\[data.team.yaml\\]:8: spec.trust.keys.release: cannot read /etc/provgate/trust/release.pub"
+sed 's/name: apps/name: apps\n          bogus: 1/' "$T/cm.yaml" | sed 's/          tlog: optional/          tlog: sometimes/' >"$T/cm-bad.yaml"
+run check "$T/cm-bad.yaml" --root "$T/root"
+expect_match "ConfigMap with an invalid policy: the key and line are named" "$rc $err" \
+	"^2 Error: $T/cm-bad.yaml\\[data.team.yaml\\]:[0-9]+: spec.images\\[0\\]"
+run check policy --root "$T/root"
+expect_eq "--root with a directory: usage error" "$rc" "2"

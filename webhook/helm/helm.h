@@ -194,4 +194,11 @@ const char *pg_helm_release_chart_version(const pg_helm_release *r);
 int pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz,
 				  size_t len, pg_err *err);
 
+/* The first YAML document of text as JSON, scalars typed as go-yaml v2
+ * (sigs.k8s.io/yaml, what kubectl uses) types them, with the bounds of the
+ * chart parser (depth, nodes).  For `provgate review` of a plain object.
+ * *out json_decref'd by the caller. */
+struct json_t;
+int pg_helm_yaml_to_json(struct json_t **out, const char *text, size_t len, pg_err *err);
+
 #endif

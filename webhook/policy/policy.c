@@ -299,6 +299,29 @@ pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml, size_
 	return rc;
 }
 
+int
+pg_policy_load_texts(pg_policy **out, const char *const *names, const char *const *texts,
+		     const size_t *lens, size_t n, const char *base_dir, const char *root,
+		     const char *what, pg_err *err)
+{
+	int rc = PG_OK;
+	size_t i;
+	pg_policy *p = pg_policy_new();
+
+	if (p == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	p->root = root;
+	for (i = 0; rc == PG_OK && i < n; i++)
+		rc = pg_policy_add_text(p, names[i], base_dir, texts[i], lens[i], err);
+	if (rc == PG_OK && (rc = pg_policy_finish(p, what, err)) == PG_OK) {
+		p->root = NULL;
+		*out = p;
+		p = NULL;
+	}
+	pg_policy_free(p);
+	return rc;
+}
+
 pg_mode
 pg_policy_mode(const pg_policy *p)
 {

@@ -96,6 +96,15 @@ int pg_policy_load_dir(pg_policy **out, const char *dir, pg_err *err);
 int pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml,
 			  size_t len, pg_err *err);
 
+/* Load policy texts that are not files of a directory (`policy check` of a
+ * file, a ConfigMap manifest or the chart's values): names[i] is used in
+ * messages, relative trust paths are resolved against base_dir, and, when
+ * root is set, absolute ones under root (in-cluster paths mapped to local
+ * files).  what names the input for "no ProvenancePolicy found in". */
+int pg_policy_load_texts(pg_policy **out, const char *const *names, const char *const *texts,
+			 const size_t *lens, size_t n, const char *base_dir, const char *root,
+			 const char *what, pg_err *err);
+
 void pg_policy_ref(pg_policy *p);
 void pg_policy_unref(pg_policy *p); /* NULL is fine */
 
