@@ -984,21 +984,21 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	size_t hl;
 
 	if (colon == NULL || colon == addr)
-		return pg_err_set(err, PG_EINVAL, "--listen wants ADDR:PORT, got \"%s\"", addr);
+		return pg_err_set(err, PG_EINVAL, "listen address wants ADDR:PORT, got \"%s\"", addr);
 	hl = (size_t)(colon - addr);
 	if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
 		addr++;
 		hl -= 2;
 	}
 	if (hl >= sizeof(host))
-		return pg_err_set(err, PG_EINVAL, "--listen address too long");
+		return pg_err_set(err, PG_EINVAL, "listen address too long");
 	memcpy(host, addr, hl);
 	host[hl] = '\0';
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
-		return pg_err_set(err, PG_EINVAL, "--listen %s: %s", addr, gai_strerror(rc));
+		return pg_err_set(err, PG_EINVAL, "listen address %s: %s", addr, gai_strerror(rc));
 	fd = socket(res->ai_family, SOCK_STREAM, 0);
 	/* SO_REUSEPORT: each loop thread gets a socket of its own and the
 	 * kernel spreads connections over them; one shared socket let a single

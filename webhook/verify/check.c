@@ -119,8 +119,9 @@ check_rule(const pg_policy *p, const pg_rule *r, size_t ri, const loaded_root *r
 			return pg_err_set(err, PG_EINVAL,
 					  "%s: rule %s has tlog: required (the default) but no trusted "
 					  "root with a transparency log to check it against: add one to "
-					  "spec.trust.roots, or set tlog: optional for signatures made "
-					  "without Rekor (cosign --tlog-upload=false)", where, r->name);
+					  "spec.trust.roots (the only root, or the keyless verifier's "
+					  "root), or set tlog: optional for signatures made without "
+					  "Rekor (cosign --tlog-upload=false)", where, r->name);
 		if (root && pg_trusted_root_ntlogs(root) == 0)
 			return pg_err_set(err, PG_EINVAL,
 					  "%s: rule %s has tlog: required but trusted root %s lists no "
