@@ -30,6 +30,15 @@ RUN make -j"$(nproc)" PG_VERSION="$VERSION" build/provgate \
 	&& strip build/provgate
 
 FROM debian:bookworm-slim
+ARG VERSION=unknown
+# OCI image annotations (image-spec annotations.md), as `docker inspect`,
+# registries and scanners read them.
+LABEL org.opencontainers.image.title="provgate" \
+	org.opencontainers.image.description="Kubernetes admission webhook: admits only images and Helm charts that prove their provenance" \
+	org.opencontainers.image.url="https://provgate.dev" \
+	org.opencontainers.image.source="https://github.com/provgate/provgate" \
+	org.opencontainers.image.version="${VERSION}" \
+	org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libh2o-evloop0.13 libjansson4 libyaml-0-2 libgpgme11 libcurl4 libssl3 zlib1g \
@@ -48,8 +57,11 @@ ENV HOME=/var/run/provgate \
 	TMPDIR=/var/run/provgate
 USER 65532:65532
 EXPOSE 8443
-ENTRYPOINT ["/usr/local/bin/provgate", "serve"]
-CMD ["--policy", "/etc/provgate/policy", \
+# The binary is the entrypoint, the verb is the default command: `docker run
+# IMAGE review --policy ...` or `... policy check DIR` work as on a laptop.
+# A Deployment that sets args must start them with "serve".
+ENTRYPOINT ["provgate"]
+CMD ["serve", "--policy", "/etc/provgate/policy", \
 	"--tls-cert", "/etc/provgate/tls/tls.crt", \
 	"--tls-key", "/etc/provgate/tls/tls.key", \
 	"--state-dir", "/var/run/provgate", \

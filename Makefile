@@ -6,6 +6,7 @@
 #   make asan test  the same under ASan/UBSan (objects in build/asan)
 #   make tsan test  the same under ThreadSanitizer (objects in build/tsan)
 #   make demo       a real registry + chart repo on loopback, provgate, decisions
+#                   (KEEP=1: leave them running and print commands to try)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks (tests/bench/)
 #   make lint       banned calls, foreign libraries outside their module
@@ -127,7 +128,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) bash tests/demo/demo.sh
+	@BUILD=$(BUILD) KEEP=$(KEEP) bash tests/demo/demo.sh
 
 FUZZ_SECONDS ?= 30
 fuzz: deps

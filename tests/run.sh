@@ -10,6 +10,7 @@ export BUILD
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 pass=0 fail=0 skip=0
+ranlogs=""
 failed_names=""
 logdir="$BUILD/test-logs"
 mkdir -p "$logdir"
@@ -31,6 +32,7 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind
 		echo "not ok - $2 exited with status $3 without reporting a failure" >>"$1"
 	fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	ranlogs="$ranlogs $1"
 	[ "$f" -gt 0 ] && failed_names="$failed_names $2"
 	printf '%-40s %4d passed %4d failed %4d skipped\n' "$2" "$p" "$f" "$s"
 	if [ "$f" -gt 0 ]; then
@@ -74,6 +76,18 @@ for n in $names; do
 done
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"
+# Vector suites skip quietly when the shared vectors are absent: say so, and
+# how to run them, so a green summary is not mistaken for a full run.
+vec=${PROVGATE_VECTORS:-$top/../shared/vectors}
+# shellcheck disable=SC2086
+vskipped=$( [ -n "$ranlogs" ] && grep -l -i -E '^skip - .*(vector|conformance)|^\[  SKIPPED \]' $ranlogs 2>/dev/null |
+	sed 's|.*/||; s|\.log$||' | tr '\n' ' ' | sed 's/ $//')
+if [ ! -d "$vec" ]; then
+	echo "note: shared test vectors not found at $vec: the vector suites were skipped${vskipped:+ (in: $vskipped)}."
+	echo "      Run them with: PROVGATE_VECTORS=/path/to/shared/vectors make test"
+elif [ -n "$vskipped" ]; then
+	echo "note: some vector cases were skipped (in: $vskipped); see $logdir."
+fi
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else

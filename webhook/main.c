@@ -23,11 +23,11 @@ static const struct {
 	const char *usage;
 } verbs[] = {
 	{"serve", pg_cmd_serve, "serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT] ..."},
-	{"review", pg_cmd_review, "review --policy DIR [--ca-file FILE] [FILE|-]"},
+	{"review", pg_cmd_review, "review --policy DIR [--ca-file FILE] [--mutate] [FILE|-]"},
 	{"verify-chart", pg_cmd_verify_chart, "verify-chart CHART.tgz|URL|oci://...|--repo URL --version VER NAME --keyring FILE"},
 	{"verify-image", pg_cmd_verify_image, "verify-image IMAGE (--key PEM | --certificate-identity[-regexp] ...)"},
 	{"verify-bundle", pg_cmd_verify_bundle, "verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) FILE_OR_DIGEST"},
-	{"policy", pg_cmd_policy, "policy check DIR"},
+	{"policy", pg_cmd_policy, "policy check DIR|FILE [--root DIR]"},
 };
 
 static int
@@ -49,15 +49,24 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(stderr);
+	if (argc >= 3 && pg_cli_is_help(argv[2]) && strcmp(argv[1], "version") == 0)
+		return pg_cli_help("version");
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("provgate %s\n", PG_VERSION);
 		return PG_EXIT_OK;
 	}
+	if (strcmp(argv[1], "help") == 0 && argc >= 3)
+		return pg_cli_help(argv[2]);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		(void)usage(stdout);
 		return PG_EXIT_OK;
 	}
+	/* `provgate VERB --help`: every verb, before it parses anything. */
+	for (i = 0; argc >= 3 && pg_cli_is_help(argv[2]) && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return pg_cli_help(argv[1]);
+
 	/* Libraries that are not thread-safe to initialise: once, here. */
 	pg_json_init();
 	setlocale(LC_ALL, "");

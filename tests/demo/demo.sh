@@ -14,11 +14,10 @@
 # Prints one row per reference (object, reference, decision, reason) and
 # exits 0 only if every decision is the one expected.  Everything started
 # here is stopped by its PID and the temporary directory is removed, also
-# on failure (tests/integration/lib.sh does both at exit).
-#
-# Chart verification inside reviews may not be wired in this build yet: the
-# signed chart's row then reads "verification not available", which is
-# reported as pending, not as a failure; any other outcome for it fails.
+# on failure (tests/integration/lib.sh does both at exit) — unless KEEP=1
+# (`make demo KEEP=1`): then, after a successful run, the registry, the chart
+# repository and provgate are left running and the next commands to try
+# (and how to stop everything) are printed.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$TOP/tests/integration/lib_registry.sh"
 . "$TOP/tests/integration/lib_review.sh"
@@ -155,18 +154,18 @@ pod|signed-app $REG/demo/signed:1.0|default|allow|^verified by rule demo-images
 pod|unsigned-app $REG/demo/unsigned:1.0|default|deny|^no signatures found for $REG/demo/unsigned@sha256:
 pod|stray nginx:1.25|default|deny|^no policy rule matches docker\.io/library/nginx:1\.25$
 pod|sandbox registry.k8s.io/pause:3.9|default|allow-unverified|allowUnsigned
-app|signed-chart demo-signed|argocd|allow|.
-app|unsigned-chart demo-unsigned|argocd|deny|provenance|\.prov|verification not available
+app|signed-chart demo-signed|argocd|allow|^verified by rule demo-charts
+app|unsigned-chart demo-unsigned|argocd|deny|provenance|\.prov
 pod|system-agent $REG/demo/unsigned:1.0|kube-system|exempt|^$
 EOF
 }
-CHART_PENDING_RE='^verification not available'
 
-rows=() n=0 bad=0 pending=0
+rows=() n=0 bad=0
 while IFS='|' read -r maker args ns want_dec want_re; do
 	read -r name arg <<<"$args"
 	"$maker" "$name" "$arg" >"$T/obj.json"
 	mkreview "$T/obj.json" "$ns" CREATE v1 "demo-$name" >"$T/review.json"
+	cp "$T/review.json" "$T/review-$name.json" # for KEEP=1's next commands
 	ver=$(pgcurl --http2 -H 'Content-Type: application/json' --data-binary @"$T/review.json" \
 		-o "$T/resp.json" -w '%{http_version}' "$PG_URL/validate")
 	kind=$(jq -r .kind "$T/obj.json")
@@ -203,13 +202,8 @@ while IFS='|' read -r maker args ns want_dec want_re; do
 	deny) [ "$allowed" = false ] || verdict=bad ;;
 	*) [ "$allowed" = true ] || verdict=bad ;;
 	esac
-	if [ "$verdict" = bad ] && [ "$maker" = app ] && [ "$want_dec" = allow ] &&
-		[ "$got_dec" = deny ] && [[ $got_reason =~ $CHART_PENDING_RE ]]; then
-		verdict=pending
-	fi
 	case $verdict in
 	ok) mark="" ;;
-	pending) mark=" (pending: chart verification not wired into reviews in this build)"; pending=$((pending + 1)) ;;
 	bad) mark=" (UNEXPECTED: wanted $want_dec /$want_re/)"; bad=$((bad + 1)) ;;
 	esac
 	rows+=("$obj"$'\t'"$got_ref"$'\t'"$got_dec"$'\t'"$shown_reason$mark")
@@ -240,7 +234,26 @@ if [ "$bad" -gt 0 ]; then
 	tail -n "$n" "$T/provgate.out" | sed 's/^/  review: /'
 	exit 1
 fi
-extra=""
-[ "$pending" -gt 0 ] && extra=" ($pending pending chart verification)"
-echo "demo: all $n decisions as expected$extra in $((secs / 1000)).$(printf '%03d' $((secs % 1000))) s"
+if [ "${KEEP:-0}" = 1 ]; then
+	# Leave everything running: no cleanup at exit.
+	trap - EXIT
+	cat <<EOF
+demo: KEEP=1: left running (pids ${PIDS[*]}), files in $T
+  registry          https://$REG  (CA $PKI/ca.pem)
+  chart repository  $CHARTS
+  provgate          $PG_URL  (policy $T/policy, admission log $T/provgate.out)
+
+Next commands to try:
+  $PG verify-image $REG/demo/signed:1.0 --key $T/cosign.pub --insecure-ignore-tlog --ca-file $PKI/ca.pem
+  $PG verify-chart --repo $CHARTS --version 1.0.0 demo-signed --keyring $T/charts.gpg --ca-file $PKI/ca.pem
+  $PG review --policy $T/policy --ca-file $PKI/ca.pem $T/review-unsigned-app.json
+  curl -s --cacert $PKI/ca.pem -H 'Content-Type: application/json' --data-binary @$T/review-signed-app.json $PG_URL/validate | jq .response
+  curl -s --cacert $PKI/ca.pem $PG_URL/metrics | grep '^provgate_reviews_total'
+  edit $T/policy/demo.yaml (provgate reloads it), then send a review again
+
+Stop everything:
+  kill ${PIDS[*]}; rm -rf $T
+EOF
+fi
+echo "demo: all $n decisions as expected in $((secs / 1000)).$(printf '%03d' $((secs % 1000))) s"
 exit 0

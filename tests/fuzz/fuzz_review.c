@@ -8,7 +8,8 @@
  * too many references and bodies past the parser's limits are denials), a
  * decided review with a denied reference is never allowed in enforce mode,
  * a "skip" or "exempt" decision carries its reason, and the response is
- * valid JSON that echoes the request uid.
+ * valid JSON that echoes the request uid; the /mutate answer of the same
+ * decision patches nothing that was not verified.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -94,6 +95,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	json_decref(o);
 	check(pg_decision_log_line(&line, NULL, d, 0) == PG_OK, "log line renders");
+	free(resp);
+	free(line);
+	resp = line = NULL;
+	/* /mutate over the same decision: nothing was verified here (the
+	 * policy only allows unsigned), so nothing may ever be patched, and
+	 * the answer is always an allowed AdmissionReview echoing the uid. */
+	check(pg_decision_mutate_response(&resp, NULL, &n, d) == PG_OK, "mutate response renders");
+	check(n == 0, "an image that was not verified was patched");
+	o = json_loads(resp, 0, &je);
+	check(o != NULL, "mutate response is JSON");
+	check(json_is_true(json_object_get(json_object_get(o, "response"), "allowed")),
+	      "mutate response allowed");
+	check(json_object_get(json_object_get(o, "response"), "patch") == NULL, "no patch");
+	if (strlen(uid) < sizeof(uid) - 1)
+		check(strcmp(json_string_value(json_object_get(json_object_get(o, "response"), "uid")),
+			     uid) == 0, "mutate uid echoed");
+	json_decref(o);
+	check(pg_decision_mutate_log_line(&line, NULL, d, n, NULL, 0) == PG_OK,
+	      "mutate log line renders");
 	free(resp);
 	free(line);
 	pg_decision_free(d);

@@ -13,7 +13,9 @@ SLACK_MS=1000
 [ -x "$PG" ] || { notok "provgate binary" "$PG missing"; exit 1; }
 badserver_start || { notok "badserver starts" "$(tail -3 "$T"/badserver.err 2>/dev/null)"; exit 1; }
 R="127.0.0.1:$BAD_MAIN"
-printf 'dummy' >"$T/k.gpg" # never reached: every case fails before the signature
+# never used: every case fails before the signature, but a policy's keyring
+# must be a real OpenPGP keyring to load at all
+cp "$TOP/policy/examples/trust/charts.gpg" "$T/k.gpg"
 mkdir -p "$T/pol"
 cat >"$T/pol/p.yaml" <<YAML
 apiVersion: provgate.dev/v1alpha1

@@ -8,17 +8,20 @@
 #     syntax, apiVersion/kind, typed metadata; there is no schema offline, so
 #     the fields that matter are checked one by one below with jq);
 #   - the ValidatingWebhookConfiguration fails closed, has no side effects,
-#     answers in time, skips provgate's namespace, kube-system and opted-out
-#     namespaces, and covers exactly the kinds provgate checks;
+#     answers in time, skips provgate's namespace and kube-system, offers no
+#     label-based opt-out, and covers exactly the kinds provgate checks;
 #   - the Deployment is hardened and wired to its volumes, probes, Service,
 #     PodDisruptionBudget, ConfigMap and RBAC;
 #   - the Dockerfile is multi-stage, runs as a numeric non-root user, and
 #     installs the packages that the Makefile's libraries come from;
 #   - certs/gen-certs.sh makes a certificate for the Service names, writing
 #     nothing outside its output directory;
-#   - the chart (helm is not installed, so it is not rendered): every
-#     .Values path exists in values.yaml, every value is documented, template
-#     actions are balanced and use only a small known set of functions.
+#   - the chart: every .Values path exists in values.yaml, every value is
+#     documented, template actions are balanced and use only a small known
+#     set of functions; and, since helm is not installed, the chart is
+#     rendered by tests/tools/chart_render.py (the Go-template subset the
+#     chart uses, failing on anything else) for the value combinations that
+#     change its structure, and each rendering is decoded and checked.
 #
 # kubectl is used only with --local (it never contacts a cluster).
 source "$(dirname "$0")/lib.sh"
@@ -150,9 +153,11 @@ if [ "$JSON_OK" = 1 ] && [ -s "$ALL" ]; then
 		"all($W[]; any(.namespaceSelector.matchExpressions[];
 		.key == \"kubernetes.io/metadata.name\" and .operator == \"NotIn\"
 		and (.values | index(\"provgate\")) and (.values | index(\"kube-system\"))))"
-	jcheck "webhook: opt-out label provgate.dev/ignore NotIn [true]" "$T/vwc.json" \
-		"all($W[]; any(.namespaceSelector.matchExpressions[];
-		.key == \"provgate.dev/ignore\" and .operator == \"NotIn\" and .values == [\"true\"]))"
+	# No self-service bypass: a namespace label is set by whoever may create
+	# or label namespaces; exemptions are policy-side (exemptNamespaces).
+	jcheck "webhook: no label-based opt-out (namespaceSelector only by namespace name)" "$T/vwc.json" \
+		"all($W[]; (.namespaceSelector.matchLabels // {} | length) == 0
+		and all(.namespaceSelector.matchExpressions[]; .key == \"kubernetes.io/metadata.name\"))"
 	jcheck "webhook: every rule is CREATE+UPDATE, namespaced" "$T/vwc.json" \
 		"all($W[].rules[]; (.operations | sort) == [\"CREATE\",\"UPDATE\"] and .scope == \"Namespaced\")"
 	want='["/pods","/pods/ephemeralcontainers","/replicationcontrollers","/podtemplates","/secrets",
@@ -203,6 +208,8 @@ if [ "$JSON_OK" = 1 ] && [ -s "$ALL" ]; then
 	jcheck "deployment: probes use a declared container port" "$D" \
 		"$C as \$c | [\$c.ports[].name, \$c.ports[].containerPort] as \$p | (\$p | index(\$c.livenessProbe.httpGet.port))
 		and (\$p | index(\$c.readinessProbe.httpGet.port))"
+	jcheck "deployment: args start with the verb serve (the image's ENTRYPOINT is the binary)" "$D" \
+		"$C.args[0] == \"serve\" and ($C | has(\"command\") | not)"
 	jcheck "deployment: serve args name policy, cert, key, state dir" "$D" \
 		"$C.args as \$a | all(\"--policy=/etc/provgate/policy\", \"--tls-cert=/etc/provgate/tls/tls.crt\",
 		\"--tls-key=/etc/provgate/tls/tls.key\", \"--state-dir=/var/run/provgate\"; . as \$x | \$a | index(\$x))"
@@ -220,7 +227,7 @@ if [ "$JSON_OK" = 1 ] && [ -s "$ALL" ]; then
 		| [\$s.volumes[] | select(.name == \$v) | (.configMap.name, .projected.sources[]?.configMap.name) | strings] as \$used
 		| (\$used | length) > 0 and all(\$used[]; . as \$n | \$cm | index(\$n))"
 	jcheck "service: 443 -> the container's https port, selector matches the pods" "$ALL" \
-		"(.[] | select(.kind == \"Deployment\")) as \$d | (.[] | select(.kind == \"Service\")) as \$s
+		"(.[] | select(.kind == \"Deployment\")) as \$d | (.[] | select(.kind == \"Service\" and .metadata.name == \"provgate\")) as \$s
 		| (\$s.spec.ports[0].port == 443)
 		and (\$d.spec.template.spec.containers[0].ports | any(.name == \$s.spec.ports[0].targetPort or .containerPort == \$s.spec.ports[0].targetPort))
 		and (\$d.spec.template.spec.containers[0].ports | any(.containerPort == 8443))
@@ -305,11 +312,20 @@ else
 		notok "Dockerfile: final stage runs as numeric non-root USER" "USER [$user]"
 	fi
 	expect_match "Dockerfile: EXPOSE 8443" "$(grep -iE '^[[:space:]]*EXPOSE' <<<"$final")" '^[[:space:]]*EXPOSE[[:space:]]+8443$'
-	expect_match "Dockerfile: ENTRYPOINT provgate serve" \
-		"$(grep -iE '^[[:space:]]*ENTRYPOINT' <<<"$final")" 'provgate",[[:space:]]*"serve"'
-	expect_match "Dockerfile: default args: policy, tls, state dir" \
+	expect_match "Dockerfile: ENTRYPOINT [\"provgate\"] (the verb is the command)" \
+		"$(grep -iE '^[[:space:]]*ENTRYPOINT' <<<"$final")" '^[[:space:]]*ENTRYPOINT \["provgate"\][[:space:]]*$'
+	expect_match "Dockerfile: CMD serve with policy, tls, state dir" \
 		"$(grep -iE '^[[:space:]]*CMD' <<<"$final")" \
-		'/etc/provgate/policy.*/etc/provgate/tls/tls\.crt.*/etc/provgate/tls/tls\.key.*--state-dir", *"/var/run/provgate'
+		'^[[:space:]]*CMD \["serve", *"--policy", *"/etc/provgate/policy".*/etc/provgate/tls/tls\.crt.*/etc/provgate/tls/tls\.key.*--state-dir", *"/var/run/provgate'
+	labels=$(grep -iE '^[[:space:]]*LABEL' <<<"$final")
+	missing=""
+	for l in title description source version; do
+		grep -q "org\.opencontainers\.image\.$l=" <<<"$labels" || missing+=" $l"
+	done
+	expect_eq "Dockerfile: OCI image labels (title, description, source, version)" "${missing:-none}" "none"
+	expect_match "Dockerfile: version label from the VERSION build argument" \
+		"$(grep -E '^ARG VERSION' <<<"$final" | head -1) $labels" \
+		'^ARG VERSION.*org\.opencontainers\.image\.version="\$\{VERSION\}"'
 	expect_match "Dockerfile: HOME and GNUPGHOME under /var/run/provgate" "$final" \
 		'HOME=/var/run/provgate.*GNUPGHOME=/var/run/provgate'
 	expect_match "Dockerfile: build stage runs make" "$build_stage" 'RUN .*make'
@@ -443,7 +459,7 @@ expect_eq "chart: every value in values.yaml has a comment" "${undocumented:-non
 
 # Template actions: {{ and }} balance, blocks open and close, and only a
 # small set of functions is used (anything else needs a real helm render).
-allowed=" if else end range define include required quote nindent toYaml not "
+allowed=" if else end range with define include required quote nindent toYaml not and or gt int printf b64enc list index lookup genCA genSignedCert nil "
 bad=""
 for f in "$CHART"/templates/*; do
 	n=${f##*/}
@@ -462,7 +478,7 @@ for f in "$CHART"/templates/*; do
 		grep -oE '[a-zA-Z][A-Za-z0-9_]*' | sort -u)
 	while IFS= read -r r; do
 		[ -z "$r" ] && continue
-		case "$r" in .Release.Name | .Release.Namespace) ;; *) bad+=" $n:$r" ;; esac
+		case "$r" in .Release.Name | .Release.Namespace | .Release.Service | .Chart.Name | .Chart.Version | .Chart.AppVersion) ;; *) bad+=" $n:$r" ;; esac
 	done < <(grep -oE '\.(Release|Chart|Capabilities|Files|Template)[A-Za-z.]*' <<<"$acts" | sort -u)
 done
 expect_eq "chart: template actions balanced, only known functions and objects" "${bad:-none}" "none"
@@ -488,9 +504,10 @@ if [ "$JSON_OK" = 1 ] && yaml_to_json "$VALUES" >"$T/values.json" && [ -s "$T/va
 	jcheck "chart values: failurePolicy Fail, timeoutSeconds <= 30, timeoutMs below it" "$T/values.json" \
 		'.[0] | .webhook.failurePolicy == "Fail" and .webhook.timeoutSeconds <= 30
 		and .server.timeoutMs < .webhook.timeoutSeconds * 1000'
-	jcheck "chart values: >= 2 replicas, kube-system excluded, opt-out label" "$T/values.json" \
+	jcheck "chart values: >= 2 replicas, kube-system excluded, no opt-out label, mutate off" "$T/values.json" \
 		'.[0] | .replicaCount >= 2 and (.webhook.excludedNamespaces | index("kube-system"))
-		and .webhook.optOutLabel == "provgate.dev/ignore" and .podDisruptionBudget.minAvailable == 1'
+		and (.webhook | has("optOutLabel") | not) and .podDisruptionBudget.minAvailable == 1
+		and .mutate.enabled == false'
 	if [ -s "$ALL" ]; then
 		a=$(jq -r '.[0].policy.files["default.yaml"]' -s "$T/values.json")
 		b=$(jq -r -s '[.[] | select(.kind == "ConfigMap")][0].data["default.yaml"]' "$ALL")
@@ -519,9 +536,8 @@ expect_eq "chart webhook template: rules name every checked resource" "${missing
 missing=""
 for pat in 'sideEffects: None' 'admissionReviewVersions: \["v1"\]' 'matchPolicy: Equivalent' \
 	'key: kubernetes.io/metadata.name' 'operator: NotIn' '- \{\{ \.Release\.Namespace \}\}' \
-	'key: \{\{ \.Values\.webhook\.optOutLabel \}\}' 'values: \["true"\]' \
 	'cert-manager.io/inject-ca-from' 'caBundle: \{\{ required'; do
-	n=$(grep -cE -- "$pat" "$VT")
+	n=$(cat "$VT" "$CHART/templates/_helpers.tpl" | grep -cE -- "$pat")
 	[ "$n" -ge 1 ] || missing+=" [$pat]"
 done
 expect_eq "chart webhook template: selectors, side effects, caBundle" "${missing:-none}" "none"
@@ -532,3 +548,207 @@ for pat in 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' 'allowPrivilegeEs
 	grep -qE -- "$pat" "$DT" || missing+=" [$pat]"
 done
 expect_eq "chart deployment template: hardening, probes, state dir" "${missing:-none}" "none"
+
+# ------------------------------------------------- optional manifests
+OPT="$MAN/optional"
+if [ "$JSON_OK" = 1 ] && [ -s "$ALL" ]; then
+	for f in 40-validatingwebhookconfiguration-cert-manager.yaml 50-mutatingwebhookconfiguration.yaml 60-networkpolicy.yaml; do
+		if to_json "$OPT/$f" >"$T/opt-$f.json" && [ -s "$T/opt-$f.json" ]; then
+			ok "decodes: optional/$f"
+		else
+			notok "decodes: optional/$f" "$(head -c 300 "$T/kubectl.err")"
+		fi
+	done
+	# The cert-manager variant: the same webhooks, with the cainjector
+	# annotation instead of a caBundle, and cert-manager's namespace skipped.
+	base=$(jq -c '.webhooks | map(del(.clientConfig.caBundle)
+		| .namespaceSelector.matchExpressions[0].values += ["cert-manager"])' "$T/vwc.json" 2>/dev/null ||
+		jq -c -s '.[0][0].webhooks | map(del(.clientConfig.caBundle)
+		| .namespaceSelector.matchExpressions[0].values += ["cert-manager"])' "$T/vwc.json")
+	cm=$(jq -c '.webhooks' "$T/opt-40-validatingwebhookconfiguration-cert-manager.yaml.json")
+	expect_eq "manifests cert-manager variant: same webhooks, no caBundle, cert-manager skipped" "$cm" "$base"
+	jcheck "manifests cert-manager variant: inject-ca-from provgate/provgate-serving, no caBundle" \
+		"$T/opt-40-validatingwebhookconfiguration-cert-manager.yaml.json" \
+		'.[0] | .metadata.annotations["cert-manager.io/inject-ca-from"] == "provgate/provgate-serving"
+		and all(.webhooks[]; .clientConfig | has("caBundle") | not)'
+	jcheck "manifests mutate: Pods CREATE only, /mutate, IfNeeded, no label opt-out" \
+		"$T/opt-50-mutatingwebhookconfiguration.yaml.json" \
+		'.[0] | .kind == "MutatingWebhookConfiguration" and (.webhooks | length) == 1
+		and .webhooks[0].rules == [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"],
+			resources: ["pods"], scope: "Namespaced"}]
+		and .webhooks[0].clientConfig.service.path == "/mutate"
+		and .webhooks[0].reinvocationPolicy == "IfNeeded" and .webhooks[0].sideEffects == "None"
+		and all(.webhooks[0].namespaceSelector.matchExpressions[]; .key == "kubernetes.io/metadata.name")'
+	jcheck "manifests: metrics Service on the container's metrics port, --metrics-listen matches" "$ALL" \
+		'(.[] | select(.kind == "Deployment") | .spec.template.spec.containers[0]) as $c
+		| (.[] | select(.kind == "Service" and .metadata.name == "provgate-metrics")) as $s
+		| ($c.ports | any(.name == "metrics" and .containerPort == 9090))
+		and ($c.args | index("--metrics-listen=0.0.0.0:9090"))
+		and $s.spec.ports == [{name: "metrics", port: 9090, targetPort: "metrics", protocol: "TCP"}]'
+	jcheck "manifests networkpolicy: ingress only to ports 8443 and 9090" "$T/opt-60-networkpolicy.yaml.json" \
+		'.[0] | .spec.policyTypes == ["Ingress"] and ([.spec.ingress[].ports[].port] | sort) == [8443, 9090]'
+fi
+if grep -rqs 'provgate.dev/ignore' "$MAN" "$CHART"; then
+	notok "no provgate.dev/ignore label anywhere in the chart or manifests" "$(grep -rl 'provgate.dev/ignore' "$MAN" "$CHART")"
+else
+	ok "no provgate.dev/ignore label anywhere in the chart or manifests"
+fi
+
+# --------------------------------------------------------- chart renders
+# render NAME [--set-json PATH=JSON]... : the chart rendered to $T/r-NAME.yaml
+# and decoded to $T/r-NAME.json (one JSON array of objects); rc in RRC.
+RENDER="$TOP/tests/tools/chart_render.py"
+render() {
+	local n=$1
+	shift
+	python3 "$RENDER" "$CHART" "$@" >"$T/r-$n.yaml" 2>"$T/r-$n.err"
+	RRC=$?
+	[ "$RRC" = 0 ] || return 1
+	to_json "$T/r-$n.yaml" | jq -s '[.[] | if .kind == "List" then .items[] else . end]' >"$T/r-$n.json"
+}
+# rj NAME JQ: jq over the decoded objects of a render
+rcheck() { jcheck "$1" "$T/r-$2.json" ".[0] as \$o | $3"; }
+if ! command -v python3 >/dev/null || ! python3 -c 'import yaml' 2>/dev/null; then
+	skip "chart renders" "python3 with PyYAML not installed"
+elif [ "$JSON_OK" = 0 ]; then
+	skip "chart renders" "$NOJSON"
+else
+	CA='--set-json webhook.caBundle="Y2E="'
+	# shellcheck disable=SC2086
+	if render def $CA; then ok "render: defaults + caBundle"; else notok "render: defaults" "$(cat "$T/r-def.err")"; fi
+	rcheck "render defaults: the objects of the install" def \
+		'([$o[].kind] | sort) == (["ClusterRole","ClusterRoleBinding","ConfigMap","Deployment",
+		"PodDisruptionBudget","Service","Service","ServiceAccount","ValidatingWebhookConfiguration"] | sort)'
+	rcheck "render defaults: standard labels on every object" def \
+		'all($o[]; .metadata.labels["helm.sh/chart"] == "provgate-0.1.0"
+		and .metadata.labels["app.kubernetes.io/name"] == "provgate"
+		and .metadata.labels["app.kubernetes.io/instance"] == "provgate"
+		and .metadata.labels["app.kubernetes.io/version"] == "0.1.0"
+		and .metadata.labels["app.kubernetes.io/managed-by"] == "Helm")'
+	rcheck "render defaults: webhook is a post-install/upgrade hook (active only once ready)" def \
+		'($o[] | select(.kind == "ValidatingWebhookConfiguration") | .metadata.annotations)
+		== {"helm.sh/hook": "post-install,post-upgrade", "helm.sh/hook-delete-policy": "before-hook-creation"}'
+	rcheck "render defaults: webhooks equal the plain manifests' (caBundle aside)" def \
+		"([\$o[] | select(.kind == \"ValidatingWebhookConfiguration\") | .webhooks[] | del(.clientConfig.caBundle)])
+		== $(jq -c -s '[.[0][0].webhooks[] | del(.clientConfig.caBundle)]' "$T/vwc.json")"
+	rcheck "render defaults: Deployment equals the plain manifest's pod spec" def \
+		"(\$o[] | select(.kind == \"Deployment\") | .spec.template.spec | del(.containers[0].image))
+		== $(jq -c '.spec.template.spec | del(.containers[0].image)' "$T/deploy.json")"
+	rcheck "render defaults: no mutating webhook, no NetworkPolicy, no ServiceMonitor" def \
+		'all($o[]; .kind | IN("MutatingWebhookConfiguration","NetworkPolicy","ServiceMonitor","Secret") | not)'
+
+	# shellcheck disable=SC2086
+	render one $CA --set-json replicaCount=1 || notok "render replicaCount=1" "$(cat "$T/r-one.err")"
+	rcheck "render replicaCount=1: no PodDisruptionBudget" one \
+		'([$o[] | select(.kind == "PodDisruptionBudget")] | length) == 0
+		and ($o[] | select(.kind == "Deployment") | .spec.replicas) == 1'
+
+	render nobundle || true
+	expect_eq "render: no caBundle, no cert-manager, no generate -> fails with the reason" \
+		"$RRC $(grep -c 'webhook.caBundle is required' "$T/r-nobundle.err")" "1 1"
+
+	render cm --set-json certManager.enabled=true --set-json certManager.namespace='"cm-system"' ||
+		notok "render certManager" "$(cat "$T/r-cm.err")"
+	rcheck "render certManager: inject-ca-from, no caBundle, cert-manager namespace skipped" cm \
+		'($o[] | select(.kind == "ValidatingWebhookConfiguration")) as $v
+		| $v.metadata.annotations["cert-manager.io/inject-ca-from"] == "provgate/provgate-serving"
+		and all($v.webhooks[]; (.clientConfig | has("caBundle") | not)
+		and (.namespaceSelector.matchExpressions[0].values | index("cm-system")))
+		and ([$o[] | select(.kind == "Certificate")] | length) == 2'
+
+	render gen --set-json tls.generate=true --set-json mutate.enabled=true --set-json fullnameOverride='"gate"' ||
+		notok "render tls.generate" "$(cat "$T/r-gen.err")"
+	rcheck "render tls.generate: TLS Secret kept on uninstall, its ca.crt is every webhook's caBundle" gen \
+		'($o[] | select(.kind == "Secret")) as $s
+		| $s.type == "kubernetes.io/tls" and $s.metadata.annotations["helm.sh/resource-policy"] == "keep"
+		and ([$o[] | select(.kind | test("WebhookConfiguration$")) | .webhooks[].clientConfig.caBundle] | unique)
+		== [$s.data["ca.crt"]]'
+	jq -r '.[] | select(.kind == "Secret") | .data["ca.crt"]' "$T/r-gen.json" | base64 -d >"$T/gen-ca.pem"
+	jq -r '.[] | select(.kind == "Secret") | .data["tls.crt"]' "$T/r-gen.json" | base64 -d >"$T/gen-tls.pem"
+	jq -r '.[] | select(.kind == "Secret") | .data["tls.key"]' "$T/r-gen.json" | base64 -d >"$T/gen-tls.key"
+	check "render tls.generate: serving certificate verifies against the generated CA" \
+		openssl verify -CAfile "$T/gen-ca.pem" -purpose sslserver "$T/gen-tls.pem"
+	expect_match "render tls.generate: SANs follow fullnameOverride" \
+		"$(openssl x509 -in "$T/gen-tls.pem" -noout -ext subjectAltName 2>&1)" 'DNS:gate\.provgate\.svc, DNS:gate\.provgate\.svc\.cluster\.local'
+	expect_eq "render tls.generate: key matches certificate" \
+		"$(openssl x509 -in "$T/gen-tls.pem" -noout -pubkey 2>&1)" "$(openssl pkey -in "$T/gen-tls.key" -pubout 2>&1)"
+	rcheck "render fullnameOverride: objects and webhook service named gate" gen \
+		'all($o[] | select(.kind | IN("Deployment","ServiceAccount","ClusterRole")); .metadata.name == "gate")
+		and all($o[] | select(.kind | test("WebhookConfiguration$")) | .webhooks[]; .clientConfig.service.name == "gate")
+		and ([$o[] | select(.kind == "Service") | .metadata.name] | sort) == ["gate", "gate-metrics"]'
+	rcheck "render mutate.enabled: one Pod-CREATE webhook on /mutate" gen \
+		'[$o[] | select(.kind == "MutatingWebhookConfiguration")] as $m | ($m | length) == 1
+		and ($m[0].webhooks | length) == 1 and $m[0].webhooks[0].clientConfig.service.path == "/mutate"
+		and $m[0].webhooks[0].rules == [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"],
+			resources: ["pods"], scope: "Namespaced"}]
+		and $m[0].webhooks[0].reinvocationPolicy == "IfNeeded"'
+
+	# shellcheck disable=SC2086
+	render sa $CA --set-json serviceAccount.create=false --set-json serviceAccount.name='"existing"' \
+		--set-json webhook.activateAfterReady=false ||
+		notok "render serviceAccount.create=false" "$(cat "$T/r-sa.err")"
+	rcheck "render serviceAccount.create=false: no ServiceAccount, pods and binding use the named one" sa \
+		'([$o[] | select(.kind == "ServiceAccount")] | length) == 0
+		and ($o[] | select(.kind == "Deployment") | .spec.template.spec.serviceAccountName) == "existing"
+		and ($o[] | select(.kind == "ClusterRoleBinding") | .subjects) == [{kind: "ServiceAccount", name: "existing", namespace: "provgate"}]'
+	rcheck "render activateAfterReady=false: webhook is a plain release resource" sa \
+		'($o[] | select(.kind == "ValidatingWebhookConfiguration") | .metadata | has("annotations")) | not'
+
+	# shellcheck disable=SC2086
+	render mx $CA --set-json metrics.enabled=false || notok "render metrics.enabled=false" "$(cat "$T/r-mx.err")"
+	rcheck "render metrics.enabled=false: no metrics Service, flag or port" mx \
+		'($o[] | select(.kind == "Deployment") | .spec.template.spec.containers[0]) as $c
+		| ([$o[] | select(.kind == "Service")] | length) == 1
+		and ($c.args | map(select(startswith("--metrics-listen"))) | length) == 0
+		and ($c.ports | length) == 1'
+
+	# shellcheck disable=SC2086
+	render sm $CA --set-json metrics.serviceMonitor.enabled=true --set-json metrics.port=9191 \
+		--set-json 'metrics.serviceMonitor.labels={"release":"kps"}' \
+		--set-json networkPolicy.enabled=true \
+		--set-json 'networkPolicy.webhookFrom=[{"ipBlock":{"cidr":"10.0.0.1/32"}}]' ||
+		notok "render serviceMonitor + networkPolicy" "$(cat "$T/r-sm.err")"
+	rcheck "render serviceMonitor: selects the metrics Service, its port by name" sm \
+		'($o[] | select(.kind == "ServiceMonitor")) as $m
+		| ($o[] | select(.kind == "Service" and (.metadata.name | endswith("-metrics")))) as $s
+		| $m.metadata.labels.release == "kps" and $m.spec.endpoints[0].port == "metrics"
+		and ($m.spec.selector.matchLabels | to_entries | all(.key as $k | $s.metadata.labels[$k] == .value))
+		and $s.spec.ports[0].port == 9191
+		and (($o[] | select(.kind == "Deployment") | .spec.template.spec.containers[0].args) | index("--metrics-listen=0.0.0.0:9191"))'
+	rcheck "render networkPolicy: webhook port from the given peers, metrics port separately" sm \
+		'($o[] | select(.kind == "NetworkPolicy")) as $n
+		| $n.spec.ingress == [{ports: [{port: 8443, protocol: "TCP"}], from: [{ipBlock: {cidr: "10.0.0.1/32"}}]},
+			{ports: [{port: 9191, protocol: "TCP"}]}]
+		and ($n.spec.podSelector.matchLabels | to_entries | all(.key as $k | (($o[] | select(.kind == "Deployment")
+			| .spec.template.metadata.labels[$k]) == .value)))'
+
+	# shellcheck disable=SC2086
+	render pod $CA --set-json 'extraEnv=[{"name":"HTTPS_PROXY","value":"http://proxy:3128"}]' \
+		--set-json 'extraVolumes=[{"name":"regca","configMap":{"name":"regca"}}]' \
+		--set-json 'extraVolumeMounts=[{"name":"regca","mountPath":"/etc/regca","readOnly":true}]' \
+		--set-json 'podLabels={"team":"platform"}' \
+		--set-json 'affinity={"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"pool","operator":"In","values":["sys"]}]}]}}}' \
+		--set-json 'topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app.kubernetes.io/name":"provgate"}}}]' \
+		--set-json 'resources={"requests":{"cpu":"100m","memory":"64Mi"},"limits":{"memory":"512Mi"}}' ||
+		notok "render pod values" "$(cat "$T/r-pod.err")"
+	rcheck "render pod values: extraEnv, extraVolumes/Mounts, podLabels, affinity, spread, resources as given" pod \
+		'($o[] | select(.kind == "Deployment") | .spec.template) as $t | $t.spec.containers[0] as $c
+		| ($c.env[-1] == {name: "HTTPS_PROXY", value: "http://proxy:3128"})
+		and ($t.spec.volumes[-1] == {name: "regca", configMap: {name: "regca"}})
+		and ($c.volumeMounts[-1] == {name: "regca", mountPath: "/etc/regca", readOnly: true})
+		and $t.metadata.labels.team == "platform"
+		and ($t.spec.affinity | keys) == ["nodeAffinity"]
+		and $t.spec.topologySpreadConstraints[0].topologyKey == "topology.kubernetes.io/zone"
+		and $c.resources == {requests: {cpu: "100m", memory: "64Mi"}, limits: {memory: "512Mi"}}
+		and ($c.env | map(.name) | index("GNUPGHOME"))'
+	rcheck "render podLabels: the selector is unchanged (never changes after install)" pod \
+		'($o[] | select(.kind == "Deployment") | .spec.selector.matchLabels)
+		== {"app.kubernetes.io/name": "provgate", "app.kubernetes.io/instance": "provgate"}'
+
+	# The renderer itself must refuse what it does not implement.
+	mkdir -p "$T/badchart/templates"
+	cp "$CHART/Chart.yaml" "$CHART/values.yaml" "$T/badchart/"
+	printf 'a: {{ .Values.x | sha256sum }}\n' >"$T/badchart/templates/x.yaml"
+	python3 "$RENDER" "$T/badchart" >/dev/null 2>"$T/bad.err"
+	expect_eq "chart_render.py refuses an unknown function" "$?:$(grep -c 'not supported' "$T/bad.err")" "1:1"
+fi

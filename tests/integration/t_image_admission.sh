@@ -288,9 +288,25 @@ pod_for() {
 # judge WHERE NAME WANT RE DIGEST OUT LOGLINE
 judge() {
 	local where=$1 name=$2 want=$3 re=$4 dg=$5 out=$6 log=$7 sum got text
-	sum=$(review_summary "$out" 2>/dev/null)
+	# Every admitted tag is answered with a warning naming its verified
+	# digest (issue 10.11): checked here, then left out of the text matched.
+	sum=$(jq -r '[(.response.allowed|tostring), (.response.status.message //
+		((.response.warnings // []) | map(select(startswith("provgate: tag ") | not)) | join("; ")))] | @tsv' <<<"$out" 2>/dev/null)
 	got=${sum%%$'\t'*}
 	text=${sum#*$'\t'}
+	if [ "$want" = true ] && [ -n "$dg" ]; then
+		local tw pinned
+		tw=$(jq -r '[(.response.warnings // [])[] | select(startswith("provgate: tag "))] | join("; ")' <<<"$out")
+		pinned=$(jq -r '.response.auditAnnotations["ref-0"] // "" | split(" ")[0] | contains("@sha256:")' <<<"$out")
+		if [ "$pinned" = false ] && [[ $tw != *"verified as $dg; "* ]]; then
+			notok "$where: $name" "no tag warning with the verified digest $dg: [$tw]"
+			return
+		fi
+		if [ "$pinned" = true ] && [ -n "$tw" ]; then
+			notok "$where: $name" "tag warning for a reference by digest: [$tw]"
+			return
+		fi
+	fi
 	if [ "$got" != "$want" ]; then
 		notok "$where: $name" "allowed=$got want $want: $text"
 		return

@@ -196,8 +196,10 @@ log_has "audit mode: logged as audit-deny (would deny), reference denied" audit-
 	and .references[0].decision == "deny" and .references[0].digest == $dother'
 deltas "audit mode: metrics count audit-deny, not allow or deny" "$AD=1" "$N=1" "$VBAD=1" "$MISS=1"
 review audit-signed "$REG/app/signed:1"
-if [ "$ALLOWED" = true ] && jq -e '.response.warnings == null and .response.auditAnnotations.decision == "allow"' <<<"$RESP" >/dev/null; then
-	ok "audit mode: a verified image is a plain allow, no warning"
+if [ "$ALLOWED" = true ] && jq -e --arg d "$D_SIGNED" '(.response.warnings | length) == 1
+	and (.response.warnings[0] | startswith("provgate: tag ") and contains("verified as " + $d))
+	and .response.auditAnnotations.decision == "allow"' <<<"$RESP" >/dev/null; then
+	ok "audit mode: a verified image is a plain allow, its only warning names the verified digest"
 else
 	notok "audit mode: verified image" "$(jq -c .response <<<"$RESP")"
 fi

@@ -54,9 +54,11 @@ fi
 printf '{"kind": "AdmissionReview", "apiVersion": ' >"$T/bad.json"
 "$PG" review --policy "$FIX/policy/enforce" "$T/bad.json" >/dev/null 2>"$T/err"; rc=$?
 if [ $rc = 2 ] && grep -q '^Error: not an AdmissionReview' "$T/err"; then ok "review malformed JSON exit 2"; else notok "review malformed JSON exit 2" "rc=$rc $(cat "$T/err")"; fi
-echo '{"kind":"Pod","apiVersion":"v1"}' >"$T/bad2.json"
+# A plain object is wrapped as a CREATE review (t_review_objects); one
+# without apiVersion is neither that nor an AdmissionReview.
+echo '{"kind":"Pod"}' >"$T/bad2.json"
 "$PG" review --policy "$FIX/policy/enforce" "$T/bad2.json" >/dev/null 2>"$T/err"; rc=$?
-if [ $rc = 2 ] && grep -q 'not an AdmissionReview: kind is Pod' "$T/err"; then ok "review non-review JSON exit 2"; else notok "review non-review JSON exit 2" "rc=$rc $(cat "$T/err")"; fi
+if [ $rc = 2 ] && grep -q 'not a Kubernetes object: apiVersion and kind are required' "$T/err"; then ok "review non-review JSON exit 2"; else notok "review non-review JSON exit 2" "rc=$rc $(cat "$T/err")"; fi
 echo '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{}}' >"$T/bad3.json"
 "$PG" review --policy "$FIX/policy/enforce" "$T/bad3.json" >/dev/null 2>"$T/err"; rc=$?
 if [ $rc = 2 ] && grep -q 'no uid' "$T/err"; then ok "review request without uid exit 2"; else notok "review request without uid exit 2" "rc=$rc $(cat "$T/err")"; fi

@@ -189,6 +189,33 @@ const char *pg_decision_label(const pg_decision *d);
 /* Main reason label for metrics (first deny's class), or "" */
 const char *pg_decision_reason_class(const pg_decision *d);
 
+/*
+ * The optional /mutate answer (admission/mutate.c): always allowed; for a
+ * Pod CREATE (not exempt), a JSONPatch (patchType JSONPatch, base64) that
+ * replaces each image tag whose reference was verified with
+ * `tag@<verified digest>`.  Images not verified are never patched.
+ * *npatched: how many operations.  *out malloc'd.
+ */
+int pg_decision_mutate_response(char **out, size_t *len, size_t *npatched,
+				const pg_decision *d);
+/* Whether /mutate would patch anything for this review at all (a Pod
+ * CREATE, not exempt): when false, there is nothing to verify. */
+bool pg_decision_mutates(const pg_decision *d);
+/* The /mutate answer without a patch (allowed), for a review whose
+ * verification failed or timed out; warning may be NULL. */
+int pg_review_mutate_nopatch(char **out, size_t *len, const char *api_version, const char *uid,
+			     const char *warning);
+
+/* The /mutate admission-log line ("msg":"mutate", how many images were
+ * pinned, an optional note).  *out malloc'd, with a trailing '\n'. */
+int pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_t npatched,
+				const char *note, int64_t duration_us);
+
+struct pg_buf;
+/* Append "/" and token to b, escaped as an RFC 6901 JSON pointer token
+ * ('~' -> "~0", '/' -> "~1"). */
+int pg_json_pointer_append(struct pg_buf *b, const char *token);
+
 /* Response for a body that is not an AdmissionReview, HTTP 400. */
 int pg_review_error_json(char **out, size_t *len, const char *msg);
 

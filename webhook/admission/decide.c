@@ -727,6 +727,37 @@ annotations(const pg_decision *d)
 	return a;
 }
 
+/* A tag can be re-pushed after admission: every admitted image tag gets a
+ * warning naming the digest that was verified, so the user can pin it (or
+ * turn on /mutate, which pins it in Pods). */
+static int
+tag_warnings(json_t *resp, const pg_decision *d)
+{
+	json_t *w = json_object_get(resp, "warnings");
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const pg_refdec *rd = &d->d[i];
+		char buf[1400];
+
+		if (rd->state != PG_RD_ALLOW || rd->ref->image == NULL ||
+		    rd->ref->image->digest != NULL || rd->digest == NULL)
+			continue;
+		if (w == NULL) {
+			if ((w = json_array()) == NULL ||
+			    json_object_set_new(resp, "warnings", w) != 0)
+				return PG_ENOMEM;
+		}
+		(void)snprintf(buf, sizeof(buf),
+			       "provgate: tag %s verified as %s; a tag can move, pin it as %s@%s",
+			       rd->ref->raw, rd->digest, rd->ref->raw, rd->digest);
+		pg_utf8_clean(buf);
+		if (json_array_append_new(w, json_string(buf)) != 0)
+			return PG_ENOMEM;
+	}
+	return PG_OK;
+}
+
 int
 pg_decision_response(char **out, size_t *len, const pg_decision *d)
 {
@@ -802,6 +833,8 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 			json_array_append_new(w, json_string(buf));
 		}
 	}
+	if (allowed && tag_warnings(resp, d) != PG_OK)
+		goto out;
 	if (json_object_set_new(resp, "auditAnnotations", annotations(d)) != 0)
 		goto out;
 	if ((s = pg_json_dumps(root, JSON_COMPACT)) == NULL)

@@ -56,3 +56,30 @@ pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags)
 	}
 	return pad > 2 || bits >= 6 ? PG_EINVAL : PG_OK;
 }
+
+int
+pg_base64_encode(pg_buf *out, const void *p, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = p;
+	char q[4];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		q[0] = tab[(v >> 18) & 63];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? tab[v & 63] : '=';
+		if ((rc = pg_buf_append(out, q, 4)) != PG_OK)
+			return rc;
+	}
+	return PG_OK;
+}

@@ -65,6 +65,10 @@ char *pg_strndup(const char *s, size_t n);
 #define PG_B64_NO_SPACE 4u    /* whitespace is an error, not skipped */
 int pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags);
 
+/* base64 encoding (RFC 4648, standard alphabet, padded) of n bytes at p,
+ * appended to out.  PG_ETOOBIG, PG_ENOMEM. */
+int pg_base64_encode(pg_buf *out, const void *p, size_t n);
+
 /* The character at p (n bytes available) as Go decodes UTF-8: its width,
  * or -1 when the bytes are not well-formed (overlong, surrogate, above
  * U+10FFFF, cut short). */

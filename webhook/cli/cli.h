@@ -18,6 +18,13 @@ int pg_cmd_verify_image(int argc, char **argv);
 int pg_cmd_verify_bundle(int argc, char **argv);
 int pg_cmd_policy(int argc, char **argv);
 
+/* `--help` / `-h`? */
+#include <stdbool.h>
+bool pg_cli_is_help(const char *arg);
+/* Print verb's help (every flag it parses, described) on stdout; exit code
+ * 0, or 2 for an unknown verb. */
+int pg_cli_help(const char *verb);
+
 /* Print "Error: <msg>\n" to stderr and return code. */
 int pg_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -34,6 +34,7 @@ pg_cmd_serve(int argc, char **argv)
 		    (r = pg_cli_opt(argc, argv, &i, "--tls-cert", &o.tls_cert)) ||
 		    (r = pg_cli_opt(argc, argv, &i, "--tls-key", &o.tls_key)) ||
 		    (r = pg_cli_opt(argc, argv, &i, "--listen", &o.listen)) ||
+		    (r = pg_cli_opt(argc, argv, &i, "--metrics-listen", &o.metrics_listen)) ||
 		    (r = pg_cli_opt(argc, argv, &i, "--client-ca", &o.client_ca)) ||
 		    (r = pg_cli_opt(argc, argv, &i, "--ca-file", &o.ca_file))) {
 			if (r < 0)

@@ -240,5 +240,11 @@ int pg_helm_release_objects(json_t **out, const pg_helm_release *r, pg_err *err)
  * every YAML document in a piece is kept.  PG_EINVAL on invalid YAML.
  */
 int pg_helm_manifest_parse(json_t *out, const char *text, size_t len, pg_err *err);
+/* The first YAML document of text as JSON, scalars typed as go-yaml v2
+ * (sigs.k8s.io/yaml, what kubectl uses) types them, with the bounds of the
+ * chart parser (depth, nodes).  For `provgate review` of a plain object.
+ * *out json_decref'd by the caller. */
+struct json_t;
+int pg_helm_yaml_to_json(struct json_t **out, const char *text, size_t len, pg_err *err);
 
 #endif

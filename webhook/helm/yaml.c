@@ -358,3 +358,9 @@ pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, pg_
 	*out = docs;
 	return PG_OK;
 }
+
+int
+pg_helm_yaml_to_json(json_t **out, const char *text, size_t len, pg_err *err)
+{
+	return pg_helm_yaml_load(out, text, len, 1, NULL, err);
+}

@@ -231,6 +231,53 @@ histo_render(pg_buf *o, const char *name, const char *labels, histo *h)
 	return rc;
 }
 
+/* /mutate answers by result, and the image tags they pinned. */
+static const char *const mutate_results[] = {"patched", "unpatched", "timeout", "error"};
+#define N_MUTATE (sizeof(mutate_results) / sizeof(mutate_results[0]))
+static atomic_uint_fast64_t mutations[N_MUTATE];
+static atomic_uint_fast64_t pinned;
+/* notAfter of the serving certificate in use (Unix seconds; 0: none). */
+static atomic_int_fast64_t cert_not_after;
+
+void
+pg_metrics_mutate(const char *result, size_t npinned)
+{
+	atomic_fetch_add_explicit(&mutations[idx(mutate_results, N_MUTATE, result, N_MUTATE - 1)],
+				  1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pinned, npinned, memory_order_relaxed);
+}
+
+void
+pg_metrics_cert_expiry(int64_t unix_time)
+{
+	atomic_store_explicit(&cert_not_after, unix_time, memory_order_relaxed);
+}
+
+static int
+render_more(pg_buf *o)
+{
+	size_t i;
+	int rc;
+
+	rc = pg_buf_puts(o, "# HELP provgate_mutations_total /mutate answers, by result.\n"
+			    "# TYPE provgate_mutations_total counter\n");
+	for (i = 0; i < N_MUTATE && rc == PG_OK; i++)
+		rc = pg_buf_printf(o, "provgate_mutations_total{result=\"%s\"} %llu\n",
+				   mutate_results[i],
+				   (unsigned long long)atomic_load(&mutations[i]));
+	if (rc == PG_OK)
+		rc = pg_buf_printf(o,
+				   "# HELP provgate_mutate_images_pinned_total Image tags /mutate pinned to their verified digest.\n"
+				   "# TYPE provgate_mutate_images_pinned_total counter\n"
+				   "provgate_mutate_images_pinned_total %llu\n"
+				   "# HELP provgate_tls_certificate_not_after_timestamp_seconds Expiry (notAfter, Unix time) of the serving certificate in use.\n"
+				   "# TYPE provgate_tls_certificate_not_after_timestamp_seconds gauge\n"
+				   "provgate_tls_certificate_not_after_timestamp_seconds %lld\n",
+				   (unsigned long long)atomic_load(&pinned),
+				   (long long)atomic_load(&cert_not_after));
+	return rc;
+}
+
 int
 pg_metrics_render(pg_buf *o)
 {
@@ -297,6 +344,8 @@ pg_metrics_render(pg_buf *o)
 	if (rc == PG_OK)
 		rc = render_hops(o);
 	pthread_mutex_unlock(&fetch_lock);
+	if (rc == PG_OK)
+		rc = render_more(o);
 	return rc;
 }
 

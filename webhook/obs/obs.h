@@ -29,6 +29,11 @@ void pg_metrics_fetch_error(const char *host);
  * anything else counts as "other") and host (a bounded table, as for fetch
  * errors). */
 void pg_metrics_public_hop(const char *why, const char *host);
+/* One /mutate answer: result "patched", "unpatched", "timeout" or "error",
+ * and how many image tags it pinned. */
+void pg_metrics_mutate(const char *result, size_t npinned);
+/* The serving certificate in use expires at unix_time (notAfter). */
+void pg_metrics_cert_expiry(int64_t unix_time);
 
 /* Render everything in the Prometheus text format (version 0.0.4). */
 int pg_metrics_render(pg_buf *out);

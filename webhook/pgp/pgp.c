@@ -957,3 +957,9 @@ out:
 	pg_buf_free(&norm);
 	return rc;
 }
+
+int
+pg_pgp_keyring_check(pg_pgp *p, const pg_pgp_keyring *ring, pg_err *err)
+{
+	return select_home(p, ring, 1, err);
+}

@@ -58,6 +58,11 @@ int pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err);
 /* Remove the temporary directory and free everything; NULL is fine. */
 void pg_pgp_free(pg_pgp *p);
 
+/* Load-time check of a keyring (policy trust.keyrings): gpg imports it and
+ * finds at least one OpenPGP public key.  PG_EINVAL "failed to load
+ * keyring: ..." otherwise; PG_EUNAVAIL when gpg cannot run. */
+int pg_pgp_keyring_check(pg_pgp *p, const pg_pgp_keyring *ring, pg_err *err);
+
 /*
  * Verify the clearsigned msg (both Helm layouts; with or without the armor
  * CRC line) against the union of rings[0..nrings).  Imported keyrings are

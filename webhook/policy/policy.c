@@ -299,6 +299,29 @@ pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml, size_
 	return rc;
 }
 
+int
+pg_policy_load_texts(pg_policy **out, const char *const *names, const char *const *texts,
+		     const size_t *lens, size_t n, const char *base_dir, const char *root,
+		     const char *what, pg_err *err)
+{
+	int rc = PG_OK;
+	size_t i;
+	pg_policy *p = pg_policy_new();
+
+	if (p == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	p->root = root;
+	for (i = 0; rc == PG_OK && i < n; i++)
+		rc = pg_policy_add_text(p, names[i], base_dir, texts[i], lens[i], err);
+	if (rc == PG_OK && (rc = pg_policy_finish(p, what, err)) == PG_OK) {
+		p->root = NULL;
+		*out = p;
+		p = NULL;
+	}
+	pg_policy_free(p);
+	return rc;
+}
+
 pg_mode
 pg_policy_mode(const pg_policy *p)
 {
@@ -345,6 +368,45 @@ pg_policy_trust_bytes(const pg_policy *p, const pg_trust *t, size_t *len)
 	if (len)
 		*len = it->len;
 	return it->bytes;
+}
+
+size_t
+pg_policy_n_trust(const pg_policy *p)
+{
+	size_t c, n = 0;
+
+	for (c = 0; c < PG_TRUST_NCAT; c++)
+		n += p->n_trust[c];
+	return n;
+}
+
+const pg_trust *
+pg_policy_trust_at(const pg_policy *p, size_t i, const char **cat, const char **file,
+		   size_t *line)
+{
+	static const char *const names[PG_TRUST_NCAT] = {"keys", "keyrings", "roots"};
+	size_t c;
+
+	for (c = 0; c < PG_TRUST_NCAT; c++) {
+		if (i < p->n_trust[c]) {
+			const pg_trust_item *t = p->trust[c][i];
+
+			*cat = names[c];
+			*file = t->file;
+			*line = t->line;
+			return &t->pub;
+		}
+		i -= p->n_trust[c];
+	}
+	return NULL;
+}
+
+const pg_rule *
+pg_policy_rule_at(const pg_policy *p, bool chart, size_t i)
+{
+	if (chart)
+		return i < p->n_charts ? p->charts[i] : NULL;
+	return i < p->n_images ? p->images[i] : NULL;
 }
 
 size_t

@@ -47,6 +47,7 @@ typedef struct pg_verifier {
 	char *issuer_regexp;     /* KEYLESS */
 	char *subject;           /* KEYLESS: exact SAN */
 	char *subject_regexp;    /* KEYLESS */
+	size_t line;             /* line of the verify entry in its file */
 } pg_verifier;
 
 typedef struct pg_rule {
@@ -98,6 +99,15 @@ int pg_policy_load_dir(pg_policy **out, const char *dir, pg_err *err);
  * messages, relative trust paths are resolved against the working dir. */
 int pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml,
 			  size_t len, pg_err *err);
+
+/* Load policy texts that are not files of a directory (`policy check` of a
+ * file, a ConfigMap manifest or the chart's values): names[i] is used in
+ * messages, relative trust paths are resolved against base_dir, and, when
+ * root is set, absolute ones under root (in-cluster paths mapped to local
+ * files).  what names the input for "no ProvenancePolicy found in". */
+int pg_policy_load_texts(pg_policy **out, const char *const *names, const char *const *texts,
+			 const size_t *lens, size_t n, const char *base_dir, const char *root,
+			 const char *what, pg_err *err);
 
 void pg_policy_ref(pg_policy *p);
 void pg_policy_unref(pg_policy *p); /* NULL is fine */
@@ -157,6 +167,15 @@ bool pg_policy_host_named(const pg_policy *p, const char *host);
 /* Glob match: '*' matches within one '/'-separated segment, '**' any run
  * including '/'.  Exposed for tests. */
 bool pg_glob_match(const char *pattern, const char *s);
+
+/* Load-time checks of trust content (verify/ does them; this room does not
+ * parse keys): the i-th trust entry (i < pg_policy_n_trust), with its
+ * category ("keys", "keyrings", "roots") and the file and line defining it. */
+size_t pg_policy_n_trust(const pg_policy *p);
+const pg_trust *pg_policy_trust_at(const pg_policy *p, size_t i, const char **cat,
+				   const char **file, size_t *line);
+/* The i-th image rule (chart false, i < pg_policy_n_images) or chart rule. */
+const pg_rule *pg_policy_rule_at(const pg_policy *p, bool chart, size_t i);
 
 /* Counts and names for `policy check` output. */
 size_t pg_policy_n_images(const pg_policy *p);

@@ -109,6 +109,8 @@ struct pg_policy {
 	pg_registry_cfg **registries;
 	size_t n_registries;
 
+	const char *root; /* loading only: --root of `policy check`, or NULL */
+
 	/* loading only; emptied when loading finishes */
 	pg_trust_use *uses;
 	size_t n_uses;

@@ -31,6 +31,7 @@ typedef struct sc_ctx {
 	pg_policy *p;
 	const char *file;
 	const char *base_dir;
+	const char *root; /* `policy check --root`: prefix of absolute paths */
 	pg_err *err;
 	char path[256]; /* field path for messages: spec.images[0].verify */
 	size_t plen;
@@ -194,15 +195,18 @@ sc_regexp(sc_ctx *c, const pg_yn *n)
 /* ---- trust ---- */
 
 static char *
-sc_resolve_path(const char *base_dir, const char *path)
+sc_resolve_path(const sc_ctx *c, const char *path)
 {
+	const char *base_dir = c->base_dir;
 	pg_buf b;
 	char *s = NULL;
 
-	if (path[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+	if (path[0] == '/' && c->root && c->root[0])
+		base_dir = c->root; /* the in-cluster path, under a local root */
+	else if (path[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
 		return pg_strdup(path);
 	pg_buf_init(&b, 2 * PG_POLICY_STR_MAX);
-	if (pg_buf_printf(&b, "%s/%s", base_dir, path) != PG_OK ||
+	if (pg_buf_printf(&b, "%s%s%s", base_dir, path[0] == '/' ? "" : "/", path) != PG_OK ||
 	    pg_buf_detach(&s, NULL, &b) != PG_OK)
 		s = NULL;
 	pg_buf_free(&b);
@@ -287,7 +291,7 @@ sc_trust_item(sc_ctx *c, pg_trust_cat cat, const pg_yn *key, const pg_yn *val)
 	if (pathn) {
 		if ((rc = sc_str(&t->pub.path, c, pathn)) != PG_OK)
 			goto out;
-		if ((resolved = sc_resolve_path(c->base_dir, t->pub.path)) == NULL) {
+		if ((resolved = sc_resolve_path(c, t->pub.path)) == NULL) {
 			rc = sc_oom(c);
 			goto out;
 		}
@@ -482,6 +486,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 		return rc;
 	if (n->n != 2)
 		return sc_fail(c, n, "each verify entry has exactly one of cosign or prov");
+	v->line = n->line;
 	k = n->items[0];
 	val = n->items[1];
 	mark = sc_push(c, ".%s", k->value);
@@ -849,7 +854,7 @@ sc_path_field(char **out, sc_ctx *c, const pg_yn *n)
 
 	if (rc != PG_OK)
 		return rc;
-	*out = sc_resolve_path(c->base_dir, s);
+	*out = sc_resolve_path(c, s);
 	free(s);
 	return *out ? PG_OK : sc_oom(c);
 }
@@ -1098,6 +1103,7 @@ pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file, const char *
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	c.base_dir = base_dir;
+	c.root = p->root;
 	c.err = err;
 	if ((c.file = pg_policy_intern_file(p, file)) == NULL)
 		return sc_oom(&c);

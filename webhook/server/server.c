@@ -105,6 +105,7 @@ struct job {
 	const char *timeout_label;      /* "deny" or "audit-deny" */
 	int64_t t0_us;
 	int64_t deadline;               /* for the worker, absolute ms */
+	bool mutate;                    /* answers /mutate, not /validate */
 };
 
 typedef struct worker_state {
@@ -227,6 +228,12 @@ policy_reload(int initial, pg_err *err)
 	if (!initial && strcmp(sig, g_pol.sig) == 0)
 		return PG_OK;
 	rc = pg_policy_load_dir(&np, g_opts.policy_dir, err);
+	/* Trust material that does not parse is a load error too, not a deny
+	 * of everything its rules match at admission. */
+	if (rc == PG_OK && (rc = pg_verify_policy_check(np, err)) != PG_OK) {
+		pg_policy_unref(np);
+		np = NULL;
+	}
 	pthread_mutex_lock(&g_pol.mu);
 	memcpy(g_pol.sig, sig, sizeof(sig));
 	if (rc != PG_OK) {
@@ -286,6 +293,14 @@ cert_load(pg_err *err)
 		rc = pg_err_set(err, PG_EINVAL, "TLS key %s does not match certificate %s",
 				g_opts.tls_key, g_opts.tls_cert);
 		goto out;
+	}
+	{
+		/* Expiry as a metric: an alert on it beats an outage when a
+		 * renewal silently stopped. */
+		struct tm tm;
+
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
+			pg_metrics_cert_expiry((int64_t)timegm(&tm));
 	}
 	pthread_mutex_lock(&g_cert.mu);
 	X509_free(g_cert.cert);
@@ -442,6 +457,29 @@ answer_decision(h2o_req_t *req, pg_decision *d, int64_t t0_us)
 	free(line);
 }
 
+/* The /mutate answer: allowed, with a patch pinning every verified tag of
+ * a Pod (nothing else is patched; /validate decides). */
+static void
+answer_mutate(h2o_req_t *req, pg_decision *d, int64_t t0_us, const char *note)
+{
+	char *resp = NULL, *line = NULL;
+	size_t rlen = 0, llen = 0, n = 0;
+	int64_t dur = pg_clock_us() - t0_us;
+
+	if (pg_decision_mutate_response(&resp, &rlen, &n, d) != PG_OK) {
+		send_body(req, 500, "Internal Server Error", "application/json",
+			  H2O_STRLIT("{\"error\":\"cannot render response\"}"));
+		pg_metrics_mutate("error", 0);
+		return;
+	}
+	send_body(req, 200, "OK", "application/json", resp, rlen);
+	if (pg_decision_mutate_log_line(&line, &llen, d, n, note, dur) == PG_OK)
+		write_log(line, llen);
+	pg_metrics_mutate(n ? "patched" : "unpatched", n);
+	free(resp);
+	free(line);
+}
+
 /* ------------------------------------------------------------------ */
 /* Jobs                                                                 */
 
@@ -487,7 +525,10 @@ answer_timeout(job *j)
 	job_detach(j);
 	send_body(req, 200, "OK", "application/json", j->timeout_resp, j->timeout_resp_len);
 	write_log(j->timeout_log, j->timeout_log_len);
-	pg_metrics_review(j->timeout_label, "timeout", pg_clock_us() - j->t0_us);
+	if (j->mutate)
+		pg_metrics_mutate("timeout", 0);
+	else
+		pg_metrics_review(j->timeout_label, "timeout", pg_clock_us() - j->t0_us);
 }
 
 static void
@@ -516,7 +557,10 @@ on_jobs_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 			job_detach(j);
 			/* Anything the worker left undecided is a deny. */
 			pg_decision_fail_pending(j->d, PG_EINTERNAL, "not verified");
-			answer_decision(req, j->d, j->t0_us);
+			if (j->mutate)
+				answer_mutate(req, j->d, j->t0_us, NULL);
+			else
+				answer_decision(req, j->d, j->t0_us);
 		}
 		job_free(j);
 	}
@@ -560,7 +604,7 @@ worker_fini(void *state)
 /* Hand a decision with pending references to a worker.  Returns 0 when the
  * job now owns d (and will answer req), else the decision is still ours. */
 static int
-dispatch(loop_ctx *lc, h2o_req_t *req, pg_decision *d, int64_t t0_us)
+dispatch(loop_ctx *lc, h2o_req_t *req, pg_decision *d, int64_t t0_us, bool is_mutate)
 {
 	job *j = calloc(1, sizeof(*j));
 	int rc;
@@ -570,13 +614,28 @@ dispatch(loop_ctx *lc, h2o_req_t *req, pg_decision *d, int64_t t0_us)
 	j->lc = lc;
 	j->d = d;
 	j->t0_us = t0_us;
+	j->mutate = is_mutate;
 	j->deadline = t0_us / 1000 + (int64_t)g_opts.timeout_ms - WORKER_MARGIN_MS;
 	/* The timeout answer is rendered now, while d is still ours; the
 	 * deadline callback must not touch d while a worker has it. */
-	rc = pg_decision_render_failed(d, PG_ETIMEOUT, "verification timed out",
-				       &j->timeout_resp, &j->timeout_resp_len, &j->timeout_log,
-				       &j->timeout_log_len, &j->timeout_label,
-				       (int64_t)g_opts.timeout_ms * 1000);
+	if (is_mutate) {
+		/* Late verification: nothing is pinned (nothing was verified in
+		 * time); /validate answers for itself. */
+		const pg_review *rv = pg_decision_review(d);
+
+		rc = pg_review_mutate_nopatch(&j->timeout_resp, &j->timeout_resp_len,
+					      pg_review_api_version(rv), pg_review_uid(rv),
+					      "provgate: verification timed out; image tags not pinned");
+		if (rc == PG_OK)
+			rc = pg_decision_mutate_log_line(&j->timeout_log, &j->timeout_log_len, d, 0,
+							 "verification timed out",
+							 (int64_t)g_opts.timeout_ms * 1000);
+	} else {
+		rc = pg_decision_render_failed(d, PG_ETIMEOUT, "verification timed out",
+					       &j->timeout_resp, &j->timeout_resp_len,
+					       &j->timeout_log, &j->timeout_log_len,
+					       &j->timeout_label, (int64_t)g_opts.timeout_ms * 1000);
+	}
 	if (rc != PG_OK) {
 		j->d = NULL;
 		job_free(j);
@@ -661,7 +720,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 		if (atomic_load(&g_stopping)) {
 			pg_decision_fail_pending(d, PG_EUNAVAIL, "provgate is shutting down");
 		} else {
-			rc = dispatch(lc, req, d, t0);
+			rc = dispatch(lc, req, d, t0, false);
 			if (rc == PG_OK)
 				return;
 			pg_decision_fail_pending(d, PG_EUNAVAIL,
@@ -671,6 +730,80 @@ validate(loop_ctx *lc, h2o_req_t *req)
 	}
 	answer_decision(req, d, t0);
 	pg_decision_free(d);
+}
+
+/* POST /mutate (optional MutatingWebhookConfiguration, Pods only): the same
+ * decision and verification as /validate (cache included), answered as a
+ * patch that pins verified tags.  Always allowed; a review that cannot be
+ * decided or verified gets no patch, and /validate denies it. */
+static void
+mutate(loop_ctx *lc, h2o_req_t *req)
+{
+	int64_t t0 = pg_clock_us();
+	pg_review *rv = NULL;
+	pg_decision *d = NULL;
+	pg_policy *pol;
+	pg_err err;
+	char *body = NULL, *uid = NULL, *apiv = NULL;
+	size_t blen = 0;
+	int rc;
+
+	pg_err_clear(&err);
+	rc = pg_review_decode(&rv, req->entity.base ? req->entity.base : "", req->entity.len, &err);
+	if (rc != PG_OK) {
+		if (pg_review_error_json(&body, &blen, err.msg) == PG_OK)
+			send_body(req, rc == PG_ETOOBIG ? 413 : 400,
+				  rc == PG_ETOOBIG ? "Payload Too Large" : "Bad Request",
+				  "application/json", body, blen);
+		else
+			send_body(req, 400, "Bad Request", "text/plain", H2O_STRLIT("bad request\n"));
+		free(body);
+		pg_metrics_mutate("error", 0);
+		return;
+	}
+	uid = pg_strdup(pg_review_uid(rv));
+	apiv = pg_strdup(pg_review_api_version(rv));
+	pol = policy_get();
+	if (pol == NULL || uid == NULL || apiv == NULL) {
+		pg_review_free(rv);
+		pg_policy_unref(pol);
+		send_body(req, 503, "Service Unavailable", "application/json",
+			  H2O_STRLIT("{\"error\":\"no policy loaded\"}"));
+		pg_metrics_mutate("error", 0);
+		goto out;
+	}
+	rc = pg_decision_begin(&d, rv, pol, &err);
+	pg_policy_unref(pol);
+	if (rc != PG_OK) {
+		/* Not decidable (too many references...): no patch; /validate
+		 * denies it with the reason. */
+		if (pg_review_mutate_nopatch(&body, &blen, apiv, uid, NULL) == PG_OK)
+			send_body(req, 200, "OK", "application/json", body, blen);
+		else
+			send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("mutate\n"));
+		pg_metrics_mutate("unpatched", 0);
+		goto out;
+	}
+	if (!pg_decision_mutates(d)) {
+		/* not a Pod CREATE, or exempt: nothing to pin, nothing to verify */
+	} else if (pg_decision_pending(d) > 0 && pg_decision_from_cache(d, &g_dc) > 0 &&
+		   pg_decision_pending(d) == 0) {
+		/* every reference answered from the cache, on this thread */
+	} else if (pg_decision_pending(d) > 0) {
+		if (atomic_load(&g_stopping)) {
+			pg_decision_fail_pending(d, PG_EUNAVAIL, "provgate is shutting down");
+		} else if (dispatch(lc, req, d, t0, true) == PG_OK) {
+			goto out;
+		} else {
+			pg_decision_fail_pending(d, PG_EUNAVAIL, "cannot start verification");
+		}
+	}
+	answer_mutate(req, d, t0, NULL);
+	pg_decision_free(d);
+out:
+	free(body);
+	free(uid);
+	free(apiv);
 }
 
 static void
@@ -721,6 +854,37 @@ cache_metrics(pg_buf *b)
 			     (unsigned long long)st.coalesced);
 }
 
+static void
+metrics(h2o_req_t *req)
+{
+	pg_buf b;
+
+	pg_buf_init(&b, (size_t)1 << 20);
+	if (pg_metrics_render(&b) == PG_OK && cache_metrics(&b) == PG_OK)
+		send_body(req, 200, "OK", "text/plain; version=0.0.4", (char *)b.data, b.len);
+	else
+		send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("metrics\n"));
+	pg_buf_free(&b);
+}
+
+/* The plain-HTTP metrics listener (--metrics-listen) serves GET /metrics
+ * and nothing else: no admission endpoint is ever reachable without TLS. */
+static int
+on_metrics_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	(void)self;
+	if (!is(req->path_normalized, "/metrics")) {
+		send_body(req, 404, "Not Found", "text/plain", H2O_STRLIT("not found\n"));
+		return 0;
+	}
+	if (!is(req->method, "GET") && !is(req->method, "HEAD")) {
+		send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("GET only\n"));
+		return 0;
+	}
+	metrics(req);
+	return 0;
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -736,6 +900,14 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 		validate(lc, req);
 		return 0;
 	}
+	if (is(path, "/mutate")) {
+		if (!is(req->method, "POST")) {
+			send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("POST only\n"));
+			return 0;
+		}
+		mutate(lc, req);
+		return 0;
+	}
 	if (!is(req->method, "GET") && !is(req->method, "HEAD")) {
 		send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("GET only\n"));
 		return 0;
@@ -745,14 +917,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	} else if (is(path, "/readyz")) {
 		readyz(req);
 	} else if (is(path, "/metrics")) {
-		pg_buf b;
-
-		pg_buf_init(&b, (size_t)1 << 20);
-		if (pg_metrics_render(&b) == PG_OK && cache_metrics(&b) == PG_OK)
-			send_body(req, 200, "OK", "text/plain; version=0.0.4", (char *)b.data, b.len);
-		else
-			send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("metrics\n"));
-		pg_buf_free(&b);
+		metrics(req);
 	} else {
 		send_body(req, 404, "Not Found", "text/plain", H2O_STRLIT("not found\n"));
 	}
@@ -820,21 +985,21 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	size_t hl;
 
 	if (colon == NULL || colon == addr)
-		return pg_err_set(err, PG_EINVAL, "--listen wants ADDR:PORT, got \"%s\"", addr);
+		return pg_err_set(err, PG_EINVAL, "listen address wants ADDR:PORT, got \"%s\"", addr);
 	hl = (size_t)(colon - addr);
 	if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
 		addr++;
 		hl -= 2;
 	}
 	if (hl >= sizeof(host))
-		return pg_err_set(err, PG_EINVAL, "--listen address too long");
+		return pg_err_set(err, PG_EINVAL, "listen address too long");
 	memcpy(host, addr, hl);
 	host[hl] = '\0';
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
-		return pg_err_set(err, PG_EINVAL, "--listen %s: %s", addr, gai_strerror(rc));
+		return pg_err_set(err, PG_EINVAL, "listen address %s: %s", addr, gai_strerror(rc));
 	fd = socket(res->ai_family, SOCK_STREAM, 0);
 	/* SO_REUSEPORT: each loop thread gets a socket of its own and the
 	 * kernel spreads connections over them; one shared socket let a single
@@ -883,6 +1048,82 @@ loop_main(void *arg)
 	while (atomic_load(&lc->cmd) < 3)
 		h2o_evloop_run(lc->loop, 100);
 	return NULL;
+}
+
+/* The metrics loop: one thread, plain HTTP/1.1 on its own socket and its
+ * own h2o configuration (only on_metrics_req is registered there). */
+static struct {
+	h2o_globalconf_t conf;
+	h2o_context_t ctx;
+	h2o_accept_ctx_t accept_ctx;
+	h2o_evloop_t *loop;
+	h2o_socket_t *listener;
+	pthread_t tid;
+	int fd;
+	int running;
+	sem_t ready;
+} g_mx;
+
+static void
+on_metrics_accept(h2o_socket_t *listener, const char *err)
+{
+	int i;
+
+	if (err != NULL)
+		return;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		h2o_socket_t *s = h2o_evloop_socket_accept(listener);
+
+		if (s == NULL)
+			break;
+		h2o_accept(&g_mx.accept_ctx, s);
+	}
+}
+
+static void *
+metrics_main(void *arg)
+{
+	(void)arg;
+	g_mx.loop = h2o_evloop_create();
+	h2o_context_init(&g_mx.ctx, g_mx.loop, &g_mx.conf);
+	g_mx.accept_ctx.ctx = &g_mx.ctx;
+	g_mx.accept_ctx.hosts = g_mx.conf.hosts;
+	g_mx.accept_ctx.ssl_ctx = NULL;
+	g_mx.listener = h2o_evloop_socket_create(g_mx.loop, g_mx.fd, H2O_SOCKET_FLAG_DONT_READ);
+	h2o_socket_read_start(g_mx.listener, on_metrics_accept);
+	sem_post(&g_mx.ready);
+	while (!atomic_load(&g_stopping))
+		h2o_evloop_run(g_mx.loop, 100);
+	h2o_socket_read_stop(g_mx.listener);
+	h2o_socket_close(g_mx.listener);
+	return NULL;
+}
+
+static int
+metrics_start(pg_err *err)
+{
+	h2o_hostconf_t *host;
+	h2o_pathconf_t *path;
+	h2o_handler_t *h;
+	int rc;
+
+	if ((rc = listen_socket(&g_mx.fd, g_opts.metrics_listen, err)) != PG_OK)
+		return rc;
+	h2o_config_init(&g_mx.conf);
+	g_mx.conf.max_request_entity_size = 1024;
+	g_mx.conf.http1.req_timeout = 10000;
+	g_mx.conf.server_name = h2o_iovec_init(H2O_STRLIT("provgate"));
+	host = h2o_config_register_host(&g_mx.conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	path = h2o_config_register_path(host, "/", 0);
+	h = h2o_create_handler(path, sizeof(*h));
+	h->on_req = on_metrics_req;
+	if (sem_init(&g_mx.ready, 0, 0) != 0 ||
+	    pthread_create(&g_mx.tid, NULL, metrics_main, NULL) != 0)
+		return pg_err_set(err, PG_EINTERNAL, "cannot start the metrics listener");
+	while (sem_wait(&g_mx.ready) != 0 && errno == EINTR)
+		;
+	g_mx.running = 1;
+	return PG_OK;
 }
 
 /* Start a loop thread accepting on fd (which it owns from now on); returns
@@ -1004,6 +1245,14 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (g_opts.metrics_listen) {
+		/* Both sockets use SO_REUSEPORT: on one port the kernel would
+		 * spread API-server connections onto the plain-HTTP socket. */
+		const char *a = strrchr(g_opts.listen, ':'), *b = strrchr(g_opts.metrics_listen, ':');
+
+		if (a && b && strcmp(a, b) == 0)
+			return pg_err_set(err, PG_EINVAL, "--metrics-listen must use another port than --listen");
+	}
 	if ((rc = policy_reload(1, err)) != PG_OK)
 		return rc;
 	if ((rc = tls_setup(err)) != PG_OK)
@@ -1046,7 +1295,11 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	}
 	if (pthread_create(&watcher, NULL, watch_main, NULL) != 0)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start watcher");
+	if (g_opts.metrics_listen && (rc = metrics_start(err)) != PG_OK)
+		return rc;
 	pg_log_diag("info", "serving", g_opts.listen);
+	if (g_opts.metrics_listen)
+		pg_log_diag("info", "serving metrics (plain HTTP, GET /metrics)", g_opts.metrics_listen);
 
 	while (sigwait(&set, &sig) != 0)
 		;
@@ -1062,6 +1315,8 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	for (i = 0; i < g_opts.threads; i++)
 		pthread_join(g_loops[i].tid, NULL);
 	pthread_join(watcher, NULL);
+	if (g_mx.running)
+		pthread_join(g_mx.tid, NULL);
 	/* Workers hold jobs whose loops are gone: stop them last.  h2o has
 	 * no teardown for contexts; the process exits next. */
 	pg_pool_free(g_pool);

@@ -22,6 +22,7 @@ typedef struct pg_server_opts {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *listen;      /* "ADDR:PORT", "[v6]:PORT" */
+	const char *metrics_listen; /* plain-HTTP GET /metrics only, or NULL */
 	const char *client_ca;   /* require client certificates from this CA */
 	const char *client_names[PG_SERVER_MAX_CLIENT_NAMES];
 	size_t n_client_names;

@@ -266,3 +266,15 @@ pg_key_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *msg, size_t 
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
+
+int
+pg_sigstore_key_check(const char *pem, size_t len, pg_err *err)
+{
+	EVP_PKEY *k = NULL;
+	int rc = pg_key_from_pem(&k, pem, len, err);
+
+	if (rc == PG_OK)
+		rc = pg_key_check_type(k, err);
+	EVP_PKEY_free(k);
+	return rc;
+}

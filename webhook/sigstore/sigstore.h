@@ -33,6 +33,15 @@ typedef struct pg_trusted_root pg_trusted_root;
 int pg_trusted_root_load(pg_trusted_root **out, const char *json, size_t len,
 			 pg_err *err);
 void pg_trusted_root_free(pg_trusted_root *r);
+/* How many transparency logs (Rekor) and certificate authorities (Fulcio)
+ * the root lists: a rule that requires a tlog, or a keyless rule, needs
+ * at least one. */
+size_t pg_trusted_root_ntlogs(const pg_trusted_root *r);
+size_t pg_trusted_root_ncas(const pg_trusted_root *r);
+
+/* Load-time check of a cosign public key (policy trust.keys): PEM SPKI (or
+ * a certificate's key) of a type sigstore.h accepts.  PG_EINVAL with why. */
+int pg_sigstore_key_check(const char *pem, size_t len, pg_err *err);
 
 /* What one cosign verifier of a rule demands. */
 typedef struct pg_sig_trust {

@@ -285,3 +285,15 @@ pg_trusted_root_free(pg_trusted_root *r)
 	free_cas(r->tsas, r->ntsas);
 	free(r);
 }
+
+size_t
+pg_trusted_root_ntlogs(const pg_trusted_root *r)
+{
+	return r->ntlogs;
+}
+
+size_t
+pg_trusted_root_ncas(const pg_trusted_root *r)
+{
+	return r->ncas;
+}

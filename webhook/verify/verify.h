@@ -65,6 +65,12 @@ int pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
  * whose rule is known and by pg_verify_chart for Flux sources.
  */
 int pg_verify_chart_range(const pg_rule *r, const pg_chart_ref *ref, char *msg, size_t n);
+/* Load-time check of the policy's trust material and of what its rules need
+ * from it (verify/check.c): keys parse, keyrings hold OpenPGP keys, roots
+ * parse; keyless verifiers have a root with a CA; tlog: required has a root
+ * with a transparency log.  PG_EINVAL "FILE:LINE: path: what is wrong".
+ * Runs gpg for keyrings: never on an event-loop thread. */
+int pg_verify_policy_check(const pg_policy *p, pg_err *err);
 
 /* Set a verdict's fields (copies strings). */
 void pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,
