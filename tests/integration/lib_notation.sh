@@ -2,13 +2,19 @@
 #
 #   nv_pki DIR     in DIR: a code-signing root CA (ca.pem) with an RSA-3072
 #                  leaf (leaf.pem/leaf.key, chain.pem = leaf+root), an
-#                  ECDSA P-256 leaf (ec-chain.pem/ec.key), an expired leaf
+#                  ECDSA P-256 leaf (ec-chain.pem/ec.key), a leaf of another
+#                  organisation (other-chain.pem/other.key), an expired leaf
 #                  (old-chain.pem/old.key, valid from 3 days to 1 day ago), a second,
 #                  untrusted root with its own leaf (evil-chain.pem/evil.key),
 #                  and a TSA (tsa-root.pem, tsa.pem/tsa.key, EKU timeStamping
 #                  critical) with an `openssl ts` config (tsa.cnf)
 #   nv_tsa_cmd DIR the --tsa-cmd for tests/tools/nvsign: a shell command
 #                  "CMD SIGFILE TOKENFILE" that time-stamps SIGFILE
+#   push_nv_sig REPO DIGEST ENVELOPE MEDIATYPE [legacy]
+#                  push ENVELOPE as a Notation signature of REPO@DIGEST: the
+#                  signature manifest (artifactType, or with "legacy" the older
+#                  form with config.mediaType instead) and the referrers
+#                  tag-schema index sha256-<hex>, to which each call appends
 #   nv_config DIR SCOPE [LEVEL] [TSA]   a notation config dir with
 #                  trustpolicy.oci.json (SCOPE, identities C=US,ST=WA,O=acme)
 #                  and truststore/x509/ca/acme (+ tsa/acme-tsa when TSA=1)
@@ -88,6 +94,8 @@ nv_pki() {
 		mkleaf old "/C=US/ST=WA/O=acme/CN=acme old signer" ca 2048 \
 			"$(date -u -d '-3 days' +%Y%m%d%H%M%SZ)" "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)"
 		cat old.pem ca.pem >old-chain.pem
+		mkleaf other "/C=US/ST=WA/O=other/CN=other signer" ca 2048
+		cat other.pem ca.pem >other-chain.pem
 		mkroot evil "/C=US/ST=WA/O=acme/CN=acme root"
 		mkleaf evilleaf "/C=US/ST=WA/L=Seattle/O=acme/CN=acme signer" evil 3072
 		cat evilleaf.pem evil.pem >evil-chain.pem
@@ -141,4 +149,34 @@ nv_config() {
 		 "signatureVerification": {"level": "$level"}, "trustStores": [$stores],
 		 "trustedIdentities": ["x509.subject: C=US, ST=WA, O=acme"]}]}
 	EOF
+}
+
+push_nv_sig() {
+	local repo=$1 digest=$2 env=$3 mt=$4 form=${5:-} f subj rd idx entries
+	f="$T/nvsig.$RANDOM$RANDOM"
+	idx="$T/nvidx.${repo//\//_}.${digest#sha256:}"
+	push_blob "$repo" "$env" >/dev/null || return 1
+	reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$f.subj" \
+		"https://$REG/v2/$repo/manifests/$digest" || return 1
+	subj=$(printf '{"mediaType":"%s","digest":"%s","size":%s}' \
+		"$(jq -r .mediaType "$f.subj")" "$digest" "$(stat -c %s "$f.subj")")
+	if [ "$form" = legacy ]; then
+		printf '{}' >"$f.cfg"
+		push_blob "$repo" "$f.cfg" >/dev/null || return 1
+		printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.cncf.notary.signature","digest":"%s","size":2},"layers":[%s],"subject":%s,"annotations":{"io.cncf.notary.x509chain.thumbprint#S256":"[]"}}' \
+			"$MT_OCI_MANIFEST" "$(sha256_of "$f.cfg")" "$(desc_of "$env" "$mt")" "$subj" >"$f.json"
+	else
+		printf '{}' >"$f.cfg"
+		push_blob "$repo" "$f.cfg" >/dev/null || return 1
+		printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.cncf.notary.signature","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":%s,"annotations":{"io.cncf.notary.x509chain.thumbprint#S256":"[]"}}' \
+			"$MT_OCI_MANIFEST" "$(sha256_of "$f.cfg")" "$(desc_of "$env" "$mt")" "$subj" >"$f.json"
+	fi
+	rd=$(push_manifest "$repo" "$(sha256_of "$f.json")" "$f.json" "$MT_OCI_MANIFEST") || return 1
+	entries=$(cat "$idx" 2>/dev/null)
+	entries="$entries${entries:+,}$(printf '{"mediaType":"%s","digest":"%s","size":%s,"artifactType":"application/vnd.cncf.notary.signature"}' \
+		"$MT_OCI_MANIFEST" "$rd" "$(stat -c %s "$f.json")")"
+	printf '%s' "$entries" >"$idx"
+	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[%s]}' "$MT_OCI_INDEX" "$entries" >"$f.index"
+	push_manifest "$repo" "sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" >/dev/null || return 1
+	echo "$rd"
 }

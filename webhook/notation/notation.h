@@ -77,6 +77,41 @@ int pg_notation_config_parse(pg_notation_config **out, const char *json, size_t 
 int pg_notation_config_select(const pg_notation_trust **out, const pg_notation_config *c,
 			      const char *repo, const char *name, pg_err *err);
 
+/* A trust statement written in provgate's own policy (a `notation:`
+ * verifier entry): certificates come as bytes (PEM, or DER) instead of
+ * store directories. */
+typedef struct pg_notation_cert_src {
+	int type;          /* PG_NOTATION_STORE_CA, _SA or _TSA */
+	const char *name;  /* the trust entry's name, for messages */
+	const char *bytes; /* PEM (one or more certificates) or DER */
+	size_t len;
+} pg_notation_cert_src;
+
+typedef struct pg_notation_spec {
+	const char *name;             /* for messages (the rule's name) */
+	const char *level;            /* strict | permissive | audit; NULL: strict */
+	const char *verify_timestamp; /* always | afterCertExpiry; NULL: always */
+	const char *revocation;       /* enforce | log | skip; NULL: the level's */
+	const char *const *identities; /* "*" or "x509.subject: ..." */
+	size_t n_identities;
+	const pg_notation_cert_src *certs;
+	size_t n_certs;
+} pg_notation_spec;
+
+/*
+ * Build one trust statement from spec, validated as a trust-policy
+ * statement is (level skip is refused here: a provgate rule that verifies
+ * nothing is written allowUnsigned).  *out owned by the caller.
+ * PG_EINVAL with a message naming what is wrong.
+ */
+int pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_err *err);
+void pg_notation_trust_free(pg_notation_trust *t);
+
+/* sha256 hex (65 bytes with NUL) over a configuration's policy document
+ * and every certificate it loaded: verdicts cached under a rule that
+ * imports the configuration die when it changes. */
+void pg_notation_config_fingerprint(char out[65], const pg_notation_config *c);
+
 /* The descriptor of the artifact being admitted. */
 typedef struct pg_notation_target {
 	const char *media_type;

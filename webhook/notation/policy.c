@@ -41,6 +41,7 @@ struct pg_notation_config {
 	pg_notation_trust *v;
 	size_t n;
 	bool blob;
+	char *doc; /* the policy document, for the fingerprint */
 };
 
 void
@@ -75,6 +76,7 @@ pg_notation_config_free(pg_notation_config *c)
 	for (i = 0; i < c->n; i++)
 		nv_trust_free_fields(&c->v[i]);
 	free(c->v);
+	free(c->doc);
 	free(c);
 }
 
@@ -323,6 +325,10 @@ pg_notation_config_parse(pg_notation_config **out, const char *json, size_t len,
 		goto out;
 	}
 	c->blob = blob;
+	if ((c->doc = pg_strndup(json, len)) == NULL) {
+		rc = PG_ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		c->n++;
 		if ((rc = parse_statement(&c->v[i], json_array_get(pols, i), blob, err)) != PG_OK)
@@ -602,4 +608,137 @@ pg_notation_config_select(const pg_notation_trust **out, const pg_notation_confi
 	}
 	return pg_err_set(err, PG_ENOTFOUND, "no applicable trust policy for %.200s",
 			  repo ? repo : "(no repository)");
+}
+
+/* ---- statements built from provgate's policy ---- */
+
+void
+pg_notation_trust_free(pg_notation_trust *t)
+{
+	if (t == NULL)
+		return;
+	nv_trust_free_fields(t);
+	free(t);
+}
+
+int
+pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_err *err)
+{
+	static const char *const tnames[] = {"ca", "signingAuthority", "tsa"};
+	pg_notation_trust *t = NULL;
+	json_t *o = NULL, *sv, *stores, *ids;
+	char ref[300];
+	size_t i;
+	int rc = PG_ENOMEM;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL || (o = json_object()) == NULL ||
+	    (sv = json_object()) == NULL)
+		goto out;
+	if (json_object_set_new(o, "signatureVerification", sv) != 0 ||
+	    json_object_set_new(sv, "level", json_string(spec->level ? spec->level : "strict")) !=
+		    0 ||
+	    json_object_set_new(o, "name", json_string(spec->name ? spec->name : "provgate")) != 0 ||
+	    json_object_set_new(o, "registryScopes", json_pack("[s]", "*")) != 0 ||
+	    (stores = json_array()) == NULL || json_object_set_new(o, "trustStores", stores) != 0 ||
+	    (ids = json_array()) == NULL || json_object_set_new(o, "trustedIdentities", ids) != 0)
+		goto out;
+	if (spec->level && strcmp(spec->level, "skip") == 0) {
+		rc = pg_err_set(err, PG_EINVAL,
+				"level skip is not a verification: write allowUnsigned instead");
+		goto out;
+	}
+	if (spec->verify_timestamp &&
+	    json_object_set_new(sv, "verifyTimestamp", json_string(spec->verify_timestamp)) != 0)
+		goto out;
+	if (spec->revocation &&
+	    json_object_set_new(sv, "override", json_pack("{s:s}", "revocation", spec->revocation)) !=
+		    0)
+		goto out;
+	for (i = 0; i < spec->n_certs; i++) {
+		const pg_notation_cert_src *c = &spec->certs[i];
+		bool seen = false;
+		size_t j;
+
+		if (c->type < 0 || c->type > 2) {
+			rc = pg_err_set(err, PG_EINVAL, "unknown certificate store type");
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			seen |= spec->certs[j].type == c->type;
+		if (!seen) {
+			/* One store per type: the names only matter for messages. */
+			(void)snprintf(ref, sizeof(ref), "%s:provgate", tnames[c->type]);
+			if (json_array_append_new(stores, json_string(ref)) != 0)
+				goto out;
+		}
+	}
+	for (i = 0; i < spec->n_identities; i++)
+		if (json_array_append_new(ids, json_string(spec->identities[i])) != 0)
+			goto out;
+	if ((rc = parse_statement(t, o, false, err)) != PG_OK)
+		goto out;
+	if ((t->ca = sk_X509_new_null()) == NULL || (t->sa = sk_X509_new_null()) == NULL ||
+	    (t->tsa = sk_X509_new_null()) == NULL) {
+		rc = PG_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < spec->n_certs; i++) {
+		const pg_notation_cert_src *c = &spec->certs[i];
+		STACK_OF(X509) *dst = c->type == PG_NOTATION_STORE_CA   ? t->ca
+				      : c->type == PG_NOTATION_STORE_SA ? t->sa
+									: t->tsa;
+
+		if (c->len > NV_CERT_FILE_MAX ||
+		    add_certs(dst, (const unsigned char *)c->bytes, c->len) != PG_OK) {
+			rc = pg_err_set(err, PG_EINVAL,
+					"trust entry %.64s holds no readable certificate (PEM or DER)",
+					c->name ? c->name : "?");
+			goto out;
+		}
+	}
+	*out = t;
+	t = NULL;
+	rc = PG_OK;
+out:
+	if (rc == PG_ENOMEM && err && err->code == 0)
+		pg_err_set(err, PG_ENOMEM, "out of memory");
+	pg_notation_trust_free(t);
+	json_decref(o);
+	return rc;
+}
+
+void
+pg_notation_config_fingerprint(char out[65], const pg_notation_config *c)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hl = 0;
+	size_t i;
+	int j, k;
+
+	memset(out, '0', 64);
+	out[64] = '\0';
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	(void)EVP_DigestUpdate(md, c->doc ? c->doc : "", c->doc ? strlen(c->doc) : 0);
+	for (i = 0; i < c->n; i++) {
+		STACK_OF(X509) *sets[3] = {c->v[i].ca, c->v[i].sa, c->v[i].tsa};
+
+		(void)EVP_DigestUpdate(md, c->v[i].store_error ? "E" : "-", 1);
+		for (k = 0; k < 3; k++)
+			for (j = 0; sets[k] && j < sk_X509_num(sets[k]); j++) {
+				unsigned char *der = NULL;
+				int n = i2d_X509(sk_X509_value(sets[k], j), &der);
+
+				if (n > 0)
+					(void)EVP_DigestUpdate(md, der, (size_t)n);
+				OPENSSL_free(der);
+				(void)EVP_DigestUpdate(md, k == 0 ? "c" : k == 1 ? "s" : "t", 1);
+			}
+	}
+	if (EVP_DigestFinal_ex(md, h, &hl) == 1 && hl == 32)
+		pg_hex(out, h, hl);
+out:
+	EVP_MD_CTX_free(md);
 }
