@@ -80,8 +80,28 @@ D_MIX=$(signed mix/both v1 jws leaf.key chain.pem --tsa-cmd "$TSA") &&
 	push_sig mix/both "$D_MIX" "$L" >/dev/null
 D_MIXNV=$(signed mix/nvonly v1 jws leaf.key chain.pem --tsa-cmd "$TSA")
 
+# OCI Helm charts, stored as helm push stores them, signed like images.
+push_chart() { # REPO NAME VERSION: prints the manifest digest
+	local repo=$1 name=$2 ver=$3 d="$T/chart.$2.$3.$RANDOM"
+	mkdir -p "$d/$name/templates"
+	printf 'apiVersion: v2\nname: %s\nversion: %s\ndescription: test chart\ntype: application\n' "$name" "$ver" >"$d/$name/Chart.yaml"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n' >"$d/$name/templates/cm.yaml"
+	tar -C "$d" -czf "$d/$name-$ver.tgz" "$name" || return 1
+	printf '{"name":"%s","version":"%s","apiVersion":"v2","type":"application"}' "$name" "$ver" >"$d/config.json"
+	push_blob "$repo" "$d/config.json" >/dev/null && push_blob "$repo" "$d/$name-$ver.tgz" >/dev/null || return 1
+	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
+		"$(desc_of "$d/config.json" application/vnd.cncf.helm.config.v1+json)" \
+		"$(desc_of "$d/$name-$ver.tgz" application/vnd.cncf.helm.chart.content.v1.tar+gzip)" >"$d/manifest.json"
+	push_manifest "$repo" "$ver" "$d/manifest.json" "$MT_OCI_MANIFEST"
+}
+D_CHART=$(push_chart ncharts/web web 1.2.3) && E=$(sign ncharts/web "$D_CHART" cose leaf.key chain.pem --tsa-cmd "$TSA") &&
+	push_nv_sig ncharts/web "$D_CHART" "$E" application/cose >/dev/null
+D_CHARTBAD=$(push_chart ncharts/api api 0.1.0) && E=$(sign ncharts/api "$D_CHARTBAD" jws evil.key evil-chain.pem --tsa-cmd "$TSA") &&
+	push_nv_sig ncharts/api "$D_CHARTBAD" "$E" application/jose+json >/dev/null
+D_CHARTRAW=$(push_chart ncharts/raw raw 2.0.0)
+
 for v in D_JWS D_COSE D_LEGACY D_ID D_ROOT D_EXP D_TAMP D_DIG D_OLD D_NOTST D_CRIT D_UNS D_TWO \
-	D_PERM D_PERMOLD D_IMP D_IMPX D_MIX D_MIXNV; do
+	D_PERM D_PERMOLD D_IMP D_IMPX D_MIX D_MIXNV D_CHART D_CHARTBAD D_CHARTRAW; do
 	[[ ${!v} == sha256:* ]] || { notok "push images and Notation signatures" "$v is empty"; exit 1; }
 done
 ok "push images and Notation signatures"
@@ -130,6 +150,11 @@ spec:
         - notation: {ca: [acme], tsa: [acme-tsa], identities: ["x509.subject: O=acme, ST=WA, C=US"]}
       require: all
       tlog: optional
+  charts:
+    - name: nv-charts
+      match: ["oci://$REG/ncharts/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], identities: ["x509.subject: C=US, ST=WA, O=acme"]}
   registries:
     - host: "$REG"
       caFile: $PKI/ca.pem
@@ -159,7 +184,34 @@ imported notation configuration|$REG/imp/app:v1|true|^$|$D_IMP
 imported configuration, repository outside its scopes|$REG/imp/other:v1|false|no applicable trust policy for $REG/imp/other|
 require all: cosign and notation|$REG/mix/both:v1|true|^$|$D_MIX
 require all: notation only|$REG/mix/nvonly:v1|false|rule cosign-and-notation requires 2 of 2 verifiers, only 1 verified|
+Argo CD Application, OCI chart signed|argo:$REG/ncharts,web,1.2.3|true|^$|$D_CHART
+Argo CD Application, OCI chart signed by an untrusted root|argo:$REG/ncharts,api,0.1.0|false|does not contain any trusted certificate|
+Argo CD Application, unsigned OCI chart|argo:$REG/ncharts,raw,2.0.0|false|no Notation signatures found for $REG/ncharts/raw@$D_CHARTRAW|
+Flux OCIRepository, OCI chart signed|flux:oci://$REG/ncharts/web,1.2.3|true|^$|$D_CHART
 EOF
+}
+
+# obj_for N SPEC: the object a case names (a Pod by default, "argo:REPO,CHART,REV"
+# or "flux:URL,TAG"); prints its namespace.
+obj_for() {
+	local n=$1 spec=$2 a b c
+	case "$spec" in
+	argo:*)
+		IFS=, read -r a b c <<<"${spec#argo:}"
+		jq -cn --arg n "n$n" --arg r "$a" --arg c "$b" --arg v "$c" '{apiVersion: "argoproj.io/v1alpha1",
+			kind: "Application", metadata: {name: $n},
+			spec: {project: "default", destination: {server: "https://kubernetes.default.svc", namespace: "web"},
+			       source: {repoURL: $r, chart: $c, targetRevision: $v}}}' >"$T/pod.$n.json"
+		echo argocd ;;
+	flux:*)
+		IFS=, read -r a b <<<"${spec#flux:}"
+		jq -cn --arg n "n$n" --arg u "$a" --arg t "$b" '{apiVersion: "source.toolkit.fluxcd.io/v1beta2",
+			kind: "OCIRepository", metadata: {name: $n}, spec: {interval: "10m", url: $u, ref: {tag: $t}}}' >"$T/pod.$n.json"
+		echo flux-system ;;
+	*)
+		pod_for "case-$n" "$spec" >"$T/pod.$n.json"
+		echo default ;;
+	esac
 }
 
 pod_for() {
@@ -192,8 +244,8 @@ judge() {
 i=0
 while IFS='|' read -r name imgs want re dg; do
 	i=$((i + 1))
-	pod_for "case-$i" "$imgs" >"$T/pod.$i.json"
-	mkreview "$T/pod.$i.json" default CREATE v1 "uid-$i" >"$T/rv.$i.json"
+	ns=$(obj_for "$i" "$imgs")
+	mkreview "$T/pod.$i.json" "$ns" CREATE v1 "uid-$i" >"$T/rv.$i.json"
 	out=$("$PG" review --policy "$POL" "$T/rv.$i.json" 2>"$T/rvlog.$i")
 	rc=$?
 	want_rc=1; [ "$want" = true ] && want_rc=0

@@ -666,10 +666,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 			rc = sc_unknown(c, kk, "key, keyless");
 		}
 	} else if (strcmp(k->value, "notation") == 0) {
-		if (is_chart) {
-			sc_pop(c, mark);
-			return sc_fail(c, k, "notation verification is for images rules");
-		}
+		/* Charts: OCI charts only, judged when the reference is known. */
 		rc = sc_notation(c, v, val);
 	} else if (strcmp(k->value, "prov") == 0) {
 		if (!is_chart) {
@@ -1374,6 +1371,11 @@ pg_policy_finish(pg_policy *p, const char *name, pg_err *err)
 	for (i = 0; i < p->n_images; i++)
 		for (j = 0; j < p->images[i]->n_verify; j++)
 			if ((rc = sc_notation_build(&p->images[i]->verify[j], p->images[i]->name, p,
+						    err)) != PG_OK)
+				return rc;
+	for (i = 0; i < p->n_charts; i++)
+		for (j = 0; j < p->charts[i]->n_verify; j++)
+			if ((rc = sc_notation_build(&p->charts[i]->verify[j], p->charts[i]->name, p,
 						    err)) != PG_OK)
 				return rc;
 	for (i = 0; i < p->n_images; i++)
