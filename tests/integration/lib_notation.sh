@@ -4,7 +4,10 @@
 #                  leaf (leaf.pem/leaf.key, chain.pem = leaf+root), an
 #                  ECDSA P-256 leaf (ec-chain.pem/ec.key), a leaf of another
 #                  organisation (other-chain.pem/other.key), an expired leaf
-#                  (old-chain.pem/old.key, valid from 3 days to 1 day ago), a second,
+#                  (old-chain.pem/old.key, valid from 3 days to 1 day ago),
+#                  leaves with a CRL distribution point (crlok-chain.pem,
+#                  revoked-chain.pem, revoked in acme.crl; stale.crl is past
+#                  its nextUpdate), a second,
 #                  untrusted root with its own leaf (evil-chain.pem/evil.key),
 #                  and a TSA (tsa-root.pem, tsa.pem/tsa.key, EKU timeStamping
 #                  critical) with an `openssl ts` config (tsa.cnf)
@@ -34,6 +37,11 @@ nv_pki() {
 			basicConstraints = CA:FALSE
 			keyUsage = critical,digitalSignature
 			extendedKeyUsage = codeSigning
+			[crlleaf]
+			basicConstraints = CA:FALSE
+			keyUsage = critical,digitalSignature
+			extendedKeyUsage = codeSigning
+			crlDistributionPoints = URI:http://crl.acme.invalid/acme.crl
 			[tsa]
 			basicConstraints = CA:FALSE
 			keyUsage = critical,digitalSignature
@@ -58,7 +66,7 @@ nv_pki() {
 			if [ $# -ge 6 ]; then
 				# openssl x509 cannot backdate before 3.4: openssl ca can.
 				mkdir -p ca.db
-				: >ca.db/index
+				[ -f ca.db/index ] || : >ca.db/index
 				[ -f ca.db/serial ] || echo 1000 >ca.db/serial
 				cat >ca.db/ca.cnf <<-EOF
 					[ca]
@@ -96,6 +104,19 @@ nv_pki() {
 		cat old.pem ca.pem >old-chain.pem
 		mkleaf other "/C=US/ST=WA/O=other/CN=other signer" ca 2048
 		cat other.pem ca.pem >other-chain.pem
+		# Leaves naming a CRL distribution point; one revoked.  acme.crl is
+		# current, stale.crl expired a second after it was made.
+		mkleaf crlok "/C=US/ST=WA/O=acme/CN=acme crl signer" ca 2048 \
+			"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" crlleaf
+		cat crlok.pem ca.pem >crlok-chain.pem
+		mkleaf revoked "/C=US/ST=WA/O=acme/CN=acme revoked signer" ca 2048 \
+			"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" crlleaf
+		cat revoked.pem ca.pem >revoked-chain.pem
+		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -revoke revoked.pem 2>/dev/null
+		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -gencrl -crldays 7 \
+			-out acme.crl 2>/dev/null
+		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -gencrl -crlsec 1 \
+			-out stale.crl 2>/dev/null
 		mkroot evil "/C=US/ST=WA/O=acme/CN=acme root"
 		mkleaf evilleaf "/C=US/ST=WA/L=Seattle/O=acme/CN=acme signer" evil 3072
 		cat evilleaf.pem evil.pem >evil-chain.pem

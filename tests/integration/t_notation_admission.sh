@@ -79,6 +79,13 @@ D_MIX=$(signed mix/both v1 jws leaf.key chain.pem --tsa-cmd "$TSA") &&
 	sig_payload "$REG/mix/both" "$D_MIX" >"$T/pl.mix" && L=$(sig_layer mix/both "$T/pl.mix" "$T/good.key") &&
 	push_sig mix/both "$D_MIX" "$L" >/dev/null
 D_MIXNV=$(signed mix/nvonly v1 jws leaf.key chain.pem --tsa-cmd "$TSA")
+D_CRLOK=$(signed crl/ok v1 jws crlok.key crlok-chain.pem --tsa-cmd "$TSA")
+D_CRLREV=$(signed crl/revoked v1 cose revoked.key revoked-chain.pem --tsa-cmd "$TSA")
+D_CRLSTALE=$(signed crlstale/ok v1 jws crlok.key crlok-chain.pem --tsa-cmd "$TSA")
+D_CRLNONE=$(signed nv/crlnone v1 jws crlok.key crlok-chain.pem --tsa-cmd "$TSA")
+D_CRLLOG=$(signed crllog/ok v1 jws crlok.key crlok-chain.pem --tsa-cmd "$TSA")
+D_CRLSKIP=$(signed crlskip/ok v1 jws crlok.key crlok-chain.pem --tsa-cmd "$TSA")
+D_CRLLOGREV=$(signed crllog/revoked v1 jws revoked.key revoked-chain.pem --tsa-cmd "$TSA")
 
 # OCI Helm charts, stored as helm push stores them, signed like images.
 push_chart() { # REPO NAME VERSION: prints the manifest digest
@@ -101,7 +108,8 @@ D_CHARTBAD=$(push_chart ncharts/api api 0.1.0) && E=$(sign ncharts/api "$D_CHART
 D_CHARTRAW=$(push_chart ncharts/raw raw 2.0.0)
 
 for v in D_JWS D_COSE D_LEGACY D_ID D_ROOT D_EXP D_TAMP D_DIG D_OLD D_NOTST D_CRIT D_UNS D_TWO \
-	D_PERM D_PERMOLD D_IMP D_IMPX D_MIX D_MIXNV D_CHART D_CHARTBAD D_CHARTRAW; do
+	D_PERM D_PERMOLD D_IMP D_IMPX D_MIX D_MIXNV D_CHART D_CHARTBAD D_CHARTRAW \
+	D_CRLOK D_CRLREV D_CRLSTALE D_CRLNONE D_CRLLOG D_CRLSKIP D_CRLLOGREV; do
 	[[ ${!v} == sha256:* ]] || { notok "push images and Notation signatures" "$v is empty"; exit 1; }
 done
 ok "push images and Notation signatures"
@@ -124,6 +132,8 @@ spec:
     certs:
       acme: {path: $T/nv/ca.pem}
       acme-tsa: {path: $T/nv/tsa-root.pem}
+      acme-crl: {path: $T/nv/acme.crl}
+      acme-crl-stale: {path: $T/nv/stale.crl}
   images:
     - name: nv-strict
       match: ["$REG/nv/**"]
@@ -135,6 +145,22 @@ spec:
             level: strict
             verifyTimestamp: always
             revocation: enforce
+    - name: nv-crl
+      match: ["$REG/crl/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], crls: [acme-crl], identities: ["*"]}
+    - name: nv-crl-stale
+      match: ["$REG/crlstale/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], crls: [acme-crl-stale], identities: ["*"]}
+    - name: nv-crl-log
+      match: ["$REG/crllog/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], crls: [acme-crl], identities: ["*"], revocation: log}
+    - name: nv-crl-skip
+      match: ["$REG/crlskip/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], identities: ["*"], revocation: skip}
     - name: nv-no-tsa
       match: ["$REG/nvp/**"]
       verify:
@@ -184,6 +210,13 @@ imported notation configuration|$REG/imp/app:v1|true|^$|$D_IMP
 imported configuration, repository outside its scopes|$REG/imp/other:v1|false|no applicable trust policy for $REG/imp/other|
 require all: cosign and notation|$REG/mix/both:v1|true|^$|$D_MIX
 require all: notation only|$REG/mix/nvonly:v1|false|rule cosign-and-notation requires 2 of 2 verifiers, only 1 verified|
+CRL given, leaf not revoked|$REG/crl/ok:v1|true|^$|$D_CRLOK
+CRL given, leaf revoked|$REG/crl/revoked:v1|false|revocation: certificate "CN=acme revoked signer.*" is revoked|
+CRL out of date: status unknown, enforced|$REG/crlstale/ok:v1|false|revocation: .*is unknown \\(its CRL is out of date\\)|
+leaf names a CDP, no CRL given, strict|$REG/nv/crlnone:v1|false|revocation: .*is unknown \\(no CRL given|
+revocation log, CRL given, leaf not revoked|$REG/crllog/ok:v1|true|^$|$D_CRLLOG
+revocation log: revoked leaf only logged|$REG/crllog/revoked:v1|true|^$|$D_CRLLOGREV
+revocation skip: CDP leaf admitted|$REG/crlskip/ok:v1|true|^$|$D_CRLSKIP
 Argo CD Application, OCI chart signed|argo:$REG/ncharts,web,1.2.3|true|^$|$D_CHART
 Argo CD Application, OCI chart signed by an untrusted root|argo:$REG/ncharts,api,0.1.0|false|does not contain any trusted certificate|
 Argo CD Application, unsigned OCI chart|argo:$REG/ncharts,raw,2.0.0|false|no Notation signatures found for $REG/ncharts/raw@$D_CHARTRAW|

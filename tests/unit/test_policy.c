@@ -451,7 +451,7 @@ test_err_keyless_incomplete(void **state)
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
 			 "      verify:\n        - notation: {key: k}\n",
 		     "t.yaml:9: spec.images[0].verify[0].notation: unknown field \"key\" (allowed: "
-		     "ca, signingAuthority, tsa, identities, level, verifyTimestamp, revocation, "
+		     "ca, signingAuthority, tsa, crls, identities, level, verifyTimestamp, revocation, "
 		     "config)");
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
 			 "      verify:\n        - sigstore: {key: k}\n",

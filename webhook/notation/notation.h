@@ -14,10 +14,13 @@
  *  - notation's configuration: trustpolicy.oci.json (or trustpolicy.json),
  *    trustpolicy.blob.json and truststore/x509/<type>/<name>/.
  *
- * Not here: revocation.  A signing certificate that names an OCSP or CRL
- * location has an unknown revocation status, which fails where revocation
- * is enforced (strict) and is logged otherwise, as the spec says for
- * "revocation unavailable".  TSA-chain revocation is not checked.
+ * Revocation is offline only: CRLs the operator gives (pg_notation_spec,
+ * PG_NOTATION_CRL) are checked (issuer signature, nextUpdate, the serial);
+ * a revoked certificate fails.  A certificate that names an OCSP or CRL
+ * location and is covered by no given, current CRL has an unknown status,
+ * which fails where revocation is enforced (strict) and is logged
+ * otherwise, as the spec says for "revocation unavailable".  Nothing is
+ * fetched (no CDP or OCSP requests).  TSA-chain revocation is not checked.
  * Plugins are never run: a signature that needs one fails.
  */
 #ifndef PG_NOTATION_H
@@ -40,6 +43,9 @@
 #define PG_NOTATION_ARTIFACT_TYPE "application/vnd.cncf.notary.signature"
 
 enum { PG_NOTATION_STORE_CA = 0, PG_NOTATION_STORE_SA, PG_NOTATION_STORE_TSA };
+/* Not a store: certificate revocation lists given as files (PEM or DER),
+ * for clusters that cannot reach CRL distribution points. */
+#define PG_NOTATION_CRL 3
 
 /* One trust-policy statement with its certificates loaded; immutable after
  * loading and shared read-only between threads. */
@@ -81,7 +87,7 @@ int pg_notation_config_select(const pg_notation_trust **out, const pg_notation_c
  * verifier entry): certificates come as bytes (PEM, or DER) instead of
  * store directories. */
 typedef struct pg_notation_cert_src {
-	int type;          /* PG_NOTATION_STORE_CA, _SA or _TSA */
+	int type;          /* PG_NOTATION_STORE_CA, _SA, _TSA, or _CRL (CRLs) */
 	const char *name;  /* the trust entry's name, for messages */
 	const char *bytes; /* PEM (one or more certificates) or DER */
 	size_t len;

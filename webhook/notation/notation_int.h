@@ -167,6 +167,7 @@ struct pg_notation_trust {
 	nv_dn *ids;
 	size_t nids;
 	STACK_OF(X509) * ca, *sa, *tsa; /* loaded certificates */
+	STACK_OF(X509_CRL) * crls;      /* CRLs given by the operator (air-gapped) */
 	char *store_error;              /* a store failed to load: fail closed */
 };
 

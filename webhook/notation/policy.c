@@ -62,6 +62,7 @@ nv_trust_free_fields(pg_notation_trust *t)
 	sk_X509_pop_free(t->ca, X509_free);
 	sk_X509_pop_free(t->sa, X509_free);
 	sk_X509_pop_free(t->tsa, X509_free);
+	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
 	free(t->store_error);
 	memset(t, 0, sizeof(*t));
 }
@@ -410,6 +411,42 @@ add_certs(STACK_OF(X509) * dst, const unsigned char *p, size_t len)
 	return added ? PG_OK : PG_EINVAL;
 }
 
+/* Every CRL of a PEM text, or one DER CRL. */
+static int
+add_crls(STACK_OF(X509_CRL) * dst, const unsigned char *p, size_t len)
+{
+	const unsigned char *q = p;
+	X509_CRL *x;
+	BIO *b;
+	int added = 0;
+
+	if (len > 10 && memmem(p, len, "-----BEGIN", 10) != NULL) {
+		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL)
+			return PG_ENOMEM;
+		while ((x = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+			if (sk_X509_CRL_num(dst) >= NV_STORE_CERTS_MAX || !sk_X509_CRL_push(dst, x)) {
+				X509_CRL_free(x);
+				BIO_free(b);
+				return PG_ETOOBIG;
+			}
+			added++;
+		}
+		BIO_free(b);
+		ERR_clear_error();
+		return added ? PG_OK : PG_EINVAL;
+	}
+	if ((x = d2i_X509_CRL(NULL, &q, (long)len)) == NULL || q != p + len) {
+		X509_CRL_free(x);
+		ERR_clear_error();
+		return PG_EINVAL;
+	}
+	if (!sk_X509_CRL_push(dst, x)) {
+		X509_CRL_free(x);
+		return PG_ENOMEM;
+	}
+	return PG_OK;
+}
+
 static int
 load_store(STACK_OF(X509) * dst, const char *dir, const char *type, const char *name,
 	   pg_err *err)
@@ -660,6 +697,8 @@ pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_
 		bool seen = false;
 		size_t j;
 
+		if (c->type == PG_NOTATION_CRL)
+			continue;
 		if (c->type < 0 || c->type > 2) {
 			rc = pg_err_set(err, PG_EINVAL, "unknown certificate store type");
 			goto out;
@@ -679,16 +718,27 @@ pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_
 	if ((rc = parse_statement(t, o, false, err)) != PG_OK)
 		goto out;
 	if ((t->ca = sk_X509_new_null()) == NULL || (t->sa = sk_X509_new_null()) == NULL ||
-	    (t->tsa = sk_X509_new_null()) == NULL) {
+	    (t->tsa = sk_X509_new_null()) == NULL || (t->crls = sk_X509_CRL_new_null()) == NULL) {
 		rc = PG_ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < spec->n_certs; i++) {
 		const pg_notation_cert_src *c = &spec->certs[i];
-		STACK_OF(X509) *dst = c->type == PG_NOTATION_STORE_CA   ? t->ca
-				      : c->type == PG_NOTATION_STORE_SA ? t->sa
-									: t->tsa;
+		STACK_OF(X509) *dst;
 
+		if (c->type == PG_NOTATION_CRL) {
+			if (c->len > NV_CERT_FILE_MAX ||
+			    add_crls(t->crls, (const unsigned char *)c->bytes, c->len) != PG_OK) {
+				rc = pg_err_set(err, PG_EINVAL,
+						"trust entry %.64s holds no readable CRL (PEM or DER)",
+						c->name ? c->name : "?");
+				goto out;
+			}
+			continue;
+		}
+		dst = c->type == PG_NOTATION_STORE_CA   ? t->ca
+		      : c->type == PG_NOTATION_STORE_SA ? t->sa
+							: t->tsa;
 		if (c->len > NV_CERT_FILE_MAX ||
 		    add_certs(dst, (const unsigned char *)c->bytes, c->len) != PG_OK) {
 			rc = pg_err_set(err, PG_EINVAL,

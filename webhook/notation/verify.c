@@ -13,8 +13,8 @@
  *   authenticTimestamp RFC 3161 (notary.x509, tsa store, verifyTimestamp)
  *                      or the chain valid now; authenticSigningTime inside
  *                      the chain (notary.x509.signingAuthority)
- *   revocation         unknown here: a certificate naming OCSP/CRL fails
- *                      where enforced
+ *   revocation         offline: CRLs given by the operator; a certificate
+ *                      naming OCSP/CRL without a current CRL is unknown
  *   targetArtifact     mediaType, digest and size equal the admitted ones
  *   userMetadata       requested annotations present and equal
  *
@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "buf/buf.h"
@@ -191,26 +192,68 @@ authentic_time(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_er
 	return PG_OK;
 }
 
-/* Revocation is not checked here (see notation.h): a certificate that
- * names where its status lives has an unknown status. */
-static int
-revocation(const nv_env *env, pg_err *e)
+/* The CRL of t that issuer signed and that is current at now, or NULL;
+ * *stale set when one was signed by issuer but is past nextUpdate (or
+ * not yet valid). */
+static X509_CRL *
+crl_for(const pg_notation_trust *t, X509 *issuer, int64_t now, bool *stale)
 {
+	EVP_PKEY *k = X509_get0_pubkey(issuer);
 	int i;
 
-	for (i = 0; i < sk_X509_num(env->chain); i++) {
-		X509 *c = sk_X509_value(env->chain, i);
+	for (i = 0; t->crls && k && i < sk_X509_CRL_num(t->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
+		int64_t last, next;
 
-		if (X509_get_ext_by_NID(c, NID_crl_distribution_points, -1) >= 0 ||
-		    X509_get_ext_by_NID(c, NID_info_access, -1) >= 0) {
-			char subj[256];
-
-			nv_subject(subj, sizeof(subj), c);
-			return pg_err_set(e, PG_EVERIFY,
-					  "revocation status of certificate \"%s\" is unknown "
-					  "(this verifier checks no OCSP or CRL)",
-					  subj);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
+		    X509_CRL_verify(crl, k) != 1) {
+			ERR_clear_error();
+			continue;
 		}
+		if (nv_asn1_time(&last, X509_CRL_get0_lastUpdate(crl)) != PG_OK ||
+		    X509_CRL_get0_nextUpdate(crl) == NULL ||
+		    nv_asn1_time(&next, X509_CRL_get0_nextUpdate(crl)) != PG_OK || now < last ||
+		    now > next) {
+			*stale = true;
+			continue;
+		}
+		return crl;
+	}
+	return NULL;
+}
+
+/* Offline revocation (see notation.h): each certificate below the root is
+ * looked up in a current CRL its issuer signed; revoked fails; a
+ * certificate naming OCSP/CRL locations without such a CRL is unknown. */
+static int
+revocation(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_err *e)
+{
+	int i, n = sk_X509_num(env->chain);
+
+	for (i = 0; i < n; i++) {
+		X509 *c = sk_X509_value(env->chain, i), *issuer;
+		X509_REVOKED *rv = NULL;
+		X509_CRL *crl = NULL;
+		bool stale = false;
+		char subj[256];
+
+		issuer = i + 1 < n ? sk_X509_value(env->chain, i + 1) : NULL;
+		if (issuer != NULL)
+			crl = crl_for(t, issuer, now, &stale);
+		nv_subject(subj, sizeof(subj), c);
+		if (crl != NULL) {
+			if (X509_CRL_get0_by_cert(crl, &rv, c) == 1)
+				return pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked",
+						  subj);
+			continue;
+		}
+		if (X509_get_ext_by_NID(c, NID_crl_distribution_points, -1) >= 0 ||
+		    X509_get_ext_by_NID(c, NID_info_access, -1) >= 0)
+			return pg_err_set(e, PG_EVERIFY,
+					  "revocation status of certificate \"%s\" is unknown (%s)",
+					  subj,
+					  stale ? "its CRL is out of date"
+						: "no CRL given for it; provgate fetches none");
 	}
 	return PG_OK;
 }
@@ -313,7 +356,7 @@ pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t,
 	if (authentic_time(t, &env, now, &e) != PG_OK &&
 	    (rc = step_fail(&s, "authenticTimestamp", t->timestamp, &e)) != PG_OK)
 		goto out;
-	if (t->revocation != NV_SKIP && revocation(&env, &e) != PG_OK &&
+	if (t->revocation != NV_SKIP && revocation(t, &env, now, &e) != PG_OK &&
 	    (rc = step_fail(&s, "revocation", t->revocation, &e)) != PG_OK)
 		goto out;
 	if (target(&desc, &env, want, &e) != PG_OK) {

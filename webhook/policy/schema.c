@@ -506,15 +506,16 @@ sc_enum(char **out, sc_ctx *c, const pg_yn *n, const char *allowed)
 
 /*
  * notation: {ca: [certs...], signingAuthority: [...], tsa: [...],
- *            identities: ["*" | "x509.subject: ..."], level, verifyTimestamp,
- *            revocation}
+ *            crls: [certs...], identities: ["*" | "x509.subject: ..."], level,
+ *            verifyTimestamp, revocation}
  * or notation: {config: DIR} (a notation configuration directory, as
  * notation, Ratify and Flux read it).
  */
 static int
 sc_notation(sc_ctx *c, pg_verifier *v, const pg_yn *n)
 {
-	static const char *const types[] = {"ca", "signingAuthority", "tsa"};
+	/* In PG_NOTATION_STORE_* order, then PG_NOTATION_CRL. */
+	static const char *const types[] = {"ca", "signingAuthority", "tsa", "crls"};
 	const pg_yn *config = NULL;
 	size_t i, j, mark;
 	int rc, t;
@@ -526,10 +527,10 @@ sc_notation(sc_ctx *c, pg_verifier *v, const pg_yn *n)
 		const pg_yn *k = n->items[i], *val = n->items[i + 1];
 
 		mark = sc_push(c, ".%s", k->value);
-		for (t = 0; t < 3; t++)
+		for (t = 0; t < 4; t++)
 			if (strcmp(k->value, types[t]) == 0)
 				break;
-		if (t < 3) {
+		if (t < 4) {
 			const pg_trust **nc;
 			int *nt;
 
@@ -572,7 +573,7 @@ sc_notation(sc_ctx *c, pg_verifier *v, const pg_yn *n)
 		} else {
 			sc_pop(c, mark);
 			return sc_unknown(c, k,
-					  "ca, signingAuthority, tsa, identities, level, "
+					  "ca, signingAuthority, tsa, crls, identities, level, "
 					  "verifyTimestamp, revocation, config");
 		}
 		sc_pop(c, mark);
@@ -592,7 +593,11 @@ sc_notation(sc_ctx *c, pg_verifier *v, const pg_yn *n)
 		pg_notation_config_fingerprint(v->nv_config_fp, v->nv_config);
 		return PG_OK;
 	}
-	if (v->n_nv_certs == 0)
+	for (i = 0; i < v->n_nv_certs; i++)
+		if (v->nv_cert_types[i] == PG_NOTATION_STORE_CA ||
+		    v->nv_cert_types[i] == PG_NOTATION_STORE_SA)
+			break;
+	if (i == v->n_nv_certs)
 		return sc_fail(c, n, "needs ca or signingAuthority certificates (or config)");
 	if (v->n_nv_identities == 0)
 		return sc_fail(c, n, "identities is required (\"*\" or \"x509.subject: ...\")");
