@@ -450,8 +450,13 @@ test_err_keyless_incomplete(void **state)
 		     "required");
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
 			 "      verify:\n        - notation: {key: k}\n",
-		     "t.yaml:9: spec.images[0].verify[0]: unknown field \"notation\" (allowed: "
-		     "cosign, prov)");
+		     "t.yaml:9: spec.images[0].verify[0].notation: unknown field \"key\" (allowed: "
+		     "ca, signingAuthority, tsa, crls, identities, level, verifyTimestamp, revocation, "
+		     "config)");
+	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
+			 "      verify:\n        - sigstore: {key: k}\n",
+		     "t.yaml:9: spec.images[0].verify[0]: unknown field \"sigstore\" (allowed: "
+		     "cosign, prov, notation)");
 }
 
 static void
@@ -528,8 +533,9 @@ test_err_trust(void **state)
 		     "PUBLIC KEY-----\")");
 	expect_error(HDR "spec:\n  trust:\n    roots:\n      r: {inline: a, path: b}\n",
 		     "t.yaml:7: spec.trust.roots.r: exactly one of path or inline is required");
-	expect_error(HDR "spec:\n  trust:\n    certs: {}\n",
-		     "t.yaml:6: spec.trust: unknown field \"certs\" (allowed: keys, keyrings, roots)");
+	expect_error(HDR "spec:\n  trust:\n    cert: {}\n",
+		     "t.yaml:6: spec.trust: unknown field \"cert\" (allowed: keys, keyrings, roots, "
+		     "certs)");
 	expect_error(HDR "spec:\n  trust:\n    roots:\n      r: {path: /dev/null/x}\n",
 		     "t.yaml:7: spec.trust.roots.r: cannot read /dev/null/x: Not a directory");
 	expect_error(HDR "spec:\n  trust:\n    roots:\n      r: {path: /tmp}\n",

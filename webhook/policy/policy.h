@@ -29,6 +29,7 @@ typedef enum {
 	PG_VERIFY_COSIGN_KEY = 1,     /* cosign: {key: NAME} */
 	PG_VERIFY_COSIGN_KEYLESS = 2, /* cosign: {keyless: {...}} */
 	PG_VERIFY_PROV = 3,           /* prov: {keyring: NAME} */
+	PG_VERIFY_NOTATION = 4,       /* notation: {ca: [NAME], ...} or {config: DIR} */
 } pg_verify_kind;
 
 /* Named trust material.  Exactly one of path / inline_data is set. */
@@ -48,6 +49,22 @@ typedef struct pg_verifier {
 	char *subject;           /* KEYLESS: exact SAN */
 	char *subject_regexp;    /* KEYLESS */
 	size_t line;             /* line of the verify entry in its file */
+	/* NOTATION: the entry as written (certificates are trust.certs
+	 * entries, nv_cert_types[i] one of PG_NOTATION_STORE_*), and what was
+	 * built from it at load: nv_trust for an inline entry, nv_config for
+	 * `config: DIR` (a notation configuration directory, imported as-is). */
+	const pg_trust **nv_certs;
+	int *nv_cert_types;
+	size_t n_nv_certs;
+	char **nv_identities;
+	size_t n_nv_identities;
+	char *nv_level;
+	char *nv_verify_timestamp;
+	char *nv_revocation;
+	char *nv_config_dir;
+	struct pg_notation_trust *nv_trust;
+	struct pg_notation_config *nv_config;
+	char nv_config_fp[65]; /* fingerprint of nv_config */
 } pg_verifier;
 
 typedef struct pg_rule {

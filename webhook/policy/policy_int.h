@@ -55,8 +55,13 @@ bool pg_yn_is_null(const pg_yn *n);
 
 /* ---- the model ---- */
 
-typedef enum { PG_TRUST_KEY = 0, PG_TRUST_KEYRING = 1, PG_TRUST_ROOT = 2 } pg_trust_cat;
-#define PG_TRUST_NCAT 3
+typedef enum {
+	PG_TRUST_KEY = 0,
+	PG_TRUST_KEYRING = 1,
+	PG_TRUST_ROOT = 2,
+	PG_TRUST_CERT = 3, /* certs: X.509 certificates (notation trust stores) */
+} pg_trust_cat;
+#define PG_TRUST_NCAT 4
 
 /* A trust item: pg_trust first, so a const pg_trust * handed to callers
  * converts back to its container. */
@@ -78,6 +83,7 @@ void pg_policy__trust_free(pg_trust_item *t);
 typedef struct pg_trust_use {
 	pg_verifier *v;
 	pg_trust_cat cat;
+	size_t slot; /* PG_TRUST_CERT: index into v->nv_certs */
 	char *name;
 	char *where; /* field path, for the message */
 	const char *file;

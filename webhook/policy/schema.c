@@ -11,6 +11,7 @@
  * trust it uses, so cached verdicts die with the evidence they relied on.
  */
 #include "policy/policy_int.h"
+#include "notation/notation.h"
 #include "re/re.h"
 #include "ref/ref.h"
 
@@ -37,7 +38,7 @@ typedef struct sc_ctx {
 	size_t plen;
 } sc_ctx;
 
-static const char *sc_cat_field[PG_TRUST_NCAT] = {"keys", "keyrings", "roots"};
+static const char *sc_cat_field[PG_TRUST_NCAT] = {"keys", "keyrings", "roots", "certs"};
 
 static int sc_fail(sc_ctx *c, const pg_yn *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -352,7 +353,7 @@ sc_trust(sc_ctx *c, const pg_yn *n)
 			if (strcmp(k->value, sc_cat_field[cat]) == 0)
 				break;
 		if (cat == PG_TRUST_NCAT)
-			return sc_unknown(c, k, "keys, keyrings, roots");
+			return sc_unknown(c, k, "keys, keyrings, roots, certs");
 		mark = sc_push(c, ".%s", k->value);
 		if (!pg_yn_is_null(v) && (rc = sc_expect_map(c, v)) != PG_OK)
 			return rc;
@@ -377,6 +378,17 @@ sc_verifier_clear(pg_verifier *v)
 	free(v->issuer_regexp);
 	free(v->subject);
 	free(v->subject_regexp);
+	free(v->nv_certs);
+	free(v->nv_cert_types);
+	for (size_t i = 0; i < v->n_nv_identities; i++)
+		free(v->nv_identities[i]);
+	free(v->nv_identities);
+	free(v->nv_level);
+	free(v->nv_verify_timestamp);
+	free(v->nv_revocation);
+	free(v->nv_config_dir);
+	pg_notation_trust_free(v->nv_trust);
+	pg_notation_config_free(v->nv_config);
 }
 
 void
@@ -421,6 +433,7 @@ sc_use(sc_ctx *c, pg_verifier *v, pg_trust_cat cat, const pg_yn *n)
 	}
 	nu[c->p->n_uses].v = v;
 	nu[c->p->n_uses].cat = cat;
+	nu[c->p->n_uses].slot = cat == PG_TRUST_CERT ? v->n_nv_certs - 1 : 0;
 	nu[c->p->n_uses].name = name;
 	nu[c->p->n_uses].file = c->file;
 	nu[c->p->n_uses].line = n->line;
@@ -475,6 +488,162 @@ sc_keyless(sc_ctx *c, pg_verifier *v, const pg_yn *n)
 	return PG_OK;
 }
 
+static int sc_path_field(char **out, sc_ctx *c, const pg_yn *n);
+
+/* A value among allowed ("a|b|c"); *out a copy. */
+static int
+sc_enum(char **out, sc_ctx *c, const pg_yn *n, const char *allowed)
+{
+	char buf[128];
+	int rc;
+
+	if ((rc = sc_str(out, c, n)) != PG_OK)
+		return rc;
+	(void)snprintf(buf, sizeof(buf), "|%s|", allowed);
+	if (strchr(*out, '|') == NULL && strlen(*out) < 64) {
+		char want[80];
+
+		(void)snprintf(want, sizeof(want), "|%s|", *out);
+		if (strstr(buf, want) != NULL)
+			return PG_OK;
+	}
+	return sc_fail(c, n, "must be one of %s", allowed);
+}
+
+/*
+ * notation: {ca: [certs...], signingAuthority: [...], tsa: [...],
+ *            crls: [certs...], identities: ["*" | "x509.subject: ..."], level,
+ *            verifyTimestamp, revocation}
+ * or notation: {config: DIR} (a notation configuration directory, as
+ * notation, Ratify and Flux read it).
+ */
+static int
+sc_notation(sc_ctx *c, pg_verifier *v, const pg_yn *n)
+{
+	/* In PG_NOTATION_STORE_* order, then PG_NOTATION_CRL. */
+	static const char *const types[] = {"ca", "signingAuthority", "tsa", "crls"};
+	const pg_yn *config = NULL;
+	size_t i, j, mark;
+	int rc, t;
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	v->kind = PG_VERIFY_NOTATION;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *val = n->items[i + 1];
+
+		mark = sc_push(c, ".%s", k->value);
+		for (t = 0; t < 4; t++)
+			if (strcmp(k->value, types[t]) == 0)
+				break;
+		if (t < 4) {
+			const pg_trust **nc;
+			int *nt;
+
+			if (val->type != PG_YN_SEQ || val->n == 0)
+				return sc_fail(c, val, "expected a list of trust.certs names");
+			nc = realloc(v->nv_certs, (v->n_nv_certs + val->n) * sizeof(*nc));
+			if (nc == NULL)
+				return sc_oom(c);
+			v->nv_certs = nc;
+			nt = realloc(v->nv_cert_types, (v->n_nv_certs + val->n) * sizeof(*nt));
+			if (nt == NULL)
+				return sc_oom(c);
+			v->nv_cert_types = nt;
+			for (j = 0; j < val->n; j++) {
+				size_t m2 = sc_push(c, "[%zu]", j);
+
+				v->nv_certs[v->n_nv_certs] = NULL;
+				v->nv_cert_types[v->n_nv_certs++] = t;
+				if ((rc = sc_use(c, v, PG_TRUST_CERT, val->items[j])) != PG_OK)
+					return rc;
+				sc_pop(c, m2);
+			}
+		} else if (strcmp(k->value, "identities") == 0) {
+			if ((rc = sc_str_list(&v->nv_identities, &v->n_nv_identities, c, val)) != PG_OK)
+				return rc;
+		} else if (strcmp(k->value, "level") == 0) {
+			if ((rc = sc_enum(&v->nv_level, c, val, "strict|permissive|audit")) != PG_OK)
+				return rc;
+		} else if (strcmp(k->value, "verifyTimestamp") == 0) {
+			if ((rc = sc_enum(&v->nv_verify_timestamp, c, val,
+					  "always|afterCertExpiry")) != PG_OK)
+				return rc;
+		} else if (strcmp(k->value, "revocation") == 0) {
+			if ((rc = sc_enum(&v->nv_revocation, c, val, "enforce|log|skip")) != PG_OK)
+				return rc;
+		} else if (strcmp(k->value, "config") == 0) {
+			config = val;
+			if ((rc = sc_path_field(&v->nv_config_dir, c, val)) != PG_OK)
+				return rc;
+		} else {
+			sc_pop(c, mark);
+			return sc_unknown(c, k,
+					  "ca, signingAuthority, tsa, crls, identities, level, "
+					  "verifyTimestamp, revocation, config");
+		}
+		sc_pop(c, mark);
+	}
+	if (config != NULL) {
+		pg_err e;
+
+		if (v->n_nv_certs || v->n_nv_identities || v->nv_level || v->nv_verify_timestamp ||
+		    v->nv_revocation)
+			return sc_fail(c, n,
+				       "config imports a whole notation configuration: it takes no "
+				       "other field");
+		pg_err_clear(&e);
+		if ((rc = pg_notation_config_load(&v->nv_config, v->nv_config_dir, false, &e)) !=
+		    PG_OK)
+			return sc_fail(c, config, "notation configuration: %s", e.msg);
+		pg_notation_config_fingerprint(v->nv_config_fp, v->nv_config);
+		return PG_OK;
+	}
+	for (i = 0; i < v->n_nv_certs; i++)
+		if (v->nv_cert_types[i] == PG_NOTATION_STORE_CA ||
+		    v->nv_cert_types[i] == PG_NOTATION_STORE_SA)
+			break;
+	if (i == v->n_nv_certs)
+		return sc_fail(c, n, "needs ca or signingAuthority certificates (or config)");
+	if (v->n_nv_identities == 0)
+		return sc_fail(c, n, "identities is required (\"*\" or \"x509.subject: ...\")");
+	return PG_OK;
+}
+
+/* After trust references are resolved: build the notation statement. */
+static int
+sc_notation_build(pg_verifier *v, const char *rule, pg_policy *p, pg_err *err)
+{
+	pg_notation_cert_src *src;
+	pg_notation_spec s;
+	size_t i;
+	int rc;
+
+	if (v->kind != PG_VERIFY_NOTATION || v->nv_config != NULL)
+		return PG_OK;
+	if ((src = calloc(v->n_nv_certs, sizeof(*src))) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	for (i = 0; i < v->n_nv_certs; i++) {
+		src[i].type = v->nv_cert_types[i];
+		src[i].name = v->nv_certs[i]->name;
+		src[i].bytes = pg_policy_trust_bytes(p, v->nv_certs[i], &src[i].len);
+	}
+	memset(&s, 0, sizeof(s));
+	s.name = rule;
+	s.level = v->nv_level;
+	s.verify_timestamp = v->nv_verify_timestamp;
+	s.revocation = v->nv_revocation;
+	s.identities = (const char *const *)v->nv_identities;
+	s.n_identities = v->n_nv_identities;
+	s.certs = src;
+	s.n_certs = v->n_nv_certs;
+	rc = pg_notation_trust_new(&v->nv_trust, &s, err);
+	free(src);
+	if (rc != PG_OK)
+		pg_err_wrap(err, "rule %s: notation: ", rule);
+	return rc;
+}
+
 static int
 sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 {
@@ -485,7 +654,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 	if ((rc = sc_expect_map(c, n)) != PG_OK)
 		return rc;
 	if (n->n != 2)
-		return sc_fail(c, n, "each verify entry has exactly one of cosign or prov");
+		return sc_fail(c, n, "each verify entry has exactly one of cosign, prov or notation");
 	v->line = n->line;
 	k = n->items[0];
 	val = n->items[1];
@@ -508,6 +677,9 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 			sc_pop(c, mark);
 			rc = sc_unknown(c, kk, "key, keyless");
 		}
+	} else if (strcmp(k->value, "notation") == 0) {
+		/* Charts: OCI charts only, judged when the reference is known. */
+		rc = sc_notation(c, v, val);
 	} else if (strcmp(k->value, "prov") == 0) {
 		if (!is_chart) {
 			sc_pop(c, mark);
@@ -523,7 +695,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 		rc = sc_use(c, v, PG_TRUST_KEYRING, val->items[1]);
 	} else {
 		sc_pop(c, mark);
-		return sc_unknown(c, k, "cosign, prov");
+		return sc_unknown(c, k, "cosign, prov, notation");
 	}
 	if (rc == PG_OK)
 		sc_pop(c, mark);
@@ -1234,6 +1406,23 @@ sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 		    (v->kind == PG_VERIFY_COSIGN_KEY || v->kind == PG_VERIFY_COSIGN_KEYLESS) &&
 		    (rc = sc_fp_trust(md, "defaultRoot", dflt_root)) != PG_OK)
 			goto out;
+		if (v->kind == PG_VERIFY_NOTATION) {
+			size_t j;
+
+			if ((rc = sc_fp_str(md, "nvLevel", v->nv_level)) != PG_OK ||
+			    (rc = sc_fp_str(md, "nvVerifyTimestamp", v->nv_verify_timestamp)) != PG_OK ||
+			    (rc = sc_fp_str(md, "nvRevocation", v->nv_revocation)) != PG_OK ||
+			    (rc = sc_fp_str(md, "nvConfig", v->nv_config ? v->nv_config_fp : NULL)) != PG_OK)
+				goto out;
+			for (j = 0; j < v->n_nv_certs; j++) {
+				(void)snprintf(num, sizeof(num), "nvCert%d", v->nv_cert_types[j]);
+				if ((rc = sc_fp_trust(md, num, v->nv_certs[j])) != PG_OK)
+					goto out;
+			}
+			for (j = 0; j < v->n_nv_identities; j++)
+				if ((rc = sc_fp_str(md, "nvIdentity", v->nv_identities[j])) != PG_OK)
+					goto out;
+		}
 	}
 	if ((rc = sc_fp_str(md, "repository", r->repository)) != PG_OK)
 		goto out;
@@ -1276,12 +1465,15 @@ pg_policy_finish(pg_policy *p, const char *name, pg_err *err)
 					  u->file, u->line, u->where,
 					  u->cat == PG_TRUST_KEY       ? "key"
 					  : u->cat == PG_TRUST_KEYRING ? "keyring"
+					  : u->cat == PG_TRUST_CERT    ? "certificate"
 								       : "root",
 					  u->name, sc_cat_field[u->cat]);
 		if (u->cat == PG_TRUST_KEY)
 			u->v->key = t;
 		else if (u->cat == PG_TRUST_KEYRING)
 			u->v->keyring = t;
+		else if (u->cat == PG_TRUST_CERT)
+			u->v->nv_certs[u->slot] = t;
 		else
 			u->v->root = t;
 	}
@@ -1292,6 +1484,16 @@ pg_policy_finish(pg_policy *p, const char *name, pg_err *err)
 	free(p->uses);
 	p->uses = NULL;
 	p->n_uses = 0;
+	for (i = 0; i < p->n_images; i++)
+		for (j = 0; j < p->images[i]->n_verify; j++)
+			if ((rc = sc_notation_build(&p->images[i]->verify[j], p->images[i]->name, p,
+						    err)) != PG_OK)
+				return rc;
+	for (i = 0; i < p->n_charts; i++)
+		for (j = 0; j < p->charts[i]->n_verify; j++)
+			if ((rc = sc_notation_build(&p->charts[i]->verify[j], p->charts[i]->name, p,
+						    err)) != PG_OK)
+				return rc;
 	for (i = 0; i < p->n_images; i++)
 		if ((rc = sc_fingerprint(p->images[i], pg_policy_default_root(p))) != PG_OK)
 			return pg_err_set(err, rc, "cannot compute a rule fingerprint");

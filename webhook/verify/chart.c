@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf/buf.h"
 #include "clock/clock.h"
@@ -432,6 +433,28 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	return rc;
 }
 
+/* One notation verifier (OCI charts only): the chart manifest's Notation
+ * signatures, discovered and judged as for images. */
+static int
+verify_notation(chart_job *j, const pg_verifier *v, char **digest, char **signer, pg_err *err)
+{
+	pg_image_ref *img = NULL;
+	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
+	int rc;
+
+	if (j->ref->kind != PG_CHART_OCI)
+		return pg_err_set(err, PG_EVERIFY,
+				  "Notation signatures apply to OCI charts only; %s is in a chart "
+				  "repository",
+				  j->ref->location);
+	if ((rc = oci_image_ref(&img, j->ref, err)) != PG_OK)
+		return rc;
+	rc = pg_verify__notation_image(digest, signer, j->c->oci, &q, v, img, (int64_t)time(NULL),
+				       err);
+	pg_ref_free(img);
+	return rc;
+}
+
 static bool
 transient(int code)
 {
@@ -477,7 +500,10 @@ verify_artifact(pg_verdict *out, chart_job *j)
 		} else {
 			char *d = NULL, *s = NULL;
 
-			rc = verify_cosign(j, v, &d, &s, &err);
+			if (v->kind == PG_VERIFY_NOTATION)
+				rc = verify_notation(j, v, &d, &s, &err);
+			else
+				rc = verify_cosign(j, v, &d, &s, &err);
 			if (rc == PG_OK && digest == NULL) {
 				digest = d;
 				d = NULL;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf/buf.h"
 #include "fetch/fetch.h"
@@ -228,6 +229,93 @@ pg_verify__needed(const pg_rule *r, size_t n)
 	}
 }
 
+/*
+ * A rule with notation verifiers (and maybe cosign ones): every verifier
+ * is judged on its own and the rule's `require` counts the passes.  The
+ * cosign verifiers run as one discovery (pg_oci_verify_image); each
+ * notation verifier runs its own.  A registry failure that leaves the rule
+ * unsatisfied is reported as such (never cached as a bad image).
+ */
+static int
+verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, const pg_rule *r,
+		     const pg_image_ref *ref, const pg_sig_trust *trust, size_t n, size_t n_nv)
+{
+	pg_oci_verified ver = {0};
+	char *digest = NULL, *signer = NULL, *nd, *ns;
+	char why[PG_ERR_MSG_MAX + 256], who[1024];
+	int fetch_rc = PG_OK, rc;
+	size_t i, good = 0, need = pg_verify__needed(r, n + n_nv);
+	pg_err err, first;
+
+	pg_err_clear(&first);
+	if (n > 0) {
+		pg_err_clear(&err);
+		rc = pg_oci_verify_image(&ver, c->oci, q, ref, trust, n, 0, &err);
+		for (i = 0; rc == PG_OK && i < ver.n_trust && i < n; i++)
+			good += ver.trust_ok[i] ? 1 : 0;
+		if (rc != PG_OK && rc != PG_EVERIFY)
+			fetch_rc = rc;
+		if (rc != PG_OK)
+			first = err;
+		digest = pg_strdup(ver.digest);
+		signer = pg_strdup(ver.signer);
+	}
+	for (i = 0; i < r->n_verify; i++) {
+		const pg_verifier *v = &r->verify[i];
+
+		if (v->kind != PG_VERIFY_NOTATION)
+			continue;
+		pg_err_clear(&err);
+		nd = ns = NULL;
+		rc = pg_verify__notation_image(&nd, &ns, c->oci, q, v, ref, (int64_t)time(NULL),
+					       &err);
+		/* One resolution per reference: a tag that named another
+		 * manifest for this verifier than for the others (moved, or
+		 * raced) proves nothing about the digest admitted. */
+		if (rc == PG_OK && digest && nd && strcmp(digest, nd) != 0)
+			rc = pg_err_set(&err, PG_EFETCH,
+					"the tag resolved to %s for one verifier and %s for another; "
+					"it moved during verification",
+					digest, nd);
+		if (rc == PG_OK) {
+			good++;
+			if (signer == NULL) {
+				signer = ns;
+				ns = NULL;
+			}
+		} else {
+			if (rc != PG_EVERIFY && rc != PG_EPOLICY)
+				fetch_rc = rc;
+			if (first.code == 0)
+				first = err;
+		}
+		if (digest == NULL) {
+			digest = nd;
+			nd = NULL;
+		}
+		free(nd);
+		free(ns);
+	}
+	if (good >= need) {
+		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
+			       r->name, good, n + n_nv, signer ? signer : "signed");
+		pg_verdict_set(out, true, PG_OK, digest, signer, who);
+	} else {
+		if (good > 0)
+			(void)snprintf(why, sizeof(why),
+				       "rule %s requires %zu of %zu verifiers, only %zu verified: %s",
+				       r->name, need, n + n_nv, good, first.msg);
+		else
+			(void)snprintf(why, sizeof(why), "%s", first.msg[0] ? first.msg : "not verified");
+		pg_verdict_set(out, false, fetch_rc != PG_OK ? fetch_rc : PG_EVERIFY,
+			       digest ? digest : ref->digest, NULL, why);
+	}
+	pg_oci_verified_clear(&ver);
+	free(digest);
+	free(signer);
+	return out->code;
+}
+
 int
 pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		const pg_rule *r, const pg_image_ref *ref, int64_t deadline)
@@ -236,7 +324,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	pg_oci_verified ver = {0};
 	pg_oci_req q = {0};
 	pg_err err;
-	size_t i, n = 0, good = 0, need;
+	size_t i, n = 0, good = 0, need, n_nv = 0;
 	char why[PG_ERR_MSG_MAX + 128], who[512];
 	int rc;
 
@@ -259,6 +347,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		pg_sig_trust *t = &trust[n];
 		const pg_trust *root = v->root ? v->root : pg_policy_default_root(p);
 
+		n_nv += v->kind == PG_VERIFY_NOTATION;
 		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS)
 			continue; /* prov verifiers have nothing to say about images */
 		if (v->kind == PG_VERIFY_COSIGN_KEY)
@@ -277,15 +366,19 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		t->tlog_required = r->tlog == PG_TLOG_REQUIRED;
 		n++;
 	}
-	if (n == 0) {
+	if (n == 0 && n_nv == 0) {
 		pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL,
-			       "rule has no cosign verifier for images");
+			       "rule has no cosign or notation verifier for images");
 		goto out;
 	}
 	q.fetch = c->fetch;
 	q.deadline = deadline;
 	q.guard = guard;
 	q.guard_ctx = (void *)p;
+	if (n_nv > 0) {
+		rc = verify_with_notation(out, c, &q, r, ref, trust, n, n_nv);
+		goto out;
+	}
 	need = pg_verify__needed(r, n);
 	rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n, need, &err);
 	for (i = 0; i < ver.n_trust && i < n; i++)

@@ -71,6 +71,17 @@ int pg_verify_chart_range(const pg_rule *r, const pg_chart_ref *ref, char *msg, 
  * with a transparency log.  PG_EINVAL "FILE:LINE: path: what is wrong".
  * Runs gpg for keyrings: never on an event-loop thread. */
 int pg_verify_policy_check(const pg_policy *p, pg_err *err);
+/* The Notation signatures of ref under an imported notation configuration
+ * (`provgate verify-notation IMAGE --config DIR`), at time now, with the
+ * caller's registry client.  PG_OK when one verifies: *digest_out is the
+ * verified digest, *signer_out who signed (both malloc'd).  PG_EVERIFY
+ * with the reason; PG_EFETCH/PG_ETIMEOUT/PG_ENOTFOUND from the registry. */
+struct pg_oci;
+struct pg_oci_req;
+struct pg_notation_config;
+int pg_verify_notation_config(char **digest_out, char **signer_out, struct pg_oci *oci,
+			      const struct pg_oci_req *q, struct pg_notation_config *cfg,
+			      const pg_image_ref *ref, int64_t now, pg_err *err);
 
 /* Set a verdict's fields (copies strings). */
 void pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,

@@ -32,6 +32,13 @@ const pg_trusted_root *pg_verify__root_for(pg_verify_ctx *c, const pg_policy *p,
 					   const pg_trust *t, pg_err *err);
 /* How many of n verifiers must pass under r's `require`. */
 size_t pg_verify__needed(const pg_rule *r, size_t n);
+/* notation.c: the Notation signatures of ref under notation verifier v
+ * at time now.  PG_OK when one verifies (*signer_out says who); the
+ * admitted digest in *digest_out (both malloc'd, or NULL).  PG_EVERIFY
+ * with the reason; PG_EFETCH/PG_ETIMEOUT/PG_ENOTFOUND from the registry. */
+int pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
+			      const pg_oci_req *q, const pg_verifier *v, const pg_image_ref *ref,
+			      int64_t now, pg_err *err);
 /* The SSRF guard (ctx: the pg_policy). */
 int pg_verify__guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx);
 

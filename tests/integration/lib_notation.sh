@@ -1,0 +1,203 @@
+# Test-made Notation PKI and signing (bash, after lib.sh):
+#
+#   nv_pki DIR     in DIR: a code-signing root CA (ca.pem) with an RSA-3072
+#                  leaf (leaf.pem/leaf.key, chain.pem = leaf+root), an
+#                  ECDSA P-256 leaf (ec-chain.pem/ec.key), a leaf of another
+#                  organisation (other-chain.pem/other.key), an expired leaf
+#                  (old-chain.pem/old.key, valid from 3 days to 1 day ago),
+#                  leaves with a CRL distribution point (crlok-chain.pem,
+#                  revoked-chain.pem, revoked in acme.crl; stale.crl is past
+#                  its nextUpdate), a second,
+#                  untrusted root with its own leaf (evil-chain.pem/evil.key),
+#                  and a TSA (tsa-root.pem, tsa.pem/tsa.key, EKU timeStamping
+#                  critical) with an `openssl ts` config (tsa.cnf)
+#   nv_tsa_cmd DIR the --tsa-cmd for tests/tools/nvsign: a shell command
+#                  "CMD SIGFILE TOKENFILE" that time-stamps SIGFILE
+#   push_nv_sig REPO DIGEST ENVELOPE MEDIATYPE [legacy]
+#                  push ENVELOPE as a Notation signature of REPO@DIGEST: the
+#                  signature manifest (artifactType, or with "legacy" the older
+#                  form with config.mediaType instead) and the referrers
+#                  tag-schema index sha256-<hex>, to which each call appends
+#   nv_config DIR SCOPE [LEVEL] [TSA]   a notation config dir with
+#                  trustpolicy.oci.json (SCOPE, identities C=US,ST=WA,O=acme)
+#                  and truststore/x509/ca/acme (+ tsa/acme-tsa when TSA=1)
+NVSIGN="$BUILD/tools/nvsign"
+
+nv_pki() {
+	local d=$1
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		cat >ext.cnf <<-'EOF'
+			[ca]
+			basicConstraints = critical,CA:TRUE
+			keyUsage = critical,keyCertSign,cRLSign
+			subjectKeyIdentifier = hash
+			[leaf]
+			basicConstraints = CA:FALSE
+			keyUsage = critical,digitalSignature
+			extendedKeyUsage = codeSigning
+			[crlleaf]
+			basicConstraints = CA:FALSE
+			keyUsage = critical,digitalSignature
+			extendedKeyUsage = codeSigning
+			crlDistributionPoints = URI:http://crl.acme.invalid/acme.crl
+			[tsa]
+			basicConstraints = CA:FALSE
+			keyUsage = critical,digitalSignature
+			extendedKeyUsage = critical,timeStamping
+			[req]
+			distinguished_name = dn
+			[dn]
+		EOF
+		mkroot() { # name subject
+			openssl req -x509 -new -newkey rsa:3072 -nodes -keyout "$1.key" -out "$1.pem" \
+				-days 3650 -subj "$2" -config ext.cnf -extensions ca -sha256 2>/dev/null
+		}
+		mkleaf() { # name subject issuer keyspec [startdate enddate]
+			if [ "$4" = ec ]; then
+				openssl ecparam -name prime256v1 -genkey -noout -out "$1.key.tmp" 2>/dev/null
+				openssl pkcs8 -topk8 -nocrypt -in "$1.key.tmp" -out "$1.key"
+				rm -f "$1.key.tmp"
+			else
+				openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$4" -out "$1.key" 2>/dev/null
+			fi
+			openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" -config ext.cnf 2>/dev/null
+			if [ $# -ge 6 ]; then
+				# openssl x509 cannot backdate before 3.4: openssl ca can.
+				mkdir -p ca.db
+				[ -f ca.db/index ] || : >ca.db/index
+				[ -f ca.db/serial ] || echo 1000 >ca.db/serial
+				cat >ca.db/ca.cnf <<-EOF
+					[ca]
+					default_ca = d
+					[d]
+					database = ca.db/index
+					new_certs_dir = ca.db
+					serial = ca.db/serial
+					default_md = sha256
+					policy = p
+					unique_subject = no
+					copy_extensions = none
+					[p]
+					countryName = optional
+					stateOrProvinceName = optional
+					organizationName = optional
+					commonName = supplied
+				EOF
+				openssl ca -batch -config ca.db/ca.cnf -cert "$3.pem" -keyfile "$3.key" \
+					-in "$1.csr" -startdate "$5" -enddate "$6" -extfile ext.cnf \
+					-extensions "${7:-leaf}" -notext -out "$1.pem" 2>/dev/null
+			else
+				openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial \
+					-days 365 -extfile ext.cnf -extensions "${5:-leaf}" -sha256 \
+					-out "$1.pem" 2>/dev/null
+			fi
+		}
+		mkroot ca "/C=US/ST=WA/O=acme/CN=acme root"
+		mkleaf leaf "/C=US/ST=WA/L=Seattle/O=acme/CN=acme signer" ca 3072
+		cat leaf.pem ca.pem >chain.pem
+		mkleaf ec "/C=US/ST=WA/O=acme/CN=acme ec signer" ca ec
+		cat ec.pem ca.pem >ec-chain.pem
+		mkleaf old "/C=US/ST=WA/O=acme/CN=acme old signer" ca 2048 \
+			"$(date -u -d '-3 days' +%Y%m%d%H%M%SZ)" "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)"
+		cat old.pem ca.pem >old-chain.pem
+		mkleaf other "/C=US/ST=WA/O=other/CN=other signer" ca 2048
+		cat other.pem ca.pem >other-chain.pem
+		# Leaves naming a CRL distribution point; one revoked.  acme.crl is
+		# current, stale.crl expired a second after it was made.
+		mkleaf crlok "/C=US/ST=WA/O=acme/CN=acme crl signer" ca 2048 \
+			"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" crlleaf
+		cat crlok.pem ca.pem >crlok-chain.pem
+		mkleaf revoked "/C=US/ST=WA/O=acme/CN=acme revoked signer" ca 2048 \
+			"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" crlleaf
+		cat revoked.pem ca.pem >revoked-chain.pem
+		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -revoke revoked.pem 2>/dev/null
+		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -gencrl -crldays 7 \
+			-out acme.crl 2>/dev/null
+		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -gencrl -crlsec 1 \
+			-out stale.crl 2>/dev/null
+		mkroot evil "/C=US/ST=WA/O=acme/CN=acme root"
+		mkleaf evilleaf "/C=US/ST=WA/L=Seattle/O=acme/CN=acme signer" evil 3072
+		cat evilleaf.pem evil.pem >evil-chain.pem
+		cp evilleaf.key evil.key
+		mkroot tsa-root "/C=US/ST=WA/O=acme/CN=acme tsa root"
+		mkleaf tsa "/C=US/ST=WA/O=acme/CN=acme tsa" tsa-root 2048 tsa
+		cat >tsa.cnf <<-EOF
+			[tsa]
+			default_tsa = tsa_config
+			[tsa_config]
+			dir = $d
+			serial = $d/tsaserial
+			signer_cert = $d/tsa.pem
+			certs = $d/tsa-root.pem
+			signer_key = $d/tsa.key
+			signer_digest = sha256
+			default_policy = 1.2.3.4.1
+			digests = sha256, sha384, sha512
+			accuracy = secs:1
+			ess_cert_id_alg = sha256
+			ess_cert_id_chain = no
+			ordering = no
+			tsa_name = yes
+		EOF
+		echo 01 >tsaserial
+		cat >tsa.sh <<-EOF
+			#!/bin/sh
+			# \$1 signature bytes, \$2 token out
+			openssl ts -query -data "\$1" -sha256 -cert -no_nonce -out "\$2.tsq" 2>/dev/null &&
+			openssl ts -reply -config "$d/tsa.cnf" -queryfile "\$2.tsq" -token_out -out "\$2" 2>/dev/null
+			rc=\$?; rm -f "\$2.tsq"; exit \$rc
+		EOF
+		chmod +x tsa.sh
+	)
+}
+
+nv_tsa_cmd() { echo "$1/tsa.sh"; }
+
+nv_config() {
+	local d=$1 scope=$2 level=${3:-strict} tsa=${4:-0} pki=$5 stores
+	mkdir -p "$d/truststore/x509/ca/acme"
+	cp "$pki/ca.pem" "$d/truststore/x509/ca/acme/"
+	stores='"ca:acme"'
+	if [ "$tsa" = 1 ]; then
+		mkdir -p "$d/truststore/x509/tsa/acme-tsa"
+		cp "$pki/tsa-root.pem" "$d/truststore/x509/tsa/acme-tsa/"
+		stores='"ca:acme", "tsa:acme-tsa"'
+	fi
+	cat >"$d/trustpolicy.oci.json" <<-EOF
+		{"version": "1.0", "trustPolicies": [{"name": "acme", "registryScopes": ["$scope"],
+		 "signatureVerification": {"level": "$level"}, "trustStores": [$stores],
+		 "trustedIdentities": ["x509.subject: C=US, ST=WA, O=acme"]}]}
+	EOF
+}
+
+push_nv_sig() {
+	local repo=$1 digest=$2 env=$3 mt=$4 form=${5:-} f subj rd idx entries
+	f="$T/nvsig.$RANDOM$RANDOM"
+	idx="$T/nvidx.${repo//\//_}.${digest#sha256:}"
+	push_blob "$repo" "$env" >/dev/null || return 1
+	reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$f.subj" \
+		"https://$REG/v2/$repo/manifests/$digest" || return 1
+	subj=$(printf '{"mediaType":"%s","digest":"%s","size":%s}' \
+		"$(jq -r .mediaType "$f.subj")" "$digest" "$(stat -c %s "$f.subj")")
+	if [ "$form" = legacy ]; then
+		printf '{}' >"$f.cfg"
+		push_blob "$repo" "$f.cfg" >/dev/null || return 1
+		printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.cncf.notary.signature","digest":"%s","size":2},"layers":[%s],"subject":%s,"annotations":{"io.cncf.notary.x509chain.thumbprint#S256":"[]"}}' \
+			"$MT_OCI_MANIFEST" "$(sha256_of "$f.cfg")" "$(desc_of "$env" "$mt")" "$subj" >"$f.json"
+	else
+		printf '{}' >"$f.cfg"
+		push_blob "$repo" "$f.cfg" >/dev/null || return 1
+		printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.cncf.notary.signature","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":%s,"annotations":{"io.cncf.notary.x509chain.thumbprint#S256":"[]"}}' \
+			"$MT_OCI_MANIFEST" "$(sha256_of "$f.cfg")" "$(desc_of "$env" "$mt")" "$subj" >"$f.json"
+	fi
+	rd=$(push_manifest "$repo" "$(sha256_of "$f.json")" "$f.json" "$MT_OCI_MANIFEST") || return 1
+	entries=$(cat "$idx" 2>/dev/null)
+	entries="$entries${entries:+,}$(printf '{"mediaType":"%s","digest":"%s","size":%s,"artifactType":"application/vnd.cncf.notary.signature"}' \
+		"$MT_OCI_MANIFEST" "$rd" "$(stat -c %s "$f.json")")"
+	printf '%s' "$entries" >"$idx"
+	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[%s]}' "$MT_OCI_INDEX" "$entries" >"$f.index"
+	push_manifest "$repo" "sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" >/dev/null || return 1
+	echo "$rd"
+}

@@ -1,0 +1,384 @@
+/*
+ * notation/verify — the verification of one signature envelope under one
+ * trust-policy statement, in the order of trust-store-trust-policy.md
+ * "Signature Verification":
+ *
+ *   integrity          envelope, cty, algorithm from the key = alg, the
+ *                      signature, the chain's certificate requirements
+ *   plugin             a verification plugin or an unknown critical
+ *                      attribute is required: we run none, so this fails
+ *   authenticity       a chain certificate is in a store of the type the
+ *                      scheme selects; trustedIdentities
+ *   expiry             the signed expiry
+ *   authenticTimestamp RFC 3161 (notary.x509, tsa store, verifyTimestamp)
+ *                      or the chain valid now; authenticSigningTime inside
+ *                      the chain (notary.x509.signingAuthority)
+ *   revocation         offline: CRLs given by the operator; a certificate
+ *                      naming OCSP/CRL without a current CRL is unknown
+ *   targetArtifact     mediaType, digest and size equal the admitted ones
+ *   userMetadata       requested annotations present and equal
+ *
+ * Integrity, plugin, targetArtifact and userMetadata are always enforced;
+ * the others follow the statement's level and override: an enforced
+ * failure stops, a logged one is recorded in the outcome and the next step
+ * runs.  A statement whose stores failed to load fails everything.
+ */
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "buf/buf.h"
+#include "notation/notation_int.h"
+
+#define NV_PAYLOAD_CTY "application/vnd.cncf.notary.payload.v1+json"
+
+typedef struct step_ctx {
+	pg_notation_outcome *out;
+	pg_err *err;
+} step_ctx;
+
+/* A failed step under action a: PG_EVERIFY (stop) when enforced, else
+ * recorded in the outcome and PG_OK (go on).  msg is already in e. */
+static int
+step_fail(step_ctx *s, const char *step, nv_action a, pg_err *e)
+{
+	if (a == NV_ENFORCE) {
+		s->out->failed = step;
+		pg_err_set(s->err, PG_EVERIFY, "%s: %s", step, e->msg);
+		return PG_EVERIFY;
+	}
+	if (a == NV_LOG) {
+		size_t n = strlen(s->out->logged);
+
+		(void)snprintf(s->out->logged + n, sizeof(s->out->logged) - n, "%s%s: %s",
+			       n ? "; " : "", step, e->msg);
+	}
+	return PG_OK;
+}
+
+static int
+integrity(nv_env *env, const char *mt, const unsigned char *in, size_t len, pg_err *e)
+{
+	EVP_PKEY *k;
+	nv_alg a;
+	int rc;
+
+	if (strcmp(mt, PG_NOTATION_MT_JWS) == 0)
+		rc = nv_jws_parse(env, in, len, e);
+	else if (strcmp(mt, PG_NOTATION_MT_COSE) == 0)
+		rc = nv_cose_parse(env, in, len, e);
+	else
+		return pg_err_set(e, PG_EINVAL, "unsupported envelope media type \"%.64s\"", mt);
+	if (rc != PG_OK)
+		return rc;
+	if (strcmp(env->cty, NV_PAYLOAD_CTY) != 0)
+		return pg_err_set(e, PG_EVERIFY, "unsupported payload content type \"%.64s\"",
+				  env->cty);
+	k = X509_get0_pubkey(sk_X509_value(env->chain, 0));
+	if (k == NULL || (a = nv_alg_of_key(k)) == NV_ALG_NONE)
+		return pg_err_set(e, PG_EVERIFY,
+				  "signing key is not RSA 2048/3072/4096 or ECDSA P-256/384/521");
+	if (a != env->alg)
+		return pg_err_set(e, PG_EVERIFY,
+				  "envelope algorithm %s differs from %s, the one the signing "
+				  "key implies",
+				  nv_alg_name(env->alg), nv_alg_name(a));
+	if (nv_sig_verify(k, a, env->tbs, env->tbs_len, env->sig, env->sig_len) != PG_OK)
+		return pg_err_set(e, PG_EVERIFY, "signature does not verify with the signing key");
+	return nv_chain_check(env->chain, e);
+}
+
+static bool
+in_store(STACK_OF(X509) * store, X509 *c)
+{
+	int i;
+
+	for (i = 0; store && i < sk_X509_num(store); i++)
+		if (X509_cmp(sk_X509_value(store, i), c) == 0)
+			return true;
+	return false;
+}
+
+static int
+authenticity(const pg_notation_trust *t, const nv_env *env, pg_err *e)
+{
+	bool sa = strcmp(env->scheme, "notary.x509.signingAuthority") == 0;
+	STACK_OF(X509) *store = sa ? t->sa : t->ca;
+	X509 *leaf = sk_X509_value(env->chain, 0);
+	int i;
+	size_t j;
+	bool trusted = false;
+
+	if (store == NULL || sk_X509_num(store) == 0)
+		return pg_err_set(e, PG_EVERIFY, "no %s trust store configured for scheme %s",
+				  sa ? "signingAuthority" : "ca", env->scheme);
+	for (i = 0; i < sk_X509_num(env->chain) && !trusted; i++)
+		trusted = in_store(store, sk_X509_value(env->chain, i));
+	if (!trusted)
+		return pg_err_set(e, PG_EVERIFY,
+				  "the signature's certificate chain does not contain any trusted "
+				  "certificate");
+	if (t->any_identity)
+		return PG_OK;
+	for (j = 0; j < t->nids; j++)
+		if (nv_dn_match(&t->ids[j], leaf))
+			return PG_OK;
+	return pg_err_set(e, PG_EVERIFY,
+			  "trustedIdentities: signing certificate subject matches no trusted "
+			  "identity");
+}
+
+static bool
+chain_valid_at(STACK_OF(X509) * chain, int64_t lo, int64_t hi, char *why, size_t n)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *c = sk_X509_value(chain, i);
+		int64_t nb, na;
+		char subj[256], ts[40];
+
+		if (nv_cert_time(&nb, &na, c) != PG_OK) {
+			(void)snprintf(why, n, "certificate %d has an unreadable validity", i);
+			return false;
+		}
+		if (lo < nb || hi > na) {
+			nv_subject(subj, sizeof(subj), c);
+			nv_time_format(ts, sizeof(ts), lo < nb ? nb : na);
+			(void)snprintf(why, n, "certificate \"%s\" is not valid then (%s %s)", subj,
+				       lo < nb ? "valid from" : "expired at", ts);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int
+authentic_time(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_err *e)
+{
+	char why[512];
+	bool perform, tsa = false, expired = false;
+	int64_t lo, hi, nb, na;
+	size_t i;
+	int j, rc;
+
+	if (strcmp(env->scheme, "notary.x509.signingAuthority") == 0) {
+		if (!chain_valid_at(env->chain, env->auth_time, env->auth_time, why, sizeof(why)))
+			return pg_err_set(e, PG_EVERIFY, "authenticSigningTime: %s", why);
+		return PG_OK;
+	}
+	for (i = 0; i < t->nstores; i++)
+		tsa |= t->stores[i].type == PG_NOTATION_STORE_TSA;
+	for (j = 0; j < sk_X509_num(env->chain); j++)
+		if (nv_cert_time(&nb, &na, sk_X509_value(env->chain, j)) != PG_OK || now > na)
+			expired = true;
+	perform = tsa && (!t->ts_after_expiry || expired);
+	if (!perform) {
+		if (!chain_valid_at(env->chain, now, now, why, sizeof(why)))
+			return pg_err_set(e, PG_EVERIFY, "%s at verification time", why);
+		return PG_OK;
+	}
+	if (env->tst == NULL || env->tst_len == 0)
+		return pg_err_set(e, PG_EVERIFY,
+				  "no timestamp countersignature was found in the signature "
+				  "envelope");
+	if ((rc = nv_tst_verify(&lo, &hi, env->tst, env->tst_len, t->tsa, env->sig, env->sig_len,
+				e)) != PG_OK)
+		return rc;
+	if (!chain_valid_at(env->chain, lo, hi, why, sizeof(why)))
+		return pg_err_set(e, PG_EVERIFY, "timestamp range: %s", why);
+	return PG_OK;
+}
+
+/* The CRL of t that issuer signed and that is current at now, or NULL;
+ * *stale set when one was signed by issuer but is past nextUpdate (or
+ * not yet valid). */
+static X509_CRL *
+crl_for(const pg_notation_trust *t, X509 *issuer, int64_t now, bool *stale)
+{
+	EVP_PKEY *k = X509_get0_pubkey(issuer);
+	int i;
+
+	for (i = 0; t->crls && k && i < sk_X509_CRL_num(t->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
+		int64_t last, next;
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
+		    X509_CRL_verify(crl, k) != 1) {
+			ERR_clear_error();
+			continue;
+		}
+		if (nv_asn1_time(&last, X509_CRL_get0_lastUpdate(crl)) != PG_OK ||
+		    X509_CRL_get0_nextUpdate(crl) == NULL ||
+		    nv_asn1_time(&next, X509_CRL_get0_nextUpdate(crl)) != PG_OK || now < last ||
+		    now > next) {
+			*stale = true;
+			continue;
+		}
+		return crl;
+	}
+	return NULL;
+}
+
+/* Offline revocation (see notation.h): each certificate below the root is
+ * looked up in a current CRL its issuer signed; revoked fails; a
+ * certificate naming OCSP/CRL locations without such a CRL is unknown. */
+static int
+revocation(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_err *e)
+{
+	int i, n = sk_X509_num(env->chain);
+
+	for (i = 0; i < n; i++) {
+		X509 *c = sk_X509_value(env->chain, i), *issuer;
+		X509_REVOKED *rv = NULL;
+		X509_CRL *crl = NULL;
+		bool stale = false;
+		char subj[256];
+
+		issuer = i + 1 < n ? sk_X509_value(env->chain, i + 1) : NULL;
+		if (issuer != NULL)
+			crl = crl_for(t, issuer, now, &stale);
+		nv_subject(subj, sizeof(subj), c);
+		if (crl != NULL) {
+			if (X509_CRL_get0_by_cert(crl, &rv, c) == 1)
+				return pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked",
+						  subj);
+			continue;
+		}
+		if (X509_get_ext_by_NID(c, NID_crl_distribution_points, -1) >= 0 ||
+		    X509_get_ext_by_NID(c, NID_info_access, -1) >= 0)
+			return pg_err_set(e, PG_EVERIFY,
+					  "revocation status of certificate \"%s\" is unknown (%s)",
+					  subj,
+					  stale ? "its CRL is out of date"
+						: "no CRL given for it; provgate fetches none");
+	}
+	return PG_OK;
+}
+
+static int
+target(json_t **desc_out, const nv_env *env, const pg_notation_target *want, pg_err *e)
+{
+	json_t *p = json_loadb((const char *)env->payload, env->payload_len, JSON_REJECT_DUPLICATES,
+			       NULL);
+	json_t *d = json_object_get(p, "targetArtifact"), *sz;
+	const char *mt, *dg;
+	int rc = PG_EVERIFY;
+
+	*desc_out = NULL;
+	if (!json_is_object(d)) {
+		rc = pg_err_set(e, PG_EVERIFY, "payload has no targetArtifact descriptor");
+		goto out;
+	}
+	mt = json_string_value(json_object_get(d, "mediaType"));
+	dg = json_string_value(json_object_get(d, "digest"));
+	sz = json_object_get(d, "size");
+	if (mt == NULL || dg == NULL || !json_is_integer(sz)) {
+		rc = pg_err_set(e, PG_EVERIFY,
+				"payload descriptor lacks mediaType, digest or size");
+		goto out;
+	}
+	if (strcmp(dg, want->digest) != 0 || strcmp(mt, want->media_type) != 0 ||
+	    json_integer_value(sz) != want->size) {
+		rc = pg_err_set(e, PG_EVERIFY,
+				"the signed artifact (%.64s %.100s, %lld bytes) is not the one "
+				"verified (%.64s %.100s, %lld bytes)",
+				mt, dg, (long long)json_integer_value(sz), want->media_type,
+				want->digest, (long long)want->size);
+		goto out;
+	}
+	*desc_out = json_incref(d);
+	rc = PG_OK;
+out:
+	json_decref(p);
+	return rc;
+}
+
+int
+pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t,
+		   const char *env_media_type, const unsigned char *env_bytes, size_t env_len,
+		   const pg_notation_target *want, const pg_notation_kv *meta, size_t nmeta,
+		   int64_t now, pg_err *err)
+{
+	step_ctx s = {out, err};
+	nv_env env;
+	pg_err e;
+	json_t *desc = NULL, *ann;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&env, 0, sizeof(env));
+	if (t == NULL || env_media_type == NULL || env_bytes == NULL || want == NULL ||
+	    want->digest == NULL || want->media_type == NULL)
+		return pg_err_set(err, PG_EINVAL, "notation verify: missing argument");
+	if (t->skip) {
+		out->skipped = true;
+		return PG_OK;
+	}
+	pg_err_clear(&e);
+	if (t->store_error) {
+		out->failed = "trustStore";
+		return pg_err_set(err, PG_EVERIFY, "trust policy \"%s\": %s", t->name,
+				  t->store_error);
+	}
+	if (integrity(&env, env_media_type, env_bytes, env_len, &e) != PG_OK) {
+		rc = step_fail(&s, "integrity", NV_ENFORCE, &e);
+		goto out;
+	}
+	nv_subject(out->signer, sizeof(out->signer), sk_X509_value(env.chain, 0));
+	if (env.plugin || env.unknown_crit) {
+		if (env.plugin)
+			pg_err_set(&e, PG_EVERIFY,
+				   "signature requires verification plugin \"%.64s\", and "
+				   "provgate runs no plugins",
+				   env.plugin);
+		else
+			pg_err_set(&e, PG_EVERIFY,
+				   "signature has the unknown critical attribute \"%.64s\"",
+				   env.unknown_crit);
+		rc = step_fail(&s, "plugin", NV_ENFORCE, &e);
+		goto out;
+	}
+	if (authenticity(t, &env, &e) != PG_OK &&
+	    (rc = step_fail(&s, "authenticity", t->authenticity, &e)) != PG_OK)
+		goto out;
+	if (env.has_expiry && now >= env.expiry) {
+		char ts[40];
+
+		nv_time_format(ts, sizeof(ts), env.expiry);
+		pg_err_set(&e, PG_EVERIFY, "digital signature has expired on %s", ts);
+		if ((rc = step_fail(&s, "expiry", t->expiry, &e)) != PG_OK)
+			goto out;
+	}
+	if (authentic_time(t, &env, now, &e) != PG_OK &&
+	    (rc = step_fail(&s, "authenticTimestamp", t->timestamp, &e)) != PG_OK)
+		goto out;
+	if (t->revocation != NV_SKIP && revocation(t, &env, now, &e) != PG_OK &&
+	    (rc = step_fail(&s, "revocation", t->revocation, &e)) != PG_OK)
+		goto out;
+	if (target(&desc, &env, want, &e) != PG_OK) {
+		/* A blob's digest is part of its integrity (spec step 3). */
+		rc = step_fail(&s, t->blob ? "integrity" : "targetArtifact", NV_ENFORCE, &e);
+		goto out;
+	}
+	ann = json_object_get(desc, "annotations");
+	for (i = 0; i < nmeta; i++) {
+		const char *v = json_string_value(json_object_get(ann, meta[i].key));
+
+		if (v == NULL || strcmp(v, meta[i].value) != 0) {
+			pg_err_set(&e, PG_EVERIFY,
+				   "unable to find specified metadata %.64s=%.128s in the signature",
+				   meta[i].key, meta[i].value);
+			rc = step_fail(&s, "userMetadata", NV_ENFORCE, &e);
+			goto out;
+		}
+	}
+	rc = PG_OK;
+out:
+	json_decref(desc);
+	nv_env_free(&env);
+	return rc;
+}
