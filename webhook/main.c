@@ -27,6 +27,7 @@ static const struct {
 	{"verify-chart", pg_cmd_verify_chart, "verify-chart CHART.tgz|URL|oci://...|--repo URL --version VER NAME --keyring FILE"},
 	{"verify-image", pg_cmd_verify_image, "verify-image IMAGE (--key PEM | --certificate-identity[-regexp] ...)"},
 	{"verify-bundle", pg_cmd_verify_bundle, "verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) FILE_OR_DIGEST"},
+	{"verify-attestation", pg_cmd_verify_attestation, "verify-attestation --bundle FILE --digest sha256:HEX|sha512:HEX (--key PEM | --certificate-identity[-regexp] ... | --owner O | --repo O/R) [--type URI] ..."},
 	{"policy", pg_cmd_policy, "policy check DIR"},
 };
 

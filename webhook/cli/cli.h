@@ -16,6 +16,7 @@ int pg_cmd_review(int argc, char **argv);
 int pg_cmd_verify_chart(int argc, char **argv);
 int pg_cmd_verify_image(int argc, char **argv);
 int pg_cmd_verify_bundle(int argc, char **argv);
+int pg_cmd_verify_attestation(int argc, char **argv);
 int pg_cmd_policy(int argc, char **argv);
 
 /* Print "Error: <msg>\n" to stderr and return code. */

@@ -202,6 +202,13 @@ int pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg
 int pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *err);
 bool pg_cert_valid_at(X509 *c, int64_t t);
 
+/* ---- claims.c ---- */
+
+/* Every Fulcio claim (sigstore.h PG_CLAIM_*) the certificate carries, as
+ * malloc'd strings (NULL when absent).  PG_EINVAL for a malformed or
+ * repeated claim extension (out is then all NULL). */
+int pg_cert_fulcio_claims(char *out[PG_CLAIM_N], X509 *c);
+
 /* ---- tlog.c ---- */
 
 /* RFC 8785 SET payload and its check with the log's key. */
