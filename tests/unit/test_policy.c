@@ -451,7 +451,7 @@ test_err_keyless_incomplete(void **state)
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
 			 "      verify:\n        - notation: {key: k}\n",
 		     "t.yaml:9: spec.images[0].verify[0]: unknown field \"notation\" (allowed: "
-		     "cosign, prov)");
+		     "cosign, prov, github)");
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "attest/attest.h"
 #include "err/err.h"
 
 /* Bounds: YAML input per file and nesting depth, and file count per dir. */
@@ -29,6 +30,8 @@ typedef enum {
 	PG_VERIFY_COSIGN_KEY = 1,     /* cosign: {key: NAME} */
 	PG_VERIFY_COSIGN_KEYLESS = 2, /* cosign: {keyless: {...}} */
 	PG_VERIFY_PROV = 3,           /* prov: {keyring: NAME} */
+	PG_VERIFY_GITHUB = 4,         /* github: {owner, repo, ...}: keyless
+					 with attestations, expanded at load */
 } pg_verify_kind;
 
 /* Named trust material.  Exactly one of path / inline_data is set. */
@@ -47,6 +50,12 @@ typedef struct pg_verifier {
 	char *issuer_regexp;     /* KEYLESS */
 	char *subject;           /* KEYLESS: exact SAN */
 	char *subject_regexp;    /* KEYLESS */
+	/* Attestations that must all be present, each verified with this
+	 * entry's key or identity (cosign `attestations`, and what a github
+	 * entry expands to).  When there are any, they, not a plain image
+	 * signature, satisfy the entry.  Strings owned by the policy. */
+	pg_attest_req *attest;
+	size_t n_attest;
 } pg_verifier;
 
 typedef struct pg_rule {

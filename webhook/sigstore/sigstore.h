@@ -138,5 +138,15 @@ int pg_sigstore_verify_dsse_bundle(pg_dsse_result *out, const char *bundle_json,
 				   size_t bundle_len, int64_t at, const pg_sig_trust *t,
 				   pg_err *err);
 
+/*
+ * The same for a cosign legacy attestation layer (tag sha256-<hex>.att):
+ * the layer blob is the DSSE envelope; the certificate, chain, Rekor
+ * bundle (intoto 0.0.1/0.0.2 or dsse 0.0.1 entry) and RFC 3161 stamp come
+ * as the layer's annotations.  bundle_minor is 0; envelope_digest is the
+ * layer's digest.
+ */
+int pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer,
+				 size_t layer_len, const json_t *annotations, int64_t at,
+				 const pg_sig_trust *t, pg_err *err);
 
 #endif

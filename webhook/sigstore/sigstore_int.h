@@ -247,6 +247,9 @@ typedef struct pg_entry_expect {
 	const unsigned char *pae_digest; /* sha256(PAE) for v0.0.2 DSSE */
 	const unsigned char *payload;	 /* DSSE payload bytes, or NULL */
 	size_t payload_len;
+	/* sha256 of the DSSE envelope's exact bytes, when they are known (a
+	 * cosign legacy .att layer): what an intoto v0.0.1 entry commits to. */
+	const unsigned char *envelope_digest;
 } pg_entry_expect;
 
 int pg_entry_body_check(const char *kind, const char *version, const unsigned char *body,
