@@ -217,3 +217,27 @@ if start_provgate "$POL" --workers 2; then
 else
 	notok "provgate serve starts" "$(tail -5 "$T/provgate.err")"
 fi
+
+# 3. the online verb: the same discovery and checks from the command line
+# va NAME WANT_EXIT IMAGE ARGS...
+va() {
+	local n=$1 want=$2 img=$3 rc
+	shift 3
+	VA_OUT=$("$PG" verify-attestation "$img" --trusted-root "$KL_ROOT" --ca-file "$PKI/ca.pem" "$@" 2>"$T/va.err"); rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "verify-attestation: $n"; else notok "verify-attestation: $n" "exit $rc, want $want: $(cat "$T/va.err") $VA_OUT"; fi
+}
+GHF=(--owner myorg --repo myorg/app --signer-workflow myorg/ci/.github/workflows/release.yml --source-ref refs/heads/main --deny-self-hosted-runners)
+va "github flags, bundle referrer" 0 "$REG/gh/app:v1" "${GHF[@]}"
+expect_match "verify-attestation: prints the digest and the attestation" "$(tr '\n' ' ' <<<"$VA_OUT")" \
+	"Digest: $D_OK.*Attestation: attestation sha256:[0-9a-f]{64} https://slsa.dev/provenance/v1 builder="
+va "github flags, legacy .att" 0 "$REG/legacy/app@$D_LEG" "${GHF[@]}"
+va "self-hosted runner" 1 "$REG/gh/selfhosted:v1" "${GHF[@]}"
+va "--type another predicate" 1 "$REG/gh/app:v1" "${GHF[@]}" --type https://spdx.dev/Document
+va "--type of the statement that is there" 0 "$REG/gh/type:v1" "${GHF[@]}" --type https://spdx.dev/Document
+va "--condition on the predicate" 0 "$REG/co/app:v1" --certificate-identity "$WF" \
+	--certificate-oidc-issuer "$GH_ISS" --condition /predicate/buildDefinition/externalParameters/workflow/path=.github/workflows/build.yml
+va "--condition that fails" 1 "$REG/co/wrongpath:v1" --certificate-identity "$WF" \
+	--certificate-oidc-issuer "$GH_ISS" --condition /predicate/buildDefinition/externalParameters/workflow/path=.github/workflows/build.yml
+va "--certificate-claim that fails" 1 "$REG/gh/dev:v1" --certificate-identity "$WF" \
+	--certificate-oidc-issuer "$GH_ISS" --certificate-claim sourceRepositoryRef=refs/heads/main
+va "IMAGE with --bundle is a usage error" 2 "$REG/gh/app:v1" "${GHF[@]}" --bundle /dev/null

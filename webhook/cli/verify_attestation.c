@@ -20,16 +20,29 @@
  * must also be valid at that instant (it never replaces the verified
  * time).  Without --trusted-root the root comes from $PROVGATE_TRUSTED_ROOT.
  * Exit 0 verified, 1 not verified, 2 usage error or unreadable input.
+ *
+ *   verify-attestation IMAGE [--ca-file FILE] [--allow-http-registry] ...
+ *
+ * (online) finds IMAGE's attestations in its registry as the server does
+ * (bundle referrers, tag fallback, legacy .att) with the same identity,
+ * claim, condition, GitHub and --type flags; a transparency log entry is
+ * required as for verify-image.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attest/attest.h"
 #include "buf/buf.h"
 #include "cli/cli.h"
+#include "clock/clock.h"
+#include "fetch/fetch.h"
+#include "oci/oci.h"
+#include "ref/ref.h"
 #include "sigstore/sigstore.h"
+#include "verify/attest.h"
 
 #define PG_KEYFILE_MAX ((size_t)64 << 10)
 /* A file of bundles: GitHub returns up to 30 per artifact. */
@@ -38,7 +51,8 @@
 
 typedef struct args {
 	const char *bundle, *digest, *key, *root, *identity, *identity_re, *issuer, *issuer_re;
-	const char *type, *at;
+	const char *type, *at, *image, *ca;
+	bool plain_http;
 	pg_github_preset gh;
 	bool have_gh;
 	bool ignore_sct;
@@ -53,7 +67,8 @@ usage(const char *why)
 {
 	return pg_cli_fail(
 	    PG_EXIT_USAGE,
-	    "%s\nusage: provgate verify-attestation --bundle FILE --digest sha256:HEX|sha512:HEX "
+	    "%s\nusage: provgate verify-attestation (IMAGE [--ca-file FILE] [--allow-http-registry] | "
+	    "--bundle FILE --digest sha256:HEX|sha512:HEX) "
 	    "(--key PEM | --certificate-identity ID | --certificate-identity-regexp RE | "
 	    "--owner O | --repo O/R) [--certificate-oidc-issuer URL] "
 	    "[--certificate-claim NAME=VALUE]... [--condition POINTER=VALUE]... "
@@ -144,6 +159,10 @@ parse_args(args *a, int argc, char **argv)
 			a->gh.deny_self_hosted = true;
 			continue;
 		}
+		if (strcmp(s, "--allow-http-registry") == 0) {
+			a->plain_http = true;
+			continue;
+		}
 		if (strcmp(s, "--insecure-ignore-sct") == 0) {
 			a->ignore_sct = true;
 			continue;
@@ -170,6 +189,7 @@ parse_args(args *a, int argc, char **argv)
 		OPT("--signer-workflow", a->gh.signer_workflow)
 		OPT("--signer-repo", a->gh.signer_repo)
 		OPT("--source-ref", a->gh.source_ref)
+		OPT("--ca-file", a->ca)
 #undef OPT
 		if ((r = pg_cli_opt(argc, argv, &i, "--certificate-claim", &val)) != 0 ||
 		    (r = pg_cli_opt(argc, argv, &i, "--condition", &val)) != 0) {
@@ -200,8 +220,9 @@ parse_args(args *a, int argc, char **argv)
 		}
 		if (s[0] == '-')
 			return usage("unknown option");
-		return usage("verify-attestation IMAGE (online) is not supported here; "
-			     "give --bundle FILE --digest DIGEST");
+		if (a->image != NULL)
+			return usage("more than one IMAGE");
+		a->image = s;
 	}
 	a->have_gh = a->gh.owner || a->gh.repo || a->gh.signer_workflow || a->gh.signer_repo ||
 		     a->gh.source_ref || a->gh.deny_self_hosted;
@@ -258,6 +279,88 @@ one(const char *json, size_t len, size_t idx, const args *a, const pg_sig_trust 
 	return rc;
 }
 
+/* $DOCKER_CONFIG/config.json, else ~/.docker/config.json, if it exists
+ * (as verify-image and cosign). */
+static char *
+docker_config_path(void)
+{
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	pg_buf b;
+	char *p = NULL;
+
+	pg_buf_init(&b, 4096);
+	if (dir && dir[0])
+		(void)pg_buf_printf(&b, "%s/config.json", dir);
+	else if (home && home[0])
+		(void)pg_buf_printf(&b, "%s/.docker/config.json", home);
+	if (b.len > 0 && access((const char *)b.data, F_OK) == 0)
+		(void)pg_buf_detach(&p, NULL, &b);
+	pg_buf_free(&b);
+	return p;
+}
+
+/* verify-attestation IMAGE: the registry's attestations of IMAGE. */
+static int
+online(const args *a, const pg_sig_trust *t, const pg_attest_req *req)
+{
+	pg_image_ref *ref = NULL;
+	pg_fetch *f = NULL;
+	pg_oci *oci = NULL;
+	pg_oci_opts oo = {0};
+	pg_oci_host hconf = {0};
+	pg_oci_req q = {0};
+	char *dcfg = NULL, *digest = NULL, *desc = NULL;
+	pg_err err;
+	int code = PG_EXIT_DENY;
+
+	pg_err_clear(&err);
+	if (pg_ref_parse_image(&ref, a->image, &err) != PG_OK) {
+		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
+		goto out;
+	}
+	dcfg = docker_config_path();
+	oo.ca_file = a->ca;
+	oo.docker_config = dcfg;
+	if (a->plain_http) {
+		hconf.host = ref->registry;
+		hconf.ca_file = a->ca;
+		hconf.docker_config = dcfg;
+		hconf.plain_http = true;
+		oo.hosts = &hconf;
+		oo.n_hosts = 1;
+	}
+	if (pg_fetch_new(&f) != PG_OK || pg_oci_new(&oci, &oo, &err) != PG_OK) {
+		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg[0] ? err.msg : "out of memory");
+		goto out;
+	}
+	q.fetch = f;
+	q.deadline = pg_clock_ms() + 60 * 1000;
+	if (ref->digest)
+		digest = pg_strdup(ref->digest);
+	else if (pg_oci_resolve(&digest, oci, &q, ref->registry, ref->repository,
+				ref->tag ? ref->tag : "latest", &err) != PG_OK) {
+		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg);
+		goto out;
+	}
+	if (digest == NULL ||
+	    pg_verify_attestations(&desc, oci, &q, ref, digest, t, req, 1, &err) != PG_OK) {
+		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg[0] ? err.msg : "out of memory");
+		goto out;
+	}
+	printf("Verified: %s/%s@%s\n", ref->registry, ref->repository, digest);
+	printf("Digest: %s\n", digest);
+	printf("Attestation: %s\n", desc);
+	code = PG_EXIT_OK;
+out:
+	free(desc);
+	free(digest);
+	free(dcfg);
+	pg_oci_free(oci);
+	pg_fetch_free(f);
+	pg_ref_free(ref);
+	return code;
+}
+
 int
 pg_cmd_verify_attestation(int argc, char **argv)
 {
@@ -280,11 +383,15 @@ pg_cmd_verify_attestation(int argc, char **argv)
 	pg_err_clear(&last);
 	if (parse_args(&a, argc, argv) != PG_OK)
 		goto out;
-	if (a.bundle == NULL || a.digest == NULL) {
-		code = usage("--bundle and --digest are required");
+	if (a.image != NULL && (a.bundle || a.digest || a.at)) {
+		code = usage("IMAGE (online) excludes --bundle, --digest and --at");
 		goto out;
 	}
-	if (pg_attest_digest_valid(a.digest) != PG_OK) {
+	if (a.image == NULL && (a.bundle == NULL || a.digest == NULL)) {
+		code = usage("give IMAGE, or --bundle FILE and --digest DIGEST");
+		goto out;
+	}
+	if (a.image == NULL && pg_attest_digest_valid(a.digest) != PG_OK) {
 		code = usage("--digest must be sha256:<64 hex> or sha512:<128 hex>");
 		goto out;
 	}
@@ -325,7 +432,8 @@ pg_cmd_verify_attestation(int argc, char **argv)
 		code = usage("no trusted root: pass --trusted-root FILE");
 		goto out;
 	}
-	if (pg_buf_read_file(&file, &file_len, a.bundle, PG_BUNDLES_FILE_MAX, &err) != PG_OK ||
+	if ((a.bundle &&
+	     pg_buf_read_file(&file, &file_len, a.bundle, PG_BUNDLES_FILE_MAX, &err) != PG_OK) ||
 	    pg_buf_read_file(&root_json, &root_len, a.root, PG_SIGSTORE_JSON_MAX, &err) != PG_OK ||
 	    (a.key && pg_buf_read_file(&key, &key_len, a.key, PG_KEYFILE_MAX, &err) != PG_OK)) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
@@ -350,6 +458,11 @@ pg_cmd_verify_attestation(int argc, char **argv)
 	req.predicate_type = a.type ? a.type : PG_SLSA_V1;
 	req.conds = conds;
 	req.nconds = a.nconds + gp.nconds;
+	if (a.image != NULL) {
+		t.tlog_required = true;
+		code = online(&a, &t, &req);
+		goto out;
+	}
 
 	/* One JSON value after another (a pretty-printed bundle, JSON lines). */
 	for (;;) {

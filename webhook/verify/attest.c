@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "attest/attest.h"
+#include "verify/attest.h"
 #include "buf/buf.h"
 
 #define BUNDLE_PREFIX "application/vnd.dev.sigstore.bundle"
@@ -26,7 +27,8 @@
 #define ATT_MAX PG_OCI_SIGS_MAX
 
 typedef struct att_ctx {
-	const pg_verifier *v;
+	const pg_attest_req *reqs;
+	size_t nreqs;
 	const pg_sig_trust *t;
 	const char *digest;
 	bool *met;		/* v->n_attest */
@@ -64,14 +66,14 @@ judge(att_ctx *a, pg_dsse_result *d, const char *where)
 	pg_err e;
 	int rc;
 
-	for (i = 0; i < a->v->n_attest; i++) {
+	for (i = 0; i < a->nreqs; i++) {
 		pg_attest_info in;
 
 		if (a->met[i])
 			continue;
 		pg_err_clear(&e);
 		rc = pg_attest_check(&in, d->payload, d->payload_len, a->digest,
-				     a->t->key_pem ? NULL : d->claims, &a->v->attest[i], &e);
+				     a->t->key_pem ? NULL : d->claims, &a->reqs[i], &e);
 		if (rc == PG_ENOMEM)
 			return rc;
 		if (rc != PG_OK) {
@@ -100,17 +102,17 @@ fetch_failed(att_ctx *a, int code, const char *where, const char *msg)
 
 /* Sigstore bundles among the referrers of digest. */
 static int
-from_referrers(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *host,
+from_referrers(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host,
 	       const char *repo, pg_err *err)
 {
 	pg_oci_desc *refs = NULL;
 	size_t n = 0, i, j;
 	int rc;
 
-	rc = pg_oci_referrers(&refs, &n, c->oci, q, host, repo, a->digest, NULL, err);
+	rc = pg_oci_referrers(&refs, &n, oci, q, host, repo, a->digest, NULL, err);
 	if (rc != PG_OK)
 		return rc;
-	for (i = 0; i < n && a->n_seen < ATT_MAX && a->n_met < a->v->n_attest; i++) {
+	for (i = 0; i < n && a->n_seen < ATT_MAX && a->n_met < a->nreqs; i++) {
 		pg_oci_manifest *m = NULL;
 		const pg_oci_desc *subj;
 		char where[160];
@@ -122,7 +124,7 @@ from_referrers(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *ho
 		a->n_seen++;
 		(void)snprintf(where, sizeof(where), "bundle %.100s", refs[i].digest);
 		pg_err_clear(&e);
-		rc = pg_oci_manifest_get(&m, c->oci, q, host, repo, refs[i].digest, &e);
+		rc = pg_oci_manifest_get(&m, oci, q, host, repo, refs[i].digest, &e);
 		if (rc != PG_OK) {
 			if (rc == PG_ENOMEM)
 				goto out;
@@ -135,7 +137,7 @@ from_referrers(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *ho
 			pg_oci_manifest_free(m);
 			continue;
 		}
-		for (j = 0; j < pg_oci_manifest_count(m) && a->n_met < a->v->n_attest; j++) {
+		for (j = 0; j < pg_oci_manifest_count(m) && a->n_met < a->nreqs; j++) {
 			const pg_oci_desc *l = pg_oci_manifest_desc(m, j);
 			unsigned char *b = NULL;
 			size_t blen = 0;
@@ -144,7 +146,7 @@ from_referrers(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *ho
 			if (strncmp(l->media_type, BUNDLE_PREFIX, strlen(BUNDLE_PREFIX)) != 0)
 				continue;
 			pg_err_clear(&e);
-			rc = pg_oci_blob_get(&b, &blen, c->oci, q, host, repo, l->digest, l->size,
+			rc = pg_oci_blob_get(&b, &blen, oci, q, host, repo, l->digest, l->size,
 					     PG_SIGSTORE_JSON_MAX, &e);
 			if (rc != PG_OK) {
 				free(b);
@@ -180,7 +182,7 @@ out:
 
 /* cosign's legacy <repo>:sha256-<hex>.att: DSSE envelopes as layers. */
 static int
-from_legacy(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *host,
+from_legacy(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host,
 	    const char *repo, pg_err *err)
 {
 	pg_oci_manifest *m = NULL;
@@ -191,7 +193,7 @@ from_legacy(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *host,
 
 	(void)snprintf(tag, sizeof(tag), "%.*s-%s.att", (int)(colon - a->digest), a->digest,
 		       colon + 1);
-	rc = pg_oci_manifest_get(&m, c->oci, q, host, repo, tag, err);
+	rc = pg_oci_manifest_get(&m, oci, q, host, repo, tag, err);
 	if (rc == PG_ENOTFOUND) {
 		pg_err_clear(err);
 		return PG_OK;
@@ -199,7 +201,7 @@ from_legacy(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *host,
 	if (rc != PG_OK)
 		return rc;
 	for (i = 0; i < pg_oci_manifest_count(m) && a->n_seen < ATT_MAX &&
-		    a->n_met < a->v->n_attest;
+		    a->n_met < a->nreqs;
 	     i++) {
 		const pg_oci_desc *l = pg_oci_manifest_desc(m, i);
 		unsigned char *b = NULL;
@@ -213,7 +215,7 @@ from_legacy(att_ctx *a, pg_verify_ctx *c, const pg_oci_req *q, const char *host,
 		a->n_seen++;
 		(void)snprintf(where, sizeof(where), "attestation %zu in %.140s", i + 1, tag);
 		pg_err_clear(&e);
-		rc = pg_oci_blob_get(&b, &blen, c->oci, q, host, repo, l->digest, l->size,
+		rc = pg_oci_blob_get(&b, &blen, oci, q, host, repo, l->digest, l->size,
 				     PG_SIGSTORE_JSON_MAX, &e);
 		if (rc != PG_OK) {
 			free(b);
@@ -251,7 +253,7 @@ describe(char **out, const att_ctx *a)
 	int rc = PG_OK;
 
 	pg_buf_init(&b, 16384);
-	for (i = 0; i < a->v->n_attest && rc == PG_OK; i++) {
+	for (i = 0; i < a->nreqs && rc == PG_OK; i++) {
 		const pg_attest_info *in = &a->info[i];
 
 		rc = pg_buf_printf(&b, "%sattestation %s %s", i ? "; " : "", a->env[i],
@@ -272,9 +274,9 @@ describe(char **out, const att_ctx *a)
 }
 
 int
-pg_verify__attest_image(char **desc_out, pg_verify_ctx *c, const pg_oci_req *q,
-			const pg_image_ref *ref, const char *digest, const pg_sig_trust *t,
-			const pg_verifier *v, pg_err *err)
+pg_verify_attestations(char **desc_out, pg_oci *oci, const pg_oci_req *q,
+		       const pg_image_ref *ref, const char *digest, const pg_sig_trust *t,
+		       const pg_attest_req *reqs, size_t nreqs, pg_err *err)
 {
 	att_ctx a;
 	size_t i;
@@ -282,27 +284,28 @@ pg_verify__attest_image(char **desc_out, pg_verify_ctx *c, const pg_oci_req *q,
 
 	*desc_out = NULL;
 	memset(&a, 0, sizeof(a));
-	if (v->n_attest == 0)
+	if (nreqs == 0)
 		return pg_err_set(err, PG_EINVAL, "verifier has no attestation requirement");
 	if (digest == NULL || strncmp(digest, "sha256:", 7) != 0)
 		return pg_err_set(err, PG_EINVAL, "attestations: image digest unknown");
-	a.v = v;
+	a.reqs = reqs;
+	a.nreqs = nreqs;
 	a.t = t;
 	a.digest = digest;
-	a.met = calloc(v->n_attest, sizeof(*a.met));
-	a.info = calloc(v->n_attest, sizeof(*a.info));
-	a.env = calloc(v->n_attest, sizeof(*a.env));
-	a.signer = calloc(v->n_attest, sizeof(*a.signer));
+	a.met = calloc(nreqs, sizeof(*a.met));
+	a.info = calloc(nreqs, sizeof(*a.info));
+	a.env = calloc(nreqs, sizeof(*a.env));
+	a.signer = calloc(nreqs, sizeof(*a.signer));
 	if (!a.met || !a.info || !a.env || !a.signer) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = from_referrers(&a, c, q, ref->registry, ref->repository, err);
-	if (rc == PG_OK && a.n_met < v->n_attest)
-		rc = from_legacy(&a, c, q, ref->registry, ref->repository, err);
+	rc = from_referrers(&a, oci, q, ref->registry, ref->repository, err);
+	if (rc == PG_OK && a.n_met < nreqs)
+		rc = from_legacy(&a, oci, q, ref->registry, ref->repository, err);
 	if (rc != PG_OK)
 		goto out;
-	if (a.n_met == v->n_attest) {
+	if (a.n_met == nreqs) {
 		rc = describe(desc_out, &a);
 		if (rc != PG_OK)
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -313,18 +316,18 @@ pg_verify__attest_image(char **desc_out, pg_verify_ctx *c, const pg_oci_req *q,
 				digest, a.why);
 		goto out;
 	}
-	for (i = 0; i < v->n_attest && a.met[i]; i++)
+	for (i = 0; i < nreqs && a.met[i]; i++)
 		;
 	if (a.n_seen == 0)
 		rc = pg_err_set(err, PG_EVERIFY, "no attestations found for %s", digest);
 	else
 		rc = pg_err_set(err, PG_EVERIFY,
 				"no attestation of %s satisfies %s (%zu examined): %s", digest,
-				v->attest[i].predicate_type ? v->attest[i].predicate_type
+				reqs[i].predicate_type ? reqs[i].predicate_type
 							    : "the requirement",
 				a.n_seen, a.why[0] ? a.why : "none verified");
 out:
-	for (i = 0; i < v->n_attest; i++) {
+	for (i = 0; i < nreqs; i++) {
 		if (a.info)
 			pg_attest_info_free(&a.info[i]);
 		if (a.signer)
@@ -335,4 +338,13 @@ out:
 	free(a.env);
 	free(a.signer);
 	return rc;
+}
+
+int
+pg_verify__attest_image(char **desc_out, pg_verify_ctx *c, const pg_oci_req *q,
+			const pg_image_ref *ref, const char *digest, const pg_sig_trust *t,
+			const pg_verifier *v, pg_err *err)
+{
+	return pg_verify_attestations(desc_out, c->oci, q, ref, digest, t, v->attest, v->n_attest,
+				      err);
 }
