@@ -241,3 +241,26 @@ va "--condition that fails" 1 "$REG/co/wrongpath:v1" --certificate-identity "$WF
 va "--certificate-claim that fails" 1 "$REG/gh/dev:v1" --certificate-identity "$WF" \
 	--certificate-oidc-issuer "$GH_ISS" --certificate-claim sourceRepositoryRef=refs/heads/main
 va "IMAGE with --bundle is a usage error" 2 "$REG/gh/app:v1" "${GHF[@]}" --bundle /dev/null
+
+# 4. the documented example policy, as written (its first rule; the second
+# needs the release key of another example file), pointed at this registry
+EX="$T/example"
+mkdir -p "$EX"
+sed -e "s|ghcr.io/myorg/\*\*|$REG/gh/**|" -e "s|path: trust/example.trusted_root.json|path: $KL_ROOT|" \
+	-e '/- name: myorg-tools-cosign-attest/,$d' "$TOP/policy/examples/60-images-attestations.yaml" >"$EX/policy.yaml"
+printf '  registries:\n    - host: "%s"\n      caFile: %s\n' "$REG" "$PKI/ca.pem" >>"$EX/policy.yaml"
+expect_eq "example policy: policy check" "$("$PG" policy check "$EX" 2>&1)" \
+	"policy OK: 1 documents, 1 image rules, 0 chart rules, mode enforce"
+ex_case() {
+	local name=$1 img=$2 want=$3 re=$4 out
+	pod_for "ex" "$img" >"$T/ex.pod.json"
+	mkreview "$T/ex.pod.json" default CREATE v1 "uid-ex" >"$T/ex.rv.json"
+	out=$("$PG" review --policy "$EX" "$T/ex.rv.json" 2>/dev/null)
+	judge "example policy" "$name" "$want" "$re" "" "$out" ""
+}
+ex_case "release workflow, main, GitHub-hosted" "$REG/gh/app:v1" true '^$'
+ex_case "self-hosted runner" "$REG/gh/selfhosted:v1" false 'runnerEnvironment is "self-hosted"'
+ex_case "built from dev" "$REG/gh/dev:v1" false 'sourceRepositoryRef is "refs/heads/dev"'
+ex_case "nightly workflow" "$REG/gh/otherwf:v1" false 'nightly.yml@refs/heads/main" does not match'
+ex_case "another organisation" "$REG/gh/evil:v1" false 'does not match'
+ex_case "no attestation" "$REG/gh/none:v1" false 'no attestations found'
