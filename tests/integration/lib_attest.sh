@@ -107,19 +107,23 @@ att_bundle() {
 	printf '%s\n' "$note" >"$d/note"
 	cpsig=$({ printf '%s' "$hint" | xxd -r -p; openssl dgst -sha256 -sign "$KL/rekor.key" "$d/note"; } | _kl_b64) || return 1
 	printf '%s\n\n\xe2\x80\x94 rekor.test.invalid %s\n' "$note" "$cpsig" >"$d/checkpoint"
+	local tsr=""
+	case "$mode" in *tsa*) _att_tsr "$d/sig" "$d/tsr" || return 1; tsr=$(_kl_b64 "$d/tsr") ;; esac
 	jq -cn --arg cert "$(openssl x509 -in "$KL/$name.pem" -outform DER | _kl_b64)" \
 		--arg idx "$ATT_IDX" --arg id "$ATT_IDB64" --arg t "$itime" --arg set "$ATT_SET" \
-		--arg root "$root" --rawfile cp "$d/checkpoint" --arg mode "$mode" \
+		--arg root "$root" --rawfile cp "$d/checkpoint" --arg mode "$mode" --arg tsr "$tsr" \
 		--arg body "$(_kl_b64 "$d/body")" --slurpfile env "$d/envelope" '
 		{mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		 verificationMaterial: {certificate: {rawBytes: $cert},
+		 verificationMaterial: ({certificate: {rawBytes: $cert},
 			tlogEntries: [{logIndex: $idx, logId: {keyId: $id},
 				kindVersion: {kind: "dsse", version: "0.0.1"}, integratedTime: $t,
 				inclusionProof: {logIndex: "0", rootHash: $root, treeSize: "1", hashes: [],
 					checkpoint: {envelope: $cp}},
 				canonicalizedBody: $body}
-				+ (if $mode == "noset" then {} else
-				   {inclusionPromise: {signedEntryTimestamp: $set}} end)]},
+				+ (if ($mode | startswith("noset")) then {} else
+				   {inclusionPromise: {signedEntryTimestamp: $set}} end)]}
+			+ (if $tsr == "" then {} else
+			   {timestampVerificationData: {rfc3161Timestamps: [{signedTimestamp: $tsr}]}} end)),
 		 dsseEnvelope: $env[0]}'
 }
 
@@ -149,4 +153,69 @@ push_att_legacy() {
 				"dev.sigstore.cosign/bundle": $b,
 				predicateType: "https://slsa.dev/provenance/v1"}}]}' >"$f.json"
 	push_manifest "$repo" "sha256-${digest#sha256:}.att" "$f.json" "$MT_OCI_MANIFEST"
+}
+
+#   att_tsa_setup
+#       a test RFC 3161 TSA (root + signing certificate with the critical
+#       timeStamping EKU, made with openssl ca/ts) and $KL_ROOT_TSA, the
+#       trusted root of keyless_setup plus that TSA.
+#   att_bundle NAME STATEMENT tsa|noset+tsa
+#       as above, with an RFC 3161 stamp from it over the DSSE signature.
+att_tsa_setup() {
+	local d="$KL/tsa"
+	mkdir -p "$d"
+	_kl_ca_conf "$d/ca"
+	echo 01 >"$d/ca/serial"
+	_kl_genkey "$d/root.key" && _kl_genkey "$d/tsa.key" || return 1
+	cat >>"$d/ca/ca.cnf" <<CNF
+[tsa_ext]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+	openssl req -new -key "$d/root.key" -subj "/O=provgate-test/CN=test-tsa-root" -out "$d/root.csr" 2>/dev/null &&
+		openssl ca -batch -notext -config "$d/ca/ca.cnf" -selfsign -keyfile "$d/root.key" \
+			-in "$d/root.csr" -startdate 20200101000000Z -enddate 20491231000000Z \
+			-extensions root_ext -out "$d/root.pem" >/dev/null 2>&1 &&
+		openssl req -new -key "$d/tsa.key" -subj "/O=provgate-test/CN=test-tsa" -out "$d/tsa.csr" 2>/dev/null &&
+		openssl ca -batch -notext -config "$d/ca/ca.cnf" -cert "$d/root.pem" -keyfile "$d/root.key" \
+			-in "$d/tsa.csr" -startdate 20200101000000Z -enddate 20491231000000Z \
+			-extensions tsa_ext -out "$d/tsa.pem" >"$d/ca.log" 2>&1 || { cat "$d/ca.log" >&2; return 1; }
+	cat >"$d/ts.cnf" <<CNF
+[tsa]
+default_tsa = t
+[t]
+dir = $d
+serial = $d/tsaserial
+crypto_device = builtin
+signer_cert = $d/tsa.pem
+certs = $d/root.pem
+signer_key = $d/tsa.key
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.57264.2
+digests = sha256
+accuracy = secs:1
+ordering = yes
+tsa_name = no
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+CNF
+	echo 01 >"$d/tsaserial"
+	jq --arg leaf "$(openssl x509 -in "$d/tsa.pem" -outform DER | _kl_b64)" \
+		--arg root "$(openssl x509 -in "$d/root.pem" -outform DER | _kl_b64)" '
+		.timestampAuthorities = [{subject: {organization: "provgate-test", commonName: "test-tsa"},
+			uri: "https://tsa.test.invalid",
+			certChain: {certificates: [{rawBytes: $leaf}, {rawBytes: $root}]},
+			validFor: {start: "2020-01-01T00:00:00Z"}}]' "$KL_ROOT" >"$KL/trusted_root_tsa.json" || return 1
+	KL_ROOT_TSA="$KL/trusted_root_tsa.json"
+}
+
+# _att_tsr SIGFILE_B64 OUT: a TimeStampResp over the decoded signature bytes
+_att_tsr() {
+	local d="$KL/tsa"
+	base64 -d "$1" >"$2.data" &&
+		openssl ts -query -data "$2.data" -sha256 -cert -no_nonce -out "$2.tsq" 2>/dev/null &&
+		openssl ts -reply -config "$d/ts.cnf" -queryfile "$2.tsq" -out "$2" 2>"$2.err"
 }

@@ -78,7 +78,12 @@ D_LEG_T=$(make_image legacy/tamper v1) && att_statement "$T/legt" "$D_LEG_T" myo
 	push_att_legacy legacy/tamper "$D_LEG_T" rel "$T/legt" tamper >/dev/null
 D_LEG_SELF=$(make_image legacy/selfhosted v1) && att_statement "$T/legs" "$D_LEG_SELF" myorg/app refs/heads/main &&
 	push_att_legacy legacy/selfhosted "$D_LEG_SELF" selfhosted "$T/legs" >/dev/null
-for v in D_OK D_SELF D_DEV D_WF D_EVIL D_TYPE D_SUBJ D_CONTRA D_TAMPER D_NOSET D_NONE D_CO D_CO_PATH D_LEG D_LEG_T D_LEG_SELF; do
+# RFC 3161: an entry without SET needs a TSA stamp (and one suffices)
+att_tsa_setup || { notok "test TSA"; exit 1; }
+D_TSA=$(attested tsa/app rel myorg/app -- noset+tsa)
+D_TSA_NOSET=$(attested tsa/noset rel myorg/app -- noset)
+D_TSA_SET=$(attested tsa/set rel myorg/app -- tsa)
+for v in D_TSA D_TSA_NOSET D_TSA_SET D_OK D_SELF D_DEV D_WF D_EVIL D_TYPE D_SUBJ D_CONTRA D_TAMPER D_NOSET D_NONE D_CO D_CO_PATH D_LEG D_LEG_T D_LEG_SELF; do
 	[ -n "${!v:-}" ] || { notok "test images pushed" "$v empty"; exit 1; }
 done
 ok "attested test images pushed (referrers and legacy .att)"
@@ -120,13 +125,18 @@ spec:
                   - {path: /predicate/buildDefinition/externalParameters/workflow/path, equals: .github/workflows/build.yml}
                   - {cert: sourceRepositoryURI, equals: https://github.com/myorg/app}
                   - {cert: runnerEnvironment, in: [github-hosted]}
+    - name: tsa
+      match: ["$REG/tsa/**"]
+      verify:
+        - github: {root: with-tsa, owner: myorg, repo: myorg/app, signerRepo: myorg/ci, sourceRef: refs/heads/main}
   registries:
     - host: "$REG"
       caFile: $PKI/ca.pem
 EOF
+sed -i "s|      test-sigstore: {path: $KL_ROOT}|      test-sigstore: {path: $KL_ROOT}\n      with-tsa: {path: $KL_ROOT_TSA}|" "$POL/policy.yaml"
 out=$("$PG" policy check "$POL" 2>&1)
 expect_eq "policy with a github: entry and cosign attestations loads" "$out" \
-	"policy OK: 1 documents, 2 image rules, 0 chart rules, mode enforce"
+	"policy OK: 1 documents, 3 image rules, 0 chart rules, mode enforce"
 
 cases() {
 	cat <<EOF
@@ -146,6 +156,9 @@ cosign attestations: path condition fails|$REG/co/wrongpath:v1|false|statement /
 legacy .att from the release workflow|$REG/legacy/app:v1|true|^$|$D_LEG
 legacy .att tampered|$REG/legacy/tamper:v1|false|DSSE signature does not verify|
 legacy .att from a self-hosted runner|$REG/legacy/selfhosted:v1|false|runnerEnvironment is "self-hosted"|
+no SET but an RFC 3161 stamp from a trusted TSA|$REG/tsa/app:v1|true|^$|$D_TSA
+no SET and no stamp, under the same root|$REG/tsa/noset:v1|false|no authenticated time|
+SET and an RFC 3161 stamp|$REG/tsa/set:v1|true|^$|$D_TSA_SET
 EOF
 }
 
