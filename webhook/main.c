@@ -27,6 +27,7 @@ static const struct {
 	{"verify-chart", pg_cmd_verify_chart, "verify-chart CHART.tgz|URL|oci://...|--repo URL --version VER NAME --keyring FILE"},
 	{"verify-image", pg_cmd_verify_image, "verify-image IMAGE (--key PEM | --certificate-identity[-regexp] ...)"},
 	{"verify-bundle", pg_cmd_verify_bundle, "verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) FILE_OR_DIGEST"},
+	{"verify-attestation", pg_cmd_verify_attestation, "verify-attestation --bundle FILE --digest sha256:HEX|sha512:HEX (--key PEM | --certificate-identity[-regexp] ... | --owner O | --repo O/R) [--type URI] ..."},
 	{"verify-notation", pg_cmd_verify_notation, "verify-notation (IMAGE --config DIR [--ca-file FILE] | --config DIR --envelope FILE --media-type TYPE --artifact REF@DIGEST --artifact-media-type TYPE --artifact-size N) [--at RFC3339]"},
 	{"policy", pg_cmd_policy, "policy check DIR|FILE [--root DIR]"},
 };

@@ -456,7 +456,7 @@ test_err_keyless_incomplete(void **state)
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
 			 "      verify:\n        - sigstore: {key: k}\n",
 		     "t.yaml:9: spec.images[0].verify[0]: unknown field \"sigstore\" (allowed: "
-		     "cosign, prov, notation)");
+		     "cosign, prov, notation, github)");
 }
 
 static void
@@ -1148,6 +1148,109 @@ test_chart_match_split(void **state)
 		     "name, match, verify, require, tlog, requireDigest, allowUnsigned)");
 }
 
+/* Attestations (issue 13): the cosign form, the github preset, their
+ * errors, and fingerprints that change with a requirement. */
+#define ATT_RULE(verify)                                                                   \
+	HDR "spec:\n  images:\n    - name: a\n      match: [x]\n      verify:\n" verify
+
+static void
+test_attestations(void **state)
+{
+	const char *cosign_att =
+	    ATT_RULE("        - cosign:\n            keyless: {issuer: i, subject: s}\n"
+		     "            attestations:\n"
+		     "              - predicateType: https://slsa.dev/provenance/v1\n"
+		     "                conditions:\n"
+		     "                  - {path: /predicate/a~1b, equals: x}\n"
+		     "                  - {cert: sourceRepositoryRef, in: [refs/heads/main]}\n"
+		     "                  - {cert: runnerEnvironment, regExp: '^github-hosted$'}\n");
+	const char *cosign_att2 =
+	    ATT_RULE("        - cosign:\n            keyless: {issuer: i, subject: s}\n"
+		     "            attestations:\n"
+		     "              - predicateType: https://slsa.dev/provenance/v1\n"
+		     "                conditions:\n"
+		     "                  - {path: /predicate/a~1b, equals: y}\n"
+		     "                  - {cert: sourceRepositoryRef, in: [refs/heads/main]}\n"
+		     "                  - {cert: runnerEnvironment, regExp: '^github-hosted$'}\n");
+	const pg_rule *r;
+	pg_policy *p, *p2;
+	char fp[65];
+
+	(void)state;
+	p = load_ok(cosign_att);
+	r = pg_policy_match_image(p, "x");
+	assert_non_null(r);
+	assert_int_equal(r->verify[0].kind, PG_VERIFY_COSIGN_KEYLESS);
+	assert_int_equal(r->verify[0].n_attest, 1);
+	assert_string_equal(r->verify[0].attest[0].predicate_type, "https://slsa.dev/provenance/v1");
+	assert_int_equal(r->verify[0].attest[0].nconds, 3);
+	assert_string_equal(r->verify[0].attest[0].conds[0].path, "/predicate/a~1b");
+	assert_int_equal(r->verify[0].attest[0].conds[1].claim, PG_CLAIM_SOURCE_REPOSITORY_REF);
+	assert_int_equal(r->verify[0].attest[0].conds[1].op, PG_COND_IN);
+	assert_int_equal(r->verify[0].attest[0].conds[2].op, PG_COND_REGEXP);
+	memcpy(fp, r->fingerprint, sizeof(fp));
+	p2 = load_ok(cosign_att2);
+	assert_string_not_equal(pg_policy_match_image(p2, "x")->fingerprint, fp);
+	pg_policy_unref(p2);
+	pg_policy_unref(p);
+
+	p = load_ok(ATT_RULE("        - github: {owner: myorg, repo: myorg/app, sourceRef: "
+			     "refs/heads/main, denySelfHostedRunners: true,\n"
+			     "            conditions: [{path: /predicate/x, prefix: y}]}\n"));
+	r = pg_policy_match_image(p, "x");
+	assert_int_equal(r->verify[0].kind, PG_VERIFY_GITHUB);
+	assert_string_equal(r->verify[0].issuer, "https://token.actions.githubusercontent.com");
+	assert_non_null(r->verify[0].subject_regexp);
+	assert_int_equal(r->verify[0].n_attest, 1);
+	assert_int_equal(r->verify[0].attest[0].nconds, 5);
+	assert_int_equal(r->verify[0].attest[0].conds[3].claim, PG_CLAIM_RUNNER_ENVIRONMENT);
+	assert_string_equal(r->verify[0].attest[0].conds[3].value, "github-hosted");
+	pg_policy_unref(p);
+
+	expect_error(ATT_RULE("        - github: {repo: myorg/app, owner: other}\n"),
+		     "t.yaml:9: spec.images[0].verify[0].github: github: repo myorg/app is not "
+		     "owned by other");
+	expect_error(ATT_RULE("        - github: {sourceRef: refs/heads/main}\n"),
+		     "t.yaml:9: spec.images[0].verify[0].github: github: owner or repo is required");
+	expect_error(ATT_RULE("        - github: {owner: o, branch: main}\n"),
+		     "t.yaml:9: spec.images[0].verify[0].github: unknown field \"branch\" "
+		     "(allowed: owner, repo, signerWorkflow, signerRepo, sourceRef, "
+		     "denySelfHostedRunners, root, conditions)");
+	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+			      "              - conditions: []\n"),
+		     "t.yaml:12: spec.images[0].verify[0].cosign.attestations[0]: predicateType is "
+		     "required");
+	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+			      "              - predicateType: t\n                conditions:\n"
+			      "                  - {cert: sourceRepoRef, equals: x}\n"),
+		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0].cert: "
+		     "unknown certificate claim \"sourceRepoRef\" (claims: issuer, buildSignerURI, "
+		     "buildSignerDigest, runnerEnvironment, sourceRepositoryURI, "
+		     "sourceRepositoryDigest, sourceRepositoryRef, sourceRepositoryIdentifier, "
+		     "sourceRepositoryOwnerURI, sourceRepositoryOwnerIdentifier, buildConfigURI, "
+		     "buildConfigDigest, buildTrigger, runInvocationURI, "
+		     "sourceRepositoryVisibilityAtSigning)");
+	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+			      "              - predicateType: t\n                conditions:\n"
+			      "                  - {path: predicate, equals: x}\n"),
+		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0]: "
+		     "condition path \"predicate\" is not a JSON pointer (\"/predicate/...\")");
+	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+			      "              - predicateType: t\n                conditions:\n"
+			      "                  - {path: /p, equals: x, prefix: y}\n"),
+		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0].prefix: "
+		     "exactly one of equals, in, prefix or regExp");
+	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+			      "              - predicateType: t\n                conditions:\n"
+			      "                  - {path: /p}\n"),
+		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0]: "
+		     "a condition needs one of equals, in, prefix or regExp");
+	expect_error(HDR "spec:\n  charts:\n    - name: a\n      match: [\"https://c.example.com/**\"]\n      verify:\n"
+			 "        - github: {owner: o}\n",
+		     "t.yaml:9: spec.charts[0].verify[0]: github attestations are verified for "
+		     "images rules only");
+}
+
 int
 main(void)
 {
@@ -1166,6 +1269,7 @@ main(void)
 		cmocka_unit_test(test_err_duplicate_rule_name),
 		cmocka_unit_test(test_err_invalid_regexp),
 		cmocka_unit_test(test_err_keyless_incomplete),
+		cmocka_unit_test(test_attestations),
 		cmocka_unit_test(test_err_prov_in_image_rule),
 		cmocka_unit_test(test_err_at_least),
 		cmocka_unit_test(test_err_anchors_aliases),

@@ -17,6 +17,7 @@ int pg_cmd_verify_chart(int argc, char **argv);
 int pg_cmd_verify_image(int argc, char **argv);
 int pg_cmd_verify_bundle(int argc, char **argv);
 int pg_cmd_verify_notation(int argc, char **argv);
+int pg_cmd_verify_attestation(int argc, char **argv);
 int pg_cmd_policy(int argc, char **argv);
 
 /* `--help` / `-h`? */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "attest/attest.h"
 #include "err/err.h"
 
 /* Bounds: YAML input per file and nesting depth, and file count per dir. */
@@ -30,6 +31,8 @@ typedef enum {
 	PG_VERIFY_COSIGN_KEYLESS = 2, /* cosign: {keyless: {...}} */
 	PG_VERIFY_PROV = 3,           /* prov: {keyring: NAME} */
 	PG_VERIFY_NOTATION = 4,       /* notation: {ca: [NAME], ...} or {config: DIR} */
+	PG_VERIFY_GITHUB = 5,         /* github: {owner, repo, ...}: keyless
+					 with attestations, expanded at load */
 } pg_verify_kind;
 
 /* Named trust material.  Exactly one of path / inline_data is set. */
@@ -65,6 +68,12 @@ typedef struct pg_verifier {
 	struct pg_notation_trust *nv_trust;
 	struct pg_notation_config *nv_config;
 	char nv_config_fp[65]; /* fingerprint of nv_config */
+	/* Attestations that must all be present, each verified with this
+	 * entry's key or identity (cosign `attestations`, and what a github
+	 * entry expands to).  When there are any, they, not a plain image
+	 * signature, satisfy the entry.  Strings owned by the policy. */
+	pg_attest_req *attest;
+	size_t n_attest;
 } pg_verifier;
 
 typedef struct pg_rule {

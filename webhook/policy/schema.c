@@ -372,6 +372,27 @@ sc_trust(sc_ctx *c, const pg_yn *n)
 /* ---- rules ---- */
 
 static void
+sc_attest_free(pg_attest_req *a, size_t n)
+{
+	size_t i, j, k;
+
+	for (i = 0; a && i < n; i++) {
+		for (j = 0; j < a[i].nconds; j++) {
+			pg_attest_cond *c = (pg_attest_cond *)&a[i].conds[j];
+
+			free((void *)c->path);
+			free((void *)c->value);
+			for (k = 0; k < c->nvalues; k++)
+				free((void *)c->values[k]);
+			free((void *)c->values);
+		}
+		free((void *)a[i].conds);
+		free((void *)a[i].predicate_type);
+	}
+	free(a);
+}
+
+static void
 sc_verifier_clear(pg_verifier *v)
 {
 	free(v->issuer);
@@ -389,6 +410,281 @@ sc_verifier_clear(pg_verifier *v)
 	free(v->nv_config_dir);
 	pg_notation_trust_free(v->nv_trust);
 	pg_notation_config_free(v->nv_config);
+	sc_attest_free(v->attest, v->n_attest);
+}
+
+/* ---- attestations (issue 13) ---- */
+
+static int sc_use(sc_ctx *c, pg_verifier *v, pg_trust_cat cat, const pg_yn *n);
+
+#define SC_COND_FIELDS "path, cert, equals, in, prefix, regExp"
+
+/* One condition {path|cert: ..., equals|in|prefix|regExp: ...} into *d. */
+static int
+sc_condition(sc_ctx *c, pg_attest_cond *d, const pg_yn *n)
+{
+	const pg_yn *where = NULL, *op = NULL;
+	char **vals = NULL;
+	size_t i, nv = 0;
+	pg_err e;
+	int rc;
+
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	d->claim = -1;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *v = n->items[i + 1];
+		size_t mark = sc_push(c, ".%s", k->value);
+		char *s = NULL;
+
+		if (strcmp(k->value, "path") == 0 || strcmp(k->value, "cert") == 0) {
+			if (where)
+				return sc_fail(c, k, "exactly one of path or cert");
+			where = k;
+			if ((rc = sc_str(&s, c, v)) != PG_OK)
+				return rc;
+			if (k->value[0] == 'p') {
+				d->path = s;
+			} else {
+				d->claim = pg_claim_index(s);
+				free(s);
+				if (d->claim < 0)
+					return sc_fail(c, v,
+						       "unknown certificate claim \"%.100s\" (claims: "
+						       "issuer, buildSignerURI, buildSignerDigest, "
+						       "runnerEnvironment, sourceRepositoryURI, "
+						       "sourceRepositoryDigest, sourceRepositoryRef, "
+						       "sourceRepositoryIdentifier, sourceRepositoryOwnerURI, "
+						       "sourceRepositoryOwnerIdentifier, buildConfigURI, "
+						       "buildConfigDigest, buildTrigger, runInvocationURI, "
+						       "sourceRepositoryVisibilityAtSigning)",
+						       v->value);
+			}
+		} else if (strcmp(k->value, "equals") == 0 || strcmp(k->value, "prefix") == 0 ||
+			   strcmp(k->value, "regExp") == 0 || strcmp(k->value, "in") == 0) {
+			if (op)
+				return sc_fail(c, k,
+					       "exactly one of equals, in, prefix or regExp");
+			op = k;
+			if (k->value[0] == 'i') {
+				d->op = PG_COND_IN;
+				if (v->type != PG_YN_SEQ || v->n == 0)
+					return sc_fail(c, v, "expected a non-empty list of strings");
+				if ((rc = sc_str_list(&vals, &nv, c, v)) != PG_OK) {
+					for (i = 0; i < nv; i++)
+						free(vals[i]);
+					free(vals);
+					return rc;
+				}
+				d->values = (const char *const *)vals;
+				d->nvalues = nv;
+			} else {
+				d->op = k->value[0] == 'e'   ? PG_COND_EQUALS
+					: k->value[0] == 'p' ? PG_COND_PREFIX
+							     : PG_COND_REGEXP;
+				if ((rc = sc_str(&s, c, v)) != PG_OK)
+					return rc;
+				d->value = s;
+				if (d->op == PG_COND_REGEXP && (rc = sc_regexp(c, v)) != PG_OK)
+					return rc;
+			}
+		} else {
+			sc_pop(c, mark);
+			return sc_unknown(c, k, SC_COND_FIELDS);
+		}
+		sc_pop(c, mark);
+	}
+	if (where == NULL)
+		return sc_fail(c, n, "a condition needs path (a JSON pointer) or cert (a claim)");
+	if (op == NULL)
+		return sc_fail(c, n, "a condition needs one of equals, in, prefix or regExp");
+	pg_err_clear(&e);
+	if (pg_attest_cond_check(d, &e) != PG_OK)
+		return sc_fail(c, n, "%s", e.msg);
+	return PG_OK;
+}
+
+/* A list of conditions appended to a->conds. */
+static int
+sc_conditions(sc_ctx *c, pg_attest_req *a, const pg_yn *n)
+{
+	pg_attest_cond *nc;
+	size_t i;
+	int rc;
+
+	if (n->type != PG_YN_SEQ)
+		return sc_fail(c, n, "expected a list of conditions, found %s", sc_type_name(n));
+	if (a->nconds + n->n > PG_ATTEST_CONDS_MAX)
+		return sc_fail(c, n, "more than %d conditions", PG_ATTEST_CONDS_MAX);
+	if (n->n == 0)
+		return PG_OK;
+	if ((nc = realloc((void *)a->conds, (a->nconds + n->n) * sizeof(*nc))) == NULL)
+		return sc_oom(c);
+	a->conds = nc;
+	for (i = 0; i < n->n; i++) {
+		size_t mark = sc_push(c, "[%zu]", i);
+
+		memset(&nc[a->nconds], 0, sizeof(nc[0]));
+		a->nconds++;
+		if ((rc = sc_condition(c, &nc[a->nconds - 1], n->items[i])) != PG_OK)
+			return rc;
+		sc_pop(c, mark);
+	}
+	return PG_OK;
+}
+
+/* cosign's attestations: [{predicateType, conditions}] */
+static int
+sc_attestations(sc_ctx *c, pg_verifier *v, const pg_yn *n)
+{
+	size_t i, j;
+	int rc;
+
+	if (n->type != PG_YN_SEQ || n->n == 0)
+		return sc_fail(c, n, "expected a non-empty list of attestations");
+	if (n->n > 16)
+		return sc_fail(c, n, "more than 16 attestations");
+	if ((v->attest = calloc(n->n, sizeof(*v->attest))) == NULL)
+		return sc_oom(c);
+	for (i = 0; i < n->n; i++) {
+		const pg_yn *a = n->items[i];
+		pg_attest_req *q = &v->attest[i];
+		size_t mark = sc_push(c, "[%zu]", i);
+		char *s = NULL;
+
+		v->n_attest = i + 1;
+		if ((rc = sc_expect_map(c, a)) != PG_OK)
+			return rc;
+		for (j = 0; j < a->n; j += 2) {
+			const pg_yn *k = a->items[j], *val = a->items[j + 1];
+			size_t m2 = sc_push(c, ".%s", k->value);
+
+			if (strcmp(k->value, "predicateType") == 0) {
+				if ((rc = sc_str(&s, c, val)) != PG_OK)
+					return rc;
+				q->predicate_type = s;
+			} else if (strcmp(k->value, "conditions") == 0) {
+				if ((rc = sc_conditions(c, q, val)) != PG_OK)
+					return rc;
+			} else {
+				sc_pop(c, m2);
+				return sc_unknown(c, k, "predicateType, conditions");
+			}
+			sc_pop(c, m2);
+		}
+		if (q->predicate_type == NULL)
+			return sc_fail(c, a, "predicateType is required");
+		sc_pop(c, mark);
+	}
+	return PG_OK;
+}
+
+static char *
+sc_dup_or_null(const char *s)
+{
+	return s ? pg_strdup(s) : NULL;
+}
+
+/* github: {owner, repo, signerWorkflow, signerRepo, sourceRef,
+ * denySelfHostedRunners, root, conditions} -> keyless identity and one
+ * SLSA v1 attestation with the claim conditions (attest.h). */
+static int
+sc_github(sc_ctx *c, pg_verifier *v, const pg_yn *n)
+{
+	char *owned[5] = {0};
+	const char **dst;
+	pg_github_preset gp;
+	pg_github_policy g;
+	const pg_yn *conds = NULL;
+	pg_attest_cond *nc;
+	size_t i;
+	pg_err e;
+	int rc = PG_OK;
+
+	memset(&gp, 0, sizeof(gp));
+	if ((rc = sc_expect_map(c, n)) != PG_OK)
+		return rc;
+	v->kind = PG_VERIFY_GITHUB;
+	for (i = 0; i < n->n; i += 2) {
+		const pg_yn *k = n->items[i], *val = n->items[i + 1];
+		size_t mark = sc_push(c, ".%s", k->value);
+		int slot = -1;
+
+		dst = NULL;
+		if (strcmp(k->value, "owner") == 0)
+			dst = &gp.owner, slot = 0;
+		else if (strcmp(k->value, "repo") == 0)
+			dst = &gp.repo, slot = 1;
+		else if (strcmp(k->value, "signerWorkflow") == 0)
+			dst = &gp.signer_workflow, slot = 2;
+		else if (strcmp(k->value, "signerRepo") == 0)
+			dst = &gp.signer_repo, slot = 3;
+		else if (strcmp(k->value, "sourceRef") == 0)
+			dst = &gp.source_ref, slot = 4;
+		if (dst) {
+			if ((rc = sc_str(&owned[slot], c, val)) != PG_OK)
+				goto out;
+			*dst = owned[slot];
+		} else if (strcmp(k->value, "denySelfHostedRunners") == 0) {
+			if ((rc = sc_bool(&gp.deny_self_hosted, c, val)) != PG_OK)
+				goto out;
+		} else if (strcmp(k->value, "root") == 0) {
+			if ((rc = sc_use(c, v, PG_TRUST_ROOT, val)) != PG_OK)
+				goto out;
+		} else if (strcmp(k->value, "conditions") == 0) {
+			conds = val;
+		} else {
+			sc_pop(c, mark);
+			rc = sc_unknown(c, k,
+					"owner, repo, signerWorkflow, signerRepo, sourceRef, "
+					"denySelfHostedRunners, root, conditions");
+			goto out;
+		}
+		sc_pop(c, mark);
+	}
+	pg_err_clear(&e);
+	if (pg_github_expand(&g, &gp, &e) != PG_OK) {
+		rc = e.code == PG_ENOMEM ? sc_oom(c) : sc_fail(c, n, "%s", e.msg);
+		goto out;
+	}
+	v->subject_regexp = g.identity_regexp;
+	g.identity_regexp = NULL;
+	v->issuer = pg_strdup(g.issuer);
+	v->attest = calloc(1, sizeof(*v->attest));
+	nc = calloc(g.nconds ? g.nconds : 1, sizeof(*nc));
+	if (v->issuer == NULL || v->attest == NULL || nc == NULL) {
+		free(nc);
+		pg_github_policy_free(&g);
+		rc = sc_oom(c);
+		goto out;
+	}
+	v->n_attest = 1;
+	v->attest[0].conds = nc;
+	v->attest[0].predicate_type = pg_strdup(g.predicate_type);
+	for (i = 0; i < g.nconds; i++) {
+		nc[i].claim = g.conds[i].claim;
+		nc[i].op = g.conds[i].op;
+		nc[i].value = sc_dup_or_null(g.conds[i].value);
+		v->attest[0].nconds++;
+		if (nc[i].value == NULL)
+			break;
+	}
+	pg_github_policy_free(&g);
+	if (v->attest[0].predicate_type == NULL || v->attest[0].nconds != i) {
+		rc = sc_oom(c);
+		goto out;
+	}
+	if (conds) {
+		size_t mark = sc_push(c, ".conditions");
+
+		if ((rc = sc_conditions(c, &v->attest[0], conds)) != PG_OK)
+			goto out;
+		sc_pop(c, mark);
+	}
+out:
+	for (i = 0; i < 5; i++)
+		free(owned[i]);
+	return rc;
 }
 
 void
@@ -662,10 +958,35 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 	if (strcmp(k->value, "cosign") == 0) {
 		if ((rc = sc_expect_map(c, val)) != PG_OK)
 			return rc;
-		if (val->n != 2)
+		/* attestations: (issue 13) may come with key or keyless. */
+		if (val->n == 4 && strcmp(val->items[0]->value, "attestations") == 0) {
+			(void)sc_push(c, ".attestations");
+			if (is_chart)
+				return sc_fail(c, val->items[0],
+					       "attestations are verified for images rules only");
+			if ((rc = sc_attestations(c, v, val->items[1])) != PG_OK)
+				return rc;
+			sc_pop(c, mark);
+			(void)sc_push(c, ".%s", k->value);
+			kk = val->items[2];
+			kv = val->items[3];
+		} else if (val->n == 4 && strcmp(val->items[2]->value, "attestations") == 0) {
+			(void)sc_push(c, ".attestations");
+			if (is_chart)
+				return sc_fail(c, val->items[2],
+					       "attestations are verified for images rules only");
+			if ((rc = sc_attestations(c, v, val->items[3])) != PG_OK)
+				return rc;
+			sc_pop(c, mark);
+			(void)sc_push(c, ".%s", k->value);
+			kk = val->items[0];
+			kv = val->items[1];
+		} else if (val->n != 2) {
 			return sc_fail(c, val, "exactly one of key or keyless is required");
-		kk = val->items[0];
-		kv = val->items[1];
+		} else {
+			kk = val->items[0];
+			kv = val->items[1];
+		}
 		(void)sc_push(c, ".%s", kk->value);
 		if (strcmp(kk->value, "key") == 0) {
 			v->kind = PG_VERIFY_COSIGN_KEY;
@@ -693,9 +1014,15 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 		(void)sc_push(c, ".keyring");
 		v->kind = PG_VERIFY_PROV;
 		rc = sc_use(c, v, PG_TRUST_KEYRING, val->items[1]);
+	} else if (strcmp(k->value, "github") == 0) {
+		if (is_chart) {
+			sc_pop(c, mark);
+			return sc_fail(c, k, "github attestations are verified for images rules only");
+		}
+		rc = sc_github(c, v, val);
 	} else {
 		sc_pop(c, mark);
-		return sc_unknown(c, k, "cosign, prov, notation");
+		return sc_unknown(c, k, "cosign, prov, notation, github");
 	}
 	if (rc == PG_OK)
 		sc_pop(c, mark);
@@ -1358,6 +1685,41 @@ sc_fp_trust(EVP_MD_CTX *md, const char *tag, const pg_trust *t)
 	return sc_fp_put(md, "bytes", it->bytes, it->len);
 }
 
+/* A verifier's attestation requirements, in order. */
+static int
+sc_fp_attest(EVP_MD_CTX *md, const pg_verifier *v)
+{
+	char num[64];
+	size_t i, j, k;
+	int rc;
+
+	(void)snprintf(num, sizeof(num), "%zu", v->n_attest);
+	if ((rc = sc_fp_str(md, "attestations", num)) != PG_OK)
+		return rc;
+	for (i = 0; i < v->n_attest; i++) {
+		const pg_attest_req *a = &v->attest[i];
+
+		(void)snprintf(num, sizeof(num), "%zu", a->nconds);
+		if ((rc = sc_fp_str(md, "predicateType", a->predicate_type)) != PG_OK ||
+		    (rc = sc_fp_str(md, "conditions", num)) != PG_OK)
+			return rc;
+		for (j = 0; j < a->nconds; j++) {
+			const pg_attest_cond *c = &a->conds[j];
+
+			(void)snprintf(num, sizeof(num), "%d %d %zu", c->claim, (int)c->op,
+				       c->nvalues);
+			if ((rc = sc_fp_str(md, "cond", num)) != PG_OK ||
+			    (rc = sc_fp_str(md, "path", c->path)) != PG_OK ||
+			    (rc = sc_fp_str(md, "value", c->value)) != PG_OK)
+				return rc;
+			for (k = 0; k < c->nvalues; k++)
+				if ((rc = sc_fp_str(md, "in", c->values[k])) != PG_OK)
+					return rc;
+		}
+	}
+	return PG_OK;
+}
+
 /* The canonical form: every field in a fixed order, each length-prefixed,
  * so no two different rules serialise to the same bytes.  It covers every
  * byte of trust material a verdict of the rule can depend on: the named
@@ -1403,7 +1765,8 @@ sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 		    (rc = sc_fp_str(md, "subjectRegExp", v->subject_regexp)) != PG_OK)
 			goto out;
 		if (v->root == NULL &&
-		    (v->kind == PG_VERIFY_COSIGN_KEY || v->kind == PG_VERIFY_COSIGN_KEYLESS) &&
+		    (v->kind == PG_VERIFY_COSIGN_KEY || v->kind == PG_VERIFY_COSIGN_KEYLESS ||
+		     v->kind == PG_VERIFY_GITHUB) &&
 		    (rc = sc_fp_trust(md, "defaultRoot", dflt_root)) != PG_OK)
 			goto out;
 		if (v->kind == PG_VERIFY_NOTATION) {
@@ -1423,6 +1786,8 @@ sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 				if ((rc = sc_fp_str(md, "nvIdentity", v->nv_identities[j])) != PG_OK)
 					goto out;
 		}
+		if ((rc = sc_fp_attest(md, v)) != PG_OK)
+			goto out;
 	}
 	if ((rc = sc_fp_str(md, "repository", r->repository)) != PG_OK)
 		goto out;

@@ -50,6 +50,11 @@ typedef struct vctx {
 	size_t ntimes;
 	const pg_tlog *untimed[PG_TLOG_ENTRIES_MAX]; /* Rekor v2 entries' logs */
 	size_t nuntimed;
+	/* Attestations (pg_sigstore_verify_dsse_bundle): the statement is the
+	 * caller's to judge, and only a SET authenticates an integrated time. */
+	bool attest;
+	char *ptype; /* DSSE payload type */
+	size_t ntlog, ntsa;
 } vctx;
 
 static void
@@ -60,6 +65,7 @@ vctx_free(vctx *v)
 	free(v->signer_der);
 	free(v->sig);
 	free(v->payload);
+	free(v->ptype);
 }
 
 static int
@@ -301,6 +307,8 @@ verify_dsse(vctx *v, const json_t *env, pg_err *err)
 		return pg_err_set(err, PG_EVERIFY, "DSSE signature does not verify");
 	if (strcmp(type, "application/vnd.in-toto+json") != 0)
 		return pg_err_set(err, PG_EVERIFY, "unsupported DSSE payload type \"%s\"", type);
+	if (v->attest)
+		return (v->ptype = pg_strdup(type)) ? PG_OK : pg_err_set(err, PG_ENOMEM, "out of memory");
 	return statement_names(v, err);
 }
 
@@ -454,6 +462,7 @@ verify_entry(vctx *v, const pg_trusted_root *r, const json_t *e, pg_err *err)
 		if (rc != PG_OK)
 			goto out;
 	}
+	v->ntlog++;
 	/* Only the SET signs integratedTime: without it the field is the
 	 * bundle author's say-so (the inclusion proof and checkpoint commit to
 	 * the body, not to a time), so it is never a signing time, as in
@@ -477,11 +486,14 @@ digest_from_arg(unsigned char out[32], const char *d, pg_err *err)
 	return PG_OK;
 }
 
-int
-pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bundle_len,
-			  const unsigned char *artifact, size_t artifact_len,
-			  const char *artifact_digest, const pg_sig_trust *t, pg_err *err)
+/* The body of pg_sigstore_verify_bundle and pg_sigstore_verify_dsse_bundle:
+ * v is the caller's (its leaf and payload outlive this call). */
+static int
+verify_bundle(vctx *vp, char **signer_out, const char *bundle_json, size_t bundle_len,
+	      const unsigned char *artifact, size_t artifact_len, const char *artifact_digest,
+	      int64_t at, pg_err *err)
 {
+	const pg_sig_trust *t = vp->t;
 	const pg_trusted_root *r = t->root;
 	json_t *j = NULL;
 	const json_t *vm, *entries, *tsas, *ms, *env;
@@ -489,19 +501,18 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 	X509 *issuer = NULL;
 	size_t i;
 	int rc;
-	vctx v;
 
-	memset(&v, 0, sizeof(v));
-	v.t = t;
 	if (signer_out)
 		*signer_out = NULL;
 	if (bundle_len > PG_SIGSTORE_JSON_MAX)
 		return pg_err_set(err, PG_ETOOBIG, "bundle larger than %zu bytes",
 				  PG_SIGSTORE_JSON_MAX);
-	if (artifact != NULL)
-		rc = pg_sha256(v.digest, artifact, artifact_len);
+	if (vp->attest)
+		rc = PG_OK; /* the caller compares the subject */
+	else if (artifact != NULL)
+		rc = pg_sha256(vp->digest, artifact, artifact_len);
 	else
-		rc = digest_from_arg(v.digest, artifact_digest, err);
+		rc = digest_from_arg(vp->digest, artifact_digest, err);
 	if (rc != PG_OK)
 		return rc;
 	j = json_loadb(bundle_json, bundle_len, JSON_REJECT_DUPLICATES, &je);
@@ -509,7 +520,7 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 		rc = pg_err_set(err, PG_EVERIFY, "bundle is not valid JSON: %s", je.text);
 		goto out;
 	}
-	if (bundle_version(&v.minor, pg_json_str(j, "mediaType")) != PG_OK) {
+	if (bundle_version(&vp->minor, pg_json_str(j, "mediaType")) != PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "unsupported bundle media type \"%s\"",
 				pg_json_str(j, "mediaType") ? pg_json_str(j, "mediaType") : "");
 		goto out;
@@ -519,7 +530,7 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 		rc = pg_err_set(err, PG_EVERIFY, "bundle has no verification material");
 		goto out;
 	}
-	rc = load_signer(&v, vm, err);
+	rc = load_signer(vp, vm, err);
 	if (rc != PG_OK)
 		goto out;
 	ms = json_object_get(j, "messageSignature");
@@ -540,7 +551,7 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 				"statement naming its digest");
 		goto out;
 	}
-	rc = ms ? verify_message(&v, ms, artifact, artifact_len, err) : verify_dsse(&v, env, err);
+	rc = ms ? verify_message(vp, ms, artifact, artifact_len, err) : verify_dsse(vp, env, err);
 	if (rc != PG_OK)
 		goto out;
 
@@ -558,7 +569,7 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 		goto out;
 	}
 	for (i = 0; i < json_array_size(entries); i++) {
-		rc = verify_entry(&v, r, json_array_get(entries, i), err);
+		rc = verify_entry(vp, r, json_array_get(entries, i), err);
 		if (rc != PG_OK)
 			goto out;
 	}
@@ -577,57 +588,137 @@ pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bun
 			       pg_json_str(json_array_get(tsas, i), "signedTimestamp"), 65536,
 			       "signed timestamp", err);
 		if (rc == PG_OK)
-			rc = pg_tsa_verify(&when, r, tsr, tsr_len, v.sig, v.sig_len, err);
+			rc = pg_tsa_verify(&when, r, tsr, tsr_len, vp->sig, vp->sig_len, err);
 		free(tsr);
 		if (rc == PG_OK)
-			rc = add_time(&v, when);
+			rc = add_time(vp, when);
 		if (rc != PG_OK)
 			goto out;
+		vp->ntsa++;
 	}
 	/* A Rekor v2 entry has no integrated time: its log key must have been
 	 * valid at the timestamps that stand in for it. */
-	for (i = 0; i < v.nuntimed; i++) {
+	for (i = 0; i < vp->nuntimed; i++) {
 		size_t k;
 
-		for (k = 0; k < v.ntimes; k++)
-			if (!pg_trust_valid_at(v.untimed[i]->start, v.untimed[i]->end,
-					       v.untimed[i]->has_end, v.times[k])) {
+		for (k = 0; k < vp->ntimes; k++)
+			if (!pg_trust_valid_at(vp->untimed[i]->start, vp->untimed[i]->end,
+					       vp->untimed[i]->has_end, vp->times[k])) {
 				rc = pg_err_set(err, PG_EVERIFY,
 						"timestamp is outside the validity of log %s's key",
-						v.untimed[i]->base_url);
+						vp->untimed[i]->base_url);
 				goto out;
 			}
 	}
-	if (v.ntimes == 0) {
+	if (vp->ntimes == 0) {
 		rc = pg_err_set(err, PG_EVERIFY,
-				"no verified time: the bundle needs a transparency log entry "
-				"with a signed entry timestamp (an integrated time without "
-				"one is not authenticated) or an RFC 3161 timestamp from a "
-				"trusted timestamp authority");
+				vp->attest && vp->ntlog > 0
+				    ? "no authenticated time: the log entry has no signed "
+				      "inclusion promise (SET) and there is no RFC 3161 timestamp"
+				    : "no verified time: the bundle needs a transparency log entry "
+				      "with a signed entry timestamp (an integrated time without "
+				      "one is not authenticated) or an RFC 3161 timestamp from a "
+				      "trusted timestamp authority");
 		goto out;
 	}
-	if (v.leaf == NULL) {
+	if (vp->leaf == NULL) {
 		if (signer_out && (*signer_out = pg_strdup("key")) == NULL)
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < v.ntimes; i++) {
+	for (i = 0; i < vp->ntimes; i++) {
 		X509_free(issuer);
 		issuer = NULL;
-		rc = pg_cert_verify_ca(&issuer, r, v.leaf, NULL, v.times[i], err);
+		rc = pg_cert_verify_ca(&issuer, r, vp->leaf, NULL, vp->times[i], err);
+		if (rc != PG_OK)
+			goto out;
+	}
+	if (at > 0) {
+		X509_free(issuer);
+		issuer = NULL;
+		rc = pg_cert_verify_ca(&issuer, r, vp->leaf, NULL, at, err);
 		if (rc != PG_OK)
 			goto out;
 	}
 	if (!t->ignore_sct) {
-		rc = pg_cert_verify_sct(r, v.leaf, issuer, err);
+		rc = pg_cert_verify_sct(r, vp->leaf, issuer, err);
 		if (rc != PG_OK)
 			goto out;
 	}
-	rc = pg_cert_check_identity(signer_out, v.leaf, t, err);
+	rc = pg_cert_check_identity(signer_out, vp->leaf, t, err);
 out:
 	ERR_clear_error();
 	X509_free(issuer);
 	json_decref(j);
+	return rc;
+}
+
+int
+pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bundle_len,
+			  const unsigned char *artifact, size_t artifact_len,
+			  const char *artifact_digest, const pg_sig_trust *t, pg_err *err)
+{
+	vctx v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.t = t;
+	rc = verify_bundle(&v, signer_out, bundle_json, bundle_len, artifact, artifact_len,
+			   artifact_digest, 0, err);
 	vctx_free(&v);
 	return rc;
+}
+
+void
+pg_dsse_result_free(pg_dsse_result *r)
+{
+	int i;
+
+	if (r == NULL)
+		return;
+	free(r->payload_type);
+	free(r->payload);
+	free(r->signer);
+	for (i = 0; i < PG_CLAIM_N; i++)
+		free(r->claims[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+pg_sigstore_verify_dsse_bundle(pg_dsse_result *out, const char *bundle_json, size_t bundle_len,
+			       int64_t at, const pg_sig_trust *t, pg_err *err)
+{
+	unsigned char dg[32];
+	vctx v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&v, 0, sizeof(v));
+	v.t = t;
+	v.attest = true;
+	rc = verify_bundle(&v, &out->signer, bundle_json, bundle_len, NULL, 0, NULL, at, err);
+	if (rc == PG_OK && v.payload == NULL)
+		rc = pg_err_set(err, PG_EVERIFY,
+				"bundle holds a message signature, not an attestation (DSSE)");
+	if (rc == PG_OK && v.leaf != NULL && pg_cert_fulcio_claims(out->claims, v.leaf) != PG_OK)
+		rc = pg_err_set(err, PG_EVERIFY, "malformed Fulcio claim extension");
+	if (rc == PG_OK && pg_sha256(dg, bundle_json, bundle_len) != PG_OK)
+		rc = pg_err_set(err, PG_EINTERNAL, "sha256 failed");
+	if (rc != PG_OK) {
+		pg_dsse_result_free(out);
+		vctx_free(&v);
+		return rc;
+	}
+	memcpy(out->envelope_digest, "sha256:", 7);
+	pg_hex(out->envelope_digest + 7, dg, 32);
+	out->payload = v.payload;
+	out->payload_len = v.payload_len;
+	out->payload_type = v.ptype;
+	v.payload = NULL;
+	v.ptype = NULL;
+	out->bundle_minor = v.minor;
+	out->ntlog = v.ntlog;
+	out->ntsa = v.ntsa;
+	vctx_free(&v);
+	return PG_OK;
 }

@@ -333,3 +333,192 @@ out:
 	free(der);
 	return rc;
 }
+
+/* ---- cosign legacy attestations (sha256-<hex>.att) ---- */
+
+/*
+ * The layer is a DSSE envelope {payloadType, payload, signatures:[{sig}]}
+ * signed over PAE; the annotations carry the certificate, chain, Rekor
+ * bundle (an intoto or dsse entry: the log commits to the envelope, its
+ * payload and the signer) and RFC 3161 stamp, as for signatures.  Time is
+ * authenticated: the SET's integrated time or a TSA stamp; keyless without
+ * either is refused (never "now": a certificate lives ten minutes).
+ */
+int
+pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, size_t layer_len,
+			     const json_t *annotations, int64_t at, const pg_sig_trust *t,
+			     pg_err *err)
+{
+	const char *cert_pem = pg_json_str(annotations, ANN_CERT);
+	const char *bundle = pg_json_str(annotations, ANN_BUNDLE);
+	const char *tsa = pg_json_str(annotations, ANN_TSA);
+	const char *chain_pem = pg_json_str(annotations, ANN_CHAIN);
+	const char *ptype, *p64, *s64;
+	const json_t *sigs;
+	json_t *env = NULL;
+	STACK_OF(X509) *certs = NULL, *hints = NULL;
+	X509 *leaf = NULL, *issuer = NULL;
+	EVP_PKEY *key = NULL;
+	unsigned char *sig = NULL, *der = NULL, *payload = NULL, envd[32], paed[32];
+	size_t sig_len = 0, der_len = 0, payload_len = 0, ntimes = 0, i;
+	int64_t times[3];
+	pg_entry_expect x;
+	pg_buf pae;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pg_buf_init(&pae, PG_SIGSTORE_JSON_MAX + 256);
+	if (layer_len > PG_SIGSTORE_JSON_MAX)
+		return pg_err_set(err, PG_ETOOBIG, "attestation layer too large");
+	env = json_loadb((const char *)layer, layer_len, JSON_REJECT_DUPLICATES, NULL);
+	ptype = pg_json_str(env, "payloadType");
+	p64 = pg_json_str(env, "payload");
+	sigs = json_object_get(env, "signatures");
+	s64 = pg_json_str(json_array_get(sigs, 0), "sig");
+	if (!json_is_object(env) || ptype == NULL || p64 == NULL || !json_is_array(sigs) ||
+	    json_array_size(sigs) != 1 || s64 == NULL) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"attestation layer is not a DSSE envelope with one signature");
+		goto out;
+	}
+	if (pg_b64_decode(&payload, &payload_len, p64, strlen(p64), PG_SIGSTORE_JSON_MAX, 0) !=
+		PG_OK ||
+	    pg_b64_decode(&sig, &sig_len, s64, strlen(s64), PG_LEGACY_SIG_MAX, 0) != PG_OK ||
+	    sig_len == 0) {
+		rc = pg_err_set(err, PG_EVERIFY, "DSSE envelope is not valid base64");
+		goto out;
+	}
+	if (t->key_pem != NULL) {
+		rc = pg_key_from_pem(&key, t->key_pem, t->key_len, err);
+		if (rc != PG_OK)
+			goto out;
+		rc = pg_key_spki(&der, &der_len, key);
+	} else {
+		if (cert_pem == NULL) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"attestation has no certificate and no key was given");
+			goto out;
+		}
+		rc = pg_certs_from_pem(&certs, cert_pem, strlen(cert_pem), err);
+		if (rc != PG_OK)
+			goto out;
+		leaf = sk_X509_value(certs, 0);
+		key = X509_get_pubkey(leaf);
+		if (key == NULL || pg_key_check_type(key, err) != PG_OK) {
+			rc = pg_err_set(err, PG_EVERIFY, "unusable certificate public key");
+			goto out;
+		}
+		rc = pg_cert_der(&der, &der_len, leaf);
+	}
+	if (rc != PG_OK)
+		goto out;
+	if (pg_buf_printf(&pae, "DSSEv1 %zu %s %zu ", strlen(ptype), ptype, payload_len) != PG_OK ||
+	    pg_buf_append(&pae, payload, payload_len) != PG_OK) {
+		rc = pg_err_set(err, PG_ETOOBIG, "DSSE payload too large");
+		goto out;
+	}
+	if (pg_key_verify(key, pg_key_default_md(key), (const unsigned char *)pae.data, pae.len,
+			  sig, sig_len) != PG_OK) {
+		rc = pg_err_set(err, PG_EVERIFY, "DSSE signature does not verify with %s",
+				leaf ? "the certificate's key" : "the given key");
+		goto out;
+	}
+	if (strcmp(ptype, "application/vnd.in-toto+json") != 0) {
+		rc = pg_err_set(err, PG_EVERIFY, "unsupported DSSE payload type \"%.100s\"", ptype);
+		goto out;
+	}
+	if (pg_sha256(envd, layer, layer_len) != PG_OK ||
+	    pg_sha256(paed, pae.data, pae.len) != PG_OK) {
+		rc = PG_EINTERNAL;
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.sig = sig;
+	x.sig_len = sig_len;
+	x.signer_der = der;
+	x.signer_der_len = der_len;
+	x.signer_is_cert = leaf != NULL;
+	x.payload = payload;
+	x.payload_len = payload_len;
+	x.pae_digest = paed;
+	x.envelope_digest = envd;
+	if (bundle != NULL) {
+		rc = check_rekor_bundle(&times[ntimes], bundle, t->root, &x, err);
+		if (rc != PG_OK)
+			goto out;
+		ntimes++;
+		out->ntlog = 1;
+	} else if (t->tlog_required) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				"attestation has no Rekor bundle (transparency log required)");
+		goto out;
+	}
+	if (tsa != NULL) {
+		rc = check_tsa(&times[ntimes], tsa, t->root, sig, sig_len, err);
+		if (rc != PG_OK)
+			goto out;
+		ntimes++;
+		out->ntsa = 1;
+	}
+	if (leaf != NULL) {
+		if (ntimes == 0) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"no authenticated time: the attestation has neither a "
+					"Rekor SET nor an RFC 3161 timestamp");
+			goto out;
+		}
+		if (at > 0)
+			times[ntimes++] = at;
+		if (chain_pem != NULL &&
+		    pg_certs_from_pem(&hints, chain_pem, strlen(chain_pem), err) != PG_OK) {
+			rc = pg_err_wrap(err, "certificate chain annotation: ");
+			goto out;
+		}
+		for (i = 0; i < ntimes; i++) {
+			X509_free(issuer);
+			issuer = NULL;
+			rc = pg_cert_verify_ca(&issuer, t->root, leaf, hints, times[i], err);
+			if (rc != PG_OK)
+				goto out;
+		}
+		if (!t->ignore_sct) {
+			rc = pg_cert_verify_sct(t->root, leaf, issuer, err);
+			if (rc != PG_OK)
+				goto out;
+		}
+		rc = pg_cert_check_identity(&out->signer, leaf, t, err);
+		if (rc != PG_OK)
+			goto out;
+		if (pg_cert_fulcio_claims(out->claims, leaf) != PG_OK) {
+			rc = pg_err_set(err, PG_EVERIFY, "malformed Fulcio claim extension");
+			goto out;
+		}
+	} else if ((out->signer = pg_strdup("key")) == NULL) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((out->payload_type = pg_strdup(ptype)) == NULL) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(out->envelope_digest, "sha256:", 7);
+	pg_hex(out->envelope_digest + 7, envd, 32);
+	out->payload = payload;
+	out->payload_len = payload_len;
+	payload = NULL;
+	rc = PG_OK;
+out:
+	if (rc != PG_OK)
+		pg_dsse_result_free(out);
+	ERR_clear_error();
+	pg_buf_free(&pae);
+	json_decref(env);
+	X509_free(issuer);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(hints, X509_free);
+	EVP_PKEY_free(key);
+	free(sig);
+	free(der);
+	free(payload);
+	return rc;
+}

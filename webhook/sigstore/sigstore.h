@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -90,5 +91,75 @@ int pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
 			      size_t bundle_len, const unsigned char *artifact,
 			      size_t artifact_len, const char *artifact_digest,
 			      const pg_sig_trust *t, pg_err *err);
+
+/* ---- attestations (DSSE bundles whose statement the caller judges) ---- */
+
+/* The Fulcio certificate claims, OIDs 1.3.6.1.4.1.57264.1.8 to .22 (the
+ * issuer falls back to 1.1 when 1.8 is absent).  Names are Fulcio's. */
+enum {
+	PG_CLAIM_ISSUER,			 /* 1.8 (or 1.1) */
+	PG_CLAIM_BUILD_SIGNER_URI,		 /* 1.9 */
+	PG_CLAIM_BUILD_SIGNER_DIGEST,		 /* 1.10 */
+	PG_CLAIM_RUNNER_ENVIRONMENT,		 /* 1.11 */
+	PG_CLAIM_SOURCE_REPOSITORY_URI,		 /* 1.12 */
+	PG_CLAIM_SOURCE_REPOSITORY_DIGEST,	 /* 1.13 */
+	PG_CLAIM_SOURCE_REPOSITORY_REF,		 /* 1.14 */
+	PG_CLAIM_SOURCE_REPOSITORY_IDENTIFIER,	 /* 1.15 */
+	PG_CLAIM_SOURCE_REPOSITORY_OWNER_URI,	 /* 1.16 */
+	PG_CLAIM_SOURCE_REPOSITORY_OWNER_IDENTIFIER, /* 1.17 */
+	PG_CLAIM_BUILD_CONFIG_URI,		 /* 1.18 */
+	PG_CLAIM_BUILD_CONFIG_DIGEST,		 /* 1.19 */
+	PG_CLAIM_BUILD_TRIGGER,			 /* 1.20 */
+	PG_CLAIM_RUN_INVOCATION_URI,		 /* 1.21 */
+	PG_CLAIM_SOURCE_REPOSITORY_VISIBILITY,	 /* 1.22 */
+	PG_CLAIM_N
+};
+
+/* "issuer", "buildSignerURI", ... for an index; NULL when out of range. */
+const char *pg_claim_name(int i);
+/* Index of a claim name (exact, as the policy and CLI spell it), or -1. */
+int pg_claim_index(const char *name);
+
+/* What a verified DSSE envelope leaves for the statement checks.  The
+ * payload is authenticated (signature, log entry, time, certificate chain
+ * and identity all verified); nothing in it is checked yet. */
+typedef struct pg_dsse_result {
+	char *payload_type;
+	unsigned char *payload; /* NUL-terminated one past payload_len */
+	size_t payload_len;
+	char *signer;		 /* "key" or "SAN (issuer)" */
+	int bundle_minor;	 /* 0.<minor>; 0 for a cosign legacy layer */
+	size_t ntlog, ntsa;	 /* verified log entries and RFC 3161 stamps */
+	char *claims[PG_CLAIM_N]; /* keyless: Fulcio claims present, else NULL */
+	char envelope_digest[7 + 64 + 1]; /* "sha256:" of the DSSE envelope JSON */
+} pg_dsse_result;
+
+void pg_dsse_result_free(pg_dsse_result *r);
+
+/*
+ * Verify a Sigstore bundle that holds a DSSE envelope (an attestation),
+ * exactly as pg_sigstore_verify_bundle verifies one, except that the
+ * in-toto subject is not compared here (the caller does it, sha256 or
+ * sha512) and the authenticated-time rule holds: a Rekor integrated time
+ * counts only when its SET (inclusion promise) verified; an entry proven
+ * by an inclusion proof alone gives no time, and then an RFC 3161
+ * timestamp from a trusted TSA must.  at > 0: the certificate must also be
+ * valid at that instant (an operator's --at; never replaces a verified
+ * time).  On success *out is filled (free with pg_dsse_result_free).
+ */
+int pg_sigstore_verify_dsse_bundle(pg_dsse_result *out, const char *bundle_json,
+				   size_t bundle_len, int64_t at, const pg_sig_trust *t,
+				   pg_err *err);
+
+/*
+ * The same for a cosign legacy attestation layer (tag sha256-<hex>.att):
+ * the layer blob is the DSSE envelope; the certificate, chain, Rekor
+ * bundle (intoto 0.0.1/0.0.2 or dsse 0.0.1 entry) and RFC 3161 stamp come
+ * as the layer's annotations.  bundle_minor is 0; envelope_digest is the
+ * layer's digest.
+ */
+int pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer,
+				 size_t layer_len, const json_t *annotations, int64_t at,
+				 const pg_sig_trust *t, pg_err *err);
 
 #endif

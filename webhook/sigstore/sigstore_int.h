@@ -202,6 +202,13 @@ int pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg
 int pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *err);
 bool pg_cert_valid_at(X509 *c, int64_t t);
 
+/* ---- claims.c ---- */
+
+/* Every Fulcio claim (sigstore.h PG_CLAIM_*) the certificate carries, as
+ * malloc'd strings (NULL when absent).  PG_EINVAL for a malformed or
+ * repeated claim extension (out is then all NULL). */
+int pg_cert_fulcio_claims(char *out[PG_CLAIM_N], X509 *c);
+
 /* ---- tlog.c ---- */
 
 /* RFC 8785 SET payload and its check with the log's key. */
@@ -240,6 +247,9 @@ typedef struct pg_entry_expect {
 	const unsigned char *pae_digest; /* sha256(PAE) for v0.0.2 DSSE */
 	const unsigned char *payload;	 /* DSSE payload bytes, or NULL */
 	size_t payload_len;
+	/* sha256 of the DSSE envelope's exact bytes, when they are known (a
+	 * cosign legacy .att layer): what an intoto v0.0.1 entry commits to. */
+	const unsigned char *envelope_digest;
 } pg_entry_expect;
 
 int pg_entry_body_check(const char *kind, const char *version, const unsigned char *body,

@@ -450,13 +450,37 @@ check_intoto_002(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 	if (x->payload == NULL)
 		return pg_err_set(err, PG_EVERIFY,
 				  "log entry kind intoto does not fit a message signature");
+	/* Rekor drops the payload from the stored envelope (payloadHash
+	 * binds it): when it is there anyway, it must be this one. */
 	if (!payload_hash_ok(json_object_get(c, "payloadHash"), x) ||
-	    !b64b64_eq(pg_json_str(env, "payload"), x->payload, x->payload_len))
+	    (json_object_get(env, "payload") != NULL &&
+	     !b64b64_eq(pg_json_str(env, "payload"), x->payload, x->payload_len)))
 		return pg_err_set(err, PG_EVERIFY, "log entry is for a different payload");
 	if (!json_is_array(sigs) || json_array_size(sigs) != 1 ||
 	    !b64b64_eq(pg_json_str(s0, "sig"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
 	if (!pem_b64_eq(pg_json_str(s0, "publicKey"), x))
+		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
+	return PG_OK;
+}
+
+/* intoto v0.0.1 (cosign v2 `attest`): the log keeps hashes only, of the
+ * envelope as uploaded and of its payload, and the signer's key. */
+static int
+check_intoto_001(const json_t *spec, const pg_entry_expect *x, pg_err *err)
+{
+	const json_t *c = json_object_get(spec, "content");
+	const json_t *h = json_object_get(c, "hash");
+	const char *alg = pg_json_str(h, "algorithm");
+
+	if (x->payload == NULL || x->envelope_digest == NULL)
+		return pg_err_set(err, PG_EVERIFY,
+				  "log entry kind intoto 0.0.1 needs the envelope's own bytes");
+	if (alg == NULL || strcmp(alg, "sha256") != 0 ||
+	    !hex_eq(pg_json_str(h, "value"), x->envelope_digest, 32) ||
+	    !payload_hash_ok(json_object_get(c, "payloadHash"), x))
+		return pg_err_set(err, PG_EVERIFY, "log entry is for a different envelope");
+	if (!pem_b64_eq(pg_json_str(spec, "publicKey"), x))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
@@ -492,6 +516,8 @@ pg_entry_body_check(const char *kind, const char *version, const unsigned char *
 		rc = check_dsse_001(spec, x, err);
 	else if (strcmp(bk, "intoto") == 0 && strcmp(bv, "0.0.2") == 0)
 		rc = check_intoto_002(spec, x, err);
+	else if (strcmp(bk, "intoto") == 0 && strcmp(bv, "0.0.1") == 0)
+		rc = check_intoto_001(spec, x, err);
 	else
 		rc = pg_err_set(err, PG_EVERIFY, "unsupported log entry kind %s %s", bk, bv);
 out:

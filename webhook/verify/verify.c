@@ -320,13 +320,15 @@ int
 pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		const pg_rule *r, const pg_image_ref *ref, int64_t deadline)
 {
-	pg_sig_trust *trust = NULL;
+	pg_sig_trust *trust = NULL, *atrust = NULL;
+	const pg_verifier **av = NULL;
 	pg_oci_verified ver = {0};
 	pg_oci_req q = {0};
 	pg_err err;
-	size_t i, n = 0, good = 0, need, n_nv = 0;
-	char why[PG_ERR_MSG_MAX + 128], who[512];
-	int rc;
+	size_t i, n = 0, na = 0, good = 0, need, n_nv = 0;
+	char why[PG_ERR_MSG_MAX + 256], who[2048];
+	char *digest = NULL, *adesc = NULL;
+	int rc, sig_rc = PG_OK;
 
 	memset(out, 0, sizeof(*out));
 	pg_err_clear(&err);
@@ -338,17 +340,22 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		pg_verdict_set(out, false, rc, ref->digest, NULL, err.msg);
 		return out->code;
 	}
-	if ((trust = calloc(r->n_verify, sizeof(*trust))) == NULL) {
+	if ((trust = calloc(r->n_verify, sizeof(*trust))) == NULL ||
+	    (atrust = calloc(r->n_verify, sizeof(*atrust))) == NULL ||
+	    (av = calloc(r->n_verify, sizeof(*av))) == NULL) {
 		pg_verdict_set(out, false, PG_ENOMEM, ref->digest, NULL, "out of memory");
-		return out->code;
+		goto out;
 	}
 	for (i = 0; i < r->n_verify; i++) {
 		const pg_verifier *v = &r->verify[i];
-		pg_sig_trust *t = &trust[n];
+		/* Entries with attestations (cosign `attestations`, github) are
+		 * satisfied by attestations, the others by image signatures. */
+		pg_sig_trust *t = v->n_attest ? &atrust[na] : &trust[n];
 		const pg_trust *root = v->root ? v->root : pg_policy_default_root(p);
 
 		n_nv += v->kind == PG_VERIFY_NOTATION;
-		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS)
+		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS &&
+		    v->kind != PG_VERIFY_GITHUB)
 			continue; /* prov verifiers have nothing to say about images */
 		if (v->kind == PG_VERIFY_COSIGN_KEY)
 			t->key_pem = pg_policy_trust_bytes(p, v->key, &t->key_len);
@@ -364,9 +371,12 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		t->issuer = v->issuer;
 		t->issuer_regexp = v->issuer_regexp;
 		t->tlog_required = r->tlog == PG_TLOG_REQUIRED;
-		n++;
+		if (v->n_attest)
+			av[na++] = v;
+		else
+			n++;
 	}
-	if (n == 0 && n_nv == 0) {
+	if (n == 0 && na == 0 && n_nv == 0) {
 		pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL,
 			       "rule has no cosign or notation verifier for images");
 		goto out;
@@ -376,39 +386,96 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	q.guard = guard;
 	q.guard_ctx = (void *)p;
 	if (n_nv > 0) {
+		if (na > 0) {
+			(void)snprintf(why, sizeof(why),
+				       "rule %s mixes notation and attestation verifiers, which is not "
+				       "supported",
+				       r->name);
+			pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL, why);
+			goto out;
+		}
 		rc = verify_with_notation(out, c, &q, r, ref, trust, n, n_nv);
 		goto out;
 	}
-	need = pg_verify__needed(r, n);
-	rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n, need, &err);
-	for (i = 0; i < ver.n_trust && i < n; i++)
-		good += ver.trust_ok[i] ? 1 : 0;
-	if (rc == PG_OK && good >= need) {
-		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
-			       r->name, good, n, ver.signer ? ver.signer : "signed");
-		pg_verdict_set(out, true, PG_OK, ver.digest, ver.signer, who);
-	} else if (rc == PG_OK) {
-		/* A budget that cut the search short is no final answer: the
-		 * deny is not cached as a definite one (PG_ETOOBIG). */
-		if (ver.truncated)
-			(void)snprintf(why, sizeof(why),
-				       "rule %s requires %zu of %zu verifiers, only %zu verified "
-				       "among the signatures examined (at most %d per source; more "
-				       "were not examined, so this is not a final answer)",
-				       r->name, need, n, good, PG_OCI_SIGS_MAX);
-		else
-			(void)snprintf(why, sizeof(why),
-				       "rule %s requires %zu of %zu verifiers, only %zu verified",
-				       r->name, need, n, good);
-		pg_verdict_set(out, false, ver.truncated ? PG_ETOOBIG : PG_EVERIFY, ver.digest,
-			       ver.signer, why);
+	if (n > 0) {
+		/* Fetching may stop once enough signature entries are satisfied;
+		 * with attestation entries counting too, look for all of them. */
+		sig_rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n,
+					     na > 0 ? 0 : pg_verify__needed(r, n), &err);
+		for (i = 0; i < ver.n_trust && i < n; i++)
+			good += ver.trust_ok[i] ? 1 : 0;
+		/* Missing or bad signatures only fail the signature entries
+		 * when attestation entries may still count. */
+		if (sig_rc != PG_OK && !(sig_rc == PG_EVERIFY && na > 0 && ver.digest)) {
+			pg_verdict_set(out, false, sig_rc, ver.digest ? ver.digest : ref->digest,
+				       NULL, err.msg[0] ? err.msg : "not verified");
+			goto out;
+		}
+		if (ver.digest && (digest = pg_strdup(ver.digest)) == NULL) {
+			pg_verdict_set(out, false, PG_ENOMEM, ref->digest, NULL, "out of memory");
+			goto out;
+		}
+	} else if (ref->digest) {
+		digest = pg_strdup(ref->digest);
 	} else {
-		pg_verdict_set(out, false, rc, ver.digest ? ver.digest : ref->digest, NULL,
+		rc = pg_oci_resolve(&digest, c->oci, &q, ref->registry, ref->repository,
+				    ref->tag ? ref->tag : "latest", &err);
+		if (rc != PG_OK) {
+			pg_verdict_set(out, false, rc, ref->digest, NULL,
+				       err.msg[0] ? err.msg : "could not resolve the image");
+			goto out;
+		}
+	}
+	for (i = 0; i < na && digest; i++) {
+		char *d = NULL;
+		pg_err ae;
+
+		pg_err_clear(&ae);
+		rc = pg_verify__attest_image(&d, c, &q, ref, digest, &atrust[i], av[i], &ae);
+		if (rc == PG_OK) {
+			good++;
+			if (adesc == NULL)
+				adesc = d;
+			else
+				free(d);
+			continue;
+		}
+		if (rc == PG_EFETCH || rc == PG_ETIMEOUT || rc == PG_ENOMEM) {
+			pg_verdict_set(out, false, rc, digest, NULL, ae.msg);
+			goto out;
+		}
+		if (err.msg[0] == '\0' || sig_rc == PG_OK)
+			err = ae; /* the attestation failure is the news */
+	}
+	need = pg_verify__needed(r, n + na);
+	if (good >= need) {
+		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
+			       r->name, good, n + na,
+			       adesc ? adesc : ver.signer ? ver.signer : "signed");
+		pg_verdict_set(out, true, PG_OK, digest, adesc ? adesc : ver.signer, who);
+	} else if (good > 0 || (sig_rc == PG_OK && n > 0)) {
+		/* A budget that cut the signature search short is no final
+		 * answer: the deny is not cached as a definite one (PG_ETOOBIG). */
+		(void)snprintf(why, sizeof(why),
+			       "rule %s requires %zu of %zu verifiers, only %zu verified%s%s%.900s",
+			       r->name, need, n + na, good,
+			       ver.truncated ? " among the signatures examined (at most 64 per source; "
+					       "more were not examined, so this is not a final answer)"
+					     : "",
+			       err.msg[0] ? ": " : "", err.msg);
+		pg_verdict_set(out, false, ver.truncated ? PG_ETOOBIG : PG_EVERIFY, digest, ver.signer,
+			       why);
+	} else {
+		pg_verdict_set(out, false, PG_EVERIFY, digest ? digest : ref->digest, NULL,
 			       err.msg[0] ? err.msg : "not verified");
 	}
 out:
 	pg_oci_verified_clear(&ver);
 	free(trust);
+	free(atrust);
+	free(av);
+	free(digest);
+	free(adesc);
 	return out->code;
 }
 

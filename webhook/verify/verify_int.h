@@ -42,4 +42,12 @@ int pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 /* The SSRF guard (ctx: the pg_policy). */
 int pg_verify__guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx);
 
+/* attest.c: the attestations of ref@digest against verifier v (which has
+ * n_attest > 0), verified with t.  PG_OK when all its requirements are met;
+ * *desc_out (malloc'd) then names the attestations (envelope digest,
+ * predicate type, builder, source repository and ref, signer). */
+int pg_verify__attest_image(char **desc_out, pg_verify_ctx *c, const pg_oci_req *q,
+			    const pg_image_ref *ref, const char *digest, const pg_sig_trust *t,
+			    const pg_verifier *v, pg_err *err);
+
 #endif
