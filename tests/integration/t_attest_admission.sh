@@ -136,11 +136,11 @@ EOF
 sed -i "s|      test-sigstore: {path: $KL_ROOT}|      test-sigstore: {path: $KL_ROOT}\n      with-tsa: {path: $KL_ROOT_TSA}|" "$POL/policy.yaml"
 out=$("$PG" policy check "$POL" 2>&1)
 expect_eq "policy with a github: entry and cosign attestations loads" "$out" \
-	"policy OK: 1 documents, 3 image rules, 0 chart rules, mode enforce"
+	"policy OK: 1 document, 3 image rules, 0 chart rules, mode enforce"
 
 cases() {
 	cat <<EOF
-github preset: release workflow on main, GitHub-hosted|$REG/gh/app:v1|true|^$|$D_OK
+github preset: release workflow on main, GitHub-hosted|$REG/gh/app:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)?$|$D_OK
 self-hosted runner|$REG/gh/selfhosted:v1|false|certificate claim runnerEnvironment is "self-hosted"|
 built from refs/heads/dev|$REG/gh/dev:v1|false|certificate claim sourceRepositoryRef is "refs/heads/dev"|
 another workflow signed|$REG/gh/otherwf:v1|false|certificate identity ".*nightly.yml@refs/heads/main" does not match|
@@ -151,14 +151,14 @@ predicate contradicts the certificate|$REG/gh/contra:v1|false|predicate says sou
 tampered payload|$REG/gh/tamper:v1|false|DSSE signature does not verify|
 inclusion proof without SET, no TSA: no authenticated time|$REG/gh/noset:v1|false|no authenticated time|
 no attestation at all|$REG/gh/none:v1|false|no attestations found for $D_NONE|
-cosign attestations: conditions hold|$REG/co/app:v1|true|^$|$D_CO
+cosign attestations: conditions hold|$REG/co/app:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)?$|$D_CO
 cosign attestations: path condition fails|$REG/co/wrongpath:v1|false|statement /predicate/buildDefinition/externalParameters/workflow/path is ".github/workflows/other.yml"|
-legacy .att from the release workflow|$REG/legacy/app:v1|true|^$|$D_LEG
+legacy .att from the release workflow|$REG/legacy/app:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)?$|$D_LEG
 legacy .att tampered|$REG/legacy/tamper:v1|false|DSSE signature does not verify|
 legacy .att from a self-hosted runner|$REG/legacy/selfhosted:v1|false|runnerEnvironment is "self-hosted"|
-no SET but an RFC 3161 stamp from a trusted TSA|$REG/tsa/app:v1|true|^$|$D_TSA
+no SET but an RFC 3161 stamp from a trusted TSA|$REG/tsa/app:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)?$|$D_TSA
 no SET and no stamp, under the same root|$REG/tsa/noset:v1|false|no authenticated time|
-SET and an RFC 3161 stamp|$REG/tsa/set:v1|true|^$|$D_TSA_SET
+SET and an RFC 3161 stamp|$REG/tsa/set:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)?$|$D_TSA_SET
 EOF
 }
 
@@ -263,7 +263,7 @@ sed -e "s|ghcr.io/myorg/\*\*|$REG/gh/**|" -e "s|path: trust/example.trusted_root
 	-e '/- name: myorg-tools-cosign-attest/,$d' "$TOP/policy/examples/60-images-attestations.yaml" >"$EX/policy.yaml"
 printf '  registries:\n    - host: "%s"\n      caFile: %s\n' "$REG" "$PKI/ca.pem" >>"$EX/policy.yaml"
 expect_eq "example policy: policy check" "$("$PG" policy check "$EX" 2>&1)" \
-	"policy OK: 1 documents, 1 image rules, 0 chart rules, mode enforce"
+	"policy OK: 1 document, 1 image rules, 0 chart rules, mode enforce"
 ex_case() {
 	local name=$1 img=$2 want=$3 re=$4 out
 	pod_for "ex" "$img" >"$T/ex.pod.json"
@@ -271,7 +271,7 @@ ex_case() {
 	out=$("$PG" review --policy "$EX" "$T/ex.rv.json" 2>/dev/null)
 	judge "example policy" "$name" "$want" "$re" "" "$out" ""
 }
-ex_case "release workflow, main, GitHub-hosted" "$REG/gh/app:v1" true '^$'
+ex_case "release workflow, main, GitHub-hosted" "$REG/gh/app:v1" true '^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)?$'
 ex_case "self-hosted runner" "$REG/gh/selfhosted:v1" false 'runnerEnvironment is "self-hosted"'
 ex_case "built from dev" "$REG/gh/dev:v1" false 'sourceRepositoryRef is "refs/heads/dev"'
 ex_case "nightly workflow" "$REG/gh/otherwf:v1" false 'nightly.yml@refs/heads/main" does not match'

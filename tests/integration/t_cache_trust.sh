@@ -109,9 +109,12 @@ review "$REG/kl/app:v1"; expect "keyless, default root: second review from the c
 # 1. The Rekor key withdrawn from the default root.
 sleep 1.1 # the file's mtime must be able to differ
 R=$(reloads)
-put_root '.tlogs = []'
-wait_reload "$R" && ok "root without the Rekor key: policy reloaded" ||
-	notok "root without the Rekor key: policy reloaded" "$(tail -3 "$T/provgate.err")"
+# The operator rotates to another log key (a root with no log at all no
+# longer loads while rules say tlog: required, and the last good policy
+# would stay in force).
+put_root ".tlogs = [$(_kl_log_json "$KL/rogue.key" https://rekor-next.test.invalid)]"
+wait_reload "$R" && ok "root with another Rekor key: policy reloaded" ||
+	notok "root with another Rekor key: policy reloaded" "$(tail -3 "$T/provgate.err")"
 review "$REG/key/app:v1"
 expect "Rekor key withdrawn: cached key image verified afresh and denied" false false \
 	"Rekor bundle is from a log not in the trusted root"
@@ -122,9 +125,13 @@ expect "Rekor key withdrawn: cached keyless image verified afresh and denied" fa
 # 2. The Rekor key back, the Fulcio CA withdrawn.
 sleep 1.1
 R=$(reloads)
-put_root '.certificateAuthorities = []'
-wait_reload "$R" && ok "root without the Fulcio CA: policy reloaded" ||
-	notok "root without the Fulcio CA: policy reloaded" "$(tail -3 "$T/provgate.err")"
+# ... and then to another CA (a keyless rule needs a root with one).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+	-subj "/O=provgate-test/CN=next-fulcio-root" -keyout "$T/nextca.key" -out "$T/nextca.pem" \
+	-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+put_root ".certificateAuthorities[0].certChain.certificates = [{rawBytes: \"$(openssl x509 -in "$T/nextca.pem" -outform DER | base64 -w0)\"}]"
+wait_reload "$R" && ok "root with another Fulcio CA: policy reloaded" ||
+	notok "root with another Fulcio CA: policy reloaded" "$(tail -3 "$T/provgate.err")"
 review "$REG/key/app:v1"
 expect "Fulcio CA withdrawn: key image (Rekor key back) verified afresh and allowed" true false
 review "$REG/kl/app:v1"
