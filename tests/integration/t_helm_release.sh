@@ -145,6 +145,10 @@ manifest object from a subchart template that does not exist: denied|$(secret he
 $(doc relweb/charts/sub/templates/nope.yaml "$CM")" "$HOOK_OK")|false|charts/sub/templates/nope.yaml, which is not a template
 manifest with an unsigned image: denied, naming it and where|$(secret helm.sh/release.v1 "$HL" $RN "$(doc relweb/templates/deploy.yaml "$(deploy "$UNSIGNED")")" "$HOOK_OK")|false|$REG/apps/unsigned:v1 deny: no signatures found
 manifest with an image no rule matches: denied|$(secret helm.sh/release.v1 "$HL" $RN "$(doc relweb/templates/deploy.yaml "$(deploy docker.io/library/nginx:1.25)")" "$HOOK_OK")|false|docker.io/library/nginx:1.25 deny: no policy rule matches
+an unsigned image inside a List's items: denied|$(secret helm.sh/release.v1 "$HL" $RN "$(doc relweb/templates/deploy.yaml "apiVersion: v1
+kind: List
+items:
+- $(deploy "$UNSIGNED" | sed '2,$s/^/  /')")" "$HOOK_OK")|false|$REG/apps/unsigned:v1 deny
 hook with an unsigned image: denied|$(secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$(jq -cn --arg m "$(job "$UNSIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/hook-job.yaml", manifest: $m}]')")|false|$REG/apps/unsigned:v1 deny
 hook whose path is not a template: denied|$(secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$(jq -cn --arg m "$(job "$SIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/evil.yaml", manifest: $m}]')")|false|release hook: Job pre comes from relweb/templates/evil.yaml
 EOF

@@ -5,7 +5,8 @@
  * `helm upgrade` apply.  Their images are references of the review like any
  * other: found by the same extractor (pg_extract on each manifest document,
  * by its kind), matched against the image rules and verified like any
- * image.  Chart references inside a manifest are not followed (a release
+ * image.  The items of a List are objects too (Helm applies them one by
+ * one).  Chart references inside a manifest are not followed (a release
  * does not nest releases); the chart itself is proven by verify/.
  *
  * Runs on a worker (decoding a release is gunzip + JSON + YAML work).
@@ -22,13 +23,84 @@
 /* A location such as "manifest web/templates/deploy.yaml: spec.template.spec.containers[0] (app)". */
 #define RWHERE_MAX 512
 
+/* Lists (kind List, or any *List with items) are applied item by item
+ * (Helm's resource builder flattens them): their items are objects too. */
+#define LIST_DEPTH_MAX 4
+
+/* The images of one object (and of its items, for a List) into out. */
+static int
+object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int hook, int depth,
+	      pg_err *err)
+{
+	const char *kind = json_str(o, "kind");
+	const json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
+	size_t j, k, kl;
+	int rc;
+
+	if (kind == NULL)
+		return PG_OK;
+	kl = strlen(kind);
+	if (json_is_array(items) && kl >= 4 && strcmp(kind + kl - 4, "List") == 0) {
+		const json_t *it;
+
+		if (depth >= LIST_DEPTH_MAX)
+			return pg_err_set(err, PG_ETOOBIG, "release manifest: Lists nested deeper than %d",
+					  LIST_DEPTH_MAX);
+		json_array_foreach((json_t *)items, j, it)
+			if ((rc = object_images(out, tmp, it, src, hook, depth + 1, err)) != PG_OK)
+				return rc;
+		return PG_OK;
+	}
+	if (strcmp(kind, "Secret") == 0)
+		return PG_OK; /* no pod spec; a release Secret is not followed */
+	pg_refs_free(tmp);
+	if ((rc = pg_extract(tmp, kind, o, err)) != PG_OK)
+		return rc;
+	for (j = 0; j < tmp->n; j++) {
+		pg_refent *t = &tmp->v[j], *d;
+		char where[RWHERE_MAX];
+
+		if (t->kind != PG_REF_IMAGE)
+			continue;
+		for (k = 0; k < out->n; k++)
+			if (out->v[k].kind == PG_REF_IMAGE && strcmp(out->v[k].raw, t->raw) == 0)
+				break;
+		if (k < out->n)
+			continue; /* already a reference of this review */
+		if (out->n >= PG_REFS_MAX)
+			return pg_err_set(err, PG_ETOOBIG, "object has more than %d references",
+					  PG_REFS_MAX);
+		if (out->n == out->cap) {
+			size_t nc = out->cap ? out->cap * 2 : 8;
+			pg_refent *v = realloc(out->v, nc * sizeof(*v));
+
+			if (v == NULL)
+				return pg_err_set(err, PG_ENOMEM, "out of memory");
+			out->v = v;
+			out->cap = nc;
+		}
+		(void)snprintf(where, sizeof(where), "release %s %.300s: %s", hook ? "hook" : "manifest",
+			       src ? src : "(no source)", t->where ? t->where : "");
+		pg_utf8_clean(where);
+		d = &out->v[out->n];
+		*d = *t; /* ownership moves */
+		memset(t, 0, sizeof(*t));
+		free(d->where);
+		d->where = pg_strdup(where);
+		out->n++;
+		if (d->where == NULL)
+			return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	return PG_OK;
+}
+
 int
 pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
 {
 	pg_helm_release *rel = NULL;
 	json_t *objs = NULL, *e;
 	pg_refs tmp = {0};
-	size_t i, j, k;
+	size_t i;
 	int rc;
 
 	if (ch == NULL || ch->kind != PG_CHART_RELEASE || ch->release == NULL)
@@ -41,58 +113,10 @@ pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
 	}
 	json_array_foreach(objs, i, e)
 	{
-		const json_t *o = json_object_get(e, "object");
-		const char *kind = json_str(o, "kind");
-		const char *src = json_str(e, "source");
-		int hook = json_is_true(json_object_get(e, "hook"));
-
-		if (kind == NULL || strcmp(kind, "Secret") == 0)
-			continue; /* no pod spec; a release Secret is not followed */
-		pg_refs_free(&tmp);
-		if ((rc = pg_extract(&tmp, kind, o, err)) != PG_OK)
+		rc = object_images(out, &tmp, json_object_get(e, "object"), json_str(e, "source"),
+				   json_is_true(json_object_get(e, "hook")), 0, err);
+		if (rc != PG_OK)
 			goto out;
-		for (j = 0; j < tmp.n; j++) {
-			pg_refent *t = &tmp.v[j], *d;
-			char where[RWHERE_MAX];
-
-			if (t->kind != PG_REF_IMAGE)
-				continue;
-			for (k = 0; k < out->n; k++)
-				if (out->v[k].kind == PG_REF_IMAGE && strcmp(out->v[k].raw, t->raw) == 0)
-					break;
-			if (k < out->n)
-				continue; /* already a reference of this review */
-			if (out->n >= PG_REFS_MAX) {
-				rc = pg_err_set(err, PG_ETOOBIG, "object has more than %d references",
-						PG_REFS_MAX);
-				goto out;
-			}
-			if (out->n == out->cap) {
-				size_t nc = out->cap ? out->cap * 2 : 8;
-				pg_refent *v = realloc(out->v, nc * sizeof(*v));
-
-				if (v == NULL) {
-					rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-					goto out;
-				}
-				out->v = v;
-				out->cap = nc;
-			}
-			(void)snprintf(where, sizeof(where), "release %s %.300s: %s",
-				       hook ? "hook" : "manifest", src ? src : "(no source)",
-				       t->where ? t->where : "");
-			pg_utf8_clean(where);
-			d = &out->v[out->n];
-			*d = *t; /* ownership moves */
-			memset(t, 0, sizeof(*t));
-			free(d->where);
-			d->where = pg_strdup(where);
-			out->n++;
-			if (d->where == NULL) {
-				rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-				goto out;
-			}
-		}
 	}
 	rc = PG_OK;
 out:
