@@ -99,6 +99,20 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libprovgate.a
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lnghttp2
 
+# provgate with the test-only hatch of fetch/ compiled in (fetch.h:
+# PROVGATE_TEST_PUBLIC_NETS), for the network-namespace replay tests; the
+# shipped binary never contains it.
+TESTNETS_BIN := $(BUILD)/tests/provgate-testnets
+$(BUILD)/obj/fetch/fetch_testnets.o: webhook/fetch/fetch.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(CFLAGS) -DPG_FETCH_TEST_NETS -c -o $@ $<
+
+$(TESTNETS_BIN): $(MAIN_OBJ) $(BUILD)/obj/fetch/fetch_testnets.o $(BUILD)/libprovgate.a
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 asan tsan:
 	@true
 
@@ -108,7 +122,7 @@ deps:
 unit: all $(UNIT_BINS)
 
 test: deps
-	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZE) all $(UNIT_BINS) $(TOOL_BINS)
+	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZE) all $(UNIT_BINS) $(TOOL_BINS) $(TESTNETS_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo: deps
@@ -133,3 +147,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(BUILD)/obj/fetch/fetch_testnets.d

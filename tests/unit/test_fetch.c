@@ -31,6 +31,85 @@ test_addr_special(void **state)
 	assert_false(pg_fetch_addr_special(NULL));
 }
 
+/* Public addresses: what a redirect, token realm or chart index entry on a
+ * host no policy names may resolve to. */
+static void
+test_addr_public(void **state)
+{
+	static const char *const no[] = {
+		"127.0.0.1", "127.255.255.254", "10.0.0.1", "172.16.0.1", "172.31.255.255",
+		"192.168.1.1", "100.64.0.1", "100.127.255.255", "100.100.100.200", "169.254.169.254",
+		"0.0.0.0", "0.1.2.3", "168.63.129.16", "192.0.0.9", "192.0.2.10", "198.51.100.7",
+		"203.0.113.1", "198.18.0.1", "198.19.255.255", "224.0.0.1", "239.255.255.250",
+		"240.0.0.1", "255.255.255.255", "192.88.99.1",
+		"::", "::1", "[::1]", "fe80::1", "[fe80::1%25eth0]", "fc00::1", "fd12:3456::1",
+		"fd00:ec2::254", "fec0::1", "ff02::1", "2001:db8::1", "3fff::1", "2001::1",
+		"2001:0:4136:e378::1", "2002:c000:0201::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
+		"[::ffff:a9fe:a9fe]", "64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b:1::1",
+		"::127.0.0.1", "100::1", "registry.example.com", "", "[", "1.2.3",
+	};
+	static const char *const yes[] = {
+		"8.8.8.8", "1.1.1.1", "104.16.0.1", "172.15.255.255", "172.32.0.1",
+		"100.63.255.255", "100.128.0.1", "169.253.1.1", "192.0.1.1", "198.17.255.255",
+		"198.20.0.1", "203.0.114.1", "223.255.255.254", "2606:4700::1", "2a00:1450::1",
+		"[2606:4700::6810:84e5]", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2001:200::1",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (pg_fetch_addr_public(no[i]))
+			fail_msg("%s counted as public", no[i]);
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!pg_fetch_addr_public(yes[i]))
+			fail_msg("%s not counted as public", yes[i]);
+	assert_false(pg_fetch_addr_public(NULL));
+	/* The documentation ranges become public only in a test build with
+	 * the variable set; in this (shipped) code path the flag is off. */
+	g_test_nets = true;
+	assert_true(pg_fetch_addr_public("198.51.100.7"));
+	assert_true(pg_fetch_addr_public("203.0.113.1"));
+	assert_false(pg_fetch_addr_public("10.0.0.1"));
+	assert_false(pg_fetch_addr_public("127.0.0.1"));
+	assert_false(pg_fetch_addr_public("2001:db8::1"));
+	g_test_nets = false;
+	assert_false(pg_fetch_addr_public("198.51.100.7"));
+}
+
+/* The public-hop rule: which hops may take it, https only, and names
+ * resolving anywhere non-public refused (localhost: loopback). */
+static void
+test_public_hop(void **state)
+{
+	pg_fetch_opts o = {0};
+	pg_err err;
+
+	(void)state;
+	pg_err_set(&err, PG_EDENIED, "refusing to contact x");
+	assert_int_equal(public_hop("https", "localhost", 443, 1, &o, &err), PG_EDENIED);
+	o.public_hops = PG_FETCH_PUBLIC_REDIRECTS;
+	o.public_why = "blob redirect";
+	assert_int_equal(public_hop("https", "localhost", 443, 0, &o, &err), PG_EDENIED);
+	assert_int_equal(public_hop("https", "localhost", 443, 1, &o, &err), PG_EDENIED);
+	assert_non_null(strstr(err.msg, "not followed as a public host (blob redirect): localhost "
+					"resolves to"));
+	assert_non_null(strstr(err.msg, "loopback"));
+	pg_err_set(&err, PG_EDENIED, "refusing to contact x");
+	assert_int_equal(public_hop("http", "8.8.8.8", 80, 1, &o, &err), PG_EDENIED);
+	assert_non_null(strstr(err.msg, "only over https"));
+	pg_err_set(&err, PG_EDENIED, "refusing to contact x");
+	assert_int_equal(public_hop("https", "[::1]", 443, 1, &o, &err), PG_EDENIED);
+	assert_int_equal(public_hop("https", "169.254.169.254", 443, 1, &o, &err), PG_EDENIED);
+	o.public_hops = PG_FETCH_PUBLIC_ALL;
+	assert_int_equal(public_hop("https", "10.1.2.3", 443, 0, &o, &err), PG_EDENIED);
+	/* A public literal resolves to itself: taken (no connection here). */
+	pg_err_set(&err, PG_EDENIED, "refusing to contact x");
+	assert_int_equal(public_hop("https", "8.8.8.8", 443, 0, &o, &err), PG_OK);
+	assert_int_equal(err.code, 0);
+	o.public_hops = PG_FETCH_PUBLIC_REDIRECTS;
+	assert_int_equal(public_hop("https", "[2606:4700::1]", 443, 2, &o, &err), PG_OK);
+}
+
 static void
 test_addr_default(void **state)
 {
@@ -133,6 +212,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_special),
+		cmocka_unit_test(test_addr_public),
+		cmocka_unit_test(test_public_hop),
 		cmocka_unit_test(test_addr_default),
 		cmocka_unit_test(test_faults_parse),
 		cmocka_unit_test(test_fault_after),

@@ -6,12 +6,20 @@
  * more than max_bytes, run past the deadline, or speak anything but https
  * (and http where the caller says plain_http).  Redirects are therefore
  * followed here, one hop at a time, rather than by curl.
+ *
+ * The one exception to the guard, where the caller asks for it (public_hops,
+ * fetch.h): a hop to an https host every address of which is public, for
+ * content verified afterwards (blobs, chart archives) or a token realm.  It
+ * is decided in public_hop() and enforced again on every dialled address
+ * in on_open(); it never widens what plain http or a private address may
+ * reach.
  */
 #include "fetch/fetch.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,11 +31,20 @@
 
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "obs/obs.h"
 
 /* Default total time for a request when the caller set no deadline. */
 #define DEFAULT_TIMEOUT_MS 30000
 /* A URL longer than this is not one we build or follow. */
 #define URL_MAX 8192
+
+/* Addresses one public-hop name may resolve to, all of which are checked;
+ * a CDN answers with a handful. */
+#define PUBLIC_ADDRS_MAX 32
+
+/* The test-only variable that makes documentation ranges public (fetch.h);
+ * read only in builds compiled with PG_FETCH_TEST_NETS. */
+#define TEST_NETS_ENV "PROVGATE_TEST_PUBLIC_NETS"
 
 /* The fault-injection variable (fetch.h).  Its value is bounded so the
  * parser below never meets an unbounded list. */
@@ -46,8 +63,13 @@ typedef struct xfer {
 	const pg_fetch_opts *o;
 	const char *host;  /* current URL's host, brackets stripped */
 	int addr_denied;   /* the address check refused; addr_err says why */
+	int public_hop;    /* this hop was taken as a public host: every address
+			      dialled must be public */
 	pg_err addr_err;
 } xfer;
+
+/* Documentation ranges count as public (test builds only, fetch.h). */
+static bool g_test_nets;
 
 /* Fault injection, parsed once before threads start and read-only after,
  * but for the call counter. */
@@ -135,6 +157,16 @@ pg_fetch_global_init(void)
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return PG_EINTERNAL;
+#ifdef PG_FETCH_TEST_NETS
+	{
+		const char *tn = getenv(TEST_NETS_ENV);
+
+		g_test_nets = tn && strcmp(tn, "1") == 0;
+		if (g_test_nets)
+			fprintf(stderr, "provgate: %s=1: documentation addresses count as public "
+				"(test build only)\n", TEST_NETS_ENV);
+	}
+#endif
 	if (spec && spec[0] && faults_parse(spec) != 0) {
 		curl_slist_free_all(g_faults.resolve);
 		memset(&g_faults, 0, sizeof(g_faults));
@@ -259,6 +291,140 @@ pg_fetch_addr_special(const char *addr)
 	return addr != NULL && addr_bytes(a, addr) && bytes_special(a);
 }
 
+/* IPv4 ranges that are not public (IANA special-purpose registry, "globally
+ * reachable: false", plus the cloud metadata addresses that are). */
+static const struct {
+	uint32_t net;
+	unsigned len;
+	bool doc; /* documentation range (test builds may call it public) */
+	const char *kind;
+} v4_not_public[] = {
+	{0x00000000u, 8, false, "an unspecified (\"this network\")"},
+	{0x0a000000u, 8, false, "a private (RFC 1918)"},
+	{0x64400000u, 10, false, "a carrier-grade NAT (100.64.0.0/10)"},
+	{0x7f000000u, 8, false, "a loopback"},
+	{0xa9fe0000u, 16, false, "a link-local or metadata"},
+	{0xac100000u, 12, false, "a private (RFC 1918)"},
+	{0xc0000000u, 24, false, "an IETF protocol"},
+	{0xc0000200u, 24, true, "a documentation"},
+	{0xc0586300u, 24, false, "a 6to4 relay"},
+	{0xc0a80000u, 16, false, "a private (RFC 1918)"},
+	{0xc6120000u, 15, false, "a benchmarking"},
+	{0xc6336400u, 24, true, "a documentation"},
+	{0xcb007100u, 24, true, "a documentation"},
+	{0xe0000000u, 4, false, "a multicast"},
+	{0xf0000000u, 4, false, "a reserved or broadcast"},
+	{0xa83f8110u, 32, false, "a metadata (Azure)"},
+};
+
+/* NULL for a public IPv4 address, else what kind of address it is. */
+static const char *
+v4_kind(const unsigned char *a)
+{
+	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+	size_t i;
+
+	for (i = 0; i < sizeof(v4_not_public) / sizeof(v4_not_public[0]); i++) {
+		uint32_t mask = 0xffffffffu << (32 - v4_not_public[i].len);
+
+		if ((x & mask) == v4_not_public[i].net && !(v4_not_public[i].doc && g_test_nets))
+			return v4_not_public[i].kind;
+	}
+	return NULL;
+}
+
+/* NULL for a public address, else what kind it is (for messages). */
+static const char *
+bytes_kind(const unsigned char a[16])
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
+		return v4_kind(a + 12);
+	if ((a[0] & 0xe0) != 0x20) {
+		if ((a[0] & 0xfe) == 0xfc)
+			return "a unique-local (fc00::/7)";
+		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+			return "a link-local";
+		if (a[0] == 0xff)
+			return "a multicast";
+		return "a loopback, unspecified or reserved";
+	}
+	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+		return "a documentation";
+	if (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0)
+		return "a documentation";
+	if (a[0] == 0x20 && a[1] == 0x01 && (a[2] & 0xfe) == 0)
+		return "an IETF protocol (incl. Teredo)";
+	if (a[0] == 0x20 && a[1] == 0x02)
+		return "a 6to4";
+	return NULL;
+}
+
+bool
+pg_fetch_addr_public(const char *addr)
+{
+	unsigned char a[16];
+
+	return addr != NULL && addr_bytes(a, addr) && bytes_kind(a) == NULL;
+}
+
+/* Resolve host and require every address to be public: PG_OK, or
+ * PG_EDENIED with why_not saying which address is not (or that the name
+ * does not resolve). */
+static int
+public_resolve(const char *host, int port, char *why_not, size_t n)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char ip[INET6_ADDRSTRLEN], ps[16];
+	unsigned char a[16];
+	const char *kind;
+	size_t count = 0;
+	int g, rc = PG_OK;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	(void)snprintf(ps, sizeof(ps), "%d", port);
+	if ((g = getaddrinfo(host, ps, &hints, &res)) != 0) {
+		(void)snprintf(why_not, n, "%.200s does not resolve (%s)", host, gai_strerror(g));
+		return PG_EDENIED;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		const void *src = NULL;
+
+		if (ai->ai_family == AF_INET)
+			src = &((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
+		else if (ai->ai_family == AF_INET6)
+			src = &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr;
+		if (src == NULL || inet_ntop(ai->ai_family, src, ip, sizeof(ip)) == NULL ||
+		    !addr_bytes(a, ip)) {
+			(void)snprintf(why_not, n, "%.200s resolves to an address that is not IPv4 or IPv6",
+				       host);
+			rc = PG_EDENIED;
+			break;
+		}
+		if ((kind = bytes_kind(a)) != NULL) {
+			(void)snprintf(why_not, n, "%.200s resolves to %s, %s address", host, ip, kind);
+			rc = PG_EDENIED;
+			break;
+		}
+		if (++count > PUBLIC_ADDRS_MAX) {
+			(void)snprintf(why_not, n, "%.200s resolves to more than %d addresses", host,
+				       PUBLIC_ADDRS_MAX);
+			rc = PG_EDENIED;
+			break;
+		}
+	}
+	if (rc == PG_OK && count == 0) {
+		(void)snprintf(why_not, n, "%.200s resolves to no address", host);
+		rc = PG_EDENIED;
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
 int
 pg_fetch_addr_default(const char *addr, const char *url_host, pg_err *err, void *ctx)
 {
@@ -304,6 +470,19 @@ on_open(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
 			   "refusing to connect to %.200s: not an IPv4 or IPv6 address", x->host);
 		x->addr_denied = 1;
 		return CURL_SOCKET_BAD;
+	}
+	if (x->public_hop) {
+		unsigned char b[16];
+		const char *kind = addr_bytes(b, ip) ? bytes_kind(b) : "an unknown";
+
+		if (kind != NULL) {
+			pg_err_set(&x->addr_err, PG_EDENIED,
+				   "refusing to connect to %.200s: it resolves to %s, %s address, and it "
+				   "is reached only as a public host",
+				   x->host, ip, kind);
+			x->addr_denied = 1;
+			return CURL_SOCKET_BAD;
+		}
 	}
 	if (fn(ip, x->host, &x->addr_err, x->o->guard_ctx) != PG_OK) {
 		if (x->addr_err.code == 0)
@@ -404,15 +583,72 @@ out:
 	return rc;
 }
 
-/* Approve url (scheme, then the guard); on success *host_out is its host,
- * brackets stripped (malloc'd), for the address check. */
+/* A hop the guard refused: take it anyway as a public host when the caller
+ * allows public hops at this hop number, it is https, and every address
+ * of the name is public; logged and counted.  Otherwise the guard's
+ * refusal stands, with the reason the public rule did not apply. */
 static int
-check_url(char **host_out, const char *url, const pg_fetch_opts *o, pg_err *err)
+public_hop(const char *scheme, const char *host, int port, int hop, const pg_fetch_opts *o,
+	   pg_err *err)
+{
+	char h[300], why_not[400];
+	size_t n = strlen(host);
+	const char *why = o->public_why ? o->public_why : "redirect";
+
+	if (o->public_hops == PG_FETCH_PUBLIC_NONE ||
+	    (o->public_hops == PG_FETCH_PUBLIC_REDIRECTS && hop == 0))
+		return PG_EDENIED;
+	if (strcasecmp(scheme, "https") != 0) {
+		if (err && err->code)
+			(void)pg_err_wrap(err, "%s over %s:// (a %s is followed to a public host only over https): ",
+					  why, scheme, why);
+		return PG_EDENIED;
+	}
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		host++;
+		n -= 2;
+	}
+	if (n >= sizeof(h))
+		return PG_EDENIED;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	if (public_resolve(h, port, why_not, sizeof(why_not)) != PG_OK) {
+		if (err && err->code) {
+			size_t m = strlen(err->msg);
+
+			(void)snprintf(err->msg + m, sizeof(err->msg) - m,
+				       "; not followed as a public host (%s): %s", why, why_not);
+		}
+		return PG_EDENIED;
+	}
+	pg_err_clear(err);
+	pg_metrics_public_hop(why, h);
+	{
+		char detail[640];
+
+		(void)snprintf(detail, sizeof(detail),
+			       "%.300s:%d (%.40s): not named by the policy; https, every address public, %s",
+			       h, port, why,
+			       hop == 0 && o->userpwd ? "the registry's own credentials, as docker login sends them"
+						      : "no credentials");
+		pg_log_diag("info", "following a public host", detail);
+	}
+	return PG_OK;
+}
+
+/* Approve url (scheme, then the guard, then the public-host rule for hop
+ * when the caller allows it); on success *host_out is its host, brackets
+ * stripped (malloc'd), for the address check, and *public_out says the
+ * hop was taken as a public host. */
+static int
+check_url(char **host_out, int *public_out, const char *url, const pg_fetch_opts *o, int hop,
+	  pg_err *err)
 {
 	char *scheme = NULL, *host = NULL;
 	int port = 0, rc;
 
 	*host_out = NULL;
+	*public_out = 0;
 	if (strlen(url) > URL_MAX)
 		return pg_err_set(err, PG_EINVAL, "URL longer than %d bytes", URL_MAX);
 	rc = url_parts(url, &scheme, &host, &port, err);
@@ -438,6 +674,10 @@ check_url(char **host_out, const char *url, const pg_fetch_opts *o, pg_err *err)
 	}
 	if (o->guard)
 		rc = o->guard(scheme, host, port, err, o->guard_ctx);
+	if (rc == PG_EDENIED && public_hop(scheme, host, port, hop, o, err) == PG_OK) {
+		*public_out = 1;
+		rc = PG_OK;
+	}
 	if (rc == PG_OK) {
 		size_t n = strlen(host);
 
@@ -519,6 +759,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 	x.o = &o;
 	x.host = NULL;
 	x.addr_denied = 0;
+	x.public_hop = 0;
 	pg_err_clear(&x.addr_err);
 	if (g_faults.on && (rc = fault_before(&call, url, deadline, err)) != PG_OK)
 		goto out;
@@ -553,7 +794,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		long status = 0, left;
 
 		free(host);
-		if ((rc = check_url(&host, cur, &o, err)) != PG_OK)
+		if ((rc = check_url(&host, &x.public_hop, cur, &o, hops, err)) != PG_OK)
 			goto out;
 		left = (long)pg_clock_left_ms(deadline);
 		if (left <= 0) {

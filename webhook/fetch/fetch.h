@@ -29,7 +29,9 @@
  *               flipped
  *   resolve:HOST:PORT:ADDR  HOST:PORT resolves to ADDR (curl's
  *               CURLOPT_RESOLVE), to test what the address check does
- *               with a name that points somewhere forbidden
+ *               with a name that points somewhere forbidden (not for a
+ *               public hop: its name is resolved with getaddrinfo, and
+ *               every address is checked)
  * A malformed list makes pg_fetch_global_init fail.  Unset, the layer costs
  * one predictable branch per call.  Never set it in production: a warning
  * saying it is active goes to stderr at start.
@@ -60,6 +62,20 @@ typedef int (*pg_fetch_guard_fn)(const char *scheme, const char *host, int port,
 typedef int (*pg_fetch_addr_fn)(const char *addr, const char *url_host, pg_err *err,
 				void *ctx);
 
+/* Which hops may go to a host the guard refuses, when that host is public
+ * (pg_fetch_opts.public_hops).  A hop taken this way must be https, every
+ * address its name resolves to must be public (pg_fetch_addr_public), every
+ * address actually dialled is checked again, and it never carries
+ * credentials (Authorization and userpwd go to the first URL only).  Only
+ * for content the caller verifies afterwards by digest or signature. */
+enum {
+	PG_FETCH_PUBLIC_NONE = 0,      /* every hop needs the guard's approval */
+	PG_FETCH_PUBLIC_REDIRECTS = 1, /* redirects (hop 1 on) may go public */
+	PG_FETCH_PUBLIC_ALL = 2        /* the first URL too (token realms, chart
+					  index entries); it gets userpwd and
+					  headers as usual */
+};
+
 typedef struct pg_fetch_opts {
 	const char *method;         /* "GET" (default) or "HEAD" */
 	const char *ca_file;        /* extra trusted CA bundle (PEM), or NULL */
@@ -72,6 +88,10 @@ typedef struct pg_fetch_opts {
 	void *guard_ctx;            /* also passed to addr_guard */
 	pg_fetch_addr_fn addr_guard; /* NULL: pg_fetch_addr_default */
 	const char *userpwd;        /* "user:password" for Basic, or NULL */
+	int public_hops;            /* PG_FETCH_PUBLIC_*; 0: none */
+	const char *public_why;     /* why such a hop is taken ("blob redirect",
+				       "token realm", ...): logged and counted;
+				       one of pg_metrics_public_hop's labels */
 } pg_fetch_opts;
 
 typedef struct pg_fetch_resp {
@@ -106,6 +126,19 @@ int pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
  * address, IPv4-mapped IPv6 included.  addr is a numeric literal, brackets
  * allowed; a name (not a literal) is never special here. */
 bool pg_fetch_addr_special(const char *addr);
+
+/* A public address: not loopback, private (RFC 1918), CGNAT (100.64/10),
+ * link-local, metadata, unspecified, documentation or benchmarking,
+ * multicast, reserved or broadcast; for IPv6 only global unicast 2000::/3
+ * outside documentation, 6to4, Teredo and the IETF protocol block, ULA
+ * (fc00::/7) and the rest excluded; IPv4-mapped and NAT64 (64:ff9b::/96)
+ * forms judged by their IPv4 address.  A name (not a literal) is never
+ * public here.  Test builds only (PG_FETCH_TEST_NETS defined, never the
+ * shipped binary): PROVGATE_TEST_PUBLIC_NETS=1 at pg_fetch_global_init makes
+ * the three IPv4 documentation ranges (192.0.2/24, 198.51.100/24,
+ * 203.0.113/24) count as public, so a network-namespace test can play
+ * public hosts without borrowing anyone's real addresses. */
+bool pg_fetch_addr_public(const char *addr);
 
 /* The default addr_guard: refuse a special address unless the URL named that
  * very address as a literal (the guard then approved it by name). */

@@ -366,15 +366,20 @@ status_text(long s)
 	}
 }
 
+/* GET u, 200 only.  public_hops/public_why: which hops may go to a public
+ * host no policy names (fetch.h); only for archives and .prov files, which
+ * the signature and the sha256 decide, never for index.yaml. */
 static int
-get(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o,
-    size_t max, pg_err *err)
+get_ex(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o,
+       size_t max, int public_hops, const char *public_why, pg_err *err)
 {
 	pg_fetch_opts fo;
 	pg_fetch_resp *r = NULL;
 	int rc;
 
 	fetch_opts(&fo, o, max);
+	fo.public_hops = public_hops;
+	fo.public_why = public_why;
 	if ((rc = pg_fetch_do(&r, f, u, &fo, err)) != PG_OK)
 		return rc;
 	if (r->status != 200) {
@@ -387,9 +392,19 @@ get(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o
 	return PG_OK;
 }
 
-int
-pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *u,
-		     const pg_helm_fetch_opts *o, pg_err *err)
+static int
+get(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o,
+    size_t max, pg_err *err)
+{
+	return get_ex(out, f, u, o, max, PG_FETCH_PUBLIC_NONE, NULL, err);
+}
+
+/* Archive and .prov from u.  from_index: u is an index.yaml entry (which
+ * may name another host, GitHub release assets for chart-releaser), so its
+ * first hop may be a public host too; else only redirects may. */
+static int
+download_url(pg_helm_download **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o,
+	     bool from_index, pg_err *err)
 {
 	pg_helm_download *d = NULL;
 	pg_fetch_resp *r = NULL;
@@ -397,6 +412,8 @@ pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *u,
 	url parsed;
 	const char *base;
 	int rc = PG_ENOMEM;
+	int pub = from_index ? PG_FETCH_PUBLIC_ALL : PG_FETCH_PUBLIC_REDIRECTS;
+	const char *why = from_index ? "chart index entry" : "chart redirect";
 
 	pg_buf_init(&pu, URL_MAX + 16);
 	memset(&parsed, 0, sizeof(parsed));
@@ -415,7 +432,7 @@ pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *u,
 	if ((d = calloc(1, sizeof(*d))) == NULL || (d->url = pg_strdup(u)) == NULL ||
 	    (d->archive_name = pg_strdup(base)) == NULL)
 		goto out;
-	if ((rc = get(&r, f, u, o, PG_HELM_CHART_MAX, err)) != PG_OK)
+	if ((rc = get_ex(&r, f, u, o, PG_HELM_CHART_MAX, pub, why, err)) != PG_OK)
 		goto out;
 	d->tgz = (unsigned char *)r->body;
 	d->tgz_len = r->len;
@@ -426,7 +443,7 @@ pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *u,
 	 * query string, exactly as Helm builds it. */
 	if ((rc = pg_buf_printf(&pu, "%s.prov", u)) != PG_OK)
 		goto out;
-	if ((rc = get(&r, f, (char *)pu.data, o, PG_HELM_PROV_MAX, err)) != PG_OK) {
+	if ((rc = get_ex(&r, f, (char *)pu.data, o, PG_HELM_PROV_MAX, pub, why, err)) != PG_OK) {
 		rc = pg_err_wrap(err, "failed to fetch provenance \"%s\": ", (char *)pu.data);
 		goto out;
 	}
@@ -444,6 +461,13 @@ out:
 	url_free(&parsed);
 	pg_buf_free(&pu);
 	return rc;
+}
+
+int
+pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *u,
+		     const pg_helm_fetch_opts *o, pg_err *err)
+{
+	return download_url(out, f, u, o, false, err);
 }
 
 int
@@ -465,7 +489,10 @@ pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_url,
 	if ((rc = pg_helm_index_resolve(&cu, &cv, r->body, r->len, repo_url, name, version, err)) !=
 	    PG_OK)
 		goto out;
-	if ((rc = pg_helm_download_url(out, f, cu, o, err)) != PG_OK)
+	/* The rule matched the repository; its index may list the archive on
+	 * another host (chart-releaser: github.com release assets, which
+	 * redirect to objects.githubusercontent.com). */
+	if ((rc = download_url(out, f, cu, o, true, err)) != PG_OK)
 		goto out;
 	/* what was asked for and what the index resolved it to: the verifier
 	 * binds the archive to both */

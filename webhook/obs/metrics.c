@@ -147,6 +147,65 @@ pg_metrics_fetch_error(const char *host)
 	pthread_mutex_unlock(&fetch_lock);
 }
 
+/* Hops to public hosts no policy names, by why and host: the same bounded
+ * table shape as fetch errors (a hostile registry names many CDN hosts). */
+static const char *const hop_whys[] = {"blob redirect", "token realm", "chart redirect",
+				       "chart index entry", "other"};
+#define N_HOP_WHY (sizeof(hop_whys) / sizeof(hop_whys[0]))
+static struct {
+	size_t why;
+	char host[128];
+	uint64_t n;
+} hops[FETCH_HOSTS];
+static uint64_t hops_other[N_HOP_WHY];
+
+void
+pg_metrics_public_hop(const char *why, const char *host)
+{
+	char clean[128];
+	size_t i, j = 0, w = idx(hop_whys, N_HOP_WHY, why ? why : "", N_HOP_WHY - 1);
+
+	for (i = 0; host && host[i] && j < sizeof(clean) - 1; i++)
+		if ((host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
+		    (host[i] >= '0' && host[i] <= '9') || strchr(".-:[]_", host[i]))
+			clean[j++] = host[i];
+	clean[j] = '\0';
+	pthread_mutex_lock(&fetch_lock);
+	for (i = 0; i < FETCH_HOSTS; i++) {
+		if (hops[i].host[0] == '\0') {
+			hops[i].why = w;
+			(void)snprintf(hops[i].host, sizeof(hops[i].host), "%s", clean);
+			hops[i].n = 1;
+			break;
+		}
+		if (hops[i].why == w && strcmp(hops[i].host, clean) == 0) {
+			hops[i].n++;
+			break;
+		}
+	}
+	if (i == FETCH_HOSTS)
+		hops_other[w]++;
+	pthread_mutex_unlock(&fetch_lock);
+}
+
+static int
+render_hops(pg_buf *o)
+{
+	size_t i;
+	int rc = pg_buf_puts(o, "# HELP provgate_public_hops_total Hops to public hosts no policy names "
+				"(token realms, blob and chart redirects, chart index entries), by why and host.\n"
+				"# TYPE provgate_public_hops_total counter\n");
+
+	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && hops[i].host[0]; i++)
+		rc = pg_buf_printf(o, "provgate_public_hops_total{why=\"%s\",host=\"%s\"} %llu\n",
+				   hop_whys[hops[i].why], hops[i].host, (unsigned long long)hops[i].n);
+	for (i = 0; i < N_HOP_WHY && rc == PG_OK; i++)
+		if (hops_other[i])
+			rc = pg_buf_printf(o, "provgate_public_hops_total{why=\"%s\",host=\"other\"} %llu\n",
+					   hop_whys[i], (unsigned long long)hops_other[i]);
+	return rc;
+}
+
 static int
 histo_render(pg_buf *o, const char *name, const char *labels, histo *h)
 {
@@ -235,6 +294,8 @@ pg_metrics_render(pg_buf *o)
 	if (rc == PG_OK && fetch_err_other)
 		rc = pg_buf_printf(o, "provgate_fetch_errors_total{host=\"other\"} %llu\n",
 				   (unsigned long long)fetch_err_other);
+	if (rc == PG_OK)
+		rc = render_hops(o);
 	pthread_mutex_unlock(&fetch_lock);
 	return rc;
 }

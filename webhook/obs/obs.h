@@ -24,6 +24,11 @@ void pg_metrics_cache(int hit);
 void pg_metrics_inflight(int delta);
 void pg_metrics_policy_load(int ok, int64_t unix_time);
 void pg_metrics_fetch_error(const char *host);
+/* One hop fetch/ took to a public host no policy names (fetch.h), by why
+ * ("blob redirect", "token realm", "chart redirect", "chart index entry";
+ * anything else counts as "other") and host (a bounded table, as for fetch
+ * errors). */
+void pg_metrics_public_hop(const char *why, const char *host);
 
 /* Render everything in the Prometheus text format (version 0.0.4). */
 int pg_metrics_render(pg_buf *out);

@@ -423,6 +423,12 @@ token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *
 	o.guard = q->guard;
 	o.guard_ctx = q->guard_ctx;
 	o.userpwd = creds;
+	/* The realm the registry names may live on another host (Docker Hub:
+	 * auth.docker.io): reached like a policy host when the policy names
+	 * it, else only over https at public addresses.  The registry's
+	 * credentials go to it, as `docker login` sends them. */
+	o.public_hops = PG_FETCH_PUBLIC_ALL;
+	o.public_why = "token realm";
 	rc = pg_fetch_do(&r, q->fetch, (const char *)url.data, &o, err);
 	if (rc == PG_ETOOBIG) {
 		/* Say what was too large: not the manifest being fetched.
@@ -549,11 +555,14 @@ sleep_ms(int64_t ms)
  * GET url on registry host with Accept accept (a full header line, or
  * NULL), at most max bytes, authenticating for scope ("" for none) when
  * challenged and waiting out 429s within the deadline.  Any final status
- * is returned to the caller.
+ * is returned to the caller.  public_why non-NULL: a redirect may go to a
+ * public host no policy names (fetch.h), for content the caller checks by
+ * digest (blobs: registries send them to their CDN or storage).
  */
 static int
-reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
-	const char *scope, const char *url, const char *accept, size_t max, pg_err *err)
+reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
+	   const char *scope, const char *url, const char *accept, size_t max,
+	   const char *public_why, pg_err *err)
 {
 	int rc = PG_EINTERNAL, auth_rounds = 0, rate_rounds = 0;
 	const host_conf *h = conf_for(c, host);
@@ -597,12 +606,25 @@ reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
 		o.guard = q->guard;
 		o.guard_ctx = q->guard_ctx;
 		o.userpwd = creds;
+		if (public_why) {
+			o.public_hops = PG_FETCH_PUBLIC_REDIRECTS;
+			o.public_why = public_why;
+		}
 		if ((rc = slot_acquire(c, host, deadline, err)) != PG_OK)
 			goto out;
 		rc = pg_fetch_do(&r, q->fetch, url, &o, err);
 		slot_release(c, host);
 		if (rc != PG_OK)
 			goto out;
+		/* A 401 from a redirect target (a CDN, a storage host) is
+		 * not the registry's challenge: answering it would send the
+		 * registry's credentials to a realm that host names. */
+		if (r->status == 401 && r->effective_url && strcmp(r->effective_url, url) != 0) {
+			rc = pg_err_set(err, PG_EFETCH,
+					"registry %s redirected to %.200s, which asked for credentials (HTTP 401): not answered",
+					host, r->effective_url);
+			goto out;
+		}
 		if (r->status == 401 && auth_rounds < 2) {
 			/* A cached token may have expired server-side: one
 			 * fresh round, then the 401 stands. */
@@ -645,6 +667,14 @@ out:
 	pg_buf_free(&authz);
 	pg_fetch_resp_free(r);
 	return rc;
+}
+
+/* reg_get_ex without public redirects: everything but blob downloads. */
+static int
+reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
+	const char *scope, const char *url, const char *accept, size_t max, pg_err *err)
+{
+	return reg_get_ex(out, c, q, host, scope, url, accept, max, NULL, err);
 }
 
 /* ---- names and URLs ---- */
@@ -896,7 +926,11 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = reg_get(&r, c, q, host, (const char *)scope.data, (const char *)url.data, NULL, max, err);
+	/* Registries send blob downloads to a CDN or a storage host (Docker
+	 * Hub, GHCR, Quay, ECR's pre-signed S3 URLs): followed to public
+	 * hosts without credentials; the digest check below decides. */
+	rc = reg_get_ex(&r, c, q, host, (const char *)scope.data, (const char *)url.data, NULL, max,
+			"blob redirect", err);
 	if (rc != PG_OK)
 		goto out;
 	if (r->status == 404) {
