@@ -286,6 +286,52 @@ test_link(void **state)
 }
 
 static void
+test_ratelimit_value(void **state)
+{
+	(void)state;
+	assert_int_equal(oci_ratelimit_value("100;w=21600"), 100);
+	assert_int_equal(oci_ratelimit_value(" 76 ;w=21600"), 76);
+	assert_int_equal(oci_ratelimit_value("0"), 0);
+	assert_int_equal(oci_ratelimit_value("100, 100;w=21600"), 100);
+	assert_int_equal(oci_ratelimit_value("w=21600"), -1);
+	assert_int_equal(oci_ratelimit_value("-5"), -1);
+	assert_int_equal(oci_ratelimit_value("12x"), -1);
+	assert_int_equal(oci_ratelimit_value(""), -1);
+	assert_int_equal(oci_ratelimit_value("99999999999999999999999"), -1);
+	assert_int_equal(oci_ratelimit_value(NULL), -1);
+}
+
+/* Hosts without the referrers API are remembered, case-insensitively, per
+ * client; a full table stops noting instead of growing. */
+static void
+test_noref(void **state)
+{
+	pg_oci *c = NULL, *c2 = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(pg_oci_new(&c, NULL, NULL), PG_OK);
+	assert_int_equal(pg_oci_new(&c2, NULL, NULL), PG_OK);
+	assert_false(noref_known(c, "reg.example:5000"));
+	noref_note(c, "reg.example:5000");
+	noref_note(c, "REG.example:5000");
+	assert_true(noref_known(c, "Reg.Example:5000"));
+	assert_false(noref_known(c, "reg.example:5001"));
+	assert_false(noref_known(c2, "reg.example:5000"));
+	for (i = 0; i < SLOTS_MAX + 5; i++) {
+		char h[32];
+
+		(void)snprintf(h, sizeof(h), "h%zu", i);
+		noref_note(c, h);
+	}
+	assert_true(noref_known(c, "h0"));
+	assert_false(noref_known(c, "h70"));
+	assert_true(noref_known(c, "reg.example:5000"));
+	pg_oci_free(c);
+	pg_oci_free(c2);
+}
+
+static void
 test_retry_after(void **state)
 {
 	(void)state;
@@ -721,6 +767,8 @@ main(void)
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_retry_after),
+		cmocka_unit_test(test_ratelimit_value),
+		cmocka_unit_test(test_noref),
 		cmocka_unit_test(test_urlenc),
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_manifest_parse),

@@ -30,6 +30,12 @@ void pg_metrics_fetch_error(const char *host);
  * errors). */
 void pg_metrics_public_hop(const char *why, const char *host);
 
+/* The rate limit a registry host last announced (RateLimit-Limit and
+ * RateLimit-Remaining, Docker Hub's "100;w=21600" form): gauges by host, a
+ * bounded table as for fetch errors (hosts past it are not reported).  A
+ * negative value leaves that gauge as it was. */
+void pg_metrics_registry_ratelimit(const char *host, int64_t limit, int64_t remaining);
+
 /* Render everything in the Prometheus text format (version 0.0.4). */
 int pg_metrics_render(pg_buf *out);
 
