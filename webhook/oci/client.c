@@ -78,11 +78,15 @@ struct pg_oci {
 	pthread_cond_t cv; /* CLOCK_MONOTONIC: a slot was released */
 	tok_entry toks[TOKENS_MAX];
 	slot slots[SLOTS_MAX];
-	/* Hosts that answered 404 to a referrers listing: no referrers API,
-	 * straight to the tag schema for the rest of the process (one 404
-	 * per host per process, not one per image).  Full: not noted. */
-	char noref[SLOTS_MAX][HOST_MAX + 1];
 };
+
+/* Hosts that answered 404 to a referrers listing: no referrers API, straight
+ * to the tag schema for the rest of the process (one 404 per host per
+ * process, not one per image).  Process-wide, not per pg_oci: each worker
+ * (and each policy generation) has its own client, and what a registry
+ * serves is a fact about the registry.  Full: not noted. */
+static char g_noref[SLOTS_MAX][HOST_MAX + 1];
+static pthread_mutex_t g_noref_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 host_conf_clear(host_conf *h)
@@ -1105,35 +1109,35 @@ fallback_tag(char *out, size_t size, const char *digest)
 }
 
 static bool
-noref_known(pg_oci *c, const char *host)
+noref_known(const char *host)
 {
 	size_t i;
 	bool known = false;
 
-	pthread_mutex_lock(&c->mu);
-	for (i = 0; i < SLOTS_MAX && c->noref[i][0] && !known; i++)
-		known = strcasecmp(c->noref[i], host) == 0;
-	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_lock(&g_noref_mu);
+	for (i = 0; i < SLOTS_MAX && g_noref[i][0] && !known; i++)
+		known = strcasecmp(g_noref[i], host) == 0;
+	pthread_mutex_unlock(&g_noref_mu);
 	return known;
 }
 
 static void
-noref_note(pg_oci *c, const char *host)
+noref_note(const char *host)
 {
 	size_t i;
 
 	if (strlen(host) > HOST_MAX)
 		return;
-	pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&g_noref_mu);
 	for (i = 0; i < SLOTS_MAX; i++) {
-		if (c->noref[i][0] == '\0') {
-			memcpy(c->noref[i], host, strlen(host) + 1);
+		if (g_noref[i][0] == '\0') {
+			memcpy(g_noref[i], host, strlen(host) + 1);
 			break;
 		}
-		if (strcasecmp(c->noref[i], host) == 0)
+		if (strcasecmp(g_noref[i], host) == 0)
 			break;
 	}
-	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&g_noref_mu);
 }
 
 /* The tag schema: HEAD the tag first (most images have none: no pull
@@ -1195,7 +1199,7 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (noref_known(c, host)) {
+	if (noref_known(host)) {
 		rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type, err);
 		goto done;
 	}
@@ -1207,7 +1211,7 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 		if (r->status == 404 && page == 0) {
 			/* OCI 1.1: a registry with the API answers 200 (an
 			 * empty index) for any digest; 404 is no API. */
-			noref_note(c, host);
+			noref_note(host);
 			rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type, err);
 			goto done;
 		}
