@@ -30,7 +30,7 @@ hang|hang||127\.0\.0\.1 did not answer in time
 slowloris|slowloris||127\.0\.0\.1 did not answer in time
 reset-mid-response|reset||cannot reach 127\.0\.0\.1: .*(reset|Recv failure|transfer closed|SSL)
 status-500|s500||registry $R answered HTTP 500
-status-429-retry-after|s429||rate-limiting requests \(HTTP 429\) and asks to wait 120 s, past the deadline
+status-429-retry-after|s429||registry rate limit: registry $R is rate-limiting requests \(HTTP 429\) and asks to wait 120 s, past the deadline
 redirect-loop|loop||too many redirects fetching https://$R/v2/loop/
 redirect-http-other-port|redirhttp||refusing http:// URL for 127\.0\.0\.1
 redirect-http-same-host|redirself||refusing http:// URL for 127\.0\.0\.1
@@ -97,6 +97,14 @@ for mode in hang slowloris reset s500 s429 gzip big digest redirport bighdr mult
 	MATRIX+=("$(printf '%-26s %6s ms  %s' "server-$mode" "$ms" "${msg#*deny: }")")
 	expect_eq "server healthz after $mode" "$(pgcurl "$PG_URL/healthz")" ok
 done
+# A 429 keeps its own reason and is never cached: the same review again is
+# not answered from the cache, and says "registry rate limit" again.
+out=$(pgcurl -H 'Content-Type: application/json' --data-binary @"$T/srv-s429.json" "$PG_URL/validate")
+expect_match "server s429 again: its own reason" "$(jq -r '.response.status.message // ""' <<<"$out")" "registry rate limit"
+expect_eq "server s429 again: not answered from the cache" \
+	"$(grep -F "s429/app:v1" "$T/provgate.out" | tail -1 | jq -r '.references[0].cached' 2>/dev/null)" false
+expect_eq "server s429: never cached (no cache hit at all)" \
+	"$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_requests_total{result=\"hit\"}" {print $2}')" 0
 # Ten stalled reviews at once (more than the workers): all answered by the
 # loop-side deadline, and the server is still healthy.
 par=()
