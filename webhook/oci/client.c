@@ -951,6 +951,9 @@ manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, cons
 	}
 	rc = reg_get_ex(&r, c, q, host, (const char *)scope.data, (const char *)url.data,
 			pg_oci_accept_manifests, PG_OCI_MANIFEST_MAX, NULL, "HEAD", err);
+	if (rc == PG_ETOOBIG)
+		rc = pg_err_set(err, PG_ETOOBIG, "manifest %s/%s:%s is larger than %zu bytes", host,
+				repo, reference, PG_OCI_MANIFEST_MAX);
 	if (rc != PG_OK)
 		goto out;
 	if (r->status == 404) {
