@@ -86,6 +86,9 @@ expect_eq "no GET of the image's manifest by its tag" "$(ours GET /v2/app/a/mani
 expect_eq "no GET of the image's manifest by its digest either" "$(ours GET "/v2/app/a/manifests/$DA")" 0
 expect_eq "the signature manifest: one GET" "$(ours GET "/v2/app/a/manifests/sha256-${DA#sha256:}\\.sig")" 1
 expect_eq "the key-signed image never asked the referrers API" "$(ours GET '/v2/app/[a-z0-9]+/referrers/.*')" 0
+# the same parse as the bench's "requests per cold verification by method" row
+echo "# cold key-signed verification, provgate's requests by method:$(grep '"provgate"$' "$REG_LOG" |
+	sed -n 's/.*"\([A-Z]*\) \/v2\/[^ ]* HTTP\/[0-9.]*".*/\1/p' | sort | uniq -c | awk '{printf " %s %s", $2, $1}')"
 
 # the attack: a valid signature, but over another digest
 review "$REG/app/x:v1"
