@@ -110,6 +110,10 @@ row "cold key-signed image via server, new tag each, p50 / p99 (ms; $COLD_N revi
 	"$(na "${COLD_P50:-}") / $(na "${COLD_P99:-}")"
 row "cold keyless image (Fulcio-like chain, SCT, SET, identity) via server, new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${COLDKL_OK:-}") allowed, $(na "${COLDKL_MISS:-}") cache misses)" \
 	"$(na "${COLDKL_P:-}")"
+row "requests per cold verification by method, key-signed legacy (registry log; manifest GETs = counted pulls; GETs of the image's manifest by tag, target 0)" \
+	"$(na "${COLD_BYMETHOD:-}"); pulls $(na "${COLD_PULLS:-}"); by-tag GETs $(na "${COLD_TAGGETS:-}")"
+row "requests per cold verification by method, keyless (same)" \
+	"$(na "${COLDKL_BYMETHOD:-}"); pulls $(na "${COLDKL_PULLS:-}"); by-tag GETs $(na "${COLDKL_TAGGETS:-}")"
 row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
 	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
 if [ -n "${VI_NA:-}" ]; then

@@ -133,6 +133,7 @@ EOF
 	pgcurl "$PG_URL/healthz" >/dev/null
 	reg_ports >"$T/ports.before"
 	n=$(grep -c "GET .* HTTP/" "$REG_LOG")
+	l0=$(wc -l <"$REG_LOG")
 	curl_reviews "$T/cold.times" "$T/cold" "${files[@]}"
 	ok=$(cat "$T"/cold/*.out | jq -r .response.allowed | grep -c true)
 	COLD_P50=$(pct "$T/cold.times" 0.50 | ms_of_s)
@@ -142,12 +143,16 @@ EOF
 	reg_ports >"$T/ports.after"
 	COLD_CONNS=$(comm -13 <(sort "$T/ports.before") <(sort "$T/ports.after") | wc -l)
 	COLD_REQS=$(($(grep -c "GET .* HTTP/" "$REG_LOG") - n))
+	reg_methods "$l0" "$COLD_MISS" COLD_BYMETHOD COLD_PULLS COLD_TAGGETS 'app/bench/manifests/c[0-9]+'
 	REG_HTTP=$(grep '"provgate"$' "$REG_LOG" | sed -n 's/.* \(HTTP\/[0-9.]*\)" .*/\1/p' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
 	# keyless, same server, same warm connection
+	l0=$(wc -l <"$REG_LOG")
 	curl_reviews "$T/coldkl.times" "$T/cold/kl" "${klfiles[@]}"
 	COLDKL_OK=$(cat "$T"/cold/kl/*.out | jq -r .response.allowed | grep -c true)
 	COLDKL_MISS=$(grep -c "\"ref\":\"$REG/keyless/app:c[0-9]*\".*\"cached\":false" "$T/provgate.out")
 	COLDKL_P=$(p50_p99_ms "$T/coldkl.times")
+	reg_methods "$l0" "$COLDKL_MISS" COLDKL_BYMETHOD COLDKL_PULLS COLDKL_TAGGETS 'keyless/app/manifests/c[0-9]+'
+
 	pg_stop
 
 	# --- cold, `provgate review` (new process, new TLS connection) ----------------
@@ -185,6 +190,20 @@ EOF
 
 	# --- RSS idle and with 100k entries ----------------------------------------------
 	fill_cache "$pol"
+}
+
+# reg_methods LINE0 N VAR_BYMETHOD VAR_PULLS VAR_TAGGETS TAG_PATH_ERE: from
+# provgate's requests in REG_LOG after line LINE0, per verification (N):
+# requests by method ("HEAD 1.0, GET 2.0"), manifest GETs (what Docker Hub
+# counts as pulls), and GETs of the image's own manifest by tag (target 0).
+reg_methods() {
+	local l0=$1 n=$2 new
+	new=$(tail -n +"$((l0 + 1))" "$REG_LOG" | grep '"provgate"$')
+	[ "${n:-0}" -gt 0 ] 2>/dev/null || n=1
+	printf -v "$3" '%s' "$(sed -n 's/.*"\([A-Z]*\) \/v2\/[^ ]* HTTP\/[0-9.]*".*/\1/p' <<<"$new" | sort | uniq -c |
+		awk -v n="$n" '{printf "%s%s %.2f", sep, $2, $1 / n; sep=", "}')"
+	printf -v "$4" '%s' "$(grep -cE '"GET /v2/[^ ]*/manifests/[^ ]* HTTP' <<<"$new" | awk -v n="$n" '{printf "%.2f", $1 / n}')"
+	printf -v "$5" '%s' "$(grep -cE "\"GET /v2/$6 HTTP" <<<"$new")"
 }
 
 reg_ports() { # local ports of client sockets to the registry, any state

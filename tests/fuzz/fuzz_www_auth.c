@@ -2,7 +2,8 @@
  * libFuzzer target: the registry response-header parsers —
  * WWW-Authenticate challenges (oci_www_auth_parse, and
  * oci_www_auth_parse_headers over the bytes as a whole header block),
- * Link rel="next" (oci_link_next) and Retry-After — fed the same bytes.
+ * Link rel="next" (oci_link_next), Retry-After and RateLimit-* counts
+ * (oci_ratelimit_value) — fed the same bytes.
  *
  * Build by hand:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iwebhook \
@@ -53,6 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(next);
 	}
 	if (oci_retry_after_s(s, 1) < 0 || oci_retry_after_s(s, 1) > 86400)
+		abort();
+	if (oci_ratelimit_value(s) < -1 || oci_ratelimit_value(s) > 1000000000000LL)
 		abort();
 	free(s);
 	return 0;

@@ -10,6 +10,7 @@
 #                                    (same port, data, config) again
 #   reg_gets PATH_ERE                how many GETs of a path matching PATH_ERE
 #                                    REG_LOG holds (e.g. '/manifests/sha256-.*\.sig')
+#   reg_heads PATH_ERE               the same for HEADs (tags are resolved by HEAD)
 #   REG_USER=u REG_PASS=p            credentials the push helpers use
 #   sha256_of FILE                   "sha256:<hex>"
 #   push_blob REPO FILE              monolithic upload (POST + PUT); prints digest
@@ -93,6 +94,10 @@ registry_restart() {
 
 reg_gets() {
 	grep -cE "\"GET $1 HTTP/[0-9.]+\"" "$REG_LOG"
+}
+
+reg_heads() {
+	grep -cE "\"HEAD $1 HTTP/[0-9.]+\"" "$REG_LOG"
 }
 
 reg_curl() {

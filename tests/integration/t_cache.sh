@@ -236,7 +236,8 @@ h2load -n $N -c 20 -m 10 -d "$T/k.json" -H 'content-type: application/json' "$PG
 expect_match "coalescing: h2load answered all $N" "$(cat "$T/h2load.out")" "$N succeeded, 0 failed"
 expect_eq "coalescing: $N reviews allowed" "$(grep -c "\"ref\":\"$REG/app/k:v1\".*\"decision\":\"allow\"" "$T/provgate.out")" "$N"
 expect_eq "coalescing: exactly one signature fetch for $N concurrent reviews" "$(sigs "$DK")" 1
-expect_eq "coalescing: one tag resolution" "$(reg_gets "/v2/app/k/manifests/v1")" 1
+expect_eq "coalescing: one tag resolution (a HEAD, no GET)" \
+	"$(reg_heads "/v2/app/k/manifests/v1")/$(reg_gets "/v2/app/k/manifests/v1")" 1/0
 check "coalescing: waiters counted" test "$(metric provgate_cache_coalesced_total)" -gt 0
 
 # --- a frozen registry: waiters keep their own deadline --------------------------

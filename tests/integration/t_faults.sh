@@ -30,7 +30,7 @@ hang|hang||127\.0\.0\.1 did not answer in time
 slowloris|slowloris||127\.0\.0\.1 did not answer in time
 reset-mid-response|reset||cannot reach 127\.0\.0\.1: .*(reset|Recv failure|transfer closed|SSL)
 status-500|s500||registry $R answered HTTP 500
-status-429-retry-after|s429||rate-limiting requests \(HTTP 429\) and asks to wait 120 s, past the deadline
+status-429-retry-after|s429||registry rate limit: registry $R is rate-limiting requests \(HTTP 429\) and asks to wait 120 s, past the deadline
 redirect-loop|loop||too many redirects fetching https://$R/v2/loop/
 redirect-http-other-port|redirhttp||refusing http:// URL for 127\.0\.0\.1
 redirect-http-same-host|redirself||refusing http:// URL for 127\.0\.0\.1
@@ -46,12 +46,13 @@ bearer-on-second-challenge-line|multiauth||getting a token for $R: the token ser
 oversized-blob|bigblob||no signature of .* verified \(1 found\): .*(larger than|Maximum file size)
 wrong-content-type|ctype||differs from Content-Type "text/html"
 digest-mismatch|digest||registry says its digest is sha256:0{64} but the bytes received hash to sha256:
+digest-lie-in-head|digesthead||no signatures found for $R/digesthead/app@sha256:0{64}
 fault-fail-1st|ok|fail:1|injected fault: request 1 \(https://$R/v2/ok/app/manifests/v1\) failed
 fault-fail-2nd|ok|fail:2|looking for cosign signatures: injected fault: request 2 .*\.sig\) failed
 fault-fail-all|ok|failall|injected fault: request 1
 fault-delay|ok|delay:3000|injected delay of 3000 ms: .* did not answer in time
-fault-truncate|ok|truncate:100|manifest is not a JSON object
-fault-corrupt|ok|corrupt:1|registry says its digest is sha256:[0-9a-f]{64} but the bytes received hash to
+fault-truncate|nohead|truncate:100|manifest is not a JSON object
+fault-corrupt|nohead|corrupt:1|registry says its digest is sha256:[0-9a-f]{64} but the bytes received hash to
 CASES
 }
 
@@ -97,6 +98,16 @@ for mode in hang slowloris reset s500 s429 gzip big digest redirport bighdr mult
 	MATRIX+=("$(printf '%-26s %6s ms  %s' "server-$mode" "$ms" "${msg#*deny: }")")
 	expect_eq "server healthz after $mode" "$(pgcurl "$PG_URL/healthz")" ok
 done
+# A 429 keeps its own reason and is never cached: the same review again is
+# not answered from the cache, and says "registry rate limit" again.
+out=$(pgcurl -H 'Content-Type: application/json' --data-binary @"$T/srv-s429.json" "$PG_URL/validate")
+expect_match "server s429 again: its own reason" "$(jq -r '.response.status.message // ""' <<<"$out")" "registry rate limit"
+expect_eq "server s429 again: not answered from the cache" \
+	"$(grep -F "s429/app:v1" "$T/provgate.out" | tail -1 | jq -r '.references[0].cached' 2>/dev/null)" false
+expect_eq "server s429: RateLimit-Limit / -Remaining in the per-host gauges" \
+	"$(pgcurl "$PG_URL/metrics" | awk -v h="$R" '$1 == "provgate_registry_ratelimit_limit{host=\"" h "\"}" || $1 == "provgate_registry_ratelimit_remaining{host=\"" h "\"}" {printf "%s ", $2}')" "100 0 "
+expect_eq "server s429: never cached (no cache hit at all)" \
+	"$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_requests_total{result=\"hit\"}" {print $2}')" 0
 # Ten stalled reviews at once (more than the workers): all answered by the
 # loop-side deadline, and the server is still healthy.
 par=()

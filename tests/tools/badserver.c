@@ -22,7 +22,8 @@
  *   slowloris answers one byte per second
  *   reset     half a response, then a TCP reset
  *   s500      HTTP 500
- *   s429      HTTP 429, Retry-After: 120
+ *   s429      HTTP 429, Retry-After: 120, RateLimit-Limit/-Remaining as
+ *             Docker Hub sends them (100;w=21600, 0;w=21600)
  *   loop      302 to itself, forever
  *   redirhttp 302 to http:// on the plain listener
  *   redirself 302 to http:// on the main listener (same host and port)
@@ -35,6 +36,9 @@
  *   bigblob   valid manifest, a .sig manifest, a 2 MiB signature blob
  *   ctype     a manifest served as text/html
  *   digest    a manifest whose Docker-Content-Digest does not match
+ *   digesthead  digest, and the HEAD names the same wrong digest
+ *   (ctype, digest and nohead answer a HEAD without Docker-Content-Digest:
+ *   the client must GET and check the bytes; nohead is ok otherwise)
  *   flip      (with --upstream HOST:PORT, a real registry over TLS) a proxy
  *             of /v2/flip/<session>/<repo>/... to the upstream's
  *             /v2/<repo>/... that answers a manifest request by tag
@@ -115,6 +119,7 @@ typedef struct conn {
 	int which;
 	SSL *ssl;
 	char accept[2048]; /* the request's Accept header (flip/flop pass it on) */
+	int head;          /* the request is a HEAD */
 } conn;
 
 static void
@@ -238,6 +243,7 @@ read_request(conn *c, char *path, size_t cap, char *acc, size_t acap)
 		return -1;
 	memcpy(path, sp + 1, (size_t)(sp2 - sp - 1));
 	path[sp2 - sp - 1] = '\0';
+	c->head = strncmp(buf, "HEAD ", 5) == 0;
 	acc[0] = '\0';
 	{
 		char *a = buf, *e;
@@ -447,7 +453,9 @@ serve_main(conn *c, const char *path)
 	} else if (strcmp(mode, "s500") == 0) {
 		(void)respond(c, 500, "Internal Server Error", "text/plain", NULL, "boom\n", 5);
 	} else if (strcmp(mode, "s429") == 0) {
-		(void)respond(c, 429, "Too Many Requests", "application/json", "Retry-After: 120\r\n",
+		(void)respond(c, 429, "Too Many Requests", "application/json",
+			      "Retry-After: 120\r\nRateLimit-Limit: 100;w=21600\r\n"
+			      "RateLimit-Remaining: 0;w=21600\r\n",
 			      "{}", 2);
 	} else if (strcmp(mode, "loop") == 0) {
 		(void)snprintf(loc, sizeof(loc), "https://127.0.0.1:%d/v2/%s", lport[L_MAIN], rest);
@@ -538,11 +546,18 @@ serve_main(conn *c, const char *path)
 	} else if (strstr(rest, "/manifests/") != NULL) {
 		const char *ct = strcmp(mode, "ctype") == 0 ? "text/html"
 							     : "application/vnd.oci.image.manifest.v1+json";
-		const char *dg = strcmp(mode, "digest") == 0
+		const char *dg = strcmp(mode, "digest") == 0 || strcmp(mode, "digesthead") == 0
 				     ? "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 				     : manifest_digest;
 
-		(void)snprintf(h, sizeof(h), "Docker-Content-Digest: %s\r\n", dg);
+		/* ctype, digest, nohead: a HEAD names no digest, so the
+		 * client must GET the bytes (and check them); digesthead
+		 * lies in the HEAD too. */
+		if (c->head && (strcmp(mode, "ctype") == 0 || strcmp(mode, "digest") == 0 ||
+				strcmp(mode, "nohead") == 0))
+			h[0] = '\0';
+		else
+			(void)snprintf(h, sizeof(h), "Docker-Content-Digest: %s\r\n", dg);
 		(void)respond(c, 200, "OK", ct, h, manifest, strlen(manifest));
 	} else {
 		(void)respond(c, 404, "Not Found", "application/json", NULL, "{}", 2);

@@ -286,6 +286,49 @@ test_link(void **state)
 }
 
 static void
+test_ratelimit_value(void **state)
+{
+	(void)state;
+	assert_int_equal(oci_ratelimit_value("100;w=21600"), 100);
+	assert_int_equal(oci_ratelimit_value(" 76 ;w=21600"), 76);
+	assert_int_equal(oci_ratelimit_value("0"), 0);
+	assert_int_equal(oci_ratelimit_value("100, 100;w=21600"), 100);
+	assert_int_equal(oci_ratelimit_value("w=21600"), -1);
+	assert_int_equal(oci_ratelimit_value("-5"), -1);
+	assert_int_equal(oci_ratelimit_value("12x"), -1);
+	assert_int_equal(oci_ratelimit_value(""), -1);
+	assert_int_equal(oci_ratelimit_value("99999999999999999999999"), -1);
+	assert_int_equal(oci_ratelimit_value(NULL), -1);
+}
+
+/* Hosts without the referrers API are remembered, case-insensitively, for
+ * the process (not per client: each worker has its own); a full table stops
+ * noting instead of growing. */
+static void
+test_noref(void **state)
+{
+	size_t i;
+
+	(void)state;
+	assert_false(noref_known("reg.example:5000"));
+	noref_note("reg.example:5000");
+	noref_note("REG.example:5000");
+	assert_true(noref_known("Reg.Example:5000"));
+	assert_false(noref_known("reg.example:5001"));
+	for (i = 0; i < SLOTS_MAX + 5; i++) {
+		char h[32];
+
+		(void)snprintf(h, sizeof(h), "h%zu", i);
+		noref_note(h);
+	}
+	assert_true(noref_known("h0"));
+	assert_true(noref_known("h62"));
+	assert_false(noref_known("h63"));
+	assert_false(noref_known("h70"));
+	assert_true(noref_known("reg.example:5000"));
+}
+
+static void
 test_retry_after(void **state)
 {
 	(void)state;
@@ -730,6 +773,8 @@ main(void)
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_retry_after),
+		cmocka_unit_test(test_ratelimit_value),
+		cmocka_unit_test(test_noref),
 		cmocka_unit_test(test_urlenc),
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_manifest_parse),

@@ -188,6 +188,65 @@ pg_metrics_public_hop(const char *why, const char *host)
 	pthread_mutex_unlock(&fetch_lock);
 }
 
+/* Registry rate limits by host: last announced values. */
+static struct {
+	char host[128];
+	int64_t limit, remaining; /* -1: never announced */
+} rl[FETCH_HOSTS];
+
+void
+pg_metrics_registry_ratelimit(const char *host, int64_t limit, int64_t remaining)
+{
+	char clean[128];
+	size_t i, j = 0;
+
+	if (limit < 0 && remaining < 0)
+		return;
+	for (i = 0; host && host[i] && j < sizeof(clean) - 1; i++)
+		if ((host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
+		    (host[i] >= '0' && host[i] <= '9') || strchr(".-:[]_", host[i]))
+			clean[j++] = host[i];
+	clean[j] = '\0';
+	pthread_mutex_lock(&fetch_lock);
+	for (i = 0; i < FETCH_HOSTS; i++) {
+		if (rl[i].host[0] == '\0') {
+			(void)snprintf(rl[i].host, sizeof(rl[i].host), "%s", clean);
+			rl[i].limit = rl[i].remaining = -1;
+		}
+		if (strcmp(rl[i].host, clean) == 0) {
+			if (limit >= 0)
+				rl[i].limit = limit;
+			if (remaining >= 0)
+				rl[i].remaining = remaining;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fetch_lock);
+}
+
+static int
+render_ratelimit(pg_buf *o)
+{
+	size_t i;
+	int rc = pg_buf_puts(o, "# HELP provgate_registry_ratelimit_limit The request limit a registry last "
+				"announced (RateLimit-Limit), by host.\n"
+				"# TYPE provgate_registry_ratelimit_limit gauge\n");
+
+	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && rl[i].host[0]; i++)
+		if (rl[i].limit >= 0)
+			rc = pg_buf_printf(o, "provgate_registry_ratelimit_limit{host=\"%s\"} %lld\n",
+					   rl[i].host, (long long)rl[i].limit);
+	if (rc == PG_OK)
+		rc = pg_buf_puts(o, "# HELP provgate_registry_ratelimit_remaining The requests a registry last "
+				    "said remain (RateLimit-Remaining), by host.\n"
+				    "# TYPE provgate_registry_ratelimit_remaining gauge\n");
+	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && rl[i].host[0]; i++)
+		if (rl[i].remaining >= 0)
+			rc = pg_buf_printf(o, "provgate_registry_ratelimit_remaining{host=\"%s\"} %lld\n",
+					   rl[i].host, (long long)rl[i].remaining);
+	return rc;
+}
+
 static int
 render_hops(pg_buf *o)
 {
@@ -343,6 +402,8 @@ pg_metrics_render(pg_buf *o)
 				   (unsigned long long)fetch_err_other);
 	if (rc == PG_OK)
 		rc = render_hops(o);
+	if (rc == PG_OK)
+		rc = render_ratelimit(o);
 	pthread_mutex_unlock(&fetch_lock);
 	if (rc == PG_OK)
 		rc = render_more(o);

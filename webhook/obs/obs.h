@@ -35,6 +35,12 @@ void pg_metrics_mutate(const char *result, size_t npinned);
 /* The serving certificate in use expires at unix_time (notAfter). */
 void pg_metrics_cert_expiry(int64_t unix_time);
 
+/* The rate limit a registry host last announced (RateLimit-Limit and
+ * RateLimit-Remaining, Docker Hub's "100;w=21600" form): gauges by host, a
+ * bounded table as for fetch errors (hosts past it are not reported).  A
+ * negative value leaves that gauge as it was. */
+void pg_metrics_registry_ratelimit(const char *host, int64_t limit, int64_t remaining);
+
 /* Render everything in the Prometheus text format (version 0.0.4). */
 int pg_metrics_render(pg_buf *out);
 

@@ -22,6 +22,7 @@
 
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "obs/obs.h"
 #include "oci/oci_int.h"
 
 /* Deadline when the caller gave none, as pg_fetch does. */
@@ -78,6 +79,14 @@ struct pg_oci {
 	tok_entry toks[TOKENS_MAX];
 	slot slots[SLOTS_MAX];
 };
+
+/* Hosts that answered 404 to a referrers listing: no referrers API, straight
+ * to the tag schema for the rest of the process (one 404 per host per
+ * process, not one per image).  Process-wide, not per pg_oci: each worker
+ * (and each policy generation) has its own client, and what a registry
+ * serves is a fact about the registry.  Full: not noted. */
+static char g_noref[SLOTS_MAX][HOST_MAX + 1];
+static pthread_mutex_t g_noref_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 host_conf_clear(host_conf *h)
@@ -542,6 +551,21 @@ out:
 	return rc;
 }
 
+/* RateLimit-Limit / -Remaining of a registry's answer into the per-host
+ * gauges (Docker Hub sends them on manifest requests, HEAD included). */
+static void
+note_ratelimit(const char *host, const pg_fetch_resp *r)
+{
+	char *lim = pg_fetch_resp_header(r, "RateLimit-Limit");
+	char *rem = pg_fetch_resp_header(r, "RateLimit-Remaining");
+
+	if (lim || rem)
+		pg_metrics_registry_ratelimit(host, oci_ratelimit_value(lim),
+					      oci_ratelimit_value(rem));
+	free(lim);
+	free(rem);
+}
+
 static void
 sleep_ms(int64_t ms)
 {
@@ -562,7 +586,7 @@ sleep_ms(int64_t ms)
 static int
 reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
 	   const char *scope, const char *url, const char *accept, size_t max,
-	   const char *public_why, pg_err *err)
+	   const char *public_why, const char *method, pg_err *err)
 {
 	int rc = PG_EINTERNAL, auth_rounds = 0, rate_rounds = 0;
 	const host_conf *h = conf_for(c, host);
@@ -598,6 +622,7 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 		if (authz.len)
 			hdrs[nh++] = (const char *)authz.data;
 		hdrs[nh] = NULL;
+		o.method = method;
 		o.ca_file = h->ca_file;
 		o.plain_http = h->plain_http;
 		o.max_bytes = max;
@@ -616,6 +641,7 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 		slot_release(c, host);
 		if (rc != PG_OK)
 			goto out;
+		note_ratelimit(host, r);
 		/* A 401 from a redirect target (a CDN, a storage host) is
 		 * not the registry's challenge: answering it would send the
 		 * registry's credentials to a realm that host names. */
@@ -645,7 +671,7 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 			rate_rounds++;
 			if (pg_clock_left_ms(deadline) <= wait_ms) {
 				rc = pg_err_set(err, PG_ETIMEOUT,
-						"registry %s is rate-limiting requests (HTTP 429) and asks to wait %lld s, past the deadline",
+						"registry rate limit: registry %s is rate-limiting requests (HTTP 429) and asks to wait %lld s, past the deadline",
 						host, (long long)(wait_ms / 1000));
 				goto out;
 			}
@@ -674,7 +700,7 @@ static int
 reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
 	const char *scope, const char *url, const char *accept, size_t max, pg_err *err)
 {
-	return reg_get_ex(out, c, q, host, scope, url, accept, max, NULL, err);
+	return reg_get_ex(out, c, q, host, scope, url, accept, max, NULL, NULL, err);
 }
 
 /* ---- names and URLs ---- */
@@ -778,6 +804,11 @@ scope_for(pg_buf *b, const char *repo)
 static int
 status_error(pg_err *err, const char *host, long status, const char *what)
 {
+	/* Retries spent (reg_get_ex): its own words, never a verdict. */
+	if (status == 429)
+		return pg_err_set(err, PG_EFETCH,
+				  "registry rate limit: registry %s still answers HTTP 429 (too many requests) for %s",
+				  host, what);
 	if (status == 401 || status == 403)
 		return pg_err_set(err, PG_EFETCH,
 				  "registry %s refused access to %s (HTTP %ld): check the credentials configured for it",
@@ -883,14 +914,85 @@ out:
 	return rc;
 }
 
+/*
+ * HEAD host/repo/manifests/reference (full Accept set): what the registry
+ * says the reference's digest is, without the bytes (Docker Hub counts a
+ * manifest GET as a pull, a HEAD not).  PG_OK with *out a malloc'd sha256
+ * digest, or *out NULL when the answer gives none to use (no or a malformed
+ * Docker-Content-Digest, another algorithm, a status other than 200 / 404:
+ * a registry or proxy without HEAD): the caller GETs instead.  404 is
+ * PG_ENOTFOUND; a 429 past its retries is the rate-limit error.
+ *
+ * The digest is only the registry's claim: whatever is fetched by it is
+ * hashed (pg_oci_manifest_get, pg_oci_blob_get), and a signature binds it
+ * (its payload names the digest), so a lying HEAD gets a denial, never an
+ * allow.  A GET by tag trusted the registry no more: the bytes are the
+ * registry's choice either way.
+ */
+static int
+manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+	      const char *reference, pg_err *err)
+{
+	int rc;
+	pg_buf url, scope;
+	pg_fetch_resp *r = NULL;
+	char *dcd = NULL;
+
+	*out = NULL;
+	if ((rc = check_names(host, repo, reference, err)) != PG_OK)
+		return rc;
+	pg_buf_init(&url, 2048);
+	pg_buf_init(&scope, 1024);
+	if (base_url(&url, c, host) != PG_OK ||
+	    pg_buf_printf(&url, "/v2/%s/manifests/%s", repo, reference) != PG_OK ||
+	    scope_for(&scope, repo) != PG_OK) {
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = reg_get_ex(&r, c, q, host, (const char *)scope.data, (const char *)url.data,
+			pg_oci_accept_manifests, PG_OCI_MANIFEST_MAX, NULL, "HEAD", err);
+	if (rc == PG_ETOOBIG)
+		rc = pg_err_set(err, PG_ETOOBIG, "manifest %s/%s:%s is larger than %zu bytes", host,
+				repo, reference, PG_OCI_MANIFEST_MAX);
+	if (rc != PG_OK)
+		goto out;
+	if (r->status == 404) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "manifest %s/%s:%s not found", host, repo,
+				reference);
+		goto out;
+	}
+	if (r->status == 429) {
+		rc = status_error(err, host, r->status, reference);
+		goto out;
+	}
+	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
+	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 && oci_digest_valid(dcd)) {
+		*out = dcd;
+		dcd = NULL;
+	}
+	rc = PG_OK;
+out:
+	free(dcd);
+	pg_fetch_resp_free(r);
+	pg_buf_free(&url);
+	pg_buf_free(&scope);
+	return rc;
+}
+
 int
 pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
 	       const char *reference, pg_err *err)
 {
 	pg_oci_manifest *m = NULL;
-	int rc = pg_oci_manifest_get(&m, c, q, host, repo, reference, err);
+	int rc;
 
 	*out = NULL;
+	/* A tag by HEAD; GET only when the registry names no digest (a
+	 * digest reference is fetched and hashed, as before). */
+	if (!oci_digest_valid(reference) &&
+	    ((rc = manifest_head(out, c, q, host, repo, reference, err)) != PG_OK || *out))
+		return rc;
+	rc = pg_oci_manifest_get(&m, c, q, host, repo, reference, err);
 	if (rc != PG_OK)
 		return rc;
 	if ((*out = pg_strdup(pg_oci_manifest_digest(m))) == NULL)
@@ -930,7 +1032,7 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 	 * Hub, GHCR, Quay, ECR's pre-signed S3 URLs): followed to public
 	 * hosts without credentials; the digest check below decides. */
 	rc = reg_get_ex(&r, c, q, host, (const char *)scope.data, (const char *)url.data, NULL, max,
-			"blob redirect", err);
+			"blob redirect", NULL, err);
 	if (rc != PG_OK)
 		goto out;
 	if (r->status == 404) {
@@ -1009,6 +1111,41 @@ fallback_tag(char *out, size_t size, const char *digest)
 		       (int)(hl > 64 ? 64 : hl), colon + 1);
 }
 
+static bool
+noref_known(const char *host)
+{
+	size_t i;
+	bool known = false;
+
+	pthread_mutex_lock(&g_noref_mu);
+	for (i = 0; i < SLOTS_MAX && g_noref[i][0] && !known; i++)
+		known = strcasecmp(g_noref[i], host) == 0;
+	pthread_mutex_unlock(&g_noref_mu);
+	return known;
+}
+
+static void
+noref_note(const char *host)
+{
+	size_t i;
+
+	if (strlen(host) > HOST_MAX)
+		return;
+	pthread_mutex_lock(&g_noref_mu);
+	for (i = 0; i < SLOTS_MAX; i++) {
+		if (g_noref[i][0] == '\0') {
+			memcpy(g_noref[i], host, strlen(host) + 1);
+			break;
+		}
+		if (strcasecmp(g_noref[i], host) == 0)
+			break;
+	}
+	pthread_mutex_unlock(&g_noref_mu);
+}
+
+/* The tag schema: HEAD the tag first (most images have none: no pull
+ * spent on absence), then GET by the digest the HEAD named (hashed on
+ * arrival), or by tag when it named none. */
 static int
 referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q,
 		   const char *host, const char *repo, const char *digest,
@@ -1016,10 +1153,14 @@ referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q
 {
 	char tag[OCI_DIGEST_BUF];
 	pg_oci_manifest *m = NULL;
+	char *at = NULL;
 	int rc;
 
 	fallback_tag(tag, sizeof(tag), digest);
-	rc = pg_oci_manifest_get(&m, c, q, host, repo, tag, err);
+	rc = manifest_head(&at, c, q, host, repo, tag, err);
+	if (rc == PG_OK)
+		rc = pg_oci_manifest_get(&m, c, q, host, repo, at ? at : tag, err);
+	free(at);
 	if (rc == PG_ENOTFOUND) {
 		pg_err_clear(err);
 		return PG_OK;
@@ -1061,12 +1202,19 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (noref_known(host)) {
+		rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type, err);
+		goto done;
+	}
 	for (page = 0;; page++) {
 		rc = reg_get(&r, c, q, host, (const char *)scope.data, (const char *)url.data,
 			     "Accept: " PG_OCI_MT_OCI_INDEX, PG_OCI_MANIFEST_MAX, err);
 		if (rc != PG_OK)
 			goto out;
 		if (r->status == 404 && page == 0) {
+			/* OCI 1.1: a registry with the API answers 200 (an
+			 * empty index) for any digest; 404 is no API. */
+			noref_note(host);
 			rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type, err);
 			goto done;
 		}

@@ -396,6 +396,29 @@ oci_retry_after_s(const char *v, int64_t fallback_s)
 	return *p == '\0' ? s : fallback_s;
 }
 
+/* RateLimit-Limit / RateLimit-Remaining: the leading count of "100",
+ * "100;w=21600" (Docker Hub) or "100, 100;w=21600" (the IETF draft's
+ * list form; the first item).  -1 for anything else; capped at 10^12. */
+int64_t
+oci_ratelimit_value(const char *v)
+{
+	int64_t n = 0;
+	const char *p;
+
+	if (v == NULL)
+		return -1;
+	p = skip_ws(v);
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > 1000000000000LL)
+			return -1;
+	}
+	p = skip_ws(p);
+	return (*p == '\0' || *p == ';' || *p == ',') ? n : -1;
+}
+
 int
 oci_urlenc(pg_buf *b, const char *s)
 {

@@ -48,6 +48,10 @@ int oci_link_next(char **out, const char *value, pg_err *err);
  * or junk gives fallback_s.  Capped at one day. */
 int64_t oci_retry_after_s(const char *value, int64_t fallback_s);
 
+/* The count a RateLimit-Limit / RateLimit-Remaining value starts with
+ * ("100;w=21600" -> 100), or -1 when it is not one. */
+int64_t oci_ratelimit_value(const char *value);
+
 /* Find credentials for registry host in a docker config.json text:
  * `auths` keys matched by host (scheme and path ignored; docker.io also as
  * index.docker.io), "auth" (base64 user:password) or username + password.
