@@ -384,7 +384,7 @@ const pg_trust *
 pg_policy_trust_at(const pg_policy *p, size_t i, const char **cat, const char **file,
 		   size_t *line)
 {
-	static const char *const names[PG_TRUST_NCAT] = {"keys", "keyrings", "roots"};
+	static const char *const names[PG_TRUST_NCAT] = {"keys", "keyrings", "roots", "certs"};
 	size_t c;
 
 	for (c = 0; c < PG_TRUST_NCAT; c++) {

@@ -72,7 +72,7 @@ check_trust(const pg_policy *p, pg_pgp **pgp, loaded_root *roots, size_t *nroots
 			if ((rc = pg_pgp_keyring_check(*pgp, &ring, &e)) != PG_OK)
 				return pg_err_set(err, rc == PG_EUNAVAIL ? rc : PG_EINVAL,
 						  "%s: not an OpenPGP keyring: %s", what, e.msg);
-		} else {
+		} else if (strcmp(cat, "roots") == 0) {
 			pg_trusted_root *r = NULL;
 
 			if ((rc = pg_trusted_root_load(&r, bytes, len, &e)) != PG_OK)
@@ -98,11 +98,15 @@ check_rule(const pg_policy *p, const pg_rule *r, size_t ri, const loaded_root *r
 		const pg_trusted_root *root = rt ? find_root(roots, nroots, rt) : NULL;
 		char where[PG_ERR_MSG_MAX];
 
-		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS)
+		/* notation entries: their certificates are checked when the
+		 * notation trust is built at load (policy/schema.c) */
+		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS &&
+		    v->kind != PG_VERIFY_GITHUB)
 			continue;
-		(void)snprintf(where, sizeof(where), "%s:%zu: spec.%s[%zu].verify[%zu].cosign",
-			       r->source_file ? r->source_file : "policy", v->line, sect, ri, i);
-		if (v->kind == PG_VERIFY_COSIGN_KEYLESS) {
+		(void)snprintf(where, sizeof(where), "%s:%zu: spec.%s[%zu].verify[%zu].%s",
+			       r->source_file ? r->source_file : "policy", v->line, sect, ri, i,
+			       v->kind == PG_VERIFY_GITHUB ? "github" : "cosign");
+		if (v->kind == PG_VERIFY_COSIGN_KEYLESS || v->kind == PG_VERIFY_GITHUB) {
 			if (rt == NULL)
 				return pg_err_set(err, PG_EINVAL,
 						  "%s.keyless: no trusted root to check Fulcio certificates "
