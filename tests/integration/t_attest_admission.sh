@@ -263,7 +263,7 @@ sed -e "s|ghcr.io/myorg/\*\*|$REG/gh/**|" -e "s|path: trust/example.trusted_root
 	-e '/- name: myorg-tools-cosign-attest/,$d' "$TOP/policy/examples/60-images-attestations.yaml" >"$EX/policy.yaml"
 printf '  registries:\n    - host: "%s"\n      caFile: %s\n' "$REG" "$PKI/ca.pem" >>"$EX/policy.yaml"
 expect_eq "example policy: policy check" "$("$PG" policy check "$EX" 2>&1)" \
-	"policy OK: 1 document, 1 image rules, 0 chart rules, mode enforce"
+	"policy OK: 1 document, 1 image rule, 0 chart rules, mode enforce"
 ex_case() {
 	local name=$1 img=$2 want=$3 re=$4 out
 	pod_for "ex" "$img" >"$T/ex.pod.json"

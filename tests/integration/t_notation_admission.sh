@@ -190,9 +190,9 @@ check "policy with notation entries loads" test $? = 0 || echo "# $out"
 
 cases() {
 	cat <<EOF
-JWS, RSA leaf, RFC 3161 timestamp|$REG/nv/jws:v1|true|^$|$D_JWS
-COSE, ECDSA P-256 leaf, timestamp|$REG/nv/cose:v1|true|^$|$D_COSE
-older signature form (config.mediaType)|$REG/nv/legacy:v1|true|^$|$D_LEGACY
+JWS, RSA leaf, RFC 3161 timestamp|$REG/nv/jws:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_JWS
+COSE, ECDSA P-256 leaf, timestamp|$REG/nv/cose:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_COSE
+older signature form (config.mediaType)|$REG/nv/legacy:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_LEGACY
 by digest|$REG/nv/jws@$D_JWS|true|^$|$D_JWS
 wrong identity|$REG/nv/identity:v1|false|authenticity: trustedIdentities|
 untrusted root (same subject as the trusted one)|$REG/nv/root:v1|false|does not contain any trusted certificate|
@@ -203,20 +203,20 @@ timestamp after the certificate expired|$REG/nv/old:v1|false|authenticTimestamp:
 tsa store configured, no timestamp|$REG/nv/notst:v1|false|no timestamp countersignature was found|
 unknown critical header|$REG/nv/crit:v1|false|plugin: .*unknown critical attribute|
 unsigned image|$REG/nv/unsigned:v1|false|no Notation signatures found for $REG/nv/unsigned@$D_UNS|
-bad signature then good one|$REG/nv/two:v1|true|^$|$D_TWO
-no tsa store, chain valid now|$REG/nvp/app:v1|true|^$|$D_PERM
+bad signature then good one|$REG/nv/two:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_TWO
+no tsa store, chain valid now|$REG/nvp/app:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_PERM
 no tsa store, chain expired|$REG/nvp/old:v1|false|authenticTimestamp: .*expired at|
-imported notation configuration|$REG/imp/app:v1|true|^$|$D_IMP
+imported notation configuration|$REG/imp/app:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_IMP
 imported configuration, repository outside its scopes|$REG/imp/other:v1|false|no applicable trust policy for $REG/imp/other|
-require all: cosign and notation|$REG/mix/both:v1|true|^$|$D_MIX
+require all: cosign and notation|$REG/mix/both:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_MIX
 require all: notation only|$REG/mix/nvonly:v1|false|rule cosign-and-notation requires 2 of 2 verifiers, only 1 verified|
-CRL given, leaf not revoked|$REG/crl/ok:v1|true|^$|$D_CRLOK
+CRL given, leaf not revoked|$REG/crl/ok:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_CRLOK
 CRL given, leaf revoked|$REG/crl/revoked:v1|false|revocation: certificate "CN=acme revoked signer.*" is revoked|
 CRL out of date: status unknown, enforced|$REG/crlstale/ok:v1|false|revocation: .*is unknown \\(its CRL is out of date\\)|
 leaf names a CDP, no CRL given, strict|$REG/nv/crlnone:v1|false|revocation: .*is unknown \\(no CRL given|
-revocation log, CRL given, leaf not revoked|$REG/crllog/ok:v1|true|^$|$D_CRLLOG
-revocation log: revoked leaf only logged|$REG/crllog/revoked:v1|true|^$|$D_CRLLOGREV
-revocation skip: CDP leaf admitted|$REG/crlskip/ok:v1|true|^$|$D_CRLSKIP
+revocation log, CRL given, leaf not revoked|$REG/crllog/ok:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_CRLLOG
+revocation log: revoked leaf only logged|$REG/crllog/revoked:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_CRLLOGREV
+revocation skip: CDP leaf admitted|$REG/crlskip/ok:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_CRLSKIP
 Argo CD Application, OCI chart signed|argo:$REG/ncharts,web,1.2.3|true|^$|$D_CHART
 Argo CD Application, OCI chart signed by an untrusted root|argo:$REG/ncharts,api,0.1.0|false|does not contain any trusted certificate|
 Argo CD Application, unsigned OCI chart|argo:$REG/ncharts,raw,2.0.0|false|no Notation signatures found for $REG/ncharts/raw@$D_CHARTRAW|
