@@ -262,8 +262,11 @@ mkdir -p "$EX"
 sed -e "s|ghcr.io/myorg/\*\*|$REG/gh/**|" -e "s|path: trust/example.trusted_root.json|path: $KL_ROOT|" \
 	-e '/- name: myorg-tools-cosign-attest/,$d' "$TOP/policy/examples/60-images-attestations.yaml" >"$EX/policy.yaml"
 printf '  registries:\n    - host: "%s"\n      caFile: %s\n' "$REG" "$PKI/ca.pem" >>"$EX/policy.yaml"
+# the root it names is defined by 20-images-keyless-github.yaml: here, the test root
+printf 'apiVersion: provgate.dev/v1alpha1\nkind: ProvenancePolicy\nmetadata: {name: root}\nspec:\n  trust:\n    roots:\n      public-good: {path: %s}\n' \
+	"$KL_ROOT" >"$EX/00-root.yaml"
 expect_eq "example policy: policy check" "$("$PG" policy check "$EX" 2>&1)" \
-	"policy OK: 1 document, 1 image rule, 0 chart rules, mode enforce"
+	"policy OK: 2 documents, 1 image rule, 0 chart rules, mode enforce"
 ex_case() {
 	local name=$1 img=$2 want=$3 re=$4 out
 	pod_for "ex" "$img" >"$T/ex.pod.json"

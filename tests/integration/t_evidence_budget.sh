@@ -135,10 +135,10 @@ ok "push images, signatures and junk referrers"
 # name|image|allowed|ERE on the message
 cases() {
 	cat <<EOF
-64 junk referrers in front of a valid .sig|$REG/key/junk64:v1|true|^$
-1000 junk referrers in front of a valid .sig|$REG/key/junk1000:v1|true|^$
+64 junk referrers in front of a valid .sig|$REG/key/junk64:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$
+1000 junk referrers in front of a valid .sig|$REG/key/junk1000:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$
 1000 junk referrers in front of a valid bundle, no .sig|$REG/kl/junk1000:v1|false|verified among the 64 examined; more were not examined \\(at most 64 per source\\), so this is not a final answer
-9 junk referrers in front of a valid bundle|$REG/kl/junk9:v1|true|^$
+9 junk referrers in front of a valid bundle|$REG/kl/junk9:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$
 5 junk referrers, nothing valid|$REG/kl/junk5:v1|false|no signature of .*kl/junk5@$DJ5 verified \\(5 found\\)
 EOF
 }
