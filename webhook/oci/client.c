@@ -1173,6 +1173,30 @@ referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q
 	return rc;
 }
 
+/* The next page of a listing (a Link header's target) as a URL in *url:
+ * pagination stays on the registry, so only a path, or a URL on the same
+ * origin (base: scheme://host[:port]), is followed.  what ("referrers",
+ * "tags") names the listing in messages. */
+static int
+next_page_url(pg_buf *url, const pg_buf *base, const char *next, const char *host,
+	      const char *what, pg_err *err)
+{
+	int rc;
+
+	pg_buf_reset(url);
+	if (next[0] == '/' && next[1] != '/')
+		rc = pg_buf_printf(url, "%s%s", (const char *)base->data, next);
+	else if (strncmp(next, (const char *)base->data, base->len) == 0 && next[base->len] == '/')
+		rc = pg_buf_puts(url, next);
+	else
+		return pg_err_set(err, PG_EFETCH, "registry %s paginates %s to another origin: %.200s",
+				  host, what, next);
+	if (rc != PG_OK)
+		return pg_err_set(err, PG_EINVAL, "%s pagination URL too long",
+				  strcmp(what, "tags") == 0 ? "tag" : what);
+	return PG_OK;
+}
+
 int
 pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *q,
 		 const char *host, const char *repo, const char *digest, const char *artifact_type,
@@ -1255,23 +1279,8 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 					digest, host, repo, REFERRERS_PAGES_MAX);
 			goto out;
 		}
-		/* Pagination stays on the registry: a path, or a URL on the
-		 * same origin. */
-		pg_buf_reset(&url);
-		if (next[0] == '/' && next[1] != '/') {
-			rc = pg_buf_printf(&url, "%s%s", (const char *)base.data, next);
-		} else if (strncmp(next, (const char *)base.data, base.len) == 0 &&
-			   next[base.len] == '/') {
-			rc = pg_buf_puts(&url, next);
-		} else {
-			rc = pg_err_set(err, PG_EFETCH, "registry %s paginates referrers to another origin: %.200s",
-					host, next);
+		if ((rc = next_page_url(&url, &base, next, host, "referrers", err)) != PG_OK)
 			goto out;
-		}
-		if (rc != PG_OK) {
-			rc = pg_err_set(err, PG_EINVAL, "referrers pagination URL too long");
-			goto out;
-		}
 		free(next);
 		next = NULL;
 	}
@@ -1395,22 +1404,8 @@ pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const ch
 					host, repo, TAGS_PAGES_MAX);
 			goto out;
 		}
-		/* pagination stays on the registry, as for referrers */
-		pg_buf_reset(&url);
-		if (next[0] == '/' && next[1] != '/') {
-			rc = pg_buf_printf(&url, "%s%s", (const char *)base.data, next);
-		} else if (strncmp(next, (const char *)base.data, base.len) == 0 &&
-			   next[base.len] == '/') {
-			rc = pg_buf_puts(&url, next);
-		} else {
-			rc = pg_err_set(err, PG_EFETCH, "registry %s paginates tags to another origin: %.200s",
-					host, next);
+		if ((rc = next_page_url(&url, &base, next, host, "tags", err)) != PG_OK)
 			goto out;
-		}
-		if (rc != PG_OK) {
-			rc = pg_err_set(err, PG_EINVAL, "tag pagination URL too long");
-			goto out;
-		}
 		free(next);
 		next = NULL;
 	}

@@ -208,6 +208,64 @@ check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r, const un
 	return rc;
 }
 
+/* The public key that must have made the signature: the rule's key, or the
+ * certificate of the annotation (its chain in *certs, the leaf in *leaf).
+ * *der is what a log entry must name as the signer.  what names the
+ * evidence in messages ("signature", "attestation"). */
+static int
+signer_key(EVP_PKEY **key, STACK_OF(X509) **certs, X509 **leaf, unsigned char **der,
+	   size_t *der_len, const pg_sig_trust *t, const char *cert_pem, const char *what,
+	   pg_err *err)
+{
+	int rc;
+
+	if (t->key_pem != NULL) {
+		if ((rc = pg_key_from_pem(key, t->key_pem, t->key_len, err)) != PG_OK)
+			return rc;
+		return pg_key_spki(der, der_len, *key);
+	}
+	if (cert_pem == NULL)
+		return pg_err_set(err, PG_EVERIFY, "%s has no certificate and no key was given",
+				  what);
+	if ((rc = pg_certs_from_pem(certs, cert_pem, strlen(cert_pem), err)) != PG_OK)
+		return rc;
+	*leaf = sk_X509_value(*certs, 0);
+	*key = X509_get_pubkey(*leaf);
+	if (*key == NULL || pg_key_check_type(*key, err) != PG_OK)
+		return pg_err_set(err, PG_EVERIFY, "unusable certificate public key");
+	return pg_cert_der(der, der_len, *leaf);
+}
+
+/* A Fulcio leaf: it chains to the root's CAs at every one of the verified
+ * times (the chain annotation may supply intermediates, never the anchor),
+ * its SCT verifies unless the trust says not to, and it names the expected
+ * identity (*signer_out, the caller's). */
+static int
+check_leaf(char **signer_out, X509 *leaf, const char *chain_pem, const int64_t *times,
+	   size_t ntimes, const pg_sig_trust *t, pg_err *err)
+{
+	STACK_OF(X509) *hints = NULL;
+	X509 *issuer = NULL;
+	size_t i;
+	int rc = PG_OK;
+
+	if (chain_pem != NULL &&
+	    pg_certs_from_pem(&hints, chain_pem, strlen(chain_pem), err) != PG_OK)
+		return pg_err_wrap(err, "certificate chain annotation: ");
+	for (i = 0; rc == PG_OK && i < ntimes; i++) {
+		X509_free(issuer);
+		issuer = NULL;
+		rc = pg_cert_verify_ca(&issuer, t->root, leaf, hints, times[i], err);
+	}
+	if (rc == PG_OK && !t->ignore_sct)
+		rc = pg_cert_verify_sct(t->root, leaf, issuer, err);
+	if (rc == PG_OK)
+		rc = pg_cert_check_identity(signer_out, leaf, t, err);
+	X509_free(issuer);
+	sk_X509_pop_free(hints, X509_free);
+	return rc;
+}
+
 int
 pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t payload_len,
 			const json_t *annotations, const char *expected_digest,
@@ -218,11 +276,11 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 	const char *bundle = pg_json_str(annotations, ANN_BUNDLE);
 	const char *tsa = pg_json_str(annotations, ANN_TSA);
 	const char *chain_pem = pg_json_str(annotations, ANN_CHAIN);
-	STACK_OF(X509) *certs = NULL, *hints = NULL;
-	X509 *leaf = NULL, *issuer = NULL;
+	STACK_OF(X509) *certs = NULL;
+	X509 *leaf = NULL;
 	EVP_PKEY *key = NULL;
 	unsigned char *sig = NULL, *der = NULL, dg[32];
-	size_t sig_len = 0, der_len = 0, ntimes = 0, i;
+	size_t sig_len = 0, der_len = 0, ntimes = 0;
 	int64_t times[2];
 	pg_entry_expect x;
 	int rc;
@@ -237,28 +295,7 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 		PG_OK ||
 	    sig_len == 0)
 		return pg_err_set(err, PG_EVERIFY, "cosign signature is not valid base64");
-	if (t->key_pem != NULL) {
-		rc = pg_key_from_pem(&key, t->key_pem, t->key_len, err);
-		if (rc != PG_OK)
-			goto out;
-		rc = pg_key_spki(&der, &der_len, key);
-	} else {
-		if (cert_pem == NULL) {
-			rc = pg_err_set(err, PG_EVERIFY,
-					"signature has no certificate and no key was given");
-			goto out;
-		}
-		rc = pg_certs_from_pem(&certs, cert_pem, strlen(cert_pem), err);
-		if (rc != PG_OK)
-			goto out;
-		leaf = sk_X509_value(certs, 0);
-		key = X509_get_pubkey(leaf);
-		if (key == NULL || pg_key_check_type(key, err) != PG_OK) {
-			rc = pg_err_set(err, PG_EVERIFY, "unusable certificate public key");
-			goto out;
-		}
-		rc = pg_cert_der(&der, &der_len, leaf);
-	}
+	rc = signer_key(&key, &certs, &leaf, &der, &der_len, t, cert_pem, "signature", err);
 	if (rc != PG_OK)
 		goto out;
 	/* Legacy cosign hashes with SHA-256 whatever the curve. */
@@ -302,32 +339,12 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* The chain annotation may supply intermediates, never the anchor. */
-	if (chain_pem != NULL &&
-	    pg_certs_from_pem(&hints, chain_pem, strlen(chain_pem), err) != PG_OK) {
-		rc = pg_err_wrap(err, "certificate chain annotation: ");
-		goto out;
-	}
 	if (ntimes == 0) /* no log, no TSA: like cosign, check at "now" */
 		times[ntimes++] = (int64_t)time(NULL);
-	for (i = 0; i < ntimes; i++) {
-		X509_free(issuer);
-		issuer = NULL;
-		rc = pg_cert_verify_ca(&issuer, t->root, leaf, hints, times[i], err);
-		if (rc != PG_OK)
-			goto out;
-	}
-	if (!t->ignore_sct) {
-		rc = pg_cert_verify_sct(t->root, leaf, issuer, err);
-		if (rc != PG_OK)
-			goto out;
-	}
-	rc = pg_cert_check_identity(signer_out, leaf, t, err);
+	rc = check_leaf(signer_out, leaf, chain_pem, times, ntimes, t, err);
 out:
 	ERR_clear_error();
-	X509_free(issuer);
 	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(hints, X509_free);
 	EVP_PKEY_free(key);
 	free(sig);
 	free(der);
@@ -356,11 +373,11 @@ pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, si
 	const char *ptype, *p64, *s64;
 	const json_t *sigs;
 	json_t *env = NULL;
-	STACK_OF(X509) *certs = NULL, *hints = NULL;
-	X509 *leaf = NULL, *issuer = NULL;
+	STACK_OF(X509) *certs = NULL;
+	X509 *leaf = NULL;
 	EVP_PKEY *key = NULL;
 	unsigned char *sig = NULL, *der = NULL, *payload = NULL, envd[32], paed[32];
-	size_t sig_len = 0, der_len = 0, payload_len = 0, ntimes = 0, i;
+	size_t sig_len = 0, der_len = 0, payload_len = 0, ntimes = 0;
 	int64_t times[3];
 	pg_entry_expect x;
 	pg_buf pae;
@@ -388,28 +405,7 @@ pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, si
 		rc = pg_err_set(err, PG_EVERIFY, "DSSE envelope is not valid base64");
 		goto out;
 	}
-	if (t->key_pem != NULL) {
-		rc = pg_key_from_pem(&key, t->key_pem, t->key_len, err);
-		if (rc != PG_OK)
-			goto out;
-		rc = pg_key_spki(&der, &der_len, key);
-	} else {
-		if (cert_pem == NULL) {
-			rc = pg_err_set(err, PG_EVERIFY,
-					"attestation has no certificate and no key was given");
-			goto out;
-		}
-		rc = pg_certs_from_pem(&certs, cert_pem, strlen(cert_pem), err);
-		if (rc != PG_OK)
-			goto out;
-		leaf = sk_X509_value(certs, 0);
-		key = X509_get_pubkey(leaf);
-		if (key == NULL || pg_key_check_type(key, err) != PG_OK) {
-			rc = pg_err_set(err, PG_EVERIFY, "unusable certificate public key");
-			goto out;
-		}
-		rc = pg_cert_der(&der, &der_len, leaf);
-	}
+	rc = signer_key(&key, &certs, &leaf, &der, &der_len, t, cert_pem, "attestation", err);
 	if (rc != PG_OK)
 		goto out;
 	if (pg_buf_printf(&pae, "DSSEv1 %zu %s %zu ", strlen(ptype), ptype, payload_len) != PG_OK ||
@@ -469,24 +465,7 @@ pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, si
 		}
 		if (at > 0)
 			times[ntimes++] = at;
-		if (chain_pem != NULL &&
-		    pg_certs_from_pem(&hints, chain_pem, strlen(chain_pem), err) != PG_OK) {
-			rc = pg_err_wrap(err, "certificate chain annotation: ");
-			goto out;
-		}
-		for (i = 0; i < ntimes; i++) {
-			X509_free(issuer);
-			issuer = NULL;
-			rc = pg_cert_verify_ca(&issuer, t->root, leaf, hints, times[i], err);
-			if (rc != PG_OK)
-				goto out;
-		}
-		if (!t->ignore_sct) {
-			rc = pg_cert_verify_sct(t->root, leaf, issuer, err);
-			if (rc != PG_OK)
-				goto out;
-		}
-		rc = pg_cert_check_identity(&out->signer, leaf, t, err);
+		rc = check_leaf(&out->signer, leaf, chain_pem, times, ntimes, t, err);
 		if (rc != PG_OK)
 			goto out;
 		if (pg_cert_fulcio_claims(out->claims, leaf) != PG_OK) {
@@ -513,9 +492,7 @@ out:
 	ERR_clear_error();
 	pg_buf_free(&pae);
 	json_decref(env);
-	X509_free(issuer);
 	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(hints, X509_free);
 	EVP_PKEY_free(key);
 	free(sig);
 	free(der);
