@@ -9,7 +9,7 @@
 
 #include "../../webhook/admission/review.c"
 #include "../../webhook/admission/extract.c"
-#include "../../webhook/admission/decide.c"
+#include "../../webhook/decide/decide.c"
 
 static json_t *
 obj(const char *text)
