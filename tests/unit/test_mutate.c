@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../webhook/admission/mutate.c"
+#include "../../webhook/decide/mutate.c"
 
 static void
 test_pointer_escaping(void **state)
