@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "admission/admission.h"
+#include "decide/decide.h"
 #include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

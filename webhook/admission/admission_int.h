@@ -36,21 +36,6 @@ struct pg_review {
 	char *scanned;           /* owns the strings the pre-scan read */
 };
 
-struct pg_decision {
-	pg_review *rv;
-	pg_policy *pol;
-	pg_refs refs;
-	pg_refdec *d;
-	size_t n;
-	bool exempt;      /* exempt namespace: no checks */
-	bool skipped;     /* not checked: DELETE/CONNECT, a kind we do not
-			     read, an UPDATE whose references are unchanged */
-	int malformed;    /* PG_OK, or why the object itself is denied (a
-			     wrong-typed field, too many references, ...):
-			     the reason is in note */
-	char *note;       /* why skipped/exempt, for the message */
-};
-
 /* Append to out the images of the manifests recorded in a Helm release
  * (ch of kind PG_CHART_RELEASE; anything else: nothing), each once, not
  * repeating an image out already holds (admission/release.c). */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "admission/admission.h"
+#include "decide/decide.h"
 #include "buf/buf.h"
 #include "clock/clock.h"
 #include "helm/helm.h"

@@ -1,5 +1,5 @@
 /*
- * admission/decide — the deny-by-default decision per reference and for the
+ * decide/decide — the deny-by-default decision per reference and for the
  * whole review, and its three renderings: the AdmissionReview response, the
  * auditAnnotations, and the JSON admission-log line.
  *
@@ -13,7 +13,7 @@
  * past the parser's limits) is denied as a whole, with its reason.
  */
 #include "jsonmem/jsonmem.h"
-#include "admission/admission_int.h"
+#include "decide/decide_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * admission/mutate — the optional `POST /mutate` answer: pin each verified
+ * decide/mutate — the optional `POST /mutate` answer: pin each verified
  * image tag of a Pod to the digest that was verified, as Kyverno's
  * `mutateDigest` and sigstore policy-controller do.
  *
@@ -16,7 +16,7 @@
  * This file only renders; the decision (and its verification) is the one
  * /validate uses.
  */
-#include "admission/admission_int.h"
+#include "decide/decide_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  *    object it uses itself (h2o recycles socket buffers through thread-local
  *    free lists).  They decode the review, decide what policy alone can
  *    decide, and answer;
- *  - workers (server/pool): run pg_decision_verify for reviews that need
+ *  - workers (server/pool): run pg_decide_finish for reviews that need
  *    evidence, then post the job back with h2o_multithread_send_message to
  *    the loop that owns the request;
  *  - watcher: polls the policy directory and the certificate files and
@@ -53,12 +53,11 @@
 
 #include "admission/admission.h"
 #include "buf/buf.h"
-#include "cache/cache.h"
 #include "clock/clock.h"
+#include "decide/decide.h"
 #include "obs/obs.h"
 #include "policy/policy.h"
 #include "server/pool.h"
-#include "verify/verify.h"
 
 /* Workers finish this long before the loop deadline so their verdict, not
  * the timeout, is what the API server sees. */
@@ -98,26 +97,17 @@ struct job {
 	h2o_req_t *req;                 /* loop thread only; NULL once gone */
 	job **slot;                     /* in req->pool, points back here */
 	h2o_timeout_entry_t timer;
-	char *timeout_resp;             /* rendered before hand-off */
-	size_t timeout_resp_len;
-	char *timeout_log;
-	size_t timeout_log_len;
-	const char *timeout_label;      /* "deny" or "audit-deny" */
+	pg_answer timeout;              /* rendered before hand-off */
 	int64_t t0_us;
 	int64_t deadline;               /* for the worker, absolute ms */
 	bool mutate;                    /* answers /mutate, not /validate */
 };
 
-typedef struct worker_state {
-	pg_verify_ctx *vctx;
-} worker_state;
-
 static pg_server_opts g_opts;
 static h2o_globalconf_t g_conf;
 static SSL_CTX *g_ssl;
 static pg_pool *g_pool;
-static pg_cache *g_cache;
-static pg_decision_cache g_dc;
+static pg_decider *g_decider;
 static loop_ctx *g_loops;
 static atomic_int g_stopping;
 static atomic_int g_inflight; /* jobs whose request still waits */
@@ -230,7 +220,7 @@ policy_reload(int initial, pg_err *err)
 	rc = pg_policy_load_dir(&np, g_opts.policy_dir, err);
 	/* Trust material that does not parse is a load error too, not a deny
 	 * of everything its rules match at admission. */
-	if (rc == PG_OK && (rc = pg_verify_policy_check(np, err)) != PG_OK) {
+	if (rc == PG_OK && (rc = pg_decide_policy_check(np, err)) != PG_OK) {
 		pg_policy_unref(np);
 		np = NULL;
 	}
@@ -434,50 +424,30 @@ write_log(const char *line, size_t len)
 	}
 }
 
-/* Render the response and the log line for a finished decision, answer,
- * count it. */
+/* Answer a finished decision (nothing pending), log it, count it. */
 static void
-answer_decision(h2o_req_t *req, pg_decision *d, int64_t t0_us)
+answer_decision(h2o_req_t *req, pg_decision *d, int64_t t0_us, bool is_mutate)
 {
-	char *resp = NULL, *line = NULL;
-	size_t rlen = 0, llen = 0;
+	pg_answer a;
 	int64_t dur = pg_clock_us() - t0_us;
 
-	if (pg_decision_response(&resp, &rlen, d) != PG_OK) {
+	if (pg_decide_answer(&a, d, is_mutate, dur) != PG_OK) {
 		send_body(req, 500, "Internal Server Error", "application/json",
 			  H2O_STRLIT("{\"error\":\"cannot render response\"}"));
-		pg_metrics_review("error", "nomem", dur);
+		if (is_mutate)
+			pg_metrics_mutate("error", 0);
+		else
+			pg_metrics_review("error", "nomem", dur);
 		return;
 	}
-	send_body(req, 200, "OK", "application/json", resp, rlen);
-	if (pg_decision_log_line(&line, &llen, d, dur) == PG_OK)
-		write_log(line, llen);
-	pg_metrics_review(pg_decision_label(d), pg_decision_reason_class(d), dur);
-	free(resp);
-	free(line);
-}
-
-/* The /mutate answer: allowed, with a patch pinning every verified tag of
- * a Pod (nothing else is patched; /validate decides). */
-static void
-answer_mutate(h2o_req_t *req, pg_decision *d, int64_t t0_us, const char *note)
-{
-	char *resp = NULL, *line = NULL;
-	size_t rlen = 0, llen = 0, n = 0;
-	int64_t dur = pg_clock_us() - t0_us;
-
-	if (pg_decision_mutate_response(&resp, &rlen, &n, d) != PG_OK) {
-		send_body(req, 500, "Internal Server Error", "application/json",
-			  H2O_STRLIT("{\"error\":\"cannot render response\"}"));
-		pg_metrics_mutate("error", 0);
-		return;
-	}
-	send_body(req, 200, "OK", "application/json", resp, rlen);
-	if (pg_decision_mutate_log_line(&line, &llen, d, n, note, dur) == PG_OK)
-		write_log(line, llen);
-	pg_metrics_mutate(n ? "patched" : "unpatched", n);
-	free(resp);
-	free(line);
+	send_body(req, 200, "OK", "application/json", a.body, a.len);
+	if (a.log)
+		write_log(a.log, a.log_len);
+	if (is_mutate)
+		pg_metrics_mutate(a.npatched ? "patched" : "unpatched", a.npatched);
+	else
+		pg_metrics_review(a.label, a.reason, dur);
+	pg_answer_clear(&a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -487,8 +457,7 @@ static void
 job_free(job *j)
 {
 	pg_decision_free(j->d);
-	free(j->timeout_resp);
-	free(j->timeout_log);
+	pg_answer_clear(&j->timeout);
 	free(j);
 }
 
@@ -523,12 +492,12 @@ answer_timeout(job *j)
 	h2o_req_t *req = j->req;
 
 	job_detach(j);
-	send_body(req, 200, "OK", "application/json", j->timeout_resp, j->timeout_resp_len);
-	write_log(j->timeout_log, j->timeout_log_len);
+	send_body(req, 200, "OK", "application/json", j->timeout.body, j->timeout.len);
+	write_log(j->timeout.log, j->timeout.log_len);
 	if (j->mutate)
 		pg_metrics_mutate("timeout", 0);
 	else
-		pg_metrics_review(j->timeout_label, "timeout", pg_clock_us() - j->t0_us);
+		pg_metrics_review(j->timeout.label, "timeout", pg_clock_us() - j->t0_us);
 }
 
 static void
@@ -555,12 +524,7 @@ on_jobs_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 			h2o_req_t *req = j->req;
 
 			job_detach(j);
-			/* Anything the worker left undecided is a deny. */
-			pg_decision_fail_pending(j->d, PG_EINTERNAL, "not verified");
-			if (j->mutate)
-				answer_mutate(req, j->d, j->t0_us, NULL);
-			else
-				answer_decision(req, j->d, j->t0_us);
+			answer_decision(req, j->d, j->t0_us, j->mutate);
 		}
 		job_free(j);
 	}
@@ -570,35 +534,26 @@ static void
 worker_run(void *arg, void *state)
 {
 	job *j = arg;
-	worker_state *ws = state;
 
-	pg_decision_verify(j->d, ws->vctx, &g_dc, j->deadline);
+	pg_decide_finish(j->d, state, j->deadline);
 	h2o_multithread_send_message(&j->lc->done_rx, &j->msg);
 }
 
 static void *
 worker_init(void *ctx)
 {
-	worker_state *ws = calloc(1, sizeof(*ws));
-	pg_verify_opts vo = {.ca_file = g_opts.ca_file};
+	pg_decide_worker *w = NULL;
 
 	(void)ctx;
-	if (ws == NULL || pg_verify_ctx_new(&ws->vctx, &vo) != PG_OK) {
-		free(ws);
+	if (pg_decide_worker_new(&w, g_decider) != PG_OK)
 		return NULL;
-	}
-	return ws;
+	return w;
 }
 
 static void
 worker_fini(void *state)
 {
-	worker_state *ws = state;
-
-	if (ws == NULL)
-		return;
-	pg_verify_ctx_free(ws->vctx);
-	free(ws);
+	pg_decide_worker_free(state);
 }
 
 /* Hand a decision with pending references to a worker.  Returns 0 when the
@@ -618,24 +573,7 @@ dispatch(loop_ctx *lc, h2o_req_t *req, pg_decision *d, int64_t t0_us, bool is_mu
 	j->deadline = t0_us / 1000 + (int64_t)g_opts.timeout_ms - WORKER_MARGIN_MS;
 	/* The timeout answer is rendered now, while d is still ours; the
 	 * deadline callback must not touch d while a worker has it. */
-	if (is_mutate) {
-		/* Late verification: nothing is pinned (nothing was verified in
-		 * time); /validate answers for itself. */
-		const pg_review *rv = pg_decision_review(d);
-
-		rc = pg_review_mutate_nopatch(&j->timeout_resp, &j->timeout_resp_len,
-					      pg_review_api_version(rv), pg_review_uid(rv),
-					      "provgate: verification timed out; image tags not pinned");
-		if (rc == PG_OK)
-			rc = pg_decision_mutate_log_line(&j->timeout_log, &j->timeout_log_len, d, 0,
-							 "verification timed out",
-							 (int64_t)g_opts.timeout_ms * 1000);
-	} else {
-		rc = pg_decision_render_failed(d, PG_ETIMEOUT, "verification timed out",
-					       &j->timeout_resp, &j->timeout_resp_len,
-					       &j->timeout_log, &j->timeout_log_len,
-					       &j->timeout_label, (int64_t)g_opts.timeout_ms * 1000);
-	}
+	rc = pg_decide_timeout_answer(&j->timeout, d, is_mutate, g_opts.timeout_ms);
 	if (rc != PG_OK) {
 		j->d = NULL;
 		job_free(j);
@@ -674,6 +612,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 	int64_t t0 = pg_clock_us();
 	pg_review *rv = NULL;
 	pg_decision *d = NULL;
+	pg_decide_state st;
 	pg_policy *pol;
 	pg_err err;
 	char *body = NULL;
@@ -701,7 +640,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 		pg_metrics_review("error", "unavailable", pg_clock_us() - t0);
 		return;
 	}
-	rc = pg_decision_begin(&d, rv, pol, &err);
+	rc = pg_decide_submit(&d, &st, g_decider, rv, pol, false, &err);
 	pg_policy_unref(pol);
 	if (rc != PG_OK) {
 		/* Only out of memory is left here: a malformed object (too many
@@ -713,10 +652,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 		pg_metrics_review("error", pg_err_name(rc), pg_clock_us() - t0);
 		return;
 	}
-	if (pg_decision_pending(d) > 0 && pg_decision_from_cache(d, &g_dc) > 0 &&
-	    pg_decision_pending(d) == 0) {
-		/* every reference answered from the cache, on this thread */
-	} else if (pg_decision_pending(d) > 0) {
+	if (st == PG_DECIDE_PENDING) {
 		if (atomic_load(&g_stopping)) {
 			pg_decision_fail_pending(d, PG_EUNAVAIL, "provgate is shutting down");
 		} else {
@@ -728,7 +664,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 								  : "cannot start verification");
 		}
 	}
-	answer_decision(req, d, t0);
+	answer_decision(req, d, t0, false);
 	pg_decision_free(d);
 }
 
@@ -742,6 +678,7 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 	int64_t t0 = pg_clock_us();
 	pg_review *rv = NULL;
 	pg_decision *d = NULL;
+	pg_decide_state st;
 	pg_policy *pol;
 	pg_err err;
 	char *body = NULL, *uid = NULL, *apiv = NULL;
@@ -772,7 +709,7 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 		pg_metrics_mutate("error", 0);
 		goto out;
 	}
-	rc = pg_decision_begin(&d, rv, pol, &err);
+	rc = pg_decide_submit(&d, &st, g_decider, rv, pol, true, &err);
 	pg_policy_unref(pol);
 	if (rc != PG_OK) {
 		/* Not decidable (too many references...): no patch; /validate
@@ -784,12 +721,7 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 		pg_metrics_mutate("unpatched", 0);
 		goto out;
 	}
-	if (!pg_decision_mutates(d)) {
-		/* not a Pod CREATE, or exempt: nothing to pin, nothing to verify */
-	} else if (pg_decision_pending(d) > 0 && pg_decision_from_cache(d, &g_dc) > 0 &&
-		   pg_decision_pending(d) == 0) {
-		/* every reference answered from the cache, on this thread */
-	} else if (pg_decision_pending(d) > 0) {
+	if (st == PG_DECIDE_PENDING) {
 		if (atomic_load(&g_stopping)) {
 			pg_decision_fail_pending(d, PG_EUNAVAIL, "provgate is shutting down");
 		} else if (dispatch(lc, req, d, t0, true) == PG_OK) {
@@ -798,7 +730,7 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 			pg_decision_fail_pending(d, PG_EUNAVAIL, "cannot start verification");
 		}
 	}
-	answer_mutate(req, d, t0, NULL);
+	answer_decision(req, d, t0, true);
 	pg_decision_free(d);
 out:
 	free(body);
@@ -828,39 +760,13 @@ readyz(h2o_req_t *req)
 	pg_buf_free(&b);
 }
 
-/* The cache's own counters (obs/ does not see the cache): how full it is,
- * what the bounds evicted, how many reviews waited on another's fetch. */
-static int
-cache_metrics(pg_buf *b)
-{
-	pg_cache_stats st = {0};
-
-	if (g_cache)
-		pg_cache_stats_get(g_cache, &st);
-	return pg_buf_printf(b,
-			     "# HELP provgate_cache_entries Verdicts held in the cache.\n"
-			     "# TYPE provgate_cache_entries gauge\n"
-			     "provgate_cache_entries %zu\n"
-			     "# HELP provgate_cache_bytes Bytes the cache accounts to its entries.\n"
-			     "# TYPE provgate_cache_bytes gauge\n"
-			     "provgate_cache_bytes %zu\n"
-			     "# HELP provgate_cache_evictions_total Verdicts dropped by the entry or byte bound.\n"
-			     "# TYPE provgate_cache_evictions_total counter\n"
-			     "provgate_cache_evictions_total %llu\n"
-			     "# HELP provgate_cache_coalesced_total Verifications that waited for an identical one in flight.\n"
-			     "# TYPE provgate_cache_coalesced_total counter\n"
-			     "provgate_cache_coalesced_total %llu\n",
-			     st.entries, st.bytes, (unsigned long long)st.evictions,
-			     (unsigned long long)st.coalesced);
-}
-
 static void
 metrics(h2o_req_t *req)
 {
 	pg_buf b;
 
 	pg_buf_init(&b, (size_t)1 << 20);
-	if (pg_metrics_render(&b) == PG_OK && cache_metrics(&b) == PG_OK)
+	if (pg_metrics_render(&b) == PG_OK && pg_decider_metrics(&b, g_decider) == PG_OK)
 		send_body(req, 200, "OK", "text/plain; version=0.0.4", (char *)b.data, b.len);
 	else
 		send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("metrics\n"));
@@ -1273,15 +1179,15 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	h->on_req = on_req;
 
 	{
-		pg_cache_opts co = {.max_entries = g_opts.cache_entries,
-				    .max_bytes = g_opts.cache_bytes,
-				    .pos_ttl_ms = g_opts.cache_ttl_ms,
-				    .neg_ttl_ms = g_opts.cache_neg_ttl_ms};
+		pg_decider_opts dopt = {.cache_entries = g_opts.cache_entries,
+					.cache_bytes = g_opts.cache_bytes,
+					.cache_ttl_ms = g_opts.cache_ttl_ms,
+					.cache_neg_ttl_ms = g_opts.cache_neg_ttl_ms,
+					.cache_tag_ttl_ms = g_opts.cache_tag_ttl_ms,
+					.ca_file = g_opts.ca_file};
 
-		if (pg_cache_new(&g_cache, &co) != PG_OK)
-			return pg_err_set(err, PG_ENOMEM, "cannot create the verdict cache");
-		g_dc.cache = g_cache;
-		g_dc.tag_ttl_ms = g_opts.cache_tag_ttl_ms;
+		if ((rc = pg_decider_new(&g_decider, &dopt, err)) != PG_OK)
+			return rc;
 	}
 	if (pg_pool_new(&g_pool, g_opts.workers, g_opts.queue, worker_init, worker_fini, NULL) != PG_OK)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start workers");
@@ -1321,9 +1227,8 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	 * no teardown for contexts; the process exits next. */
 	pg_pool_free(g_pool);
 	g_pool = NULL;
-	g_dc.cache = NULL;
-	pg_cache_free(g_cache);
-	g_cache = NULL;
+	pg_decider_free(g_decider);
+	g_decider = NULL;
 	pthread_mutex_lock(&g_pol.mu);
 	pg_policy_unref(g_pol.cur);
 	g_pol.cur = NULL;
