@@ -4,13 +4,13 @@
  * and swaps a new policy in only when it loads and its trust material
  * parses; otherwise the last good policy stays in force and /readyz says
  * why.  Loop threads take a reference on the current policy per review
- * (pg_server__policy_get), so a swap never frees one in use.
+ * (pg_server__policy_get), so a swap never frees one in use.  The watcher
+ * thread itself is in server.c, with the other threads.
  */
 #include "server/server_int.h"
 
 #include <dirent.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,28 +168,4 @@ pg_server__policy_drop(void)
 	pg_policy_unref(g_pol.cur);
 	g_pol.cur = NULL;
 	pthread_mutex_unlock(&g_pol.mu);
-}
-
-/* ------------------------------------------------------------------ */
-/* Watcher: policy and certificate reload                               */
-
-/* Watcher thread: every reload period, the policy and then the
- * certificate, each reloaded only when its files changed. */
-void *
-pg_server__watch_main(void *arg)
-{
-	struct timespec ts;
-	pg_err err;
-
-	(void)arg;
-	for (;;) {
-		ts.tv_sec = pg_server__opts.reload_ms / 1000;
-		ts.tv_nsec = (long)(pg_server__opts.reload_ms % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
-		if (atomic_load(&pg_server__stopping))
-			return NULL;
-		pg_err_clear(&err);
-		(void)pg_server__policy_reload(0, &err);
-		pg_server__cert_reload();
-	}
 }

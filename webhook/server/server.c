@@ -279,6 +279,30 @@ loops_command(int cmd)
 }
 
 /* ------------------------------------------------------------------ */
+/* Watcher: policy and certificate reload                               */
+
+/* Watcher thread: every reload period, the policy and then the
+ * certificate, each reloaded only when its files changed. */
+static void *
+watch_main(void *arg)
+{
+	struct timespec ts;
+	pg_err err;
+
+	(void)arg;
+	for (;;) {
+		ts.tv_sec = pg_server__opts.reload_ms / 1000;
+		ts.tv_nsec = (long)(pg_server__opts.reload_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		if (atomic_load(&pg_server__stopping))
+			return NULL;
+		pg_err_clear(&err);
+		(void)pg_server__policy_reload(0, &err);
+		pg_server__cert_reload();
+	}
+}
+
+/* ------------------------------------------------------------------ */
 
 void
 pg_server_opts_default(pg_server_opts *o)
@@ -377,7 +401,7 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 		if ((rc = loop_start(&g_loops[i], fd, err)) != PG_OK)
 			return rc;
 	}
-	if (pthread_create(&watcher, NULL, pg_server__watch_main, NULL) != 0)
+	if (pthread_create(&watcher, NULL, watch_main, NULL) != 0)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start watcher");
 	if (pg_server__opts.metrics_listen && (rc = metrics_start(err)) != PG_OK)
 		return rc;

@@ -1,10 +1,10 @@
 /*
  * server internals shared by its files (h2o types stay inside server/).
  *
- *   server.c   listening sockets, loop threads, the metrics loop, startup
- *              and shutdown (pg_server_run)
+ *   server.c   listening sockets, loop threads, the metrics loop, the
+ *              watcher thread, startup and shutdown (pg_server_run)
  *   tls.c      TLS context, certificate and key, their reload
- *   reload.c   the policy in force, its reload, the watcher thread
+ *   reload.c   the policy in force and its reload
  *   jobs.c     answers; the hand-off of a review to a worker and back
  *   routes.c   what each path answers
  *
@@ -68,7 +68,6 @@ bool pg_server__policy_state(char *last_error, size_t n);
 void pg_server__policy_drop(void);
 /* A fingerprint of dir's entries and of files (NULL-terminated). */
 void pg_server__files_sig(char *out, size_t n, const char *dir, const char *const *files);
-void *pg_server__watch_main(void *arg);
 
 /* jobs.c (loop threads, except the worker hooks) */
 void pg_server__send_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
