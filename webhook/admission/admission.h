@@ -1,5 +1,5 @@
 /*
- * admission — AdmissionReview in, decision out.
+ * admission — the AdmissionReview codec and reference extraction.
  *
  *   pg_review_decode   parse the request body once (jansson), size-bounded
  *   pg_extract         every image and chart reference of the object (the
