@@ -265,10 +265,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_overloaded),
-		cmocka_unit_test(test_submit_within_deadline),
-		cmocka_unit_test(test_drain_on_stop),
-		cmocka_unit_test(test_alive),
+	    cmocka_unit_test(test_overloaded),
+	    cmocka_unit_test(test_submit_within_deadline),
+	    cmocka_unit_test(test_drain_on_stop),
+	    cmocka_unit_test(test_alive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

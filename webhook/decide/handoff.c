@@ -67,21 +67,23 @@ pg_decider_metrics(pg_buf *b, const pg_decider *dr)
 
 	if (dr && dr->cache)
 		pg_cache_stats_get(dr->cache, &st);
-	return pg_buf_printf(b,
-			     "# HELP provgate_cache_entries Verdicts held in the cache.\n"
-			     "# TYPE provgate_cache_entries gauge\n"
-			     "provgate_cache_entries %zu\n"
-			     "# HELP provgate_cache_bytes Bytes the cache accounts to its entries.\n"
-			     "# TYPE provgate_cache_bytes gauge\n"
-			     "provgate_cache_bytes %zu\n"
-			     "# HELP provgate_cache_evictions_total Verdicts dropped by the entry or byte bound.\n"
-			     "# TYPE provgate_cache_evictions_total counter\n"
-			     "provgate_cache_evictions_total %llu\n"
-			     "# HELP provgate_cache_coalesced_total Verifications that waited for an identical one in flight.\n"
-			     "# TYPE provgate_cache_coalesced_total counter\n"
-			     "provgate_cache_coalesced_total %llu\n",
-			     st.entries, st.bytes, (unsigned long long)st.evictions,
-			     (unsigned long long)st.coalesced);
+	return pg_buf_printf(
+	    b,
+	    "# HELP provgate_cache_entries Verdicts held in the cache.\n"
+	    "# TYPE provgate_cache_entries gauge\n"
+	    "provgate_cache_entries %zu\n"
+	    "# HELP provgate_cache_bytes Bytes the cache accounts to its entries.\n"
+	    "# TYPE provgate_cache_bytes gauge\n"
+	    "provgate_cache_bytes %zu\n"
+	    "# HELP provgate_cache_evictions_total Verdicts dropped by the entry or byte bound.\n"
+	    "# TYPE provgate_cache_evictions_total counter\n"
+	    "provgate_cache_evictions_total %llu\n"
+	    "# HELP provgate_cache_coalesced_total Verifications that waited for an identical one "
+	    "in flight.\n"
+	    "# TYPE provgate_cache_coalesced_total counter\n"
+	    "provgate_cache_coalesced_total %llu\n",
+	    st.entries, st.bytes, (unsigned long long)st.evictions,
+	    (unsigned long long)st.coalesced);
 }
 
 int
@@ -189,9 +191,9 @@ pg_decide_timeout_answer(pg_answer *out, pg_decision *d, bool mutate, unsigned t
 		 * time); /validate answers for itself. */
 		const pg_review *rv = pg_decision_review(d);
 
-		rc = pg_review_mutate_nopatch(&out->body, &out->len, pg_review_api_version(rv),
-					      pg_review_uid(rv),
-					      "provgate: verification timed out; image tags not pinned");
+		rc = pg_review_mutate_nopatch(
+		    &out->body, &out->len, pg_review_api_version(rv), pg_review_uid(rv),
+		    "provgate: verification timed out; image tags not pinned");
 		if (rc == PG_OK)
 			rc = pg_decision_mutate_log_line(&out->log, &out->log_len, d, 0,
 							 "verification timed out",
