@@ -22,4 +22,21 @@ struct pg_decision {
 	char *note;       /* why skipped/exempt, for the message */
 };
 
+/* How a reference is named in messages, logs and cache keys. */
+static inline const char *
+ref_label(const pg_refent *e)
+{
+	if (e->image)
+		return e->image->normalized;
+	if (e->chart && e->chart->kind == PG_CHART_RELEASE)
+		return e->chart->location;
+	if (e->chart && e->chart->source == NULL)
+		return e->chart->location;
+	return e->raw;
+}
+
+/* Match one reference to its rule and settle what policy alone can
+ * (decide.c); leaves it PENDING otherwise. */
+void pg_decide__match_one(pg_decision *d, pg_refdec *rd);
+
 #endif
