@@ -12,7 +12,7 @@
 #include "../../webhook/oci/creds.c"
 #include "../../webhook/oci/manifest.c"
 #include "../../webhook/oci/client.c"
-#include "../../webhook/oci/cosign.c"
+#include "../../webhook/verify/cosign.c"
 #include "cache/cache.h"
 
 /* ---- WWW-Authenticate ---- */

@@ -22,6 +22,7 @@
 #include "clock/clock.h"
 #include "fetch/fetch.h"
 #include "oci/oci.h"
+#include "verify/cosign.h"
 #include "ref/ref.h"
 #include "sigstore/sigstore.h"
 

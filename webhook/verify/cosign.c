@@ -22,6 +22,7 @@
 
 #include "buf/buf.h"
 #include "oci/oci_int.h"
+#include "verify/cosign.h"
 #include "ref/ref.h"
 #include "sigstore/sigstore.h"
 
