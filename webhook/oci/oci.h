@@ -1,7 +1,9 @@
 /*
  * oci — a registry client (OCI distribution spec / Docker registry v2) over
- * pg_fetch: ping, auth challenges, manifests, blobs, referrers; and the
- * cosign image-signature discovery that runs on it.
+ * pg_fetch: ping, auth challenges, manifests, blobs, referrers and their
+ * tag-schema fallback, tags.  Bytes in, bytes out: it knows no signature
+ * format.  What a referrer or a layer means (cosign, Notation, attestations)
+ * is the business of the discovery files in verify/.
  *
  * Everything that arrives from a registry is size-bounded and checked
  * against the digest it claims or was asked for; every call runs within the
@@ -24,7 +26,6 @@
 #include "err/err.h"
 #include "ref/ref.h"
 #include "fetch/fetch.h"
-#include "sigstore/sigstore.h"
 
 /* 4 MiB: distribution's own limit on a manifest body it accepts. */
 #define PG_OCI_MANIFEST_MAX ((size_t)4 << 20)
@@ -42,8 +43,6 @@
 #define PG_OCI_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define PG_OCI_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define PG_OCI_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define PG_OCI_MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
-#define PG_OCI_AT_SIGSTORE_BUNDLE "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 /* The Accept header sent for manifests: OCI manifest + index, Docker v2
  * manifest + manifest list.  A narrower set lets a registry down-convert,
