@@ -108,8 +108,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sig_outcome_table),
-		cmocka_unit_test(test_sig_need),
+	    cmocka_unit_test(test_sig_outcome_table),
+	    cmocka_unit_test(test_sig_need),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

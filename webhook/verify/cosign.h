@@ -28,15 +28,15 @@
 #define PG_VERIFY_SIGS_MAX 64
 
 typedef struct pg_verify_cosign_result {
-	char *digest;    /* the image digest the signatures were checked
-			    against ("sha256:<hex>"), once resolved; or NULL */
-	char *signer;    /* who signed (first trust that verified), or NULL */
-	bool *trust_ok;  /* n_trust entries: which trust entries verified */
+	char *digest;	/* the image digest the signatures were checked
+			   against ("sha256:<hex>"), once resolved; or NULL */
+	char *signer;	/* who signed (first trust that verified), or NULL */
+	bool *trust_ok; /* n_trust entries: which trust entries verified */
 	size_t n_trust;
-	size_t n_sigs;   /* signatures examined (legacy layers + bundles) */
-	bool truncated;  /* a budget (PG_VERIFY_SIGS_MAX per source, or the
-			    referrers listing bound) left candidates
-			    unexamined: a failure is then not definite */
+	size_t n_sigs;	/* signatures examined (legacy layers + bundles) */
+	bool truncated; /* a budget (PG_VERIFY_SIGS_MAX per source, or the
+			   referrers listing bound) left candidates
+			   unexamined: a failure is then not definite */
 } pg_verify_cosign_result;
 
 /*
