@@ -2,7 +2,7 @@
 # Junk referrers cannot exhaust the evidence budget (issue 17.3), against a
 # real docker-registry: anyone who may push to a repository can attach
 # junk "Sigstore bundle" referrers to a digest.  Each evidence source has
-# its own budget (PG_OCI_SIGS_MAX = 64), the one-GET legacy .sig is read
+# its own budget (PG_VERIFY_SIGS_MAX = 64), the one-GET legacy .sig is read
 # first and fetching stops once the rule is satisfied; a budget that cut
 # the search short is never a definite (cached) deny.  Through `provgate
 # review` and the server:

@@ -12,8 +12,6 @@
 #include "../../webhook/oci/creds.c"
 #include "../../webhook/oci/manifest.c"
 #include "../../webhook/oci/client.c"
-#include "../../webhook/oci/cosign.c"
-#include "cache/cache.h"
 
 /* ---- WWW-Authenticate ---- */
 
@@ -383,6 +381,11 @@ test_digests(void **state)
 
 /* ---- manifests ---- */
 
+/* Media types the registry client passes through without knowing them
+ * (verify/ gives them their meaning). */
+#define MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
+#define AT_BUNDLE "application/vnd.dev.sigstore.bundle.v0.3+json"
+
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
@@ -409,10 +412,10 @@ test_manifest_parse(void **state)
 			 PG_OK);
 	assert_false(pg_oci_manifest_is_index(m));
 	assert_string_equal(pg_oci_manifest_media_type(m), PG_OCI_MT_OCI_MANIFEST);
-	assert_string_equal(pg_oci_manifest_artifact_type(m), PG_OCI_AT_SIGSTORE_BUNDLE);
+	assert_string_equal(pg_oci_manifest_artifact_type(m), AT_BUNDLE);
 	assert_int_equal(pg_oci_manifest_count(m), 1);
 	d = pg_oci_manifest_desc(m, 0);
-	assert_string_equal(d->media_type, PG_OCI_MT_SIMPLESIGNING);
+	assert_string_equal(d->media_type, MT_SIMPLESIGNING);
 	assert_string_equal(d->digest, D2);
 	assert_int_equal(d->size, 239);
 	assert_string_equal(json_string_value(json_object_get(d->annotations,
@@ -452,7 +455,7 @@ test_index_and_docker_parse(void **state)
 	assert_true(pg_oci_manifest_is_index(m));
 	assert_int_equal(pg_oci_manifest_count(m), 2);
 	assert_null(pg_oci_manifest_desc(m, 0)->artifact_type);
-	assert_string_equal(pg_oci_manifest_desc(m, 1)->artifact_type, PG_OCI_AT_SIGSTORE_BUNDLE);
+	assert_string_equal(pg_oci_manifest_desc(m, 1)->artifact_type, AT_BUNDLE);
 	assert_null(pg_oci_manifest_config(m));
 	pg_oci_manifest_free(m);
 	assert_int_equal(pg_oci_manifest_parse(&m, idx, strlen(idx), PG_OCI_MT_OCI_INDEX, NULL), PG_OK);
@@ -667,101 +670,6 @@ test_host_conf(void **state)
 	pg_oci_free(c);
 }
 
-/* ---- evidence budgets (cosign.c) ---- */
-
-/*
- * The outcome of a signature search, as a table: only a search that saw
- * every candidate and found at least one bad on its merits is a definite
- * PG_EVERIFY (cacheable); a budget that cut it short is PG_ETOOBIG, a
- * source that could not be read keeps its transient code.
- */
-static void
-test_sig_outcome_table(void **state)
-{
-	static const struct {
-		size_t good, n_sigs;
-		bool truncated, crypto_failed;
-		int first_code, disc_code, want;
-		size_t need; /* 0: 1 */
-	} tab[] = {
-	    /* satisfied: whatever else happened */
-	    {1, 1, false, false, 0, 0, PG_OK, 0},
-	    {1, 65, true, true, PG_EVERIFY, PG_ETOOBIG, PG_OK, 0},
-	    {1, 2, false, true, PG_EVERIFY, PG_EFETCH, PG_OK, 0},
-	    /* some satisfied, not enough: the caller counts (PG_OK) unless a
-	     * source could not be read, then that transient code */
-	    {1, 2, false, true, PG_EVERIFY, 0, PG_OK, 2},
-	    {1, 2, false, true, PG_EVERIFY, PG_EVERIFY, PG_OK, 2},
-	    {1, 2, false, true, PG_EVERIFY, PG_EFETCH, PG_EFETCH, 2},
-	    {1, 2, false, true, PG_EVERIFY, PG_ETIMEOUT, PG_ETIMEOUT, 2},
-	    /* nothing found */
-	    {0, 0, false, false, 0, 0, PG_EVERIFY, 0},
-	    {0, 0, false, false, 0, PG_EFETCH, PG_EFETCH, 0},
-	    {0, 0, false, false, 0, PG_EVERIFY, PG_EVERIFY, 0},
-	    {0, 0, true, false, 0, PG_ETOOBIG, PG_ETOOBIG, 0}, /* listing too long */
-	    /* every candidate examined, bad on its merits: definite */
-	    {0, 3, false, true, PG_EVERIFY, 0, PG_EVERIFY, 0},
-	    {0, 64, false, true, PG_EVERIFY, 0, PG_EVERIFY, 0},
-	    /* budget reached: never definite */
-	    {0, 64, true, true, PG_EVERIFY, 0, PG_ETOOBIG, 0},
-	    {0, 128, true, true, PG_EVERIFY, 0, PG_ETOOBIG, 0},
-	    {0, 10, true, true, PG_EVERIFY, PG_ETOOBIG, PG_ETOOBIG, 0},
-	    /* a source unreadable (bundles listing failed), .sig bad */
-	    {0, 1, false, true, PG_EVERIFY, PG_EFETCH, PG_EFETCH, 0},
-	    {0, 1, false, true, PG_EVERIFY, PG_ETIMEOUT, PG_ETIMEOUT, 0},
-	    /* .sig was an index (definite), a bundle bad */
-	    {0, 1, false, true, PG_EVERIFY, PG_EVERIFY, PG_EVERIFY, 0},
-	    /* every signature failed to download: the registry's failure */
-	    {0, 2, false, false, PG_EFETCH, 0, PG_EFETCH, 0},
-	    {0, 2, false, false, PG_ENOTFOUND, 0, PG_EVERIFY, 0},
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		pg_oci_verified out = {0};
-		vrun v;
-		int got;
-
-		memset(&v, 0, sizeof(v));
-		v.out = &out;
-		v.good = tab[i].good;
-		v.need = tab[i].need ? tab[i].need : 1;
-		v.crypto_failed = tab[i].crypto_failed;
-		v.first_code = tab[i].first_code;
-		out.n_sigs = tab[i].n_sigs;
-		out.truncated = tab[i].truncated;
-		got = outcome(&v, tab[i].disc_code);
-		if (got != tab[i].want)
-			fail_msg("row %zu: outcome %d, want %d", i, got, tab[i].want);
-		/* what the verdict cache will make of it */
-		assert_int_equal(pg_cache_cacheable(got == PG_OK, got),
-				 got == PG_OK || (got == PG_EVERIFY && !tab[i].truncated));
-		assert_false(got == PG_EVERIFY && tab[i].truncated);
-	}
-}
-
-/* The per-source budget: satisfied() stops a search at need, and a
- * source's loop marks truncated only past PG_OCI_SIGS_MAX. */
-static void
-test_sig_need(void **state)
-{
-	pg_oci_verified out = {0};
-	vrun v;
-
-	(void)state;
-	memset(&v, 0, sizeof(v));
-	v.out = &out;
-	v.n_trust = 3;
-	v.need = 2;
-	assert_false(satisfied(&v));
-	v.good = 1;
-	assert_false(satisfied(&v));
-	v.good = 2;
-	assert_true(satisfied(&v));
-	assert_int_equal(PG_OCI_SIGS_MAX, 64);
-}
-
 int
 main(void)
 {
@@ -786,8 +694,6 @@ main(void)
 		cmocka_unit_test(test_token_cache),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_host_conf),
-		cmocka_unit_test(test_sig_outcome_table),
-		cmocka_unit_test(test_sig_need),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include "clock/clock.h"
 #include "fetch/fetch.h"
 #include "oci/oci.h"
+#include "verify/cosign.h"
 #include "ref/ref.h"
 #include "sigstore/sigstore.h"
 
@@ -183,7 +184,7 @@ pg_cmd_verify_image(int argc, char **argv)
 	pg_oci_host hconf = {0};
 	pg_oci_req q = {0};
 	pg_sig_trust t = {0};
-	pg_oci_verified v = {0};
+	pg_verify_cosign_result v = {0};
 
 	rc = parse_args(&a, argc, argv);
 	if (rc < 0)
@@ -235,7 +236,7 @@ pg_cmd_verify_image(int argc, char **argv)
 	t.tlog_required = !a.no_tlog;
 	q.fetch = f;
 	q.deadline = pg_clock_ms() + a.timeout_s * 1000;
-	rc = pg_oci_verify_image(&v, oci, &q, ref, &t, 1, 1, &err);
+	rc = pg_verify_cosign_image(&v, oci, &q, ref, &t, 1, 1, &err);
 	if (rc != PG_OK) {
 		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg);
 		goto out;
@@ -245,7 +246,7 @@ pg_cmd_verify_image(int argc, char **argv)
 	printf("Signer: %s\n", v.signer ? v.signer : "unknown");
 	code = PG_EXIT_OK;
 out:
-	pg_oci_verified_clear(&v);
+	pg_verify_cosign_result_clear(&v);
 	pg_oci_free(oci);
 	pg_fetch_free(f);
 	pg_ref_free(ref);

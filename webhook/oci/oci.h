@@ -1,7 +1,9 @@
 /*
  * oci — a registry client (OCI distribution spec / Docker registry v2) over
- * pg_fetch: ping, auth challenges, manifests, blobs, referrers; and the
- * cosign image-signature discovery that runs on it.
+ * pg_fetch: ping, auth challenges, manifests, blobs, referrers and their
+ * tag-schema fallback, tags.  Bytes in, bytes out: it knows no signature
+ * format.  What a referrer or a layer means (cosign, Notation, attestations)
+ * is the business of the discovery files in verify/.
  *
  * Everything that arrives from a registry is size-bounded and checked
  * against the digest it claims or was asked for; every call runs within the
@@ -24,7 +26,6 @@
 #include "err/err.h"
 #include "ref/ref.h"
 #include "fetch/fetch.h"
-#include "sigstore/sigstore.h"
 
 /* 4 MiB: distribution's own limit on a manifest body it accepts. */
 #define PG_OCI_MANIFEST_MAX ((size_t)4 << 20)
@@ -42,8 +43,6 @@
 #define PG_OCI_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define PG_OCI_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define PG_OCI_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define PG_OCI_MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
-#define PG_OCI_AT_SIGSTORE_BUNDLE "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 /* The Accept header sent for manifests: OCI manifest + index, Docker v2
  * manifest + manifest list.  A narrower set lets a registry down-convert,
@@ -169,49 +168,5 @@ size_t pg_oci_manifest_count(const pg_oci_manifest *m);
 const pg_oci_desc *pg_oci_manifest_desc(const pg_oci_manifest *m, size_t i);
 const pg_oci_desc *pg_oci_manifest_config(const pg_oci_manifest *m);  /* or NULL */
 const pg_oci_desc *pg_oci_manifest_subject(const pg_oci_manifest *m); /* or NULL */
-
-/* ---- image signatures (cosign.c) ---- */
-
-/* A simple-signing payload is a few hundred bytes; 1 MiB leaves room for
- * generous `optional` annotations and nothing more. */
-#define PG_OCI_PAYLOAD_MAX ((size_t)1 << 20)
-/* Signatures examined per source for one image (legacy .sig layers; bundle
- * referrers): bounds the fetching and the crypto a hostile registry can
- * make us do.  Per source, so junk referrers cannot hide a .sig. */
-#define PG_OCI_SIGS_MAX 64
-
-typedef struct pg_oci_verified {
-	char *digest;    /* the image digest the signatures were checked
-			    against ("sha256:<hex>"), once resolved; or NULL */
-	char *signer;    /* who signed (first trust that verified), or NULL */
-	bool *trust_ok;  /* n_trust entries: which trust entries verified */
-	size_t n_trust;
-	size_t n_sigs;   /* signatures examined (legacy layers + bundles) */
-	bool truncated;  /* a budget (PG_OCI_SIGS_MAX per source, or the
-			    referrers listing bound) left candidates
-			    unexamined: a failure is then not definite */
-} pg_oci_verified;
-
-/*
- * Resolve ref to its digest (ref->digest when given), find its signatures
- * (the legacy "sha256-<hex>.sig" manifest, then Sigstore bundle referrers
- * via referrers/tag fallback; bundles must be DSSE in-toto), and verify
- * them against each of the n_trust entries: a trust entry is satisfied when
- * any one signature verifies with it.  Fetching stops once need entries
- * are satisfied (0: all of them).  0 when at least one entry is satisfied
- * (out->trust_ok says which; out->truncated when a budget cut the search
- * before need were), unless fewer than need are and a source could not be
- * read (then that source's transient code); PG_EVERIFY with "no
- * signatures found for ..." or "no
- * signature of ... verified: <first failure>"; PG_ETOOBIG when nothing
- * verified and a budget left candidates unexamined; PG_EFETCH/PG_ETIMEOUT/
- * PG_ENOTFOUND when the registry could not answer (never a verdict on the
- * image).  *out is always filled (pg_oci_verified_clear).
- */
-int pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q,
-			const pg_image_ref *ref, const pg_sig_trust *trust,
-			size_t n_trust, size_t need, pg_err *err);
-
-void pg_oci_verified_clear(pg_oci_verified *v);
 
 #endif

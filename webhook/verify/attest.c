@@ -24,7 +24,7 @@
 #define BUNDLE_PREFIX "application/vnd.dev.sigstore.bundle"
 #define MT_DSSE "application/vnd.dsse.envelope.v1+json"
 /* Attestations examined per image and verifier entry. */
-#define ATT_MAX PG_OCI_SIGS_MAX
+#define ATT_MAX PG_VERIFY_SIGS_MAX
 
 typedef struct att_ctx {
 	const pg_attest_req *reqs;

@@ -397,7 +397,7 @@ verify_prov(chart_job *j, const pg_verifier *v, pg_helm_verified **hv, pg_err *e
 static int
 verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, pg_err *err)
 {
-	pg_oci_verified ver = {0};
+	pg_verify_cosign_result ver = {0};
 	pg_sig_trust t = {0};
 	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
 	const pg_trust *root = v->root ? v->root : pg_policy_default_root(j->p);
@@ -421,7 +421,7 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	t.issuer = v->issuer;
 	t.issuer_regexp = v->issuer_regexp;
 	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
-	rc = pg_oci_verify_image(&ver, j->c->oci, &q, j->img, &t, 1, 1, err);
+	rc = pg_verify_cosign_image(&ver, j->c->oci, &q, j->img, &t, 1, 1, err);
 	if (rc == PG_OK && (ver.digest == NULL || strcmp(ver.digest, j->digest) != 0))
 		rc = pg_err_set(err, PG_EVERIFY, "%s: signature checked for %s, not the resolved %s",
 				j->ref->location, ver.digest ? ver.digest : "no digest", j->digest);
@@ -429,7 +429,7 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 		*digest = pg_strdup(ver.digest);
 		*signer = pg_strdup(ver.signer ? ver.signer : "cosign");
 	}
-	pg_oci_verified_clear(&ver);
+	pg_verify_cosign_result_clear(&ver);
 	return rc;
 }
 

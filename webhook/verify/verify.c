@@ -232,7 +232,7 @@ pg_verify__needed(const pg_rule *r, size_t n)
 /*
  * A rule with notation verifiers (and maybe cosign ones): every verifier
  * is judged on its own and the rule's `require` counts the passes.  The
- * cosign verifiers run as one discovery (pg_oci_verify_image); each
+ * cosign verifiers run as one discovery (pg_verify_cosign_image); each
  * notation verifier runs its own.  A registry failure that leaves the rule
  * unsatisfied is reported as such (never cached as a bad image).
  */
@@ -240,7 +240,7 @@ static int
 verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, const pg_rule *r,
 		     const pg_image_ref *ref, const pg_sig_trust *trust, size_t n, size_t n_nv)
 {
-	pg_oci_verified ver = {0};
+	pg_verify_cosign_result ver = {0};
 	char *digest = NULL, *signer = NULL, *nd, *ns;
 	char why[PG_ERR_MSG_MAX + 256], who[1024];
 	int fetch_rc = PG_OK, rc;
@@ -250,7 +250,7 @@ verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, con
 	pg_err_clear(&first);
 	if (n > 0) {
 		pg_err_clear(&err);
-		rc = pg_oci_verify_image(&ver, c->oci, q, ref, trust, n, 0, &err);
+		rc = pg_verify_cosign_image(&ver, c->oci, q, ref, trust, n, 0, &err);
 		for (i = 0; rc == PG_OK && i < ver.n_trust && i < n; i++)
 			good += ver.trust_ok[i] ? 1 : 0;
 		if (rc != PG_OK && rc != PG_EVERIFY)
@@ -310,7 +310,7 @@ verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, con
 		pg_verdict_set(out, false, fetch_rc != PG_OK ? fetch_rc : PG_EVERIFY,
 			       digest ? digest : ref->digest, NULL, why);
 	}
-	pg_oci_verified_clear(&ver);
+	pg_verify_cosign_result_clear(&ver);
 	free(digest);
 	free(signer);
 	return out->code;
@@ -322,7 +322,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 {
 	pg_sig_trust *trust = NULL, *atrust = NULL;
 	const pg_verifier **av = NULL;
-	pg_oci_verified ver = {0};
+	pg_verify_cosign_result ver = {0};
 	pg_oci_req q = {0};
 	pg_err err;
 	size_t i, n = 0, na = 0, good = 0, need, n_nv = 0;
@@ -400,8 +400,8 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	if (n > 0) {
 		/* Fetching may stop once enough signature entries are satisfied;
 		 * with attestation entries counting too, look for all of them. */
-		sig_rc = pg_oci_verify_image(&ver, c->oci, &q, ref, trust, n,
-					     na > 0 ? 0 : pg_verify__needed(r, n), &err);
+		sig_rc = pg_verify_cosign_image(&ver, c->oci, &q, ref, trust, n,
+						na > 0 ? 0 : pg_verify__needed(r, n), &err);
 		for (i = 0; i < ver.n_trust && i < n; i++)
 			good += ver.trust_ok[i] ? 1 : 0;
 		/* Missing or bad signatures only fail the signature entries
@@ -470,7 +470,7 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 			       err.msg[0] ? err.msg : "not verified");
 	}
 out:
-	pg_oci_verified_clear(&ver);
+	pg_verify_cosign_result_clear(&ver);
 	free(trust);
 	free(atrust);
 	free(av);

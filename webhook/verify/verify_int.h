@@ -6,6 +6,7 @@
 
 #include "fetch/fetch.h"
 #include "oci/oci.h"
+#include "verify/cosign.h"
 #include "pgp/pgp.h"
 #include "sigstore/sigstore.h"
 

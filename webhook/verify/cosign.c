@@ -1,9 +1,10 @@
 /*
- * oci/cosign — finds the signatures of an image in its registry and hands
- * them to sigstore/ for verification, the way `cosign verify` does: the
- * legacy "sha256-<hex>.sig" manifest whose layers are simple-signing
- * payloads (one GET, so first), then Sigstore bundles attached as OCI 1.1
- * referrers (or the referrers tag-schema fallback).  Any one signature that
+ * verify/cosign — finds the cosign signatures of an image in its registry
+ * (through oci/, the registry client) and hands them to sigstore/ for
+ * verification, the way `cosign verify` does: the legacy
+ * "sha256-<hex>.sig" manifest whose layers are simple-signing payloads
+ * (one GET, so first), then Sigstore bundles attached as OCI 1.1 referrers
+ * (or the referrers tag-schema fallback).  Any one signature that
  * verifies satisfies a trust entry; fetching stops once enough entries
  * are satisfied, and each source has its own budget, so junk pushed to one
  * cannot exhaust the search for the other.
@@ -14,6 +15,8 @@
  * is reported as such (PG_EFETCH / PG_ETIMEOUT), never as a bad signature,
  * so a transient failure is not cached as a verdict.
  */
+#include "verify/cosign.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +24,18 @@
 #include <jansson.h>
 
 #include "buf/buf.h"
-#include "oci/oci_int.h"
+#include "oci/oci.h"
 #include "ref/ref.h"
 #include "sigstore/sigstore.h"
 
+/* A legacy .sig manifest's layers: simple-signing payloads. */
+#define MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
+/* The artifactType of a Sigstore bundle referrer. */
+#define AT_SIGSTORE_BUNDLE "application/vnd.dev.sigstore.bundle.v0.3+json"
 /* What a bundle referrer's layer media type starts with (v0.1–v0.3). */
 #define BUNDLE_MT_PREFIX "application/vnd.dev.sigstore.bundle"
+/* "sha512:" + 128 hex + NUL: the longest digest a registry names. */
+#define DIGEST_BUF 136
 
 enum { SIG_LEGACY = 1, SIG_BUNDLE = 2 };
 
@@ -35,11 +44,11 @@ enum { SIG_LEGACY = 1, SIG_BUNDLE = 2 };
  * fetched, each against every trust entry not yet satisfied; fetching stops
  * as soon as `need` entries are satisfied.  Each source (the legacy .sig
  * manifest's layers, the bundle referrers) has its own budget of
- * PG_OCI_SIGS_MAX signatures, so junk in one cannot hide the other; a
+ * PG_VERIFY_SIGS_MAX signatures, so junk in one cannot hide the other; a
  * budget that cut the search short makes a failure indefinite (truncated).
  */
 typedef struct vrun {
-	pg_oci_verified *out;
+	pg_verify_cosign_result *out;
 	const pg_sig_trust *trust;
 	size_t n_trust, need, good;
 	bool crypto_failed;
@@ -129,7 +138,7 @@ find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 {
 	int rc;
 	pg_oci_manifest *m = NULL;
-	char tag[OCI_DIGEST_BUF + 8];
+	char tag[DIGEST_BUF + 8];
 	const char *digest = v->out->digest, *colon = strchr(digest, ':');
 	size_t i, seen = 0;
 
@@ -150,18 +159,18 @@ find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 		const pg_oci_desc *d = pg_oci_manifest_desc(m, i);
 		unsigned char *bytes = NULL;
 		size_t len = 0;
-		char where[OCI_DIGEST_BUF + 64];
+		char where[DIGEST_BUF + 64];
 		pg_err e = {0};
 
-		if (strcmp(d->media_type, PG_OCI_MT_SIMPLESIGNING) != 0)
+		if (strcmp(d->media_type, MT_SIMPLESIGNING) != 0)
 			continue;
-		if (seen++ == PG_OCI_SIGS_MAX) {
+		if (seen++ == PG_VERIFY_SIGS_MAX) {
 			v->out->truncated = true;
 			break;
 		}
 		(void)snprintf(where, sizeof(where), "signature %zu in %s", i + 1, tag);
 		rc = pg_oci_blob_get(&bytes, &len, c, q, host, repo, d->digest, d->size,
-				     PG_OCI_PAYLOAD_MAX, &e);
+				     PG_VERIFY_COSIGN_PAYLOAD_MAX, &e);
 		if (rc != PG_ENOMEM)
 			rc = consider(v, SIG_LEGACY, where, bytes, len, d->annotations,
 				      rc == PG_OK ? NULL : &e);
@@ -188,7 +197,7 @@ find_bundles(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const ch
 	const char *digest = v->out->digest;
 	size_t n = 0, i;
 
-	rc = pg_oci_referrers(&refs, &n, c, q, host, repo, digest, PG_OCI_AT_SIGSTORE_BUNDLE, err);
+	rc = pg_oci_referrers(&refs, &n, c, q, host, repo, digest, AT_SIGSTORE_BUNDLE, err);
 	if (rc != PG_OK)
 		return rc;
 	for (i = 0; i < n && !satisfied(v); i++) {
@@ -196,10 +205,10 @@ find_bundles(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const ch
 		const pg_oci_desc *subj, *layer;
 		unsigned char *bytes = NULL;
 		size_t len = 0;
-		char where[OCI_DIGEST_BUF + 64];
+		char where[DIGEST_BUF + 64];
 		pg_err e = {0};
 
-		if (i == PG_OCI_SIGS_MAX) {
+		if (i == PG_VERIFY_SIGS_MAX) {
 			v->out->truncated = true;
 			break;
 		}
@@ -238,7 +247,7 @@ out:
 }
 
 void
-pg_oci_verified_clear(pg_oci_verified *v)
+pg_verify_cosign_result_clear(pg_verify_cosign_result *v)
 {
 	if (v == NULL)
 		return;
@@ -283,8 +292,9 @@ outcome(const vrun *v, int disc_code)
 }
 
 int
-pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const pg_image_ref *ref,
-		    const pg_sig_trust *trust, size_t n_trust, size_t need, pg_err *err)
+pg_verify_cosign_image(pg_verify_cosign_result *out, pg_oci *c, const pg_oci_req *q,
+		       const pg_image_ref *ref, const pg_sig_trust *trust, size_t n_trust,
+		       size_t need, pg_err *err)
 {
 	int rc, disc_code = 0;
 	pg_err disc = {0}, first_disc = {0};
@@ -301,7 +311,7 @@ pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const 
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
 	out->n_trust = n_trust;
 	if (ref->digest) {
-		if (!oci_digest_valid(ref->digest) || strncmp(ref->digest, "sha256:", 7) != 0)
+		if (!pg_ref_digest_valid(ref->digest) || strncmp(ref->digest, "sha256:", 7) != 0)
 			return pg_err_set(err, PG_EINVAL, "%s: only sha256 digests can be verified",
 					  ref->normalized ? ref->normalized : repo);
 		if ((out->digest = pg_strdup(ref->digest)) == NULL)
@@ -361,7 +371,7 @@ pg_oci_verify_image(pg_oci_verified *out, pg_oci *c, const pg_oci_req *q, const 
 		    "no signature of %s/%s@%s verified among the %zu examined; more were "
 		    "not examined (at most %d per source), so this is not a final "
 		    "answer: %s",
-		    host, repo, out->digest, out->n_sigs, PG_OCI_SIGS_MAX, v.first);
+		    host, repo, out->digest, out->n_sigs, PG_VERIFY_SIGS_MAX, v.first);
 	else if (rc == disc_code)
 		(void)pg_err_set(err, rc, "no signature of %s/%s@%s verified (%zu found): %s; %s",
 				 host, repo, out->digest, out->n_sigs, v.first, first_disc.msg);

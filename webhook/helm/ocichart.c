@@ -1,6 +1,7 @@
 /*
- * helm/oci — Helm charts stored in OCI registries: the chart content layer
- * and the provenance layer, fetched through the registry client.
+ * helm/ocichart — Helm charts stored in OCI registries: the chart content
+ * layer and the provenance layer, fetched through the registry client
+ * (oci/), which itself knows nothing of charts.
  */
 #include "helm/helm.h"
 

@@ -19,7 +19,7 @@ source "$(dirname "$0")/lib_keyless.sh"
 source "$(dirname "$0")/lib_review.sh"
 source "$(dirname "$0")/lib_server.sh"
 
-[ -x /usr/bin/docker-registry ] || { skip "t_oci_chart" "docker-registry not installed"; exit 0; }
+[ -x /usr/bin/docker-registry ] || { skip "t_chart_oci_cosign" "docker-registry not installed"; exit 0; }
 [ -x "$PG" ] || { notok "provgate binary" "$PG missing"; exit 1; }
 mkdir -p "$T/nocfg"
 export DOCKER_CONFIG="$T/nocfg"
