@@ -21,7 +21,6 @@ mkdir -p "$logdir"
 pat=${TESTS:-*}
 kind=${TEST_KIND:-all}
 case "$kind" in all | unit | integration) ;; *) echo "run.sh: TEST_KIND must be unit, integration or all" >&2; exit 2 ;; esac
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = milliseconds
 	p=0 f=0 s=0
@@ -49,55 +48,71 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = millisecon
 	fi
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ "$kind" = integration ] && break
-	[ -x "$t" ] || continue
-	n=$(basename "$t")
-	case "$n" in $pat) ;; *) continue ;; esac
-	log="$logdir/$n.log"
-	t0=$(now_ms)
-	"$t" >"$log" 2>&1
-	rc=$?
-	count "$log" "$n" $rc unit $(($(now_ms) - t0))
-done
-
-# Integration scripts run TEST_JOBS at a time (default: the number of cores,
-# at least 2): most of their time is spent waiting on the servers they start
-# and on short-lived openssl/gpg/jq processes, and each picks its own ports
-# and temporary directories.  The slowest scripts start first (their last
-# durations, from $logdir/<name>.secs) so one long script does not finish
-# alone at the end.  Results are counted in name order afterwards, so the
+# Unit binaries and integration scripts run TEST_JOBS at a time (default:
+# the number of cores, at least 2) from one pool: most of a script's time is
+# spent waiting on the servers it starts and on short-lived openssl, gpg,
+# curl and jq processes, and each picks its own ports and temporary
+# directories.  The slowest start first (their last durations, kept in
+# $logdir/<name>.secs) so one long script does not finish alone at the end.
+# Results are counted in name order afterwards (unit binaries first), so the
 # output does not depend on which finished first.  TEST_JOBS=1 runs them one
 # after another.
+#
+# A script whose first 30 lines say "# sanitizers: skip" exercises no C of
+# ours that the plain suite does not (document and manifest checks): under
+# SANITIZE it is not run, and a note names it (it is not counted).
 ncpu=$(nproc 2>/dev/null || echo 2)
 [ "$ncpu" -ge 2 ] 2>/dev/null || ncpu=2
 jobs=${TEST_JOBS:-$ncpu}
 case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
-names=""
-for t in tests/integration/t_*.sh; do
-	[ "$kind" = unit ] && break
-	[ -f "$t" ] || continue
-	n=$(basename "$t" .sh)
-	case "$n" in $pat) ;; *) continue ;; esac
-	names="$names $n"
-	rm -f "$logdir/$n.log" "$logdir/$n.rc" "$logdir/$n.ms"
-done
-if [ -n "$names" ]; then
-	# shellcheck disable=SC2086
-	for n in $names; do
-		printf '%s %s\n' "$(cat "$logdir/$n.secs" 2>/dev/null || echo 0)" "$n"
-	done | sort -rn | cut -d' ' -f2 | xargs -P "$jobs" -I{} sh -c '
-		t0=$(date +%s%N)
-		bash "tests/integration/$1.sh" >"$2/$1.log" 2>&1 </dev/null
-		echo $? >"$2/$1.rc"
-		echo $((($(date +%s%N) - t0) / 1000000)) >"$2/$1.ms"' _ {} "$logdir"
+items=""
+notrun=""
+if [ "$kind" != integration ]; then
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		n=$(basename "$t")
+		case "$n" in $pat) ;; *) continue ;; esac
+		items="$items u:$n"
+	done
 fi
-for n in $names; do
+if [ "$kind" != unit ]; then
+	for t in tests/integration/t_*.sh; do
+		[ -f "$t" ] || continue
+		n=$(basename "$t" .sh)
+		case "$n" in $pat) ;; *) continue ;; esac
+		if [ -n "${SANITIZE:-}" ] && head -30 "$t" | grep -q '^# sanitizers: skip'; then
+			notrun="$notrun $n"
+			continue
+		fi
+		items="$items i:$n"
+	done
+fi
+for it in $items; do
+	rm -f "$logdir/${it#?:}.log" "$logdir/${it#?:}.rc" "$logdir/${it#?:}.ms"
+done
+if [ -n "$items" ]; then
+	# shellcheck disable=SC2086
+	for it in $items; do
+		printf '%s %s\n' "$(cat "$logdir/${it#?:}.secs" 2>/dev/null || echo 0)" "$it"
+	done | sort -k1,1rn -k2,2 | cut -d' ' -f2 | xargs -P "$jobs" -I{} sh -c '
+		n=${1#?:}
+		t0=$(date +%s%N)
+		case "$1" in
+		u:*) "$3/tests/$n" >"$2/$n.log" 2>&1 </dev/null ;;
+		*) bash "tests/integration/$n.sh" >"$2/$n.log" 2>&1 </dev/null ;;
+		esac
+		echo $? >"$2/$n.rc"
+		echo $((($(date +%s%N) - t0) / 1000000)) >"$2/$n.ms"' _ {} "$logdir" "$BUILD"
+fi
+for it in $items; do
+	n=${it#?:}
 	rc=$(cat "$logdir/$n.rc" 2>/dev/null || echo 125)
 	ms=$(cat "$logdir/$n.ms" 2>/dev/null || echo 0)
 	echo $((ms / 1000)) >"$logdir/$n.secs"
-	count "$logdir/$n.log" "$n" "$rc" integration "$ms"
+	case "$it" in u:*) k=unit ;; *) k=integration ;; esac
+	count "$logdir/$n.log" "$n" "$rc" "$k" "$ms"
 done
+[ -n "$notrun" ] && echo "note: not run under SANITIZE=$SANITIZE (no C beyond the plain suite's):$notrun"
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"
 # Vector suites skip quietly when the shared vectors are absent: say so, and
