@@ -58,9 +58,12 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = millisecon
 # output does not depend on which finished first.  TEST_JOBS=1 runs them one
 # after another.
 #
-# A script whose first 30 lines say "# sanitizers: skip" exercises no C of
+# A script whose first 40 lines say "# sanitizers: skip" exercises no C of
 # ours that the plain suite does not (document and manifest checks): under
-# SANITIZE it is not run, and a note names it (it is not counted).
+# SANITIZE it is not run.  One that says "# tsan: skip" runs only one-threaded
+# CLI commands (no `provgate serve`), so ThreadSanitizer has no race to find
+# there: it is not run under SANITIZE=tsan (ASan/UBSan still run it).  A note
+# names the scripts not run; they are not counted.
 ncpu=$(nproc 2>/dev/null || echo 2)
 [ "$ncpu" -ge 2 ] 2>/dev/null || ncpu=2
 jobs=${TEST_JOBS:-$ncpu}
@@ -80,7 +83,8 @@ if [ "$kind" != unit ]; then
 		[ -f "$t" ] || continue
 		n=$(basename "$t" .sh)
 		case "$n" in $pat) ;; *) continue ;; esac
-		if [ -n "${SANITIZE:-}" ] && head -30 "$t" | grep -q '^# sanitizers: skip'; then
+		if { [ -n "${SANITIZE:-}" ] && head -40 "$t" | grep -q '^# sanitizers: skip'; } ||
+			{ [ "${SANITIZE:-}" = tsan ] && head -40 "$t" | grep -q '^# tsan: skip'; }; then
 			notrun="$notrun $n"
 			continue
 		fi
@@ -112,7 +116,7 @@ for it in $items; do
 	case "$it" in u:*) k=unit ;; *) k=integration ;; esac
 	count "$logdir/$n.log" "$n" "$rc" "$k" "$ms"
 done
-[ -n "$notrun" ] && echo "note: not run under SANITIZE=$SANITIZE (no C beyond the plain suite's):$notrun"
+[ -n "$notrun" ] && echo "note: not run under SANITIZE=$SANITIZE (their "# sanitizers:" or "# tsan:" line says why):$notrun"
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"
 # Vector suites skip quietly when the shared vectors are absent: say so, and

@@ -4,6 +4,7 @@
 # way cosign makes them, bundle referrers through the tag-schema fallback
 # (distribution 2.8 has no referrers API), Basic auth from a docker
 # config.json, and the failures a user must be able to tell apart.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_registry.sh"
 
