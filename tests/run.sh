@@ -116,7 +116,7 @@ for it in $items; do
 	case "$it" in u:*) k=unit ;; *) k=integration ;; esac
 	count "$logdir/$n.log" "$n" "$rc" "$k" "$ms"
 done
-[ -n "$notrun" ] && echo "note: not run under SANITIZE=$SANITIZE (their "# sanitizers:" or "# tsan:" line says why):$notrun"
+[ -n "$notrun" ] && echo "note: not run under SANITIZE=$SANITIZE (their '# sanitizers:' or '# tsan:' line says why):$notrun"
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"
 # Vector suites skip quietly when the shared vectors are absent: say so, and
