@@ -183,7 +183,7 @@ demo: deps
 
 FUZZ_SECONDS ?= 30
 fuzz: deps
-	@MAKE="$(MAKE)" FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+	@MAKE="$(MAKE)" FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(SUBJ) all
