@@ -17,7 +17,7 @@
 #                   (LINT_FORMAT=1) clang-format
 #
 # TESTS='t_cache*' limits test, unit and integration to matching names;
-# TEST_JOBS=N sets how many integration scripts run at once (default: cores).
+# TEST_JOBS=N sets how many tests run at once (default: twice the cores).
 # Builds run $(JOBS) compiles at once (default: cores) unless make was
 # given its own -j.
 #

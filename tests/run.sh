@@ -5,7 +5,7 @@
 # A test binary or script that dies without reporting counts as one failure.
 # TESTS=pattern limits which files run (shell glob on the file name).
 # TEST_KIND=unit or integration runs only that kind (make unit, make integration).
-# TEST_JOBS=N integration scripts at once (default: the number of cores, at least 2).
+# TEST_JOBS=N tests at once (default: twice the number of cores).
 # Each line shows the seconds the binary or script took, so the slow ones are
 # easy to find (they are also in $BUILD/test-logs/<name>.secs).
 set -u
@@ -49,10 +49,10 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = millisecon
 }
 
 # Unit binaries and integration scripts run TEST_JOBS at a time (default:
-# the number of cores, at least 2) from one pool: most of a script's time is
-# spent waiting on the servers it starts and on short-lived openssl, gpg,
-# curl and jq processes, and each picks its own ports and temporary
-# directories.  The slowest start first (their last durations, kept in
+# twice the number of cores) from one pool: a script spends much of its time
+# waiting on the servers it starts and on short-lived openssl, gpg, curl and
+# jq processes, so one script per core leaves the cores idle half the time;
+# each picks its own ports and temporary directories.  The slowest start first (their last durations, kept in
 # $logdir/<name>.secs) so one long script does not finish alone at the end.
 # Results are counted in name order afterwards (unit binaries first), so the
 # output does not depend on which finished first.  TEST_JOBS=1 runs them one
@@ -64,9 +64,9 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = millisecon
 # CLI commands (no `provgate serve`), so ThreadSanitizer has no race to find
 # there: it is not run under SANITIZE=tsan (ASan/UBSan still run it).  A note
 # names the scripts not run; they are not counted.
-ncpu=$(nproc 2>/dev/null || echo 2)
-[ "$ncpu" -ge 2 ] 2>/dev/null || ncpu=2
-jobs=${TEST_JOBS:-$ncpu}
+ncpu=$(nproc 2>/dev/null || echo 1)
+[ "$ncpu" -ge 1 ] 2>/dev/null || ncpu=1
+jobs=${TEST_JOBS:-$((2 * ncpu))}
 case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
 items=""
 notrun=""
