@@ -97,7 +97,10 @@ done
 if [ -n "$items" ]; then
 	# shellcheck disable=SC2086
 	for it in $items; do
-		printf '%s %s\n' "$(cat "$logdir/${it#?:}.secs" 2>/dev/null || echo 0)" "$it"
+		# A suite's own last durations, else the plain suite's (a clean
+		# clone runs `make test` before the sanitizer suites).
+		printf '%s %s\n' "$(cat "$logdir/${it#?:}.secs" 2>/dev/null ||
+			cat "build/test-logs/${it#?:}.secs" 2>/dev/null || echo 0)" "$it"
 	done | sort -k1,1rn -k2,2 | cut -d' ' -f2 | xargs -P "$jobs" -I{} sh -c '
 		n=${1#?:}
 		t0=$(date +%s%N)
