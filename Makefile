@@ -3,13 +3,23 @@
 #   make            build/provgate
 #   make deps       install build and test dependencies (apt-get, idempotent)
 #   make test       deps + build + unit, integration and vector tests
+#   make unit       only the unit tests (tests/unit, cmocka)
+#   make integration  only the integration scripts (tests/integration/t_*.sh)
 #   make asan test  the same under ASan/UBSan (objects in build/asan)
 #   make tsan test  the same under ThreadSanitizer (objects in build/tsan)
 #   make demo       a real registry + chart repo on loopback, provgate, decisions
 #                   (KEEP=1: leave them running and print commands to try)
-#   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 30)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 30); the
+#                   targets are the SANITIZE=fuzz variant (clang, objects in
+#                   build/fuzz), built by `make SANITIZE=fuzz fuzz-targets`
 #   make bench      benchmarks (tests/bench/)
-#   make lint       banned calls, foreign libraries outside their module
+#   make lint       banned calls, foreign libraries outside their room, and
+#                   (LINT_FORMAT=1) clang-format
+#
+# TESTS='t_cache*' limits test, unit and integration to matching names;
+# TEST_JOBS=N sets how many tests run at once (default: twice the cores).
+# Builds run $(JOBS) compiles at once (default: cores) unless make was
+# given its own -j.
 #
 # Sources are found by globbing webhook/*/*.c, so a new module needs no
 # Makefile edit.  Unit tests are tests/unit/test_*.c; each includes the .c it
@@ -24,25 +34,44 @@ ifneq ($(filter tsan,$(MAKECMDGOALS)),)
 SANITIZE = tsan
 endif
 
+# The fuzz variant: clang with libFuzzer's coverage instrumentation and
+# ASan/UBSan in every object (fuzzer-no-link), libFuzzer's main linked only
+# into the targets.  _FORTIFY_SOURCE is left out there: its checked string
+# functions bypass ASan's interceptors and hide overflows from it.
+# -fno-sanitize-recover makes a UBSan report stop a run like a crash.
+FORTIFY = -D_FORTIFY_SOURCE=3
 ifeq ($(SANITIZE),1)
 BUILD ?= build/asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else ifeq ($(SANITIZE),tsan)
 BUILD ?= build/tsan
 SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),fuzz)
+BUILD ?= build/fuzz
+CC = $(FUZZ_CC)
+CFLAGS ?= -O1 -g
+FORTIFY =
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+FUZZ_LINK = -fsanitize=fuzzer,address,undefined
 else
 BUILD ?= build
 SANFLAGS =
 endif
+FUZZ_CC ?= clang
 
 CC ?= cc
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+JOBS ?= $(NPROC)
+# -j for the sub-makes below, unless the caller's make already shares a jobserver.
+SUBJ = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 PKGS = libh2o-evloop jansson yaml-0.1 libcurl openssl gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror=implicit-function-declaration -Werror
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c17 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+CFLAGS += -std=c17 $(WARN) -D_GNU_SOURCE $(FORTIFY) -fstack-protector-strong \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -DH2O_USE_LIBUV=0 \
 	-Iwebhook $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
@@ -66,8 +95,10 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test unit integration asan tsan demo fuzz bench lint clean format
+.PHONY: all deps test unit integration asan tsan demo fuzz fuzz-targets bench lint clean format
 
 all: $(BUILD)/provgate
 
@@ -114,35 +145,58 @@ $(TESTNETS_BIN): $(MAIN_OBJ) $(BUILD)/obj/fetch/fetch_testnets.o $(BUILD)/libpro
 	$(say) LINK $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# One libFuzzer binary per tests/fuzz/fuzz_*.c (SANITIZE=fuzz only).
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libprovgate.a
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $< $(BUILD)/libprovgate.a $(LDLIBS)
+
+# FUZZ_TARGETS="fuzz_ref fuzz_url" (or comma separated) builds only those.
+comma := ,
+ifeq ($(SANITIZE),fuzz)
+fuzz-targets: $(if $(FUZZ_TARGETS),$(patsubst %,$(BUILD)/%,$(subst $(comma), ,$(FUZZ_TARGETS))),$(FUZZ_BINS))
+else
+fuzz-targets:
+	@$(MAKE) --no-print-directory $(SUBJ) SANITIZE=fuzz fuzz-targets
+endif
+
 asan tsan:
 	@true
 
 deps:
 	@sh tests/deps.sh
 
-unit: all $(UNIT_BINS)
+unit: deps
+	@$(MAKE) --no-print-directory $(SUBJ) SANITIZE=$(SANITIZE) $(UNIT_BINS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) TEST_KIND=unit sh tests/run.sh
+
+integration: deps
+	@$(MAKE) --no-print-directory $(SUBJ) SANITIZE=$(SANITIZE) all $(TOOL_BINS) $(TESTNETS_BIN)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) TEST_KIND=integration sh tests/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZE) all $(UNIT_BINS) $(TOOL_BINS) $(TESTNETS_BIN)
+	@$(MAKE) --no-print-directory $(SUBJ) SANITIZE=$(SANITIZE) all $(UNIT_BINS) $(TOOL_BINS) $(TESTNETS_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(SUBJ) all
 	@BUILD=$(BUILD) KEEP=$(KEEP) bash tests/demo/demo.sh
 
 FUZZ_SECONDS ?= 30
 fuzz: deps
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+	@MAKE="$(MAKE)" FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(SUBJ) all
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 lint:
-	@sh tests/lint.sh
+	@LINT_FORMAT=$(LINT_FORMAT) sh tests/lint.sh
 
+# The files `make lint LINT_FORMAT=1` checks.
+FORMAT_FILES = $(SRCS) webhook/main.c $(wildcard webhook/*/*.h) \
+	$(wildcard tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch])
 format:
-	clang-format -i $(SRCS) webhook/main.c $(wildcard webhook/*/*.h)
+	clang-format -i $(FORMAT_FILES)
 
 clean:
 	rm -rf build

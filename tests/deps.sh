@@ -6,7 +6,7 @@ PKGS="gcc make pkg-config git ca-certificates curl openssl
 libh2o-evloop-dev libjansson-dev libyaml-dev libgpgme-dev libcurl4-openssl-dev
 libssl-dev zlib1g-dev libcmocka-dev libnghttp2-dev
 docker-registry apache2-utils nghttp2-client nghttp2-server
-gnupg gpgv gpg-agent sq rnp clang libclang-rt-14-dev libtsan2 valgrind yamllint jq"
+gnupg gpgv gpg-agent sq rnp clang clang-format libclang-rt-14-dev libtsan2 valgrind yamllint jq"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

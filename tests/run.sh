@@ -4,6 +4,10 @@
 #   integration: tests/integration/t_*.sh (print "ok - ", "not ok - ", "skip - " lines)
 # A test binary or script that dies without reporting counts as one failure.
 # TESTS=pattern limits which files run (shell glob on the file name).
+# TEST_KIND=unit or integration runs only that kind (make unit, make integration).
+# TEST_JOBS=N tests at once (default: twice the number of cores).
+# Each line shows the seconds the binary or script took, so the slow ones are
+# easy to find (they are also in $BUILD/test-logs/<name>.secs).
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -15,8 +19,10 @@ failed_names=""
 logdir="$BUILD/test-logs"
 mkdir -p "$logdir"
 pat=${TESTS:-*}
+kind=${TEST_KIND:-all}
+case "$kind" in all | unit | integration) ;; *) echo "run.sh: TEST_KIND must be unit, integration or all" >&2; exit 2 ;; esac
 
-count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind
+count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = milliseconds
 	p=0 f=0 s=0
 	if [ "$4" = unit ]; then
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')
@@ -34,46 +40,86 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	ranlogs="$ranlogs $1"
 	[ "$f" -gt 0 ] && failed_names="$failed_names $2"
-	printf '%-40s %4d passed %4d failed %4d skipped\n' "$2" "$p" "$f" "$s"
+	ms=${5:-0}
+	printf '%-40s %4d passed %4d failed %4d skipped %4d.%ds\n' "$2" "$p" "$f" "$s" \
+		$((ms / 1000)) $((ms % 1000 / 100))
 	if [ "$f" -gt 0 ]; then
 		grep -E '^(not ok - |\[  FAILED  \]|\[  ERROR   \])|ERROR|Assert|runtime error|AddressSanitizer|^#   ' "$1" | head -40 | sed 's/^/    /'
 	fi
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	n=$(basename "$t")
-	case "$n" in $pat) ;; *) continue ;; esac
-	log="$logdir/$n.log"
-	"$t" >"$log" 2>&1
-	count "$log" "$n" $? unit
-done
-
-# Integration scripts run TEST_JOBS at a time (default 2): most of their time
-# is spent waiting on the servers they start, and each picks its own ports
-# and temporary directories.  Results are counted in name order afterwards,
-# so the output does not depend on which finished first.  TEST_JOBS=1 runs
-# them one after another.
-jobs=${TEST_JOBS:-2}
+# Unit binaries and integration scripts run TEST_JOBS at a time (default:
+# twice the number of cores) from one pool: a script spends much of its time
+# waiting on the servers it starts and on short-lived openssl, gpg, curl and
+# jq processes, so one script per core leaves the cores idle half the time;
+# each picks its own ports and temporary directories.  The slowest start first (their last durations, kept in
+# $logdir/<name>.secs) so one long script does not finish alone at the end.
+# Results are counted in name order afterwards (unit binaries first), so the
+# output does not depend on which finished first.  TEST_JOBS=1 runs them one
+# after another.
+#
+# A script whose first 40 lines say "# sanitizers: skip" exercises no C of
+# ours that the plain suite does not (document and manifest checks): under
+# SANITIZE it is not run.  One that says "# tsan: skip" runs only one-threaded
+# CLI commands (no `provgate serve`), so ThreadSanitizer has no race to find
+# there: it is not run under SANITIZE=tsan (ASan/UBSan still run it).  A note
+# names the scripts not run; they are not counted.
+ncpu=$(nproc 2>/dev/null || echo 1)
+[ "$ncpu" -ge 1 ] 2>/dev/null || ncpu=1
+jobs=${TEST_JOBS:-$((2 * ncpu))}
 case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
-names=""
-for t in tests/integration/t_*.sh; do
-	[ -f "$t" ] || continue
-	n=$(basename "$t" .sh)
-	case "$n" in $pat) ;; *) continue ;; esac
-	names="$names $n"
-	rm -f "$logdir/$n.log" "$logdir/$n.rc"
-done
-if [ -n "$names" ]; then
-	# shellcheck disable=SC2086
-	printf '%s\n' $names | xargs -P "$jobs" -I{} sh -c \
-		'bash "tests/integration/$1.sh" >"$2/$1.log" 2>&1 </dev/null; echo $? >"$2/$1.rc"' \
-		_ {} "$logdir"
+items=""
+notrun=""
+if [ "$kind" != integration ]; then
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		n=$(basename "$t")
+		case "$n" in $pat) ;; *) continue ;; esac
+		items="$items u:$n"
+	done
 fi
-for n in $names; do
-	rc=$(cat "$logdir/$n.rc" 2>/dev/null || echo 125)
-	count "$logdir/$n.log" "$n" "$rc" integration
+if [ "$kind" != unit ]; then
+	for t in tests/integration/t_*.sh; do
+		[ -f "$t" ] || continue
+		n=$(basename "$t" .sh)
+		case "$n" in $pat) ;; *) continue ;; esac
+		if { [ -n "${SANITIZE:-}" ] && head -40 "$t" | grep -q '^# sanitizers: skip'; } ||
+			{ [ "${SANITIZE:-}" = tsan ] && head -40 "$t" | grep -q '^# tsan: skip'; }; then
+			notrun="$notrun $n"
+			continue
+		fi
+		items="$items i:$n"
+	done
+fi
+for it in $items; do
+	rm -f "$logdir/${it#?:}.log" "$logdir/${it#?:}.rc" "$logdir/${it#?:}.ms"
 done
+if [ -n "$items" ]; then
+	# shellcheck disable=SC2086
+	for it in $items; do
+		# A suite's own last durations, else the plain suite's (a clean
+		# clone runs `make test` before the sanitizer suites).
+		printf '%s %s\n' "$(cat "$logdir/${it#?:}.secs" 2>/dev/null ||
+			cat "build/test-logs/${it#?:}.secs" 2>/dev/null || echo 0)" "$it"
+	done | sort -k1,1rn -k2,2 | cut -d' ' -f2 | xargs -P "$jobs" -I{} sh -c '
+		n=${1#?:}
+		t0=$(date +%s%N)
+		case "$1" in
+		u:*) "$3/tests/$n" >"$2/$n.log" 2>&1 </dev/null ;;
+		*) bash "tests/integration/$n.sh" >"$2/$n.log" 2>&1 </dev/null ;;
+		esac
+		echo $? >"$2/$n.rc"
+		echo $((($(date +%s%N) - t0) / 1000000)) >"$2/$n.ms"' _ {} "$logdir" "$BUILD"
+fi
+for it in $items; do
+	n=${it#?:}
+	rc=$(cat "$logdir/$n.rc" 2>/dev/null || echo 125)
+	ms=$(cat "$logdir/$n.ms" 2>/dev/null || echo 0)
+	echo $((ms / 1000)) >"$logdir/$n.secs"
+	case "$it" in u:*) k=unit ;; *) k=integration ;; esac
+	count "$logdir/$n.log" "$n" "$rc" "$k" "$ms"
+done
+[ -n "$notrun" ] && echo "note: not run under SANITIZE=$SANITIZE (their '# sanitizers:' or '# tsan:' line says why):$notrun"
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logdir)"
 # Vector suites skip quietly when the shared vectors are absent: say so, and

@@ -7,9 +7,10 @@
 #   FUZZ_JOBS=2              targets run at once (default: the number of cores;
 #                            libFuzzer itself uses one core per target)
 #
-# Objects: every webhook/*/*.c but main.c, built with clang
-# -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/obj and archived;
-# each target links that archive with -fsanitize=fuzzer,address,undefined.
+# The targets are built by the Makefile's fuzz variant (`make SANITIZE=fuzz
+# fuzz-targets`: clang, -fsanitize=fuzzer-no-link,address,undefined objects in
+# build/fuzz/obj, each target linked with -fsanitize=fuzzer,address,undefined);
+# this script only builds them through make and runs them.
 # Each target starts from its committed seed corpus tests/fuzz/corpus/<target>/,
 # copied to build/fuzz/corpus-run/<target>/ so new inputs never land in git.
 # Optional per target: tests/fuzz/<target>.dict (libFuzzer dictionary).
@@ -28,43 +29,7 @@ CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (make deps installs clang)" >&2; exit 2; }
 
 out=build/fuzz
-PKGS="libh2o-evloop jansson yaml-0.1 libcurl openssl gpgme"
-# shellcheck disable=SC2086
-pkg_cflags=$(pkg-config --cflags $PKGS) || { echo "fuzz: pkg-config failed for $PKGS" >&2; exit 2; }
-# shellcheck disable=SC2086
-pkg_libs=$(pkg-config --libs $PKGS) || exit 2
-
-# The Makefile's -D/-I flags.  _FORTIFY_SOURCE is left out: its checked
-# string functions bypass ASan's interceptors and hide overflows from it.
-# -fno-sanitize-recover makes a UBSan report stop the run like a crash.
-CFLAGS="-std=c17 -g -O1 -Wall -Wextra -fno-omit-frame-pointer -D_GNU_SOURCE \
--DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -DH2O_USE_LIBUV=0 -Iwebhook $pkg_cflags \
--fno-sanitize-recover=undefined"
-OBJ_SAN="-fsanitize=fuzzer-no-link,address,undefined"
-LINK_SAN="-fsanitize=fuzzer,address,undefined"
-
-mkdir -p "$out/obj" "$out/logs" "$out/artifacts" "$out/corpus-run" || exit 2
-
-# --- objects and archive (rebuilt when a source or any header is newer) ---
-newest_hdr=$(ls -t webhook/*/*.h webhook/*.h 2>/dev/null | head -1)
-objs=""
-for src in webhook/*/*.c; do
-	[ -f "$src" ] || continue
-	obj="$out/obj/${src#webhook/}"
-	obj="${obj%.c}.o"
-	objs="$objs $obj"
-	if [ -f "$obj" ] && [ ! "$src" -nt "$obj" ] &&
-		{ [ -z "$newest_hdr" ] || [ ! "$newest_hdr" -nt "$obj" ]; }; then
-		continue
-	fi
-	mkdir -p "$(dirname "$obj")"
-	# shellcheck disable=SC2086
-	$CC $CFLAGS $OBJ_SAN -c -o "$obj" "$src" || { echo "fuzz: compiling $src failed" >&2; exit 2; }
-done
-lib="$out/libprovgate-fuzz.a"
-rm -f "$lib"
-# shellcheck disable=SC2086
-ar rcs "$lib" $objs || exit 2
+mkdir -p "$out/logs" "$out/artifacts" "$out/corpus-run" || exit 2
 
 # --- targets ---
 if [ -n "${FUZZ_TARGETS:-}" ]; then
@@ -80,15 +45,16 @@ fi
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
 
-# Link every target first (a link failure stops everything), then run them
+# Build every target first (a build failure stops everything), then run them
 # $jobs at a time, then report in target order.
 for t in $targets; do
-	src="tests/fuzz/$t.c"
-	[ -f "$src" ] || { echo "fuzz: no such target $t ($src)" >&2; exit 2; }
-	# shellcheck disable=SC2086
-	$CC $CFLAGS $LINK_SAN -o "$out/$t" "$src" "$lib" $pkg_libs -lz -lpthread -lm ||
-		{ echo "fuzz: linking $t failed" >&2; exit 2; }
+	[ -f "tests/fuzz/$t.c" ] || { echo "fuzz: no such target $t (tests/fuzz/$t.c)" >&2; exit 2; }
 done
+# Parallel compiles, unless a calling make already shares its jobserver.
+case "${MAKEFLAGS:-}" in *jobserver*) mj="" ;; *) mj="-j$(nproc 2>/dev/null || echo 2)" ;; esac
+# shellcheck disable=SC2086
+${MAKE:-make} $mj --no-print-directory SANITIZE=fuzz BUILD="$out" FUZZ_CC="$CC" \
+	FUZZ_TARGETS="$(echo $targets)" fuzz-targets || { echo "fuzz: building the targets failed" >&2; exit 2; }
 
 run_target() { # $1 = target; writes $out/logs/$1.log and $out/logs/$1.rc
 	t=$1

@@ -117,9 +117,33 @@ _kl_log_json() {
 		  logId: {keyId: $id}}'
 }
 
+# keyless_setup: the CA, log keys and trusted root are the same for every
+# script, so they are made once into $PG_TESTCACHE/keyless-<hash of this
+# file> (default build/testcache, shared by the plain and sanitizer suites)
+# and copied into $KL; the copy's `openssl ca` configuration is pointed at
+# $KL, so each script issues its own leaves into its own database.  A change
+# to this file makes a new cache entry.
 keyless_setup() {
+	local cache h tmp
 	KL="$T/keyless"
-	mkdir -p "$KL"
+	h=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
+	cache="${PG_TESTCACHE:-$TOP/build/testcache}/keyless-$h"
+	if [ ! -f "$cache/trusted_root.json" ]; then
+		tmp="$cache.tmp.$$"
+		rm -rf "$tmp"
+		mkdir -p "$tmp" || return 1
+		(KL=$tmp && _kl_generate) || { rm -rf "$tmp"; return 1; }
+		echo "$tmp" >"$tmp/origin"
+		# Another script may have made it meanwhile: keep the first.
+		mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
+	fi
+	mkdir -p "$KL" && cp -R "$cache/." "$KL/" || return 1
+	sed -i "s|$(cat "$KL/origin")|$KL|g" "$KL/ca/ca.cnf" || return 1
+	KL_ROOT="$KL/trusted_root.json"
+}
+
+# _kl_generate: what keyless_setup caches, made in $KL.
+_kl_generate() {
 	_kl_ca_conf "$KL/ca"
 	_kl_genkey "$KL/root.key" && _kl_genkey "$KL/int.key" &&
 		_kl_genkey "$KL/rekor.key" && _kl_genkey "$KL/rogue.key" &&

@@ -26,6 +26,7 @@
 # Expected: pass -> exit 0; fail -> exit 1 (identity_policy_missing -> 2).
 # A verification whose trusted root is not in the vectors (GitHub's own
 # instance) is skipped and counted as skipped.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 
 A="$VECTORS/attestations"

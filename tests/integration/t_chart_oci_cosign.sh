@@ -8,11 +8,6 @@
 # targetRevision) and by a Flux OCIRepository (oci://host/path/name, tag),
 # and decided by a chart rule with a cosign verifier — through `provgate
 # review` and the real server.
-#
-# While verify.c answers charts with "verification not available" (the
-# chart wiring lives on another branch), the verdict cases print skip with
-# "chart wiring not merged"; the probe is the deny reason itself, so they
-# light up once the wiring is merged.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_registry.sh"
 source "$(dirname "$0")/lib_keyless.sh"
@@ -139,17 +134,11 @@ argo keyless chart, messageSignature bundle refused|$(argo_app km "$REG/klcharts
 flux OCIRepository, unsigned chart|$(flux_oci raw "oci://$REG/charts/raw" 2.0.0)|flux-system|false|no signatures found|
 EOF
 }
-UNWIRED='verification not available'
-
 run_case() { # WHERE NAME WANT RE DIGEST OUT LOG
 	local sum got text
 	sum=$(review_summary "$6" 2>/dev/null)
 	got=${sum%%$'\t'*}
 	text=${sum#*$'\t'}
-	if [[ $text == *"$UNWIRED"* ]]; then
-		skip "$1: $2" "chart wiring not merged ($text)"
-		return
-	fi
 	if [ "$got" != "$3" ]; then
 		notok "$1: $2" "allowed=$got want $3: $text"
 	elif ! [[ $text =~ $4 ]]; then

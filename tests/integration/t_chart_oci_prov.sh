@@ -3,6 +3,7 @@
 # (TLS, loopback) as Helm does — config, content layer, provenance layer —
 # verified by verify-chart oci:// and through admission (Argo CD with a
 # scheme-less repoURL, Flux OCIRepository).
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_review.sh"
 . "$(dirname "$0")/lib_registry.sh"

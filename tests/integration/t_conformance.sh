@@ -7,6 +7,7 @@
 #   trusted_root.json default: the production root (default-trust-roots/)
 # A case whose name ends in _fail must exit non-zero; any other must exit 0.
 # Every case runs twice: artifact path, then "sha256:<hex>" digest.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 source "$(dirname "$0")/lib.sh"
 
 CONF="$VECTORS/sigstore-conformance"

@@ -23,6 +23,9 @@
 #     chart uses, failing on anything else) for the value combinations that
 #     change its structure, and each rendering is decoded and checked.
 #
+# sanitizers: skip (shell, jq and python checks of files; no C of ours beyond readelf of
+# the binary, which the plain suite covers)
+#
 # kubectl is used only with --local (it never contacts a cluster).
 source "$(dirname "$0")/lib.sh"
 

@@ -3,6 +3,7 @@
 # real tools: gpg (RSA with a signing subkey, Ed25519), sq (Sequoia) and rnp;
 # then the https URL and --repo forms against a chart repository served over
 # real HTTPS (nghttpd, HTTP/2 over TLS) on loopback.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 
 for tool in gpg gpg-connect-agent tar openssl; do

@@ -2,6 +2,7 @@
 # verify-chart against the shared Helm vectors (../shared/vectors/helm and
 # helm-real), each with the result its README states; success output is
 # compared line for line with helm verify's.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 
 # provgate's temporary GnuPG homes go here, so we can check none is left.

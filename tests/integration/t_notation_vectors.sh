@@ -4,6 +4,7 @@
 # test data): every case at its suggested time with the result and failing
 # step its expect.json states, then every level and user-metadata variant
 # the vectors give, a few time near-misses, and trust-store symlinks.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 
 N="$VECTORS/notation/cases"

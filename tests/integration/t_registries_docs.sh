@@ -3,6 +3,7 @@
 # ```yaml block that is a ProvenancePolicy goes into its own directory, with
 # /etc/provgate/trust/ pointed at the example trust files of policy/examples.
 # A broken copy of one of them must fail, so the check can fail.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 source "$(dirname "$0")/lib.sh"
 
 DOC="$TOP/docs/registries.md"

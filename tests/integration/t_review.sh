@@ -1,5 +1,6 @@
 # provgate review: the shared decision table through the CLI (exit codes,
 # response shape, reasons), plus malformed input.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_review.sh"
 

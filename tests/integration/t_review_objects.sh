@@ -5,6 +5,7 @@
 # json`) answered with one line per object and a summary — the audit to run
 # before switching a policy from audit to enforce.  Real registry, real
 # signatures; an AdmissionReview input still behaves as before.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_registry.sh"
 . "$(dirname "$0")/lib_review.sh"

@@ -5,6 +5,7 @@
 # Authorization: Bearer, through verify-image and review.  The token is a
 # JWT pre-signed with openssl (RS256, x5c) and served as a static file by
 # nghttpd at the realm path.
+# tsan: skip (only one-threaded CLI commands: nothing for ThreadSanitizer to find)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_registry.sh"
 source "$(dirname "$0")/lib_token.sh"

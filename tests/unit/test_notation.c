@@ -82,10 +82,26 @@ test_time_offsets(void **state)
 
 /* ---- certificates made here ---- */
 
+/* RSA key generation was most of this file's run time (tens of seconds
+ * under the sanitizers), so keys come from a pool made on first use: calls
+ * take the entries of their size in turn, so up to KEY_POOL keys asked for
+ * one after another are distinct.  The caller owns a reference (free it). */
+#define KEY_POOL 3
+
 static EVP_PKEY *
 rsa_key(int bits)
 {
-	return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	static EVP_PKEY *pool[2][KEY_POOL];
+	static unsigned next[2];
+	int s = bits == 2048 ? 0 : 1;
+	EVP_PKEY **k = &pool[s][next[s]++ % KEY_POOL];
+
+	assert_true(bits == 2048 || bits == 1024);
+	if (*k == NULL)
+		*k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	assert_non_null(*k);
+	assert_int_equal(EVP_PKEY_up_ref(*k), 1);
+	return *k;
 }
 
 /* A certificate for subj with key k, signed by ikey (issuer icert, or
