@@ -272,9 +272,7 @@ check_times(const nv_env *e, pg_err *err)
 static int
 b64url(unsigned char **out, size_t *out_len, const char *s, size_t n, size_t max)
 {
-	pg_buf b;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
@@ -282,17 +280,7 @@ b64url(unsigned char **out, size_t *out_len, const char *s, size_t n, size_t max
 			return PG_EINVAL;
 	if (n % 4 == 1)
 		return PG_EINVAL;
-	pg_buf_init(&b, max);
-	if ((rc = pg_base64_decode(&b, s, n, PG_B64_URLSAFE | PG_B64_NO_SPACE)) != PG_OK) {
-		pg_buf_free(&b);
-		return rc;
-	}
-	if (b.data == NULL && (rc = pg_buf_append(&b, "", 0)) != PG_OK) {
-		pg_buf_free(&b);
-		return rc;
-	}
-	rc = pg_buf_detach((char **)out, out_len, &b);
-	return rc;
+	return pg_base64_decode_alloc(out, out_len, s, n, max, PG_B64_URLSAFE | PG_B64_NO_SPACE);
 }
 
 static bool

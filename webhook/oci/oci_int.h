@@ -72,7 +72,4 @@ int oci_desc_copy(pg_oci_desc *dst, const pg_oci_desc *src);
 /* Percent-encode s (RFC 3986 unreserved kept) onto b. */
 int oci_urlenc(pg_buf *b, const char *s);
 
-/* base64 (standard, padded or not) decode; *out malloc'd, NUL-terminated. */
-int oci_b64_decode(unsigned char **out, size_t *len_out, const char *s, size_t n);
-
 #endif

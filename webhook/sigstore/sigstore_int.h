@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "buf/buf.h"
 #include "err/err.h"
 #include "sigstore/sigstore.h"
 
@@ -43,16 +44,11 @@
 
 /* ---- enc.c ---- */
 
-/* Accept whitespace (line breaks) inside base64 (cosign annotations wrap). */
-#define PG_B64_WS 1
-
-/* Decode standard or URL-safe base64, padding optional.  *out malloc'd,
- * NUL-terminated one past *out_len.  PG_EINVAL on bad input, PG_ETOOBIG when
- * the decoded size would pass max. */
-int pg_b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_len, size_t max,
-		  int flags);
-/* Standard base64 with padding; *out malloc'd C string. */
-int pg_b64_encode(char **out, const unsigned char *in, size_t n);
+/* base64 as sigstore's JSON carries it (buf's codec): proto3 JSON accepts
+ * the standard and the URL-safe alphabet, padding optional, strict trailing
+ * bits; whitespace only where cosign wraps (annotations, RFC 3161). */
+#define PG_SIGSTORE_B64 (PG_B64_URLSAFE | PG_B64_NO_SPACE | PG_B64_STRICT)
+#define PG_SIGSTORE_B64_WRAPPED (PG_B64_URLSAFE | PG_B64_STRICT)
 /* Lower-case hex to bytes; exactly n bytes wanted. */
 int pg_unhex(unsigned char *out, size_t n, const char *hex);
 /* Seconds since the epoch of a UTC civil time (proleptic Gregorian). */

@@ -163,7 +163,7 @@ pg_checkpoint_parse(pg_checkpoint *out, const char *env, size_t len, pg_err *err
 	}
 	l3 = nl + 1;
 	nl = memchr(l3, '\n', (size_t)(env + out->body_len - l3));
-	if (nl == NULL || pg_b64_decode(&root, &root_len, l3, (size_t)(nl - l3), 64, 0) != PG_OK ||
+	if (nl == NULL || pg_base64_decode_alloc(&root, &root_len, l3, (size_t)(nl - l3), 64, PG_SIGSTORE_B64) != PG_OK ||
 	    root_len != 32) {
 		free(root);
 		return pg_err_set(err, PG_EINVAL, "checkpoint has no root hash line");
@@ -254,7 +254,7 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 		if (sp == NULL)
 			return pg_err_set(err, PG_EINVAL, "malformed checkpoint signature line");
 		if ((size_t)(sp - name) == hostlen && memcmp(name, log->host, hostlen) == 0 &&
-		    pg_b64_decode(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, 0) ==
+		    pg_base64_decode_alloc(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, PG_SIGSTORE_B64) ==
 			PG_OK &&
 		    sig_len > 4 && log->has_hint && memcmp(log->hint, sig, 4) == 0 &&
 		    pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)env,
@@ -278,7 +278,7 @@ b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL || pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	ok = n == want_len && memcmp(d, want, n) == 0;
 	free(d);
@@ -293,7 +293,7 @@ b64b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL || pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	ok = b64_eq((const char *)d, want, want_len);
 	free(d);
@@ -319,7 +319,7 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	size_t n, der_len = 0;
 	int ok = 0;
 
-	if (b64 == NULL || pg_b64_decode(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	/* Usually the PEM is just the signer's DER: then the parse below
 	 * would find that one certificate (or key) and re-encode it to the
