@@ -220,9 +220,9 @@ verify_message(vctx *v, const json_t *ms, const unsigned char *artifact, size_t 
 			return pg_err_set(err, PG_EVERIFY,
 					  "bundle message digest does not match the artifact");
 	}
-	if (artifact != NULL && (h == NULL || h != pg_md_sha256()))
+	if (artifact != NULL && (h == NULL || h != pg_digest_md(PG_DIGEST_SHA256)))
 		rc = pg_key_verify(v->key, h, artifact, artifact_len, v->sig, v->sig_len);
-	else if (h == pg_md_sha256())
+	else if (h == pg_digest_md(PG_DIGEST_SHA256))
 		rc = pg_key_verify_digest(v->key, h, v->digest, 32, v->sig, v->sig_len);
 	else
 		return pg_err_set(err, PG_EVERIFY,

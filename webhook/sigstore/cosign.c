@@ -299,7 +299,7 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 	if (rc != PG_OK)
 		goto out;
 	/* Legacy cosign hashes with SHA-256 whatever the curve. */
-	if (pg_key_verify(key, pg_md_sha256(), payload, payload_len, sig, sig_len) != PG_OK) {
+	if (pg_key_verify(key, pg_digest_md(PG_DIGEST_SHA256), payload, payload_len, sig, sig_len) != PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "signature does not verify with %s",
 				leaf ? "the certificate's key" : "the given key");
 		goto out;

@@ -136,64 +136,6 @@ pg_json_str(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Digests fetched once per process and shared read-only by every thread
- * (a fetched EVP_MD is immutable).  EVP_sha256() and friends are only
- * names: each use of one makes OpenSSL look the implementation up again
- * under a lock, which showed up as ~7% of a bundle verification.  Never
- * freed: they live as long as the process, like OpenSSL's own tables. */
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static const EVP_MD *md_cached[3];
-
-static void
-md_fetch_all(void)
-{
-	static const char *const names[3] = {"SHA2-256", "SHA2-384", "SHA2-512"};
-	size_t i;
-
-	for (i = 0; i < 3; i++)
-		md_cached[i] = EVP_MD_fetch(NULL, names[i], NULL);
-}
-
-static const EVP_MD *
-md_get(size_t i, const EVP_MD *fallback)
-{
-	if (pthread_once(&md_once, md_fetch_all) != 0 || md_cached[i] == NULL)
-		return fallback;
-	return md_cached[i];
-}
-
-const EVP_MD *
-pg_md_sha256(void)
-{
-	return md_get(0, EVP_sha256());
-}
-
-const EVP_MD *
-pg_md_sha384(void)
-{
-	return md_get(1, EVP_sha384());
-}
-
-const EVP_MD *
-pg_md_sha512(void)
-{
-	return md_get(2, EVP_sha512());
-}
-
-int
-pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n)
-{
-	unsigned int len = 0;
-
-	return EVP_Digest(p, n, out, &len, md, NULL) == 1 ? PG_OK : PG_EINTERNAL;
-}
-
-int
-pg_sha256(unsigned char out[32], const void *p, size_t n)
-{
-	return pg_digest(out, pg_md_sha256(), p, n);
-}
-
 int
 pg_der_take(unsigned char **out, size_t *out_len, unsigned char *p, int n)
 {

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 #include "err/err.h"
 #include "sigstore/sigstore.h"
 
@@ -62,15 +63,6 @@ int pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t);
 int pg_json_int64(int64_t *out, const json_t *v);
 /* obj[key] as a C string, or NULL. */
 const char *pg_json_str(const json_t *obj, const char *key);
-/* SHA-256 / SHA-384 / SHA-512 implementations, fetched once per process
- * (thread-safe) and shared read-only; never NULL.  Use these, not
- * EVP_sha256(), anywhere in this folder: the pointers are compared. */
-const EVP_MD *pg_md_sha256(void);
-const EVP_MD *pg_md_sha384(void);
-const EVP_MD *pg_md_sha512(void);
-/* SHA-256 / SHA-384 / SHA-512 one-shot. */
-int pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n);
-int pg_sha256(unsigned char out[32], const void *p, size_t n);
 
 /* ---- key.c ---- */
 

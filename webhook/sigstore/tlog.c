@@ -61,7 +61,7 @@ pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time,
 			      log_index);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "cannot canonicalise the log entry");
-	rc = pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)canon, strlen(canon),
+	rc = pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)canon, strlen(canon),
 			   set, set_len);
 	free(canon);
 	if (rc != PG_OK)
@@ -80,7 +80,7 @@ pg_merkle_leaf(unsigned char out[32], const unsigned char *p, size_t n)
 	memset(out, 0, 32);
 	if (c == NULL)
 		return;
-	if (EVP_DigestInit_ex(c, pg_md_sha256(), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
+	if (EVP_DigestInit_ex(c, pg_digest_md(PG_DIGEST_SHA256), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
 	    EVP_DigestUpdate(c, p, n) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
 		memset(out, 0, 32);
 	EVP_MD_CTX_free(c);
@@ -257,7 +257,7 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 		    pg_base64_decode_alloc(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, PG_SIGSTORE_B64) ==
 			PG_OK &&
 		    sig_len > 4 && log->has_hint && memcmp(log->hint, sig, 4) == 0 &&
-		    pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)env,
+		    pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)env,
 				  out->body_len, sig + 4, sig_len - 4) == PG_OK) {
 			free(sig);
 			return PG_OK;
