@@ -126,6 +126,16 @@ store_ready(const char *dir)
 static int new_handle(pg_pgp **out, const char *store, pg_err *err);
 
 int
+pg_pgp_global_init(void)
+{
+	/* gpgme asks gpgconf where everything is and probes every engine's
+	 * version (five processes, ~30 ms) before the first operation; we only
+	 * ever run gpg, at its Debian path. */
+	(void)gpgme_set_global_flag("disable-gpgconf", "1");
+	return gpgme_check_version(NULL) != NULL ? PG_OK : PG_EUNAVAIL;
+}
+
+int
 pg_pgp_new(pg_pgp **out, pg_err *err)
 {
 	return new_handle(out, NULL, err);
