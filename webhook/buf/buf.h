@@ -51,6 +51,12 @@ void pg_buf_free(pg_buf *b);
 int pg_buf_read_file(char **out, size_t *len_out, const char *path,
 		     size_t max, pg_err *err);
 
+/* Overwrite n bytes at p with zeros in a way the compiler keeps (secrets:
+ * passwords, tokens, keys).  NULL is fine. */
+void pg_wipe(void *p, size_t n);
+/* Wipe the C string s (its length) and free it.  NULL is fine. */
+void pg_wipe_free(char *s);
+
 /* strdup that returns NULL only on NULL input or out of memory. */
 char *pg_strdup(const char *s);
 /* strndup of n bytes. */

@@ -4,7 +4,6 @@
  * (credsStore/credHelpers) are programs we will not run from an admission
  * webhook, so they are not consulted.  Secrets are wiped once used.
  */
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -130,11 +129,11 @@ oci_docker_config_auth(char **out, const char *text, size_t len, const char *hos
 	rc = PG_OK;
 out:
 	if (dec) {
-		OPENSSL_cleanse(dec, dlen);
+		pg_wipe(dec, dlen);
 		free(dec);
 	}
 	if (b.data)
-		OPENSSL_cleanse(b.data, b.cap);
+		pg_wipe(b.data, b.cap);
 	pg_buf_free(&b);
 	json_decref(root);
 	return rc;
