@@ -100,43 +100,6 @@ pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t)
 }
 
 int
-pg_json_int64(int64_t *out, const json_t *v)
-{
-	const char *s;
-	int64_t r = 0;
-	bool neg = false;
-
-	if (json_is_integer(v)) {
-		*out = (int64_t)json_integer_value(v);
-		return PG_OK;
-	}
-	if (!json_is_string(v))
-		return PG_EINVAL;
-	s = json_string_value(v);
-	if (*s == '-') {
-		neg = true;
-		s++;
-	}
-	if (*s == '\0' || strlen(s) > 18)
-		return PG_EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return PG_EINVAL;
-		r = r * 10 + (*s - '0');
-	}
-	*out = neg ? -r : r;
-	return PG_OK;
-}
-
-const char *
-pg_json_str(const json_t *obj, const char *key)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-int
 pg_der_take(unsigned char **out, size_t *out_len, unsigned char *p, int n)
 {
 	*out = NULL;

@@ -24,6 +24,7 @@
 
 #include "buf/buf.h"
 #include "digest/digest.h"
+#include "json/json.h"
 #include "err/err.h"
 #include "sigstore/sigstore.h"
 
@@ -59,10 +60,6 @@ int64_t pg_civil_to_epoch(int64_t y, int mon, int d, int h, int mi, int s);
 int pg_time_parse(int64_t *out, const char *s);
 /* Time of an ASN1_TIME in seconds since the epoch. */
 int pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t);
-/* A decimal int64 given as a JSON integer or string (proto3 JSON). */
-int pg_json_int64(int64_t *out, const json_t *v);
-/* obj[key] as a C string, or NULL. */
-const char *pg_json_str(const json_t *obj, const char *key);
 
 /* ---- key.c ---- */
 

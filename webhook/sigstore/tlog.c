@@ -358,20 +358,11 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	return ok;
 }
 
-static const json_t *
-jpath(const json_t *j, const char *const *keys)
-{
-	for (; *keys && j; keys++)
-		j = json_is_object(j) ? json_object_get(j, *keys) : NULL;
-	return j;
-}
-
-#define P(j, ...) jpath((j), (const char *const[]){__VA_ARGS__, NULL})
 
 static int
 check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 {
-	const json_t *h = P(spec, "data", "hash");
+	const json_t *h = PG_JSON_AT(spec, "data", "hash");
 
 	if (x->digest == NULL || x->payload != NULL)
 		return pg_err_set(err, PG_EVERIFY,
@@ -380,9 +371,9 @@ check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err
 	    strcmp(pg_json_str(h, "algorithm"), "sha256") != 0 ||
 	    !hex_eq(pg_json_str(h, "value"), x->digest, 32))
 		return pg_err_set(err, PG_EVERIFY, "log entry is for a different artifact");
-	if (!b64_eq(pg_json_str(P(spec, "signature"), "content"), x->sig, x->sig_len))
+	if (!b64_eq(pg_json_str(PG_JSON_AT(spec, "signature"), "content"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
-	if (!pem_b64_eq(pg_json_str(P(spec, "signature", "publicKey"), "content"), x))
+	if (!pem_b64_eq(pg_json_str(PG_JSON_AT(spec, "signature", "publicKey"), "content"), x))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
@@ -390,19 +381,19 @@ check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err
 static int
 check_hashedrekord_002(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 {
-	const json_t *v = P(spec, "hashedRekordV002");
-	const json_t *ver = P(v, "signature", "verifier");
+	const json_t *v = PG_JSON_AT(spec, "hashedRekordV002");
+	const json_t *ver = PG_JSON_AT(v, "signature", "verifier");
 	const unsigned char *dg = x->payload ? x->pae_digest : x->digest;
-	const char *alg = pg_json_str(P(v, "data"), "algorithm");
+	const char *alg = pg_json_str(PG_JSON_AT(v, "data"), "algorithm");
 	const char *raw;
 
 	if (dg == NULL || alg == NULL || strcmp(alg, "SHA2_256") != 0 ||
-	    !b64_eq(pg_json_str(P(v, "data"), "digest"), dg, 32))
+	    !b64_eq(pg_json_str(PG_JSON_AT(v, "data"), "digest"), dg, 32))
 		return pg_err_set(err, PG_EVERIFY, "log entry is for a different artifact");
-	if (!b64_eq(pg_json_str(P(v, "signature"), "content"), x->sig, x->sig_len))
+	if (!b64_eq(pg_json_str(PG_JSON_AT(v, "signature"), "content"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
-	raw = x->signer_is_cert ? pg_json_str(P(ver, "x509Certificate"), "rawBytes")
-				: pg_json_str(P(ver, "publicKey"), "rawBytes");
+	raw = x->signer_is_cert ? pg_json_str(PG_JSON_AT(ver, "x509Certificate"), "rawBytes")
+				: pg_json_str(PG_JSON_AT(ver, "publicKey"), "rawBytes");
 	if (!b64_eq(raw, x->signer_der, x->signer_der_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
