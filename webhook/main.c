@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gpgme.h>
 #include <locale.h>
 
 #include "cli/cli.h"
 #include "fetch/fetch.h"
 #include "jsonmem/jsonmem.h"
+#include "pgp/pgp.h"
 
 #ifndef PG_VERSION
 #define PG_VERSION "unknown"
@@ -72,12 +72,8 @@ main(int argc, char **argv)
 	/* Libraries that are not thread-safe to initialise: once, here. */
 	pg_json_init();
 	setlocale(LC_ALL, "");
-	/* gpgme asks gpgconf where everything is and probes every engine's
-	 * version (five processes, ~30 ms) before the first operation; we only
-	 * ever run gpg, at its Debian path. */
-	(void)gpgme_set_global_flag("disable-gpgconf", "1");
-	if (gpgme_check_version(NULL) == NULL)
-		return pg_cli_fail(PG_EXIT_USAGE, "gpgme could not be initialised");
+	if (pg_pgp_global_init() != PG_OK)
+		return pg_cli_fail(PG_EXIT_USAGE, "OpenPGP (gpgme) could not be initialised");
 	if (pg_fetch_global_init() != 0)
 		return pg_cli_fail(PG_EXIT_USAGE, "libcurl could not be initialised");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)

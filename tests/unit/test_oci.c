@@ -239,18 +239,18 @@ test_b64(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(oci_b64_decode(&o, &n, "aGVsbG8=", 8), PG_OK);
+	assert_int_equal(pg_base64_decode_alloc(&o, &n, "aGVsbG8=", 8, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_OK);
 	assert_int_equal(n, 5);
 	assert_memory_equal(o, "hello", 5);
 	free(o);
-	assert_int_equal(oci_b64_decode(&o, &n, "aGVsbG8", 7), PG_OK); /* unpadded */
+	assert_int_equal(pg_base64_decode_alloc(&o, &n, "aGVsbG8", 7, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_OK); /* unpadded */
 	assert_int_equal(n, 5);
 	free(o);
-	assert_int_equal(oci_b64_decode(&o, &n, "", 0), PG_OK);
+	assert_int_equal(pg_base64_decode_alloc(&o, &n, "", 0, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_OK);
 	assert_int_equal(n, 0);
 	free(o);
-	assert_int_equal(oci_b64_decode(&o, &n, "a", 1), PG_EINVAL);
-	assert_int_equal(oci_b64_decode(&o, &n, "a b=", 4), PG_EINVAL);
+	assert_int_equal(pg_base64_decode_alloc(&o, &n, "a", 1, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_EINVAL);
+	assert_int_equal(pg_base64_decode_alloc(&o, &n, "a b=", 4, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_EINVAL);
 }
 
 /* ---- Link, Retry-After, URL encoding ---- */

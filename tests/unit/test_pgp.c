@@ -223,7 +223,7 @@ main(void)
 		cmocka_unit_test(test_verify_vectors),
 		cmocka_unit_test(test_stored_homes),
 	};
-	if (gpgme_check_version(NULL) == NULL)
+	if (pg_pgp_global_init() != PG_OK)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,6 +182,22 @@ pg_strndup(const char *s, size_t n)
 }
 
 void
+pg_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		explicit_bzero(p, n);
+}
+
+void
+pg_wipe_free(char *s)
+{
+	if (s != NULL) {
+		pg_wipe(s, strlen(s));
+		free(s);
+	}
+}
+
+void
 pg_hex(char *out, const unsigned char *p, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";

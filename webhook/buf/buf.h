@@ -51,23 +51,37 @@ void pg_buf_free(pg_buf *b);
 int pg_buf_read_file(char **out, size_t *len_out, const char *path,
 		     size_t max, pg_err *err);
 
+/* Overwrite n bytes at p with zeros in a way the compiler keeps (secrets:
+ * passwords, tokens, keys).  NULL is fine. */
+void pg_wipe(void *p, size_t n);
+/* Wipe the C string s (its length) and free it.  NULL is fine. */
+void pg_wipe_free(char *s);
+
 /* strdup that returns NULL only on NULL input or out of memory. */
 char *pg_strdup(const char *s);
 /* strndup of n bytes. */
 char *pg_strndup(const char *s, size_t n);
 
-/* base64 decoding (RFC 4648), appended to out (bounded by out's max).
- * Whitespace is skipped.  Default: standard alphabet, padding optional but
- * only at the end.  PG_EINVAL on a character outside the alphabet, bad
- * padding or a dangling partial byte; PG_ETOOBIG; PG_ENOMEM. */
+/* base64 (RFC 4648), the one codec of the program (buf/base64.c).
+ * Decoding: whitespace is skipped; the standard alphabet; padding optional
+ * but only at the end.  PG_EINVAL on a character outside the alphabet, data
+ * after padding or one dangling character; PG_ETOOBIG; PG_ENOMEM. */
 #define PG_B64_URLSAFE 1u     /* also accept '-' and '_' (base64url) */
 #define PG_B64_STOP_AT_PAD 2u /* end at the first '=' and ignore the rest */
 #define PG_B64_NO_SPACE 4u    /* whitespace is an error, not skipped */
+#define PG_B64_STRICT 8u      /* unused trailing bits zero, padding completes the quantum */
+/* Appended to out (bounded by out's max); out is unchanged on error. */
 int pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags);
+/* Into *out, malloc'd and NUL-terminated one past *out_len; PG_ETOOBIG when
+ * the decoded size passes max. */
+int pg_base64_decode_alloc(unsigned char **out, size_t *out_len, const char *s, size_t n,
+			   size_t max, unsigned flags);
 
-/* base64 encoding (RFC 4648, standard alphabet, padded) of n bytes at p,
- * appended to out.  PG_ETOOBIG, PG_ENOMEM. */
+/* base64 encoding (standard alphabet, padded) of n bytes at p, appended to
+ * out.  PG_ETOOBIG, PG_ENOMEM. */
 int pg_base64_encode(pg_buf *out, const void *p, size_t n);
+/* The same as a malloc'd C string in *out. */
+int pg_base64_encode_alloc(char **out, const void *p, size_t n);
 
 /* The character at p (n bytes available) as Go decodes UTF-8: its width,
  * or -1 when the bytes are not well-formed (overlong, surrogate, above

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
+#include "digest/digest.h"
 
 #include "buf/buf.h"
 #include "clock/clock.h"
@@ -89,9 +89,7 @@ struct pg_cache {
 static void
 key_digest(unsigned char kd[32], const char *key)
 {
-	unsigned int n = 0;
-
-	if (EVP_Digest(key, strlen(key), kd, &n, EVP_sha256(), NULL) != 1 || n != 32)
+	if (pg_sha256(kd, key, strlen(key)) != PG_OK)
 		memset(kd, 0, 32); /* cannot happen with the default provider */
 }
 

@@ -10,7 +10,6 @@
  * cosign: $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
  */
 #include <getopt.h>
-#include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,7 +251,7 @@ out:
 	pg_ref_free(ref);
 	pg_trusted_root_free(root);
 	if (key) {
-		OPENSSL_cleanse(key, key_len);
+		pg_wipe(key, key_len);
 		free(key);
 	}
 	free(root_json);

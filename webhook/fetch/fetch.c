@@ -32,11 +32,8 @@
 #include "buf/buf.h"
 #include "clock/clock.h"
 #include "obs/obs.h"
+#include "ref/ref.h"
 
-/* Default total time for a request when the caller set no deadline. */
-#define DEFAULT_TIMEOUT_MS 30000
-/* A URL longer than this is not one we build or follow. */
-#define URL_MAX 8192
 
 /* Addresses one public-hop name may resolve to, all of which are checked;
  * a CDN answers with a handful. */
@@ -649,8 +646,8 @@ check_url(char **host_out, int *public_out, const char *url, const pg_fetch_opts
 
 	*host_out = NULL;
 	*public_out = 0;
-	if (strlen(url) > URL_MAX)
-		return pg_err_set(err, PG_EINVAL, "URL longer than %d bytes", URL_MAX);
+	if (strlen(url) > PG_URL_FETCH_MAX)
+		return pg_err_set(err, PG_EINVAL, "URL longer than %d bytes", PG_URL_FETCH_MAX);
 	rc = url_parts(url, &scheme, &host, &port, err);
 	if (rc == PG_EINVAL) {
 		/* file:///x has no host: say what was refused, not that it
@@ -749,7 +746,7 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 	if (opts)
 		o = *opts;
 	max = o.max_bytes ? o.max_bytes : PG_FETCH_DEFAULT_MAX;
-	deadline = o.deadline ? o.deadline : pg_clock_ms() + DEFAULT_TIMEOUT_MS;
+	deadline = o.deadline ? o.deadline : pg_clock_ms() + PG_FETCH_DEFAULT_TIMEOUT_MS;
 	max_redirects = o.max_redirects == 0 ? PG_FETCH_DEFAULT_REDIRECTS
 					     : (o.max_redirects < 0 ? 0 : o.max_redirects);
 	pg_buf_init(&x.body, max);

@@ -48,6 +48,9 @@
 /* Default body bound: 8 MiB covers manifests, indexes, .prov, signatures. */
 #define PG_FETCH_DEFAULT_MAX ((size_t)8 << 20)
 #define PG_FETCH_DEFAULT_REDIRECTS 5
+/* Total time of a request when the caller set no deadline (pg_fetch and
+ * the registry client alike). */
+#define PG_FETCH_DEFAULT_TIMEOUT_MS 30000
 /* Headers kept from a response, in total bytes. */
 #define PG_FETCH_HEADERS_MAX ((size_t)64 << 10)
 

@@ -6,7 +6,7 @@
  */
 #include "helm/helm_int.h"
 
-#include <openssl/evp.h>
+#include "digest/digest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,6 @@
 void
 pg_helm_quote(char *out, size_t size, const char *s)
 {
-	static const char hx[] = "0123456789abcdef";
 	size_t o = 0;
 
 	if (size == 0)
@@ -37,8 +36,8 @@ pg_helm_quote(char *out, size_t size, const char *s)
 		} else if (c < 0x20 || c == 0x7f) {
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hx[c >> 4];
-			out[o++] = hx[c & 15];
+			pg_hex(out + o, &c, 1);
+			o += 2;
 		} else {
 			out[o++] = (char)c; /* UTF-8 passes through, as %q prints it */
 		}
@@ -181,9 +180,8 @@ static int
 sha256_hex(char out[65], const unsigned char *p, size_t n)
 {
 	unsigned char md[32];
-	unsigned int mdlen = 0;
 
-	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	if (pg_sha256(md, p, n) != PG_OK)
 		return PG_EINTERNAL;
 	pg_hex(out, md, 32);
 	return PG_OK;

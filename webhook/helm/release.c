@@ -11,6 +11,7 @@
  * re-rendered: values are the release's own.
  */
 #include "helm/helm_int.h"
+#include "json/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,34 +96,22 @@ out:
 	return rc;
 }
 
-static const char *
-str_at(const json_t *o, const char *a, const char *b, const char *c)
-{
-	const json_t *v = json_object_get(o, a);
-
-	if (b)
-		v = json_object_get(v, b);
-	if (c)
-		v = json_object_get(v, c);
-	return json_string_value(v);
-}
-
 const char *
 pg_helm_release_name(const pg_helm_release *r)
 {
-	return r ? str_at(r->root, "name", NULL, NULL) : NULL;
+	return r ? pg_json_str(r->root, "name") : NULL;
 }
 
 const char *
 pg_helm_release_chart_name(const pg_helm_release *r)
 {
-	return r ? str_at(r->root, "chart", "metadata", "name") : NULL;
+	return r ? PG_JSON_STR_AT(r->root, "chart", "metadata", "name") : NULL;
 }
 
 const char *
 pg_helm_release_chart_version(const pg_helm_release *r)
 {
-	return r ? str_at(r->root, "chart", "metadata", "version") : NULL;
+	return r ? PG_JSON_STR_AT(r->root, "chart", "metadata", "version") : NULL;
 }
 
 /* Go's omitempty: absent, null, "", false, 0, [] and {} all mean "unset". */

@@ -5,13 +5,11 @@
  * stops at a named boundary for the OCI registry client.
  */
 #include "helm/helm_int.h"
+#include "ref/ref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* URLs we build or accept from an index. */
-#define URL_MAX 8192
 
 typedef struct url {
 	char *scheme, *authority, *path, *query; /* query without '?', NULL if none */
@@ -86,7 +84,7 @@ remove_dots(pg_buf *out, const char *in)
 	const char *p = in;
 	int rc = PG_OK;
 
-	pg_buf_init(&b, URL_MAX);
+	pg_buf_init(&b, PG_URL_FETCH_MAX);
 	while (*p && rc == PG_OK) {
 		if (strncmp(p, "../", 3) == 0) {
 			p += 3;
@@ -135,8 +133,8 @@ pg_helm_url_resolve(char **out, const char *repo_url, const char *ref, pg_err *e
 	const char *rp;
 	int rc;
 
-	if (strlen(ref) > URL_MAX || strlen(repo_url) > URL_MAX)
-		return pg_err_set(err, PG_EINVAL, "chart URL longer than %d bytes", URL_MAX);
+	if (strlen(ref) > PG_URL_FETCH_MAX || strlen(repo_url) > PG_URL_FETCH_MAX)
+		return pg_err_set(err, PG_EINVAL, "chart URL longer than %d bytes", PG_URL_FETCH_MAX);
 	/* An absolute reference is used as it is (no query carried over). */
 	if (scheme_len(ref) > 0) {
 		if ((*out = pg_strdup(ref)) == NULL)
@@ -145,8 +143,8 @@ pg_helm_url_resolve(char **out, const char *repo_url, const char *ref, pg_err *e
 	}
 	if ((rc = url_parse(&base, repo_url)) != PG_OK)
 		return pg_err_set(err, rc, "invalid repository URL \"%.200s\"", repo_url);
-	pg_buf_init(&path, URL_MAX);
-	pg_buf_init(&res, 2 * URL_MAX);
+	pg_buf_init(&path, PG_URL_FETCH_MAX);
+	pg_buf_init(&res, 2 * PG_URL_FETCH_MAX);
 	rl = strcspn(ref, "?#"); /* the ref's own query is replaced by the repo's */
 	if (strncmp(ref, "//", 2) == 0) {
 		/* network-path reference: new authority */
@@ -206,9 +204,9 @@ pg_helm_index_url(char **out, const char *repo_url, pg_err *err)
 	size_t pl;
 	int rc;
 
-	if (strlen(repo_url) > URL_MAX || (rc = url_parse(&u, repo_url)) != PG_OK)
+	if (strlen(repo_url) > PG_URL_FETCH_MAX || (rc = url_parse(&u, repo_url)) != PG_OK)
 		return pg_err_set(err, PG_EINVAL, "invalid repository URL \"%.200s\"", repo_url);
-	pg_buf_init(&b, 2 * URL_MAX);
+	pg_buf_init(&b, 2 * PG_URL_FETCH_MAX);
 	pl = strlen(u.path);
 	while (pl > 0 && u.path[pl - 1] == '/')
 		pl--;
@@ -415,9 +413,9 @@ download_url(pg_helm_download **out, pg_fetch *f, const char *u, const pg_helm_f
 	int pub = from_index ? PG_FETCH_PUBLIC_ALL : PG_FETCH_PUBLIC_REDIRECTS;
 	const char *why = from_index ? "chart index entry" : "chart redirect";
 
-	pg_buf_init(&pu, URL_MAX + 16);
+	pg_buf_init(&pu, PG_URL_FETCH_MAX + 16);
 	memset(&parsed, 0, sizeof(parsed));
-	if (strlen(u) > URL_MAX || url_parse(&parsed, u) != PG_OK) {
+	if (strlen(u) > PG_URL_FETCH_MAX || url_parse(&parsed, u) != PG_OK) {
 		rc = pg_err_set(err, PG_EINVAL, "invalid chart URL \"%.200s\"", u);
 		goto out;
 	}

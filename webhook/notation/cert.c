@@ -75,11 +75,11 @@ alg_md(nv_alg a)
 {
 	switch (a) {
 	case NV_PS256:
-	case NV_ES256: return EVP_sha256();
+	case NV_ES256: return pg_digest_md(PG_DIGEST_SHA256);
 	case NV_PS384:
-	case NV_ES384: return EVP_sha384();
+	case NV_ES384: return pg_digest_md(PG_DIGEST_SHA384);
 	case NV_PS512:
-	case NV_ES512: return EVP_sha512();
+	case NV_ES512: return pg_digest_md(PG_DIGEST_SHA512);
 	default: return NULL;
 	}
 }

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "buf/buf.h"
+#include "json/json.h"
 #include "notation/notation_int.h"
 
 #define HDR_SCHEME "io.cncf.notary.signingScheme"
@@ -132,12 +133,6 @@ nv_time_format(char *out, size_t n, int64_t t)
 }
 
 /* ---- shared ---- */
-
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static int
 dup_bytes(unsigned char **out, size_t *out_len, const void *p, size_t n)
@@ -272,9 +267,7 @@ check_times(const nv_env *e, pg_err *err)
 static int
 b64url(unsigned char **out, size_t *out_len, const char *s, size_t n, size_t max)
 {
-	pg_buf b;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
@@ -282,17 +275,7 @@ b64url(unsigned char **out, size_t *out_len, const char *s, size_t n, size_t max
 			return PG_EINVAL;
 	if (n % 4 == 1)
 		return PG_EINVAL;
-	pg_buf_init(&b, max);
-	if ((rc = pg_base64_decode(&b, s, n, PG_B64_URLSAFE | PG_B64_NO_SPACE)) != PG_OK) {
-		pg_buf_free(&b);
-		return rc;
-	}
-	if (b.data == NULL && (rc = pg_buf_append(&b, "", 0)) != PG_OK) {
-		pg_buf_free(&b);
-		return rc;
-	}
-	rc = pg_buf_detach((char **)out, out_len, &b);
-	return rc;
+	return pg_base64_decode_alloc(out, out_len, s, n, max, PG_B64_URLSAFE | PG_B64_NO_SPACE);
 }
 
 static bool
@@ -327,7 +310,7 @@ jws_protected(nv_env *e, const unsigned char *hdr_json, size_t len, pg_err *err)
 		rc = pg_err_set(err, PG_EINVAL, "protected header is not a JSON object");
 		goto out;
 	}
-	if ((e->alg = alg_by_name(jstr(h, "alg"))) == NV_ALG_NONE) {
+	if ((e->alg = alg_by_name(pg_json_str(h, "alg"))) == NV_ALG_NONE) {
 		rc = pg_err_set(err, PG_EINVAL, "unsupported or missing alg");
 		goto out;
 	}
@@ -417,9 +400,9 @@ nv_jws_parse(nv_env *out, const unsigned char *in, size_t len, pg_err *err)
 		rc = pg_err_set(err, PG_EINVAL, "JWS general serialization is not supported");
 		goto out;
 	}
-	prot = jstr(root, "protected");
-	pay = jstr(root, "payload");
-	sig = jstr(root, "signature");
+	prot = pg_json_str(root, "protected");
+	pay = pg_json_str(root, "payload");
+	sig = pg_json_str(root, "signature");
 	hdr = json_object_get(root, "header");
 	if (prot == NULL || pay == NULL || sig == NULL || !json_is_object(hdr)) {
 		rc = pg_err_set(err, PG_EINVAL,

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "err/err.h"
+#include "digest/digest.h"
 #include "notation/notation.h"
 
 /* Certificates in an envelope's chain: notation signs with leaf..root,

@@ -27,6 +27,7 @@
 #include <openssl/pem.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 #include "notation/notation_int.h"
 
 /* Statements per document, scopes and stores per statement. */
@@ -761,34 +762,38 @@ out:
 void
 pg_notation_config_fingerprint(char out[65], const pg_notation_config *c)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned int hl = 0;
+	pg_digest_ctx *md;
+	unsigned char h[32];
 	size_t i;
-	int j, k;
+	int j, k, rc;
 
 	memset(out, '0', 64);
 	out[64] = '\0';
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		goto out;
-	(void)EVP_DigestUpdate(md, c->doc ? c->doc : "", c->doc ? strlen(c->doc) : 0);
-	for (i = 0; i < c->n; i++) {
+	if (pg_digest_begin(&md, PG_DIGEST_SHA256) != PG_OK)
+		return;
+	rc = pg_digest_update(md, c->doc ? c->doc : "", c->doc ? strlen(c->doc) : 0);
+	for (i = 0; rc == PG_OK && i < c->n; i++) {
 		STACK_OF(X509) *sets[3] = {c->v[i].ca, c->v[i].sa, c->v[i].tsa};
 
-		(void)EVP_DigestUpdate(md, c->v[i].store_error ? "E" : "-", 1);
+		rc = pg_digest_update(md, c->v[i].store_error ? "E" : "-", 1);
 		for (k = 0; k < 3; k++)
-			for (j = 0; sets[k] && j < sk_X509_num(sets[k]); j++) {
+			for (j = 0; rc == PG_OK && sets[k] && j < sk_X509_num(sets[k]); j++) {
 				unsigned char *der = NULL;
 				int n = i2d_X509(sk_X509_value(sets[k], j), &der);
 
-				if (n > 0)
-					(void)EVP_DigestUpdate(md, der, (size_t)n);
+				if (n <= 0)
+					rc = PG_ENOMEM;
+				else
+					rc = pg_digest_update(md, der, (size_t)n);
 				OPENSSL_free(der);
-				(void)EVP_DigestUpdate(md, k == 0 ? "c" : k == 1 ? "s" : "t", 1);
+				if (rc == PG_OK)
+					rc = pg_digest_update(md, k == 0 ? "c" : k == 1 ? "s" : "t", 1);
 			}
 	}
-	if (EVP_DigestFinal_ex(md, h, &hl) == 1 && hl == 32)
-		pg_hex(out, h, hl);
-out:
-	EVP_MD_CTX_free(md);
+	if (rc != PG_OK) {
+		pg_digest_abort(md);
+		return;
+	}
+	if (pg_digest_end(md, h) == PG_OK)
+		pg_hex(out, h, 32);
 }

@@ -25,8 +25,6 @@
 #include "obs/obs.h"
 #include "oci/oci_int.h"
 
-/* Deadline when the caller gave none, as pg_fetch does. */
-#define DEFAULT_TIMEOUT_MS 30000
 /* Cached tokens / hosts with a concurrency slot: a webhook talks to a few
  * registries; beyond this the oldest token is evicted (and fetched again). */
 #define TOKENS_MAX 256
@@ -590,7 +588,7 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 {
 	int rc = PG_EINTERNAL, auth_rounds = 0, rate_rounds = 0;
 	const host_conf *h = conf_for(c, host);
-	int64_t deadline = q->deadline ? q->deadline : pg_clock_ms() + DEFAULT_TIMEOUT_MS;
+	int64_t deadline = q->deadline ? q->deadline : pg_clock_ms() + PG_FETCH_DEFAULT_TIMEOUT_MS;
 	pg_fetch_resp *r = NULL;
 	char *token = NULL, *creds = NULL;
 	pg_buf authz;

@@ -4,7 +4,6 @@
  * (credsStore/credHelpers) are programs we will not run from an admission
  * webhook, so they are not consulted.  Secrets are wiped once used.
  */
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,21 +12,6 @@
 
 #include "buf/buf.h"
 #include "oci/oci_int.h"
-
-int
-oci_b64_decode(unsigned char **out, size_t *len_out, const char *s, size_t n)
-{
-	pg_buf b;
-	int rc;
-
-	*out = NULL;
-	pg_buf_init(&b, 0);
-	rc = pg_base64_decode(&b, s, n, PG_B64_NO_SPACE);
-	if (rc == PG_OK)
-		rc = pg_buf_detach((char **)out, len_out, &b);
-	pg_buf_free(&b);
-	return rc;
-}
 
 /* The host part of an `auths` key: "https://host/v1/" -> "host". */
 static char *
@@ -104,7 +88,8 @@ oci_docker_config_auth(char **out, const char *text, size_t len, const char *hos
 		}
 		if ((v = json_object_get(entry, "auth")) != NULL && json_is_string(v) &&
 		    json_string_length(v) > 0) {
-			if (oci_b64_decode(&dec, &dlen, json_string_value(v), json_string_length(v)) != PG_OK ||
+			if (pg_base64_decode_alloc(&dec, &dlen, json_string_value(v), json_string_length(v),
+						   PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE) != PG_OK ||
 			    memchr(dec, ':', dlen) == NULL || memchr(dec, '\0', dlen) != NULL) {
 				rc = pg_err_set(err, PG_EINVAL,
 						"docker config: \"auth\" of \"%.100s\" is not base64 of user:password",
@@ -144,11 +129,11 @@ oci_docker_config_auth(char **out, const char *text, size_t len, const char *hos
 	rc = PG_OK;
 out:
 	if (dec) {
-		OPENSSL_cleanse(dec, dlen);
+		pg_wipe(dec, dlen);
 		free(dec);
 	}
 	if (b.data)
-		OPENSSL_cleanse(b.data, b.cap);
+		pg_wipe(b.data, b.cap);
 	pg_buf_free(&b);
 	json_decref(root);
 	return rc;

@@ -8,7 +8,7 @@
  * on (media types, digests, sizes); unknown fields are ignored, as the spec
  * asks.
  */
-#include <openssl/evp.h>
+#include "digest/digest.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,25 +62,16 @@ oci_digest_valid(const char *d)
 }
 
 static void
-digest_of(char out[OCI_DIGEST_BUF], const EVP_MD *md, const char *alg, const void *p, size_t n)
+digest_of(char out[OCI_DIGEST_BUF], pg_digest_alg alg, const void *p, size_t n)
 {
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned int hl = 0;
-	size_t al = strlen(alg);
-
-	if (EVP_Digest(p, n, h, &hl, md, NULL) != 1) {
+	if (pg_digest_string(out, alg, p, n) != PG_OK)
 		out[0] = '\0'; /* matches no digest */
-		return;
-	}
-	memcpy(out, alg, al);
-	out[al] = ':';
-	pg_hex(out + al + 1, h, hl);
 }
 
 void
 oci_sha256_digest(char out[OCI_DIGEST_BUF], const void *p, size_t n)
 {
-	digest_of(out, EVP_sha256(), "sha256", p, n);
+	digest_of(out, PG_DIGEST_SHA256, p, n);
 }
 
 bool
@@ -91,9 +82,9 @@ oci_digest_matches(const char *digest, const void *p, size_t n)
 	if (!oci_digest_valid(digest))
 		return false;
 	if (strncmp(digest, "sha256:", 7) == 0)
-		digest_of(got, EVP_sha256(), "sha256", p, n);
+		digest_of(got, PG_DIGEST_SHA256, p, n);
 	else
-		digest_of(got, EVP_sha512(), "sha512", p, n);
+		digest_of(got, PG_DIGEST_SHA512, p, n);
 	return strcmp(got, digest) == 0;
 }
 

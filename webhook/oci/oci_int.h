@@ -11,12 +11,13 @@
 #include <stdint.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 #include "oci/oci.h"
 
 /* A header value longer than this is not one a registry sends. */
 #define OCI_HEADER_MAX 8192
 /* "sha512:" + 128 hex + NUL */
-#define OCI_DIGEST_BUF 136
+#define OCI_DIGEST_BUF PG_DIGEST_STR_MAX
 
 enum { OCI_AUTH_NONE = 0, OCI_AUTH_BASIC = 1, OCI_AUTH_BEARER = 2 };
 
@@ -71,8 +72,5 @@ int oci_desc_copy(pg_oci_desc *dst, const pg_oci_desc *src);
 
 /* Percent-encode s (RFC 3986 unreserved kept) onto b. */
 int oci_urlenc(pg_buf *b, const char *s);
-
-/* base64 (standard, padded or not) decode; *out malloc'd, NUL-terminated. */
-int oci_b64_decode(unsigned char **out, size_t *len_out, const char *s, size_t n);
 
 #endif

@@ -32,7 +32,7 @@
 #include <time.h>
 #include <ftw.h>
 #include <gpgme.h>
-#include <openssl/evp.h>
+#include "digest/digest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +124,16 @@ store_ready(const char *dir)
 }
 
 static int new_handle(pg_pgp **out, const char *store, pg_err *err);
+
+int
+pg_pgp_global_init(void)
+{
+	/* gpgme asks gpgconf where everything is and probes every engine's
+	 * version (five processes, ~30 ms) before the first operation; we only
+	 * ever run gpg, at its Debian path. */
+	(void)gpgme_set_global_flag("disable-gpgconf", "1");
+	return gpgme_check_version(NULL) != NULL ? PG_OK : PG_EUNAVAIL;
+}
 
 int
 pg_pgp_new(pg_pgp **out, pg_err *err)
@@ -314,24 +324,25 @@ rings_binary(pg_buf *bin, const pg_pgp_keyring *rings, size_t nrings, pg_err *er
 static int
 rings_digest(unsigned char out[32], const pg_pgp_keyring *rings, size_t nrings)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	pg_digest_ctx *md;
 	unsigned char lenb[8];
-	unsigned int olen = 0;
 	size_t i;
-	int b, ok;
+	int b, rc;
 
-	if (md == NULL)
-		return PG_ENOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-	for (i = 0; ok && i < nrings; i++) {
+	if ((rc = pg_digest_begin(&md, PG_DIGEST_SHA256)) != PG_OK)
+		return rc;
+	for (i = 0; rc == PG_OK && i < nrings; i++) {
 		for (b = 0; b < 8; b++)
 			lenb[b] = (unsigned char)((uint64_t)rings[i].len >> (56 - 8 * b));
-		ok = EVP_DigestUpdate(md, lenb, 8) == 1 &&
-		     EVP_DigestUpdate(md, rings[i].data, rings[i].len) == 1;
+		rc = pg_digest_update(md, lenb, 8);
+		if (rc == PG_OK)
+			rc = pg_digest_update(md, rings[i].data, rings[i].len);
 	}
-	ok = ok && EVP_DigestFinal_ex(md, out, &olen) == 1 && olen == 32;
-	EVP_MD_CTX_free(md);
-	return ok ? PG_OK : PG_EINTERNAL;
+	if (rc != PG_OK) {
+		pg_digest_abort(md);
+		return rc;
+	}
+	return pg_digest_end(md, out);
 }
 
 static int
@@ -416,27 +427,6 @@ list_keys(pg_pgp *p, home *h, pg_err *err)
 	return PG_OK;
 }
 
-static void
-hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int
-sha256(unsigned char out[32], const void *data, size_t len)
-{
-	unsigned int olen = 0;
-
-	return EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) == 1 && olen == 32 ? PG_OK
-											 : PG_EINTERNAL;
-}
 
 /* The key table as a file: the magic and the keyring file's SHA-256 on the
  * first line, then per key "K", its fingerprints as "S <FPR>" and its user
@@ -450,7 +440,7 @@ table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
 	int rc = PG_OK;
 
 	pg_buf_init(&b, KEYTAB_MAX);
-	hex(sum, ringsum, 32);
+	pg_hex(sum, ringsum, 32);
 	rc = pg_buf_printf(&b, "%s %s %s\n", KEYTAB_MAGIC, sum, h->complete ? "complete" : "partial");
 	for (i = 0; rc == PG_OK && i < h->nkeys; i++) {
 		rc = pg_buf_printf(&b, "K\n");
@@ -502,9 +492,9 @@ table_read(home *h, const char *dir, const unsigned char want[32])
 	    (size_t)snprintf(path, sizeof(path), "%s/pubring.gpg", dir) >= sizeof(path) ||
 	    pg_buf_read_file(&ring, &ringlen, path, (size_t)HOMES_MAX * PG_PGP_KEYRING_MAX, NULL) !=
 		    PG_OK ||
-	    sha256(ringsum, ring, ringlen) != PG_OK || memcmp(ringsum, want, 32) != 0)
+	    pg_sha256(ringsum, ring, ringlen) != PG_OK || memcmp(ringsum, want, 32) != 0)
 		goto out;
-	hex(sum, ringsum, 32);
+	pg_hex(sum, ringsum, 32);
 	line = tab;
 	if ((next = strchr(line, '\n')) == NULL)
 		goto out;
@@ -659,11 +649,11 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	home_drop(h);
 	if ((rc = rings_binary(&bin, rings, nrings, err)) != PG_OK)
 		goto out;
-	if ((rc = sha256(ringsum, bin.data, bin.len)) != PG_OK) {
+	if ((rc = pg_sha256(ringsum, bin.data, bin.len)) != PG_OK) {
 		rc = pg_err_set(err, rc, "cannot hash the keyring");
 		goto out;
 	}
-	hex(keyhex, key, 32);
+	pg_hex(keyhex, key, 32);
 	if (p->store && pg_buf_printf(&final, "%s/%s", p->store, keyhex) == PG_OK &&
 	    dir_trusted((char *)final.data) && table_read(h, (char *)final.data, ringsum) == 0) {
 		/* A home an earlier process made from these very keys: nothing

@@ -9,8 +9,8 @@
  * removed by pg_pgp_free (or, for a stored handle, in the caller's store).
  *
  * Threads: a pg_pgp holds one gpgme context and is used by one thread at a
- * time (the caller keeps one handle per worker).  gpgme_check_version must
- * have run once in main before any handle is made.
+ * time (the caller keeps one handle per worker).  pg_pgp_global_init must
+ * have run once, before threads start, before any handle is made.
  */
 #ifndef PG_PGP_H
 #define PG_PGP_H
@@ -42,6 +42,11 @@ typedef struct pg_pgp_result {
 } pg_pgp_result;
 
 typedef struct pg_pgp pg_pgp;
+
+/* Initialise gpgme for the process: once, from main, before threads start
+ * (gpgme's global set-up is not thread-safe).  PG_EUNAVAIL when gpgme
+ * cannot be used. */
+int pg_pgp_global_init(void);
 
 /* Make a handle with its own gpgme context and temporary directory.
  * PG_EUNAVAIL when gpg cannot be used (message says why). */

@@ -11,6 +11,7 @@
  * trust it uses, so cached verdicts die with the evidence they relied on.
  */
 #include "policy/policy_int.h"
+#include "digest/digest.h"
 #include "notation/notation.h"
 #include "re/re.h"
 #include "ref/ref.h"
@@ -1650,7 +1651,7 @@ pg_policy_add_doc(pg_policy *p, const pg_yn *doc, const char *file, const char *
 /* ---- finishing: references and fingerprints ---- */
 
 static int
-sc_fp_put(EVP_MD_CTX *md, const char *tag, const char *data, size_t len)
+sc_fp_put(pg_digest_ctx *md, const char *tag, const char *data, size_t len)
 {
 	char hdr[96];
 	int k;
@@ -1659,21 +1660,21 @@ sc_fp_put(EVP_MD_CTX *md, const char *tag, const char *data, size_t len)
 		k = snprintf(hdr, sizeof(hdr), "%s=-\n", tag);
 	else
 		k = snprintf(hdr, sizeof(hdr), "%s=%zu:", tag, len);
-	if (k < 0 || (size_t)k >= sizeof(hdr) || EVP_DigestUpdate(md, hdr, (size_t)k) != 1)
+	if (k < 0 || (size_t)k >= sizeof(hdr) || pg_digest_update(md, hdr, (size_t)k) != PG_OK)
 		return PG_EINTERNAL;
-	if (data && (EVP_DigestUpdate(md, data, len) != 1 || EVP_DigestUpdate(md, "\n", 1) != 1))
+	if (data && (pg_digest_update(md, data, len) != PG_OK || pg_digest_update(md, "\n", 1) != PG_OK))
 		return PG_EINTERNAL;
 	return PG_OK;
 }
 
 static int
-sc_fp_str(EVP_MD_CTX *md, const char *tag, const char *s)
+sc_fp_str(pg_digest_ctx *md, const char *tag, const char *s)
 {
 	return sc_fp_put(md, tag, s, s ? strlen(s) : 0);
 }
 
 static int
-sc_fp_trust(EVP_MD_CTX *md, const char *tag, const pg_trust *t)
+sc_fp_trust(pg_digest_ctx *md, const char *tag, const pg_trust *t)
 {
 	const pg_trust_item *it = (const pg_trust_item *)t;
 	int rc;
@@ -1687,7 +1688,7 @@ sc_fp_trust(EVP_MD_CTX *md, const char *tag, const pg_trust *t)
 
 /* A verifier's attestation requirements, in order. */
 static int
-sc_fp_attest(EVP_MD_CTX *md, const pg_verifier *v)
+sc_fp_attest(pg_digest_ctx *md, const pg_verifier *v)
 {
 	char num[64];
 	size_t i, j, k;
@@ -1731,17 +1732,14 @@ sc_fp_attest(EVP_MD_CTX *md, const pg_verifier *v)
 static int
 sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 {
-	int rc = PG_EINTERNAL;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned int hl = 0;
+	int rc;
+	pg_digest_ctx *md;
+	unsigned char h[32];
 	char num[64];
 	size_t i;
 
-	if (md == NULL)
-		return PG_ENOMEM;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		goto out;
+	if ((rc = pg_digest_begin(&md, PG_DIGEST_SHA256)) != PG_OK)
+		return rc;
 	(void)snprintf(num, sizeof(num), "%s %zu %zu %d %u %d %d %d",
 		       r->is_chart ? "chart" : "image", r->n_match, r->n_verify, (int)r->require,
 		       r->at_least, (int)r->tlog, (int)r->require_digest, (int)r->allow_unsigned);
@@ -1799,13 +1797,12 @@ sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 			goto out;
 	if (r->allow_version_ranges && (rc = sc_fp_str(md, "allowVersionRanges", "true")) != PG_OK)
 		goto out;
-	rc = PG_EINTERNAL;
-	if (EVP_DigestFinal_ex(md, h, &hl) != 1 || hl != 32)
-		goto out;
-	pg_hex(r->fingerprint, h, hl);
-	rc = PG_OK;
+	rc = pg_digest_end(md, h);
+	md = NULL;
+	if (rc == PG_OK)
+		pg_hex(r->fingerprint, h, 32);
 out:
-	EVP_MD_CTX_free(md);
+	pg_digest_abort(md);
 	return rc;
 }
 

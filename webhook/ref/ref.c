@@ -129,7 +129,6 @@ span_rchr(const char *p, size_t n, char c)
 static void
 quote(char *out, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
 
 	for (i = 0; i < n && i < QUOTE_MAX; i++) {
@@ -141,8 +140,8 @@ quote(char *out, const char *s, size_t n)
 		} else if (c < 0x20 || c > 0x7e) {
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
+			pg_hex(out + o, &c, 1);
+			o += 2;
 		} else {
 			out[o++] = (char)c;
 		}

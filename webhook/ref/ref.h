@@ -79,6 +79,9 @@ typedef struct pg_chart_ref {
  * Longest URL accepted: far above any real repository URL.
  */
 #define PG_URL_MAX 2048
+/* Longest URL we build (an index entry resolved against its repository, a
+ * redirect's Location) or fetch: beyond this it is not one we follow. */
+#define PG_URL_FETCH_MAX 8192
 
 /*
  * Parse and normalise an https://, http:// or oci:// URL: refuses userinfo,

@@ -104,7 +104,7 @@ b64_field(unsigned char **out, size_t *n, const char *s, size_t max, const char 
 	if (s == NULL)
 		return pg_err_set(err, PG_EVERIFY, "bundle has no %s", what);
 	/* protojson (Go's base64.StdEncoding) skips line breaks in bytes. */
-	rc = pg_b64_decode(out, n, s, strlen(s), max, PG_B64_WS);
+	rc = pg_base64_decode_alloc(out, n, s, strlen(s), max, PG_SIGSTORE_B64_WRAPPED);
 	if (rc == PG_ETOOBIG)
 		return pg_err_set(err, PG_ETOOBIG, "bundle %s too large", what);
 	if (rc != PG_OK || *n == 0) {
@@ -220,9 +220,9 @@ verify_message(vctx *v, const json_t *ms, const unsigned char *artifact, size_t 
 			return pg_err_set(err, PG_EVERIFY,
 					  "bundle message digest does not match the artifact");
 	}
-	if (artifact != NULL && (h == NULL || h != pg_md_sha256()))
+	if (artifact != NULL && (h == NULL || h != pg_digest_md(PG_DIGEST_SHA256)))
 		rc = pg_key_verify(v->key, h, artifact, artifact_len, v->sig, v->sig_len);
-	else if (h == pg_md_sha256())
+	else if (h == pg_digest_md(PG_DIGEST_SHA256))
 		rc = pg_key_verify_digest(v->key, h, v->digest, 32, v->sig, v->sig_len);
 	else
 		return pg_err_set(err, PG_EVERIFY,
@@ -347,7 +347,7 @@ verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip, const unsigned
 		size_t dl = 0;
 
 		if (!json_is_string(h) ||
-		    pg_b64_decode(&d, &dl, json_string_value(h), json_string_length(h), 64, 0) !=
+		    pg_base64_decode_alloc(&d, &dl, json_string_value(h), json_string_length(h), 64, PG_SIGSTORE_B64) !=
 			PG_OK ||
 		    dl != 32) {
 			free(d);

@@ -755,7 +755,7 @@ pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *e
 		pg_buf_reset(&b);
 		if (sct_signed_data(&b, sct, tbs, (size_t)tbs_len, ih) != PG_OK)
 			goto nomem;
-		if (pg_key_verify(log->key, pg_md_sha256(), b.data, b.len, sig, sig_len) == PG_OK) {
+		if (pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), b.data, b.len, sig, sig_len) == PG_OK) {
 			rc = PG_OK;
 			goto out;
 		}

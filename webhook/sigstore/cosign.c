@@ -163,9 +163,9 @@ check_rekor_bundle(int64_t *time_out, const char *ann, const pg_trusted_root *r,
 				"Rekor bundle is from a log not in the trusted root");
 		goto out;
 	}
-	if (pg_b64_decode(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX, 0) !=
+	if (pg_base64_decode_alloc(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX, PG_SIGSTORE_B64) !=
 		PG_OK ||
-	    pg_b64_decode(&body, &body_len, body_b64, strlen(body_b64), PG_SIGSTORE_JSON_MAX, 0) !=
+	    pg_base64_decode_alloc(&body, &body_len, body_b64, strlen(body_b64), PG_SIGSTORE_JSON_MAX, PG_SIGSTORE_B64) !=
 		PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "Rekor bundle is not valid base64");
 		goto out;
@@ -199,7 +199,7 @@ check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r, const un
 	size_t n = 0;
 	int rc;
 
-	if (b64 == NULL || pg_b64_decode(&tsr, &n, b64, strlen(b64), 65536, PG_B64_WS) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&tsr, &n, b64, strlen(b64), 65536, PG_SIGSTORE_B64_WRAPPED) != PG_OK)
 		rc = pg_err_set(err, PG_EVERIFY, "malformed RFC 3161 timestamp annotation");
 	else
 		rc = pg_tsa_verify(time_out, r, tsr, n, sig, sig_len, err);
@@ -291,7 +291,7 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 		return pg_err_set(err, PG_ETOOBIG, "signature payload too large");
 	if (sig_b64 == NULL)
 		return pg_err_set(err, PG_EVERIFY, "layer has no cosign signature annotation");
-	if (pg_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX, PG_B64_WS) !=
+	if (pg_base64_decode_alloc(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX, PG_SIGSTORE_B64_WRAPPED) !=
 		PG_OK ||
 	    sig_len == 0)
 		return pg_err_set(err, PG_EVERIFY, "cosign signature is not valid base64");
@@ -299,7 +299,7 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 	if (rc != PG_OK)
 		goto out;
 	/* Legacy cosign hashes with SHA-256 whatever the curve. */
-	if (pg_key_verify(key, pg_md_sha256(), payload, payload_len, sig, sig_len) != PG_OK) {
+	if (pg_key_verify(key, pg_digest_md(PG_DIGEST_SHA256), payload, payload_len, sig, sig_len) != PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "signature does not verify with %s",
 				leaf ? "the certificate's key" : "the given key");
 		goto out;
@@ -398,9 +398,9 @@ pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, si
 				"attestation layer is not a DSSE envelope with one signature");
 		goto out;
 	}
-	if (pg_b64_decode(&payload, &payload_len, p64, strlen(p64), PG_SIGSTORE_JSON_MAX, 0) !=
+	if (pg_base64_decode_alloc(&payload, &payload_len, p64, strlen(p64), PG_SIGSTORE_JSON_MAX, PG_SIGSTORE_B64) !=
 		PG_OK ||
-	    pg_b64_decode(&sig, &sig_len, s64, strlen(s64), PG_LEGACY_SIG_MAX, 0) != PG_OK ||
+	    pg_base64_decode_alloc(&sig, &sig_len, s64, strlen(s64), PG_LEGACY_SIG_MAX, PG_SIGSTORE_B64) != PG_OK ||
 	    sig_len == 0) {
 		rc = pg_err_set(err, PG_EVERIFY, "DSSE envelope is not valid base64");
 		goto out;

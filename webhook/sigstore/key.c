@@ -66,14 +66,14 @@ pg_key_default_md(EVP_PKEY *key)
 	case EVP_PKEY_EC:
 		switch (ec_curve_nid(key)) {
 		case NID_secp384r1:
-			return pg_md_sha384();
+			return pg_digest_md(PG_DIGEST_SHA384);
 		case NID_secp521r1:
-			return pg_md_sha512();
+			return pg_digest_md(PG_DIGEST_SHA512);
 		default:
-			return pg_md_sha256();
+			return pg_digest_md(PG_DIGEST_SHA256);
 		}
 	default:
-		return pg_md_sha256();
+		return pg_digest_md(PG_DIGEST_SHA256);
 	}
 }
 
@@ -253,7 +253,7 @@ pg_key_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *msg, size_t 
 	if (!pg_key_is_ed25519(key)) {
 		if (md == NULL)
 			return PG_EVERIFY;
-		if (pg_digest(dg, md, msg, len) != PG_OK)
+		if (pg_digest_evp(dg, md, msg, len) != PG_OK)
 			return PG_EINTERNAL;
 		return pg_key_verify_digest(key, md, dg, (size_t)EVP_MD_get_size(md), sig, sig_len);
 	}

@@ -22,6 +22,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "buf/buf.h"
+#include "digest/digest.h"
+#include "json/json.h"
 #include "err/err.h"
 #include "sigstore/sigstore.h"
 
@@ -43,16 +46,11 @@
 
 /* ---- enc.c ---- */
 
-/* Accept whitespace (line breaks) inside base64 (cosign annotations wrap). */
-#define PG_B64_WS 1
-
-/* Decode standard or URL-safe base64, padding optional.  *out malloc'd,
- * NUL-terminated one past *out_len.  PG_EINVAL on bad input, PG_ETOOBIG when
- * the decoded size would pass max. */
-int pg_b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_len, size_t max,
-		  int flags);
-/* Standard base64 with padding; *out malloc'd C string. */
-int pg_b64_encode(char **out, const unsigned char *in, size_t n);
+/* base64 as sigstore's JSON carries it (buf's codec): proto3 JSON accepts
+ * the standard and the URL-safe alphabet, padding optional, strict trailing
+ * bits; whitespace only where cosign wraps (annotations, RFC 3161). */
+#define PG_SIGSTORE_B64 (PG_B64_URLSAFE | PG_B64_NO_SPACE | PG_B64_STRICT)
+#define PG_SIGSTORE_B64_WRAPPED (PG_B64_URLSAFE | PG_B64_STRICT)
 /* Lower-case hex to bytes; exactly n bytes wanted. */
 int pg_unhex(unsigned char *out, size_t n, const char *hex);
 /* Seconds since the epoch of a UTC civil time (proleptic Gregorian). */
@@ -62,19 +60,6 @@ int64_t pg_civil_to_epoch(int64_t y, int mon, int d, int h, int mi, int s);
 int pg_time_parse(int64_t *out, const char *s);
 /* Time of an ASN1_TIME in seconds since the epoch. */
 int pg_asn1_time_epoch(int64_t *out, const ASN1_TIME *t);
-/* A decimal int64 given as a JSON integer or string (proto3 JSON). */
-int pg_json_int64(int64_t *out, const json_t *v);
-/* obj[key] as a C string, or NULL. */
-const char *pg_json_str(const json_t *obj, const char *key);
-/* SHA-256 / SHA-384 / SHA-512 implementations, fetched once per process
- * (thread-safe) and shared read-only; never NULL.  Use these, not
- * EVP_sha256(), anywhere in this folder: the pointers are compared. */
-const EVP_MD *pg_md_sha256(void);
-const EVP_MD *pg_md_sha384(void);
-const EVP_MD *pg_md_sha512(void);
-/* SHA-256 / SHA-384 / SHA-512 one-shot. */
-int pg_digest(unsigned char *out, const EVP_MD *md, const void *p, size_t n);
-int pg_sha256(unsigned char out[32], const void *p, size_t n);
 
 /* ---- key.c ---- */
 

@@ -61,7 +61,7 @@ pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time,
 			      log_index);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "cannot canonicalise the log entry");
-	rc = pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)canon, strlen(canon),
+	rc = pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)canon, strlen(canon),
 			   set, set_len);
 	free(canon);
 	if (rc != PG_OK)
@@ -80,7 +80,7 @@ pg_merkle_leaf(unsigned char out[32], const unsigned char *p, size_t n)
 	memset(out, 0, 32);
 	if (c == NULL)
 		return;
-	if (EVP_DigestInit_ex(c, pg_md_sha256(), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
+	if (EVP_DigestInit_ex(c, pg_digest_md(PG_DIGEST_SHA256), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
 	    EVP_DigestUpdate(c, p, n) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
 		memset(out, 0, 32);
 	EVP_MD_CTX_free(c);
@@ -163,7 +163,7 @@ pg_checkpoint_parse(pg_checkpoint *out, const char *env, size_t len, pg_err *err
 	}
 	l3 = nl + 1;
 	nl = memchr(l3, '\n', (size_t)(env + out->body_len - l3));
-	if (nl == NULL || pg_b64_decode(&root, &root_len, l3, (size_t)(nl - l3), 64, 0) != PG_OK ||
+	if (nl == NULL || pg_base64_decode_alloc(&root, &root_len, l3, (size_t)(nl - l3), 64, PG_SIGSTORE_B64) != PG_OK ||
 	    root_len != 32) {
 		free(root);
 		return pg_err_set(err, PG_EINVAL, "checkpoint has no root hash line");
@@ -254,10 +254,10 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 		if (sp == NULL)
 			return pg_err_set(err, PG_EINVAL, "malformed checkpoint signature line");
 		if ((size_t)(sp - name) == hostlen && memcmp(name, log->host, hostlen) == 0 &&
-		    pg_b64_decode(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, 0) ==
+		    pg_base64_decode_alloc(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, PG_SIGSTORE_B64) ==
 			PG_OK &&
 		    sig_len > 4 && log->has_hint && memcmp(log->hint, sig, 4) == 0 &&
-		    pg_key_verify(log->key, pg_md_sha256(), (const unsigned char *)env,
+		    pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)env,
 				  out->body_len, sig + 4, sig_len - 4) == PG_OK) {
 			free(sig);
 			return PG_OK;
@@ -278,7 +278,7 @@ b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL || pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	ok = n == want_len && memcmp(d, want, n) == 0;
 	free(d);
@@ -293,7 +293,7 @@ b64b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL || pg_b64_decode(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	ok = b64_eq((const char *)d, want, want_len);
 	free(d);
@@ -319,7 +319,7 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	size_t n, der_len = 0;
 	int ok = 0;
 
-	if (b64 == NULL || pg_b64_decode(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, 0) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	/* Usually the PEM is just the signer's DER: then the parse below
 	 * would find that one certificate (or key) and re-encode it to the
@@ -358,20 +358,11 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	return ok;
 }
 
-static const json_t *
-jpath(const json_t *j, const char *const *keys)
-{
-	for (; *keys && j; keys++)
-		j = json_is_object(j) ? json_object_get(j, *keys) : NULL;
-	return j;
-}
-
-#define P(j, ...) jpath((j), (const char *const[]){__VA_ARGS__, NULL})
 
 static int
 check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 {
-	const json_t *h = P(spec, "data", "hash");
+	const json_t *h = PG_JSON_AT(spec, "data", "hash");
 
 	if (x->digest == NULL || x->payload != NULL)
 		return pg_err_set(err, PG_EVERIFY,
@@ -380,9 +371,9 @@ check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err
 	    strcmp(pg_json_str(h, "algorithm"), "sha256") != 0 ||
 	    !hex_eq(pg_json_str(h, "value"), x->digest, 32))
 		return pg_err_set(err, PG_EVERIFY, "log entry is for a different artifact");
-	if (!b64_eq(pg_json_str(P(spec, "signature"), "content"), x->sig, x->sig_len))
+	if (!b64_eq(pg_json_str(PG_JSON_AT(spec, "signature"), "content"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
-	if (!pem_b64_eq(pg_json_str(P(spec, "signature", "publicKey"), "content"), x))
+	if (!pem_b64_eq(pg_json_str(PG_JSON_AT(spec, "signature", "publicKey"), "content"), x))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;
 }
@@ -390,19 +381,19 @@ check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err
 static int
 check_hashedrekord_002(const json_t *spec, const pg_entry_expect *x, pg_err *err)
 {
-	const json_t *v = P(spec, "hashedRekordV002");
-	const json_t *ver = P(v, "signature", "verifier");
+	const json_t *v = PG_JSON_AT(spec, "hashedRekordV002");
+	const json_t *ver = PG_JSON_AT(v, "signature", "verifier");
 	const unsigned char *dg = x->payload ? x->pae_digest : x->digest;
-	const char *alg = pg_json_str(P(v, "data"), "algorithm");
+	const char *alg = pg_json_str(PG_JSON_AT(v, "data"), "algorithm");
 	const char *raw;
 
 	if (dg == NULL || alg == NULL || strcmp(alg, "SHA2_256") != 0 ||
-	    !b64_eq(pg_json_str(P(v, "data"), "digest"), dg, 32))
+	    !b64_eq(pg_json_str(PG_JSON_AT(v, "data"), "digest"), dg, 32))
 		return pg_err_set(err, PG_EVERIFY, "log entry is for a different artifact");
-	if (!b64_eq(pg_json_str(P(v, "signature"), "content"), x->sig, x->sig_len))
+	if (!b64_eq(pg_json_str(PG_JSON_AT(v, "signature"), "content"), x->sig, x->sig_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different signature");
-	raw = x->signer_is_cert ? pg_json_str(P(ver, "x509Certificate"), "rawBytes")
-				: pg_json_str(P(ver, "publicKey"), "rawBytes");
+	raw = x->signer_is_cert ? pg_json_str(PG_JSON_AT(ver, "x509Certificate"), "rawBytes")
+				: pg_json_str(PG_JSON_AT(ver, "publicKey"), "rawBytes");
 	if (!b64_eq(raw, x->signer_der, x->signer_der_len))
 		return pg_err_set(err, PG_EVERIFY, "log entry has a different key or certificate");
 	return PG_OK;

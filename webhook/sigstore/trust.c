@@ -87,7 +87,7 @@ parse_log(pg_tlog *l, const json_t *j, const char *what, pg_err *err)
 	l->host = url_host(url ? url : "");
 	if (l->base_url == NULL || l->host == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
-	rc = pg_b64_decode(&idb, &id_len, id, strlen(id), 64, 0);
+	rc = pg_base64_decode_alloc(&idb, &id_len, id, strlen(id), 64, PG_SIGSTORE_B64);
 	if (rc != PG_OK || id_len == 0 || id_len > sizeof(l->log_id)) {
 		free(idb);
 		return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad logId", what);
@@ -95,7 +95,7 @@ parse_log(pg_tlog *l, const json_t *j, const char *what, pg_err *err)
 	memcpy(l->log_id, idb, id_len);
 	l->log_id_len = id_len;
 	free(idb);
-	rc = pg_b64_decode(&der, &der_len, raw, strlen(raw), 16384, 0);
+	rc = pg_base64_decode_alloc(&der, &der_len, raw, strlen(raw), 16384, PG_SIGSTORE_B64);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad key", what);
 	rc = pg_key_from_der(&l->key, der, der_len, err);
@@ -136,7 +136,7 @@ parse_ca(pg_ca *ca, const json_t *j, const char *what, pg_err *err)
 		size_t len;
 		X509 *c = NULL;
 
-		if (raw == NULL || pg_b64_decode(&der, &len, raw, strlen(raw), 65536, 0) != PG_OK)
+		if (raw == NULL || pg_base64_decode_alloc(&der, &len, raw, strlen(raw), 65536, PG_SIGSTORE_B64) != PG_OK)
 			return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad certificate",
 					  what);
 		rc = pg_cert_from_der(&c, der, len, err);

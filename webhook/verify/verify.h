@@ -5,7 +5,7 @@
  * never run on an event-loop thread.
  *
  * A pg_verify_ctx is per worker thread (it owns that thread's fetch handle
- * and gpgme context); never share one between threads.
+ * and OpenPGP handle); never share one between threads.
  */
 #ifndef PG_VERIFY_H
 #define PG_VERIFY_H

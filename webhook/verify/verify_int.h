@@ -16,7 +16,7 @@
 struct pg_verify_ctx {
 	pg_verify_opts opts;
 	pg_fetch *fetch;
-	pg_pgp *pgp;    /* gpgme context of this worker, made on first use */
+	pg_pgp *pgp;    /* OpenPGP handle of this worker, made on first use */
 	pg_policy *pol; /* referenced: the version oci and roots belong to */
 	pg_oci *oci;
 	struct {

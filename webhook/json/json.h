@@ -1,0 +1,36 @@
+/*
+ * json — the ground floor's accessors over jansson documents: a string at
+ * a key, a value at a path of keys, a proto3 int64.  Every room that reads
+ * JSON reads fields through these instead of a helper of its own.
+ *
+ * jansson's json_t is a vocabulary type: it may appear in the headers of
+ * rooms whose interface is a JSON document (docs/internals.md, "Ground
+ * floor and foreign libraries"); every other room keeps it inside.
+ */
+#ifndef PG_JSON_H
+#define PG_JSON_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err/err.h"
+
+/* o[key] as a C string (borrowed), or NULL when o is not an object, key is
+ * absent or its value is not a string. */
+const char *pg_json_str(const json_t *o, const char *key);
+
+/* The value at a path of object keys (NULL-terminated; borrowed), or NULL
+ * when a step is missing or not an object. */
+const json_t *pg_json_path(const json_t *o, const char *const *keys);
+/* The same as a string, or NULL when the value is not a string. */
+const char *pg_json_str_path(const json_t *o, const char *const *keys);
+/* Literal paths: PG_JSON_AT(o, "spec", "chart") and PG_JSON_STR_AT(...). */
+#define PG_JSON_AT(o, ...) pg_json_path((o), (const char *const[]){__VA_ARGS__, NULL})
+#define PG_JSON_STR_AT(o, ...) pg_json_str_path((o), (const char *const[]){__VA_ARGS__, NULL})
+
+/* A decimal int64 given as a JSON integer or as a string (proto3 JSON
+ * writes int64 as strings).  PG_EINVAL otherwise. */
+int pg_json_int64(int64_t *out, const json_t *v);
+
+#endif
