@@ -27,8 +27,7 @@ fi
 # A room is a folder under webhook/ (or main.c).  Why each room may:
 #   h2o      server/ is the only HTTP server code (DESIGN.md: h2o types never leave server/).
 #   curl     fetch/ is the only network client (DESIGN.md: libcurl never leaves fetch/).
-#   gpgme    pgp/ drives gpg; main.c still calls gpgme_check_version and
-#            moves to pgp/ (#11 item 3), a known exception until then.
+#   gpgme    pgp/ drives gpg (its process set-up is pg_pgp_global_init).
 #   yaml     policy/ reads the policy file, helm/ reads Chart.yaml and index.yaml.
 #   zlib     helm/ inflates chart archives (.tgz).
 #   jansson  the rooms that decode or build JSON: the AdmissionReview codec and
@@ -44,10 +43,10 @@ fi
 ROOMS='
 h2o     |h2o(/.*)?\.h    |server
 curl    |curl/.*\.h      |fetch
-gpgme   |gpgme\.h        |pgp main.c
+gpgme   |gpgme\.h        |pgp
 yaml    |yaml\.h         |policy helm
 zlib    |zlib\.h         |helm
-jansson |jansson\.h      |admission decide attest cli helm jsonmem kube notation obs oci sigstore verify
+jansson |jansson\.h      |admission decide attest cli helm json jsonmem kube notation obs oci sigstore verify
 openssl |openssl/.*\.h   |buf cache cli digest helm notation oci pgp policy server sigstore
 '
 files=$(find webhook -name '*.[ch]' | sort)
