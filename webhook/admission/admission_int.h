@@ -56,4 +56,13 @@ struct pg_decision {
  * repeating an image out already holds (admission/release.c). */
 int pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err);
 
+/* admission/advice.c: deny messages a person can act on.  Whether
+ * d->d[i] repeats an earlier reference (same reference, state and reason:
+ * told once); " [at PATH...; rule R; trust T] — what to do" for d->d[i]
+ * (every place it is written, its repeats' included); " (policy: where it
+ * lives)".  Each appends to m; PG_ETOOBIG when m is full. */
+bool pg__advice_repeat(const pg_decision *d, size_t i);
+int pg__advice_detail(struct pg_buf *m, const pg_decision *d, size_t i);
+int pg__advice_policy(struct pg_buf *m, const pg_decision *d);
+
 #endif

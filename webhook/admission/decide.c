@@ -670,7 +670,7 @@ reason_of(const pg_refdec *rd)
 static int
 message(pg_buf *m, const pg_decision *d, bool allowed)
 {
-	size_t i;
+	size_t i, head;
 	int pass, rc = PG_OK;
 	const char *ns = d->rv->ns[0] ? d->rv->ns : "";
 
@@ -683,22 +683,26 @@ message(pg_buf *m, const pg_decision *d, bool allowed)
 		return pg_buf_printf(m, ": %s", d->note);
 	if (d->n == 0)
 		return pg_buf_puts(m, ": no image or chart references");
+	head = m->len;
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < d->n; i++) {
 			const pg_refdec *rd = &d->d[i];
 			bool denied = rd->state != PG_RD_ALLOW && rd->state != PG_RD_UNSIGNED;
 
-			if (denied != (pass == 0))
+			if (denied != (pass == 0) || pg__advice_repeat(d, i))
 				continue;
-			rc = pg_buf_printf(m, "%s %s %s: %s", i || pass ? ";" : ":",
+			rc = pg_buf_printf(m, "%s %s %s: %s", m->len > head ? ";" : ":",
 					   ref_label(rd->ref), state_name(rd->state), reason_of(rd));
+			if (rc == PG_OK)
+				rc = pg__advice_detail(m, d, i);
 			if (rc == PG_ETOOBIG)
 				return PG_OK; /* a long list is cut, not failed */
 			if (rc != PG_OK)
 				return rc;
 		}
 	}
-	return PG_OK;
+	rc = any_deny(d) ? pg__advice_policy(m, d) : PG_OK;
+	return rc == PG_ETOOBIG ? PG_OK : rc;
 }
 
 static json_t *
