@@ -116,7 +116,7 @@ m=$(msg norule --ca-file "$PKI/ca.pem")
 has "no rule: field path, what to do, policy directory" "$m" \
 	'docker.io/evil/init:1 deny: no policy rule matches docker.io/evil/init:1 [at spec.initContainers[0].image (container init)]' \
 	'add a spec.images rule whose match covers it' "(policy: directory $POL)"
-PROVGATE_POLICY_SOURCE="ConfigMap provgate/provgate-policy" m=$(msg cmsource --ca-file "$PKI/ca.pem")
+m=$(PROVGATE_POLICY_SOURCE="ConfigMap provgate/provgate-policy" msg cmsource --ca-file "$PKI/ca.pem")
 case $m in *"(policy: ConfigMap provgate/provgate-policy)") ok "the message ends with the policy's ConfigMap" ;;
 *) notok "the message ends with the policy's ConfigMap" "$m" ;; esac
 
@@ -129,7 +129,7 @@ jq -n --arg i "$REG/key/unsigned:v1" '{apiVersion: "apps/v1", kind: "Deployment"
 m=$(msg unsigned --ca-file "$PKI/ca.pem")
 has "unsigned image: paths, rule, trust entry, cosign sign" "$m" \
 	"$REG/key/unsigned:v1 deny: no signatures found" \
-	'[at spec.template.spec.containers[1].image (container app) and spec.template.spec.containers[2].image (container sidecar) and 1 more place; rule signed-by-key; trust cosign key release-key]' \
+	'[at spec.template.spec.initContainers[0].image (container init) and spec.template.spec.containers[1].image (container app) and 1 more place; rule signed-by-key; trust cosign key release-key]' \
 	'unsigned: sign it with `cosign sign --key` (the private key of cosign key release-key) or `notation sign`'
 n=$(grep -o "$REG/key/unsigned:v1 deny" <<<"$m" | wc -l)
 expect_eq "a reference written three times is told once" "$n" 1

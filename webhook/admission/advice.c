@@ -226,7 +226,8 @@ advice(char *out, size_t n, const pg_refdec *rd)
 		(void)snprintf(out, n,
 			       "add a spec.%s rule whose match covers it (or use one a rule covers)",
 			       e->kind == PG_REF_IMAGE ? "images" : "charts");
-	} else if (strstr(why, "has no provenance (.prov)")) {
+	} else if (strstr(why, "has no provenance") ||
+		   (strstr(why, "failed to fetch provenance") && strstr(why, "404"))) {
 		(void)snprintf(out, n,
 			       "this chart has no .prov — publish one with `helm package --sign` "
 			       "and upload it beside the .tgz (keyring %s must hold the key)",
