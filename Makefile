@@ -10,6 +10,7 @@
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks (tests/bench/)
 #   make lint       banned calls, foreign libraries outside their module
+#   make readme-usage  regenerate README.md's usage block from `provgate help`
 #
 # Sources are found by globbing webhook/*/*.c, so a new module needs no
 # Makefile edit.  Unit tests are tests/unit/test_*.c; each includes the .c it
@@ -67,7 +68,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test unit integration asan tsan demo fuzz bench lint clean format
+.PHONY: all deps test unit integration asan tsan demo fuzz bench lint clean format readme-usage
 
 all: $(BUILD)/provgate
 
@@ -140,6 +141,11 @@ bench: deps
 
 lint:
 	@sh tests/lint.sh
+
+# The README's usage block, from the verbs' help texts (checked by
+# tests/integration/t_readme_usage.sh).
+readme-usage: $(BUILD)/provgate
+	@sh tests/readme_usage.sh $(BUILD)/provgate
 
 format:
 	clang-format -i $(SRCS) webhook/main.c $(wildcard webhook/*/*.h)

@@ -23,6 +23,10 @@ int pg_cmd_policy(int argc, char **argv);
 /* `--help` / `-h`? */
 #include <stdbool.h>
 bool pg_cli_is_help(const char *arg);
+/* The usage lines of every verb's help text (`provgate help`, the README's
+ * usage block), on f. */
+#include <stdio.h>
+void pg_cli_usage(FILE *f);
 /* Print verb's help (every flag it parses, described) on stdout; exit code
  * 0, or 2 for an unknown verb. */
 int pg_cli_help(const char *verb);

@@ -19,7 +19,13 @@ static const struct {
 	const char *verb, *text;
 } helps[] = {
 	{"serve",
-	 "usage: provgate serve --policy DIR --tls-cert FILE --tls-key FILE [flags]\n"
+	 "usage: provgate serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT]\n"
+	 "         [--client-ca FILE [--client-name NAME]...] [--ca-file FILE]\n"
+	 "         [--threads N] [--workers N] [--queue N] [--timeout DURATION]\n"
+	 "         [--max-body BYTES] [--max-streams N] [--http1-only] [--reload DURATION]\n"
+	 "         [--state-dir DIR] [--metrics-listen ADDR:PORT]\n"
+	 "         [--cache-entries N] [--cache-bytes N] [--cache-ttl DURATION]\n"
+	 "         [--cache-negative-ttl DURATION] [--cache-tag-ttl DURATION]\n"
 	 "\n"
 	 "Run the admission webhook: POST /validate, POST /mutate (optional digest pinning),\n"
 	 "GET /healthz, /readyz, /metrics over TLS (h2 and http/1.1).\n"
@@ -76,7 +82,10 @@ static const struct {
 	 "  --ca-file FILE     extra CA for the repository or registry\n"},
 	{"verify-image",
 	 "usage: provgate verify-image IMAGE (--key PEM | --certificate-identity ID\n"
-	 "         | --certificate-identity-regexp RE) [flags]\n"
+	 "         | --certificate-identity-regexp RE) [--certificate-oidc-issuer URL\n"
+	 "         | --certificate-oidc-issuer-regexp RE] [--trusted-root FILE]\n"
+	 "         [--insecure-ignore-tlog] [--ca-file FILE] [--allow-http-registry]\n"
+	 "         [--timeout DURATION]\n"
 	 "\n"
 	 "Verify an image's cosign signatures as `cosign verify` does; print the verified\n"
 	 "digest and signer.\n"
@@ -180,6 +189,32 @@ static const struct {
 	 "               DIR/etc/provgate/policy.  Not for a directory.\n"},
 	{"version", "usage: provgate version\n\nPrint the version.\n"},
 };
+
+void
+pg_cli_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: provgate VERB [options]\n\nverbs:\n");
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		const char *s = helps[i].text, *nl;
+
+		/* the usage lines: up to the first blank line, "usage: "
+		 * and the continuations' alignment shifted to two spaces */
+		while (*s && *s != '\n') {
+			nl = strchr(s, '\n');
+			if (nl == NULL)
+				nl = s + strlen(s);
+			if (strncmp(s, "usage: ", 7) == 0 || strncmp(s, "       provgate", 15) == 0)
+				s += 7;
+			else if (strncmp(s, "     ", 5) == 0)
+				s += 5;
+			fprintf(f, "  %.*s\n", (int)(nl - s), s);
+			s = *nl ? nl + 1 : nl;
+		}
+	}
+	fprintf(f, "  provgate help VERB | provgate VERB --help\n");
+}
 
 bool
 pg_cli_is_help(const char *arg)
