@@ -64,5 +64,8 @@ int pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err);
 bool pg__advice_repeat(const pg_decision *d, size_t i);
 int pg__advice_detail(struct pg_buf *m, const pg_decision *d, size_t i);
 int pg__advice_policy(struct pg_buf *m, const pg_decision *d);
+/* The same detail appended to the string in buf (n bytes), cut to fit
+ * (valid UTF-8 either way): audit-mode warnings. */
+void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
 
 #endif

@@ -349,3 +349,17 @@ pg__advice_policy(pg_buf *m, const pg_decision *d)
 		return pg_buf_printf(m, " (policy: %.300s)", f);
 	return pg_buf_printf(m, " (policy: directory %.*s)", (int)(slash - f), f);
 }
+
+void
+pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i)
+{
+	size_t have = strnlen(buf, n);
+	pg_buf m;
+
+	pg_buf_init(&m, n > have + 1 ? n - have - 1 : 1);
+	(void)pg__advice_detail(&m, d, i); /* cut when full */
+	if (m.data && m.len)
+		(void)snprintf(buf + have, n - have, "%.*s", (int)m.len, (const char *)m.data);
+	pg_utf8_clean(buf);
+	pg_buf_free(&m);
+}

@@ -806,11 +806,12 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 			const pg_refdec *rd = &d->d[i];
 			char buf[1200];
 
-			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED)
+			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED ||
+			    pg__advice_repeat(d, i))
 				continue;
 			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
 				       ref_label(rd->ref), reason_of(rd));
-			pg_utf8_clean(buf);
+			pg__advice_append(buf, sizeof(buf), d, i);
 			json_array_append_new(w, json_string(buf));
 		}
 		json_object_set_new(resp, "warnings", w);
