@@ -38,9 +38,11 @@ static void
 test_duration_refused(void **state)
 {
 	static const char *const bad[] = {
-		"", "s", "-1s", "+1s", "1.5s", "10x", "10 s", " 10s", "10s ", "1m30", "ms",
-		"1d", "10S", "1h1", "99999999999999999999s", "2h", /* over the bound */
-		"0s",                                             /* under it */
+	    "",	   "s",	   "-1s",  "+1s",  "1.5s",
+	    "10x", "10 s", " 10s", "10s ", "1m30",
+	    "ms",  "1d",   "10S",  "1h1",  "99999999999999999999s",
+	    "2h", /* over the bound */
+	    "0s", /* under it */
 	};
 	size_t i;
 	int rc;
@@ -58,8 +60,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration_units),
-		cmocka_unit_test(test_duration_refused),
+	    cmocka_unit_test(test_duration_units),
+	    cmocka_unit_test(test_duration_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

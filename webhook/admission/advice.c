@@ -91,8 +91,8 @@ field_path(char *out, size_t n, const pg_refent *e, const char *where)
 			(void)snprintf(out, n, "%s.image", where);
 		else
 			(void)snprintf(out, n, "%s", where);
-	} else if (strncmp(where, "spec.source", 11) == 0 || strcmp(where, "spec.chart.spec") == 0 ||
-		   strcmp(where, "spec") == 0) {
+	} else if (strncmp(where, "spec.source", 11) == 0 ||
+		   strcmp(where, "spec.chart.spec") == 0 || strcmp(where, "spec") == 0) {
 		(void)snprintf(out, n, "%s.chart", where);
 	} else {
 		(void)snprintf(out, n, "%s", where);
@@ -167,16 +167,18 @@ trust_entries(pg_buf *m, const pg_rule *r)
 			break;
 		case PG_VERIFY_NOTATION:
 			if (v->nv_config_dir)
-				rc = pg_buf_printf(m, "%snotation config %s", sep, v->nv_config_dir);
+				rc =
+				    pg_buf_printf(m, "%snotation config %s", sep, v->nv_config_dir);
 			else
-				rc = pg_buf_printf(m, "%snotation ca %s", sep,
-						   v->n_nv_certs && v->nv_certs[0] ? v->nv_certs[0]->name
-										   : "?");
+				rc = pg_buf_printf(
+				    m, "%snotation ca %s", sep,
+				    v->n_nv_certs && v->nv_certs[0] ? v->nv_certs[0]->name : "?");
 			break;
 		default:
 			rc = pg_buf_printf(m, "%skeyless issuer %s%s%s", sep,
-					   v->issuer ? v->issuer
-					   : v->issuer_regexp ? v->issuer_regexp : "(any)",
+					   v->issuer	      ? v->issuer
+					   : v->issuer_regexp ? v->issuer_regexp
+							      : "(any)",
 					   v->root ? " root " : "", v->root ? v->root->name : "");
 			break;
 		}
@@ -223,9 +225,9 @@ advice(char *out, size_t n, const pg_refdec *rd)
 	if (e->invalid) {
 		(void)snprintf(out, n, "fix the reference in the object");
 	} else if (strstr(why, "no policy rule matches")) {
-		(void)snprintf(out, n,
-			       "add a spec.%s rule whose match covers it (or use one a rule covers)",
-			       e->kind == PG_REF_IMAGE ? "images" : "charts");
+		(void)snprintf(
+		    out, n, "add a spec.%s rule whose match covers it (or use one a rule covers)",
+		    e->kind == PG_REF_IMAGE ? "images" : "charts");
 	} else if (strstr(why, "has no provenance") ||
 		   (strstr(why, "failed to fetch provenance") && strstr(why, "404"))) {
 		(void)snprintf(out, n,
@@ -233,71 +235,88 @@ advice(char *out, size_t n, const pg_refdec *rd)
 			       "and upload it beside the .tgz (keyring %s must hold the key)",
 			       kr && kr->keyring ? kr->keyring->name : "of the rule");
 	} else if (strstr(why, "has no certificate and no key was given")) {
-		(void)snprintf(out, n,
-			       "key-signed, but rule %s wants a Fulcio certificate from issuer %s — "
-			       "sign keyless (`cosign sign` with that identity) or give the rule a cosign key",
-			       r ? r->name : "?",
-			       kl && kl->issuer ? kl->issuer
-			       : kl && kl->issuer_regexp ? kl->issuer_regexp : "(any)");
+		(void)snprintf(
+		    out, n,
+		    "key-signed, but rule %s wants a Fulcio certificate from issuer %s — "
+		    "sign keyless (`cosign sign` with that identity) or give the rule a cosign key",
+		    r ? r->name : "?",
+		    kl && kl->issuer	      ? kl->issuer
+		    : kl && kl->issuer_regexp ? kl->issuer_regexp
+					      : "(any)");
 	} else if (strstr(why, "certificate identity") || strstr(why, "OIDC issuer")) {
 		(void)snprintf(out, n,
 			       "signed by another identity: rule %s accepts issuer %s, subject %s",
 			       r ? r->name : "?",
-			       kl && kl->issuer ? kl->issuer
-			       : kl && kl->issuer_regexp ? kl->issuer_regexp : "(any)",
-			       kl && kl->subject ? kl->subject
-			       : kl && kl->subject_regexp ? kl->subject_regexp : "(any)");
+			       kl && kl->issuer		 ? kl->issuer
+			       : kl && kl->issuer_regexp ? kl->issuer_regexp
+							 : "(any)",
+			       kl && kl->subject	  ? kl->subject
+			       : kl && kl->subject_regexp ? kl->subject_regexp
+							  : "(any)");
 	} else if (strstr(why, "signature does not verify with")) {
-		(void)snprintf(out, n,
-			       "signed, but not by the key the rule trusts — sign with the private key of "
-			       "cosign key %s, or add the signer's public key to trust.keys",
-			       ky && ky->key ? ky->key->name : "?");
+		(void)snprintf(
+		    out, n,
+		    "signed, but not by the key the rule trusts — sign with the private key of "
+		    "cosign key %s, or add the signer's public key to trust.keys",
+		    ky && ky->key ? ky->key->name : "?");
 	} else if (strstr(why, "no Notation signature")) {
 		(void)snprintf(out, n,
-			       "sign it with `notation sign` using a certificate that chains to notation ca %s",
-			       nv && nv->n_nv_certs && nv->nv_certs[0] ? nv->nv_certs[0]->name : "of the rule");
+			       "sign it with `notation sign` using a certificate that chains to "
+			       "notation ca %s",
+			       nv && nv->n_nv_certs && nv->nv_certs[0] ? nv->nv_certs[0]->name
+								       : "of the rule");
 	} else if (strstr(why, "no attestations found")) {
-		(void)snprintf(out, n,
-			       "attach the attestation rule %s requires (`cosign attest --type ...`, or "
-			       "GitHub's attest-build-provenance)",
-			       r ? r->name : "?");
+		(void)snprintf(
+		    out, n,
+		    "attach the attestation rule %s requires (`cosign attest --type ...`, or "
+		    "GitHub's attest-build-provenance)",
+		    r ? r->name : "?");
 	} else if (strstr(why, "no signatures found") || strstr(why, "no signature of")) {
 		if (kl && !ky)
-			(void)snprintf(out, n, "unsigned: sign it keyless with `cosign sign` as issuer %s",
-				       kl->issuer ? kl->issuer
-				       : kl->issuer_regexp ? kl->issuer_regexp : "(any)");
+			(void)snprintf(out, n,
+				       "unsigned: sign it keyless with `cosign sign` as issuer %s",
+				       kl->issuer	   ? kl->issuer
+				       : kl->issuer_regexp ? kl->issuer_regexp
+							   : "(any)");
 		else if (nv && !ky)
 			(void)snprintf(out, n, "unsigned: sign it with `notation sign`");
 		else
-			(void)snprintf(out, n,
-				       "unsigned: sign it with `cosign sign --key` (the private key of "
-				       "cosign key %s) or `notation sign`",
-				       ky && ky->key ? ky->key->name : "?");
+			(void)snprintf(
+			    out, n,
+			    "unsigned: sign it with `cosign sign --key` (the private key of "
+			    "cosign key %s) or `notation sign`",
+			    ky && ky->key ? ky->key->name : "?");
 	} else if (strstr(why, "certificate problem") || strstr(why, "certificate verify") ||
-		   strstr(why, "local issuer certificate") || strstr(why, "self-signed certificate") ||
+		   strstr(why, "local issuer certificate") ||
+		   strstr(why, "self-signed certificate") ||
 		   strstr(why, "self signed certificate")) {
 		(void)snprintf(out, n, "registry CA unknown — set registries[].caFile for %s",
 			       host_of(e, hb, sizeof(hb)));
 	} else if (strstr(why, " 401") || strstr(why, "unauthorized") ||
 		   strstr(why, "UNAUTHORIZED") || strstr(why, "DENIED")) {
-		(void)snprintf(out, n, "the registry wants credentials — set registries[].dockerConfig for %s",
-			       host_of(e, hb, sizeof(hb)));
+		(void)snprintf(
+		    out, n, "the registry wants credentials — set registries[].dockerConfig for %s",
+		    host_of(e, hb, sizeof(hb)));
 	} else if (strstr(why, "cannot reach")) {
-		(void)snprintf(out, n,
-			       "check the host name %s and that provgate can reach it (DNS, proxy, egress)",
-			       host_of(e, hb, sizeof(hb)));
+		(void)snprintf(
+		    out, n,
+		    "check the host name %s and that provgate can reach it (DNS, proxy, egress)",
+		    host_of(e, hb, sizeof(hb)));
 	} else if (strstr(why, "refusing to connect")) {
 		(void)snprintf(out, n,
-			       "name %s in a rule or registries[].host of the policy if it is meant to be reached",
+			       "name %s in a rule or registries[].host of the policy if it is "
+			       "meant to be reached",
 			       host_of(e, hb, sizeof(hb)));
 	} else if (rd->code == PG_ETIMEOUT) {
-		(void)snprintf(out, n, "%s did not answer in time — retry, or raise the deadline (--timeout)",
-			       host_of(e, hb, sizeof(hb)));
+		(void)snprintf(
+		    out, n, "%s did not answer in time — retry, or raise the deadline (--timeout)",
+		    host_of(e, hb, sizeof(hb)));
 	} else if (rd->code == PG_ENOTFOUND) {
 		(void)snprintf(out, n, "check that the tag or digest exists in %s",
 			       host_of(e, hb, sizeof(hb)));
 	} else if (kr && rd->code == PG_EVERIFY) {
-		(void)snprintf(out, n, "sign the chart with a key in keyring %s (`helm package --sign`)",
+		(void)snprintf(out, n,
+			       "sign the chart with a key in keyring %s (`helm package --sign`)",
 			       kr->keyring ? kr->keyring->name : "?");
 	}
 	pg_utf8_clean(out);

@@ -17,7 +17,10 @@ static const struct {
 	const char *suffix;
 	uint64_t ms;
 } units[] = {
-	{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    {"ms", 1},
+    {"s", 1000},
+    {"m", 60000},
+    {"h", 3600000},
 };
 
 int
@@ -74,8 +77,8 @@ pg_cli_duration_fail(const char *flag, const char *s, uint64_t min_ms, uint64_t 
 	return pg_cli_fail(PG_EXIT_USAGE,
 			   "%s wants a duration from %llums to %llus such as 10s, 500ms or 2m "
 			   "(a bare number is %s), got \"%s\"",
-			   flag, (unsigned long long)min_ms, (unsigned long long)(max_ms / 1000), bare,
-			   s ? s : "");
+			   flag, (unsigned long long)min_ms, (unsigned long long)(max_ms / 1000),
+			   bare, s ? s : "");
 }
 
 int
