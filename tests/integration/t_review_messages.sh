@@ -134,10 +134,12 @@ has "unsigned image: paths, rule, trust entry, cosign sign" "$m" \
 n=$(grep -o "$REG/key/unsigned:v1 deny" <<<"$m" | wc -l)
 expect_eq "a reference written three times is told once" "$n" 1
 # the log line and the annotations keep their shape: one entry per reference
-if jq -e '(.references | length) == 2 and (.references[] | has("where") and has("rule") and has("reason"))' "$T/log.unsigned" >/dev/null; then
-	ok "admission log line: one entry per reference, fields kept"
+if jq -e '(.references | length) == 2 and (.references[] | has("where") and has("rule") and has("reason"))
+	and ([.references[] | select(.path == "spec.template.spec.initContainers[0].image (container init)" and .places == 3)] | length) == 1' \
+	"$T/log.unsigned" >/dev/null; then
+	ok "admission log line: one entry per reference, fields kept, path and places added"
 else
-	notok "admission log line: one entry per reference, fields kept" "$(cat "$T/log.unsigned")"
+	notok "admission log line: one entry per reference, fields kept, path and places added" "$(cat "$T/log.unsigned")"
 fi
 
 # Key-signed, but the rule wants a Fulcio certificate.

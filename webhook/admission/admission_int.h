@@ -67,5 +67,8 @@ int pg__advice_policy(struct pg_buf *m, const pg_decision *d);
 /* The same detail appended to the string in buf (n bytes), cut to fit
  * (valid UTF-8 either way): audit-mode warnings. */
 void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
+/* Log-line fields of a reference (best effort): "path", its field path,
+ * and "places", how many places the object writes it when more than one. */
+void pg__advice_log_fields(json_t *o, const pg_refent *e);
 
 #endif

@@ -382,3 +382,14 @@ pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i)
 	pg_utf8_clean(buf);
 	pg_buf_free(&m);
 }
+
+void
+pg__advice_log_fields(json_t *o, const pg_refent *e)
+{
+	char p[PIECE_MAX];
+
+	field_path(p, sizeof(p), e, e->where);
+	(void)json_object_set_new(o, "path", json_string(p));
+	if (e->n_also)
+		(void)json_object_set_new(o, "places", json_integer((json_int_t)e->n_also + 1));
+}

@@ -908,6 +908,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 			return PG_ENOMEM;
 		}
 		chart_fields(o, rd);
+		pg__advice_log_fields(o, rd->ref);
 	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}",
 			 "time", ts, "msg", "admission", "uid", d->rv->uid,
