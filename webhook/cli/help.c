@@ -79,7 +79,9 @@ static const struct {
 	 "  --prov FILE        the .prov of a local CHART.tgz (default CHART.tgz.prov)\n"
 	 "  --repo URL         chart repository (index.yaml) to resolve NAME in\n"
 	 "  --version VER      chart version with --repo\n"
-	 "  --ca-file FILE     extra CA for the repository or registry\n"},
+	 "  --ca-file FILE     extra CA for the repository or registry\n"
+	 "  --timeout DURATION overall deadline of the remote forms, 1s to 1h\n"
+	 DURATION_TEXT},
 	{"verify-image",
 	 "usage: provgate verify-image IMAGE (--key PEM | --certificate-identity ID\n"
 	 "         | --certificate-identity-regexp RE) [--certificate-oidc-issuer URL\n"
