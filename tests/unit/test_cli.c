@@ -56,6 +56,24 @@ test_duration_refused(void **state)
 	assert_int_equal(pg_cli_duration(NULL, 1, 0, 10, &(uint64_t){0}), -1);
 }
 
+static void
+test_duration_human(void **state)
+{
+	char b[32];
+
+	(void)state;
+	human(b, sizeof(b), 3600000);
+	assert_string_equal(b, "1h");
+	human(b, sizeof(b), 600000);
+	assert_string_equal(b, "10m");
+	human(b, sizeof(b), 1000);
+	assert_string_equal(b, "1s");
+	human(b, sizeof(b), 1500);
+	assert_string_equal(b, "1500ms");
+	human(b, sizeof(b), 0);
+	assert_string_equal(b, "0ms");
+}
+
 int
 main(void)
 {

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Longest duration any flag takes: a day is far beyond every bound below
@@ -70,15 +71,29 @@ pg_cli_duration(const char *s, uint64_t bare_unit_ms, uint64_t min_ms, uint64_t 
 	return 0;
 }
 
+/* ms as the largest unit that divides it: "1h", "10m", "30s", "500ms". */
+static void
+human(char *out, size_t n, uint64_t ms)
+{
+	size_t i = sizeof(units) / sizeof(units[0]);
+
+	while (--i > 0 && (ms == 0 || ms % units[i].ms != 0))
+		;
+	(void)snprintf(out, n, "%llu%s", (unsigned long long)(ms / units[i].ms), units[i].suffix);
+}
+
 int
 pg_cli_duration_fail(const char *flag, const char *s, uint64_t min_ms, uint64_t max_ms,
 		     const char *bare)
 {
+	char lo[32], hi[32];
+
+	human(lo, sizeof(lo), min_ms);
+	human(hi, sizeof(hi), max_ms);
 	return pg_cli_fail(PG_EXIT_USAGE,
-			   "%s wants a duration from %llums to %llus such as 10s, 500ms or 2m "
+			   "%s wants a duration from %s to %s such as 10s, 500ms or 2m "
 			   "(a bare number is %s), got \"%s\"",
-			   flag, (unsigned long long)min_ms, (unsigned long long)(max_ms / 1000),
-			   bare, s ? s : "");
+			   flag, lo, hi, bare, s ? s : "");
 }
 
 int
