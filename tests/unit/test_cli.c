@@ -80,6 +80,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_duration_units),
 	    cmocka_unit_test(test_duration_refused),
+	    cmocka_unit_test(test_duration_human),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
