@@ -15,6 +15,7 @@
 #   make bench      benchmarks (tests/bench/)
 #   make lint       banned calls, foreign libraries outside their room, and
 #                   (LINT_FORMAT=1) clang-format
+#   make readme-usage  regenerate README.md's usage block from `provgate help`
 #
 # TESTS='t_cache*' limits test, unit and integration to matching names;
 # TEST_JOBS=N sets how many tests run at once (default: twice the cores).
@@ -98,7 +99,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test unit integration asan tsan demo fuzz fuzz-targets bench lint clean format
+.PHONY: all deps test unit integration asan tsan demo fuzz fuzz-targets bench lint clean format readme-usage
 
 all: $(BUILD)/provgate
 
@@ -191,6 +192,11 @@ bench: deps
 
 lint:
 	@LINT_FORMAT=$(LINT_FORMAT) sh tests/lint.sh
+
+# The README's usage block, from the verbs' help texts (checked by
+# tests/integration/t_readme_usage.sh).
+readme-usage: $(BUILD)/provgate
+	@sh tests/readme_usage.sh $(BUILD)/provgate
 
 # The files `make lint LINT_FORMAT=1` checks.
 FORMAT_FILES = $(SRCS) webhook/main.c $(wildcard webhook/*/*.h) \

@@ -20,27 +20,22 @@
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
-	const char *usage;
 } verbs[] = {
-	{"serve", pg_cmd_serve, "serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT] ..."},
-	{"review", pg_cmd_review, "review --policy DIR [--ca-file FILE] [--mutate] [FILE|-]"},
-	{"verify-chart", pg_cmd_verify_chart, "verify-chart CHART.tgz|URL|oci://...|--repo URL --version VER NAME --keyring FILE"},
-	{"verify-image", pg_cmd_verify_image, "verify-image IMAGE (--key PEM | --certificate-identity[-regexp] ...)"},
-	{"verify-bundle", pg_cmd_verify_bundle, "verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE) FILE_OR_DIGEST"},
-	{"verify-attestation", pg_cmd_verify_attestation, "verify-attestation --bundle FILE --digest sha256:HEX|sha512:HEX (--key PEM | --certificate-identity[-regexp] ... | --owner O | --repo O/R) [--type URI] ..."},
-	{"verify-notation", pg_cmd_verify_notation, "verify-notation (IMAGE --config DIR [--ca-file FILE] | --config DIR --envelope FILE --media-type TYPE --artifact REF@DIGEST --artifact-media-type TYPE --artifact-size N) [--at RFC3339]"},
-	{"policy", pg_cmd_policy, "policy check DIR|FILE [--root DIR]"},
+	{"serve", pg_cmd_serve},
+	{"review", pg_cmd_review},
+	{"verify-chart", pg_cmd_verify_chart},
+	{"verify-image", pg_cmd_verify_image},
+	{"verify-bundle", pg_cmd_verify_bundle},
+	{"verify-attestation", pg_cmd_verify_attestation},
+	{"verify-notation", pg_cmd_verify_notation},
+	{"policy", pg_cmd_policy},
 };
 
+/* The usage lines come from the verbs' help texts (cli/help.c). */
 static int
 usage(FILE *f)
 {
-	size_t i;
-
-	fprintf(f, "usage: provgate VERB [options]\n\nverbs:\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  provgate %s\n", verbs[i].usage);
-	fprintf(f, "  provgate version\n");
+	pg_cli_usage(f);
 	return PG_EXIT_USAGE;
 }
 

@@ -15,7 +15,8 @@ flags_of() {
 	} | grep -vx -- '--help' | sort -u
 }
 for pair in serve:serve review:review verify-chart:verify_chart verify-image:verify_image \
-	verify-bundle:verify_bundle policy:policy; do
+	verify-bundle:verify_bundle verify-notation:verify_notation \
+	verify-attestation:verify_attestation policy:policy; do
 	verb=${pair%%:*}
 	src="$TOP/webhook/cli/${pair#*:}.c"
 	out=$("$PG" "$verb" --help 2>"$T/err")

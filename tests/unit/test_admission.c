@@ -10,6 +10,7 @@
 #include "../../webhook/admission/review.c"
 #include "../../webhook/admission/extract.c"
 #include "../../webhook/decide/decide.c"
+#include "../../webhook/decide/advice.c"
 
 static json_t *
 obj(const char *text)
@@ -736,6 +737,110 @@ test_decision_update_unchanged(void **state)
 	free(b);
 }
 
+/* Deny messages a person can act on: field paths, a reference told once
+ * however often it is written, what to do, where the policy lives. */
+static void
+test_message_advice(void **state)
+{
+	char *body = review("CREATE", "", "Pod", "default",
+			    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},"
+			    "{\"name\":\"b\",\"image\":\"nginx\"},"
+			    "{\"name\":\"c\",\"image\":\"docker.io/library/nginx:latest\"},"
+			    "{\"name\":\"p\",\"image\":\"registry.k8s.io/pause:3.9\"}],"
+			    "\"initContainers\":[{\"name\":\"i\",\"image\":\"nginx\"}],"
+			    "\"volumes\":[{\"name\":\"v\",\"image\":{\"reference\":\"evil/tools:1\"}}]}}",
+			    NULL);
+	pg_decision *d = decide(body);
+	char *resp = NULL;
+	const char *msg, *p;
+	json_t *r;
+	json_error_t je;
+
+	(void)state;
+	assert_int_equal(pg_decision_response(&resp, NULL, d), PG_OK);
+	r = json_loads(resp, 0, &je);
+	assert_non_null(r);
+	msg = json_string_value(json_object_get(
+		json_object_get(json_object_get(r, "response"), "status"), "message"));
+	assert_non_null(msg);
+	/* nginx: written four times under two spellings, told once */
+	p = strstr(msg, "docker.io/library/nginx:latest deny: no policy rule matches");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "docker.io/library/nginx:latest deny"));
+	assert_non_null(strstr(msg, "[at spec.initContainers[0].image (container i) and "
+				    "spec.containers[0].image (container a) and 2 more places] — add a "
+				    "spec.images rule whose match covers it"));
+	assert_non_null(strstr(msg, "docker.io/evil/tools:1 deny: no policy rule matches "
+				    "docker.io/evil/tools:1 [at spec.volumes[v].image.reference]"));
+	assert_non_null(strstr(msg, "allow-unverified: allowed unverified by rule pause "
+				    "(allowUnsigned) [at spec.containers[3].image (container p); rule pause]"));
+	/* the end: where the policy lives (a buffer's name here) */
+	p = msg + strlen(msg) - strlen(" (policy: t.yaml)");
+	assert_string_equal(p, " (policy: t.yaml)");
+	json_decref(r);
+	free(resp);
+	free(body);
+	pg_decision_free(d);
+}
+
+/* Field paths of chart references, and the advice for reasons from verify/. */
+static void
+test_advice_paths_and_reasons(void **state)
+{
+	static const struct {
+		const char *where, *path;
+	} cp[] = {
+		{"spec.source", "spec.source.chart"},
+		{"spec.sources[1]", "spec.sources[1].chart"},
+		{"spec.chart.spec", "spec.chart.spec.chart"},
+		{"spec", "spec.chart"},
+		{"spec.chartRef", "spec.chartRef"},
+		{"data.release", "data.release"},
+	};
+	static const struct {
+		const char *reason;
+		int code;
+		const char *want;
+	} rs[] = {
+		{"https://c.example/x-1.0.0.tgz has no provenance (.prov)", PG_EVERIFY,
+		 "this chart has no .prov — publish one with `helm package --sign`"},
+		{"failed to fetch provenance \"u.prov\": failed to fetch u.prov : 404 Not Found",
+		 PG_EFETCH, "this chart has no .prov"},
+		{"cannot reach r.example: SSL certificate problem: unable to get local issuer certificate",
+		 PG_EFETCH, "registry CA unknown — set registries[].caFile for r.example"},
+		{"registry r.example answered 401 without a challenge", PG_EFETCH,
+		 "set registries[].dockerConfig for r.example"},
+		{"r.example did not answer in time", PG_ETIMEOUT, "raise the deadline (--timeout)"},
+		{"manifest r.example/x:1 not found", PG_ENOTFOUND, "check that the tag or digest exists"},
+		{"something new", PG_EVERIFY, ""},
+	};
+	char out[PIECE_MAX];
+	pg_image_ref img = {.normalized = (char *)"r.example/x:1", .registry = (char *)"r.example"};
+	pg_refent e = {.kind = PG_REF_CHART};
+	pg_refdec rd = {.ref = &e, .state = PG_RD_DENY};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cp) / sizeof(cp[0]); i++) {
+		field_path(out, sizeof(out), &e, cp[i].where);
+		assert_string_equal(out, cp[i].path);
+	}
+	e.kind = PG_REF_IMAGE;
+	e.image = &img;
+	e.raw = (char *)"r.example/x:1";
+	for (i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		rd.reason = (char *)rs[i].reason;
+		rd.code = rs[i].code;
+		advice(out, sizeof(out), &rd);
+		if (rs[i].want[0] == '\0' ? out[0] != '\0' : strstr(out, rs[i].want) == NULL)
+			fail_msg("reason [%s]: advice [%s], want [%s]", rs[i].reason, out, rs[i].want);
+	}
+	/* pending: nothing to advise yet */
+	rd.state = PG_RD_PENDING;
+	advice(out, sizeof(out), &rd);
+	assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -757,6 +862,8 @@ main(void)
 		cmocka_unit_test(test_decision_kinds_and_malformed),
 		cmocka_unit_test(test_decision_too_many_refs),
 		cmocka_unit_test(test_decision_update_unchanged),
+		cmocka_unit_test(test_message_advice),
+		cmocka_unit_test(test_advice_paths_and_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,8 @@ typedef struct pg_refent {
 	pg_ref_kind kind;
 	char *raw;            /* as written in the object */
 	char *where;          /* JSON path-ish location, for messages */
+	char *also;           /* the second place the same image is written, or NULL */
+	size_t n_also;        /* how many more places it is written */
 	pg_image_ref *image;  /* IMAGE, when it parsed */
 	pg_chart_ref *chart;  /* CHART / SOURCE */
 	char *invalid;        /* why it did not parse, or NULL */

@@ -63,8 +63,12 @@ add_image(pg_refs *r, const char *img, const char *where, pg_err *err)
 	int rc;
 
 	for (i = 0; i < r->n; i++)
-		if (r->v[i].kind == PG_REF_IMAGE && strcmp(r->v[i].raw, img) == 0)
+		if (r->v[i].kind == PG_REF_IMAGE && strcmp(r->v[i].raw, img) == 0) {
+			/* one reference, but the message names its other places */
+			if (r->v[i].n_also++ == 0 && (r->v[i].also = pg_strdup(where)) == NULL)
+				return pg_err_set(err, PG_ENOMEM, "out of memory");
 			return PG_OK;
+		}
 	if ((rc = push(r, &e, err)) != PG_OK)
 		return rc;
 	e->kind = PG_REF_IMAGE;
@@ -628,6 +632,7 @@ pg_refs_free(pg_refs *r)
 	for (i = 0; i < r->n; i++) {
 		free(r->v[i].raw);
 		free(r->v[i].where);
+		free(r->v[i].also);
 		free(r->v[i].invalid);
 		pg_ref_free(r->v[i].image);
 		pg_chart_ref_free(r->v[i].chart);

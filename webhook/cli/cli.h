@@ -23,6 +23,10 @@ int pg_cmd_policy(int argc, char **argv);
 /* `--help` / `-h`? */
 #include <stdbool.h>
 bool pg_cli_is_help(const char *arg);
+/* The usage lines of every verb's help text (`provgate help`, the README's
+ * usage block), on f. */
+#include <stdio.h>
+void pg_cli_usage(FILE *f);
 /* Print verb's help (every flag it parses, described) on stdout; exit code
  * 0, or 2 for an unknown verb. */
 int pg_cli_help(const char *verb);
@@ -44,5 +48,22 @@ int pg_cli_opt_raw(int argc, char **argv, int *i, const char *name, const char *
 
 /* Parse an unsigned decimal within [min, max]; 0 on success. */
 int pg_cli_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/*
+ * The one form of every time flag: a duration ("10s", "500ms", "2m", "1h",
+ * "1m30s"), or a bare number in bare_unit_ms (1000: the flag took seconds;
+ * 1: milliseconds), within [min_ms, max_ms].  0 on success with *out_ms set;
+ * -1 otherwise.  pg_cli_duration_fail prints the one error for it (bare
+ * names the bare number's unit) and returns PG_EXIT_USAGE.
+ */
+#include <stdint.h>
+int pg_cli_duration(const char *s, uint64_t bare_unit_ms, uint64_t min_ms, uint64_t max_ms,
+		    uint64_t *out_ms);
+int pg_cli_duration_fail(const char *flag, const char *s, uint64_t min_ms, uint64_t max_ms,
+			 const char *bare);
+/* pg_cli_opt for a time flag: 1 with *out_ms set, 0 when argv[*i] is
+ * another argument, -1 after printing the error. */
+int pg_cli_time_opt(int argc, char **argv, int *i, const char *name, uint64_t bare_unit_ms,
+		    uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms);
 
 #endif

@@ -9,11 +9,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every time flag takes this one form (cli/duration.c). */
+#define DURATION_TEXT                                                                      \
+	"\n"                                                                               \
+	"DURATION is a number with a unit, as kubectl, cosign and helm take it: 500ms, 10s,\n" \
+	"2m, 1h, 1m30s.  A bare number is seconds.\n"
+
 static const struct {
 	const char *verb, *text;
 } helps[] = {
 	{"serve",
-	 "usage: provgate serve --policy DIR --tls-cert FILE --tls-key FILE [flags]\n"
+	 "usage: provgate serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT]\n"
+	 "         [--client-ca FILE [--client-name NAME]...] [--ca-file FILE]\n"
+	 "         [--threads N] [--workers N] [--queue N] [--timeout DURATION]\n"
+	 "         [--max-body BYTES] [--max-streams N] [--http1-only] [--reload DURATION]\n"
+	 "         [--state-dir DIR] [--metrics-listen ADDR:PORT]\n"
+	 "         [--cache-entries N] [--cache-bytes N] [--cache-ttl DURATION]\n"
+	 "         [--cache-negative-ttl DURATION] [--cache-tag-ttl DURATION]\n"
 	 "\n"
 	 "Run the admission webhook: POST /validate, POST /mutate (optional digest pinning),\n"
 	 "GET /healthz, /readyz, /metrics over TLS (h2 and http/1.1).\n"
@@ -31,25 +43,30 @@ static const struct {
 	 "  --threads N                  event-loop threads (default 2)\n"
 	 "  --workers N                  verification workers (default 4)\n"
 	 "  --queue N                    bound of the verification queue (default 1024)\n"
-	 "  --timeout-ms N               answer every review within N ms (default 9000)\n"
+	 "  --timeout DURATION           answer every review within this time (default 9s)\n"
 	 "  --max-body BYTES             request body bound (default 3 MiB)\n"
 	 "  --max-streams N              HTTP/2 concurrent streams per connection (default 100)\n"
-	 "  --reload-ms N                how often policy and certificate files are polled (default 1000)\n"
+	 "  --reload DURATION            how often policy and certificate files are polled (default 1s)\n"
 	 "  --cache-entries N            verdict cache bound, entries (default 100000)\n"
 	 "  --cache-bytes N              verdict cache bound, bytes (default 48 MiB)\n"
-	 "  --cache-ttl-ms N             lifetime of a verified verdict (default 600000)\n"
-	 "  --cache-negative-ttl-ms N    lifetime of a definite failure (default 30000)\n"
-	 "  --cache-tag-ttl-ms N         lifetime of any verdict of a tag reference (default 30000)\n"},
+	 "  --cache-ttl DURATION         lifetime of a verified verdict (default 10m)\n"
+	 "  --cache-negative-ttl DURATION  lifetime of a definite failure (default 30s)\n"
+	 "  --cache-tag-ttl DURATION     lifetime of any verdict of a tag reference (default 30s)\n"
+	 "  --timeout-ms N  --reload-ms N  --cache-ttl-ms N  --cache-negative-ttl-ms N\n"
+	 "  --cache-tag-ttl-ms N         the older names of these: a bare number is milliseconds\n"
+	 DURATION_TEXT},
 	{"review",
-	 "usage: provgate review --policy DIR [--ca-file FILE] [--timeout-ms N] [--mutate] [FILE|-]\n"
+	 "usage: provgate review --policy DIR [--ca-file FILE] [--timeout DURATION] [--mutate] [FILE|-]\n"
 	 "\n"
 	 "Decide one AdmissionReview (a file, or stdin) with the server's code: the response\n"
 	 "on stdout, the admission-log line on stderr.  Exit 0 allowed, 1 denied, 2 bad input.\n"
 	 "\n"
 	 "  --policy DIR       policy directory\n"
 	 "  --ca-file FILE     extra CA for registries and chart repositories\n"
-	 "  --timeout-ms N     verification deadline (default 9000)\n"
-	 "  --mutate           answer as POST /mutate: the JSONPatch pinning verified tags\n"},
+	 "  --timeout DURATION verification deadline (default 9s)\n"
+	 "  --timeout-ms N     the older name: a bare number is milliseconds\n"
+	 "  --mutate           answer as POST /mutate: the JSONPatch pinning verified tags\n"
+	 DURATION_TEXT},
 	{"verify-chart",
 	 "usage: provgate verify-chart CHART.tgz --keyring FILE [--keyring FILE]... [--prov FILE]\n"
 	 "       provgate verify-chart https://host/path/name-1.2.3.tgz --keyring FILE [--ca-file FILE]\n"
@@ -62,10 +79,15 @@ static const struct {
 	 "  --prov FILE        the .prov of a local CHART.tgz (default CHART.tgz.prov)\n"
 	 "  --repo URL         chart repository (index.yaml) to resolve NAME in\n"
 	 "  --version VER      chart version with --repo\n"
-	 "  --ca-file FILE     extra CA for the repository or registry\n"},
+	 "  --ca-file FILE     extra CA for the repository or registry\n"
+	 "  --timeout DURATION overall deadline of the remote forms, 1s to 1h\n"
+	 DURATION_TEXT},
 	{"verify-image",
 	 "usage: provgate verify-image IMAGE (--key PEM | --certificate-identity ID\n"
-	 "         | --certificate-identity-regexp RE) [flags]\n"
+	 "         | --certificate-identity-regexp RE) [--certificate-oidc-issuer URL\n"
+	 "         | --certificate-oidc-issuer-regexp RE] [--trusted-root FILE]\n"
+	 "         [--insecure-ignore-tlog] [--ca-file FILE] [--allow-http-registry]\n"
+	 "         [--timeout DURATION]\n"
 	 "\n"
 	 "Verify an image's cosign signatures as `cosign verify` does; print the verified\n"
 	 "digest and signer.\n"
@@ -79,7 +101,68 @@ static const struct {
 	 "  --insecure-ignore-tlog[=true|false]  do not require a Rekor entry\n"
 	 "  --ca-file FILE                     extra CA for the registry\n"
 	 "  --allow-http-registry              reach the registry over plain HTTP\n"
-	 "  --timeout SECONDS                  overall deadline (1-3600)\n"},
+	 "  --timeout DURATION                 overall deadline, 1s to 1h (default 60s)\n"
+	 DURATION_TEXT},
+	{"verify-notation",
+	 "usage: provgate verify-notation IMAGE --config DIR [--ca-file FILE] [--at RFC3339]\n"
+	 "         [--timeout DURATION]\n"
+	 "       provgate verify-notation --config DIR --envelope FILE --media-type TYPE\n"
+	 "         --artifact REF@DIGEST --artifact-media-type TYPE --artifact-size N\n"
+	 "         [--at RFC3339] [--policy-name NAME] [--user-metadata KEY=VALUE]...\n"
+	 "\n"
+	 "Verify Notary Project signatures as `notation verify` does: an image's, found in\n"
+	 "its registry, or one envelope offline.\n"
+	 "\n"
+	 "  --config DIR                 notation configuration (trust policy, truststore/x509)\n"
+	 "  --ca-file FILE               extra CA for the registry\n"
+	 "  --timeout DURATION           overall deadline of the online form, 1s to 1h\n"
+	 "  --at RFC3339                 verify as at this time\n"
+	 "  --envelope FILE              the signature envelope (JWS or COSE)\n"
+	 "  --media-type TYPE            the envelope's media type\n"
+	 "  --artifact REF@DIGEST        the signed artifact\n"
+	 "  --artifact-media-type TYPE   its media type\n"
+	 "  --artifact-size N            its size in bytes\n"
+	 "  --policy-name NAME           blob trust policy to apply (default: the global one)\n"
+	 "  --user-metadata KEY=VALUE    metadata the signature must carry (repeatable)\n"
+	 DURATION_TEXT},
+	{"verify-attestation",
+	 "usage: provgate verify-attestation --bundle FILE --digest sha256:HEX|sha512:HEX\n"
+	 "         (--key PEM | --certificate-identity ID | --certificate-identity-regexp RE\n"
+	 "          | --owner O | --repo O/R) [flags]\n"
+	 "       provgate verify-attestation IMAGE (identity flags) [--ca-file FILE] [flags]\n"
+	 "\n"
+	 "Verify in-toto attestations (SLSA provenance by default) as\n"
+	 "`cosign verify-attestation` and `gh attestation verify` do: from a bundle file,\n"
+	 "or found in IMAGE's registry.\n"
+	 "\n"
+	 "  --bundle FILE                      bundle(s): JSON, JSON lines or concatenated\n"
+	 "  --digest sha256:HEX|sha512:HEX     the artifact's digest\n"
+	 "  --key PEM                          verify with this public key\n"
+	 "  --certificate-identity ID          keyless: exact certificate identity\n"
+	 "  --certificate-identity-regexp RE   keyless: identity regular expression\n"
+	 "  --certificate-oidc-issuer URL      keyless: exact OIDC issuer\n"
+	 "  --certificate-oidc-issuer-regexp RE  keyless: issuer regular expression\n"
+	 "  --certificate-claim NAME=VALUE     a certificate claim that must hold (repeatable)\n"
+	 "  --condition POINTER=VALUE          a predicate field that must hold (repeatable)\n"
+	 "  --owner O                          GitHub: artifacts of owner O\n"
+	 "  --repo O/R                         GitHub: artifacts of repository O/R\n"
+	 "  --signer-workflow O/R/PATH         GitHub: the signing workflow\n"
+	 "  --signer-repo O/R                  GitHub: the signing repository\n"
+	 "  --source-ref REF                   GitHub: the source ref (refs/heads/main)\n"
+	 "  --deny-self-hosted-runners         GitHub: refuse self-hosted runners\n"
+	 "  --type URI                         predicate type (default SLSA provenance v1)\n"
+	 "  --trusted-root FILE                Sigstore trusted_root.json\n"
+	 "                                     (default $PROVGATE_TRUSTED_ROOT)\n"
+	 "  --at RFC3339                       the certificate must also be valid then\n"
+	 "  --min-bundle-version 0.N           oldest bundle version accepted\n"
+	 "  --min-tlog-entries N               transparency log entries required\n"
+	 "  --min-timestamps N                 trusted timestamps required\n"
+	 "  --insecure-ignore-sct              do not require a certificate timestamp (SCT)\n"
+	 "  --ca-file FILE                     extra CA for the registry (IMAGE)\n"
+	 "  --allow-http-registry              reach the registry over plain HTTP (IMAGE)\n"
+	 "  --timeout DURATION                 overall deadline of the IMAGE form, 1s to 1h\n"
+	 "                                     (default 60s)\n"
+	 DURATION_TEXT},
 	{"verify-bundle",
 	 "usage: provgate verify-bundle [--staging] --bundle FILE (--certificate-identity ID\n"
 	 "         --certificate-oidc-issuer URL | --key FILE) [--trusted-root FILE] FILE_OR_DIGEST\n"
@@ -108,6 +191,32 @@ static const struct {
 	 "               DIR/etc/provgate/policy.  Not for a directory.\n"},
 	{"version", "usage: provgate version\n\nPrint the version.\n"},
 };
+
+void
+pg_cli_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: provgate VERB [options]\n\nverbs:\n");
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		const char *s = helps[i].text, *nl;
+
+		/* the usage lines: up to the first blank line, "usage: "
+		 * and the continuations' alignment shifted to two spaces */
+		while (*s && *s != '\n') {
+			nl = strchr(s, '\n');
+			if (nl == NULL)
+				nl = s + strlen(s);
+			if (strncmp(s, "usage: ", 7) == 0 || strncmp(s, "       provgate", 15) == 0)
+				s += 7;
+			else if (strncmp(s, "     ", 5) == 0)
+				s += 5;
+			fprintf(f, "  %.*s\n", (int)(nl - s), s);
+			s = *nl ? nl + 1 : nl;
+		}
+	}
+	fprintf(f, "  provgate help VERB | provgate VERB --help\n");
+}
 
 bool
 pg_cli_is_help(const char *arg)

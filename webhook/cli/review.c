@@ -217,7 +217,7 @@ review_list(review_run *run, const json_t *items)
 int
 pg_cmd_review(int argc, char **argv)
 {
-	const char *dir = NULL, *file = "-", *v = NULL;
+	const char *dir = NULL, *file = "-";
 	int i, r, rc = PG_EXIT_USAGE;
 	char *body = NULL, *wrapped = NULL;
 	size_t len = 0;
@@ -226,6 +226,7 @@ pg_cmd_review(int argc, char **argv)
 	json_t *obj = NULL;
 	pg_err err, derr;
 	int64_t t0 = pg_clock_us();
+	uint64_t t;
 
 	pg_err_clear(&err);
 	for (i = 1; i < argc; i++) {
@@ -235,11 +236,12 @@ pg_cmd_review(int argc, char **argv)
 				goto out;
 			continue;
 		}
-		if ((r = pg_cli_opt(argc, argv, &i, "--timeout-ms", &v))) {
-			if (r < 0 || pg_cli_uint(v, 100, 600000, &run.timeout_ms) != 0) {
-				rc = pg_cli_fail(PG_EXIT_USAGE, "--timeout-ms wants 100..600000");
+		/* --timeout-ms, the old name: a bare number is milliseconds */
+		if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 100, 600000, &t)) ||
+		    (r = pg_cli_time_opt(argc, argv, &i, "--timeout-ms", 1, 100, 600000, &t))) {
+			if (r < 0)
 				goto out;
-			}
+			run.timeout_ms = (unsigned long)t;
 			continue;
 		}
 		if (strcmp(argv[i], "--mutate") == 0) {
@@ -254,7 +256,7 @@ pg_cmd_review(int argc, char **argv)
 		file = argv[i];
 	}
 	if (dir == NULL) {
-		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file FILE] [--timeout-ms N] [--mutate] [FILE|-]");
+		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file FILE] [--timeout DURATION] [--mutate] [FILE|-]");
 		goto out;
 	}
 	if (pg_policy_load_dir(&run.pol, dir, &err) != PG_OK ||

@@ -25,6 +25,7 @@ pg_cmd_serve(int argc, char **argv)
 	pg_err err;
 	int i, r;
 	unsigned long n;
+	uint64_t t;
 
 	pg_server_opts_default(&o);
 	for (i = 1; i < argc; i++) {
@@ -72,16 +73,31 @@ pg_cmd_serve(int argc, char **argv)
 		NUMOPT("--threads", 1, 64, threads, unsigned)
 		NUMOPT("--workers", 1, 256, workers, unsigned)
 		NUMOPT("--queue", 1, 1000000, queue, size_t)
-		NUMOPT("--timeout-ms", 100, 600000, timeout_ms, unsigned)
 		NUMOPT("--max-body", 1024, 64UL << 20, max_body, size_t)
 		NUMOPT("--max-streams", 1, 1000, max_streams, unsigned)
-		NUMOPT("--reload-ms", 50, 3600000, reload_ms, unsigned)
 		NUMOPT("--cache-entries", 1, 10000000, cache_entries, size_t)
 		NUMOPT("--cache-bytes", 1024, 4UL << 30, cache_bytes, size_t)
-		NUMOPT("--cache-ttl-ms", 1, 86400000, cache_ttl_ms, unsigned)
-		NUMOPT("--cache-negative-ttl-ms", 1, 86400000, cache_neg_ttl_ms, unsigned)
-		NUMOPT("--cache-tag-ttl-ms", 1, 86400000, cache_tag_ttl_ms, unsigned)
 #undef NUMOPT
+		/* Time flags: a duration (10s, 500ms); the *-ms names, older,
+		 * read a bare number as milliseconds, the others as seconds. */
+#define TIMEOPT(flag, unit, lo, hi, field)                                           \
+	if ((r = pg_cli_time_opt(argc, argv, &i, flag, unit, lo, hi, &t))) {         \
+		if (r < 0)                                                           \
+			return PG_EXIT_USAGE;                                        \
+		o.field = (unsigned)t;                                               \
+		continue;                                                            \
+	}
+		TIMEOPT("--timeout", 1000, 100, 600000, timeout_ms)
+		TIMEOPT("--timeout-ms", 1, 100, 600000, timeout_ms)
+		TIMEOPT("--reload", 1000, 50, 3600000, reload_ms)
+		TIMEOPT("--reload-ms", 1, 50, 3600000, reload_ms)
+		TIMEOPT("--cache-ttl", 1000, 1, 86400000, cache_ttl_ms)
+		TIMEOPT("--cache-ttl-ms", 1, 1, 86400000, cache_ttl_ms)
+		TIMEOPT("--cache-negative-ttl", 1000, 1, 86400000, cache_neg_ttl_ms)
+		TIMEOPT("--cache-negative-ttl-ms", 1, 1, 86400000, cache_neg_ttl_ms)
+		TIMEOPT("--cache-tag-ttl", 1000, 1, 86400000, cache_tag_ttl_ms)
+		TIMEOPT("--cache-tag-ttl-ms", 1, 1, 86400000, cache_tag_ttl_ms)
+#undef TIMEOPT
 		return pg_cli_fail(PG_EXIT_USAGE, "serve: unknown argument \"%s\"", argv[i]);
 	}
 	if (o.policy_dir == NULL || o.tls_cert == NULL || o.tls_key == NULL)

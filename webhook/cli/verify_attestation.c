@@ -56,6 +56,7 @@ typedef struct args {
 	pg_github_preset gh;
 	bool have_gh;
 	bool ignore_sct;
+	uint64_t timeout_ms; /* online: overall deadline; 0 = 60 s */
 	pg_attest_cond conds[PG_ATTEST_CONDS_MAX];
 	char *cond_mem[PG_ATTEST_CONDS_MAX];
 	size_t nconds;
@@ -183,6 +184,12 @@ parse_args(args *a, int argc, char **argv)
 		}
 		if (strcmp(s, "--insecure-ignore-sct") == 0) {
 			a->ignore_sct = true;
+			continue;
+		}
+		if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000, 3600000,
+					 &a->timeout_ms)) != 0) {
+			if (r < 0)
+				return PG_EXIT_USAGE;
 			continue;
 		}
 #define OPT(name, dst)                                                                             \
@@ -352,7 +359,7 @@ online(const args *a, const pg_sig_trust *t, const pg_attest_req *req)
 		goto out;
 	}
 	q.fetch = f;
-	q.deadline = pg_clock_ms() + 60 * 1000;
+	q.deadline = pg_clock_ms() + (a->timeout_ms ? (int64_t)a->timeout_ms : 60 * 1000);
 	if (ref->digest)
 		digest = pg_strdup(ref->digest);
 	else if (pg_oci_resolve(&digest, oci, &q, ref->registry, ref->repository,

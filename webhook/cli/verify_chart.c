@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "buf/buf.h"
+#include "clock/clock.h"
 #include "fetch/fetch.h"
 #include "helm/helm.h"
 #include "oci/oci.h"
@@ -32,6 +33,7 @@ typedef struct args {
 	const char *ca_file;
 	const char *keyrings[KEYRINGS_MAX];
 	size_t nkeyrings;
+	uint64_t timeout_ms; /* remote forms: overall deadline; 0: fetch's default */
 } args;
 
 static int
@@ -41,7 +43,8 @@ usage(const char *why)
 	fputs("usage: provgate verify-chart CHART.tgz --keyring FILE [--keyring FILE]... [--prov FILE]\n"
 	      "       provgate verify-chart https://host/path/name-1.2.3.tgz --keyring FILE [--ca-file FILE]\n"
 	      "       provgate verify-chart --repo URL --version VER NAME --keyring FILE [--ca-file FILE]\n"
-	      "       provgate verify-chart oci://host/repo/name:VER --keyring FILE [--ca-file FILE]\n",
+	      "       provgate verify-chart oci://host/repo/name:VER --keyring FILE [--ca-file FILE]\n"
+	      "       (remote forms: [--timeout DURATION])\n",
 	      stderr);
 	return PG_EXIT_USAGE;
 }
@@ -49,7 +52,7 @@ usage(const char *why)
 static int
 parse_args(args *a, int argc, char **argv)
 {
-	int i;
+	int i, r;
 	const char *v;
 
 	memset(a, 0, sizeof(*a));
@@ -74,6 +77,10 @@ parse_args(args *a, int argc, char **argv)
 		} else if (pg_cli_opt_raw(argc, argv, &i, "--ca-file", &v)) {
 			if ((a->ca_file = v) == NULL)
 				return usage("--ca-file needs a file");
+		} else if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000, 3600000,
+						 &a->timeout_ms)) != 0) {
+			if (r < 0)
+				return PG_EXIT_USAGE;
 		} else if (s[0] == '-' && s[1] != '\0') {
 			pg_cli_fail(PG_EXIT_USAGE, "unknown option %s", s);
 			return usage("see usage");
@@ -125,7 +132,7 @@ print_verified(const pg_helm_verified *v)
  * cosign and helm also read ($DOCKER_CONFIG/config.json, ~/.docker). */
 static int
 download_oci(pg_helm_download **out, pg_fetch *f, const char *ref, const char *ca_file,
-	     pg_err *err)
+	     int64_t deadline, pg_err *err)
 {
 	pg_oci_opts oo = {0};
 	pg_oci *oci = NULL;
@@ -136,6 +143,7 @@ download_oci(pg_helm_download **out, pg_fetch *f, const char *ref, const char *c
 	if ((rc = pg_oci_new(&oci, &oo, err)) != PG_OK)
 		return rc;
 	q.fetch = f;
+	q.deadline = deadline;
 	rc = pg_helm_download_oci(out, oci, &q, ref, err);
 	pg_oci_free(oci);
 	return rc;
@@ -192,6 +200,7 @@ pg_cmd_verify_chart(int argc, char **argv)
 		rings[i].data = (const unsigned char *)ringdata[i];
 	}
 	fo.ca_file = a.ca_file;
+	fo.deadline = a.timeout_ms ? pg_clock_ms() + (int64_t)a.timeout_ms : 0;
 	if (a.repo == NULL && strncasecmp(a.target, "https://", 8) != 0 &&
 	    strncasecmp(a.target, "http://", 7) != 0 && strncasecmp(a.target, "oci://", 6) != 0) {
 		/* The local form, in helm verify's order. */
@@ -252,7 +261,7 @@ pg_cmd_verify_chart(int argc, char **argv)
 		if (a.repo)
 			rc = pg_helm_download_repo(&d, f, a.repo, a.target, a.version, &fo, &err);
 		else if (strncasecmp(a.target, "oci://", 6) == 0)
-			rc = download_oci(&d, f, a.target, a.ca_file, &err);
+			rc = download_oci(&d, f, a.target, a.ca_file, fo.deadline, &err);
 		else
 			rc = pg_helm_download_url(&d, f, a.target, &fo, &err);
 		if (rc != PG_OK) {

@@ -65,12 +65,12 @@ static const char usage_text[] =
 	"         --certificate-identity-regexp RE) [--certificate-oidc-issuer URL |\n"
 	"         --certificate-oidc-issuer-regexp RE] [--trusted-root FILE]\n"
 	"         [--insecure-ignore-tlog] [--ca-file FILE] [--allow-http-registry]\n"
-	"         [--timeout SECONDS]\n";
+	"         [--timeout DURATION]\n";
 
 typedef struct args {
 	const char *image, *key, *id, *id_re, *issuer, *issuer_re, *root, *ca;
 	bool no_tlog, plain_http;
-	long timeout_s;
+	int64_t timeout_ms;
 } args;
 
 static int
@@ -88,7 +88,7 @@ parse_args(args *a, int argc, char **argv)
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	a->timeout_s = DEFAULT_TIMEOUT_S;
+	a->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -110,11 +110,13 @@ parse_args(args *a, int argc, char **argv)
 				return usage_fail("--insecure-ignore-tlog takes true or false, not \"%s\"", optarg);
 			break;
 		case OPT_TIMEOUT: {
-			char *end = NULL;
+			uint64_t ms;
 
-			a->timeout_s = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || a->timeout_s <= 0 || a->timeout_s > TIMEOUT_MAX_S)
-				return usage_fail("--timeout wants seconds (1-3600), not \"%s\"", optarg);
+			if (pg_cli_duration(optarg, 1000, 1000, TIMEOUT_MAX_S * 1000, &ms) != 0) {
+				return pg_cli_duration_fail("--timeout", optarg, 1000,
+							    TIMEOUT_MAX_S * 1000, "seconds");
+			}
+			a->timeout_ms = (int64_t)ms;
 			break;
 		}
 		case OPT_HELP:
@@ -234,7 +236,7 @@ pg_cmd_verify_image(int argc, char **argv)
 	t.issuer_regexp = a.issuer_re;
 	t.tlog_required = !a.no_tlog;
 	q.fetch = f;
-	q.deadline = pg_clock_ms() + a.timeout_s * 1000;
+	q.deadline = pg_clock_ms() + a.timeout_ms;
 	rc = pg_verify_cosign_image(&v, oci, &q, ref, &t, 1, 1, &err);
 	if (rc != PG_OK) {
 		code = pg_cli_fail(PG_EXIT_DENY, "%s", err.msg);

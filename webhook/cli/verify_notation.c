@@ -9,7 +9,7 @@
  * or online, for an image in a registry (referrers, then the tag schema):
  *
  *   verify-notation IMAGE --config DIR [--ca-file FILE] [--at RFC3339]
- *       [--timeout SECONDS]
+ *       [--timeout DURATION]
  *
  * DIR is a notation configuration directory (trustpolicy.oci.json or
  * trustpolicy.json, truststore/x509/...).  When it has neither but has a
@@ -46,7 +46,7 @@ usage(const char *why)
 			   "--media-type TYPE --artifact REF@DIGEST --artifact-media-type TYPE "
 			   "--artifact-size N [--at RFC3339] [--policy-name NAME] "
 			   "[--user-metadata KEY=VALUE]...\n       provgate verify-notation IMAGE "
-			   "--config DIR [--ca-file FILE] [--at RFC3339] [--timeout SECONDS]",
+			   "--config DIR [--ca-file FILE] [--at RFC3339] [--timeout DURATION]",
 			   why);
 }
 
@@ -155,8 +155,9 @@ pg_cmd_verify_notation(int argc, char **argv)
 {
 	const char *config = NULL, *env_path = NULL, *mt = NULL, *artifact = NULL;
 	const char *amt = NULL, *asize = NULL, *at = NULL, *pname = NULL, *at_sign;
-	const char *image = NULL, *ca = NULL, *tmo = NULL;
+	const char *image = NULL, *ca = NULL;
 	unsigned long timeout_s = PG_NV_TIMEOUT_S;
+	uint64_t tms;
 	pg_notation_kv meta[PG_NV_META_MAX];
 	char *meta_buf[PG_NV_META_MAX];
 	size_t nmeta = 0, env_len = 0, i;
@@ -185,10 +186,15 @@ pg_cmd_verify_notation(int argc, char **argv)
 		    (r = pg_cli_opt(argc, argv, &a, "--artifact", &artifact)) ||
 		    (r = pg_cli_opt(argc, argv, &a, "--at", &at)) ||
 		    (r = pg_cli_opt(argc, argv, &a, "--policy-name", &pname)) ||
-		    (r = pg_cli_opt(argc, argv, &a, "--ca-file", &ca)) ||
-		    (r = pg_cli_opt(argc, argv, &a, "--timeout", &tmo))) {
+		    (r = pg_cli_opt(argc, argv, &a, "--ca-file", &ca))) {
 			if (r < 0)
 				goto out;
+			continue;
+		}
+		if ((r = pg_cli_time_opt(argc, argv, &a, "--timeout", 1000, 1000, 3600000, &tms))) {
+			if (r < 0)
+				goto out;
+			timeout_s = (unsigned long)(tms + 999) / 1000;
 			continue;
 		}
 		if ((r = pg_cli_opt(argc, argv, &a, "--user-metadata", &v)) != 0) {
@@ -216,10 +222,6 @@ pg_cmd_verify_notation(int argc, char **argv)
 			continue;
 		}
 		code = usage(argv[a][0] == '-' ? "unknown option" : "unexpected argument");
-		goto out;
-	}
-	if (tmo && pg_cli_uint(tmo, 1, 3600, &timeout_s) != 0) {
-		code = usage("--timeout must be 1..3600 seconds");
 		goto out;
 	}
 	if (image != NULL) {

@@ -407,7 +407,7 @@ reason_of(const pg_refdec *rd)
 static int
 message(pg_buf *m, const pg_decision *d, bool allowed)
 {
-	size_t i;
+	size_t i, head;
 	int pass, rc = PG_OK;
 	const char *ns = d->rv->ns[0] ? d->rv->ns : "";
 
@@ -420,22 +420,26 @@ message(pg_buf *m, const pg_decision *d, bool allowed)
 		return pg_buf_printf(m, ": %s", d->note);
 	if (d->n == 0)
 		return pg_buf_puts(m, ": no image or chart references");
+	head = m->len;
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < d->n; i++) {
 			const pg_refdec *rd = &d->d[i];
 			bool denied = rd->state != PG_RD_ALLOW && rd->state != PG_RD_UNSIGNED;
 
-			if (denied != (pass == 0))
+			if (denied != (pass == 0) || pg__advice_repeat(d, i))
 				continue;
-			rc = pg_buf_printf(m, "%s %s %s: %s", i || pass ? ";" : ":",
+			rc = pg_buf_printf(m, "%s %s %s: %s", m->len > head ? ";" : ":",
 					   ref_label(rd->ref), state_name(rd->state), reason_of(rd));
+			if (rc == PG_OK)
+				rc = pg__advice_detail(m, d, i);
 			if (rc == PG_ETOOBIG)
 				return PG_OK; /* a long list is cut, not failed */
 			if (rc != PG_OK)
 				return rc;
 		}
 	}
-	return PG_OK;
+	rc = any_deny(d) ? pg__advice_policy(m, d) : PG_OK;
+	return rc == PG_ETOOBIG ? PG_OK : rc;
 }
 
 static json_t *
@@ -539,11 +543,12 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 			const pg_refdec *rd = &d->d[i];
 			char buf[1200];
 
-			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED)
+			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED ||
+			    pg__advice_repeat(d, i))
 				continue;
 			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
 				       ref_label(rd->ref), reason_of(rd));
-			pg_utf8_clean(buf);
+			pg__advice_append(buf, sizeof(buf), d, i);
 			json_array_append_new(w, json_string(buf));
 		}
 		json_object_set_new(resp, "warnings", w);
@@ -640,6 +645,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 			return PG_ENOMEM;
 		}
 		chart_fields(o, rd);
+		pg__advice_log_fields(o, rd->ref);
 	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}",
 			 "time", ts, "msg", "admission", "uid", d->rv->uid,

@@ -39,4 +39,19 @@ ref_label(const pg_refent *e)
  * (decide.c); leaves it PENDING otherwise. */
 void pg_decide__match_one(pg_decision *d, pg_refdec *rd);
 
+/* decide/advice.c: deny messages a person can act on.  Whether
+ * d->d[i] repeats an earlier reference (same reference, state and reason:
+ * told once); " [at PATH...; rule R; trust T] — what to do" for d->d[i]
+ * (every place it is written, its repeats' included); " (policy: where it
+ * lives)".  Each appends to m; PG_ETOOBIG when m is full. */
+bool pg__advice_repeat(const pg_decision *d, size_t i);
+int pg__advice_detail(struct pg_buf *m, const pg_decision *d, size_t i);
+int pg__advice_policy(struct pg_buf *m, const pg_decision *d);
+/* The same detail appended to the string in buf (n bytes), cut to fit
+ * (valid UTF-8 either way): audit-mode warnings. */
+void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
+/* Log-line fields of a reference (best effort): "path", its field path,
+ * and "places", how many places the object writes it when more than one. */
+void pg__advice_log_fields(json_t *o, const pg_refent *e);
+
 #endif
