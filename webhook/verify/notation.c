@@ -11,7 +11,9 @@
  * application/vnd.cncf.notary.signature; its subject must be the image;
  * it has exactly one layer, the envelope (JWS or COSE), fetched by digest.
  * The first signature that verifies decides; when none does, the first
- * failure is reported with the count.  The admitted descriptor (media type,
+ * failure is reported with the count.  Revocation: CRLs from the signing
+ * chain's distribution points come through crl.c (fetch/ and the guard,
+ * cached); notation/ judges them.  The admitted descriptor (media type,
  * digest, size) is the manifest as the registry served it, checked against
  * its digest by oci/.
  */
@@ -104,6 +106,9 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 	pg_notation_target target;
 	pg_notation_outcome o;
 	pg_err e;
+	pg_verify_crl_ctx cc = {q->fetch, q->deadline, q->guard, q->guard_ctx,
+				q->guard ? q->guard_ctx : NULL, NULL};
+	pg_notation_crl_src crl = {pg_verify__crl_get, &cc};
 	int rc;
 
 	*digest_out = NULL;
@@ -148,7 +153,8 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 			goto out;
 		}
 		if (rc == PG_OK) {
-			rc = pg_notation_verify(&o, t, mt, env, env_len, &target, NULL, 0, now, &e);
+			rc = pg_notation_verify_crl(&o, t, mt, env, env_len, &target, NULL, 0, &crl,
+						    now, &e);
 			if (rc == PG_OK && o.skipped) {
 				rc = pg_err_set(&e, PG_EVERIFY,
 						"trust policy \"%s\" skips verification: provgate "
