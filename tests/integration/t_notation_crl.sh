@@ -8,6 +8,7 @@
 # distribution point that does not answer follows `revocation:` (enforce
 # denies, log and skip admit), and the server keeps a fetched CRL until its
 # nextUpdate (a new image is admitted after the CRL server is gone).
+# Also trust.certs paths that are directories (trust stores).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_registry.sh"
 source "$(dirname "$0")/lib_review.sh"
@@ -152,6 +153,57 @@ while IFS='|' read -r name img want re dg; do
 	out=$("$PG" review --policy "$POL" "$T/rv.$i.json" 2>"$T/rvlog.$i")
 	judge review "$name" "$want" "$re" "$dg" "$out"
 done < <(cases)
+
+# trust.certs entries that are directories (Notary Project trust stores):
+# PEM and DER files joined; a symlink, or more than 64 files, is refused.
+mkdir -p "$T/store/cas" "$T/store/tsas" "$T/pol2"
+cp "$T/nv/ca.pem" "$T/store/cas/acme.pem"
+cp "$T/nv/evil.pem" "$T/store/cas/other.pem"
+openssl x509 -in "$T/nv/tsa-root.pem" -outform DER -out "$T/store/tsas/tsa-root.der"
+dirpol() { # CA_DIR: a policy whose acme store is CA_DIR
+	cat <<EOF2
+apiVersion: provgate.dev/v1alpha1
+kind: ProvenancePolicy
+metadata:
+  name: notation-dirs
+spec:
+  mode: enforce
+  trust:
+    certs:
+      acme: {path: $1}
+      acme-tsa: {path: $T/store/tsas}
+  images:
+    - name: dirs
+      match: ["$REG/cdpskip/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], identities: ["*"], revocation: skip}
+  registries:
+    - host: "$REG"
+      caFile: $PKI/ca.pem
+EOF2
+}
+dirpol "$T/store/cas" >"$T/pol2/policy.yaml"
+pod dirs "$REG/cdpskip/dead:v1" >"$T/pod.dirs.json"
+mkreview "$T/pod.dirs.json" default CREATE v1 "uid-dirs" >"$T/rv.dirs.json"
+out=$("$PG" review --policy "$T/pol2" "$T/rv.dirs.json" 2>/dev/null)
+judge review "trust stores as directories (PEM and DER files)" true verified "$D_DEADSKIP" "$out"
+mkdir -p "$T/store/evil"
+cp "$T/nv/evil.pem" "$T/store/evil/evil.pem"
+dirpol "$T/store/evil" >"$T/pol2/policy.yaml"
+out=$("$PG" review --policy "$T/pol2" "$T/rv.dirs.json" 2>/dev/null)
+judge review "trust store directory without the signing root" false "does not contain any trusted certificate" "" "$out"
+mkdir -p "$T/store/link"
+ln -s "$T/nv/ca.pem" "$T/store/link/acme.pem"
+dirpol "$T/store/link" >"$T/pol2/policy.yaml"
+out=$("$PG" policy check "$T/pol2" 2>&1)
+rc=$?
+expect_eq "trust store directory with a symlink: policy check fails" "$rc" 2
+expect_match "trust store directory with a symlink: says why" "$out" "acme.pem is not a regular file .*symlinks are refused"
+mkdir -p "$T/store/many"
+for n in $(seq 1 65); do cp "$T/nv/ca.pem" "$T/store/many/c$n.pem"; done
+dirpol "$T/store/many" >"$T/pol2/policy.yaml"
+out=$("$PG" policy check "$T/pol2" 2>&1)
+expect_match "trust store directory with 65 files: refused" "$out" "has more than 64 files"
 
 if start_provgate "$POL" --workers 2; then
 	ok "provgate serve starts"
