@@ -1089,10 +1089,9 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 			return rc;
 		/* attestations: (issue 13) may come with key or keyless. */
 		if (val->n == 4 && strcmp(val->items[0]->value, "attestations") == 0) {
+			/* Charts too: OCI charts only, judged when the
+			 * reference is known (as cosign signatures). */
 			(void)sc_push(c, ".attestations");
-			if (is_chart)
-				return sc_fail(c, val->items[0],
-					       "attestations are verified for images rules only");
 			if ((rc = sc_attestations(c, v, val->items[1])) != PG_OK)
 				return rc;
 			sc_pop(c, mark);
@@ -1100,10 +1099,9 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 			kk = val->items[2];
 			kv = val->items[3];
 		} else if (val->n == 4 && strcmp(val->items[2]->value, "attestations") == 0) {
+			/* Charts too: OCI charts only, judged when the
+			 * reference is known (as cosign signatures). */
 			(void)sc_push(c, ".attestations");
-			if (is_chart)
-				return sc_fail(c, val->items[2],
-					       "attestations are verified for images rules only");
 			if ((rc = sc_attestations(c, v, val->items[3])) != PG_OK)
 				return rc;
 			sc_pop(c, mark);
@@ -1144,10 +1142,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 		v->kind = PG_VERIFY_PROV;
 		rc = sc_use(c, v, PG_TRUST_KEYRING, val->items[1]);
 	} else if (strcmp(k->value, "github") == 0) {
-		if (is_chart) {
-			sc_pop(c, mark);
-			return sc_fail(c, k, "github attestations are verified for images rules only");
-		}
+		/* Charts: OCI charts only, as cosign `attestations`. */
 		rc = sc_github(c, v, val);
 	} else {
 		sc_pop(c, mark);
