@@ -127,7 +127,7 @@ test: deps
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/nvsign
 	@BUILD=$(BUILD) KEEP=$(KEEP) bash tests/demo/demo.sh
 
 FUZZ_SECONDS ?= 30
@@ -135,7 +135,7 @@ fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/nvsign
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 lint:
