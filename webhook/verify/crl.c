@@ -48,7 +48,7 @@ typedef struct crl_entry {
 	unsigned char *bytes;
 	size_t len;
 	int64_t next_update; /* seconds since the epoch */
-	uint64_t used;       /* LRU clock */
+	uint64_t used;	     /* LRU clock */
 } crl_entry;
 
 static pthread_mutex_t crl_lock = PTHREAD_MUTEX_INITIALIZER;
