@@ -20,10 +20,12 @@
 #   cached     the same review hammered by h2load 10x10 after one
 #              verification (reviews/s)
 #   requests   registry requests per cold verification, by method
+#   reference  a cosign key-signed image, cold, in the same server and
+#              run (the machine's load moves all three alike)
 
 bench_evidence() {
-	local pol="$T/epol" d i files=() afiles=() l0 f
-	mkdir -p "$DOCKER_CONFIG" "$T/ev/nv" "$T/ev/att"
+	local pol="$T/epol" d i files=() afiles=() rfiles=() l0 f out
+	mkdir -p "$DOCKER_CONFIG" "$T/ev/nv" "$T/ev/att" "$T/ev/ref"
 	if [ -z "${REG:-}" ]; then
 		registry_start || { row "evidence bench registry" "did not start"; return 1; }
 	fi
@@ -50,6 +52,13 @@ bench_evidence() {
 	att_bundle evbench "$T/ev/st" >"$T/ev/st.bundle" || return 1
 	push_bundle_referrer attbench/app "$d" "$T/ev/st.bundle" >/dev/null || return 1
 
+	# --- reference: a cosign key-signed image, same server, same load ------
+	make_key evref || return 1
+	d=$(make_image evref/app v1) || return 1
+	cp "$T/last-manifest.json" "$T/ev/ref-manifest.json"
+	sig_payload "$REG/evref/app" "$d" >"$T/ev/ref.payload"
+	push_sig evref/app "$d" "$(sig_layer evref/app "$T/ev/ref.payload" "$T/evref.key")" >/dev/null || return 1
+
 	mkdir -p "$pol"
 	cat >"$pol/policy.yaml" <<EOF
 apiVersion: provgate.dev/v1alpha1
@@ -63,7 +72,13 @@ spec:
       acme-tsa: {path: $T/ev/pki/tsa-root.pem}
     roots:
       test-sigstore: {path: $KL_ROOT}
+    keys:
+      evref: {path: $T/evref.pub}
   images:
+    - name: reference
+      match: ["$REG/evref/**"]
+      verify: [{cosign: {key: evref}}]
+      tlog: optional
     - name: notation
       match: ["$REG/nvbench/**"]
       verify:
@@ -89,6 +104,9 @@ EOF
 		push_manifest attbench/app "c$i" "$T/ev/att-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
 		pod_review "$REG/attbench/app:c$i" >"$T/ev/att/r$i.json"
 		afiles+=("$T/ev/att/r$i.json")
+		push_manifest evref/app "c$i" "$T/ev/ref-manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+		pod_review "$REG/evref/app:c$i" >"$T/ev/ref/r$i.json"
+		rfiles+=("$T/ev/ref/r$i.json")
 	done
 	pod_review "$REG/nvbench/app:v1" >"$T/ev/nv-cached.json"
 	pod_review "$REG/attbench/app:v1" >"$T/ev/att-cached.json"
@@ -116,6 +134,9 @@ EOF
 	EV_ATT_MISS=$(grep -c "\"ref\":\"$REG/attbench/app:c[0-9]*\".*\"cached\":false" "$T/provgate.out")
 	EV_ATT_P=$(p50_p99_ms "$T/ev/att.times")
 	reg_methods "$l0" "$EV_ATT_MISS" EV_ATT_BYMETHOD EV_ATT_PULLS EV_ATT_TAGGETS 'attbench/app/manifests/c[0-9]+'
+	curl_reviews "$T/ev/ref.times" "$T/ev/ref" "${rfiles[@]}"
+	EV_REF_OK=$(cat "$T"/ev/ref/*.out | jq -r .response.allowed | grep -c true)
+	EV_REF_P=$(p50_p99_ms "$T/ev/ref.times")
 	# cached verdicts: the first review's verdict, hammered
 	h2load -n 1000 -c 10 -m 10 -d "$T/ev/nv-cached.json" -H 'content-type: application/json' "$PG_URL/validate" >/dev/null 2>&1
 	out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$T/ev/nv-cached.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
@@ -140,6 +161,8 @@ evidence_rows() {
 	row "requests per cold attestation verification by method (registry log)" \
 		"$(na "${EV_ATT_BYMETHOD:-}"); pulls $(na "${EV_ATT_PULLS:-}"); by-tag GETs $(na "${EV_ATT_TAGGETS:-}")"
 	row "cached attested verdict, h2 TLS 10x10, --threads 1 (reviews/s)" "$(na "${EV_ATT_CACHED:-}")"
+	row "reference in the same server and run: cold cosign key-signed image (legacy .sig), new tag each, p50 / p99 (ms; $COLD_N reviews, $(na "${EV_REF_OK:-}") allowed)" \
+		"$(na "${EV_REF_P:-}")"
 }
 
 # On its own: `bash tests/bench/evidence.sh` (BENCH_SECONDS as for run.sh).
