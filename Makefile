@@ -179,7 +179,7 @@ test: deps
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory $(SUBJ) all
+	@$(MAKE) --no-print-directory $(SUBJ) all $(BUILD)/tools/nvsign
 	@BUILD=$(BUILD) KEEP=$(KEEP) bash tests/demo/demo.sh
 
 FUZZ_SECONDS ?= 30
@@ -187,7 +187,7 @@ fuzz: deps
 	@MAKE="$(MAKE)" FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory $(SUBJ) all
+	@$(MAKE) --no-print-directory $(SUBJ) all $(BUILD)/tools/nvsign
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 lint:

@@ -11,8 +11,9 @@
 # and CLI), 1000 concurrent reviews of one uncached image (signature fetches
 # the registry saw), peak RSS idle and with 100k cache entries, registry
 # connection reuse, .prov charts (CLI, cold and cached through the server),
-# and verify-bundle against sigstore-js.  See verified.sh, chart.sh and
-# verify.sh for the methods.
+# and verify-bundle against sigstore-js; cold Notation-signed and attested
+# images and their cached verdicts.  See verified.sh, evidence.sh, chart.sh
+# and verify.sh for the methods.
 #
 # BENCH_SECONDS scales the timed runs and the run counts (default 5; the
 # whole bench then takes about 5 minutes on 2 cores).  Only loopback
@@ -23,12 +24,15 @@ set -u
 . "$(dirname "$0")/../integration/lib_review.sh"
 . "$(dirname "$0")/../integration/lib_registry.sh"
 . "$(dirname "$0")/../integration/lib_keyless.sh"
+. "$(dirname "$0")/../integration/lib_attest.sh"
+. "$(dirname "$0")/../integration/lib_notation.sh"
 B="$TOP/tests/bench"
 . "$B/lib_bench.sh"
 . "$B/verified.sh"
 . "$B/chart.sh"
 . "$B/verify.sh"
 . "$B/ready.sh"
+. "$B/evidence.sh"
 SECS=${BENCH_SECONDS:-5}
 SCALE_SECS=$(((SECS + 1) / 2))
 COLD_N=$((SECS * 20))        # cold reviews through the server
@@ -88,6 +92,7 @@ kill "${PIDS[-1]}" 2>/dev/null # nghttpd
 
 bench_ready || echo "bench: start-up part incomplete: ${READY_NA:-}" >&2
 bench_verified || echo "bench: verified-image part incomplete" >&2
+bench_evidence || echo "bench: Notation/attestation part incomplete: ${EV_NA:-}" >&2
 bench_verify_cli
 bench_chart
 bench_bundle
@@ -114,6 +119,7 @@ row "requests per cold verification by method, key-signed legacy (registry log; 
 	"$(na "${COLD_BYMETHOD:-}"); pulls $(na "${COLD_PULLS:-}"); by-tag GETs $(na "${COLD_TAGGETS:-}")"
 row "requests per cold verification by method, keyless (same)" \
 	"$(na "${COLDKL_BYMETHOD:-}"); pulls $(na "${COLDKL_PULLS:-}"); by-tag GETs $(na "${COLDKL_TAGGETS:-}")"
+evidence_rows
 row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
 	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
 if [ -n "${VI_NA:-}" ]; then

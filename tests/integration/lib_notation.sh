@@ -7,7 +7,9 @@
 #                  (old-chain.pem/old.key, valid from 3 days to 1 day ago),
 #                  leaves with a CRL distribution point (crlok-chain.pem,
 #                  revoked-chain.pem, revoked in acme.crl; stale.crl is past
-#                  its nextUpdate), a second,
+#                  its nextUpdate; the point is $NV_CDP, default
+#                  http://crl.acme.invalid/acme.crl), a leaf whose point is
+#                  $NV_CDP_DEAD (dead-chain.pem/dead.key), a second,
 #                  untrusted root with its own leaf (evil-chain.pem/evil.key),
 #                  and a TSA (tsa-root.pem, tsa.pem/tsa.key, EKU timeStamping
 #                  critical) with an `openssl ts` config (tsa.cnf)
@@ -28,7 +30,7 @@ nv_pki() {
 	mkdir -p "$d"
 	(
 		cd "$d" || exit 1
-		cat >ext.cnf <<-'EOF'
+		cat >ext.cnf <<-EOF
 			[ca]
 			basicConstraints = critical,CA:TRUE
 			keyUsage = critical,keyCertSign,cRLSign
@@ -41,7 +43,12 @@ nv_pki() {
 			basicConstraints = CA:FALSE
 			keyUsage = critical,digitalSignature
 			extendedKeyUsage = codeSigning
-			crlDistributionPoints = URI:http://crl.acme.invalid/acme.crl
+			crlDistributionPoints = URI:${NV_CDP:-http://crl.acme.invalid/acme.crl}
+			[deadleaf]
+			basicConstraints = CA:FALSE
+			keyUsage = critical,digitalSignature
+			extendedKeyUsage = codeSigning
+			crlDistributionPoints = URI:${NV_CDP_DEAD:-http://crl.acme.invalid/dead.crl}
 			[tsa]
 			basicConstraints = CA:FALSE
 			keyUsage = critical,digitalSignature
@@ -112,6 +119,9 @@ nv_pki() {
 		mkleaf revoked "/C=US/ST=WA/O=acme/CN=acme revoked signer" ca 2048 \
 			"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" crlleaf
 		cat revoked.pem ca.pem >revoked-chain.pem
+		mkleaf dead "/C=US/ST=WA/O=acme/CN=acme dead-cdp signer" ca 2048 \
+			"$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" deadleaf
+		cat dead.pem ca.pem >dead-chain.pem
 		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -revoke revoked.pem 2>/dev/null
 		openssl ca -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -gencrl -crldays 7 \
 			-out acme.crl 2>/dev/null

@@ -1245,10 +1245,17 @@ test_attestations(void **state)
 			      "                  - {path: /p}\n"),
 		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0]: "
 		     "a condition needs one of equals, in, prefix or regExp");
-	expect_error(HDR "spec:\n  charts:\n    - name: a\n      match: [\"https://c.example.com/**\"]\n      verify:\n"
-			 "        - github: {owner: o}\n",
-		     "t.yaml:9: spec.charts[0].verify[0]: github attestations are verified for "
-		     "images rules only");
+	/* Chart rules take attestations too (OCI charts; judged at verify). */
+	p = load_ok(HDR "spec:\n  charts:\n    - name: a\n      match: [\"oci://c.example.com/**\"]\n"
+			"      verify:\n        - github: {owner: o}\n"
+			"        - cosign:\n            keyless: {issuer: i, subject: s}\n"
+			"            attestations:\n              - predicateType: t\n");
+	r = pg_policy_match_chart(p, "oci://c.example.com/x");
+	assert_non_null(r);
+	assert_int_equal(r->verify[0].kind, PG_VERIFY_GITHUB);
+	assert_int_equal(r->verify[0].n_attest, 1);
+	assert_int_equal(r->verify[1].n_attest, 1);
+	pg_policy_unref(p);
 }
 
 int

@@ -14,13 +14,16 @@
  *  - notation's configuration: trustpolicy.oci.json (or trustpolicy.json),
  *    trustpolicy.blob.json and truststore/x509/<type>/<name>/.
  *
- * Revocation is offline only: CRLs the operator gives (pg_notation_spec,
- * PG_NOTATION_CRL) are checked (issuer signature, nextUpdate, the serial);
- * a revoked certificate fails.  A certificate that names an OCSP or CRL
- * location and is covered by no given, current CRL has an unknown status,
- * which fails where revocation is enforced (strict) and is logged
- * otherwise, as the spec says for "revocation unavailable".  Nothing is
- * fetched (no CDP or OCSP requests).  TSA-chain revocation is not checked.
+ * Revocation is judged here, offline, on bytes: CRLs the operator gives
+ * (pg_notation_spec, PG_NOTATION_CRL), and CRLs the caller fetched from a
+ * certificate's CRL distribution points through a pg_notation_crl_src
+ * callback (verify/crl.c does the fetching; this room never touches the
+ * network).  Each CRL is checked (issuer name and signature, thisUpdate,
+ * nextUpdate, the serial); a revoked certificate fails.  A certificate that
+ * names an OCSP or CRL location and is covered by no current CRL has an
+ * unknown status, which fails where revocation is enforced (strict) and is
+ * logged otherwise, as the spec says for "revocation unavailable".  OCSP is
+ * not asked (later); TSA-chain revocation is not checked.
  * Plugins are never run: a signature that needs one fails.
  */
 #ifndef PG_NOTATION_H
@@ -155,6 +158,42 @@ int pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t,
 		       const char *env_media_type, const unsigned char *env, size_t env_len,
 		       const pg_notation_target *target, const pg_notation_kv *meta, size_t nmeta,
 		       int64_t now, pg_err *err);
+
+/*
+ * Where CRLs named by a certificate's distribution points come from: get
+ * is called with an http:// or https:// URL taken from the certificate and
+ * returns the bytes found there (DER or PEM) in *out (malloc'd, the
+ * caller frees), or an error code with a message in err (the status is
+ * then unavailable).  notation/ judges the bytes; get only fetches.
+ */
+typedef int (*pg_notation_crl_fn)(unsigned char **out, size_t *len, const char *url, pg_err *err,
+				  void *ctx);
+typedef struct pg_notation_crl_src {
+	pg_notation_crl_fn get;
+	void *ctx;
+} pg_notation_crl_src;
+
+/* Distribution-point URLs tried per certificate (a hostile chain names
+ * many; each try may cost a fetch). */
+#define PG_NOTATION_CDP_TRIES 4
+
+/*
+ * pg_notation_verify, with CRLs also taken from the distribution points of
+ * the signing chain's certificates through crl (NULL: only the CRLs given
+ * in t), for certificates no given, current CRL covers.
+ */
+int pg_notation_verify_crl(pg_notation_outcome *out, const pg_notation_trust *t,
+			   const char *env_media_type, const unsigned char *env, size_t env_len,
+			   const pg_notation_target *target, const pg_notation_kv *meta,
+			   size_t nmeta, const pg_notation_crl_src *crl, int64_t now, pg_err *err);
+
+/*
+ * The nextUpdate of the CRL in der/len (DER, or PEM: the first CRL) as
+ * seconds since the epoch, for caching it: PG_OK; PG_EINVAL when the bytes
+ * are not a CRL or it has no nextUpdate.  Parses only; says nothing of
+ * who signed it.
+ */
+int pg_notation_crl_next_update(int64_t *out, const unsigned char *der, size_t len);
 
 /* The RFC 3339 time s as seconds since the epoch ("Z" or an offset). */
 int pg_notation_time_parse(int64_t *out, const char *s);

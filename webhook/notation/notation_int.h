@@ -173,5 +173,9 @@ struct pg_notation_trust {
 };
 
 void nv_trust_free_fields(pg_notation_trust *t);
+/* Append every CRL of a PEM text, or the one DER CRL p/len is, to dst
+ * (at most NV_STORE_CERTS_MAX in dst).  PG_EINVAL when none is found,
+ * PG_ETOOBIG, PG_ENOMEM. */
+int nv_crls_add(STACK_OF(X509_CRL) * dst, const unsigned char *p, size_t len);
 
 #endif

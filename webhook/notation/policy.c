@@ -412,9 +412,9 @@ add_certs(STACK_OF(X509) * dst, const unsigned char *p, size_t len)
 	return added ? PG_OK : PG_EINVAL;
 }
 
-/* Every CRL of a PEM text, or one DER CRL. */
-static int
-add_crls(STACK_OF(X509_CRL) * dst, const unsigned char *p, size_t len)
+/* Every CRL of a PEM text, or one DER CRL (see notation_int.h). */
+int
+nv_crls_add(STACK_OF(X509_CRL) * dst, const unsigned char *p, size_t len)
 {
 	const unsigned char *q = p;
 	X509_CRL *x;
@@ -729,7 +729,7 @@ pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_
 
 		if (c->type == PG_NOTATION_CRL) {
 			if (c->len > NV_CERT_FILE_MAX ||
-			    add_crls(t->crls, (const unsigned char *)c->bytes, c->len) != PG_OK) {
+			    nv_crls_add(t->crls, (const unsigned char *)c->bytes, c->len) != PG_OK) {
 				rc = pg_err_set(err, PG_EINVAL,
 						"trust entry %.64s holds no readable CRL (PEM or DER)",
 						c->name ? c->name : "?");

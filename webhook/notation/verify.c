@@ -13,8 +13,10 @@
  *   authenticTimestamp RFC 3161 (notary.x509, tsa store, verifyTimestamp)
  *                      or the chain valid now; authenticSigningTime inside
  *                      the chain (notary.x509.signingAuthority)
- *   revocation         offline: CRLs given by the operator; a certificate
- *                      naming OCSP/CRL without a current CRL is unknown
+ *   revocation         CRLs given by the operator, then CRLs the caller
+ *                      fetched from distribution points (bytes in); a
+ *                      certificate naming OCSP/CRL without a current CRL
+ *                      is unknown
  *   targetArtifact     mediaType, digest and size equal the admitted ones
  *   userMetadata       requested annotations present and equal
  *
@@ -23,6 +25,7 @@
  * failure stops, a logged one is recorded in the outcome and the next step
  * runs.  A statement whose stores failed to load fails everything.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -192,17 +195,17 @@ authentic_time(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_er
 	return PG_OK;
 }
 
-/* The CRL of t that issuer signed and that is current at now, or NULL;
- * *stale set when one was signed by issuer but is past nextUpdate (or
- * not yet valid). */
+/* The CRL of crls that issuer signed and that is current at now, or
+ * NULL; *stale set when one was signed by issuer but is past nextUpdate
+ * (or not yet valid). */
 static X509_CRL *
-crl_for(const pg_notation_trust *t, X509 *issuer, int64_t now, bool *stale)
+crl_for(STACK_OF(X509_CRL) * crls, X509 *issuer, int64_t now, bool *stale)
 {
 	EVP_PKEY *k = X509_get0_pubkey(issuer);
 	int i;
 
-	for (i = 0; t->crls && k && i < sk_X509_CRL_num(t->crls); i++) {
-		X509_CRL *crl = sk_X509_CRL_value(t->crls, i);
+	for (i = 0; crls && k && i < sk_X509_CRL_num(crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
 		int64_t last, next;
 
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
@@ -222,40 +225,140 @@ crl_for(const pg_notation_trust *t, X509 *issuer, int64_t now, bool *stale)
 	return NULL;
 }
 
-/* Offline revocation (see notation.h): each certificate below the root is
- * looked up in a current CRL its issuer signed; revoked fails; a
- * certificate naming OCSP/CRL locations without such a CRL is unknown. */
-static int
-revocation(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_err *e)
+/*
+ * A current CRL for c (issued by issuer) from c's distribution points, via
+ * src: the full-name http(s) URIs, at most PG_NOTATION_CDP_TRIES of them,
+ * in order, until one gives a CRL issuer signed that is current.  Fetched
+ * CRLs go to *pool (kept until the verification ends).  NULL with why
+ * filled when none does.
+ */
+static X509_CRL *
+crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notation_crl_src *src,
+	     int64_t now, bool *stale, char *why, size_t whylen)
 {
-	int i, n = sk_X509_num(env->chain);
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(c, NID_crl_distribution_points, NULL, NULL);
+	X509_CRL *found = NULL;
+	int i, j, tries = 0;
 
-	for (i = 0; i < n; i++) {
+	(void)snprintf(why, whylen, "no http or https distribution point");
+	for (i = 0; dps && i < sk_DIST_POINT_num(dps) && !found; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *names;
+
+		/* Only whole-CRL points: one that covers a subset of reasons
+		 * cannot say a certificate is not revoked. */
+		if (dp->distpoint == NULL || dp->distpoint->type != 0 || dp->reasons != NULL)
+			continue;
+		names = dp->distpoint->name.fullname;
+		for (j = 0; j < sk_GENERAL_NAME_num(names) && !found; j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+			STACK_OF(X509_CRL) *got;
+			unsigned char *bytes = NULL;
+			size_t len = 0;
+			char url[1024];
+			int ulen;
+			pg_err e;
+
+			if (gn->type != GEN_URI)
+				continue;
+			ulen = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+			if (ulen <= 0 || (size_t)ulen >= sizeof(url))
+				continue;
+			memcpy(url, ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+			       (size_t)ulen);
+			url[ulen] = '\0';
+			if (memchr(url, '\0', (size_t)ulen) != NULL ||
+			    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+				continue;
+			if (tries++ == PG_NOTATION_CDP_TRIES)
+				goto out;
+			pg_err_clear(&e);
+			if (src->get(&bytes, &len, url, &e, src->ctx) != PG_OK) {
+				(void)snprintf(why, whylen, "CRL at %.200s unavailable: %.300s", url,
+					       e.msg[0] ? e.msg : "fetch failed");
+				continue;
+			}
+			if (*pool == NULL && (*pool = sk_X509_CRL_new_null()) == NULL) {
+				free(bytes);
+				goto out;
+			}
+			if ((got = sk_X509_CRL_new_null()) == NULL ||
+			    nv_crls_add(got, bytes, len) != PG_OK) {
+				(void)snprintf(why, whylen, "%.200s is not a CRL", url);
+			} else {
+				bool st = false;
+
+				while (sk_X509_CRL_num(got) > 0) {
+					X509_CRL *x = sk_X509_CRL_shift(got);
+
+					if (!sk_X509_CRL_push(*pool, x))
+						X509_CRL_free(x);
+				}
+				found = crl_for(*pool, issuer, now, &st);
+				if (found == NULL) {
+					*stale |= st;
+					(void)snprintf(why, whylen, "the CRL at %.200s is %s", url,
+						       st ? "out of date"
+							  : "not signed by the certificate's issuer");
+				}
+			}
+			sk_X509_CRL_pop_free(got, X509_CRL_free);
+			free(bytes);
+		}
+	}
+out:
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	ERR_clear_error();
+	return found;
+}
+
+/* Revocation (see notation.h): each certificate below the root is looked
+ * up in a current CRL its issuer signed, given ones first, then (with src)
+ * one from its distribution points; revoked fails; a certificate naming
+ * OCSP/CRL locations without such a CRL is unknown. */
+static int
+revocation(const pg_notation_trust *t, const nv_env *env, const pg_notation_crl_src *src,
+	   int64_t now, pg_err *e)
+{
+	STACK_OF(X509_CRL) *pool = NULL;
+	int i, n = sk_X509_num(env->chain), rc = PG_OK;
+
+	for (i = 0; i < n && rc == PG_OK; i++) {
 		X509 *c = sk_X509_value(env->chain, i), *issuer;
 		X509_REVOKED *rv = NULL;
 		X509_CRL *crl = NULL;
-		bool stale = false;
-		char subj[256];
+		bool stale = false, given_stale = false, cdp;
+		char subj[256], why[600];
 
+		why[0] = '\0';
 		issuer = i + 1 < n ? sk_X509_value(env->chain, i + 1) : NULL;
+		cdp = X509_get_ext_by_NID(c, NID_crl_distribution_points, -1) >= 0;
 		if (issuer != NULL)
-			crl = crl_for(t, issuer, now, &stale);
+			crl = crl_for(t->crls, issuer, now, &given_stale);
+		if (crl == NULL && issuer != NULL && cdp && src != NULL && src->get != NULL)
+			crl = crl_from_cdp(&pool, c, issuer, src, now, &stale, why, sizeof(why));
+		if (crl != NULL)
+			given_stale = false;
 		nv_subject(subj, sizeof(subj), c);
 		if (crl != NULL) {
 			if (X509_CRL_get0_by_cert(crl, &rv, c) == 1)
-				return pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked",
-						  subj);
+				rc = pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked", subj);
 			continue;
 		}
-		if (X509_get_ext_by_NID(c, NID_crl_distribution_points, -1) >= 0 ||
-		    X509_get_ext_by_NID(c, NID_info_access, -1) >= 0)
-			return pg_err_set(e, PG_EVERIFY,
-					  "revocation status of certificate \"%s\" is unknown (%s)",
-					  subj,
-					  stale ? "its CRL is out of date"
-						: "no CRL given for it; provgate fetches none");
+		if (given_stale)
+			rc = pg_err_set(e, PG_EVERIFY,
+					"revocation status of certificate \"%s\" is unknown (its CRL is "
+					"out of date)",
+					subj);
+		else if (cdp || X509_get_ext_by_NID(c, NID_info_access, -1) >= 0)
+			rc = pg_err_set(e, PG_EVERIFY,
+					"revocation status of certificate \"%s\" is unknown (no CRL "
+					"given for it%s%s)",
+					subj, why[0] ? "; " : "",
+					why[0] ? why : cdp ? "" : "; OCSP is not asked");
 	}
-	return PG_OK;
+	sk_X509_CRL_pop_free(pool, X509_CRL_free);
+	return rc;
 }
 
 static int
@@ -301,6 +404,34 @@ pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t,
 		   const char *env_media_type, const unsigned char *env_bytes, size_t env_len,
 		   const pg_notation_target *want, const pg_notation_kv *meta, size_t nmeta,
 		   int64_t now, pg_err *err)
+{
+	return pg_notation_verify_crl(out, t, env_media_type, env_bytes, env_len, want, meta, nmeta,
+				      NULL, now, err);
+}
+
+int
+pg_notation_crl_next_update(int64_t *out, const unsigned char *der, size_t len)
+{
+	STACK_OF(X509_CRL) *s = sk_X509_CRL_new_null();
+	const ASN1_TIME *nu;
+	int rc = PG_EINVAL;
+
+	if (s == NULL)
+		return PG_ENOMEM;
+	if (der != NULL && len > 0 && len <= INT32_MAX && nv_crls_add(s, der, len) == PG_OK &&
+	    (nu = X509_CRL_get0_nextUpdate(sk_X509_CRL_value(s, 0))) != NULL &&
+	    nv_asn1_time(out, nu) == PG_OK)
+		rc = PG_OK;
+	sk_X509_CRL_pop_free(s, X509_CRL_free);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+pg_notation_verify_crl(pg_notation_outcome *out, const pg_notation_trust *t,
+		       const char *env_media_type, const unsigned char *env_bytes, size_t env_len,
+		       const pg_notation_target *want, const pg_notation_kv *meta, size_t nmeta,
+		       const pg_notation_crl_src *crl, int64_t now, pg_err *err)
 {
 	step_ctx s = {out, err};
 	nv_env env;
@@ -356,7 +487,7 @@ pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t,
 	if (authentic_time(t, &env, now, &e) != PG_OK &&
 	    (rc = step_fail(&s, "authenticTimestamp", t->timestamp, &e)) != PG_OK)
 		goto out;
-	if (t->revocation != NV_SKIP && revocation(t, &env, now, &e) != PG_OK &&
+	if (t->revocation != NV_SKIP && revocation(t, &env, crl, now, &e) != PG_OK &&
 	    (rc = step_fail(&s, "revocation", t->revocation, &e)) != PG_OK)
 		goto out;
 	if (target(&desc, &env, want, &e) != PG_OK) {

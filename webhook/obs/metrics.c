@@ -150,7 +150,7 @@ pg_metrics_fetch_error(const char *host)
 /* Hops to public hosts no policy names, by why and host: the same bounded
  * table shape as fetch errors (a hostile registry names many CDN hosts). */
 static const char *const hop_whys[] = {"blob redirect", "token realm", "chart redirect",
-				       "chart index entry", "other"};
+				       "chart index entry", "crl distribution point", "other"};
 #define N_HOP_WHY (sizeof(hop_whys) / sizeof(hop_whys[0]))
 static struct {
 	size_t why;

@@ -25,7 +25,7 @@ void pg_metrics_inflight(int delta);
 void pg_metrics_policy_load(int ok, int64_t unix_time);
 void pg_metrics_fetch_error(const char *host);
 /* One hop fetch/ took to a public host no policy names (fetch.h), by why
- * ("blob redirect", "token realm", "chart redirect", "chart index entry";
+ * ("blob redirect", "token realm", "chart redirect", "chart index entry", "crl distribution point";
  * anything else counts as "other") and host (a bounded table, as for fetch
  * errors). */
 void pg_metrics_public_hop(const char *why, const char *host);

@@ -928,8 +928,8 @@ out:
  * registry's choice either way.
  */
 static int
-manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
-	      const char *reference, pg_err *err)
+manifest_head_desc(char **out, char **ct_out, int64_t *size_out, pg_oci *c, const pg_oci_req *q,
+		   const char *host, const char *repo, const char *reference, pg_err *err)
 {
 	int rc;
 	pg_buf url, scope;
@@ -968,12 +968,53 @@ manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, cons
 		*out = dcd;
 		dcd = NULL;
 	}
+	if (*out && ct_out && size_out) {
+		char *cl = pg_fetch_resp_header(r, "Content-Length"), *end = NULL;
+		long long n = cl ? strtoll(cl, &end, 10) : -1;
+
+		*ct_out = pg_fetch_resp_header(r, "Content-Type");
+		*size_out = cl && end && end != cl && *end == '\0' && n > 0 &&
+				    (uint64_t)n <= PG_OCI_MANIFEST_MAX
+				? (int64_t)n
+				: -1;
+		free(cl);
+	}
 	rc = PG_OK;
 out:
 	free(dcd);
 	pg_fetch_resp_free(r);
 	pg_buf_free(&url);
 	pg_buf_free(&scope);
+	return rc;
+}
+
+static int
+manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+	      const char *reference, pg_err *err)
+{
+	return manifest_head_desc(out, NULL, NULL, c, q, host, repo, reference, err);
+}
+
+int
+pg_oci_head_desc(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
+		 const char *repo, const char *reference, pg_err *err)
+{
+	char *ct = NULL;
+	int64_t size = -1;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->size = -1;
+	rc = manifest_head_desc(&out->digest, &ct, &size, c, q, host, repo, reference, err);
+	if (rc == PG_OK && out->digest && ct && ct[0] && size > 0) {
+		ct[strcspn(ct, "; \t")] = '\0';
+		out->media_type = ct;
+		out->size = size;
+		return PG_OK;
+	}
+	free(ct);
+	free(out->digest);
+	out->digest = NULL;
 	return rc;
 }
 

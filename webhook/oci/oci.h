@@ -116,6 +116,16 @@ int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q,
 int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host,
 		   const char *repo, const char *reference, pg_err *err);
 
+/* The descriptor of a tag by HEAD alone, as notation resolves one: digest
+ * (Docker-Content-Digest, sha256), media type (Content-Type) and size
+ * (Content-Length) -- the registry's word, bound afterwards by a signature
+ * over all three.  PG_OK with out->digest and out->media_type malloc'd
+ * (free them, e.g. pg_oci_descs_free(out, 1) on a heap copy), or PG_OK
+ * with out->digest NULL when the HEAD does not say all three (the caller
+ * GETs instead); PG_ENOTFOUND, fetch errors as pg_oci_manifest_get. */
+int pg_oci_head_desc(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
+		     const char *repo, const char *reference, pg_err *err);
+
 /* Download blob `digest` of host/repo, at most max bytes; the bytes must
  * hash to digest and, when size >= 0, be exactly size long.  *out is
  * malloc'd and NUL-terminated one past *len_out. */

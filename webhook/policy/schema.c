@@ -16,11 +16,14 @@
 #include "re/re.h"
 #include "ref/ref.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -215,6 +218,127 @@ sc_resolve_path(const sc_ctx *c, const char *path)
 	return s;
 }
 
+/* Files read from a trust.certs directory: the spec's trust stores hold a
+ * few certificates; a directory of thousands is a mistake or an attack on
+ * load time. */
+#define SC_CERT_DIR_FILES_MAX 64
+
+static int
+sc_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A trust.certs path that is a directory, as the Notary Project's trust
+ * stores are: every entry a regular file (symlinks, subdirectories and the
+ * like refused, as the spec says), at most SC_CERT_DIR_FILES_MAX, read in
+ * name order and joined into one PEM text (a DER file becomes one PEM
+ * CERTIFICATE block), at most PG_POLICY_TRUST_MAX bytes in all.
+ * PG_EINVAL/PG_EIO/PG_ETOOBIG with a message in err.
+ */
+static int
+sc_read_cert_dir(char **out, size_t *len, const char *dir, pg_err *err)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	char **names = NULL, *path = NULL, *text = NULL;
+	size_t n = 0, i, tl, k;
+	struct stat st;
+	pg_buf b, enc;
+	int rc = PG_ENOMEM;
+
+	pg_buf_init(&b, PG_POLICY_TRUST_MAX);
+	pg_buf_init(&enc, PG_POLICY_TRUST_MAX * 2);
+	if ((names = calloc(SC_CERT_DIR_FILES_MAX, sizeof(*names))) == NULL)
+		goto oom;
+	if ((d = opendir(dir)) == NULL) {
+		rc = pg_err_set(err, PG_EIO, "cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == SC_CERT_DIR_FILES_MAX) {
+			rc = pg_err_set(err, PG_ETOOBIG, "%s has more than %d files", dir,
+					SC_CERT_DIR_FILES_MAX);
+			goto out;
+		}
+		if ((names[n] = pg_strdup(de->d_name)) == NULL)
+			goto oom;
+		n++;
+	}
+	qsort(names, n, sizeof(*names), sc_name_cmp);
+	for (i = 0; i < n; i++) {
+		free(path);
+		pg_buf_init(&enc, PG_POLICY_TRUST_MAX * 2);
+		if ((path = malloc(strlen(dir) + strlen(names[i]) + 2)) == NULL)
+			goto oom;
+		(void)snprintf(path, strlen(dir) + strlen(names[i]) + 2, "%s/%s", dir, names[i]);
+		if (lstat(path, &st) != 0) {
+			rc = pg_err_set(err, PG_EIO, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			rc = pg_err_set(err, PG_EINVAL,
+					"%s is not a regular file (a trust store directory holds "
+					"certificate files only; symlinks are refused)",
+					path);
+			goto out;
+		}
+		free(text);
+		text = NULL;
+		if ((rc = pg_policy_read_file(&text, &tl, path, PG_POLICY_TRUST_MAX, err)) != PG_OK)
+			goto out;
+		if (tl > 10 && memmem(text, tl, "-----BEGIN", 10) != NULL) {
+			rc = pg_buf_append(&b, text, tl);
+			if (rc == PG_OK)
+				rc = pg_buf_puts(&b, "\n");
+		} else {
+			if ((rc = pg_base64_encode(&enc, text, tl)) != PG_OK)
+				goto big;
+			rc = pg_buf_puts(&b, "-----BEGIN CERTIFICATE-----\n");
+			for (k = 0; rc == PG_OK && k < enc.len; k += 64) {
+				rc = pg_buf_append(&b, enc.data + k, enc.len - k < 64 ? enc.len - k : 64);
+				if (rc == PG_OK)
+					rc = pg_buf_puts(&b, "\n");
+			}
+			if (rc == PG_OK)
+				rc = pg_buf_puts(&b, "-----END CERTIFICATE-----\n");
+			pg_buf_free(&enc);
+		}
+		if (rc != PG_OK)
+			goto big;
+	}
+	if (n == 0) {
+		rc = pg_err_set(err, PG_EINVAL, "%s is an empty directory", dir);
+		goto out;
+	}
+	if ((rc = pg_buf_detach(out, len, &b)) != PG_OK)
+		goto oom;
+	rc = PG_OK;
+	goto out;
+big:
+	rc = rc == PG_ETOOBIG
+		 ? pg_err_set(err, PG_ETOOBIG, "the files of %s are larger than %zu bytes", dir,
+			      PG_POLICY_TRUST_MAX)
+		 : pg_err_set(err, PG_ENOMEM, "out of memory");
+	goto out;
+oom:
+	rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+out:
+	if (d)
+		closedir(d);
+	for (i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(path);
+	free(text);
+	pg_buf_free(&b);
+	pg_buf_free(&enc);
+	return rc;
+}
+
 void
 pg_policy__trust_free(pg_trust_item *t)
 {
@@ -255,6 +379,7 @@ sc_trust_item(sc_ctx *c, pg_trust_cat cat, const pg_yn *key, const pg_yn *val)
 	pg_trust_item *t = NULL, **nt;
 	const pg_yn *pathn = NULL, *inl = NULL;
 	char *resolved = NULL;
+	struct stat st;
 	pg_err rerr;
 	size_t i;
 
@@ -297,7 +422,11 @@ sc_trust_item(sc_ctx *c, pg_trust_cat cat, const pg_yn *key, const pg_yn *val)
 			rc = sc_oom(c);
 			goto out;
 		}
-		rc = pg_policy_read_file(&t->bytes, &t->len, resolved, PG_POLICY_TRUST_MAX, &rerr);
+		if (cat == PG_TRUST_CERT && stat(resolved, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = sc_read_cert_dir(&t->bytes, &t->len, resolved, &rerr);
+		else
+			rc = pg_policy_read_file(&t->bytes, &t->len, resolved, PG_POLICY_TRUST_MAX,
+						 &rerr);
 		if (rc == PG_OK) {
 			t->resolved = resolved; /* kept: the server watches it */
 			resolved = NULL;
@@ -961,10 +1090,9 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 			return rc;
 		/* attestations: (issue 13) may come with key or keyless. */
 		if (val->n == 4 && strcmp(val->items[0]->value, "attestations") == 0) {
+			/* Charts too: OCI charts only, judged when the
+			 * reference is known (as cosign signatures). */
 			(void)sc_push(c, ".attestations");
-			if (is_chart)
-				return sc_fail(c, val->items[0],
-					       "attestations are verified for images rules only");
 			if ((rc = sc_attestations(c, v, val->items[1])) != PG_OK)
 				return rc;
 			sc_pop(c, mark);
@@ -972,10 +1100,9 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 			kk = val->items[2];
 			kv = val->items[3];
 		} else if (val->n == 4 && strcmp(val->items[2]->value, "attestations") == 0) {
+			/* Charts too: OCI charts only, judged when the
+			 * reference is known (as cosign signatures). */
 			(void)sc_push(c, ".attestations");
-			if (is_chart)
-				return sc_fail(c, val->items[2],
-					       "attestations are verified for images rules only");
 			if ((rc = sc_attestations(c, v, val->items[3])) != PG_OK)
 				return rc;
 			sc_pop(c, mark);
@@ -1016,10 +1143,7 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 		v->kind = PG_VERIFY_PROV;
 		rc = sc_use(c, v, PG_TRUST_KEYRING, val->items[1]);
 	} else if (strcmp(k->value, "github") == 0) {
-		if (is_chart) {
-			sc_pop(c, mark);
-			return sc_fail(c, k, "github attestations are verified for images rules only");
-		}
+		/* Charts: OCI charts only, as cosign `attestations`. */
 		rc = sc_github(c, v, val);
 	} else {
 		sc_pop(c, mark);

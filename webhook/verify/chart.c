@@ -433,6 +433,40 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	return rc;
 }
 
+/* One verifier entry with attestations (cosign `attestations`, github; OCI
+ * charts only): the attestations whose subject is the chart manifest's
+ * digest, discovered and judged as for images (verify/attest.c). */
+static int
+verify_attest(chart_job *j, const pg_verifier *v, char **digest, char **signer, pg_err *err)
+{
+	pg_sig_trust t = {0};
+	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
+	const pg_trust *root = v->root ? v->root : pg_policy_default_root(j->p);
+	int rc;
+
+	if (j->ref->kind != PG_CHART_OCI)
+		return pg_err_set(err, PG_EVERIFY,
+				  "attestations apply to OCI charts only; %s is in a chart repository",
+				  j->ref->location);
+	if ((rc = resolve_once(j, err)) != PG_OK)
+		return rc;
+	if (v->kind == PG_VERIFY_COSIGN_KEY)
+		t.key_pem = pg_policy_trust_bytes(j->p, v->key, &t.key_len);
+	t.root = pg_verify__root_for(j->c, j->p, root, err);
+	if (root && t.root == NULL)
+		return err->code ? err->code : PG_EINVAL;
+	t.identity = v->subject;
+	t.identity_regexp = v->subject_regexp;
+	t.issuer = v->issuer;
+	t.issuer_regexp = v->issuer_regexp;
+	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
+	if ((rc = pg_verify__attest_image(signer, j->c, &q, j->img, j->digest, &t, v, err)) != PG_OK)
+		return rc;
+	if ((*digest = pg_strdup(j->digest)) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	return PG_OK;
+}
+
 /* One notation verifier (OCI charts only): the chart manifest's Notation
  * signatures, discovered and judged as for images. */
 static int
@@ -502,6 +536,8 @@ verify_artifact(pg_verdict *out, chart_job *j)
 
 			if (v->kind == PG_VERIFY_NOTATION)
 				rc = verify_notation(j, v, &d, &s, &err);
+			else if (v->n_attest > 0)
+				rc = verify_attest(j, v, &d, &s, &err);
 			else
 				rc = verify_cosign(j, v, &d, &s, &err);
 			if (rc == PG_OK && digest == NULL) {

@@ -11,9 +11,13 @@
  * application/vnd.cncf.notary.signature; its subject must be the image;
  * it has exactly one layer, the envelope (JWS or COSE), fetched by digest.
  * The first signature that verifies decides; when none does, the first
- * failure is reported with the count.  The admitted descriptor (media type,
- * digest, size) is the manifest as the registry served it, checked against
- * its digest by oci/.
+ * failure is reported with the count.  The admitted descriptor of a tag
+ * comes from a HEAD (Docker-Content-Digest, Content-Type, Content-Length),
+ * as notation's own resolve does: the signed payload names all three.
+ * Without them, and for a digest, it is the manifest as the registry
+ * served it, checked against its digest by oci/.  Revocation: CRLs from
+ * the signing chain's distribution points come through crl.c (fetch/ and
+ * the guard, cached); notation/ judges them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +100,7 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 {
 	const pg_notation_trust *t = v->nv_trust;
 	pg_oci_manifest *m = NULL;
-	pg_oci_desc *refs = NULL;
+	pg_oci_desc *refs = NULL, head = {0};
 	size_t nrefs = 0, i, tried = 0;
 	char scope[1024], first[PG_ERR_MSG_MAX], *mt = NULL;
 	unsigned char *env = NULL;
@@ -104,6 +108,9 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 	pg_notation_target target;
 	pg_notation_outcome o;
 	pg_err e;
+	pg_verify_crl_ctx cc = {q->fetch, q->deadline, q->guard, q->guard_ctx,
+				q->guard ? q->guard_ctx : NULL, NULL};
+	pg_notation_crl_src crl = {pg_verify__crl_get, &cc};
 	int rc;
 
 	*digest_out = NULL;
@@ -115,14 +122,27 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 		return PG_EVERIFY;
 	if (t == NULL)
 		return pg_err_set(err, PG_EPOLICY, "notation verifier has no trust statement");
-	/* The admitted artifact: its manifest as served (digest checked). */
-	if ((rc = pg_oci_manifest_get(&m, oci, q, ref->registry, ref->repository,
-				      ref->digest ? ref->digest : ref->tag, err)) != PG_OK)
+	/* The admitted artifact: a tag's descriptor by HEAD, as notation
+	 * resolves it (one request, no manifest pull; the signature binds
+	 * digest, media type and size); else, and for a digest, its manifest
+	 * as served (digest checked). */
+	if (ref->digest == NULL &&
+	    (rc = pg_oci_head_desc(&head, oci, q, ref->registry, ref->repository,
+				   ref->tag ? ref->tag : "latest", err)) != PG_OK)
 		return rc;
-	target.digest = pg_oci_manifest_digest(m);
-	target.media_type = pg_oci_manifest_media_type(m);
-	(void)pg_oci_manifest_bytes(m, &blen);
-	target.size = (int64_t)blen;
+	if (head.digest != NULL) {
+		target.digest = head.digest;
+		target.media_type = head.media_type;
+		target.size = head.size;
+	} else {
+		if ((rc = pg_oci_manifest_get(&m, oci, q, ref->registry, ref->repository,
+					      ref->digest ? ref->digest : ref->tag, err)) != PG_OK)
+			return rc;
+		target.digest = pg_oci_manifest_digest(m);
+		target.media_type = pg_oci_manifest_media_type(m);
+		(void)pg_oci_manifest_bytes(m, &blen);
+		target.size = (int64_t)blen;
+	}
 	if ((*digest_out = pg_strdup(target.digest)) == NULL) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
@@ -148,7 +168,8 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 			goto out;
 		}
 		if (rc == PG_OK) {
-			rc = pg_notation_verify(&o, t, mt, env, env_len, &target, NULL, 0, now, &e);
+			rc = pg_notation_verify_crl(&o, t, mt, env, env_len, &target, NULL, 0, &crl,
+						    now, &e);
 			if (rc == PG_OK && o.skipped) {
 				rc = pg_err_set(&e, PG_EVERIFY,
 						"trust policy \"%s\" skips verification: provgate "
@@ -183,6 +204,8 @@ out:
 	free(mt);
 	pg_oci_descs_free(refs, nrefs);
 	pg_oci_manifest_free(m);
+	free(head.digest);
+	free(head.media_type);
 	return rc;
 }
 

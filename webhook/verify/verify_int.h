@@ -40,6 +40,24 @@ size_t pg_verify__needed(const pg_rule *r, size_t n);
 int pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 			      const pg_oci_req *q, const pg_verifier *v, const pg_image_ref *ref,
 			      int64_t now, pg_err *err);
+/* crl.c: what fetching a CRL distribution point needs: the worker's fetch
+ * handle, the review's deadline, the guard (NULL: any https host, the CLI
+ * without a policy) and the policy for its registries' caFile (NULL: none;
+ * every pg_oci_req made in verify/ has the policy as guard_ctx). */
+typedef struct pg_verify_crl_ctx {
+	pg_fetch *fetch;
+	int64_t deadline;
+	pg_fetch_guard_fn guard;
+	void *guard_ctx;
+	const pg_policy *policy;
+	const char *ca_file;
+} pg_verify_crl_ctx;
+/* A pg_notation_crl_fn (ctx: a pg_verify_crl_ctx): the bytes at url, from
+ * the process-wide cache while current, else fetched (4 MiB, 5 s, inside
+ * the deadline) and cached until the CRL's nextUpdate. */
+int pg_verify__crl_get(unsigned char **out, size_t *len, const char *url, pg_err *err, void *ctx);
+/* Empty the CRL cache (tests, exit). */
+void pg_verify__crl_cache_clear(void);
 /* The SSRF guard (ctx: the pg_policy). */
 int pg_verify__guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx);
 
