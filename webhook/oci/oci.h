@@ -8,9 +8,12 @@
  * caller's absolute deadline; every host contacted (registry, token realm,
  * redirect) is first approved by the caller's guard.
  *
- * Threads: one pg_oci is shared by all worker threads (per-host settings, a
- * bearer-token cache and a per-host concurrency cap, all mutex-protected).
- * Each call takes the calling thread's own pg_fetch in pg_oci_req.
+ * Threads: one pg_oci may be shared by worker threads (per-host settings
+ * and a per-host concurrency cap, mutex-protected).  Bearer tokens and
+ * requests in flight are process-wide, shared by every pg_oci: a token
+ * serves every thread until it expires, and identical concurrent requests
+ * go out once.  Each call takes the calling thread's own pg_fetch in
+ * pg_oci_req.
  */
 #ifndef PG_OCI_H
 #define PG_OCI_H
@@ -93,8 +96,13 @@ typedef struct pg_oci_manifest pg_oci_manifest;
 
 /* Settings are copied; *out is the caller's (pg_oci_free). */
 int pg_oci_new(pg_oci **out, const pg_oci_opts *o, pg_err *err);
-/* Wipes cached tokens.  NULL is fine.  No call may be running. */
+/* NULL is fine.  No call may be running.  Tokens are not the client's:
+ * they are shared by every client of the process (pg_oci_tokens_clear). */
 void pg_oci_free(pg_oci *c);
+/* Wipe the process-wide bearer-token cache (tokens reused per host, scope
+ * and credentials by every client until they expire).  Safe while calls
+ * run: a token being fetched is kept. */
+void pg_oci_tokens_clear(void);
 
 /* GET /v2/ on host, authenticating if challenged.  0 when the registry
  * answers 200; PG_EFETCH (with the status) otherwise. */
