@@ -1270,6 +1270,22 @@ out:
 	return rc;
 }
 
+/* Content-Length of a response, or -1 when absent or not a count. */
+static int64_t
+content_length(const pg_fetch_resp *r)
+{
+	char *v = pg_fetch_resp_header(r, "Content-Length"), *end = NULL;
+	long long n = -1;
+
+	if (v && v[0] >= '0' && v[0] <= '9') {
+		n = strtoll(v, &end, 10);
+		if (end == NULL || *end != '\0' || n < 0)
+			n = -1;
+	}
+	free(v);
+	return (int64_t)n;
+}
+
 /*
  * HEAD host/repo/manifests/reference (full Accept set): what the registry
  * says the reference's digest is, without the bytes (Docker Hub counts a
@@ -1286,8 +1302,8 @@ out:
  * registry's choice either way.
  */
 static int
-manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
-	      const char *reference, pg_err *err)
+manifest_head_ex(char **out, char **ct_out, int64_t *len_out, pg_oci *c, const pg_oci_req *q,
+		 const char *host, const char *repo, const char *reference, pg_err *err)
 {
 	int rc;
 	pg_buf url, scope;
@@ -1295,6 +1311,10 @@ manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, cons
 	char *dcd = NULL;
 
 	*out = NULL;
+	if (ct_out)
+		*ct_out = NULL;
+	if (len_out)
+		*len_out = -1;
 	if ((rc = check_names(host, repo, reference, err)) != PG_OK)
 		return rc;
 	pg_buf_init(&url, 2048);
@@ -1325,6 +1345,10 @@ manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, cons
 	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 && oci_digest_valid(dcd)) {
 		*out = dcd;
 		dcd = NULL;
+		if (ct_out)
+			*ct_out = pg_fetch_resp_header(r, "Content-Type");
+		if (len_out)
+			*len_out = content_length(r);
 	}
 	rc = PG_OK;
 out:
@@ -1332,6 +1356,68 @@ out:
 	pg_fetch_resp_free(r);
 	pg_buf_free(&url);
 	pg_buf_free(&scope);
+	return rc;
+}
+
+static int
+manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+	      const char *reference, pg_err *err)
+{
+	return manifest_head_ex(out, NULL, NULL, c, q, host, repo, reference, err);
+}
+
+static bool
+known_manifest_type(const char *mt)
+{
+	return strcmp(mt, PG_OCI_MT_OCI_MANIFEST) == 0 || strcmp(mt, PG_OCI_MT_OCI_INDEX) == 0 ||
+	       strcmp(mt, PG_OCI_MT_DOCKER_MANIFEST) == 0 || strcmp(mt, PG_OCI_MT_DOCKER_LIST) == 0;
+}
+
+int
+pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
+			 const char *repo, const char *reference, pg_err *err)
+{
+	pg_oci_manifest *m = NULL;
+	char *dg = NULL, *ct = NULL;
+	int64_t len = -1;
+	size_t blen;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = manifest_head_ex(&dg, &ct, &len, c, q, host, repo, reference, err);
+	if (rc != PG_OK)
+		goto out;
+	/* Everything a descriptor needs, and the digest asked for when a
+	 * digest was: no GET.  Else the bytes decide. */
+	if (ct && strchr(ct, ';'))
+		*strchr(ct, ';') = '\0';
+	/* A Content-Type that is not one of the manifest types asked for
+	 * (a proxy's "application/json", say) is not taken for the media
+	 * type: the body says it. */
+	if (dg && ct && known_manifest_type(ct) && len > 0 && (uint64_t)len <= PG_OCI_MANIFEST_MAX &&
+	    (!oci_digest_valid(reference) || strcmp(reference, dg) == 0)) {
+		out->digest = dg;
+		out->media_type = ct;
+		out->size = len;
+		dg = ct = NULL;
+		goto out;
+	}
+	if ((rc = pg_oci_manifest_get(&m, c, q, host, repo, dg ? dg : reference, err)) != PG_OK)
+		goto out;
+	(void)pg_oci_manifest_bytes(m, &blen);
+	out->digest = pg_strdup(pg_oci_manifest_digest(m));
+	out->media_type = pg_strdup(pg_oci_manifest_media_type(m) ? pg_oci_manifest_media_type(m) : "");
+	out->size = (int64_t)blen;
+	if (out->digest == NULL || out->media_type == NULL) {
+		free(out->digest);
+		free(out->media_type);
+		memset(out, 0, sizeof(*out));
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+out:
+	pg_oci_manifest_free(m);
+	free(dg);
+	free(ct);
 	return rc;
 }
 

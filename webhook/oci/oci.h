@@ -125,6 +125,20 @@ int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q,
 int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host,
 		   const char *repo, const char *reference, pg_err *err);
 
+/*
+ * The descriptor of manifest `reference` (tag or digest) of host/repo as a
+ * HEAD answers it (full Accept set): digest from Docker-Content-Digest,
+ * media type from Content-Type, size from Content-Length; no bytes, so no
+ * pull on Docker Hub.  When the answer lacks one of them, or names another
+ * digest than a digest reference, the manifest is fetched and hashed (one
+ * GET) instead.  Like a tag resolved by HEAD, the result is the registry's
+ * claim: use it only where a signature binds digest, media type and size
+ * (a Notation signature's target descriptor does).  out's members are the
+ * caller's (media_type and digest malloc'd; annotations NULL).
+ */
+int pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
+			     const char *repo, const char *reference, pg_err *err);
+
 /* Download blob `digest` of host/repo, at most max bytes; the bytes must
  * hash to digest and, when size >= 0, be exactly size long.  *out is
  * malloc'd and NUL-terminated one past *len_out. */
