@@ -33,6 +33,7 @@ B="$TOP/tests/bench"
 . "$B/verify.sh"
 . "$B/ready.sh"
 . "$B/evidence.sh"
+. "$B/requests.sh"
 SECS=${BENCH_SECONDS:-5}
 SCALE_SECS=$(((SECS + 1) / 2))
 COLD_N=$((SECS * 20))        # cold reviews through the server
@@ -93,6 +94,7 @@ kill "${PIDS[-1]}" 2>/dev/null # nghttpd
 bench_ready || echo "bench: start-up part incomplete: ${READY_NA:-}" >&2
 bench_verified || echo "bench: verified-image part incomplete" >&2
 bench_evidence || echo "bench: Notation/attestation part incomplete: ${EV_NA:-}" >&2
+bench_requests || echo "bench: request-count part incomplete: ${REQ_NA:-}" >&2
 bench_verify_cli
 bench_chart
 bench_bundle
@@ -120,6 +122,7 @@ row "requests per cold verification by method, key-signed legacy (registry log; 
 row "requests per cold verification by method, keyless (same)" \
 	"$(na "${COLDKL_BYMETHOD:-}"); pulls $(na "${COLDKL_PULLS:-}"); by-tag GETs $(na "${COLDKL_TAGGETS:-}")"
 evidence_rows
+req_rows
 row "cold key-signed image, \`provgate review\` new process each, p50 / p99 (ms; $CLI_N runs, $(na "${CLI_OK:-}") allowed)" \
 	"$(na "${CLI_P50:-}") / $(na "${CLI_P99:-}")"
 if [ -n "${VI_NA:-}" ]; then

@@ -17,7 +17,12 @@
 #                                started by registry_start, which still takes
 #                                the pushes) with `auth: token`, realm
 #                                https://127.0.0.1:$TOKEN_PORT/REALM_PATH;
-#                                sets REG to it
+#                                sets REG to it, TOKREG_LOG to its stdout
+#   TOKEN_VERBOSE=1              the token server logs each request
+#                                (":path: /FILE_NAME?..." lines in
+#                                $T/token-server.out)
+#   TOKEN_REG_ACCESSLOG=false    the token registry keeps an access log
+#                                (in TOKREG_LOG)
 #
 # Tokens are signed ahead of time with openssl: distribution 2.8 verifies
 # the x5c chain against rootcertbundle, then iss == TOKEN_ISSUER, aud ==
@@ -57,7 +62,7 @@ token_server() {
 	if [ -z "$TOKEN_PORT" ]; then
 		test_pki || return 1
 		TOKEN_PORT=$(free_port)
-		bg token-server nghttpd --address=127.0.0.1 -d "$T/token-www" "$TOKEN_PORT" \
+		bg token-server nghttpd ${TOKEN_VERBOSE:+-v} --address=127.0.0.1 -d "$T/token-www" "$TOKEN_PORT" \
 			"$PKI/server.key" "$PKI/server.pem"
 		wait_tcp "$TOKEN_PORT" 10 || return 1
 	fi
@@ -76,7 +81,7 @@ version: 0.1
 log:
   level: warn
   accesslog:
-    disabled: true
+    disabled: ${TOKEN_REG_ACCESSLOG:-true}
 storage:
   filesystem:
     rootdirectory: $data
@@ -96,6 +101,7 @@ auth:
     rootcertbundle: $T/token-signer.pem
 EOC
 	bg "registry-token-$port" /usr/bin/docker-registry serve "$dir/config.yml"
+	TOKREG_LOG="$T/registry-token-$port.out"
 	wait_tcp "$port" 20 || return 1
 	REG="127.0.0.1:$port"
 }

@@ -580,46 +580,52 @@ test_names(void **state)
 static void
 test_token_cache(void **state)
 {
-	pg_oci *c = NULL;
 	char *t = NULL;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(pg_oci_new(&c, NULL, NULL), PG_OK);
-	assert_int_equal(cache_get(c, "r", "repository:a:pull", &t), OCI_AUTH_NONE);
-	cache_put(c, "r", "repository:a:pull", pg_strdup("tok-a"), OCI_AUTH_BEARER, 60);
-	assert_int_equal(cache_get(c, "R", "repository:a:pull", &t), OCI_AUTH_BEARER);
+	pg_oci_tokens_clear();
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_NONE);
+	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a"), OCI_AUTH_BEARER, 60);
+	assert_int_equal(cache_get("R", "repository:a:pull", "", &t), OCI_AUTH_BEARER);
 	assert_string_equal(t, "tok-a");
 	free(t);
-	/* per scope */
-	assert_int_equal(cache_get(c, "r", "repository:b:pull", &t), OCI_AUTH_NONE);
+	/* per scope, and per credentials */
+	assert_int_equal(cache_get("r", "repository:b:pull", "", &t), OCI_AUTH_NONE);
+	assert_null(t);
+	assert_int_equal(cache_get("r", "repository:a:pull", "sha256:other", &t), OCI_AUTH_NONE);
 	assert_null(t);
 	/* replaced, not duplicated */
-	cache_put(c, "r", "repository:a:pull", pg_strdup("tok-a2"), OCI_AUTH_BEARER, 60);
-	assert_int_equal(cache_get(c, "r", "repository:a:pull", &t), OCI_AUTH_BEARER);
+	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a2"), OCI_AUTH_BEARER, 60);
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_BEARER);
 	assert_string_equal(t, "tok-a2");
 	free(t);
+	/* a 401 for a token we no longer hold keeps the newer one */
+	cache_drop("r", "repository:a:pull", "", "tok-a");
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_BEARER);
+	free(t);
 	/* expired tokens are not used */
-	cache_put(c, "r", "repository:c:pull", pg_strdup("old"), OCI_AUTH_BEARER, 0);
-	assert_int_equal(cache_get(c, "r", "repository:c:pull", &t), OCI_AUTH_NONE);
+	cache_put("r", "repository:c:pull", "", "realm", pg_strdup("old"), OCI_AUTH_BEARER, 0);
+	assert_int_equal(cache_get("r", "repository:c:pull", "", &t), OCI_AUTH_NONE);
 	/* Basic notes apply to every scope of the host */
-	cache_put(c, "b", "repository:a:pull", NULL, OCI_AUTH_BASIC, 60);
-	assert_int_equal(cache_get(c, "b", "repository:z:pull", &t), OCI_AUTH_BASIC);
-	cache_drop(c, "b", "repository:z:pull");
-	assert_int_equal(cache_get(c, "b", "repository:z:pull", &t), OCI_AUTH_NONE);
-	cache_drop(c, "r", "repository:a:pull");
-	assert_int_equal(cache_get(c, "r", "repository:a:pull", &t), OCI_AUTH_NONE);
+	cache_put("b", "repository:a:pull", "sha256:c", NULL, NULL, OCI_AUTH_BASIC, 60);
+	assert_int_equal(cache_get("b", "repository:z:pull", "sha256:c", &t), OCI_AUTH_BASIC);
+	cache_drop("b", "repository:z:pull", "sha256:c", NULL);
+	assert_int_equal(cache_get("b", "repository:z:pull", "sha256:c", &t), OCI_AUTH_NONE);
+	cache_drop("r", "repository:a:pull", "", "tok-a2");
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_NONE);
 	/* a full cache evicts instead of growing */
 	for (i = 0; i < TOKENS_MAX + 10; i++) {
 		char scope[64];
 
 		(void)snprintf(scope, sizeof(scope), "repository:r%zu:pull", i);
-		cache_put(c, "h", scope, pg_strdup("t"), OCI_AUTH_BEARER, 60 + (int64_t)i);
+		cache_put("h", scope, "", "realm", pg_strdup("t"), OCI_AUTH_BEARER, 60 + (int64_t)i);
 	}
-	assert_int_equal(cache_get(c, "h", "repository:r265:pull", &t), OCI_AUTH_BEARER);
+	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), OCI_AUTH_BEARER);
 	free(t);
-	assert_int_equal(cache_get(c, "h", "repository:r0:pull", &t), OCI_AUTH_NONE);
-	pg_oci_free(c);
+	assert_int_equal(cache_get("h", "repository:r0:pull", "", &t), OCI_AUTH_NONE);
+	pg_oci_tokens_clear();
+	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), OCI_AUTH_NONE);
 }
 
 static void

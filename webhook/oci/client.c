@@ -57,8 +57,11 @@ typedef struct host_conf {
 typedef struct tok_entry {
 	char *host;
 	char *scope; /* "" for a Basic note */
-	char *token; /* NULL for a Basic note */
+	char *cred;  /* digest of the credentials used, "" for none */
+	char *realm; /* realm and service that issued the token */
+	char *token; /* NULL for a Basic note or while pending */
 	int scheme;
+	bool pending;    /* a thread is fetching this token */
 	int64_t expires; /* pg_clock_ms() */
 } tok_entry;
 
@@ -74,7 +77,6 @@ struct pg_oci {
 	int per_host;
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* CLOCK_MONOTONIC: a slot was released */
-	tok_entry toks[TOKENS_MAX];
 	slot slots[SLOTS_MAX];
 };
 
@@ -84,6 +86,22 @@ struct pg_oci {
  * (and each policy generation) has its own client, and what a registry
  * serves is a fact about the registry.  Full: not noted. */
 static char g_noref[SLOTS_MAX][HOST_MAX + 1];
+
+/* Shared registry requests in flight at once (coalesced requests below). */
+#define FLIGHTS_MAX 64
+
+typedef struct flight {
+	char *key; /* NULL: a free entry */
+	bool done; /* rc, err and resp are set and read-only */
+	int waiters;
+	int rc;
+	pg_err err;
+	pg_fetch_resp *resp; /* copy for the waiters */
+} flight;
+
+static flight g_fl[FLIGHTS_MAX];
+static pthread_mutex_t g_fl_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_fl_cv; /* CLOCK_MONOTONIC (shared_init): a flight ended */
 static pthread_mutex_t g_noref_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -166,6 +184,8 @@ tok_clear(tok_entry *t)
 {
 	free(t->host);
 	free(t->scope);
+	free(t->cred);
+	free(t->realm);
 	if (t->token) {
 		OPENSSL_cleanse(t->token, strlen(t->token));
 		free(t->token);
@@ -180,8 +200,6 @@ pg_oci_free(pg_oci *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < TOKENS_MAX; i++)
-		tok_clear(&c->toks[i]);
 	for (i = 0; i < c->n_hosts; i++)
 		host_conf_clear(&c->hosts[i]);
 	free(c->hosts);
@@ -202,96 +220,191 @@ conf_for(const pg_oci *c, const char *host)
 	return &c->dflt;
 }
 
-/* ---- token cache ---- */
+/* ---- token cache (process-wide) ---- */
 
-/* What to send to host for scope: OCI_AUTH_BEARER with *token (malloc'd),
- * OCI_AUTH_BASIC, or OCI_AUTH_NONE. */
+/*
+ * Tokens live for the process, not for one client: each worker thread
+ * (and each policy generation) has its own pg_oci, and a token a registry
+ * issued for a scope serves every thread until it expires.  An entry is
+ * keyed by host, scope and the credentials it was obtained with (their
+ * digest, "" when anonymous), and remembers the realm that issued it: a
+ * token is never presented for other credentials, and a challenge naming
+ * another realm gets a token of its own.  A 401 drops the token that was
+ * sent (not one another thread has fetched since).  Fetching a token is a
+ * single flight per key: the first thread to need one asks the realm, the
+ * others wait for it (each within its own deadline) and retry by
+ * themselves when it failed.
+ */
+static tok_entry g_toks[TOKENS_MAX];
+static pthread_mutex_t g_tok_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_tok_cv; /* CLOCK_MONOTONIC: a token fetch ended */
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void
+shared_init(void)
+{
+	pthread_condattr_t ca;
+
+	/* Without a monotonic clock the waits below still end (timedwait
+	 * on the default clock with a monotonic deadline ends early). */
+	if (pthread_condattr_init(&ca) == 0) {
+		(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		(void)pthread_cond_init(&g_tok_cv, &ca);
+		(void)pthread_cond_init(&g_fl_cv, &ca);
+		(void)pthread_condattr_destroy(&ca);
+	}
+}
+
+/* CLOCK_MONOTONIC time of the absolute pg_clock_ms() deadline. */
+static void
+deadline_ts(struct timespec *ts, int64_t deadline)
+{
+	int64_t left = pg_clock_left_ms(deadline);
+
+	if (left < 0)
+		left = 0;
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(left / 1000);
+	ts->tv_nsec += (long)(left % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool
+tok_key_eq(const tok_entry *t, const char *host, const char *scope, const char *cred,
+	   int scheme)
+{
+	return t->host && t->scheme == scheme && strcasecmp(t->host, host) == 0 &&
+	       strcmp(t->cred, cred) == 0 && strcmp(t->scope, scope) == 0;
+}
+
+/* What to send to host for scope with credentials cred (their digest, ""
+ * for none): OCI_AUTH_BEARER with *token (malloc'd), OCI_AUTH_BASIC, or
+ * OCI_AUTH_NONE. */
 static int
-cache_get(pg_oci *c, const char *host, const char *scope, char **token)
+cache_get(const char *host, const char *scope, const char *cred, char **token)
 {
 	int scheme = OCI_AUTH_NONE;
 	int64_t now = pg_clock_ms();
 	size_t i;
 
 	*token = NULL;
-	pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&g_tok_mu);
 	for (i = 0; i < TOKENS_MAX; i++) {
-		tok_entry *t = &c->toks[i];
+		tok_entry *t = &g_toks[i];
 
-		if (t->host == NULL || t->expires <= now || strcasecmp(t->host, host) != 0)
+		if (t->host == NULL || t->pending || t->expires <= now)
 			continue;
-		if (t->scheme == OCI_AUTH_BEARER && strcmp(t->scope, scope) == 0) {
+		if (tok_key_eq(t, host, scope, cred, OCI_AUTH_BEARER)) {
 			*token = pg_strdup(t->token);
 			scheme = *token ? OCI_AUTH_BEARER : OCI_AUTH_NONE;
 			break;
 		}
-		if (t->scheme == OCI_AUTH_BASIC)
+		if (tok_key_eq(t, host, "", cred, OCI_AUTH_BASIC))
 			scheme = OCI_AUTH_BASIC;
 	}
-	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&g_tok_mu);
 	return scheme;
 }
 
-/* Forget what we would send to host for scope (the server refused it). */
+/* The server refused what we sent to host for scope: the token sent
+ * (NULL: none was), and the host's Basic note for these credentials. */
 static void
-cache_drop(pg_oci *c, const char *host, const char *scope)
+cache_drop(const char *host, const char *scope, const char *cred, const char *sent)
 {
 	size_t i;
 
-	pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&g_tok_mu);
 	for (i = 0; i < TOKENS_MAX; i++) {
-		tok_entry *t = &c->toks[i];
+		tok_entry *t = &g_toks[i];
 
-		if (t->host && strcasecmp(t->host, host) == 0 &&
-		    (t->scheme == OCI_AUTH_BASIC || strcmp(t->scope, scope) == 0))
+		if (t->host == NULL || t->pending)
+			continue;
+		if (tok_key_eq(t, host, "", cred, OCI_AUTH_BASIC) ||
+		    (sent && tok_key_eq(t, host, scope, cred, OCI_AUTH_BEARER) &&
+		     strcmp(t->token, sent) == 0))
 			tok_clear(t);
 	}
-	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&g_tok_mu);
 }
 
-/* Remember token (NULL: a Basic note) for (host, scope) for ttl_s seconds.
- * Takes ownership of token.  Out of memory only loses the cache entry. */
-static void
-cache_put(pg_oci *c, const char *host, const char *scope, char *token, int scheme,
-	  int64_t ttl_s)
+/* The entry to (re)use for a key, locked: the key's own, else an empty or
+ * expired one, else the one that expires first.  Pending entries (a fetch
+ * in flight) are never taken: NULL when every entry is one. */
+static tok_entry *
+tok_slot_locked(const char *host, const char *scope, const char *cred, int scheme)
 {
 	int64_t now = pg_clock_ms();
-	tok_entry n = {0}, *victim = NULL;
+	tok_entry *victim = NULL;
 	size_t i;
 
-	n.host = pg_strdup(host);
-	n.scope = pg_strdup(scheme == OCI_AUTH_BASIC ? "" : scope);
-	n.token = token;
-	n.scheme = scheme;
-	n.expires = now + ttl_s * 1000;
-	if (n.host == NULL || n.scope == NULL) {
-		tok_clear(&n);
-		return;
-	}
-	pthread_mutex_lock(&c->mu);
-	/* The same key, else an empty or expired entry, else the one that
-	 * expires first. */
-	for (i = 0; i < TOKENS_MAX; i++) {
-		tok_entry *t = &c->toks[i];
+	for (i = 0; i < TOKENS_MAX; i++)
+		if (tok_key_eq(&g_toks[i], host, scope, cred, scheme))
+			return g_toks[i].pending ? NULL : &g_toks[i];
+	for (i = 0; i < TOKENS_MAX; i++)
+		if (g_toks[i].host == NULL || (!g_toks[i].pending && g_toks[i].expires <= now))
+			return &g_toks[i];
+	for (i = 0; i < TOKENS_MAX; i++)
+		if (!g_toks[i].pending && (victim == NULL || g_toks[i].expires < victim->expires))
+			victim = &g_toks[i];
+	return victim;
+}
 
-		if (t->host && strcasecmp(t->host, host) == 0 && t->scheme == scheme &&
-		    strcmp(t->scope, n.scope) == 0) {
-			victim = t;
-			break;
-		}
+static int
+tok_fill(tok_entry *t, const char *host, const char *scope, const char *cred, const char *realm,
+	 int scheme)
+{
+	tok_clear(t);
+	t->host = pg_strdup(host);
+	t->scope = pg_strdup(scope);
+	t->cred = pg_strdup(cred);
+	t->realm = pg_strdup(realm ? realm : "");
+	t->scheme = scheme;
+	if (t->host == NULL || t->scope == NULL || t->cred == NULL || t->realm == NULL) {
+		tok_clear(t);
+		return PG_ENOMEM;
 	}
-	for (i = 0; victim == NULL && i < TOKENS_MAX; i++)
-		if (c->toks[i].host == NULL || c->toks[i].expires <= now)
-			victim = &c->toks[i];
-	if (victim == NULL) {
-		victim = &c->toks[0];
-		for (i = 1; i < TOKENS_MAX; i++)
-			if (c->toks[i].expires < victim->expires)
-				victim = &c->toks[i];
+	return PG_OK;
+}
+
+/* Remember token (NULL: a Basic note) for (host, scope, cred), issued by
+ * realm, for ttl_s seconds.  Takes ownership of token.  Out of memory only
+ * loses the cache entry. */
+static void
+cache_put(const char *host, const char *scope, const char *cred, const char *realm, char *token,
+	  int scheme, int64_t ttl_s)
+{
+	tok_entry *t;
+
+	if (scheme == OCI_AUTH_BASIC)
+		scope = "";
+	pthread_mutex_lock(&g_tok_mu);
+	t = tok_slot_locked(host, scope, cred, scheme);
+	if (t && tok_fill(t, host, scope, cred, realm, scheme) == PG_OK) {
+		t->token = token;
+		token = NULL;
+		t->expires = pg_clock_ms() + ttl_s * 1000;
 	}
-	tok_clear(victim);
-	*victim = n;
-	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&g_tok_mu);
+	if (token) {
+		OPENSSL_cleanse(token, strlen(token));
+		free(token);
+	}
+}
+
+/* Every cached token wiped (tests; a process ends without it). */
+void
+pg_oci_tokens_clear(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g_tok_mu);
+	for (i = 0; i < TOKENS_MAX; i++)
+		if (!g_toks[i].pending)
+			tok_clear(&g_toks[i]);
+	pthread_mutex_unlock(&g_tok_mu);
 }
 
 /* ---- per-host concurrency cap ---- */
@@ -500,15 +613,103 @@ out:
 	return rc;
 }
 
-/* Answer the challenge in r: fetch a token, or note Basic. */
+/* "realm service" of a challenge: which issuer a token came from. */
 static int
-authenticate(pg_oci *c, const pg_oci_req *q, const host_conf *h, const char *host,
-	     const char *scope, const pg_fetch_resp *r, int64_t deadline, pg_err *err)
+realm_id(pg_buf *b, const oci_challenge *ch)
+{
+	return pg_buf_printf(b, "%s %s", ch->realm ? ch->realm : "", ch->service ? ch->service : "");
+}
+
+/*
+ * A bearer token for (host, scope, cred) from the realm of ch, as a single
+ * flight: when another thread holds a valid token for the key that is not
+ * the one we sent (sent: refused, or NULL), or is fetching one, use or
+ * await it; else fetch it ourselves and share it.  A failed fetch is not
+ * shared: each waiter then tries on its own.
+ */
+static int
+token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const char *scope,
+	      const char *cred, const char *creds, const oci_challenge *ch, const char *sent,
+	      int64_t deadline, pg_err *err)
+{
+	int rc = PG_OK;
+	bool fetch = false;
+	tok_entry *mine = NULL;
+	char *token = NULL;
+	int64_t ttl = TOKEN_DEFAULT_S;
+	pg_buf realm;
+	struct timespec ts;
+
+	pg_buf_init(&realm, 8192 + 256);
+	if (realm_id(&realm, ch) != PG_OK) {
+		pg_buf_free(&realm);
+		return pg_err_set(err, PG_EINVAL, "token realm of %s too long", host);
+	}
+	deadline_ts(&ts, deadline);
+	pthread_mutex_lock(&g_tok_mu);
+	for (;;) {
+		tok_entry *t = NULL;
+		size_t i;
+
+		for (i = 0; i < TOKENS_MAX && t == NULL; i++)
+			if (tok_key_eq(&g_toks[i], host, scope, cred, OCI_AUTH_BEARER))
+				t = &g_toks[i];
+		if (t && t->pending) {
+			if (pthread_cond_timedwait(&g_tok_cv, &g_tok_mu, &ts) != 0 &&
+			    pg_clock_left_ms(deadline) <= 0) {
+				rc = pg_err_set(err, PG_ETIMEOUT,
+						"deadline passed waiting for a token for %s", host);
+				break;
+			}
+			continue;
+		}
+		if (t && t->expires > pg_clock_ms() && strcmp(t->realm, (const char *)realm.data) == 0 &&
+		    (sent == NULL || strcmp(t->token, sent) != 0))
+			break; /* fetched by another thread meanwhile */
+		mine = tok_slot_locked(host, scope, cred, OCI_AUTH_BEARER);
+		if (mine && tok_fill(mine, host, scope, cred, (const char *)realm.data,
+				     OCI_AUTH_BEARER) == PG_OK)
+			mine->pending = true;
+		else
+			mine = NULL; /* no room or memory: fetch, unshared */
+		fetch = true;
+		break;
+	}
+	pthread_mutex_unlock(&g_tok_mu);
+	if (fetch) {
+		rc = token_fetch(&token, &ttl, q, h, host, ch, ch->scope ? ch->scope : scope, creds,
+				 deadline, err);
+		pthread_mutex_lock(&g_tok_mu);
+		if (mine) {
+			mine->pending = false;
+			if (rc == PG_OK) {
+				mine->token = token;
+				mine->expires = pg_clock_ms() + ttl * 1000;
+				token = NULL;
+			} else {
+				tok_clear(mine);
+			}
+			pthread_cond_broadcast(&g_tok_cv);
+		}
+		pthread_mutex_unlock(&g_tok_mu);
+		if (rc == PG_OK && token) /* unshared: this request only */
+			cache_put(host, scope, cred, (const char *)realm.data, token, OCI_AUTH_BEARER, ttl);
+		token = NULL;
+	}
+	pg_buf_free(&realm);
+	return rc;
+}
+
+/* Answer the challenge in r (the reply to a request that sent token
+ * `sent`, or none): obtain a token, or note Basic. */
+static int
+authenticate(const pg_oci_req *q, const host_conf *h, const char *host, const char *scope,
+	     const char *cred, const char *sent, const pg_fetch_resp *r, int64_t deadline,
+	     pg_err *err)
 {
 	int rc;
 	oci_challenge ch = {0};
-	char *hdr = pg_fetch_resp_header(r, "WWW-Authenticate"), *creds = NULL, *token = NULL;
-	int64_t ttl = TOKEN_DEFAULT_S;
+	char *hdr = pg_fetch_resp_header(r, "WWW-Authenticate"), *creds = NULL;
 
 	if (hdr == NULL) {
 		rc = pg_err_set(err, PG_EFETCH, "registry %s answered 401 without a challenge", host);
@@ -531,19 +732,13 @@ authenticate(pg_oci *c, const pg_oci_req *q, const host_conf *h, const char *hos
 					host);
 			goto out;
 		}
-		cache_put(c, host, scope, NULL, OCI_AUTH_BASIC, BASIC_NOTE_S);
+		cache_put(host, scope, cred, NULL, NULL, OCI_AUTH_BASIC, BASIC_NOTE_S);
 		rc = PG_OK;
 		goto out;
 	}
-	rc = token_fetch(&token, &ttl, q, h, host, &ch, ch.scope ? ch.scope : scope, creds,
-			 deadline, err);
-	if (rc != PG_OK)
-		goto out;
-	cache_put(c, host, scope, token, OCI_AUTH_BEARER, ttl);
-	token = NULL;
+	rc = token_acquire(q, h, host, scope, cred, creds, &ch, sent, deadline, err);
 out:
 	wipe_free(creds);
-	wipe_free(token);
 	free(hdr);
 	oci_challenge_clear(&ch);
 	return rc;
@@ -579,12 +774,13 @@ sleep_ms(int64_t ms)
  * challenged and waiting out 429s within the deadline.  Any final status
  * is returned to the caller.  public_why non-NULL: a redirect may go to a
  * public host no policy names (fetch.h), for content the caller checks by
- * digest (blobs: registries send them to their CDN or storage).
+ * digest (blobs: registries send them to their CDN or storage).  cred:
+ * the digest of the host's credentials ("" for none), the token cache key.
  */
 static int
-reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
-	   const char *scope, const char *url, const char *accept, size_t max,
-	   const char *public_why, const char *method, pg_err *err)
+reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *scope,
+       const char *url, const char *accept, size_t max, const char *public_why,
+       const char *method, const char *cred, pg_err *err)
 {
 	int rc = PG_EINTERNAL, auth_rounds = 0, rate_rounds = 0;
 	const host_conf *h = conf_for(c, host);
@@ -607,7 +803,7 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 		if (authz.data)
 			OPENSSL_cleanse(authz.data, authz.len);
 		pg_buf_reset(&authz);
-		scheme = cache_get(c, host, scope, &token);
+		scheme = cache_get(host, scope, cred, &token);
 		if (scheme == OCI_AUTH_BEARER &&
 		    pg_buf_printf(&authz, "Authorization: Bearer %s", token) != PG_OK) {
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -653,8 +849,8 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 			/* A cached token may have expired server-side: one
 			 * fresh round, then the 401 stands. */
 			auth_rounds++;
-			cache_drop(c, host, scope);
-			rc = authenticate(c, q, h, host, scope, r, deadline, err);
+			cache_drop(host, scope, cred, token);
+			rc = authenticate(q, h, host, scope, cred, token, r, deadline, err);
 			if (rc != PG_OK)
 				goto out;
 			pg_fetch_resp_free(r);
@@ -690,6 +886,166 @@ out:
 		OPENSSL_cleanse(authz.data, authz.cap);
 	pg_buf_free(&authz);
 	pg_fetch_resp_free(r);
+	return rc;
+}
+
+
+/* ---- coalesced requests (process-wide) ---- */
+
+/*
+ * Identical registry requests made at the same time by several threads
+ * (two reviews of the same image, the same signature manifest, the same
+ * blob) go out once: the first thread makes it, the others wait for its
+ * answer, each within its own deadline, and get a copy.  Identical means
+ * method, URL, Accept, size bound, redirect rule, guard and credentials:
+ * threads under another policy or other credentials never share.  The
+ * answer is shared with the threads waiting for it and forgotten at once:
+ * nothing here is a cache.  A leader that ran out of its own time shares
+ * nothing; its waiters ask for themselves.  At most FLIGHTS_MAX requests
+ * are in flight shared; past that, requests go out alone.
+ */
+static void
+flight_free_locked(flight *f)
+{
+	free(f->key);
+	pg_fetch_resp_free(f->resp);
+	memset(f, 0, sizeof(*f));
+}
+
+static pg_fetch_resp *
+resp_dup(const pg_fetch_resp *r)
+{
+	pg_fetch_resp *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->status = r->status;
+	d->len = r->len;
+	if ((r->body && (d->body = malloc(r->len + 1)) == NULL) ||
+	    (r->effective_url && (d->effective_url = pg_strdup(r->effective_url)) == NULL) ||
+	    (r->headers && (d->headers = pg_strdup(r->headers)) == NULL)) {
+		pg_fetch_resp_free(d);
+		return NULL;
+	}
+	if (r->body) {
+		memcpy(d->body, r->body, r->len);
+		d->body[r->len] = '\0';
+	}
+	return d;
+}
+
+/* The key of a request: everything that decides its answer. */
+static int
+flight_key(pg_buf *b, const pg_oci_req *q, const char *url, const char *accept, size_t max,
+	   const char *public_why, const char *method, const char *cred)
+{
+	unsigned char g[sizeof(q->guard)];
+	size_t i;
+
+	memcpy(g, &q->guard, sizeof(g));
+	if (pg_buf_printf(b, "%s\n%s\n%s\n%zu\n%d\n%s\n%p\n", method ? method : "GET", url,
+			  accept ? accept : "", max, public_why != NULL, cred, q->guard_ctx) != PG_OK)
+		return PG_ENOMEM;
+	for (i = 0; i < sizeof(g); i++)
+		if (pg_buf_printf(b, "%02x", g[i]) != PG_OK)
+			return PG_ENOMEM;
+	return PG_OK;
+}
+
+/*
+ * reg_do as a coalesced request (see above): *out is the caller's own
+ * response either way.
+ */
+static int
+reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
+	   const char *scope, const char *url, const char *accept, size_t max,
+	   const char *public_why, const char *method, pg_err *err)
+{
+	int rc;
+	const host_conf *h = conf_for(c, host);
+	int64_t deadline = q->deadline ? q->deadline : pg_clock_ms() + PG_FETCH_DEFAULT_TIMEOUT_MS;
+	char cred[OCI_DIGEST_BUF] = "", *creds = NULL;
+	pg_buf key;
+	flight *f = NULL;
+	bool lead = false;
+	pg_err lerr;
+	struct timespec ts;
+	size_t i;
+
+	*out = NULL;
+	pg_err_clear(&lerr);
+	(void)pthread_once(&g_once, shared_init);
+	if ((rc = load_creds(&creds, h, host, err)) != PG_OK)
+		return rc;
+	if (creds) {
+		oci_sha256_digest(cred, creds, strlen(creds));
+		wipe_free(creds);
+	}
+	pg_buf_init(&key, 16384);
+	if (flight_key(&key, q, url, accept, max, public_why, method, cred) != PG_OK) {
+		pg_buf_free(&key);
+		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred,
+			      err);
+	}
+	pthread_mutex_lock(&g_fl_mu);
+	for (i = 0; i < FLIGHTS_MAX && f == NULL; i++)
+		if (g_fl[i].key && !g_fl[i].done && strcmp(g_fl[i].key, (const char *)key.data) == 0)
+			f = &g_fl[i];
+	if (f == NULL) {
+		for (i = 0; i < FLIGHTS_MAX && f == NULL; i++)
+			if (g_fl[i].key == NULL)
+				f = &g_fl[i];
+		if (f && (f->key = pg_strdup((const char *)key.data)) != NULL)
+			lead = true;
+		else
+			f = NULL;
+	} else {
+		f->waiters++;
+		deadline_ts(&ts, deadline);
+		while (!f->done)
+			if (pthread_cond_timedwait(&g_fl_cv, &g_fl_mu, &ts) != 0 &&
+			    pg_clock_left_ms(deadline) <= 0)
+				break;
+	}
+	pthread_mutex_unlock(&g_fl_mu);
+	pg_buf_free(&key);
+	if (lead) {
+		rc = reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred, &lerr);
+		pthread_mutex_lock(&g_fl_mu);
+		f->done = true;
+		f->rc = rc;
+		f->err = lerr;
+		if (rc == PG_OK && f->waiters > 0 && (f->resp = resp_dup(*out)) == NULL)
+			f->rc = PG_ETIMEOUT; /* out of memory: waiters ask for themselves */
+		if (f->waiters == 0)
+			flight_free_locked(f);
+		pthread_cond_broadcast(&g_fl_cv);
+		pthread_mutex_unlock(&g_fl_mu);
+		if (rc != PG_OK && err)
+			*err = lerr;
+		return rc;
+	}
+	if (f == NULL) /* no room: alone */
+		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred, err);
+	if (!f->done) {
+		rc = pg_err_set(err, PG_ETIMEOUT, "deadline passed waiting for %s", host);
+	} else if (f->rc == PG_ETIMEOUT) {
+		rc = PG_ETIMEOUT; /* the leader's deadline, not ours: ask ourselves */
+	} else if (f->rc != PG_OK) {
+		rc = f->rc;
+		if (err)
+			*err = f->err;
+	} else {
+		/* done entries are read-only until the last waiter leaves */
+		*out = resp_dup(f->resp);
+		rc = *out ? PG_OK : pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	pthread_mutex_lock(&g_fl_mu);
+	if (--f->waiters == 0 && f->done)
+		flight_free_locked(f);
+	pthread_mutex_unlock(&g_fl_mu);
+	if (rc == PG_ETIMEOUT && pg_clock_left_ms(deadline) > 0)
+		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred, err);
 	return rc;
 }
 
@@ -912,6 +1268,22 @@ out:
 	return rc;
 }
 
+/* Content-Length of a response, or -1 when absent or not a count. */
+static int64_t
+content_length(const pg_fetch_resp *r)
+{
+	char *v = pg_fetch_resp_header(r, "Content-Length"), *end = NULL;
+	long long n = -1;
+
+	if (v && v[0] >= '0' && v[0] <= '9') {
+		n = strtoll(v, &end, 10);
+		if (end == NULL || *end != '\0' || n < 0)
+			n = -1;
+	}
+	free(v);
+	return (int64_t)n;
+}
+
 /*
  * HEAD host/repo/manifests/reference (full Accept set): what the registry
  * says the reference's digest is, without the bytes (Docker Hub counts a
@@ -928,8 +1300,8 @@ out:
  * registry's choice either way.
  */
 static int
-manifest_head_desc(char **out, char **ct_out, int64_t *size_out, pg_oci *c, const pg_oci_req *q,
-		   const char *host, const char *repo, const char *reference, pg_err *err)
+manifest_head_ex(char **out, char **ct_out, int64_t *len_out, pg_oci *c, const pg_oci_req *q,
+		 const char *host, const char *repo, const char *reference, pg_err *err)
 {
 	int rc;
 	pg_buf url, scope;
@@ -937,6 +1309,10 @@ manifest_head_desc(char **out, char **ct_out, int64_t *size_out, pg_oci *c, cons
 	char *dcd = NULL;
 
 	*out = NULL;
+	if (ct_out)
+		*ct_out = NULL;
+	if (len_out)
+		*len_out = -1;
 	if ((rc = check_names(host, repo, reference, err)) != PG_OK)
 		return rc;
 	pg_buf_init(&url, 2048);
@@ -967,17 +1343,10 @@ manifest_head_desc(char **out, char **ct_out, int64_t *size_out, pg_oci *c, cons
 	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 && oci_digest_valid(dcd)) {
 		*out = dcd;
 		dcd = NULL;
-	}
-	if (*out && ct_out && size_out) {
-		char *cl = pg_fetch_resp_header(r, "Content-Length"), *end = NULL;
-		long long n = cl ? strtoll(cl, &end, 10) : -1;
-
-		*ct_out = pg_fetch_resp_header(r, "Content-Type");
-		*size_out = cl && end && end != cl && *end == '\0' && n > 0 &&
-				    (uint64_t)n <= PG_OCI_MANIFEST_MAX
-				? (int64_t)n
-				: -1;
-		free(cl);
+		if (ct_out)
+			*ct_out = pg_fetch_resp_header(r, "Content-Type");
+		if (len_out)
+			*len_out = content_length(r);
 	}
 	rc = PG_OK;
 out:
@@ -992,29 +1361,61 @@ static int
 manifest_head(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
 	      const char *reference, pg_err *err)
 {
-	return manifest_head_desc(out, NULL, NULL, c, q, host, repo, reference, err);
+	return manifest_head_ex(out, NULL, NULL, c, q, host, repo, reference, err);
+}
+
+static bool
+known_manifest_type(const char *mt)
+{
+	return strcmp(mt, PG_OCI_MT_OCI_MANIFEST) == 0 || strcmp(mt, PG_OCI_MT_OCI_INDEX) == 0 ||
+	       strcmp(mt, PG_OCI_MT_DOCKER_MANIFEST) == 0 || strcmp(mt, PG_OCI_MT_DOCKER_LIST) == 0;
 }
 
 int
-pg_oci_head_desc(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
-		 const char *repo, const char *reference, pg_err *err)
+pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
+			 const char *repo, const char *reference, pg_err *err)
 {
-	char *ct = NULL;
-	int64_t size = -1;
+	pg_oci_manifest *m = NULL;
+	char *dg = NULL, *ct = NULL;
+	int64_t len = -1;
+	size_t blen;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	out->size = -1;
-	rc = manifest_head_desc(&out->digest, &ct, &size, c, q, host, repo, reference, err);
-	if (rc == PG_OK && out->digest && ct && ct[0] && size > 0) {
-		ct[strcspn(ct, "; \t")] = '\0';
+	rc = manifest_head_ex(&dg, &ct, &len, c, q, host, repo, reference, err);
+	if (rc != PG_OK)
+		goto out;
+	/* Everything a descriptor needs, and the digest asked for when a
+	 * digest was: no GET.  Else the bytes decide. */
+	if (ct && strchr(ct, ';'))
+		*strchr(ct, ';') = '\0';
+	/* A Content-Type that is not one of the manifest types asked for
+	 * (a proxy's "application/json", say) is not taken for the media
+	 * type: the body says it. */
+	if (dg && ct && known_manifest_type(ct) && len > 0 && (uint64_t)len <= PG_OCI_MANIFEST_MAX &&
+	    (!oci_digest_valid(reference) || strcmp(reference, dg) == 0)) {
+		out->digest = dg;
 		out->media_type = ct;
-		out->size = size;
-		return PG_OK;
+		out->size = len;
+		dg = ct = NULL;
+		goto out;
 	}
+	if ((rc = pg_oci_manifest_get(&m, c, q, host, repo, dg ? dg : reference, err)) != PG_OK)
+		goto out;
+	(void)pg_oci_manifest_bytes(m, &blen);
+	out->digest = pg_strdup(pg_oci_manifest_digest(m));
+	out->media_type = pg_strdup(pg_oci_manifest_media_type(m) ? pg_oci_manifest_media_type(m) : "");
+	out->size = (int64_t)blen;
+	if (out->digest == NULL || out->media_type == NULL) {
+		free(out->digest);
+		free(out->media_type);
+		memset(out, 0, sizeof(*out));
+		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+out:
+	pg_oci_manifest_free(m);
+	free(dg);
 	free(ct);
-	free(out->digest);
-	out->digest = NULL;
 	return rc;
 }
 

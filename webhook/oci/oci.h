@@ -10,9 +10,12 @@
  * caller's absolute deadline; every host contacted (registry, token realm,
  * redirect) is first approved by the caller's guard.
  *
- * Threads: one pg_oci is shared by all worker threads (per-host settings, a
- * bearer-token cache and a per-host concurrency cap, all mutex-protected).
- * Each call takes the calling thread's own pg_fetch in pg_oci_req.
+ * Threads: one pg_oci may be shared by worker threads (per-host settings
+ * and a per-host concurrency cap, mutex-protected).  Bearer tokens and
+ * requests in flight are process-wide, shared by every pg_oci: a token
+ * serves every thread until it expires, and identical concurrent requests
+ * go out once.  Each call takes the calling thread's own pg_fetch in
+ * pg_oci_req.
  */
 #ifndef PG_OCI_H
 #define PG_OCI_H
@@ -92,8 +95,13 @@ typedef struct pg_oci_manifest pg_oci_manifest;
 
 /* Settings are copied; *out is the caller's (pg_oci_free). */
 int pg_oci_new(pg_oci **out, const pg_oci_opts *o, pg_err *err);
-/* Wipes cached tokens.  NULL is fine.  No call may be running. */
+/* NULL is fine.  No call may be running.  Tokens are not the client's:
+ * they are shared by every client of the process (pg_oci_tokens_clear). */
 void pg_oci_free(pg_oci *c);
+/* Wipe the process-wide bearer-token cache (tokens reused per host, scope
+ * and credentials by every client until they expire).  Safe while calls
+ * run: a token being fetched is kept. */
+void pg_oci_tokens_clear(void);
 
 /* GET /v2/ on host, authenticating if challenged.  0 when the registry
  * answers 200; PG_EFETCH (with the status) otherwise. */
@@ -116,15 +124,19 @@ int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q,
 int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host,
 		   const char *repo, const char *reference, pg_err *err);
 
-/* The descriptor of a tag by HEAD alone, as notation resolves one: digest
- * (Docker-Content-Digest, sha256), media type (Content-Type) and size
- * (Content-Length) -- the registry's word, bound afterwards by a signature
- * over all three.  PG_OK with out->digest and out->media_type malloc'd
- * (free them, e.g. pg_oci_descs_free(out, 1) on a heap copy), or PG_OK
- * with out->digest NULL when the HEAD does not say all three (the caller
- * GETs instead); PG_ENOTFOUND, fetch errors as pg_oci_manifest_get. */
-int pg_oci_head_desc(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
-		     const char *repo, const char *reference, pg_err *err);
+/*
+ * The descriptor of manifest `reference` (tag or digest) of host/repo as a
+ * HEAD answers it (full Accept set): digest from Docker-Content-Digest,
+ * media type from Content-Type, size from Content-Length; no bytes, so no
+ * pull on Docker Hub.  When the answer lacks one of them, or names another
+ * digest than a digest reference, the manifest is fetched and hashed (one
+ * GET) instead.  Like a tag resolved by HEAD, the result is the registry's
+ * claim: use it only where a signature binds digest, media type and size
+ * (a Notation signature's target descriptor does).  out's members are the
+ * caller's (media_type and digest malloc'd; annotations NULL).
+ */
+int pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const char *host,
+			     const char *repo, const char *reference, pg_err *err);
 
 /* Download blob `digest` of host/repo, at most max bytes; the bytes must
  * hash to digest and, when size >= 0, be exactly size long.  *out is

@@ -99,12 +99,12 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 			  int64_t now, pg_err *err)
 {
 	const pg_notation_trust *t = v->nv_trust;
-	pg_oci_manifest *m = NULL;
-	pg_oci_desc *refs = NULL, head = {0};
+	pg_oci_desc td = {0};
+	pg_oci_desc *refs = NULL;
 	size_t nrefs = 0, i, tried = 0;
 	char scope[1024], first[PG_ERR_MSG_MAX], *mt = NULL;
 	unsigned char *env = NULL;
-	size_t env_len = 0, blen;
+	size_t env_len = 0;
 	pg_notation_target target;
 	pg_notation_outcome o;
 	pg_err e;
@@ -122,27 +122,15 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 		return PG_EVERIFY;
 	if (t == NULL)
 		return pg_err_set(err, PG_EPOLICY, "notation verifier has no trust statement");
-	/* The admitted artifact: a tag's descriptor by HEAD, as notation
-	 * resolves it (one request, no manifest pull; the signature binds
-	 * digest, media type and size); else, and for a digest, its manifest
-	 * as served (digest checked). */
-	if (ref->digest == NULL &&
-	    (rc = pg_oci_head_desc(&head, oci, q, ref->registry, ref->repository,
-				   ref->tag ? ref->tag : "latest", err)) != PG_OK)
+	/* The admitted artifact's descriptor, by HEAD when the registry gives
+	 * it whole (no pull spent): the signature binds digest, media type
+	 * and size, so a registry's false claim is a denial. */
+	if ((rc = pg_oci_manifest_describe(&td, oci, q, ref->registry, ref->repository,
+					   ref->digest ? ref->digest : ref->tag, err)) != PG_OK)
 		return rc;
-	if (head.digest != NULL) {
-		target.digest = head.digest;
-		target.media_type = head.media_type;
-		target.size = head.size;
-	} else {
-		if ((rc = pg_oci_manifest_get(&m, oci, q, ref->registry, ref->repository,
-					      ref->digest ? ref->digest : ref->tag, err)) != PG_OK)
-			return rc;
-		target.digest = pg_oci_manifest_digest(m);
-		target.media_type = pg_oci_manifest_media_type(m);
-		(void)pg_oci_manifest_bytes(m, &blen);
-		target.size = (int64_t)blen;
-	}
+	target.digest = td.digest;
+	target.media_type = td.media_type[0] ? td.media_type : NULL;
+	target.size = td.size;
 	if ((*digest_out = pg_strdup(target.digest)) == NULL) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
@@ -203,9 +191,8 @@ out:
 	free(env);
 	free(mt);
 	pg_oci_descs_free(refs, nrefs);
-	pg_oci_manifest_free(m);
-	free(head.digest);
-	free(head.media_type);
+	free(td.digest);
+	free(td.media_type);
 	return rc;
 }
 
