@@ -47,7 +47,7 @@ gpgme   |gpgme\.h        |pgp
 yaml    |yaml\.h         |policy helm
 zlib    |zlib\.h         |helm
 jansson |jansson\.h      |admission decide attest cli helm json jsonmem kube notation obs oci sigstore verify
-openssl |openssl/.*\.h   |digest notation oci policy server sigstore
+openssl |openssl/.*\.h   |digest notation policy server sigstore
 '
 files=$(find webhook -name '*.[ch]' | sort)
 found=$(echo "$ROOMS" | while IFS='|' read -r lib re rooms; do

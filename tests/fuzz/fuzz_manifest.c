@@ -44,12 +44,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++) {
 		const pg_oci_desc *d = pg_oci_manifest_desc(m, i);
 
-		if (!oci_digest_valid(d->digest) || strlen(d->media_type) == 0 || d->size < 0)
+		if (!pg_oci__digest_valid(d->digest) || strlen(d->media_type) == 0 || d->size < 0)
 			abort();
 	}
 	if (pg_oci_manifest_is_index(m) == (pg_oci_manifest_config(m) != NULL))
 		abort();
-	if (!oci_digest_matches(pg_oci_manifest_digest(m), data + 1, size - 1))
+	if (!pg_oci__digest_matches(pg_oci_manifest_digest(m), data + 1, size - 1))
 		abort();
 	(void)pg_oci_manifest_subject(m);
 	(void)pg_oci_manifest_artifact_type(m);

@@ -25,21 +25,21 @@ typedef struct auth_case {
 static const auth_case auth_cases[] = {
 	{"Bearer realm=\"https://auth.example.com/token\",service=\"registry.example.com\","
 	 "scope=\"repository:a/b:pull\"",
-	 PG_OK, OCI_AUTH_BEARER, "https://auth.example.com/token", "registry.example.com",
+	 PG_OK, PG_OCI__AUTH_BEARER, "https://auth.example.com/token", "registry.example.com",
 	 "repository:a/b:pull"},
 	/* a comma inside quotes is not a separator */
-	{"Bearer realm=\"https://t/x\",scope=\"repository:x:pull,push\"", PG_OK, OCI_AUTH_BEARER,
+	{"Bearer realm=\"https://t/x\",scope=\"repository:x:pull,push\"", PG_OK, PG_OCI__AUTH_BEARER,
 	 "https://t/x", NULL, "repository:x:pull,push"},
 	/* scheme and names are case-insensitive; BWS around '='; token values */
-	{"bearer  realm = \"r\" , SERVICE=svc", PG_OK, OCI_AUTH_BEARER, "r", "svc", NULL},
-	{"Basic realm=\"Registry Realm\"", PG_OK, OCI_AUTH_BASIC, "Registry Realm", NULL, NULL},
+	{"bearer  realm = \"r\" , SERVICE=svc", PG_OK, PG_OCI__AUTH_BEARER, "r", "svc", NULL},
+	{"Basic realm=\"Registry Realm\"", PG_OK, PG_OCI__AUTH_BASIC, "Registry Realm", NULL, NULL},
 	/* several challenges: Bearer preferred */
-	{"Basic realm=\"x\", Bearer realm=\"https://t\",service=\"s\"", PG_OK, OCI_AUTH_BEARER,
+	{"Basic realm=\"x\", Bearer realm=\"https://t\",service=\"s\"", PG_OK, PG_OCI__AUTH_BEARER,
 	 "https://t", "s", NULL},
 	/* an unknown scheme (with a token68) before a known one is skipped */
-	{"Negotiate abc, Basic realm=\"b\"", PG_OK, OCI_AUTH_BASIC, "b", NULL, NULL},
-	{"Bearer realm=\"a\\\"b\"", PG_OK, OCI_AUTH_BEARER, "a\"b", NULL, NULL},
-	{"Bearer realm=\"r\",,error=\"invalid_token\"", PG_OK, OCI_AUTH_BEARER, "r", NULL, NULL},
+	{"Negotiate abc, Basic realm=\"b\"", PG_OK, PG_OCI__AUTH_BASIC, "b", NULL, NULL},
+	{"Bearer realm=\"a\\\"b\"", PG_OK, PG_OCI__AUTH_BEARER, "a\"b", NULL, NULL},
+	{"Bearer realm=\"r\",,error=\"invalid_token\"", PG_OK, PG_OCI__AUTH_BEARER, "r", NULL, NULL},
 	{"Negotiate", PG_EINVAL, 0, NULL, NULL, NULL},
 	{"Bearer service=\"x\"", PG_EINVAL, 0, NULL, NULL, NULL},
 	{"Bearer realm=\"unterminated", PG_EINVAL, 0, NULL, NULL, NULL},
@@ -68,9 +68,9 @@ test_www_auth_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(auth_cases) / sizeof(auth_cases[0]); i++) {
 		const auth_case *c = &auth_cases[i];
-		oci_challenge ch;
+		pg_oci__challenge ch;
 		pg_err e = {0};
-		int rc = oci_www_auth_parse(&ch, c->in, &e);
+		int rc = pg_oci__www_auth_parse(&ch, c->in, &e);
 
 		if (rc != c->rc)
 			fail_msg("case %zu \"%s\": rc %d, want %d (%s)", i, c->in, rc, c->rc, e.msg);
@@ -82,26 +82,26 @@ test_www_auth_table(void **state)
 		} else {
 			assert_true(e.msg[0] != '\0');
 		}
-		oci_challenge_clear(&ch);
+		pg_oci__challenge_clear(&ch);
 	}
 }
 
 static void
 test_www_auth_bounds(void **state)
 {
-	char *big = malloc(OCI_HEADER_MAX + 32);
-	oci_challenge ch;
+	char *big = malloc(PG_OCI__HEADER_MAX + 32);
+	pg_oci__challenge ch;
 
 	(void)state;
 	memcpy(big, "Bearer realm=\"", 14);
-	memset(big + 14, 'a', OCI_HEADER_MAX);
-	memcpy(big + 14 + OCI_HEADER_MAX, "\"", 2);
-	assert_int_equal(oci_www_auth_parse(&ch, big, NULL), PG_EINVAL);
+	memset(big + 14, 'a', PG_OCI__HEADER_MAX);
+	memcpy(big + 14 + PG_OCI__HEADER_MAX, "\"", 2);
+	assert_int_equal(pg_oci__www_auth_parse(&ch, big, NULL), PG_EINVAL);
 	/* a value over VALUE_MAX inside a header under the bound */
 	memset(big + 14, 'a', VALUE_MAX + 10);
 	memcpy(big + 14 + VALUE_MAX + 10, "\"", 2);
-	assert_int_equal(oci_www_auth_parse(&ch, big, NULL), PG_EINVAL);
-	assert_int_equal(oci_www_auth_parse(&ch, NULL, NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__www_auth_parse(&ch, big, NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__www_auth_parse(&ch, NULL, NULL), PG_EINVAL);
 	free(big);
 }
 
@@ -116,22 +116,22 @@ test_www_auth_headers(void **state)
 		const char *realm;
 	} tab[] = {
 	    {"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"https://a/t\"\r\n\r\n",
-	     PG_OK, OCI_AUTH_BEARER, "https://a/t"},
+	     PG_OK, PG_OCI__AUTH_BEARER, "https://a/t"},
 	    /* Bearer on the second line: preferred over the first line's Basic */
 	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Basic realm=\"r\"\r\n"
 	     "Content-Type: text/plain\r\nwww-authenticate: Bearer realm=\"https://b/t\"\r\n\r\n",
-	     PG_OK, OCI_AUTH_BEARER, "https://b/t"},
+	     PG_OK, PG_OCI__AUTH_BEARER, "https://b/t"},
 	    /* unknown scheme on one line, Basic on another */
 	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm=\"r\"\r\n",
-	     PG_OK, OCI_AUTH_BASIC, "r"},
+	     PG_OK, PG_OCI__AUTH_BASIC, "r"},
 	    /* two Bearer lines: the first */
 	    {"HTTP/2 401\r\nwww-authenticate: Bearer realm=\"https://1/t\"\r\n"
 	     "www-authenticate: Bearer realm=\"https://2/t\"\r\n",
-	     PG_OK, OCI_AUTH_BEARER, "https://1/t"},
+	     PG_OK, PG_OCI__AUTH_BEARER, "https://1/t"},
 	    /* comma-separated challenges on one line, then another line */
 	    {"HTTP/1.1 401 x\nWWW-Authenticate: Negotiate, Basic realm=\"r\"\nWWW-Authenticate: "
 	     "Bearer realm=\"https://c/t\",service=\"s\"\n",
-	     PG_OK, OCI_AUTH_BEARER, "https://c/t"},
+	     PG_OK, PG_OCI__AUTH_BEARER, "https://c/t"},
 	    /* no line at all; only unknown schemes; junk on any line */
 	    {"HTTP/1.1 401 x\r\nContent-Type: text/plain\r\n\r\n", PG_EINVAL, 0, NULL},
 	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\n",
@@ -147,16 +147,16 @@ test_www_auth_headers(void **state)
 	     NULL},
 	    /* an empty value next to a good one */
 	    {"HTTP/1.1 401 x\r\nWWW-Authenticate:\r\nWWW-Authenticate: Basic realm=\"r\"\r\n", PG_OK,
-	     OCI_AUTH_BASIC, "r"},
+	     PG_OCI__AUTH_BASIC, "r"},
 	};
 	pg_buf many;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		oci_challenge ch;
+		pg_oci__challenge ch;
 		pg_err e = {0};
-		int rc = oci_www_auth_parse_headers(&ch, tab[i].headers, &e);
+		int rc = pg_oci__www_auth_parse_headers(&ch, tab[i].headers, &e);
 
 		if (rc != tab[i].rc)
 			fail_msg("row %zu: rc %d, want %d (%s)", i, rc, tab[i].rc, e.msg);
@@ -166,18 +166,18 @@ test_www_auth_headers(void **state)
 		} else {
 			assert_true(e.msg[0] != '\0');
 		}
-		oci_challenge_clear(&ch);
+		pg_oci__challenge_clear(&ch);
 	}
-	assert_int_equal(oci_www_auth_parse_headers(&(oci_challenge){0}, NULL, NULL), PG_EINVAL);
-	/* bounded: more lines than OCI_CHALLENGE_LINES_MAX */
+	assert_int_equal(pg_oci__www_auth_parse_headers(&(pg_oci__challenge){0}, NULL, NULL), PG_EINVAL);
+	/* bounded: more lines than PG_OCI__CHALLENGE_LINES_MAX */
 	pg_buf_init(&many, 1 << 20);
 	assert_int_equal(pg_buf_puts(&many, "HTTP/1.1 401 x\r\n"), PG_OK);
-	for (i = 0; i <= OCI_CHALLENGE_LINES_MAX; i++)
+	for (i = 0; i <= PG_OCI__CHALLENGE_LINES_MAX; i++)
 		assert_int_equal(pg_buf_puts(&many, "WWW-Authenticate: Basic realm=\"r\"\r\n"), PG_OK);
 	{
-		oci_challenge ch;
+		pg_oci__challenge ch;
 
-		assert_int_equal(oci_www_auth_parse_headers(&ch, (const char *)many.data, NULL),
+		assert_int_equal(pg_oci__www_auth_parse_headers(&ch, (const char *)many.data, NULL),
 				 PG_EINVAL);
 	}
 	pg_buf_free(&many);
@@ -188,7 +188,7 @@ test_www_auth_headers(void **state)
 static int
 cfg(char **out, const char *json, const char *host)
 {
-	return oci_docker_config_auth(out, json, strlen(json), host, NULL);
+	return pg_oci__docker_config_auth(out, json, strlen(json), host, NULL);
 }
 
 static void
@@ -261,25 +261,25 @@ test_link(void **state)
 	char *n = NULL;
 
 	(void)state;
-	assert_int_equal(oci_link_next(&n, "</v2/a/referrers/sha256:ab?n=1&last=x>; rel=\"next\"", NULL), PG_OK);
+	assert_int_equal(pg_oci__link_next(&n, "</v2/a/referrers/sha256:ab?n=1&last=x>; rel=\"next\"", NULL), PG_OK);
 	assert_string_equal(n, "/v2/a/referrers/sha256:ab?n=1&last=x");
 	free(n);
-	assert_int_equal(oci_link_next(&n, "<https://r/p1>; rel=\"prev\", <https://r/p3>;rel=next", NULL), PG_OK);
+	assert_int_equal(pg_oci__link_next(&n, "<https://r/p1>; rel=\"prev\", <https://r/p3>;rel=next", NULL), PG_OK);
 	assert_string_equal(n, "https://r/p3");
 	free(n);
-	assert_int_equal(oci_link_next(&n, "<https://r/p3>; type=\"x\"; rel=\"prev next\"", NULL), PG_OK);
+	assert_int_equal(pg_oci__link_next(&n, "<https://r/p3>; type=\"x\"; rel=\"prev next\"", NULL), PG_OK);
 	assert_string_equal(n, "https://r/p3");
 	free(n);
-	assert_int_equal(oci_link_next(&n, "<https://r/p1>; rel=\"prev\"", NULL), PG_OK);
+	assert_int_equal(pg_oci__link_next(&n, "<https://r/p1>; rel=\"prev\"", NULL), PG_OK);
 	assert_null(n);
-	assert_int_equal(oci_link_next(&n, NULL, NULL), PG_OK);
+	assert_int_equal(pg_oci__link_next(&n, NULL, NULL), PG_OK);
 	assert_null(n);
-	assert_int_equal(oci_link_next(&n, "https://r/p1; rel=next", NULL), PG_EINVAL);
-	assert_int_equal(oci_link_next(&n, "<>; rel=next", NULL), PG_EINVAL);
-	assert_int_equal(oci_link_next(&n, "<https://r/p1", NULL), PG_EINVAL);
-	assert_int_equal(oci_link_next(&n, "<a b>; rel=next", NULL), PG_EINVAL);
-	assert_int_equal(oci_link_next(&n, "<a>; rel", NULL), PG_EINVAL);
-	assert_int_equal(oci_link_next(&n, "<a> junk", NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__link_next(&n, "https://r/p1; rel=next", NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__link_next(&n, "<>; rel=next", NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__link_next(&n, "<https://r/p1", NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__link_next(&n, "<a b>; rel=next", NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__link_next(&n, "<a>; rel", NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__link_next(&n, "<a> junk", NULL), PG_EINVAL);
 	assert_null(n);
 }
 
@@ -287,16 +287,16 @@ static void
 test_ratelimit_value(void **state)
 {
 	(void)state;
-	assert_int_equal(oci_ratelimit_value("100;w=21600"), 100);
-	assert_int_equal(oci_ratelimit_value(" 76 ;w=21600"), 76);
-	assert_int_equal(oci_ratelimit_value("0"), 0);
-	assert_int_equal(oci_ratelimit_value("100, 100;w=21600"), 100);
-	assert_int_equal(oci_ratelimit_value("w=21600"), -1);
-	assert_int_equal(oci_ratelimit_value("-5"), -1);
-	assert_int_equal(oci_ratelimit_value("12x"), -1);
-	assert_int_equal(oci_ratelimit_value(""), -1);
-	assert_int_equal(oci_ratelimit_value("99999999999999999999999"), -1);
-	assert_int_equal(oci_ratelimit_value(NULL), -1);
+	assert_int_equal(pg_oci__ratelimit_value("100;w=21600"), 100);
+	assert_int_equal(pg_oci__ratelimit_value(" 76 ;w=21600"), 76);
+	assert_int_equal(pg_oci__ratelimit_value("0"), 0);
+	assert_int_equal(pg_oci__ratelimit_value("100, 100;w=21600"), 100);
+	assert_int_equal(pg_oci__ratelimit_value("w=21600"), -1);
+	assert_int_equal(pg_oci__ratelimit_value("-5"), -1);
+	assert_int_equal(pg_oci__ratelimit_value("12x"), -1);
+	assert_int_equal(pg_oci__ratelimit_value(""), -1);
+	assert_int_equal(pg_oci__ratelimit_value("99999999999999999999999"), -1);
+	assert_int_equal(pg_oci__ratelimit_value(NULL), -1);
 }
 
 /* Hosts without the referrers API are remembered, case-insensitively, for
@@ -330,12 +330,12 @@ static void
 test_retry_after(void **state)
 {
 	(void)state;
-	assert_int_equal(oci_retry_after_s("5", 1), 5);
-	assert_int_equal(oci_retry_after_s(" 10 ", 1), 10);
-	assert_int_equal(oci_retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT", 3), 3);
-	assert_int_equal(oci_retry_after_s("999999999999999999999", 1), 86400);
-	assert_int_equal(oci_retry_after_s("5s", 2), 2);
-	assert_int_equal(oci_retry_after_s(NULL, 7), 7);
+	assert_int_equal(pg_oci__retry_after_s("5", 1), 5);
+	assert_int_equal(pg_oci__retry_after_s(" 10 ", 1), 10);
+	assert_int_equal(pg_oci__retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT", 3), 3);
+	assert_int_equal(pg_oci__retry_after_s("999999999999999999999", 1), 86400);
+	assert_int_equal(pg_oci__retry_after_s("5s", 2), 2);
+	assert_int_equal(pg_oci__retry_after_s(NULL, 7), 7);
 }
 
 static void
@@ -345,10 +345,10 @@ test_urlenc(void **state)
 
 	(void)state;
 	pg_buf_init(&b, 0);
-	assert_int_equal(oci_urlenc(&b, "repository:a/b:pull,push"), PG_OK);
+	assert_int_equal(pg_oci__urlenc(&b, "repository:a/b:pull,push"), PG_OK);
 	assert_string_equal((char *)b.data, "repository%3Aa%2Fb%3Apull%2Cpush");
 	pg_buf_reset(&b);
-	assert_int_equal(oci_urlenc(&b, "application/vnd.dev.sigstore.bundle.v0.3+json"), PG_OK);
+	assert_int_equal(pg_oci__urlenc(&b, "application/vnd.dev.sigstore.bundle.v0.3+json"), PG_OK);
 	assert_string_equal((char *)b.data, "application%2Fvnd.dev.sigstore.bundle.v0.3%2Bjson");
 	pg_buf_free(&b);
 }
@@ -360,23 +360,23 @@ test_urlenc(void **state)
 static void
 test_digests(void **state)
 {
-	char d[OCI_DIGEST_BUF];
+	char d[PG_OCI__DIGEST_BUF];
 
 	(void)state;
-	oci_sha256_digest(d, "", 0);
+	pg_oci__sha256_digest(d, "", 0);
 	assert_string_equal(d, EMPTY_SHA256);
-	assert_true(oci_digest_valid(EMPTY_SHA256));
-	assert_true(oci_digest_matches(EMPTY_SHA256, "", 0));
-	assert_false(oci_digest_matches(EMPTY_SHA256, "x", 1));
-	assert_true(oci_digest_matches("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+	assert_true(pg_oci__digest_valid(EMPTY_SHA256));
+	assert_true(pg_oci__digest_matches(EMPTY_SHA256, "", 0));
+	assert_false(pg_oci__digest_matches(EMPTY_SHA256, "x", 1));
+	assert_true(pg_oci__digest_matches("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
 				       "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
 				       "", 0));
-	assert_false(oci_digest_valid("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
-	assert_false(oci_digest_valid("sha256:e3b0"));
-	assert_false(oci_digest_valid(EMPTY_SHA256 "0"));
-	assert_false(oci_digest_valid("md5:d41d8cd98f00b204e9800998ecf8427e"));
-	assert_false(oci_digest_valid(NULL));
-	assert_false(oci_digest_matches("sha256:zz", "", 0));
+	assert_false(pg_oci__digest_valid("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+	assert_false(pg_oci__digest_valid("sha256:e3b0"));
+	assert_false(pg_oci__digest_valid(EMPTY_SHA256 "0"));
+	assert_false(pg_oci__digest_valid("md5:d41d8cd98f00b204e9800998ecf8427e"));
+	assert_false(pg_oci__digest_valid(NULL));
+	assert_false(pg_oci__digest_matches("sha256:zz", "", 0));
 }
 
 /* ---- manifests ---- */
@@ -404,7 +404,7 @@ test_manifest_parse(void **state)
 	const pg_oci_desc *d;
 	const char *bytes;
 	size_t len;
-	char want[OCI_DIGEST_BUF];
+	char want[PG_OCI__DIGEST_BUF];
 
 	(void)state;
 	assert_int_equal(pg_oci_manifest_parse(&m, oci_manifest, strlen(oci_manifest),
@@ -427,7 +427,7 @@ test_manifest_parse(void **state)
 	bytes = pg_oci_manifest_bytes(m, &len);
 	assert_int_equal(len, strlen(oci_manifest));
 	assert_memory_equal(bytes, oci_manifest, len);
-	oci_sha256_digest(want, oci_manifest, strlen(oci_manifest));
+	pg_oci__sha256_digest(want, oci_manifest, strlen(oci_manifest));
 	assert_string_equal(pg_oci_manifest_digest(m), want);
 	pg_oci_manifest_free(m);
 }
@@ -548,7 +548,7 @@ test_accept_set(void **state)
 static void
 test_names(void **state)
 {
-	char tag[OCI_DIGEST_BUF];
+	char tag[PG_OCI__DIGEST_BUF];
 
 	(void)state;
 	assert_true(repo_ok("library/nginx"));
@@ -585,47 +585,47 @@ test_token_cache(void **state)
 
 	(void)state;
 	pg_oci_tokens_clear();
-	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_NONE);
-	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a"), OCI_AUTH_BEARER, 60);
-	assert_int_equal(cache_get("R", "repository:a:pull", "", &t), OCI_AUTH_BEARER);
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), PG_OCI__AUTH_NONE);
+	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a"), PG_OCI__AUTH_BEARER, 60);
+	assert_int_equal(cache_get("R", "repository:a:pull", "", &t), PG_OCI__AUTH_BEARER);
 	assert_string_equal(t, "tok-a");
 	free(t);
 	/* per scope, and per credentials */
-	assert_int_equal(cache_get("r", "repository:b:pull", "", &t), OCI_AUTH_NONE);
+	assert_int_equal(cache_get("r", "repository:b:pull", "", &t), PG_OCI__AUTH_NONE);
 	assert_null(t);
-	assert_int_equal(cache_get("r", "repository:a:pull", "sha256:other", &t), OCI_AUTH_NONE);
+	assert_int_equal(cache_get("r", "repository:a:pull", "sha256:other", &t), PG_OCI__AUTH_NONE);
 	assert_null(t);
 	/* replaced, not duplicated */
-	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a2"), OCI_AUTH_BEARER, 60);
-	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_BEARER);
+	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a2"), PG_OCI__AUTH_BEARER, 60);
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), PG_OCI__AUTH_BEARER);
 	assert_string_equal(t, "tok-a2");
 	free(t);
 	/* a 401 for a token we no longer hold keeps the newer one */
 	cache_drop("r", "repository:a:pull", "", "tok-a");
-	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_BEARER);
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), PG_OCI__AUTH_BEARER);
 	free(t);
 	/* expired tokens are not used */
-	cache_put("r", "repository:c:pull", "", "realm", pg_strdup("old"), OCI_AUTH_BEARER, 0);
-	assert_int_equal(cache_get("r", "repository:c:pull", "", &t), OCI_AUTH_NONE);
+	cache_put("r", "repository:c:pull", "", "realm", pg_strdup("old"), PG_OCI__AUTH_BEARER, 0);
+	assert_int_equal(cache_get("r", "repository:c:pull", "", &t), PG_OCI__AUTH_NONE);
 	/* Basic notes apply to every scope of the host */
-	cache_put("b", "repository:a:pull", "sha256:c", NULL, NULL, OCI_AUTH_BASIC, 60);
-	assert_int_equal(cache_get("b", "repository:z:pull", "sha256:c", &t), OCI_AUTH_BASIC);
+	cache_put("b", "repository:a:pull", "sha256:c", NULL, NULL, PG_OCI__AUTH_BASIC, 60);
+	assert_int_equal(cache_get("b", "repository:z:pull", "sha256:c", &t), PG_OCI__AUTH_BASIC);
 	cache_drop("b", "repository:z:pull", "sha256:c", NULL);
-	assert_int_equal(cache_get("b", "repository:z:pull", "sha256:c", &t), OCI_AUTH_NONE);
+	assert_int_equal(cache_get("b", "repository:z:pull", "sha256:c", &t), PG_OCI__AUTH_NONE);
 	cache_drop("r", "repository:a:pull", "", "tok-a2");
-	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), OCI_AUTH_NONE);
+	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), PG_OCI__AUTH_NONE);
 	/* a full cache evicts instead of growing */
 	for (i = 0; i < TOKENS_MAX + 10; i++) {
 		char scope[64];
 
 		(void)snprintf(scope, sizeof(scope), "repository:r%zu:pull", i);
-		cache_put("h", scope, "", "realm", pg_strdup("t"), OCI_AUTH_BEARER, 60 + (int64_t)i);
+		cache_put("h", scope, "", "realm", pg_strdup("t"), PG_OCI__AUTH_BEARER, 60 + (int64_t)i);
 	}
-	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), OCI_AUTH_BEARER);
+	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), PG_OCI__AUTH_BEARER);
 	free(t);
-	assert_int_equal(cache_get("h", "repository:r0:pull", "", &t), OCI_AUTH_NONE);
+	assert_int_equal(cache_get("h", "repository:r0:pull", "", &t), PG_OCI__AUTH_NONE);
 	pg_oci_tokens_clear();
-	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), OCI_AUTH_NONE);
+	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), PG_OCI__AUTH_NONE);
 }
 
 static void

@@ -11,7 +11,6 @@
  * pass.  Shared state (tokens, slots) sits behind one mutex; nothing is held
  * locked across a network call.
  */
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +186,7 @@ tok_clear(tok_entry *t)
 	free(t->cred);
 	free(t->realm);
 	if (t->token) {
-		OPENSSL_cleanse(t->token, strlen(t->token));
+		pg_wipe(t->token, strlen(t->token));
 		free(t->token);
 	}
 	memset(t, 0, sizeof(*t));
@@ -281,12 +280,12 @@ tok_key_eq(const tok_entry *t, const char *host, const char *scope, const char *
 }
 
 /* What to send to host for scope with credentials cred (their digest, ""
- * for none): OCI_AUTH_BEARER with *token (malloc'd), OCI_AUTH_BASIC, or
- * OCI_AUTH_NONE. */
+ * for none): PG_OCI__AUTH_BEARER with *token (malloc'd), PG_OCI__AUTH_BASIC, or
+ * PG_OCI__AUTH_NONE. */
 static int
 cache_get(const char *host, const char *scope, const char *cred, char **token)
 {
-	int scheme = OCI_AUTH_NONE;
+	int scheme = PG_OCI__AUTH_NONE;
 	int64_t now = pg_clock_ms();
 	size_t i;
 
@@ -297,13 +296,13 @@ cache_get(const char *host, const char *scope, const char *cred, char **token)
 
 		if (t->host == NULL || t->pending || t->expires <= now)
 			continue;
-		if (tok_key_eq(t, host, scope, cred, OCI_AUTH_BEARER)) {
+		if (tok_key_eq(t, host, scope, cred, PG_OCI__AUTH_BEARER)) {
 			*token = pg_strdup(t->token);
-			scheme = *token ? OCI_AUTH_BEARER : OCI_AUTH_NONE;
+			scheme = *token ? PG_OCI__AUTH_BEARER : PG_OCI__AUTH_NONE;
 			break;
 		}
-		if (tok_key_eq(t, host, "", cred, OCI_AUTH_BASIC))
-			scheme = OCI_AUTH_BASIC;
+		if (tok_key_eq(t, host, "", cred, PG_OCI__AUTH_BASIC))
+			scheme = PG_OCI__AUTH_BASIC;
 	}
 	pthread_mutex_unlock(&g_tok_mu);
 	return scheme;
@@ -322,8 +321,8 @@ cache_drop(const char *host, const char *scope, const char *cred, const char *se
 
 		if (t->host == NULL || t->pending)
 			continue;
-		if (tok_key_eq(t, host, "", cred, OCI_AUTH_BASIC) ||
-		    (sent && tok_key_eq(t, host, scope, cred, OCI_AUTH_BEARER) &&
+		if (tok_key_eq(t, host, "", cred, PG_OCI__AUTH_BASIC) ||
+		    (sent && tok_key_eq(t, host, scope, cred, PG_OCI__AUTH_BEARER) &&
 		     strcmp(t->token, sent) == 0))
 			tok_clear(t);
 	}
@@ -378,7 +377,7 @@ cache_put(const char *host, const char *scope, const char *cred, const char *rea
 {
 	tok_entry *t;
 
-	if (scheme == OCI_AUTH_BASIC)
+	if (scheme == PG_OCI__AUTH_BASIC)
 		scope = "";
 	pthread_mutex_lock(&g_tok_mu);
 	t = tok_slot_locked(host, scope, cred, scheme);
@@ -389,7 +388,7 @@ cache_put(const char *host, const char *scope, const char *cred, const char *rea
 	}
 	pthread_mutex_unlock(&g_tok_mu);
 	if (token) {
-		OPENSSL_cleanse(token, strlen(token));
+		pg_wipe(token, strlen(token));
 		free(token);
 	}
 }
@@ -485,28 +484,19 @@ load_creds(char **out, const host_conf *h, const char *host, pg_err *err)
 	rc = pg_buf_read_file(&text, &len, h->docker_config, PG_OCI_DOCKER_CONFIG_MAX, err);
 	if (rc != PG_OK)
 		return rc;
-	rc = oci_docker_config_auth(out, text, len, host, err);
+	rc = pg_oci__docker_config_auth(out, text, len, host, err);
 	if (rc != PG_OK)
 		(void)pg_err_wrap(err, "%s: ", h->docker_config);
-	OPENSSL_cleanse(text, len);
+	pg_wipe(text, len);
 	free(text);
 	return rc;
-}
-
-static void
-wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
 }
 
 /* GET the realm for a bearer token; on success *token (malloc'd) and
  * *ttl_s. */
 static int
 token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *h,
-	    const char *host, const oci_challenge *ch, const char *scope, const char *creds,
+	    const char *host, const pg_oci__challenge *ch, const char *scope, const char *creds,
 	    int64_t deadline, pg_err *err)
 {
 	int rc = PG_EINTERNAL;
@@ -528,12 +518,12 @@ token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *
 	if (pg_buf_puts(&url, ch->realm) != PG_OK)
 		goto toolong;
 	if (ch->service) {
-		if (pg_buf_printf(&url, "%sservice=", sep) != PG_OK || oci_urlenc(&url, ch->service) != PG_OK)
+		if (pg_buf_printf(&url, "%sservice=", sep) != PG_OK || pg_oci__urlenc(&url, ch->service) != PG_OK)
 			goto toolong;
 		sep = "&";
 	}
 	if (scope && scope[0]) {
-		if (pg_buf_printf(&url, "%sscope=", sep) != PG_OK || oci_urlenc(&url, scope) != PG_OK)
+		if (pg_buf_printf(&url, "%sscope=", sep) != PG_OK || pg_oci__urlenc(&url, scope) != PG_OK)
 			goto toolong;
 	}
 	o.ca_file = h->ca_file;
@@ -606,7 +596,7 @@ toolong:
 	rc = pg_err_set(err, PG_EINVAL, "token URL for %s too long", host);
 out:
 	if (r && r->body)
-		OPENSSL_cleanse(r->body, r->len);
+		pg_wipe(r->body, r->len);
 	pg_fetch_resp_free(r);
 	json_decref(root);
 	pg_buf_free(&url);
@@ -615,7 +605,7 @@ out:
 
 /* "realm service" of a challenge: which issuer a token came from. */
 static int
-realm_id(pg_buf *b, const oci_challenge *ch)
+realm_id(pg_buf *b, const pg_oci__challenge *ch)
 {
 	return pg_buf_printf(b, "%s %s", ch->realm ? ch->realm : "", ch->service ? ch->service : "");
 }
@@ -629,7 +619,7 @@ realm_id(pg_buf *b, const oci_challenge *ch)
  */
 static int
 token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const char *scope,
-	      const char *cred, const char *creds, const oci_challenge *ch, const char *sent,
+	      const char *cred, const char *creds, const pg_oci__challenge *ch, const char *sent,
 	      int64_t deadline, pg_err *err)
 {
 	int rc = PG_OK;
@@ -652,7 +642,7 @@ token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const c
 		size_t i;
 
 		for (i = 0; i < TOKENS_MAX && t == NULL; i++)
-			if (tok_key_eq(&g_toks[i], host, scope, cred, OCI_AUTH_BEARER))
+			if (tok_key_eq(&g_toks[i], host, scope, cred, PG_OCI__AUTH_BEARER))
 				t = &g_toks[i];
 		if (t && t->pending) {
 			if (pthread_cond_timedwait(&g_tok_cv, &g_tok_mu, &ts) != 0 &&
@@ -666,9 +656,9 @@ token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const c
 		if (t && t->expires > pg_clock_ms() && strcmp(t->realm, (const char *)realm.data) == 0 &&
 		    (sent == NULL || strcmp(t->token, sent) != 0))
 			break; /* fetched by another thread meanwhile */
-		mine = tok_slot_locked(host, scope, cred, OCI_AUTH_BEARER);
+		mine = tok_slot_locked(host, scope, cred, PG_OCI__AUTH_BEARER);
 		if (mine && tok_fill(mine, host, scope, cred, (const char *)realm.data,
-				     OCI_AUTH_BEARER) == PG_OK)
+				     PG_OCI__AUTH_BEARER) == PG_OK)
 			mine->pending = true;
 		else
 			mine = NULL; /* no room or memory: fetch, unshared */
@@ -693,7 +683,7 @@ token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const c
 		}
 		pthread_mutex_unlock(&g_tok_mu);
 		if (rc == PG_OK && token) /* unshared: this request only */
-			cache_put(host, scope, cred, (const char *)realm.data, token, OCI_AUTH_BEARER, ttl);
+			cache_put(host, scope, cred, (const char *)realm.data, token, PG_OCI__AUTH_BEARER, ttl);
 		token = NULL;
 	}
 	pg_buf_free(&realm);
@@ -708,7 +698,7 @@ authenticate(const pg_oci_req *q, const host_conf *h, const char *host, const ch
 	     pg_err *err)
 {
 	int rc;
-	oci_challenge ch = {0};
+	pg_oci__challenge ch = {0};
 	char *hdr = pg_fetch_resp_header(r, "WWW-Authenticate"), *creds = NULL;
 
 	if (hdr == NULL) {
@@ -716,7 +706,7 @@ authenticate(const pg_oci_req *q, const host_conf *h, const char *host, const ch
 		goto out;
 	}
 	/* Every challenge line, not only the first: Bearer preferred. */
-	if ((rc = oci_www_auth_parse_headers(&ch, r->headers, err)) != PG_OK) {
+	if ((rc = pg_oci__www_auth_parse_headers(&ch, r->headers, err)) != PG_OK) {
 		(void)pg_err_wrap(err, "registry %s: ", host);
 		rc = PG_EFETCH;
 		if (err)
@@ -725,22 +715,22 @@ authenticate(const pg_oci_req *q, const host_conf *h, const char *host, const ch
 	}
 	if ((rc = load_creds(&creds, h, host, err)) != PG_OK)
 		goto out;
-	if (ch.scheme == OCI_AUTH_BASIC) {
+	if (ch.scheme == PG_OCI__AUTH_BASIC) {
 		if (creds == NULL) {
 			rc = pg_err_set(err, PG_EFETCH,
 					"registry %s requires credentials and none are configured for it",
 					host);
 			goto out;
 		}
-		cache_put(host, scope, cred, NULL, NULL, OCI_AUTH_BASIC, BASIC_NOTE_S);
+		cache_put(host, scope, cred, NULL, NULL, PG_OCI__AUTH_BASIC, BASIC_NOTE_S);
 		rc = PG_OK;
 		goto out;
 	}
 	rc = token_acquire(q, h, host, scope, cred, creds, &ch, sent, deadline, err);
 out:
-	wipe_free(creds);
+	pg_wipe_free(creds);
 	free(hdr);
-	oci_challenge_clear(&ch);
+	pg_oci__challenge_clear(&ch);
 	return rc;
 }
 
@@ -753,8 +743,8 @@ note_ratelimit(const char *host, const pg_fetch_resp *r)
 	char *rem = pg_fetch_resp_header(r, "RateLimit-Remaining");
 
 	if (lim || rem)
-		pg_metrics_registry_ratelimit(host, oci_ratelimit_value(lim),
-					      oci_ratelimit_value(rem));
+		pg_metrics_registry_ratelimit(host, pg_oci__ratelimit_value(lim),
+					      pg_oci__ratelimit_value(rem));
 	free(lim);
 	free(rem);
 }
@@ -797,19 +787,19 @@ reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, co
 		size_t nh = 0;
 		int scheme;
 
-		wipe_free(token);
-		wipe_free(creds);
+		pg_wipe_free(token);
+		pg_wipe_free(creds);
 		token = creds = NULL;
 		if (authz.data)
-			OPENSSL_cleanse(authz.data, authz.len);
+			pg_wipe(authz.data, authz.len);
 		pg_buf_reset(&authz);
 		scheme = cache_get(host, scope, cred, &token);
-		if (scheme == OCI_AUTH_BEARER &&
+		if (scheme == PG_OCI__AUTH_BEARER &&
 		    pg_buf_printf(&authz, "Authorization: Bearer %s", token) != PG_OK) {
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (scheme == OCI_AUTH_BASIC && (rc = load_creds(&creds, h, host, err)) != PG_OK)
+		if (scheme == PG_OCI__AUTH_BASIC && (rc = load_creds(&creds, h, host, err)) != PG_OK)
 			goto out;
 		if (accept)
 			hdrs[nh++] = accept;
@@ -859,7 +849,7 @@ reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, co
 		}
 		if (r->status == 429 && rate_rounds < RATE_RETRIES) {
 			char *ra = pg_fetch_resp_header(r, "Retry-After");
-			int64_t wait_ms = oci_retry_after_s(ra, RATE_DEFAULT_S) * 1000;
+			int64_t wait_ms = pg_oci__retry_after_s(ra, RATE_DEFAULT_S) * 1000;
 
 			free(ra);
 			rate_rounds++;
@@ -880,10 +870,10 @@ reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, co
 	r = NULL;
 	rc = PG_OK;
 out:
-	wipe_free(token);
-	wipe_free(creds);
+	pg_wipe_free(token);
+	pg_wipe_free(creds);
 	if (authz.data)
-		OPENSSL_cleanse(authz.data, authz.cap);
+		pg_wipe(authz.data, authz.cap);
 	pg_buf_free(&authz);
 	pg_fetch_resp_free(r);
 	return rc;
@@ -964,7 +954,7 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 	int rc;
 	const host_conf *h = conf_for(c, host);
 	int64_t deadline = q->deadline ? q->deadline : pg_clock_ms() + PG_FETCH_DEFAULT_TIMEOUT_MS;
-	char cred[OCI_DIGEST_BUF] = "", *creds = NULL;
+	char cred[PG_OCI__DIGEST_BUF] = "", *creds = NULL;
 	pg_buf key;
 	flight *f = NULL;
 	bool lead = false;
@@ -978,8 +968,8 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 	if ((rc = load_creds(&creds, h, host, err)) != PG_OK)
 		return rc;
 	if (creds) {
-		oci_sha256_digest(cred, creds, strlen(creds));
-		wipe_free(creds);
+		pg_oci__sha256_digest(cred, creds, strlen(creds));
+		pg_wipe_free(creds);
 	}
 	pg_buf_init(&key, 16384);
 	if (flight_key(&key, q, url, accept, max, public_why, method, cred) != PG_OK) {
@@ -1130,7 +1120,7 @@ check_names(const char *host, const char *repo, const char *reference, pg_err *e
 		return pg_err_set(err, PG_EINVAL, "invalid registry host \"%.100s\"", host ? host : "");
 	if (repo && !repo_ok(repo))
 		return pg_err_set(err, PG_EINVAL, "invalid repository name \"%.300s\"", repo);
-	if (reference && !oci_digest_valid(reference) && !tag_ok(reference))
+	if (reference && !pg_oci__digest_valid(reference) && !tag_ok(reference))
 		return pg_err_set(err, PG_EINVAL, "invalid tag or digest \"%.200s\"", reference);
 	return PG_OK;
 }
@@ -1210,7 +1200,7 @@ pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const
 	*out = NULL;
 	if ((rc = check_names(host, repo, reference, err)) != PG_OK)
 		return rc;
-	by_digest = oci_digest_valid(reference);
+	by_digest = pg_oci__digest_valid(reference);
 	pg_buf_init(&url, 2048);
 	pg_buf_init(&scope, 1024);
 	pg_buf_init(&what, 1024);
@@ -1243,13 +1233,13 @@ pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const
 		goto out;
 	}
 	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
-	if (dcd && dcd[0] && !oci_digest_matches(dcd, r->body, r->len)) {
+	if (dcd && dcd[0] && !pg_oci__digest_matches(dcd, r->body, r->len)) {
 		rc = pg_err_set(err, PG_EVERIFY,
 				"%s: registry says its digest is %.150s but the bytes received hash to %s",
 				(const char *)what.data, dcd, pg_oci_manifest_digest(m));
 		goto out;
 	}
-	if (by_digest && !oci_digest_matches(reference, r->body, r->len)) {
+	if (by_digest && !pg_oci__digest_matches(reference, r->body, r->len)) {
 		rc = pg_err_set(err, PG_EVERIFY, "manifest requested as %s but the bytes received hash to %s",
 				reference, pg_oci_manifest_digest(m));
 		goto out;
@@ -1340,7 +1330,7 @@ manifest_head_ex(char **out, char **ct_out, int64_t *len_out, pg_oci *c, const p
 		goto out;
 	}
 	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
-	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 && oci_digest_valid(dcd)) {
+	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 && pg_oci__digest_valid(dcd)) {
 		*out = dcd;
 		dcd = NULL;
 		if (ct_out)
@@ -1393,7 +1383,7 @@ pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const
 	 * (a proxy's "application/json", say) is not taken for the media
 	 * type: the body says it. */
 	if (dg && ct && known_manifest_type(ct) && len > 0 && (uint64_t)len <= PG_OCI_MANIFEST_MAX &&
-	    (!oci_digest_valid(reference) || strcmp(reference, dg) == 0)) {
+	    (!pg_oci__digest_valid(reference) || strcmp(reference, dg) == 0)) {
 		out->digest = dg;
 		out->media_type = ct;
 		out->size = len;
@@ -1429,7 +1419,7 @@ pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, con
 	*out = NULL;
 	/* A tag by HEAD; GET only when the registry names no digest (a
 	 * digest reference is fetched and hashed, as before). */
-	if (!oci_digest_valid(reference) &&
+	if (!pg_oci__digest_valid(reference) &&
 	    ((rc = manifest_head(out, c, q, host, repo, reference, err)) != PG_OK || *out))
 		return rc;
 	rc = pg_oci_manifest_get(&m, c, q, host, repo, reference, err);
@@ -1455,7 +1445,7 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 		*len_out = 0;
 	if ((rc = check_names(host, repo, NULL, err)) != PG_OK)
 		return rc;
-	if (!oci_digest_valid(digest))
+	if (!pg_oci__digest_valid(digest))
 		return pg_err_set(err, PG_EINVAL, "invalid blob digest \"%.200s\"", digest ? digest : "");
 	if (size >= 0 && (uint64_t)size > (uint64_t)max)
 		return pg_err_set(err, PG_ETOOBIG, "blob %s of %s/%s is %lld bytes, more than the %zu allowed",
@@ -1488,10 +1478,10 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 				digest, host, repo, r->len, (long long)size);
 		goto out;
 	}
-	if (!oci_digest_matches(digest, r->body, r->len)) {
-		char got[OCI_DIGEST_BUF];
+	if (!pg_oci__digest_matches(digest, r->body, r->len)) {
+		char got[PG_OCI__DIGEST_BUF];
 
-		oci_sha256_digest(got, r->body, r->len);
+		pg_oci__sha256_digest(got, r->body, r->len);
 		rc = pg_err_set(err, PG_EVERIFY, "blob requested as %s from %s/%s hashes to %s", digest,
 				host, repo, got);
 		goto out;
@@ -1533,7 +1523,7 @@ append_descs(pg_oci_desc **list, size_t *n, const pg_oci_manifest *m, const char
 		if ((nl = realloc(*list, (*n + 1) * sizeof(**list))) == NULL)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 		*list = nl;
-		if (oci_desc_copy(&nl[*n], d) != PG_OK)
+		if (pg_oci__desc_copy(&nl[*n], d) != PG_OK)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 		(*n)++;
 	}
@@ -1591,7 +1581,7 @@ referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q
 		   const char *host, const char *repo, const char *digest,
 		   const char *artifact_type, pg_err *err)
 {
-	char tag[OCI_DIGEST_BUF];
+	char tag[PG_OCI__DIGEST_BUF];
 	pg_oci_manifest *m = NULL;
 	char *at = NULL;
 	int rc;
@@ -1654,7 +1644,7 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 	*n_out = 0;
 	if ((rc = check_names(host, repo, digest, err)) != PG_OK)
 		return rc;
-	if (!oci_digest_valid(digest))
+	if (!pg_oci__digest_valid(digest))
 		return pg_err_set(err, PG_EINVAL, "referrers of \"%.200s\": not a digest", digest);
 	pg_buf_init(&url, 8192);
 	pg_buf_init(&scope, 1024);
@@ -1662,7 +1652,7 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 	if (base_url(&base, c, host) != PG_OK || scope_for(&scope, repo) != PG_OK ||
 	    pg_buf_printf(&url, "%s/v2/%s/referrers/%s", (const char *)base.data, repo, digest) != PG_OK ||
 	    (artifact_type && (pg_buf_puts(&url, "?artifactType=") != PG_OK ||
-			       oci_urlenc(&url, artifact_type) != PG_OK))) {
+			       pg_oci__urlenc(&url, artifact_type) != PG_OK))) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1702,7 +1692,7 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 		if (rc != PG_OK)
 			goto out;
 		link = pg_fetch_resp_header(r, "Link");
-		if ((rc = oci_link_next(&next, link, err)) != PG_OK)
+		if ((rc = pg_oci__link_next(&next, link, err)) != PG_OK)
 			goto out;
 		pg_oci_manifest_free(m);
 		m = NULL;
@@ -1831,7 +1821,7 @@ pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const ch
 		json_decref(doc);
 		doc = NULL;
 		link = pg_fetch_resp_header(r, "Link");
-		if ((rc = oci_link_next(&next, link, err)) != PG_OK)
+		if ((rc = pg_oci__link_next(&next, link, err)) != PG_OK)
 			goto out;
 		pg_fetch_resp_free(r);
 		r = NULL;

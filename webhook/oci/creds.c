@@ -48,7 +48,7 @@ host_matches(const char *key, const char *host)
 }
 
 int
-oci_docker_config_auth(char **out, const char *text, size_t len, const char *host,
+pg_oci__docker_config_auth(char **out, const char *text, size_t len, const char *host,
 		       pg_err *err)
 {
 	int rc = PG_EINVAL;

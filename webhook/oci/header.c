@@ -84,7 +84,7 @@ junk:
 }
 
 void
-oci_challenge_clear(oci_challenge *ch)
+pg_oci__challenge_clear(pg_oci__challenge *ch)
 {
 	if (ch == NULL)
 		return;
@@ -98,19 +98,19 @@ static int
 scheme_of(const char *s, size_t n)
 {
 	if (n == 6 && strncasecmp(s, "Bearer", 6) == 0)
-		return OCI_AUTH_BEARER;
+		return PG_OCI__AUTH_BEARER;
 	if (n == 5 && strncasecmp(s, "Basic", 5) == 0)
-		return OCI_AUTH_BASIC;
-	return OCI_AUTH_NONE;
+		return PG_OCI__AUTH_BASIC;
+	return PG_OCI__AUTH_NONE;
 }
 
 /* Is cur a better challenge than best?  Docker's order: Bearer, then
  * Basic; the first of a scheme wins. */
 static bool
-better(const oci_challenge *cur, const oci_challenge *best)
+better(const pg_oci__challenge *cur, const pg_oci__challenge *best)
 {
-	return (cur->scheme == OCI_AUTH_BEARER && best->scheme != OCI_AUTH_BEARER) ||
-	       (cur->scheme == OCI_AUTH_BASIC && best->scheme == OCI_AUTH_NONE);
+	return (cur->scheme == PG_OCI__AUTH_BEARER && best->scheme != PG_OCI__AUTH_BEARER) ||
+	       (cur->scheme == PG_OCI__AUTH_BASIC && best->scheme == PG_OCI__AUTH_NONE);
 }
 
 /*
@@ -119,15 +119,15 @@ better(const oci_challenge *cur, const oci_challenge *best)
  * or a repeated parameter; unknown schemes are parsed and dropped.
  */
 static int
-parse_value(oci_challenge *best, const char *v, pg_err *err)
+parse_value(pg_oci__challenge *best, const char *v, pg_err *err)
 {
 	int rc = PG_EINVAL;
-	oci_challenge cur = {0};
+	pg_oci__challenge cur = {0};
 	const char *p = v, *name;
 	size_t n, nn;
 	char *val = NULL;
 
-	if (v == NULL || strlen(v) > OCI_HEADER_MAX)
+	if (v == NULL || strlen(v) > PG_OCI__HEADER_MAX)
 		return pg_err_set(err, PG_EINVAL, "missing or over-long WWW-Authenticate header");
 	for (;;) {
 		/* One challenge: scheme, then auth-params separated by commas
@@ -141,7 +141,7 @@ parse_value(oci_challenge *best, const char *v, pg_err *err)
 		if (n == 0)
 			goto junk;
 		cur.scheme = scheme_of(name, n);
-		if (cur.scheme == OCI_AUTH_NONE)
+		if (cur.scheme == PG_OCI__AUTH_NONE)
 			cur.scheme = -1; /* unknown scheme: parse, then drop */
 		p = skip_ws(p);
 		for (;;) {
@@ -186,11 +186,11 @@ parse_value(oci_challenge *best, const char *v, pg_err *err)
 				goto junk;
 		}
 		if (better(&cur, best)) {
-			oci_challenge_clear(best);
+			pg_oci__challenge_clear(best);
 			*best = cur;
 			memset(&cur, 0, sizeof(cur));
 		}
-		oci_challenge_clear(&cur);
+		pg_oci__challenge_clear(&cur);
 	}
 	rc = PG_OK;
 	goto out;
@@ -198,19 +198,19 @@ junk:
 	rc = pg_err_set(err, PG_EINVAL, "malformed WWW-Authenticate header \"%.200s\"", v);
 out:
 	free(val);
-	oci_challenge_clear(&cur);
+	pg_oci__challenge_clear(&cur);
 	return rc;
 }
 
 /* The checks on the chosen challenge; hands best over to *out. */
 static int
-finish(oci_challenge *out, oci_challenge *best, pg_err *err)
+finish(pg_oci__challenge *out, pg_oci__challenge *best, pg_err *err)
 {
-	if (best->scheme == OCI_AUTH_NONE)
+	if (best->scheme == PG_OCI__AUTH_NONE)
 		return pg_err_set(
 		    err, PG_EINVAL,
 		    "registry asks for an authentication scheme other than Bearer or Basic");
-	if (best->scheme == OCI_AUTH_BEARER && (best->realm == NULL || best->realm[0] == '\0'))
+	if (best->scheme == PG_OCI__AUTH_BEARER && (best->realm == NULL || best->realm[0] == '\0'))
 		return pg_err_set(err, PG_EINVAL, "registry's Bearer challenge names no realm");
 	*out = *best;
 	memset(best, 0, sizeof(*best));
@@ -218,25 +218,25 @@ finish(oci_challenge *out, oci_challenge *best, pg_err *err)
 }
 
 int
-oci_www_auth_parse(oci_challenge *out, const char *v, pg_err *err)
+pg_oci__www_auth_parse(pg_oci__challenge *out, const char *v, pg_err *err)
 {
-	oci_challenge best = {0};
+	pg_oci__challenge best = {0};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = parse_value(&best, v, err);
 	if (rc == PG_OK)
 		rc = finish(out, &best, err);
-	oci_challenge_clear(&best);
+	pg_oci__challenge_clear(&best);
 	return rc;
 }
 
 int
-oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err)
+pg_oci__www_auth_parse_headers(pg_oci__challenge *out, const char *headers, pg_err *err)
 {
 	static const char name[] = "WWW-Authenticate";
 	const size_t nl = sizeof(name) - 1;
-	oci_challenge best = {0};
+	pg_oci__challenge best = {0};
 	const char *p, *eol;
 	pg_buf line;
 	size_t lines = 0;
@@ -246,7 +246,7 @@ oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err)
 	memset(out, 0, sizeof(*out));
 	if (headers == NULL)
 		return pg_err_set(err, PG_EINVAL, "no WWW-Authenticate header");
-	pg_buf_init(&line, OCI_HEADER_MAX + 1);
+	pg_buf_init(&line, PG_OCI__HEADER_MAX + 1);
 	for (p = headers; *p && rc == PG_OK; p = *eol ? eol + 1 : eol) {
 		const char *v, *e;
 
@@ -263,9 +263,9 @@ oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err)
 		if ((size_t)(eol - p) <= nl || strncasecmp(p, name, nl) != 0 || p[nl] != ':')
 			continue;
 		in_challenge = true;
-		if (++lines > OCI_CHALLENGE_LINES_MAX) {
+		if (++lines > PG_OCI__CHALLENGE_LINES_MAX) {
 			rc = pg_err_set(err, PG_EINVAL, "more than %d WWW-Authenticate headers",
-					OCI_CHALLENGE_LINES_MAX);
+					PG_OCI__CHALLENGE_LINES_MAX);
 			break;
 		}
 		v = skip_ws(p + nl + 1);
@@ -275,7 +275,7 @@ oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err)
 		if (v > e)
 			v = e;
 		pg_buf_reset(&line);
-		if ((size_t)(e - v) > OCI_HEADER_MAX ||
+		if ((size_t)(e - v) > PG_OCI__HEADER_MAX ||
 		    pg_buf_append(&line, v, (size_t)(e - v)) != PG_OK ||
 		    pg_buf_append(&line, "", 1) != PG_OK) {
 			rc = pg_err_set(err, PG_EINVAL, "over-long WWW-Authenticate header");
@@ -288,7 +288,7 @@ oci_www_auth_parse_headers(oci_challenge *out, const char *headers, pg_err *err)
 	if (rc == PG_OK)
 		rc = finish(out, &best, err);
 	pg_buf_free(&line);
-	oci_challenge_clear(&best);
+	pg_oci__challenge_clear(&best);
 	return rc;
 }
 
@@ -313,7 +313,7 @@ rel_has_next(const char *rel)
 }
 
 int
-oci_link_next(char **out, const char *v, pg_err *err)
+pg_oci__link_next(char **out, const char *v, pg_err *err)
 {
 	int rc = PG_EINVAL;
 	const char *p = v, *u, *ue, *name;
@@ -323,7 +323,7 @@ oci_link_next(char **out, const char *v, pg_err *err)
 	*out = NULL;
 	if (v == NULL)
 		return PG_OK;
-	if (strlen(v) > OCI_HEADER_MAX)
+	if (strlen(v) > PG_OCI__HEADER_MAX)
 		return pg_err_set(err, PG_EINVAL, "over-long Link header");
 	for (;;) {
 		bool next = false;
@@ -377,7 +377,7 @@ out:
 }
 
 int64_t
-oci_retry_after_s(const char *v, int64_t fallback_s)
+pg_oci__retry_after_s(const char *v, int64_t fallback_s)
 {
 	int64_t s = 0;
 	const char *p;
@@ -400,7 +400,7 @@ oci_retry_after_s(const char *v, int64_t fallback_s)
  * "100;w=21600" (Docker Hub) or "100, 100;w=21600" (the IETF draft's
  * list form; the first item).  -1 for anything else; capped at 10^12. */
 int64_t
-oci_ratelimit_value(const char *v)
+pg_oci__ratelimit_value(const char *v)
 {
 	int64_t n = 0;
 	const char *p;
@@ -420,7 +420,7 @@ oci_ratelimit_value(const char *v)
 }
 
 int
-oci_urlenc(pg_buf *b, const char *s)
+pg_oci__urlenc(pg_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	int rc = PG_OK;

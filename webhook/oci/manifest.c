@@ -28,7 +28,7 @@ const char *const pg_oci_accept_manifests =
 struct pg_oci_manifest {
 	char *bytes;
 	size_t len;
-	char digest[OCI_DIGEST_BUF];
+	char digest[PG_OCI__DIGEST_BUF];
 	char *media_type;
 	char *artifact_type;
 	bool is_index;
@@ -50,7 +50,7 @@ hex_n(const char *p, size_t n)
 }
 
 bool
-oci_digest_valid(const char *d)
+pg_oci__digest_valid(const char *d)
 {
 	if (d == NULL)
 		return false;
@@ -62,24 +62,24 @@ oci_digest_valid(const char *d)
 }
 
 static void
-digest_of(char out[OCI_DIGEST_BUF], pg_digest_alg alg, const void *p, size_t n)
+digest_of(char out[PG_OCI__DIGEST_BUF], pg_digest_alg alg, const void *p, size_t n)
 {
 	if (pg_digest_string(out, alg, p, n) != PG_OK)
 		out[0] = '\0'; /* matches no digest */
 }
 
 void
-oci_sha256_digest(char out[OCI_DIGEST_BUF], const void *p, size_t n)
+pg_oci__sha256_digest(char out[PG_OCI__DIGEST_BUF], const void *p, size_t n)
 {
 	digest_of(out, PG_DIGEST_SHA256, p, n);
 }
 
 bool
-oci_digest_matches(const char *digest, const void *p, size_t n)
+pg_oci__digest_matches(const char *digest, const void *p, size_t n)
 {
-	char got[OCI_DIGEST_BUF];
+	char got[PG_OCI__DIGEST_BUF];
 
-	if (!oci_digest_valid(digest))
+	if (!pg_oci__digest_valid(digest))
 		return false;
 	if (strncmp(digest, "sha256:", 7) == 0)
 		digest_of(got, PG_DIGEST_SHA256, p, n);
@@ -99,7 +99,7 @@ desc_clear(pg_oci_desc *d)
 }
 
 int
-oci_desc_copy(pg_oci_desc *dst, const pg_oci_desc *src)
+pg_oci__desc_copy(pg_oci_desc *dst, const pg_oci_desc *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	dst->media_type = pg_strdup(src->media_type);
@@ -171,7 +171,7 @@ desc_parse(pg_oci_desc *d, const json_t *j, const char *what, pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "%s is not a JSON object", what);
 	if (!json_is_string(mt) || !media_type_ok(json_string_value(mt)))
 		return pg_err_set(err, PG_EINVAL, "%s has no valid mediaType", what);
-	if (!json_is_string(dg) || !oci_digest_valid(json_string_value(dg)))
+	if (!json_is_string(dg) || !pg_oci__digest_valid(json_string_value(dg)))
 		return pg_err_set(err, PG_EINVAL, "%s has no valid sha256/sha512 digest", what);
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
 		return pg_err_set(err, PG_EINVAL, "%s has no valid size", what);
@@ -295,7 +295,7 @@ pg_oci_manifest_parse(pg_oci_manifest **out, const char *bytes, size_t len,
 	memcpy(m->bytes, bytes, len);
 	m->bytes[len] = '\0';
 	m->len = len;
-	oci_sha256_digest(m->digest, bytes, len);
+	pg_oci__sha256_digest(m->digest, bytes, len);
 	m->is_index = type_is_index(mt);
 	v = json_object_get(root, "artifactType");
 	if (v != NULL) {
