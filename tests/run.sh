@@ -5,7 +5,7 @@
 # A test binary or script that dies without reporting counts as one failure.
 # TESTS=pattern limits which files run (shell glob on the file name).
 # TEST_KIND=unit or integration runs only that kind (make unit, make integration).
-# TEST_JOBS=N tests at once (default: twice the number of cores).
+# TEST_JOBS=N tests at once (default: twice the number of cores; cores under SANITIZE).
 # Each line shows the seconds the binary or script took, so the slow ones are
 # easy to find (they are also in $BUILD/test-logs/<name>.secs).
 set -u
@@ -49,7 +49,7 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = millisecon
 }
 
 # Unit binaries and integration scripts run TEST_JOBS at a time (default:
-# twice the number of cores) from one pool: a script spends much of its time
+# twice the number of cores; under SANITIZE, the number of cores) from one pool: a script spends much of its time
 # waiting on the servers it starts and on short-lived openssl, gpg, curl and
 # jq processes, so one script per core leaves the cores idle half the time;
 # each picks its own ports and temporary directories.  The slowest start first (their last durations, kept in
@@ -66,7 +66,14 @@ count() { # $1 = log file, $2 = name, $3 = exit code, $4 = kind, $5 = millisecon
 # names the scripts not run; they are not counted.
 ncpu=$(nproc 2>/dev/null || echo 1)
 [ "$ncpu" -ge 1 ] 2>/dev/null || ncpu=1
-jobs=${TEST_JOBS:-$((2 * ncpu))}
+# Under a sanitizer every process is 2-5x slower and timing-bound checks
+# (deadlines plus slack) have less room: one job per core there (an ASan run
+# with twice the cores once pushed a 1.5 s review deadline past its slack).
+if [ -n "${SANITIZE:-}" ]; then
+	jobs=${TEST_JOBS:-$ncpu}
+else
+	jobs=${TEST_JOBS:-$((2 * ncpu))}
+fi
 case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
 items=""
 notrun=""
