@@ -620,8 +620,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 {
 	char ts[40];
 	json_t *root, *refs;
-	char *s;
-	size_t i, n;
+	size_t i;
 
 	pg_clock_rfc3339(ts, sizeof(ts));
 	refs = json_array();
@@ -659,26 +658,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 		json_object_set_new(root, "reason", json_string(d->note));
 	if (audit(d))
 		json_object_set_new(root, "mode", json_string("audit"));
-	s = pg_json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	if (s == NULL)
-		return PG_ENOMEM;
-	n = strlen(s);
-	{
-		char *t = realloc(s, n + 2);
-
-		if (t == NULL) {
-			free(s);
-			return PG_ENOMEM;
-		}
-		s = t;
-	}
-	s[n] = '\n';
-	s[n + 1] = '\0';
-	*out = s;
-	if (len)
-		*len = n + 1;
-	return PG_OK;
+	return pg_decide__log_line(out, len, root);
 }
 
 int
@@ -719,4 +699,26 @@ pg_decision_render_failed(pg_decision *d, int code, const char *reason,
 		*resp = *log = NULL;
 	}
 	return rc;
+}
+
+int
+pg_decide__log_line(char **out, size_t *len, json_t *root)
+{
+	char *s = pg_json_dumps(root, JSON_COMPACT), *t;
+	size_t n;
+
+	json_decref(root);
+	if (s == NULL)
+		return PG_ENOMEM;
+	n = strlen(s);
+	if ((t = realloc(s, n + 2)) == NULL) {
+		free(s);
+		return PG_ENOMEM;
+	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	*out = t;
+	if (len)
+		*len = n + 1;
+	return PG_OK;
 }

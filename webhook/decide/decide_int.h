@@ -54,4 +54,8 @@ void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
  * and "places", how many places the object writes it when more than one. */
 void pg__advice_log_fields(json_t *o, const pg_refent *e);
 
+/* root (consumed) as one compact JSON log line ending in '\n': *out
+ * malloc'd, *len its length (len may be NULL).  PG_ENOMEM. */
+int pg_decide__log_line(char **out, size_t *len, json_t *root);
+
 #endif

@@ -265,8 +265,6 @@ pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_
 {
 	char ts[40];
 	json_t *root;
-	char *s;
-	size_t n;
 
 	pg_clock_rfc3339(ts, sizeof(ts));
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:f}", "time", ts,
@@ -276,24 +274,5 @@ pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_
 			 "duration_ms", (double)duration_us / 1000.0);
 	if (root == NULL)
 		return PG_ENOMEM;
-	s = pg_json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	if (s == NULL)
-		return PG_ENOMEM;
-	n = strlen(s);
-	{
-		char *t = realloc(s, n + 2);
-
-		if (t == NULL) {
-			free(s);
-			return PG_ENOMEM;
-		}
-		s = t;
-	}
-	s[n] = '\n';
-	s[n + 1] = '\0';
-	*out = s;
-	if (len)
-		*len = n + 1;
-	return PG_OK;
+	return pg_decide__log_line(out, len, root);
 }

@@ -24,6 +24,23 @@ is(h2o_iovec_t v, const char *s)
 {
 	return h2o_memis(v.base, v.len, s, strlen(s));
 }
+/* A body that is not an AdmissionReview: 400 (413 when too large) with
+ * the codec's JSON error, or plain text when even that cannot be built. */
+static void
+send_decode_error(h2o_req_t *req, int rc, const char *why)
+{
+	char *body = NULL;
+	size_t blen = 0;
+
+	if (pg_review_error_json(&body, &blen, why) == PG_OK)
+		pg_server__send_body(req, rc == PG_ETOOBIG ? 413 : 400,
+				     rc == PG_ETOOBIG ? "Payload Too Large" : "Bad Request",
+				     "application/json", body, blen);
+	else
+		pg_server__send_body(req, 400, "Bad Request", "text/plain", H2O_STRLIT("bad request\n"));
+	free(body);
+}
+
 
 static void
 validate(loop_ctx *lc, h2o_req_t *req)
@@ -41,13 +58,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 	pg_err_clear(&err);
 	rc = pg_review_decode(&rv, req->entity.base ? req->entity.base : "", req->entity.len, &err);
 	if (rc != PG_OK) {
-		if (pg_review_error_json(&body, &blen, err.msg) == PG_OK)
-			pg_server__send_body(req, rc == PG_ETOOBIG ? 413 : 400,
-				  rc == PG_ETOOBIG ? "Payload Too Large" : "Bad Request",
-				  "application/json", body, blen);
-		else
-			pg_server__send_body(req, 400, "Bad Request", "text/plain", H2O_STRLIT("bad request\n"));
-		free(body);
+		send_decode_error(req, rc, err.msg);
 		pg_metrics_review("error", pg_err_name(rc), pg_clock_us() - t0);
 		return;
 	}
@@ -107,13 +118,7 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 	pg_err_clear(&err);
 	rc = pg_review_decode(&rv, req->entity.base ? req->entity.base : "", req->entity.len, &err);
 	if (rc != PG_OK) {
-		if (pg_review_error_json(&body, &blen, err.msg) == PG_OK)
-			pg_server__send_body(req, rc == PG_ETOOBIG ? 413 : 400,
-				  rc == PG_ETOOBIG ? "Payload Too Large" : "Bad Request",
-				  "application/json", body, blen);
-		else
-			pg_server__send_body(req, 400, "Bad Request", "text/plain", H2O_STRLIT("bad request\n"));
-		free(body);
+		send_decode_error(req, rc, err.msg);
 		pg_metrics_mutate("error", 0);
 		return;
 	}

@@ -400,7 +400,6 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	pg_verify_cosign_result ver = {0};
 	pg_sig_trust t = {0};
 	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
-	const pg_trust *root = v->root ? v->root : pg_policy_default_root(j->p);
 	int rc;
 
 	if (j->ref->kind != PG_CHART_OCI)
@@ -411,16 +410,8 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	 * is looked up and checked for exactly that manifest. */
 	if ((rc = resolve_once(j, err)) != PG_OK)
 		return rc;
-	if (v->kind == PG_VERIFY_COSIGN_KEY)
-		t.key_pem = pg_policy_trust_bytes(j->p, v->key, &t.key_len);
-	t.root = pg_verify__root_for(j->c, j->p, root, err);
-	if (root && t.root == NULL)
-		return err->code ? err->code : PG_EINVAL;
-	t.identity = v->subject;
-	t.identity_regexp = v->subject_regexp;
-	t.issuer = v->issuer;
-	t.issuer_regexp = v->issuer_regexp;
-	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
+	if ((rc = pg_verify__sig_trust(&t, j->c, j->p, j->r, v, err)) != PG_OK)
+		return rc;
 	rc = pg_verify_cosign_image(&ver, j->c->oci, &q, j->img, &t, 1, 1, err);
 	if (rc == PG_OK && (ver.digest == NULL || strcmp(ver.digest, j->digest) != 0))
 		rc = pg_err_set(err, PG_EVERIFY, "%s: signature checked for %s, not the resolved %s",
@@ -441,7 +432,6 @@ verify_attest(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 {
 	pg_sig_trust t = {0};
 	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
-	const pg_trust *root = v->root ? v->root : pg_policy_default_root(j->p);
 	int rc;
 
 	if (j->ref->kind != PG_CHART_OCI)
@@ -450,16 +440,8 @@ verify_attest(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 				  j->ref->location);
 	if ((rc = resolve_once(j, err)) != PG_OK)
 		return rc;
-	if (v->kind == PG_VERIFY_COSIGN_KEY)
-		t.key_pem = pg_policy_trust_bytes(j->p, v->key, &t.key_len);
-	t.root = pg_verify__root_for(j->c, j->p, root, err);
-	if (root && t.root == NULL)
-		return err->code ? err->code : PG_EINVAL;
-	t.identity = v->subject;
-	t.identity_regexp = v->subject_regexp;
-	t.issuer = v->issuer;
-	t.issuer_regexp = v->issuer_regexp;
-	t.tlog_required = j->r->tlog == PG_TLOG_REQUIRED;
+	if ((rc = pg_verify__sig_trust(&t, j->c, j->p, j->r, v, err)) != PG_OK)
+		return rc;
 	if ((rc = pg_verify__attest_image(signer, j->c, &q, j->img, j->digest, &t, v, err)) != PG_OK)
 		return rc;
 	if ((*digest = pg_strdup(j->digest)) == NULL)

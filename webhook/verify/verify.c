@@ -215,6 +215,25 @@ pg_verify__root_for(pg_verify_ctx *c, const pg_policy *p, const pg_trust *t, pg_
 	return r;
 }
 
+int
+pg_verify__sig_trust(pg_sig_trust *t, pg_verify_ctx *c, const pg_policy *p, const pg_rule *r,
+		     const pg_verifier *v, pg_err *err)
+{
+	const pg_trust *root = v->root ? v->root : pg_policy_default_root(p);
+
+	if (v->kind == PG_VERIFY_COSIGN_KEY)
+		t->key_pem = pg_policy_trust_bytes(p, v->key, &t->key_len);
+	t->root = pg_verify__root_for(c, p, root, err);
+	if (root && t->root == NULL)
+		return err->code ? err->code : PG_EINVAL;
+	t->identity = v->subject;
+	t->identity_regexp = v->subject_regexp;
+	t->issuer = v->issuer;
+	t->issuer_regexp = v->issuer_regexp;
+	t->tlog_required = r->tlog == PG_TLOG_REQUIRED;
+	return PG_OK;
+}
+
 /* How many of n verifiers must pass under the rule's `require`. */
 size_t
 pg_verify__needed(const pg_rule *r, size_t n)
@@ -351,26 +370,16 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		/* Entries with attestations (cosign `attestations`, github) are
 		 * satisfied by attestations, the others by image signatures. */
 		pg_sig_trust *t = v->n_attest ? &atrust[na] : &trust[n];
-		const pg_trust *root = v->root ? v->root : pg_policy_default_root(p);
 
 		n_nv += v->kind == PG_VERIFY_NOTATION;
 		if (v->kind != PG_VERIFY_COSIGN_KEY && v->kind != PG_VERIFY_COSIGN_KEYLESS &&
 		    v->kind != PG_VERIFY_GITHUB)
 			continue; /* prov verifiers have nothing to say about images */
-		if (v->kind == PG_VERIFY_COSIGN_KEY)
-			t->key_pem = pg_policy_trust_bytes(p, v->key, &t->key_len);
-		t->root = pg_verify__root_for(c, p, root, &err);
-		if (root && t->root == NULL) {
-			rc = err.code ? err.code : PG_EINVAL;
+		if ((rc = pg_verify__sig_trust(t, c, p, r, v, &err)) != PG_OK) {
 			(void)snprintf(why, sizeof(why), "%s", err.msg);
 			pg_verdict_set(out, false, rc, ref->digest, NULL, why);
 			goto out;
 		}
-		t->identity = v->subject;
-		t->identity_regexp = v->subject_regexp;
-		t->issuer = v->issuer;
-		t->issuer_regexp = v->issuer_regexp;
-		t->tlog_required = r->tlog == PG_TLOG_REQUIRED;
 		if (v->n_attest)
 			av[na++] = v;
 		else
