@@ -61,6 +61,27 @@ for d in "$N"/*/; do
 done
 expect_eq "vector count: $good of $total cases give their expected result" "$good/$total" "$total/$total"
 
+# The admitted descriptor near misses (what a registry lying in a HEAD's
+# Content-Type or Content-Length would produce): one passing image case with
+# the artifact's size off by one, then another media type, must fail; the
+# same case as given passed above.
+for d in "$N"/*/; do
+	d=${d%/}
+	[ "$(jq -r .expected.result "$d/expect.json")" = pass ] || continue
+	[ "$(jq -r .verify.kind "$d/expect.json")" = blob ] && continue
+	c=$(basename "$d")
+	at=$(jq -r .verify.verificationTime.suggested "$d/expect.json")
+	sz=$(jq -r .verify.targetArtifact.size "$d/expect.json")
+	run "$d" "$d" "$at" --artifact-size "$((sz + 1))"
+	judge "vector $c: artifact size off by one fails" fail targetArtifact
+	run "$d" "$d" "$at" --artifact-media-type application/vnd.oci.image.index.v1+json
+	if [ "$(jq -r .verify.targetArtifact.mediaType "$d/expect.json")" = application/vnd.oci.image.index.v1+json ]; then
+		run "$d" "$d" "$at" --artifact-media-type application/vnd.oci.image.manifest.v1+json
+	fi
+	judge "vector $c: another artifact media type fails" fail targetArtifact
+	break
+done
+
 # Levels: the same envelope under strict, permissive and audit, as the
 # vectors' "levels" say (policy copied with only the level changed).
 for d in "$N"/*/; do
