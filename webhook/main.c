@@ -22,14 +22,14 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } verbs[] = {
-	{"serve", pg_cmd_serve},
-	{"review", pg_cmd_review},
-	{"verify-chart", pg_cmd_verify_chart},
-	{"verify-image", pg_cmd_verify_image},
-	{"verify-bundle", pg_cmd_verify_bundle},
-	{"verify-attestation", pg_cmd_verify_attestation},
-	{"verify-notation", pg_cmd_verify_notation},
-	{"policy", pg_cmd_policy},
+    {"serve", pg_cmd_serve},
+    {"review", pg_cmd_review},
+    {"verify-chart", pg_cmd_verify_chart},
+    {"verify-image", pg_cmd_verify_image},
+    {"verify-bundle", pg_cmd_verify_bundle},
+    {"verify-attestation", pg_cmd_verify_attestation},
+    {"verify-notation", pg_cmd_verify_notation},
+    {"policy", pg_cmd_policy},
 };
 
 /* The usage lines come from the verbs' help texts (cli/help.c). */
@@ -61,7 +61,8 @@ main(int argc, char **argv)
 		return PG_EXIT_OK;
 	}
 	/* `provgate VERB --help`: every verb, before it parses anything. */
-	for (i = 0; argc >= 3 && pg_cli_is_help(argv[2]) && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	for (i = 0; argc >= 3 && pg_cli_is_help(argv[2]) && i < sizeof(verbs) / sizeof(verbs[0]);
+	     i++)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			return pg_cli_help(argv[1]);
 

@@ -114,10 +114,11 @@ main(int argc, char **argv)
 			bcase *c = &cs[i];
 			char *signer = NULL;
 			pg_err e = {0};
-			int rc = c->root == NULL ? PG_EVERIFY
-				 : pg_sigstore_verify_bundle(&signer, c->bundle, c->bundle_len,
-							     (const unsigned char *)c->artifact,
-							     c->artifact_len, NULL, &c->t, &e);
+			int rc = c->root == NULL
+				     ? PG_EVERIFY
+				     : pg_sigstore_verify_bundle(&signer, c->bundle, c->bundle_len,
+								 (const unsigned char *)c->artifact,
+								 c->artifact_len, NULL, &c->t, &e);
 
 			if (r == 0 && (rc == PG_OK) == c->want_pass)
 				agree++;

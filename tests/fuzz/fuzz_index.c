@@ -22,13 +22,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)pg_helm_semver_match(c, "1.2.3-rc.1", NULL);
 		(void)pg_helm_semver_cmp(c, "1.0.0");
 	}
-	if (pg_helm_index_resolve(&u, &v, (const char *)data, size, "https://r.example/c?x=1", "web",
-				  memchr(c, '\0', cl) ? NULL : c, NULL) == PG_OK) {
+	if (pg_helm_index_resolve(&u, &v, (const char *)data, size, "https://r.example/c?x=1",
+				  "web", memchr(c, '\0', cl) ? NULL : c, NULL) == PG_OK) {
 		free(u);
 		free(v);
 	}
 	u = NULL;
-	if (memchr(c, '\0', cl) == NULL && pg_helm_url_resolve(&u, "https://r.example/a/b?q", c, NULL) == PG_OK)
+	if (memchr(c, '\0', cl) == NULL &&
+	    pg_helm_url_resolve(&u, "https://r.example/a/b?q", c, NULL) == PG_OK)
 		free(u);
 	free(c);
 	return 0;

@@ -16,12 +16,12 @@
 #include "../../webhook/oci/manifest.c"
 
 static const char *const types[] = {
-	NULL,
-	PG_OCI_MT_OCI_MANIFEST,
-	PG_OCI_MT_OCI_INDEX,
-	PG_OCI_MT_DOCKER_MANIFEST,
-	PG_OCI_MT_DOCKER_LIST "; charset=utf-8",
-	"text/plain",
+    NULL,
+    PG_OCI_MT_OCI_MANIFEST,
+    PG_OCI_MT_OCI_INDEX,
+    PG_OCI_MT_DOCKER_MANIFEST,
+    PG_OCI_MT_DOCKER_LIST "; charset=utf-8",
+    "text/plain",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

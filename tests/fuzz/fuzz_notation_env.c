@@ -22,9 +22,9 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char doc[] =
-		"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"f\",\"registryScopes\":[\"*\"],"
-		"\"signatureVerification\":{\"level\":\"audit\"},\"trustStores\":[\"ca:a\",\"tsa:t\"],"
-		"\"trustedIdentities\":[\"x509.subject: C=US, ST=WA, O=Notary\"]}]}";
+	    "{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"f\",\"registryScopes\":[\"*\"],"
+	    "\"signatureVerification\":{\"level\":\"audit\"},\"trustStores\":[\"ca:a\",\"tsa:t\"],"
+	    "\"trustedIdentities\":[\"x509.subject: C=US, ST=WA, O=Notary\"]}]}";
 
 	(void)argc;
 	(void)argv;
@@ -36,9 +36,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const pg_notation_trust *t = NULL;
-	pg_notation_target tgt = {"application/vnd.oci.image.manifest.v1+json",
-				  "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-				  2};
+	pg_notation_target tgt = {
+	    "application/vnd.oci.image.manifest.v1+json",
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000", 2};
 	pg_notation_kv kv = {"k", "v"};
 	pg_notation_outcome o;
 	nv_cbor c;

@@ -37,7 +37,7 @@ same(const scan *sc, int k, const json_t *v)
 		return;
 	check(json_is_string(v), "a key the pre-scan read is a string for jansson");
 	check(json_string_length(v) == sc->n[k] &&
-		      memcmp(json_string_value(v), sc->v[k], sc->n[k]) == 0,
+		  memcmp(json_string_value(v), sc->v[k], sc->n[k]) == 0,
 	      "the pre-scan read the value jansson sees");
 }
 

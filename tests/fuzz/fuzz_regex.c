@@ -32,11 +32,11 @@ comparable(const char *p, const char *s)
 	if (strchr(p, '$') != NULL && strchr(p, '$') != p + strlen(p) - 1)
 		return false;
 	return strstr(p, "()") == NULL && strstr(p, "(|") == NULL && strstr(p, "|)") == NULL &&
-	       strstr(p, "||") == NULL && p[0] != '|' && (p[0] == '\0' || p[strlen(p) - 1] != '|') &&
-	       strstr(p, "^*") == NULL && strstr(p, "^+") == NULL && strstr(p, "^?") == NULL &&
-	       strstr(p, "$*") == NULL && strstr(p, "$+") == NULL && strstr(p, "$?") == NULL &&
-	       strstr(p, "*?") == NULL && strstr(p, "+?") == NULL && strstr(p, "??") == NULL &&
-	       strchr(p, '[') == NULL;
+	       strstr(p, "||") == NULL && p[0] != '|' &&
+	       (p[0] == '\0' || p[strlen(p) - 1] != '|') && strstr(p, "^*") == NULL &&
+	       strstr(p, "^+") == NULL && strstr(p, "^?") == NULL && strstr(p, "$*") == NULL &&
+	       strstr(p, "$+") == NULL && strstr(p, "$?") == NULL && strstr(p, "*?") == NULL &&
+	       strstr(p, "+?") == NULL && strstr(p, "??") == NULL && strchr(p, '[') == NULL;
 }
 
 int

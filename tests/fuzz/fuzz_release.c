@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		char *n = NULL, *v = NULL;
 
-		if (pg_helm_chart_meta(&n, &v, data, size, NULL) == PG_OK && (n == NULL || v == NULL))
+		if (pg_helm_chart_meta(&n, &v, data, size, NULL) == PG_OK &&
+		    (n == NULL || v == NULL))
 			abort(); /* both set on success */
 		free(n);
 		free(v);

@@ -25,7 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* a source is one line, bounded, without NUL */
 			if (s && (strlen(s) > PG_HELM_SOURCE_MAX || strchr(s, '\n')))
 				abort();
-			if (json_object_get(e, "object") == NULL || json_is_null(json_object_get(e, "object")))
+			if (json_object_get(e, "object") == NULL ||
+			    json_is_null(json_object_get(e, "object")))
 				abort();
 		}
 	}

@@ -25,20 +25,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char policy_yaml[] =
-	"apiVersion: provgate.dev/v1alpha1\n"
-	"kind: ProvenancePolicy\n"
-	"metadata: {name: fuzz}\n"
-	"spec:\n"
-	"  mode: enforce\n"
-	"  exemptNamespaces: [kube-system]\n"
-	"  images:\n"
-	"    - name: pause\n"
-	"      match: [\"registry.k8s.io/pause:*\"]\n"
-	"      allowUnsigned: true\n"
-	"  charts:\n"
-	"    - name: team\n"
-	"      match: [\"https://charts.example.com/**\", \"oci://registry.example.com/**\"]\n"
-	"      allowUnsigned: true\n";
+    "apiVersion: provgate.dev/v1alpha1\n"
+    "kind: ProvenancePolicy\n"
+    "metadata: {name: fuzz}\n"
+    "spec:\n"
+    "  mode: enforce\n"
+    "  exemptNamespaces: [kube-system]\n"
+    "  images:\n"
+    "    - name: pause\n"
+    "      match: [\"registry.k8s.io/pause:*\"]\n"
+    "      allowUnsigned: true\n"
+    "  charts:\n"
+    "    - name: team\n"
+    "      match: [\"https://charts.example.com/**\", \"oci://registry.example.com/**\"]\n"
+    "      allowUnsigned: true\n";
 
 static pg_policy *pol;
 
@@ -86,13 +86,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o = json_loads(resp, 0, &je);
 	check(o != NULL, "response is JSON");
 	if (strlen(uid) < sizeof(uid) - 1)
-		check(strcmp(json_string_value(json_object_get(json_object_get(o, "response"), "uid")),
-			     uid) == 0, "uid echoed");
-	if (strcmp(pg_decision_label(d), "skip") == 0 || strcmp(pg_decision_label(d), "exempt") == 0) {
+		check(strcmp(
+			  json_string_value(json_object_get(json_object_get(o, "response"), "uid")),
+			  uid) == 0,
+		      "uid echoed");
+	if (strcmp(pg_decision_label(d), "skip") == 0 ||
+	    strcmp(pg_decision_label(d), "exempt") == 0) {
 		json_t *a = json_object_get(json_object_get(o, "response"), "auditAnnotations");
 
 		check(pg_decision_allowed(d), "skip and exempt are allowed");
-		check(json_is_string(json_object_get(a, "reason")), "skip and exempt carry a reason");
+		check(json_is_string(json_object_get(a, "reason")),
+		      "skip and exempt carry a reason");
 	}
 	json_decref(o);
 	check(pg_decision_log_line(&line, NULL, d, 0) == PG_OK, "log line renders");
@@ -110,8 +114,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      "mutate response allowed");
 	check(json_object_get(json_object_get(o, "response"), "patch") == NULL, "no patch");
 	if (strlen(uid) < sizeof(uid) - 1)
-		check(strcmp(json_string_value(json_object_get(json_object_get(o, "response"), "uid")),
-			     uid) == 0, "mutate uid echoed");
+		check(strcmp(
+			  json_string_value(json_object_get(json_object_get(o, "response"), "uid")),
+			  uid) == 0,
+		      "mutate uid echoed");
 	json_decref(o);
 	check(pg_decision_mutate_log_line(&line, NULL, d, n, NULL, 0) == PG_OK,
 	      "mutate log line renders");

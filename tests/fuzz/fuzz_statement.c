@@ -64,10 +64,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conds[1] = (pg_attest_cond){.path = ptr, .op = PG_COND_IN, .values = vals, .nvalues = 2};
 	conds[2] = (pg_attest_cond){.path = ptr, .op = PG_COND_PREFIX, .value = val};
 	conds[3] = (pg_attest_cond){.path = ptr, .op = PG_COND_REGEXP, .value = val};
-	conds[4] = (pg_attest_cond){.claim = PG_CLAIM_SOURCE_REPOSITORY_URI,
-				    .op = PG_COND_PREFIX, .value = val};
-	conds[5] = (pg_attest_cond){.claim = PG_CLAIM_RUNNER_ENVIRONMENT, .op = PG_COND_EQUALS,
-				    .value = "github-hosted"};
+	conds[4] = (pg_attest_cond){
+	    .claim = PG_CLAIM_SOURCE_REPOSITORY_URI, .op = PG_COND_PREFIX, .value = val};
+	conds[5] = (pg_attest_cond){
+	    .claim = PG_CLAIM_RUNNER_ENVIRONMENT, .op = PG_COND_EQUALS, .value = "github-hosted"};
 	memset(&req, 0, sizeof(req));
 	req.conds = conds;
 	for (req.nconds = 0; req.nconds <= 6; req.nconds++) {

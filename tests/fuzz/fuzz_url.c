@@ -36,7 +36,7 @@ check_accepted(const char *u)
 	pg_err e;
 
 	check(strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0 ||
-		      strncmp(u, "oci://", 6) == 0,
+		  strncmp(u, "oci://", 6) == 0,
 	      "lower-case scheme");
 	for (p = u; *p; p++)
 		check(*p > 0x20 && *p < 0x7f && !strchr("?#%@\\", *p), "no trick characters");
@@ -45,13 +45,15 @@ check_accepted(const char *u)
 	check(path > host, "a host");
 	for (p = host; p < path; p++)
 		check(!(*p >= 'A' && *p <= 'Z'), "lower-case host");
-	check(!(path - host > 4 && strncmp(path - 4, ":443", 4) == 0 && strncmp(u, "http:", 5) != 0),
-	      "no :443");
+	check(
+	    !(path - host > 4 && strncmp(path - 4, ":443", 4) == 0 && strncmp(u, "http:", 5) != 0),
+	    "no :443");
 	check(!(path - host > 3 && strncmp(path - 3, ":80", 3) == 0 && strncmp(u, "http:", 5) == 0),
 	      "no :80");
 	check(strstr(path, "/./") == NULL && strstr(path, "/../") == NULL, "no dot segments");
 	check(!(strlen(path) >= 2 && strcmp(path + strlen(path) - 2, "/.") == 0), "no trailing /.");
-	check(!(strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0), "no trailing /..");
+	check(!(strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0),
+	      "no trailing /..");
 	check(path[0] == '\0' || path[strlen(path) - 1] != '/', "no trailing /");
 	check(pg_url_normalize(&again, u, &e) == PG_OK, "normalised form re-parses");
 	check(strcmp(again, u) == 0, "normalising is idempotent");
@@ -89,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pg_chart_ref_new(&c, PG_CHART_REPO, s, "web", "1.0.0", &e) == PG_OK) {
 		check(u != NULL, "a chart reference only on a URL that normalises");
 		check(strncmp(c->location, u, strlen(u)) == 0 &&
-			      strcmp(c->location + strlen(u), "/web") == 0,
+			  strcmp(c->location + strlen(u), "/web") == 0,
 		      "location is the normalised URL + /name");
 	}
 	pg_chart_ref_free(c);

@@ -25,10 +25,11 @@ obj(const char *text)
 static void
 test_decode_ok(void **state)
 {
-	const char *b = "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\","
-			"\"request\":{\"uid\":\"u1\",\"kind\":{\"group\":\"apps\",\"kind\":\"Deployment\"},"
-			"\"namespace\":\"ns\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"bob\"},"
-			"\"object\":{\"metadata\":{\"generateName\":\"web-\"}}}}";
+	const char *b =
+	    "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\","
+	    "\"request\":{\"uid\":\"u1\",\"kind\":{\"group\":\"apps\",\"kind\":\"Deployment\"},"
+	    "\"namespace\":\"ns\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"bob\"},"
+	    "\"object\":{\"metadata\":{\"generateName\":\"web-\"}}}}";
 	pg_review *rv = NULL;
 	pg_err e;
 
@@ -50,13 +51,16 @@ test_decode_rejects(void **state)
 	static const struct {
 		const char *body, *msg;
 	} c[] = {
-		{"", "invalid JSON"},
-		{"[]", "not a JSON object"},
-		{"{\"kind\":\"Pod\"}", "kind is Pod"},
-		{"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v2\"}", "unsupported AdmissionReview apiVersion"},
-		{"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\"}", "no request"},
-		{"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":7}}", "no uid"},
-		{"{\"kind\":\"AdmissionReview\",\"kind\":\"AdmissionReview\"}", "invalid JSON"},
+	    {"", "invalid JSON"},
+	    {"[]", "not a JSON object"},
+	    {"{\"kind\":\"Pod\"}", "kind is Pod"},
+	    {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v2\"}",
+	     "unsupported AdmissionReview apiVersion"},
+	    {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\"}", "no request"},
+	    {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/"
+	     "v1\",\"request\":{\"uid\":7}}",
+	     "no uid"},
+	    {"{\"kind\":\"AdmissionReview\",\"kind\":\"AdmissionReview\"}", "invalid JSON"},
 	};
 	pg_review *rv = NULL;
 	pg_err e;
@@ -65,7 +69,8 @@ test_decode_rejects(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		pg_err_clear(&e);
-		assert_int_equal(pg_review_decode(&rv, c[i].body, strlen(c[i].body), &e), PG_EINVAL);
+		assert_int_equal(pg_review_decode(&rv, c[i].body, strlen(c[i].body), &e),
+				 PG_EINVAL);
 		if (strstr(e.msg, c[i].msg) == NULL)
 			fail_msg("case %zu: [%s] lacks [%s]", i, e.msg, c[i].msg);
 	}
@@ -103,7 +108,8 @@ test_extract_workloads(void **state)
 			  "\"containers\":[{\"image\":\"b:1\"},{\"image\":\"a:1\"}],"
 			  "\"ephemeralContainers\":[{\"image\":\"c:1\"}]}}";
 	const char *const want_pod[] = {"a:1", "b:1", "c:1", NULL};
-	const char *dep = "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"d:1\"}]}}}}";
+	const char *dep =
+	    "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"d:1\"}]}}}}";
 	const char *const want_dep[] = {"d:1", NULL};
 	const char *cj = "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":"
 			 "{\"containers\":[{\"image\":\"e:1\"}]}}}}}}";
@@ -111,8 +117,8 @@ test_extract_workloads(void **state)
 	const char *pt = "{\"template\":{\"spec\":{\"containers\":[{\"image\":\"f:1\"}]}}}";
 	const char *const want_pt[] = {"f:1", NULL};
 	const char *const none[] = {NULL};
-	const char *kinds[] = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
-			       "ReplicationController"};
+	const char *kinds[] = {"Deployment", "ReplicaSet", "StatefulSet",
+			       "DaemonSet",  "Job",	   "ReplicationController"};
 	size_t i;
 
 	(void)state;
@@ -129,11 +135,12 @@ test_extract_workloads(void **state)
 static void
 test_extract_image_volumes(void **state)
 {
-	const char *pod = "{\"spec\":{\"containers\":[{\"image\":\"a:1\"}],\"volumes\":["
-			  "{\"name\":\"cfg\",\"configMap\":{\"name\":\"x\"}},"
-			  "{\"name\":\"tools\",\"image\":{\"reference\":\"t:1\",\"pullPolicy\":\"Always\"}},"
-			  "{\"name\":\"dflt\",\"image\":{}},"
-			  "{\"name\":\"same\",\"image\":{\"reference\":\"a:1\"}}]}}";
+	const char *pod =
+	    "{\"spec\":{\"containers\":[{\"image\":\"a:1\"}],\"volumes\":["
+	    "{\"name\":\"cfg\",\"configMap\":{\"name\":\"x\"}},"
+	    "{\"name\":\"tools\",\"image\":{\"reference\":\"t:1\",\"pullPolicy\":\"Always\"}},"
+	    "{\"name\":\"dflt\",\"image\":{}},"
+	    "{\"name\":\"same\",\"image\":{\"reference\":\"a:1\"}}]}}";
 	const char *const want_pod[] = {"a:1", "t:1", NULL};
 	const char *dep = "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"d:1\"}],"
 			  "\"volumes\":[{\"image\":{\"reference\":\"v:1\"}}]}}}}";
@@ -165,26 +172,27 @@ test_extract_wrong_types(void **state)
 	static const struct {
 		const char *kind, *json, *msg;
 	} c[] = {
-		{"Pod", "{\"spec\":[]}", "spec is not an object"},
-		{"Pod", "{\"spec\":{\"containers\":\"nope\"}}", "spec.containers is not an array"},
-		{"Pod", "{\"spec\":{\"initContainers\":{}}}", "spec.initContainers is not an array"},
-		{"Pod", "{\"spec\":{\"containers\":[{\"image\":\"a:1\"},7]}}",
-		 "spec.containers[1] is not an object"},
-		{"Pod", "{\"spec\":{\"ephemeralContainers\":[null]}}",
-		 "spec.ephemeralContainers[0] is not an object"},
-		{"Pod", "{\"spec\":{\"volumes\":\"v\"}}", "spec.volumes is not an array"},
-		{"Pod", "{\"spec\":{\"volumes\":[\"v\"]}}", "spec.volumes[0] is not an object"},
-		{"Pod", "{\"spec\":{\"volumes\":[{\"name\":\"t\",\"image\":\"x:1\"}]}}",
-		 "spec.volumes[t].image is not an object"},
-		{"Pod", "{\"spec\":{\"volumes\":[{\"name\":\"t\",\"image\":{\"reference\":1}}]}}",
-		 "spec.volumes[t].image.reference is not a string"},
-		{"Deployment", "{\"spec\":\"x\"}", "spec is not an object"},
-		{"Deployment", "{\"spec\":{\"template\":[]}}", "spec.template is not an object"},
-		{"ReplicaSet", "{\"spec\":{\"template\":{\"spec\":7}}}", "spec.template.spec is not an object"},
-		{"CronJob", "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":\"t\"}}}}",
-		 "spec.jobTemplate.spec.template is not an object"},
-		{"PodTemplate", "{\"template\":{\"spec\":{\"containers\":{}}}}",
-		 "template.spec.containers is not an array"},
+	    {"Pod", "{\"spec\":[]}", "spec is not an object"},
+	    {"Pod", "{\"spec\":{\"containers\":\"nope\"}}", "spec.containers is not an array"},
+	    {"Pod", "{\"spec\":{\"initContainers\":{}}}", "spec.initContainers is not an array"},
+	    {"Pod", "{\"spec\":{\"containers\":[{\"image\":\"a:1\"},7]}}",
+	     "spec.containers[1] is not an object"},
+	    {"Pod", "{\"spec\":{\"ephemeralContainers\":[null]}}",
+	     "spec.ephemeralContainers[0] is not an object"},
+	    {"Pod", "{\"spec\":{\"volumes\":\"v\"}}", "spec.volumes is not an array"},
+	    {"Pod", "{\"spec\":{\"volumes\":[\"v\"]}}", "spec.volumes[0] is not an object"},
+	    {"Pod", "{\"spec\":{\"volumes\":[{\"name\":\"t\",\"image\":\"x:1\"}]}}",
+	     "spec.volumes[t].image is not an object"},
+	    {"Pod", "{\"spec\":{\"volumes\":[{\"name\":\"t\",\"image\":{\"reference\":1}}]}}",
+	     "spec.volumes[t].image.reference is not a string"},
+	    {"Deployment", "{\"spec\":\"x\"}", "spec is not an object"},
+	    {"Deployment", "{\"spec\":{\"template\":[]}}", "spec.template is not an object"},
+	    {"ReplicaSet", "{\"spec\":{\"template\":{\"spec\":7}}}",
+	     "spec.template.spec is not an object"},
+	    {"CronJob", "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":\"t\"}}}}",
+	     "spec.jobTemplate.spec.template is not an object"},
+	    {"PodTemplate", "{\"template\":{\"spec\":{\"containers\":{}}}}",
+	     "template.spec.containers is not an array"},
 	};
 	size_t i;
 
@@ -225,21 +233,23 @@ test_extract_generic(void **state)
 		int rc;
 		const char *refs; /* raw references, space-separated */
 	} c[] = {
-		/* Argo Rollout, Knative Service, OpenKruise CloneSet ... */
-		{"{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"r:1\"}],"
-		 "\"volumes\":[{\"name\":\"v\",\"image\":{\"reference\":\"v:1\"}}]}}}}", true, PG_OK, "r:1 v:1"},
-		/* a CronJob-like template */
-		{"{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":"
-		 "{\"initContainers\":[{\"image\":\"j:1\"}]}}}}}}", true, PG_OK, "j:1"},
-		/* a Pod-like kind: containers at the top of spec */
-		{"{\"spec\":{\"ephemeralContainers\":[{\"image\":\"e:1\"}]}}", true, PG_OK, "e:1"},
-		/* a pod template whose containers are wrong: denied */
-		{"{\"spec\":{\"template\":{\"spec\":{\"containers\":{}}}}}", true, PG_EINVAL, ""},
-		/* no pod template: not checked */
-		{"{\"data\":{\"a\":\"b\"}}", false, PG_OK, ""},
-		{"{\"spec\":{\"template\":\"a string\",\"replicas\":2}}", false, PG_OK, ""},
-		{"{\"spec\":{\"template\":{\"spec\":{\"steps\":[]}}}}", false, PG_OK, ""},
-		{"{\"spec\":[1]}", false, PG_OK, ""},
+	    /* Argo Rollout, Knative Service, OpenKruise CloneSet ... */
+	    {"{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"r:1\"}],"
+	     "\"volumes\":[{\"name\":\"v\",\"image\":{\"reference\":\"v:1\"}}]}}}}",
+	     true, PG_OK, "r:1 v:1"},
+	    /* a CronJob-like template */
+	    {"{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":"
+	     "{\"initContainers\":[{\"image\":\"j:1\"}]}}}}}}",
+	     true, PG_OK, "j:1"},
+	    /* a Pod-like kind: containers at the top of spec */
+	    {"{\"spec\":{\"ephemeralContainers\":[{\"image\":\"e:1\"}]}}", true, PG_OK, "e:1"},
+	    /* a pod template whose containers are wrong: denied */
+	    {"{\"spec\":{\"template\":{\"spec\":{\"containers\":{}}}}}", true, PG_EINVAL, ""},
+	    /* no pod template: not checked */
+	    {"{\"data\":{\"a\":\"b\"}}", false, PG_OK, ""},
+	    {"{\"spec\":{\"template\":\"a string\",\"replicas\":2}}", false, PG_OK, ""},
+	    {"{\"spec\":{\"template\":{\"spec\":{\"steps\":[]}}}}", false, PG_OK, ""},
+	    {"{\"spec\":[1]}", false, PG_OK, ""},
 	};
 	size_t i, k;
 
@@ -288,14 +298,18 @@ test_extract_invalid_kept(void **state)
 static void
 test_extract_charts(void **state)
 {
-	const char *argo = "{\"spec\":{\"source\":{\"repoURL\":\"https://c.example.com/\",\"chart\":\"web\","
-			   "\"targetRevision\":\"1.0.0\"},\"sources\":[{\"repoURL\":\"reg.example.com/charts\","
-			   "\"chart\":\"api\",\"targetRevision\":\"2.0.0\"},{\"repoURL\":\"https://git\",\"path\":\"x\"}]}}";
+	const char *argo =
+	    "{\"spec\":{\"source\":{\"repoURL\":\"https://c.example.com/\",\"chart\":\"web\","
+	    "\"targetRevision\":\"1.0.0\"},\"sources\":[{\"repoURL\":\"reg.example.com/charts\","
+	    "\"chart\":\"api\",\"targetRevision\":\"2.0.0\"},{\"repoURL\":\"https://"
+	    "git\",\"path\":\"x\"}]}}";
 	const char *const want_argo[] = {"https://c.example.com/web",
 					 "oci://reg.example.com/charts/api:2.0.0", NULL};
-	const char *oci = "{\"spec\":{\"url\":\"oci://ghcr.io/org/charts/podinfo\",\"ref\":{\"tag\":\"6.5.0\"}}}";
+	const char *oci =
+	    "{\"spec\":{\"url\":\"oci://ghcr.io/org/charts/podinfo\",\"ref\":{\"tag\":\"6.5.0\"}}}";
 	const char *const want_oci[] = {"oci://ghcr.io/org/charts/podinfo:6.5.0", NULL};
-	const char *hrepo = "{\"spec\":{\"type\":\"oci\",\"url\":\"oci://reg.example.com/charts\"}}";
+	const char *hrepo =
+	    "{\"spec\":{\"type\":\"oci\",\"url\":\"oci://reg.example.com/charts\"}}";
 	const char *const want_hrepo[] = {"oci://reg.example.com/charts/*", NULL};
 	const char *hrepo_http = "{\"spec\":{\"url\":\"https://charts.example.com\"}}";
 	const char *const want_hrepo_http[] = {"https://charts.example.com/*", NULL};
@@ -321,29 +335,47 @@ test_extract_versions(void **state)
 		const char *kind, *json, *location;
 		bool range;
 	} c[] = {
-		/* source-controller: digest > semver > tag > latest */
-		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.0.0\","
-		 "\"digest\":\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}}",
-		 "oci://r.io/c/pi@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		 false},
-		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.0.0\","
-		 "\"semver\":\">=1.0.0\"}}}", "oci://r.io/c/pi:>=1.0.0", true},
-		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"stable\"}}}",
-		 "oci://r.io/c/pi:stable", false},
-		{"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\"}}", "oci://r.io/c/pi", true},
-		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://C.io:443/a/../b/\","
-		 "\"chart\":\"w\",\"targetRevision\":\"1.2.3\"}}}", "https://c.io/b/w", false},
-		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\","
-		 "\"targetRevision\":\"1.2.*\"}}}", "https://c.io/w", true},
-		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\","
-		 "\"targetRevision\":\"1.2\"}}}", "https://c.io/w", true},
-		{"Application", "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\"}}}",
-		 "https://c.io/w", true},
-		{"HelmChart", "{\"spec\":{\"chart\":\"w\",\"version\":\"1.0.0-rc.1\","
-		 "\"sourceRef\":{\"name\":\"r\"}}}", NULL, false},
-		{"HelmChart", "{\"spec\":{\"chart\":\"w\",\"sourceRef\":{\"name\":\"r\"}}}", NULL, true},
-		{"HelmRelease", "{\"spec\":{\"chart\":{\"spec\":{\"chart\":\"w\",\"version\":\"~1.0.0\","
-		 "\"sourceRef\":{\"name\":\"r\"}}}}}", NULL, true},
+	    /* source-controller: digest > semver > tag > latest */
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.0.0\","
+	     "\"digest\":\"sha256:"
+	     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}}",
+	     "oci://r.io/c/"
+	     "pi@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	     false},
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.0.0\","
+	     "\"semver\":\">=1.0.0\"}}}",
+	     "oci://r.io/c/pi:>=1.0.0", true},
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"stable\"}}}",
+	     "oci://r.io/c/pi:stable", false},
+	    {"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\"}}", "oci://r.io/c/pi", true},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"https://C.io:443/a/../b/\","
+	     "\"chart\":\"w\",\"targetRevision\":\"1.2.3\"}}}",
+	     "https://c.io/b/w", false},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\","
+	     "\"targetRevision\":\"1.2.*\"}}}",
+	     "https://c.io/w", true},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\","
+	     "\"targetRevision\":\"1.2\"}}}",
+	     "https://c.io/w", true},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\"}}}",
+	     "https://c.io/w", true},
+	    {"HelmChart",
+	     "{\"spec\":{\"chart\":\"w\",\"version\":\"1.0.0-rc.1\","
+	     "\"sourceRef\":{\"name\":\"r\"}}}",
+	     NULL, false},
+	    {"HelmChart", "{\"spec\":{\"chart\":\"w\",\"sourceRef\":{\"name\":\"r\"}}}", NULL,
+	     true},
+	    {"HelmRelease",
+	     "{\"spec\":{\"chart\":{\"spec\":{\"chart\":\"w\",\"version\":\"~1.0.0\","
+	     "\"sourceRef\":{\"name\":\"r\"}}}}}",
+	     NULL, true},
 	};
 	size_t i;
 
@@ -370,8 +402,10 @@ test_extract_versions(void **state)
 static void
 test_extract_flux_sources(void **state)
 {
-	const char *hr = "{\"metadata\":{\"namespace\":\"apps\"},\"spec\":{\"chart\":{\"spec\":{\"chart\":\"podinfo\","
-			 "\"version\":\"6.x\",\"sourceRef\":{\"kind\":\"HelmRepository\",\"name\":\"pi\"}}}}}";
+	const char *hr =
+	    "{\"metadata\":{\"namespace\":\"apps\"},\"spec\":{\"chart\":{\"spec\":{\"chart\":"
+	    "\"podinfo\","
+	    "\"version\":\"6.x\",\"sourceRef\":{\"kind\":\"HelmRepository\",\"name\":\"pi\"}}}}}";
 	pg_refs r = {0};
 	json_t *o = obj(hr);
 	pg_err e;
@@ -456,30 +490,44 @@ test_decode_undecodable(void **state)
 		const char *head;
 		int rc;
 	} c[] = {
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u-1\",\"operation\":\"CREATE\",\"x\":{\"uid\":\"inner\"},\"object\":{", PG_OK},
-		{" { \"request\" : { \"object\" : [ ] , \"uid\" : \"u-1\" , \"operation\":\"CREATE\", \"object\":{\"a\":{\"b\":1}}, \"object\":{",
-		 PG_EINVAL}, /* no kind, no apiVersion */
-		{"{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u-1\",\"object\":{", PG_OK},
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Pod\",\"request\":"
-		 "{\"uid\":\"u-1\",\"object\":{", PG_EINVAL},
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"object\":{", PG_EINVAL}, /* no uid */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u-1\",\"uid\":\"u-2\",\"object\":{", PG_EINVAL}, /* which uid? */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"u\\u0069d\":\"u-1\",\"object\":{", PG_OK}, /* an escaped key is that key */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u-1\",\"u\\u0069d\":\"u-2\",\"object\":{", PG_EINVAL}, /* ... and a second uid */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"req\\u00e9\":{},\"request\":"
-		 "{\"uid\":\"u-1\",\"\\ud83d\\ude00\":1,\"object\":{", PG_OK}, /* other escaped keys */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u\\u002d1\",\"object\":{", PG_EINVAL}, /* an escaped uid */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u-1\",\"object\":{\"a\":tru,", PG_EINVAL}, /* not JSON */
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		 "{\"uid\":\"u-1\",\"object\":{\"n\":-0.5e+3,\"s\":\"\\\"]}\\n\",", PG_OK},
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u-1\",\"operation\":\"CREATE\",\"x\":{\"uid\":\"inner\"},\"object\":{",
+	     PG_OK},
+	    {" { \"request\" : { \"object\" : [ ] , \"uid\" : \"u-1\" , \"operation\":\"CREATE\", "
+	     "\"object\":{\"a\":{\"b\":1}}, \"object\":{",
+	     PG_EINVAL}, /* no kind, no apiVersion */
+	    {"{\"apiVersion\":\"admission.k8s.io/"
+	     "v1beta1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u-1\",\"object\":{",
+	     PG_OK},
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Pod\",\"request\":"
+	     "{\"uid\":\"u-1\",\"object\":{",
+	     PG_EINVAL},
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"object\":{",
+	     PG_EINVAL}, /* no uid */
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u-1\",\"uid\":\"u-2\",\"object\":{",
+	     PG_EINVAL}, /* which uid? */
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"u\\u0069d\":\"u-1\",\"object\":{",
+	     PG_OK}, /* an escaped key is that key */
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u-1\",\"u\\u0069d\":\"u-2\",\"object\":{",
+	     PG_EINVAL}, /* ... and a second uid */
+	    {"{\"apiVersion\":\"admission.k8s.io/"
+	     "v1\",\"kind\":\"AdmissionReview\",\"req\\u00e9\":{},\"request\":"
+	     "{\"uid\":\"u-1\",\"\\ud83d\\ude00\":1,\"object\":{",
+	     PG_OK}, /* other escaped keys */
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u\\u002d1\",\"object\":{",
+	     PG_EINVAL}, /* an escaped uid */
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u-1\",\"object\":{\"a\":tru,",
+	     PG_EINVAL}, /* not JSON */
+	    {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	     "{\"uid\":\"u-1\",\"object\":{\"n\":-0.5e+3,\"s\":\"\\\"]}\\n\",",
+	     PG_OK},
 	};
 	pg_review *rv;
 	pg_err e;
@@ -512,8 +560,9 @@ test_decode_undecodable(void **state)
 	pg_review_free(rv);
 	free(b);
 	/* a duplicate key deep in the object: answered */
-	b = pg_strdup("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-		      "{\"uid\":\"u-1\",\"operation\":\"UPDATE\",\"object\":{\"a\":1,\"a\":2}}}");
+	b = pg_strdup(
+	    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+	    "{\"uid\":\"u-1\",\"operation\":\"UPDATE\",\"object\":{\"a\":1,\"a\":2}}}");
 	assert_int_equal(pg_review_decode(&rv, b, strlen(b), &e), PG_OK);
 	assert_non_null(strstr(rv->undecoded, "duplicate object key"));
 	assert_string_equal(pg_review_operation(rv), "UPDATE");
@@ -526,9 +575,10 @@ static pg_decision *
 decide(const char *body)
 {
 	static const char pol_yaml[] =
-		"apiVersion: provgate.dev/v1alpha1\nkind: ProvenancePolicy\nmetadata: {name: t}\n"
-		"spec:\n  mode: enforce\n  exemptNamespaces: [kube-system]\n  images:\n"
-		"    - name: pause\n      match: [\"registry.k8s.io/pause:*\"]\n      allowUnsigned: true\n";
+	    "apiVersion: provgate.dev/v1alpha1\nkind: ProvenancePolicy\nmetadata: {name: t}\n"
+	    "spec:\n  mode: enforce\n  exemptNamespaces: [kube-system]\n  images:\n"
+	    "    - name: pause\n      match: [\"registry.k8s.io/pause:*\"]\n      allowUnsigned: "
+	    "true\n";
 	pg_policy *pol = NULL;
 	pg_review *rv = NULL;
 	pg_decision *d = NULL;
@@ -551,13 +601,15 @@ review(const char *op, const char *group, const char *kind, const char *ns, cons
 	char *s;
 
 	pg_buf_init(&b, 1 << 20);
-	assert_int_equal(pg_buf_printf(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
-				       "\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"%s\","
-				       "\"namespace\":\"%s\",\"kind\":{\"group\":\"%s\",\"kind\":\"%s\"}"
-				       "%s%s%s%s}}",
-				       op, ns, group, kind, object ? ",\"object\":" : "", object ? object : "",
-				       old ? ",\"oldObject\":" : "", old ? old : ""),
-			 PG_OK);
+	assert_int_equal(
+	    pg_buf_printf(&b,
+			  "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
+			  "\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"%s\","
+			  "\"namespace\":\"%s\",\"kind\":{\"group\":\"%s\",\"kind\":\"%s\"}"
+			  "%s%s%s%s}}",
+			  op, ns, group, kind, object ? ",\"object\":" : "", object ? object : "",
+			  old ? ",\"oldObject\":" : "", old ? old : ""),
+	    PG_OK);
 	assert_int_equal(pg_buf_detach(&s, NULL, &b), PG_OK);
 	pg_buf_free(&b);
 	return s;
@@ -583,13 +635,18 @@ expect_decision(const char *body, const char *label, bool allowed, const char *n
 	l = json_loads(line, 0, &je);
 	assert_non_null(r);
 	assert_non_null(l);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
-				    r, "response"), "auditAnnotations"), "decision")), label);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(r, "response"), "auditAnnotations"), "decision")),
+	    label);
 	assert_string_equal(json_string_value(json_object_get(l, "decision")), label);
 	if (note) {
 		assert_non_null(strstr(json_string_value(json_object_get(l, "reason")), note));
-		assert_non_null(strstr(json_string_value(json_object_get(json_object_get(json_object_get(
-					       r, "response"), "auditAnnotations"), "reason")), note));
+		assert_non_null(
+		    strstr(json_string_value(json_object_get(
+			       json_object_get(json_object_get(r, "response"), "auditAnnotations"),
+			       "reason")),
+			   note));
 	}
 	json_decref(r);
 	json_decref(l);
@@ -598,7 +655,9 @@ expect_decision(const char *body, const char *label, bool allowed, const char *n
 	pg_decision_free(d);
 }
 
-#define RS_NGINX "{\"spec\":{\"replicas\":%d,\"template\":{\"spec\":{\"containers\":[{\"image\":\"%s\"}]}}}}"
+#define RS_NGINX                                                                                   \
+	"{\"spec\":{\"replicas\":%d,\"template\":{\"spec\":{\"containers\":[{\"image\":\"%s\"}]}}" \
+	"}}"
 
 static void
 test_decision_kinds_and_malformed(void **state)
@@ -613,11 +672,14 @@ test_decision_kinds_and_malformed(void **state)
 	free(b);
 	/* a kind outside the table with a pod template: read */
 	b = review("CREATE", "argoproj.io", "Rollout", "default",
-		   "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}}}", NULL);
+		   "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}}}",
+		   NULL);
 	expect_decision(b, "deny", false, NULL);
 	free(b);
 	b = review("CREATE", "argoproj.io", "Rollout", "default",
-		   "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"registry.k8s.io/pause:3.9\"}]}}}}", NULL);
+		   "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"registry.k8s."
+		   "io/pause:3.9\"}]}}}}",
+		   NULL);
 	expect_decision(b, "allow", true, NULL);
 	free(b);
 	/* malformed objects of a checked kind: denied with the reason */
@@ -689,9 +751,11 @@ test_decision_update_unchanged(void **state)
 	free(b);
 	/* an added image (ephemeral container, image volume) is checked */
 	b = review("UPDATE", "", "Pod", "default",
-		   "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},\"spec\":{\"containers\":"
+		   "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},\"spec\":{"
+		   "\"containers\":"
 		   "[{\"image\":\"nginx\"}],\"ephemeralContainers\":[{\"image\":\"busybox\"}]}}",
-		   "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},\"spec\":{\"containers\":"
+		   "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},\"spec\":{"
+		   "\"containers\":"
 		   "[{\"image\":\"nginx\"}]}}");
 	expect_decision(b, "deny", false, NULL);
 	free(b);
@@ -702,32 +766,39 @@ test_decision_update_unchanged(void **state)
 	expect_decision(b, "deny", false, NULL);
 	free(b);
 	/* a removed image: the sets differ, checked */
-	b = review("UPDATE", "", "Pod", "default", "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}",
+	b = review("UPDATE", "", "Pod", "default",
+		   "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}",
 		   "{\"spec\":{\"containers\":[{\"image\":\"nginx\"},{\"image\":\"redis\"}]}}");
 	expect_decision(b, "deny", false, NULL);
 	free(b);
 	/* finalizers removed, order of containers changed: unchanged */
 	b = review("UPDATE", "", "Pod", "default",
-		   "{\"metadata\":{\"finalizers\":[]},\"spec\":{\"containers\":[{\"image\":\"redis\"},{\"image\":\"nginx\"}]}}",
-		   "{\"metadata\":{\"finalizers\":[\"x\"]},\"spec\":{\"containers\":[{\"image\":\"nginx\"},{\"image\":\"redis\"}]}}");
+		   "{\"metadata\":{\"finalizers\":[]},\"spec\":{\"containers\":[{\"image\":"
+		   "\"redis\"},{\"image\":\"nginx\"}]}}",
+		   "{\"metadata\":{\"finalizers\":[\"x\"]},\"spec\":{\"containers\":[{\"image\":"
+		   "\"nginx\"},{\"image\":\"redis\"}]}}");
 	expect_decision(b, "skip", true, "references unchanged");
 	free(b);
 	/* an invalid reference is never skipped */
-	b = review("UPDATE", "", "Pod", "default", "{\"spec\":{\"containers\":[{\"image\":\"Bad:Ref\"}]}}",
+	b = review("UPDATE", "", "Pod", "default",
+		   "{\"spec\":{\"containers\":[{\"image\":\"Bad:Ref\"}]}}",
 		   "{\"spec\":{\"containers\":[{\"image\":\"Bad:Ref\"}]}}");
 	expect_decision(b, "deny", false, NULL);
 	free(b);
 	/* an oldObject that is malformed is not a basis for skipping */
-	b = review("UPDATE", "", "Pod", "default", "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}",
+	b = review("UPDATE", "", "Pod", "default",
+		   "{\"spec\":{\"containers\":[{\"image\":\"nginx\"}]}}",
 		   "{\"spec\":{\"containers\":{\"image\":\"nginx\"}}}");
 	expect_decision(b, "deny", false, NULL);
 	free(b);
 	/* Helm release Secret: its whole payload */
-	b = review("UPDATE", "", "Secret", "default",
-		   "{\"type\":\"helm.sh/release.v1\",\"metadata\":{\"labels\":{\"status\":\"superseded\"}},"
-		   "\"data\":{\"release\":\"QUJD\"}}",
-		   "{\"type\":\"helm.sh/release.v1\",\"metadata\":{\"labels\":{\"status\":\"deployed\"}},"
-		   "\"data\":{\"release\":\"QUJD\"}}");
+	b = review(
+	    "UPDATE", "", "Secret", "default",
+	    "{\"type\":\"helm.sh/"
+	    "release.v1\",\"metadata\":{\"labels\":{\"status\":\"superseded\"}},"
+	    "\"data\":{\"release\":\"QUJD\"}}",
+	    "{\"type\":\"helm.sh/release.v1\",\"metadata\":{\"labels\":{\"status\":\"deployed\"}},"
+	    "\"data\":{\"release\":\"QUJD\"}}");
 	expect_decision(b, "skip", true, "references unchanged");
 	free(b);
 	b = review("UPDATE", "", "Secret", "default",
@@ -742,14 +813,15 @@ test_decision_update_unchanged(void **state)
 static void
 test_message_advice(void **state)
 {
-	char *body = review("CREATE", "", "Pod", "default",
-			    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},"
-			    "{\"name\":\"b\",\"image\":\"nginx\"},"
-			    "{\"name\":\"c\",\"image\":\"docker.io/library/nginx:latest\"},"
-			    "{\"name\":\"p\",\"image\":\"registry.k8s.io/pause:3.9\"}],"
-			    "\"initContainers\":[{\"name\":\"i\",\"image\":\"nginx\"}],"
-			    "\"volumes\":[{\"name\":\"v\",\"image\":{\"reference\":\"evil/tools:1\"}}]}}",
-			    NULL);
+	char *body =
+	    review("CREATE", "", "Pod", "default",
+		   "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\"},"
+		   "{\"name\":\"b\",\"image\":\"nginx\"},"
+		   "{\"name\":\"c\",\"image\":\"docker.io/library/nginx:latest\"},"
+		   "{\"name\":\"p\",\"image\":\"registry.k8s.io/pause:3.9\"}],"
+		   "\"initContainers\":[{\"name\":\"i\",\"image\":\"nginx\"}],"
+		   "\"volumes\":[{\"name\":\"v\",\"image\":{\"reference\":\"evil/tools:1\"}}]}}",
+		   NULL);
 	pg_decision *d = decide(body);
 	char *resp = NULL;
 	const char *msg, *p;
@@ -760,20 +832,22 @@ test_message_advice(void **state)
 	assert_int_equal(pg_decision_response(&resp, NULL, d), PG_OK);
 	r = json_loads(resp, 0, &je);
 	assert_non_null(r);
-	msg = json_string_value(json_object_get(
-		json_object_get(json_object_get(r, "response"), "status"), "message"));
+	msg = json_string_value(
+	    json_object_get(json_object_get(json_object_get(r, "response"), "status"), "message"));
 	assert_non_null(msg);
 	/* nginx: written four times under two spellings, told once */
 	p = strstr(msg, "docker.io/library/nginx:latest deny: no policy rule matches");
 	assert_non_null(p);
 	assert_null(strstr(p + 1, "docker.io/library/nginx:latest deny"));
-	assert_non_null(strstr(msg, "[at spec.initContainers[0].image (container i) and "
-				    "spec.containers[0].image (container a) and 2 more places] — add a "
-				    "spec.images rule whose match covers it"));
+	assert_non_null(strstr(msg,
+			       "[at spec.initContainers[0].image (container i) and "
+			       "spec.containers[0].image (container a) and 2 more places] — add a "
+			       "spec.images rule whose match covers it"));
 	assert_non_null(strstr(msg, "docker.io/evil/tools:1 deny: no policy rule matches "
 				    "docker.io/evil/tools:1 [at spec.volumes[v].image.reference]"));
-	assert_non_null(strstr(msg, "allow-unverified: allowed unverified by rule pause "
-				    "(allowUnsigned) [at spec.containers[3].image (container p); rule pause]"));
+	assert_non_null(
+	    strstr(msg, "allow-unverified: allowed unverified by rule pause "
+			"(allowUnsigned) [at spec.containers[3].image (container p); rule pause]"));
 	/* the end: where the policy lives (a buffer's name here) */
 	p = msg + strlen(msg) - strlen(" (policy: t.yaml)");
 	assert_string_equal(p, " (policy: t.yaml)");
@@ -790,29 +864,31 @@ test_advice_paths_and_reasons(void **state)
 	static const struct {
 		const char *where, *path;
 	} cp[] = {
-		{"spec.source", "spec.source.chart"},
-		{"spec.sources[1]", "spec.sources[1].chart"},
-		{"spec.chart.spec", "spec.chart.spec.chart"},
-		{"spec", "spec.chart"},
-		{"spec.chartRef", "spec.chartRef"},
-		{"data.release", "data.release"},
+	    {"spec.source", "spec.source.chart"},
+	    {"spec.sources[1]", "spec.sources[1].chart"},
+	    {"spec.chart.spec", "spec.chart.spec.chart"},
+	    {"spec", "spec.chart"},
+	    {"spec.chartRef", "spec.chartRef"},
+	    {"data.release", "data.release"},
 	};
 	static const struct {
 		const char *reason;
 		int code;
 		const char *want;
 	} rs[] = {
-		{"https://c.example/x-1.0.0.tgz has no provenance (.prov)", PG_EVERIFY,
-		 "this chart has no .prov — publish one with `helm package --sign`"},
-		{"failed to fetch provenance \"u.prov\": failed to fetch u.prov : 404 Not Found",
-		 PG_EFETCH, "this chart has no .prov"},
-		{"cannot reach r.example: SSL certificate problem: unable to get local issuer certificate",
-		 PG_EFETCH, "registry CA unknown — set registries[].caFile for r.example"},
-		{"registry r.example answered 401 without a challenge", PG_EFETCH,
-		 "set registries[].dockerConfig for r.example"},
-		{"r.example did not answer in time", PG_ETIMEOUT, "raise the deadline (--timeout)"},
-		{"manifest r.example/x:1 not found", PG_ENOTFOUND, "check that the tag or digest exists"},
-		{"something new", PG_EVERIFY, ""},
+	    {"https://c.example/x-1.0.0.tgz has no provenance (.prov)", PG_EVERIFY,
+	     "this chart has no .prov — publish one with `helm package --sign`"},
+	    {"failed to fetch provenance \"u.prov\": failed to fetch u.prov : 404 Not Found",
+	     PG_EFETCH, "this chart has no .prov"},
+	    {"cannot reach r.example: SSL certificate problem: unable to get local issuer "
+	     "certificate",
+	     PG_EFETCH, "registry CA unknown — set registries[].caFile for r.example"},
+	    {"registry r.example answered 401 without a challenge", PG_EFETCH,
+	     "set registries[].dockerConfig for r.example"},
+	    {"r.example did not answer in time", PG_ETIMEOUT, "raise the deadline (--timeout)"},
+	    {"manifest r.example/x:1 not found", PG_ENOTFOUND,
+	     "check that the tag or digest exists"},
+	    {"something new", PG_EVERIFY, ""},
 	};
 	char out[PIECE_MAX];
 	pg_image_ref img = {.normalized = (char *)"r.example/x:1", .registry = (char *)"r.example"};
@@ -833,7 +909,8 @@ test_advice_paths_and_reasons(void **state)
 		rd.code = rs[i].code;
 		advice(out, sizeof(out), &rd);
 		if (rs[i].want[0] == '\0' ? out[0] != '\0' : strstr(out, rs[i].want) == NULL)
-			fail_msg("reason [%s]: advice [%s], want [%s]", rs[i].reason, out, rs[i].want);
+			fail_msg("reason [%s]: advice [%s], want [%s]", rs[i].reason, out,
+				 rs[i].want);
 	}
 	/* pending: nothing to advise yet */
 	rd.state = PG_RD_PENDING;
@@ -845,25 +922,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode_ok),
-		cmocka_unit_test(test_decode_rejects),
-		cmocka_unit_test(test_extract_workloads),
-		cmocka_unit_test(test_extract_invalid_kept),
-		cmocka_unit_test(test_extract_charts),
-		cmocka_unit_test(test_extract_versions),
-		cmocka_unit_test(test_extract_flux_sources),
-		cmocka_unit_test(test_extract_release_secret),
-		cmocka_unit_test(test_extract_bound),
-		cmocka_unit_test(test_extract_image_volumes),
-		cmocka_unit_test(test_extract_wrong_types),
-		cmocka_unit_test(test_extract_reads),
-		cmocka_unit_test(test_extract_generic),
-		cmocka_unit_test(test_decode_undecodable),
-		cmocka_unit_test(test_decision_kinds_and_malformed),
-		cmocka_unit_test(test_decision_too_many_refs),
-		cmocka_unit_test(test_decision_update_unchanged),
-		cmocka_unit_test(test_message_advice),
-		cmocka_unit_test(test_advice_paths_and_reasons),
+	    cmocka_unit_test(test_decode_ok),
+	    cmocka_unit_test(test_decode_rejects),
+	    cmocka_unit_test(test_extract_workloads),
+	    cmocka_unit_test(test_extract_invalid_kept),
+	    cmocka_unit_test(test_extract_charts),
+	    cmocka_unit_test(test_extract_versions),
+	    cmocka_unit_test(test_extract_flux_sources),
+	    cmocka_unit_test(test_extract_release_secret),
+	    cmocka_unit_test(test_extract_bound),
+	    cmocka_unit_test(test_extract_image_volumes),
+	    cmocka_unit_test(test_extract_wrong_types),
+	    cmocka_unit_test(test_extract_reads),
+	    cmocka_unit_test(test_extract_generic),
+	    cmocka_unit_test(test_decode_undecodable),
+	    cmocka_unit_test(test_decision_kinds_and_malformed),
+	    cmocka_unit_test(test_decision_too_many_refs),
+	    cmocka_unit_test(test_decision_update_unchanged),
+	    cmocka_unit_test(test_message_advice),
+	    cmocka_unit_test(test_advice_paths_and_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,10 +82,10 @@ test_subject_and_type(void **state)
 	assert_int_equal(one(stmt_v1, D256, NULL, NULL, claims_gh, &e), PG_OK);
 	/* 65 hex digits: not a digest; one digit off: no subject */
 	assert_int_equal(one(stmt_v1, D256 "1", PG_SLSA_V1, NULL, NULL, &e), PG_EINVAL);
-	assert_int_equal(one(stmt_v1,
-			     "sha256:2111111111111111111111111111111111111111111111111111111111111111",
-			     PG_SLSA_V1, NULL, NULL, &e),
-			 PG_EVERIFY);
+	assert_int_equal(
+	    one(stmt_v1, "sha256:2111111111111111111111111111111111111111111111111111111111111111",
+		PG_SLSA_V1, NULL, NULL, &e),
+	    PG_EVERIFY);
 	assert_non_null(strstr(e.msg, "no subject"));
 	/* the sha512 of the subject given as sha256 names nothing */
 	assert_int_equal(one(stmt_v1, "sha512:" H64 H64 "0", NULL, NULL, NULL, &e), PG_EINVAL);
@@ -96,8 +96,8 @@ test_subject_and_type(void **state)
 	assert_non_null(strstr(e.msg, "predicate type"));
 	/* what admitted */
 	r.predicate_type = PG_SLSA_V1;
-	assert_int_equal(pg_attest_check(&in, (const unsigned char *)stmt_v1, strlen(stmt_v1),
-					 D256, claims_gh, &r, &e),
+	assert_int_equal(pg_attest_check(&in, (const unsigned char *)stmt_v1, strlen(stmt_v1), D256,
+					 claims_gh, &r, &e),
 			 PG_OK);
 	assert_string_equal(in.subject, "img");
 	assert_string_equal(in.builder_id, "https://github.com/actions/runner/github-hosted");
@@ -144,31 +144,32 @@ test_pointer_conditions(void **state)
 	const char *in2[] = {"refs/heads/dev", "refs/heads/main"};
 	const char *in1[] = {"refs/heads/dev"};
 	pg_attest_cond cin = {.path = "/predicate/buildDefinition/externalParameters/workflow/ref",
-			      .op = PG_COND_IN, .values = in2, .nvalues = 2};
+			      .op = PG_COND_IN,
+			      .values = in2,
+			      .nvalues = 2};
 	pg_err e;
 
 	(void)state;
 #define REF "/predicate/buildDefinition/externalParameters/workflow/ref"
 #define IP "/predicate/buildDefinition/internalParameters"
-	assert_int_equal(one(stmt_v1, D256, NULL, PATH(REF, PG_COND_EQUALS, "refs/heads/main"),
-			     NULL, &e),
-			 PG_OK);
-	assert_int_equal(one(stmt_v1, D256, NULL, PATH(REF, PG_COND_EQUALS, "refs/heads/mai"),
-			     NULL, &e),
-			 PG_EVERIFY);
-	assert_int_equal(one(stmt_v1, D256, NULL, PATH(REF, PG_COND_PREFIX, "refs/heads/"), NULL,
-			     &e),
-			 PG_OK);
-	assert_int_equal(one(stmt_v1, D256, NULL, PATH(REF, PG_COND_PREFIX, "refs/tags/"), NULL,
-			     &e),
-			 PG_EVERIFY);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, PATH(REF, PG_COND_EQUALS, "refs/heads/main"), NULL, &e),
+	    PG_OK);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, PATH(REF, PG_COND_EQUALS, "refs/heads/mai"), NULL, &e),
+	    PG_EVERIFY);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, PATH(REF, PG_COND_PREFIX, "refs/heads/"), NULL, &e), PG_OK);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, PATH(REF, PG_COND_PREFIX, "refs/tags/"), NULL, &e),
+	    PG_EVERIFY);
 	assert_int_equal(one(stmt_v1, D256, NULL, &cin, NULL, &e), PG_OK);
 	cin.values = in1;
 	cin.nvalues = 1;
 	assert_int_equal(one(stmt_v1, D256, NULL, &cin, NULL, &e), PG_EVERIFY);
-	assert_int_equal(one(stmt_v1, D256, NULL, PATH(REF, PG_COND_REGEXP, "^refs/heads/ma[a-z]+$"),
-			     NULL, &e),
-			 PG_OK);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, PATH(REF, PG_COND_REGEXP, "^refs/heads/ma[a-z]+$"), NULL, &e),
+	    PG_OK);
 	assert_int_equal(
 	    one(stmt_v1, D256, NULL, PATH(REF, PG_COND_REGEXP, "^refs/tags/"), NULL, &e),
 	    PG_EVERIFY);
@@ -192,9 +193,9 @@ test_pointer_conditions(void **state)
 	assert_int_equal(
 	    one(stmt_v1, D256, NULL, PATH(IP "/list/2", PG_COND_EQUALS, "one"), NULL, &e),
 	    PG_EVERIFY);
-	assert_int_equal(one(stmt_v1, D256, NULL, PATH("/predicateType", PG_COND_EQUALS, PG_SLSA_V1),
-			     NULL, &e),
-			 PG_OK);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, PATH("/predicateType", PG_COND_EQUALS, PG_SLSA_V1), NULL, &e),
+	    PG_OK);
 	/* absent path fails, never passes */
 	assert_int_equal(
 	    one(stmt_v1, D256, NULL, PATH("/predicate/nope", PG_COND_PREFIX, "x"), NULL, &e),
@@ -222,15 +223,17 @@ test_claim_conditions(void **state)
 
 	(void)state;
 	setup_claims();
-	assert_int_equal(one(stmt_v1, D256, NULL,
-			     CLAIM(PG_CLAIM_SOURCE_REPOSITORY_REF, PG_COND_EQUALS, "refs/heads/main"),
-			     claims_gh, &e),
-			 PG_OK);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL,
+		CLAIM(PG_CLAIM_SOURCE_REPOSITORY_REF, PG_COND_EQUALS, "refs/heads/main"), claims_gh,
+		&e),
+	    PG_OK);
 	/* refs are exact: a branch MAIN is not main */
-	assert_int_equal(one(stmt_v1, D256, NULL,
-			     CLAIM(PG_CLAIM_SOURCE_REPOSITORY_REF, PG_COND_EQUALS, "refs/heads/MAIN"),
-			     claims_gh, &e),
-			 PG_EVERIFY);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL,
+		CLAIM(PG_CLAIM_SOURCE_REPOSITORY_REF, PG_COND_EQUALS, "refs/heads/MAIN"), claims_gh,
+		&e),
+	    PG_EVERIFY);
 	/* repository and owner URIs fold case, as GitHub names do */
 	assert_int_equal(one(stmt_v1, D256, NULL,
 			     CLAIM(PG_CLAIM_SOURCE_REPOSITORY_URI, PG_COND_EQUALS,
@@ -251,17 +254,16 @@ test_claim_conditions(void **state)
 			     claims_gh, &e),
 			 PG_OK);
 	/* absent claim, and no claims at all (a keyed signature): fails */
-	assert_int_equal(
-	    one(stmt_v1, D256, NULL, CLAIM(PG_CLAIM_BUILD_TRIGGER, PG_COND_EQUALS, "push"),
-		claims_gh, &e),
-	    PG_EVERIFY);
 	assert_int_equal(one(stmt_v1, D256, NULL,
-			     CLAIM(PG_CLAIM_SOURCE_REPOSITORY_REF, PG_COND_EQUALS, "refs/heads/main"),
-			     NULL, &e),
+			     CLAIM(PG_CLAIM_BUILD_TRIGGER, PG_COND_EQUALS, "push"), claims_gh, &e),
 			 PG_EVERIFY);
-	assert_int_equal(one(stmt_v1, D256, NULL, CLAIM(PG_CLAIM_N, PG_COND_EQUALS, "x"), claims_gh,
-			     &e),
-			 PG_EINVAL);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL,
+		CLAIM(PG_CLAIM_SOURCE_REPOSITORY_REF, PG_COND_EQUALS, "refs/heads/main"), NULL, &e),
+	    PG_EVERIFY);
+	assert_int_equal(
+	    one(stmt_v1, D256, NULL, CLAIM(PG_CLAIM_N, PG_COND_EQUALS, "x"), claims_gh, &e),
+	    PG_EINVAL);
 	/* names */
 	assert_int_equal(pg_claim_index("sourceRepositoryVisibilityAtSigning"),
 			 PG_CLAIM_SOURCE_REPOSITORY_VISIBILITY);
@@ -340,16 +342,21 @@ test_github_preset(void **state)
 	assert_int_equal(g.conds[2].claim, PG_CLAIM_SOURCE_REPOSITORY_REF);
 	assert_int_equal(g.conds[3].claim, PG_CLAIM_RUNNER_ENVIRONMENT);
 	assert_string_equal(g.conds[3].value, "github-hosted");
-	assert_true(re_ok(g.identity_regexp,
-			  "https://github.com/myorg/ci/.github/workflows/release.yml@refs/heads/main"));
-	assert_true(re_ok(g.identity_regexp,
-			  "https://github.com/MyOrg/CI/.github/workflows/release.yml@refs/tags/v1"));
-	assert_false(re_ok(g.identity_regexp,
-			   "https://github.com/myorg/ci/.github/workflows/release.yml2@refs/heads/main"));
-	assert_false(re_ok(g.identity_regexp,
-			   "https://github.com/myorg/ci/.github/workflows/Release.yml@refs/heads/main"));
-	assert_false(re_ok(g.identity_regexp,
-			   "https://githubXcom/myorg/ci/.github/workflows/release.yml@refs/heads/main"));
+	assert_true(
+	    re_ok(g.identity_regexp,
+		  "https://github.com/myorg/ci/.github/workflows/release.yml@refs/heads/main"));
+	assert_true(
+	    re_ok(g.identity_regexp,
+		  "https://github.com/MyOrg/CI/.github/workflows/release.yml@refs/tags/v1"));
+	assert_false(
+	    re_ok(g.identity_regexp,
+		  "https://github.com/myorg/ci/.github/workflows/release.yml2@refs/heads/main"));
+	assert_false(
+	    re_ok(g.identity_regexp,
+		  "https://github.com/myorg/ci/.github/workflows/Release.yml@refs/heads/main"));
+	assert_false(
+	    re_ok(g.identity_regexp,
+		  "https://githubXcom/myorg/ci/.github/workflows/release.yml@refs/heads/main"));
 	assert_false(re_ok(g.identity_regexp,
 			   "https://github.com.evil/myorg/ci/.github/workflows/release.yml@x"));
 	pg_github_policy_free(&g);
@@ -359,7 +366,8 @@ test_github_preset(void **state)
 	assert_int_equal(pg_github_expand(&g, &p, &e), PG_OK);
 	assert_true(re_ok(g.identity_regexp, "https://github.com/my.org/x/.github/workflows/a@b"));
 	assert_false(re_ok(g.identity_regexp, "https://github.com/myXorg/x/.github/workflows/a@b"));
-	assert_false(re_ok(g.identity_regexp, "https://github.com/my.org2/x/.github/workflows/a@b"));
+	assert_false(
+	    re_ok(g.identity_regexp, "https://github.com/my.org2/x/.github/workflows/a@b"));
 	assert_int_equal(g.nconds, 1);
 	pg_github_policy_free(&g);
 	/* refusals */

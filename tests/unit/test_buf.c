@@ -120,18 +120,18 @@ test_base64(void **state)
 		int rc;
 		const char *out;
 	} c[] = {
-		{"aGVsbG8=", 0, PG_OK, "hello"},
-		{"aGVsbG8", 0, PG_OK, "hello"},
-		{"aGVs\n bG8=\r\n", 0, PG_OK, "hello"},
-		{"", 0, PG_OK, ""},
-		{"aGVsbG8=x", 0, PG_EINVAL, NULL},
-		{"aGVsbG8===", 0, PG_EINVAL, NULL},
-		{"a", 0, PG_EINVAL, NULL},
-		{"a*b=", 0, PG_EINVAL, NULL},
-		{"-_8=", 0, PG_EINVAL, NULL},
-		{"-_8=", PG_B64_URLSAFE, PG_OK, "\xfb\xff"},
-		{"aGVsbG8=\n=Zm9v", PG_B64_STOP_AT_PAD, PG_OK, "hello"},
-		{"aGVs bG8=", PG_B64_NO_SPACE, PG_EINVAL, NULL},
+	    {"aGVsbG8=", 0, PG_OK, "hello"},
+	    {"aGVsbG8", 0, PG_OK, "hello"},
+	    {"aGVs\n bG8=\r\n", 0, PG_OK, "hello"},
+	    {"", 0, PG_OK, ""},
+	    {"aGVsbG8=x", 0, PG_EINVAL, NULL},
+	    {"aGVsbG8===", 0, PG_EINVAL, NULL},
+	    {"a", 0, PG_EINVAL, NULL},
+	    {"a*b=", 0, PG_EINVAL, NULL},
+	    {"-_8=", 0, PG_EINVAL, NULL},
+	    {"-_8=", PG_B64_URLSAFE, PG_OK, "\xfb\xff"},
+	    {"aGVsbG8=\n=Zm9v", PG_B64_STOP_AT_PAD, PG_OK, "hello"},
+	    {"aGVs bG8=", PG_B64_NO_SPACE, PG_EINVAL, NULL},
 	};
 	size_t i;
 	pg_buf b;
@@ -141,8 +141,8 @@ test_base64(void **state)
 		pg_buf_init(&b, 0);
 		if (pg_base64_decode(&b, c[i].in, strlen(c[i].in), c[i].flags) != c[i].rc)
 			fail_msg("case %zu (%s): wrong result", i, c[i].in);
-		if (c[i].out && (b.len != strlen(c[i].out) ||
-				 (b.len && memcmp(b.data, c[i].out, b.len) != 0)))
+		if (c[i].out &&
+		    (b.len != strlen(c[i].out) || (b.len && memcmp(b.data, c[i].out, b.len) != 0)))
 			fail_msg("case %zu (%s): wrong bytes", i, c[i].in);
 		pg_buf_free(&b);
 	}
@@ -155,9 +155,11 @@ static void
 test_utf8_clean(void **state)
 {
 	char ok[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 ascii";
-	char cut[] = "registry\xcd";            /* "%.Ns" cut a 2-byte character */
-	char bad[] = "a\xff\xc0\xaf" "b\xed\xa0\x80" "c"; /* stray, overlong, surrogate */
-	char four[] = "x\xf0\x9f\x98";           /* a 4-byte character cut short */
+	char cut[] = "registry\xcd"; /* "%.Ns" cut a 2-byte character */
+	char bad[] = "a\xff\xc0\xaf"
+		     "b\xed\xa0\x80"
+		     "c";	       /* stray, overlong, surrogate */
+	char four[] = "x\xf0\x9f\x98"; /* a 4-byte character cut short */
 
 	(void)state;
 	pg_utf8_clean(ok);
@@ -175,14 +177,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append_bound),
-		cmocka_unit_test(test_printf_and_detach),
-		cmocka_unit_test(test_printf_bound),
-		cmocka_unit_test(test_read_file),
-		cmocka_unit_test(test_err_wrap_and_truncate),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_append_bound),
+	    cmocka_unit_test(test_printf_and_detach),
+	    cmocka_unit_test(test_printf_bound),
+	    cmocka_unit_test(test_read_file),
+	    cmocka_unit_test(test_err_wrap_and_truncate),
+	    cmocka_unit_test(test_hex),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_utf8_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

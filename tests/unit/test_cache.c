@@ -12,14 +12,18 @@
 #include "../../webhook/cache/cache.c"
 
 static int64_t fake_now = 1000000;
-static int64_t fake_clock(void) { return fake_now; }
+static int64_t
+fake_clock(void)
+{
+	return fake_now;
+}
 
 static pg_cache *
 mk(size_t entries, size_t bytes)
 {
 	pg_cache *c = NULL;
-	pg_cache_opts o = {.max_entries = entries, .max_bytes = bytes,
-			   .pos_ttl_ms = 600000, .neg_ttl_ms = 30000};
+	pg_cache_opts o = {
+	    .max_entries = entries, .max_bytes = bytes, .pos_ttl_ms = 600000, .neg_ttl_ms = 30000};
 
 	assert_int_equal(pg_cache_new(&c, &o), PG_OK);
 	pg_cache_set_clock(c, fake_clock);
@@ -29,7 +33,10 @@ mk(size_t entries, size_t bytes)
 static void
 put(pg_cache *c, const char *k, bool ok, int code, int64_t ttl)
 {
-	pg_cache_val v = {.ok = ok, .code = code, .digest = "sha256:ab", .signer = "key",
+	pg_cache_val v = {.ok = ok,
+			  .code = code,
+			  .digest = "sha256:ab",
+			  .signer = "key",
 			  .reason = ok ? "verified" : "bad signature"};
 
 	(void)pg_cache_put(c, k, &v, ttl);
@@ -115,8 +122,8 @@ static void
 test_never_cached(void **state)
 {
 	pg_cache *c = mk(0, 0);
-	const int codes[] = {PG_ETIMEOUT, PG_EFETCH, PG_EUNAVAIL, PG_EINTERNAL, PG_ENOMEM,
-			     PG_EDENIED, PG_ETOOBIG};
+	const int codes[] = {PG_ETIMEOUT, PG_EFETCH,  PG_EUNAVAIL, PG_EINTERNAL,
+			     PG_ENOMEM,	  PG_EDENIED, PG_ETOOBIG};
 	size_t i;
 	char k[16];
 
@@ -300,17 +307,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_positive_ttl),
-		cmocka_unit_test(test_negative_ttl),
-		cmocka_unit_test(test_explicit_ttl),
-		cmocka_unit_test(test_explicit_ttl_capped),
-		cmocka_unit_test(test_never_cached),
-		cmocka_unit_test(test_entry_bound_lru),
-		cmocka_unit_test(test_byte_bound),
-		cmocka_unit_test(test_replace),
-		cmocka_unit_test(test_coalesce),
-		cmocka_unit_test(test_waiter_deadline),
-		cmocka_unit_test(test_uncacheable_handover),
+	    cmocka_unit_test(test_positive_ttl),
+	    cmocka_unit_test(test_negative_ttl),
+	    cmocka_unit_test(test_explicit_ttl),
+	    cmocka_unit_test(test_explicit_ttl_capped),
+	    cmocka_unit_test(test_never_cached),
+	    cmocka_unit_test(test_entry_bound_lru),
+	    cmocka_unit_test(test_byte_bound),
+	    cmocka_unit_test(test_replace),
+	    cmocka_unit_test(test_coalesce),
+	    cmocka_unit_test(test_waiter_deadline),
+	    cmocka_unit_test(test_uncacheable_handover),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,11 +14,13 @@ static void
 test_known_answers(void **state)
 {
 	static const char *const want[3] = {
-		"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-		"sha384:cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc23"
-		"58baeca134c825a7",
-		"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a8"
-		"36ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	    "sha384:"
+	    "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc23"
+	    "58baeca134c825a7",
+	    "sha512:"
+	    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a8"
+	    "36ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
 	};
 	char s[PG_DIGEST_STR_MAX];
 	int a;
@@ -28,7 +30,7 @@ test_known_answers(void **state)
 		assert_int_equal(pg_digest_string(s, (pg_digest_alg)a, "abc", 3), PG_OK);
 		assert_string_equal(s, want[a]);
 		assert_int_equal(strlen(s), strlen(pg_digest_name((pg_digest_alg)a)) + 1 +
-						    2 * pg_digest_size((pg_digest_alg)a));
+						2 * pg_digest_size((pg_digest_alg)a));
 	}
 	assert_int_equal(pg_digest_string(s, (pg_digest_alg)7, "abc", 3), PG_EINVAL);
 	assert_string_equal(s, "");
@@ -74,9 +76,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_answers),
-		cmocka_unit_test(test_incremental),
-		cmocka_unit_test(test_md_shared),
+	    cmocka_unit_test(test_known_answers),
+	    cmocka_unit_test(test_incremental),
+	    cmocka_unit_test(test_md_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,8 @@ test_prov_second_part_only(void **state)
 {
 	/* bytes.Split: parts[1] ends at the next separator; junk metadata is
 	 * ignored (Helm v4). */
-	static const char pt[] = ": : bad yaml [\n...\nfiles:\n  a.tgz: sha256:1\n...\nfiles:\n  b.tgz: sha256:2\n";
+	static const char pt[] =
+	    ": : bad yaml [\n...\nfiles:\n  a.tgz: sha256:1\n...\nfiles:\n  b.tgz: sha256:2\n";
 	pg_helm_prov *p = NULL;
 	pg_err e;
 
@@ -79,62 +80,62 @@ static const struct {
 	const char *c, *v;
 	int want;
 } semver_cases[] = {
-	{"1.2.3", "1.2.3", 1},
-	{"=1.2.3", "1.2.4", 0},
-	{"!=1.2.3", "1.2.4", 1},
-	{"!=1.2.3", "1.2.3", 0},
-	{">1.2.3", "1.2.4", 1},
-	{">1.2.3", "1.2.3", 0},
-	{"<1.2.3", "1.2.2", 1},
-	{">=1.2.3", "1.2.3", 1},
-	{"=>1.2.3", "1.3.0", 1},
-	{"<=1.2.3", "1.2.4", 0},
-	{"=<1.2.3", "1.2.3", 1},
-	{"~1.2.3", "1.2.9", 1},
-	{"~1.2.3", "1.3.0", 0},
-	{"~>1.2", "1.2.0", 1},
-	{"~1", "1.9.9", 1},
-	{"~1", "2.0.0", 0},
-	{"1.2", "1.2.5", 1},
-	{"=1.2", "1.3.0", 0},
-	{"^0", "0.9.0", 1},
-	{"^0", "1.0.0", 0},
-	{"^1.2", "1.9.0", 1},
-	{"^1.2.3", "1.9.0", 1},
-	{"^1.2.3", "2.0.0", 0},
-	{"^1.2.3", "1.2.2", 0},
-	{"^0.2.3", "0.2.9", 1},
-	{"^0.2.3", "0.3.0", 0},
-	{"^0.0.3", "0.0.3", 1},
-	{"^0.0.3", "0.0.4", 0},
-	{"1.2.x", "1.2.7", 1},
-	{"1.2.x", "1.3.0", 0},
-	{"1.x", "1.9.0", 1},
-	{"*", "9.9.9", 1},
-	{"", "0.0.1", 1},
-	{"*", "1.0.0-rc.1", 0},
-	{">=1.0.0", "1.1.0-beta", 0},
-	{">=1.1.0-0", "1.1.0-beta", 1},
-	{"~1.3.0-0", "1.3.0-rc.1", 1},
-	{">=1.0.0-0 <2", "1.3.0-rc.1", 0},
-	{">1.x", "2.0.0", 1},
-	{">1.x", "1.9.0", 0},
-	{">1.2.x", "1.3.0", 1},
-	{"<=1.2.x", "1.2.99", 1},
-	{"<=1.2.x", "1.3.0", 0},
-	{"!=1.2.x", "1.2.5", 0},
-	{"!=1.2.x", "1.3.0", 1},
-	{">=1.2, <1.4", "1.3.5", 1},
-	{">=1.2, <1.4", "1.4.0", 0},
-	{">= 1.2 < 1.4", "1.2.0", 1},
-	{"<1 || >=3", "3.1.0", 1},
-	{"<1 || >=3", "2.0.0", 0},
-	{"1.2 - 1.4.5", "1.4.5", 1},
-	{"1.2 - 1.4.5", "1.4.6", 0},
-	{"v1.2.3", "1.2.3", 1},
-	{"1.2.3", "v1.2.3", 1},
-	{"1.2.3", "1.2.3+build.7", 1},
-	{"1.0.0-alpha.1", "1.0.0-alpha.1", 1},
+    {"1.2.3", "1.2.3", 1},
+    {"=1.2.3", "1.2.4", 0},
+    {"!=1.2.3", "1.2.4", 1},
+    {"!=1.2.3", "1.2.3", 0},
+    {">1.2.3", "1.2.4", 1},
+    {">1.2.3", "1.2.3", 0},
+    {"<1.2.3", "1.2.2", 1},
+    {">=1.2.3", "1.2.3", 1},
+    {"=>1.2.3", "1.3.0", 1},
+    {"<=1.2.3", "1.2.4", 0},
+    {"=<1.2.3", "1.2.3", 1},
+    {"~1.2.3", "1.2.9", 1},
+    {"~1.2.3", "1.3.0", 0},
+    {"~>1.2", "1.2.0", 1},
+    {"~1", "1.9.9", 1},
+    {"~1", "2.0.0", 0},
+    {"1.2", "1.2.5", 1},
+    {"=1.2", "1.3.0", 0},
+    {"^0", "0.9.0", 1},
+    {"^0", "1.0.0", 0},
+    {"^1.2", "1.9.0", 1},
+    {"^1.2.3", "1.9.0", 1},
+    {"^1.2.3", "2.0.0", 0},
+    {"^1.2.3", "1.2.2", 0},
+    {"^0.2.3", "0.2.9", 1},
+    {"^0.2.3", "0.3.0", 0},
+    {"^0.0.3", "0.0.3", 1},
+    {"^0.0.3", "0.0.4", 0},
+    {"1.2.x", "1.2.7", 1},
+    {"1.2.x", "1.3.0", 0},
+    {"1.x", "1.9.0", 1},
+    {"*", "9.9.9", 1},
+    {"", "0.0.1", 1},
+    {"*", "1.0.0-rc.1", 0},
+    {">=1.0.0", "1.1.0-beta", 0},
+    {">=1.1.0-0", "1.1.0-beta", 1},
+    {"~1.3.0-0", "1.3.0-rc.1", 1},
+    {">=1.0.0-0 <2", "1.3.0-rc.1", 0},
+    {">1.x", "2.0.0", 1},
+    {">1.x", "1.9.0", 0},
+    {">1.2.x", "1.3.0", 1},
+    {"<=1.2.x", "1.2.99", 1},
+    {"<=1.2.x", "1.3.0", 0},
+    {"!=1.2.x", "1.2.5", 0},
+    {"!=1.2.x", "1.3.0", 1},
+    {">=1.2, <1.4", "1.3.5", 1},
+    {">=1.2, <1.4", "1.4.0", 0},
+    {">= 1.2 < 1.4", "1.2.0", 1},
+    {"<1 || >=3", "3.1.0", 1},
+    {"<1 || >=3", "2.0.0", 0},
+    {"1.2 - 1.4.5", "1.4.5", 1},
+    {"1.2 - 1.4.5", "1.4.6", 0},
+    {"v1.2.3", "1.2.3", 1},
+    {"1.2.3", "v1.2.3", 1},
+    {"1.2.3", "1.2.3+build.7", 1},
+    {"1.0.0-alpha.1", "1.0.0-alpha.1", 1},
 };
 
 static void
@@ -148,8 +149,8 @@ test_semver_table(void **state)
 		int got = pg_helm_semver_match(semver_cases[i].c, semver_cases[i].v, &e);
 
 		if (got != semver_cases[i].want)
-			fail_msg("constraint \"%s\" version \"%s\": got %d want %d", semver_cases[i].c,
-				 semver_cases[i].v, got, semver_cases[i].want);
+			fail_msg("constraint \"%s\" version \"%s\": got %d want %d",
+				 semver_cases[i].c, semver_cases[i].v, got, semver_cases[i].want);
 	}
 	assert_true(i >= 25);
 	assert_int_equal(pg_helm_semver_match(">>1", "1.0.0", &e), PG_EINVAL);
@@ -190,7 +191,8 @@ test_url_resolve(void **state)
 	(void)state;
 	check_url("https://h/charts", "x-1.0.0.tgz", "https://h/charts/x-1.0.0.tgz");
 	check_url("https://h/charts/", "x-1.0.0.tgz", "https://h/charts/x-1.0.0.tgz");
-	check_url("https://h/charts?token=a%20b", "sub/x.tgz", "https://h/charts/sub/x.tgz?token=a%20b");
+	check_url("https://h/charts?token=a%20b", "sub/x.tgz",
+		  "https://h/charts/sub/x.tgz?token=a%20b");
 	check_url("https://h/a/b", "../x.tgz", "https://h/a/x.tgz");
 	check_url("https://h/a/b", "/root/x.tgz", "https://h/root/x.tgz");
 	check_url("https://h/a?q=1", "//cdn.example/x.tgz", "https://cdn.example/x.tgz?q=1");
@@ -204,18 +206,18 @@ test_url_resolve(void **state)
 }
 
 static const char index_yaml[] =
-	"apiVersion: v1\n"
-	"entries:\n"
-	"  other:\n"
-	"  - {name: other, version: 9.0.0, urls: [o.tgz]}\n"
-	"  web:\n"
-	"  - name: web\n    version: 1.0.0\n    urls: [web-1.0.0.tgz]\n"
-	"  - name: web\n    version: 2.0.0-rc.1\n    urls: [web-2.0.0-rc.1.tgz]\n"
-	"  - name: web\n    version: 1.10.0\n    urls: [https://cdn.example/web-1.10.0.tgz]\n"
-	"  - name: web\n    version: 1.9.0\n    urls: [web-1.9.0.tgz]\n"
-	"  - name: web\n    version: not-semver\n    urls: [web-weird.tgz]\n"
-	"  - name: web\n    version: 0.1.0\n    urls: []\n"
-	"generated: 2026-01-01T00:00:00Z\n";
+    "apiVersion: v1\n"
+    "entries:\n"
+    "  other:\n"
+    "  - {name: other, version: 9.0.0, urls: [o.tgz]}\n"
+    "  web:\n"
+    "  - name: web\n    version: 1.0.0\n    urls: [web-1.0.0.tgz]\n"
+    "  - name: web\n    version: 2.0.0-rc.1\n    urls: [web-2.0.0-rc.1.tgz]\n"
+    "  - name: web\n    version: 1.10.0\n    urls: [https://cdn.example/web-1.10.0.tgz]\n"
+    "  - name: web\n    version: 1.9.0\n    urls: [web-1.9.0.tgz]\n"
+    "  - name: web\n    version: not-semver\n    urls: [web-weird.tgz]\n"
+    "  - name: web\n    version: 0.1.0\n    urls: []\n"
+    "generated: 2026-01-01T00:00:00Z\n";
 
 static void
 check_index(const char *c, const char *want_url, const char *want_ver)
@@ -247,7 +249,8 @@ test_index_resolve(void **state)
 	assert_int_equal(pg_helm_index_resolve(&u, &v, index_yaml, strlen(index_yaml), "https://r",
 					       "web", "^3", &e),
 			 PG_ENOTFOUND);
-	assert_string_equal(e.msg, "chart \"web\" version \"^3\" not found in https://r repository");
+	assert_string_equal(e.msg,
+			    "chart \"web\" version \"^3\" not found in https://r repository");
 	assert_int_equal(pg_helm_index_resolve(&u, &v, index_yaml, strlen(index_yaml), "https://r",
 					       "nope", NULL, &e),
 			 PG_ENOTFOUND);
@@ -255,8 +258,9 @@ test_index_resolve(void **state)
 					       "web", "0.1.0", &e),
 			 PG_ENOTFOUND);
 	assert_non_null(strstr(e.msg, "no downloadable URLs"));
-	assert_int_equal(pg_helm_index_resolve(&u, &v, "entries: [", 10, "https://r", "web", NULL, &e),
-			 PG_EINVAL);
+	assert_int_equal(
+	    pg_helm_index_resolve(&u, &v, "entries: [", 10, "https://r", "web", NULL, &e),
+	    PG_EINVAL);
 	assert_int_equal(pg_helm_index_resolve(&u, &v, "a: &x 1\nentries: *x\n", 20, "https://r",
 					       "web", NULL, &e),
 			 PG_EINVAL);
@@ -276,8 +280,7 @@ test_yaml_depth(void **state)
 		deep[i] = '[';
 	deep[150] = '\0';
 	assert_int_equal(pg_helm_yaml_load(&j, deep, 150, 0, NULL, &e), PG_ETOOBIG);
-	assert_int_equal(pg_helm_yaml_load(&j, yv, strlen(yv), 1, NULL, &e),
-			 PG_OK);
+	assert_int_equal(pg_helm_yaml_load(&j, yv, strlen(yv), 1, NULL, &e), PG_OK);
 	assert_true(json_is_true(json_object_get(j, "a")));
 	assert_true(json_is_real(json_object_get(j, "b")));
 	assert_int_equal(json_integer_value(json_object_get(j, "c")), 16);
@@ -303,7 +306,10 @@ tar_add(pg_buf *t, const char *name, const char *data, size_t n, char type)
 	snprintf((char *)h + 136, 12, "%011o", 0);
 	memset(h + 148, ' ', 8);
 	h[156] = (unsigned char)type;
-	memcpy(h + 257, "ustar\0" "00", 8);
+	memcpy(h + 257,
+	       "ustar\0"
+	       "00",
+	       8);
 	for (i = 0; i < 512; i++)
 		sum += h[i];
 	snprintf((char *)h + 148, 8, "%06lo", sum);
@@ -321,7 +327,8 @@ gzip_buf(pg_buf *out, const unsigned char *p, size_t n)
 	int zr;
 
 	memset(&z, 0, sizeof(z));
-	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+			 Z_OK);
 	z.next_in = (unsigned char *)(uintptr_t)p;
 	z.avail_in = (uInt)n;
 	do {
@@ -467,15 +474,17 @@ release_json(const char *tpl_data, const char *values)
 	pg_buf_init(&t, 0);
 	pg_buf_init(&j, 0);
 	b64(&t, (const unsigned char *)tpl_data, strlen(tpl_data));
-	assert_int_equal(pg_buf_printf(&j,
-				       "{\"name\":\"rel\",\"namespace\":\"ns\",\"version\":1,\"chart\":{"
-				       "\"metadata\":{\"name\":\"demo\",\"version\":\"1.0.0\",\"appVersion\":\"1.0\","
-				       "\"description\":\"a demo\",\"apiVersion\":\"v2\"},"
-				       "\"templates\":[{\"name\":\"templates/deployment.yaml\",\"data\":\"%s\"}],"
-				       "\"files\":[{\"name\":\"README.md\",\"data\":\"IyBoaQo=\"}],"
-				       "\"values\":%s}}",
-				       (char *)t.data, values),
-			 PG_OK);
+	assert_int_equal(
+	    pg_buf_printf(
+		&j,
+		"{\"name\":\"rel\",\"namespace\":\"ns\",\"version\":1,\"chart\":{"
+		"\"metadata\":{\"name\":\"demo\",\"version\":\"1.0.0\",\"appVersion\":\"1.0\","
+		"\"description\":\"a demo\",\"apiVersion\":\"v2\"},"
+		"\"templates\":[{\"name\":\"templates/deployment.yaml\",\"data\":\"%s\"}],"
+		"\"files\":[{\"name\":\"README.md\",\"data\":\"IyBoaQo=\"}],"
+		"\"values\":%s}}",
+		(char *)t.data, values),
+	    PG_OK);
 	assert_int_equal(pg_buf_detach(&s, NULL, &j), PG_OK);
 	pg_buf_free(&t);
 	return s;
@@ -516,7 +525,8 @@ test_release_decode_and_match(void **state)
 	release_data(&d, js, 1);
 	assert_int_equal(pg_helm_release_decode(&r, (char *)d.data, d.len, &e), PG_OK);
 	assert_int_equal(pg_helm_release_match_archive(r, tgz.data, tgz.len, &e), PG_EVERIFY);
-	assert_string_equal(e.msg, "release chart differs from the verified archive: templates/deployment.yaml");
+	assert_string_equal(
+	    e.msg, "release chart differs from the verified archive: templates/deployment.yaml");
 	pg_helm_release_free(r);
 	free(js);
 	/* values that differ */
@@ -619,17 +629,19 @@ static const char *
 kind_at(json_t *a, size_t i)
 {
 	return json_string_value(
-		json_object_get(json_object_get(json_array_get(a, i), "object"), "kind"));
+	    json_object_get(json_object_get(json_array_get(a, i), "object"), "kind"));
 }
 
 static void
 test_manifest_parse(void **state)
 {
-	static const char helm[] = "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\n"
-				   "---\n# Source: web/charts/db/templates/sts.yaml\r\nkind: StatefulSet\n\n";
-	static const char hidden[] = "---\n# Source: web/templates/cm.yaml\nkind: ConfigMap\n"
-				     "--- # not Helm's separator, but the Kubernetes reader's\nkind: ClusterRoleBinding\n"
-				     "---\n# only a comment\n\n---\n";
+	static const char helm[] =
+	    "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\n"
+	    "---\n# Source: web/charts/db/templates/sts.yaml\r\nkind: StatefulSet\n\n";
+	static const char hidden[] =
+	    "---\n# Source: web/templates/cm.yaml\nkind: ConfigMap\n"
+	    "--- # not Helm's separator, but the Kubernetes reader's\nkind: ClusterRoleBinding\n"
+	    "---\n# only a comment\n\n---\n";
 	static const char nosrc[] = "kind: Pod\n";
 	static const char bad[] = "---\n# Source: web/templates/a.yaml\nkind: [unclosed\n";
 	static const char alias[] = "---\n# Source: web/templates/a.yaml\na: &x 1\nb: *x\n";
@@ -690,10 +702,17 @@ test_release_template_in(void **state)
 	static const char *const yes[] = {"templates/a.yaml", "charts/side/templates/s.yaml",
 					  "charts/db/templates/d.yaml",
 					  "charts/db/charts/inner/templates/i.yaml", NULL};
-	static const char *const no[] = {"templates/_h.tpl", "templates/NOTES.txt", "templates/missing.yaml",
-					 "charts/db/templates/nope.yaml", "charts/other/templates/d.yaml",
-					 "Chart.yaml", "charts/side/Chart.yaml", "charts/db/Chart.yaml",
-					 "templates/../Chart.yaml", "charts//templates/a.yaml", NULL};
+	static const char *const no[] = {"templates/_h.tpl",
+					 "templates/NOTES.txt",
+					 "templates/missing.yaml",
+					 "charts/db/templates/nope.yaml",
+					 "charts/other/templates/d.yaml",
+					 "Chart.yaml",
+					 "charts/side/Chart.yaml",
+					 "charts/db/Chart.yaml",
+					 "templates/../Chart.yaml",
+					 "charts//templates/a.yaml",
+					 NULL};
 	size_t i;
 
 	(void)state;
@@ -741,21 +760,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_prov_split),
-		cmocka_unit_test(test_prov_second_part_only),
-		cmocka_unit_test(test_quote),
-		cmocka_unit_test(test_semver_table),
-		cmocka_unit_test(test_semver_order),
-		cmocka_unit_test(test_url_resolve),
-		cmocka_unit_test(test_index_resolve),
-		cmocka_unit_test(test_yaml_depth),
-		cmocka_unit_test(test_tar_reader),
-		cmocka_unit_test(test_gunzip_bomb),
-		cmocka_unit_test(test_release_decode_and_match),
-		cmocka_unit_test(test_release_bomb),
-		cmocka_unit_test(test_chart_meta),
-		cmocka_unit_test(test_manifest_parse),
-		cmocka_unit_test(test_release_template_in),
+	    cmocka_unit_test(test_prov_split),
+	    cmocka_unit_test(test_prov_second_part_only),
+	    cmocka_unit_test(test_quote),
+	    cmocka_unit_test(test_semver_table),
+	    cmocka_unit_test(test_semver_order),
+	    cmocka_unit_test(test_url_resolve),
+	    cmocka_unit_test(test_index_resolve),
+	    cmocka_unit_test(test_yaml_depth),
+	    cmocka_unit_test(test_tar_reader),
+	    cmocka_unit_test(test_gunzip_bomb),
+	    cmocka_unit_test(test_release_decode_and_match),
+	    cmocka_unit_test(test_release_bomb),
+	    cmocka_unit_test(test_chart_meta),
+	    cmocka_unit_test(test_manifest_parse),
+	    cmocka_unit_test(test_release_template_in),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

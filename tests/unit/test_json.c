@@ -11,16 +11,17 @@
 static void
 test_accessors(void **state)
 {
-	json_t *d = json_loads("{\"a\":{\"b\":{\"c\":\"x\",\"n\":3},\"s\":\"y\"},\"arr\":[1]}", 0, NULL);
+	json_t *d =
+	    json_loads("{\"a\":{\"b\":{\"c\":\"x\",\"n\":3},\"s\":\"y\"},\"arr\":[1]}", 0, NULL);
 
 	(void)state;
 	assert_non_null(d);
 	assert_string_equal(PG_JSON_STR_AT(d, "a", "b", "c"), "x");
 	assert_string_equal(pg_json_str(PG_JSON_AT(d, "a"), "s"), "y");
-	assert_null(pg_json_str(d, "a")); /* an object, not a string */
-	assert_null(PG_JSON_STR_AT(d, "a", "b", "n"));     /* not a string */
+	assert_null(pg_json_str(d, "a"));		    /* an object, not a string */
+	assert_null(PG_JSON_STR_AT(d, "a", "b", "n"));	    /* not a string */
 	assert_null(PG_JSON_STR_AT(d, "a", "b", "c", "d")); /* through a string */
-	assert_null(PG_JSON_AT(d, "arr", "0"));             /* arrays are not objects */
+	assert_null(PG_JSON_AT(d, "arr", "0"));		    /* arrays are not objects */
 	assert_null(PG_JSON_AT(d, "missing", "b"));
 	assert_ptr_equal(PG_JSON_AT(d, "a"), json_object_get(d, "a"));
 	assert_null(pg_json_str(NULL, "a"));
@@ -61,8 +62,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accessors),
-		cmocka_unit_test(test_int64),
+	    cmocka_unit_test(test_accessors),
+	    cmocka_unit_test(test_int64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

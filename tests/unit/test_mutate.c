@@ -14,13 +14,9 @@ test_pointer_escaping(void **state)
 	static const struct {
 		const char *tok, *want;
 	} c[] = {
-		{"spec", "/spec"},
-		{"a/b", "/a~1b"},
-		{"m~n", "/m~0n"},
-		{"~/", "/~0~1"},
-		{"~1", "/~01"}, /* not "/~1": "~1" must not decode to "/" */
-		{"", "/"},
-		{"0", "/0"},
+	    {"spec", "/spec"}, {"a/b", "/a~1b"}, {"m~n", "/m~0n"},
+	    {"~/", "/~0~1"},   {"~1", "/~01"}, /* not "/~1": "~1" must not decode to "/" */
+	    {"", "/"},	       {"0", "/0"},
 	};
 	pg_buf b;
 	size_t i;
@@ -53,8 +49,8 @@ static void
 test_base64_encode(void **state)
 {
 	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	static const char *const want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					   "Zm9vYmFy"};
+	static const char *const want[] = {"",	       "Zg==",	   "Zm8=",    "Zm9v",
+					   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	unsigned char all[256];
 	pg_buf e, d;
 	size_t i;
@@ -87,9 +83,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pointer_escaping),
-		cmocka_unit_test(test_has_tag),
-		cmocka_unit_test(test_base64_encode),
+	    cmocka_unit_test(test_pointer_escaping),
+	    cmocka_unit_test(test_has_tag),
+	    cmocka_unit_test(test_base64_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@
 static void
 test_cbor_bounds(void **state)
 {
-	static const unsigned char trunc_len[] = {0x59, 0x01}; /* bstr, 2-byte length cut */
+	static const unsigned char trunc_len[] = {0x59, 0x01};	  /* bstr, 2-byte length cut */
 	static const unsigned char too_long[] = {0x45, 'a', 'b'}; /* 5 bytes promised */
 	static const unsigned char indef[] = {0x5f, 0x41, 'a', 0xff};
 	static const unsigned char ok_map[] = {0xa1, 0x01, 0x26}; /* {1: -7} */
@@ -121,10 +121,18 @@ mkcert(const char *subj, EVP_PKEY *k, X509 *icert, EVP_PKEY *ikey, const char *e
 	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
 	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	assert_int_equal(X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"US", -1, -1, 0), 1);
-	assert_int_equal(X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_ASC, (const unsigned char *)"WA", -1, -1, 0), 1);
-	assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"acme, inc", -1, -1, 0), 1);
-	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)subj, -1, -1, 0), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+						    (const unsigned char *)"US", -1, -1, 0),
+			 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_ASC,
+						    (const unsigned char *)"WA", -1, -1, 0),
+			 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
+						    (const unsigned char *)"acme, inc", -1, -1, 0),
+			 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+						    (const unsigned char *)subj, -1, -1, 0),
+			 1);
 	X509_set_subject_name(x, n);
 	X509_set_issuer_name(x, icert ? X509_get_subject_name(icert) : n);
 	X509_NAME_free(n);
@@ -173,27 +181,30 @@ test_chain_rules(void **state)
 	(void)state;
 	assert_int_equal(chain2(LEAF_EXT, CA_EXT, 2048, EVP_sha256()), PG_OK);
 	/* leaf: keyUsage not critical, missing digitalSignature, with keyCertSign */
-	assert_int_equal(chain2("keyUsage=digitalSignature", CA_EXT, 2048, EVP_sha256()), PG_EVERIFY);
+	assert_int_equal(chain2("keyUsage=digitalSignature", CA_EXT, 2048, EVP_sha256()),
+			 PG_EVERIFY);
 	assert_int_equal(chain2("keyUsage=critical,nonRepudiation", CA_EXT, 2048, EVP_sha256()),
 			 PG_EVERIFY);
-	assert_int_equal(chain2("keyUsage=critical,digitalSignature,keyCertSign", CA_EXT, 2048,
-				EVP_sha256()),
-			 PG_EVERIFY);
+	assert_int_equal(
+	    chain2("keyUsage=critical,digitalSignature,keyCertSign", CA_EXT, 2048, EVP_sha256()),
+	    PG_EVERIFY);
 	/* leaf: forbidden EKUs, a CA leaf */
 	assert_int_equal(chain2("keyUsage=critical,digitalSignature;extendedKeyUsage=serverAuth",
 				CA_EXT, 2048, EVP_sha256()),
 			 PG_EVERIFY);
-	assert_int_equal(chain2("keyUsage=critical,digitalSignature;extendedKeyUsage=codeSigning,timeStamping",
-				CA_EXT, 2048, EVP_sha256()),
-			 PG_EVERIFY);
+	assert_int_equal(
+	    chain2("keyUsage=critical,digitalSignature;extendedKeyUsage=codeSigning,timeStamping",
+		   CA_EXT, 2048, EVP_sha256()),
+	    PG_EVERIFY);
 	assert_int_equal(chain2("basicConstraints=CA:TRUE;" LEAF_EXT, CA_EXT, 2048, EVP_sha256()),
 			 PG_EVERIFY);
 	/* CA: basicConstraints not critical; keyUsage without keyCertSign */
 	assert_int_equal(chain2(LEAF_EXT, "basicConstraints=CA:TRUE;keyUsage=critical,keyCertSign",
 				2048, EVP_sha256()),
 			 PG_EVERIFY);
-	assert_int_equal(chain2(LEAF_EXT, "basicConstraints=critical,CA:TRUE;keyUsage=critical,cRLSign",
-				2048, EVP_sha256()),
+	assert_int_equal(chain2(LEAF_EXT,
+				"basicConstraints=critical,CA:TRUE;keyUsage=critical,cRLSign", 2048,
+				EVP_sha256()),
 			 PG_EVERIFY);
 	/* small RSA key, SHA-1 signature */
 	assert_int_equal(chain2(LEAF_EXT, CA_EXT, 1024, EVP_sha256()), PG_EVERIFY);
@@ -204,9 +215,10 @@ static void
 test_chain_order_and_pathlen(void **state)
 {
 	EVP_PKEY *rk = rsa_key(2048), *ik = rsa_key(2048), *lk = rsa_key(2048);
-	X509 *root = mkcert("root", rk, NULL, NULL,
-			   "basicConstraints=critical,CA:TRUE,pathlen:0;keyUsage=critical,keyCertSign",
-			   EVP_sha256());
+	X509 *root =
+	    mkcert("root", rk, NULL, NULL,
+		   "basicConstraints=critical,CA:TRUE,pathlen:0;keyUsage=critical,keyCertSign",
+		   EVP_sha256());
 	X509 *root1 = mkcert("root1", rk, NULL, NULL, CA_EXT, EVP_sha256());
 	X509 *inter = mkcert("inter", ik, root, rk, CA_EXT, EVP_sha256());
 	X509 *inter1 = mkcert("inter", ik, root1, rk, CA_EXT, EVP_sha256());
@@ -281,8 +293,10 @@ test_dn(void **state)
 
 /* ---- trust policy documents ---- */
 
-#define STMT(name, scopes, level) \
-	"{\"name\":\"" name "\",\"registryScopes\":" scopes ",\"signatureVerification\":{\"level\":\"" level "\"},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}"
+#define STMT(name, scopes, level)                                                                  \
+	"{\"name\":\"" name "\",\"registryScopes\":" scopes                                        \
+	",\"signatureVerification\":{\"level\":\"" level                                           \
+	"\"},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}"
 
 static int
 parse(const char *doc, bool blob)
@@ -296,34 +310,107 @@ static void
 test_policy_validation(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]", "strict") "]}", false), PG_OK);
-	assert_int_equal(parse("{\"version\":\"2.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]", "strict") "]}", false), PG_EINVAL);
+	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]",
+									       "strict") "]}",
+			       false),
+			 PG_OK);
+	assert_int_equal(parse("{\"version\":\"2.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]",
+									       "strict") "]}",
+			       false),
+			 PG_EINVAL);
 	/* "*" with another scope; two global statements; a scope in two statements */
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"*\",\"r.io/x\"]", "strict") "]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]", "strict") "," STMT("b", "[\"r.io/x\"]", "strict") "]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"*\"]", "strict") "," STMT("a", "[\"r.io/y\"]", "strict") "]}", false), PG_EINVAL);
+	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT(
+				   "a", "[\"*\",\"r.io/x\"]", "strict") "]}",
+			       false),
+			 PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT(
+		      "a", "[\"r.io/x\"]", "strict") "," STMT("b", "[\"r.io/x\"]", "strict") "]}",
+		  false),
+	    PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT(
+		      "a", "[\"*\"]", "strict") "," STMT("a", "[\"r.io/y\"]", "strict") "]}",
+		  false),
+	    PG_EINVAL);
 	/* scope not fully qualified, or with a wildcard */
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"nginx\"]", "strict") "]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/*\"]", "strict") "]}", false), PG_EINVAL);
+	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"nginx\"]",
+									       "strict") "]}",
+			       false),
+			 PG_EINVAL);
+	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/*\"]",
+									       "strict") "]}",
+			       false),
+			 PG_EINVAL);
 	/* unknown level; store name that is a path; override of integrity */
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]", "lenient") "]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r.io/x\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:../etc\"],\"trustedIdentities\":[\"*\"]}]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r.io/x\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"integrity\":\"log\"}},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r.io/x\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"expiry\":\"skip\"}},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}]}", false), PG_EINVAL);
+	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]",
+									       "lenient") "]}",
+			       false),
+			 PG_EINVAL);
+	assert_int_equal(
+	    parse(
+		"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r."
+		"io/x\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:../"
+		"etc\"],\"trustedIdentities\":[\"*\"]}]}",
+		false),
+	    PG_EINVAL);
+	assert_int_equal(
+	    parse(
+		"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r."
+		"io/"
+		"x\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"integrity\":"
+		"\"log\"}},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}]}",
+		false),
+	    PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r."
+		  "io/"
+		  "x\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"expiry\":"
+		  "\"skip\"}},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}]}",
+		  false),
+	    PG_EINVAL);
 	/* skip on the global scope; identities: "*" with others, missing C/ST/O */
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"*\"],\"signatureVerification\":{\"level\":\"skip\"}}]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r.io/x\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\",\"x509.subject: C=US,ST=WA,O=a\"]}]}", false), PG_EINVAL);
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r.io/x\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"x509.subject: CN=a\"]}]}", false), PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"*"
+		  "\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+		  false),
+	    PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r."
+		  "io/"
+		  "x\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"]"
+		  ",\"trustedIdentities\":[\"*\",\"x509.subject: C=US,ST=WA,O=a\"]}]}",
+		  false),
+	    PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"r."
+		  "io/"
+		  "x\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"]"
+		  ",\"trustedIdentities\":[\"x509.subject: CN=a\"]}]}",
+		  false),
+	    PG_EINVAL);
 	/* duplicate JSON keys are refused, not last-wins */
-	assert_int_equal(parse("{\"version\":\"1.0\",\"version\":\"1.0\",\"trustPolicies\":[" STMT("a", "[\"r.io/x\"]", "strict") "]}", false), PG_EINVAL);
+	assert_int_equal(parse("{\"version\":\"1.0\",\"version\":\"1.0\",\"trustPolicies\":[" STMT(
+				   "a", "[\"r.io/x\"]", "strict") "]}",
+			       false),
+			 PG_EINVAL);
 	/* blob: two globals */
-	assert_int_equal(parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"globalPolicy\":true,\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]},{\"name\":\"b\",\"globalPolicy\":true,\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"],\"trustedIdentities\":[\"*\"]}]}", true), PG_EINVAL);
+	assert_int_equal(
+	    parse("{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"globalPolicy\":true,"
+		  "\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"],"
+		  "\"trustedIdentities\":[\"*\"]},{\"name\":\"b\",\"globalPolicy\":true,"
+		  "\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:a\"],"
+		  "\"trustedIdentities\":[\"*\"]}]}",
+		  true),
+	    PG_EINVAL);
 }
 
 static void
 test_policy_select(void **state)
 {
-	static const char doc[] = "{\"version\":\"1.0\",\"trustPolicies\":[" STMT("global", "[\"*\"]", "audit") "," STMT("exact", "[\"r.io/app\",\"r.io/other\"]", "strict") "]}";
+	static const char doc[] =
+	    "{\"version\":\"1.0\",\"trustPolicies\":[" STMT("global", "[\"*\"]", "audit") "," STMT(
+		"exact", "[\"r.io/app\",\"r.io/other\"]", "strict") "]}";
 	pg_notation_config *c = NULL;
 	const pg_notation_trust *t;
 	pg_err e;
@@ -374,22 +461,31 @@ jws_with(const char *prot, const char *pad)
 	return rc;
 }
 
-#define PH(alg, crit, extra) \
-	"{\"alg\":\"" alg "\",\"crit\":" crit ",\"cty\":\"application/vnd.cncf.notary.payload.v1+json\",\"io.cncf.notary.signingScheme\":\"notary.x509\",\"io.cncf.notary.signingTime\":\"2024-01-01T00:00:00Z\"" extra "}"
+#define PH(alg, crit, extra)                                                                       \
+	"{\"alg\":\"" alg "\",\"crit\":" crit ",\"cty\":\"application/"                            \
+	"vnd.cncf.notary.payload.v1+json\",\"io.cncf.notary.signingScheme\":\"notary.x509\",\"io." \
+	"cncf.notary.signingTime\":\"2024-01-01T00:00:00Z\"" extra "}"
 
 static void
 test_jws_headers(void **state)
 {
 	(void)state;
 	/* Every header rule passes up to the (empty) x5c, which fails. */
-	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\"]", ""), ""), PG_EINVAL);
+	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\"]", ""), ""),
+			 PG_EINVAL);
 	/* crit without signingScheme; crit naming an absent header; crit
 	 * empty; expiry present but not critical; alg none; padded payload */
 	assert_int_equal(jws_with(PH("PS256", "[]", ""), ""), PG_EINVAL);
-	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\",\"x\"]", ""), ""), PG_EINVAL);
-	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\"]", ",\"io.cncf.notary.expiry\":\"2030-01-01T00:00:00Z\""), ""), PG_EINVAL);
-	assert_int_equal(jws_with(PH("none", "[\"io.cncf.notary.signingScheme\"]", ""), ""), PG_EINVAL);
-	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\"]", ""), "=="), PG_EINVAL);
+	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\",\"x\"]", ""), ""),
+			 PG_EINVAL);
+	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\"]",
+				     ",\"io.cncf.notary.expiry\":\"2030-01-01T00:00:00Z\""),
+				  ""),
+			 PG_EINVAL);
+	assert_int_equal(jws_with(PH("none", "[\"io.cncf.notary.signingScheme\"]", ""), ""),
+			 PG_EINVAL);
+	assert_int_equal(jws_with(PH("PS256", "[\"io.cncf.notary.signingScheme\"]", ""), "=="),
+			 PG_EINVAL);
 	{
 		/* A known-good header with a real certificate parses, and an
 		 * unknown critical header is recorded, not ignored. */
@@ -402,12 +498,15 @@ test_jws_headers(void **state)
 		pg_err err;
 
 		EVP_EncodeBlock((unsigned char *)x5c, der, n);
-		p = b64u(PH("PS256", "[\"io.cncf.notary.signingScheme\",\"io.example.x\"]", ",\"io.example.x\":1"));
-		(void)snprintf(env, sizeof(env),
-			       "{\"payload\":\"%s\",\"protected\":\"%s\",\"header\":{\"x5c\":[\"%s\"]},"
-			       "\"signature\":\"AAAA\"}",
-			       y, p, x5c);
-		assert_int_equal(nv_jws_parse(&e, (const unsigned char *)env, strlen(env), &err), PG_OK);
+		p = b64u(PH("PS256", "[\"io.cncf.notary.signingScheme\",\"io.example.x\"]",
+			    ",\"io.example.x\":1"));
+		(void)snprintf(
+		    env, sizeof(env),
+		    "{\"payload\":\"%s\",\"protected\":\"%s\",\"header\":{\"x5c\":[\"%s\"]},"
+		    "\"signature\":\"AAAA\"}",
+		    y, p, x5c);
+		assert_int_equal(nv_jws_parse(&e, (const unsigned char *)env, strlen(env), &err),
+				 PG_OK);
 		assert_non_null(e.unknown_crit);
 		assert_string_equal(e.unknown_crit, "io.example.x");
 		assert_int_equal(e.alg, NV_PS256);
@@ -425,14 +524,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cbor_bounds),
-		cmocka_unit_test(test_time_offsets),
-		cmocka_unit_test(test_chain_rules),
-		cmocka_unit_test(test_chain_order_and_pathlen),
-		cmocka_unit_test(test_dn),
-		cmocka_unit_test(test_policy_validation),
-		cmocka_unit_test(test_policy_select),
-		cmocka_unit_test(test_jws_headers),
+	    cmocka_unit_test(test_cbor_bounds),
+	    cmocka_unit_test(test_time_offsets),
+	    cmocka_unit_test(test_chain_rules),
+	    cmocka_unit_test(test_chain_order_and_pathlen),
+	    cmocka_unit_test(test_dn),
+	    cmocka_unit_test(test_policy_validation),
+	    cmocka_unit_test(test_policy_select),
+	    cmocka_unit_test(test_jws_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,10 +44,14 @@ test_ratelimit_gauges(void **state)
 	pg_metrics_registry_ratelimit("nothing.example", -1, -1);
 	pg_metrics_registry_ratelimit("evil\"} 1\nx{a=\"b", 5, 5);
 	s = render();
-	assert_non_null(strstr(s, "provgate_registry_ratelimit_limit{host=\"registry-1.docker.io\"} 100\n"));
-	assert_non_null(strstr(s, "provgate_registry_ratelimit_remaining{host=\"registry-1.docker.io\"} 75\n"));
-	assert_non_null(strstr(s, "provgate_registry_ratelimit_remaining{host=\"only-remaining.example\"} 3\n"));
-	assert_null(strstr(s, "provgate_registry_ratelimit_limit{host=\"only-remaining.example\"}"));
+	assert_non_null(
+	    strstr(s, "provgate_registry_ratelimit_limit{host=\"registry-1.docker.io\"} 100\n"));
+	assert_non_null(
+	    strstr(s, "provgate_registry_ratelimit_remaining{host=\"registry-1.docker.io\"} 75\n"));
+	assert_non_null(strstr(
+	    s, "provgate_registry_ratelimit_remaining{host=\"only-remaining.example\"} 3\n"));
+	assert_null(
+	    strstr(s, "provgate_registry_ratelimit_limit{host=\"only-remaining.example\"}"));
 	assert_null(strstr(s, "nothing.example"));
 	assert_null(strstr(s, "evil\""));
 	assert_non_null(strstr(s, "provgate_registry_ratelimit_limit{host=\"evil1xab\"} 5\n"));
@@ -69,7 +73,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ratelimit_gauges),
+	    cmocka_unit_test(test_ratelimit_gauges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

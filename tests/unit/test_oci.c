@@ -23,32 +23,32 @@ typedef struct auth_case {
 } auth_case;
 
 static const auth_case auth_cases[] = {
-	{"Bearer realm=\"https://auth.example.com/token\",service=\"registry.example.com\","
-	 "scope=\"repository:a/b:pull\"",
-	 PG_OK, PG_OCI__AUTH_BEARER, "https://auth.example.com/token", "registry.example.com",
-	 "repository:a/b:pull"},
-	/* a comma inside quotes is not a separator */
-	{"Bearer realm=\"https://t/x\",scope=\"repository:x:pull,push\"", PG_OK, PG_OCI__AUTH_BEARER,
-	 "https://t/x", NULL, "repository:x:pull,push"},
-	/* scheme and names are case-insensitive; BWS around '='; token values */
-	{"bearer  realm = \"r\" , SERVICE=svc", PG_OK, PG_OCI__AUTH_BEARER, "r", "svc", NULL},
-	{"Basic realm=\"Registry Realm\"", PG_OK, PG_OCI__AUTH_BASIC, "Registry Realm", NULL, NULL},
-	/* several challenges: Bearer preferred */
-	{"Basic realm=\"x\", Bearer realm=\"https://t\",service=\"s\"", PG_OK, PG_OCI__AUTH_BEARER,
-	 "https://t", "s", NULL},
-	/* an unknown scheme (with a token68) before a known one is skipped */
-	{"Negotiate abc, Basic realm=\"b\"", PG_OK, PG_OCI__AUTH_BASIC, "b", NULL, NULL},
-	{"Bearer realm=\"a\\\"b\"", PG_OK, PG_OCI__AUTH_BEARER, "a\"b", NULL, NULL},
-	{"Bearer realm=\"r\",,error=\"invalid_token\"", PG_OK, PG_OCI__AUTH_BEARER, "r", NULL, NULL},
-	{"Negotiate", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"Bearer service=\"x\"", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"Bearer realm=\"unterminated", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"Bearer realm=\"a\",realm=\"b\"", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"Bearer realm=r junk", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"Bearer realm=", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"=,=", PG_EINVAL, 0, NULL, NULL, NULL},
-	{"Bearer realm=\"a\x01\"", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer realm=\"https://auth.example.com/token\",service=\"registry.example.com\","
+     "scope=\"repository:a/b:pull\"",
+     PG_OK, PG_OCI__AUTH_BEARER, "https://auth.example.com/token", "registry.example.com",
+     "repository:a/b:pull"},
+    /* a comma inside quotes is not a separator */
+    {"Bearer realm=\"https://t/x\",scope=\"repository:x:pull,push\"", PG_OK, PG_OCI__AUTH_BEARER,
+     "https://t/x", NULL, "repository:x:pull,push"},
+    /* scheme and names are case-insensitive; BWS around '='; token values */
+    {"bearer  realm = \"r\" , SERVICE=svc", PG_OK, PG_OCI__AUTH_BEARER, "r", "svc", NULL},
+    {"Basic realm=\"Registry Realm\"", PG_OK, PG_OCI__AUTH_BASIC, "Registry Realm", NULL, NULL},
+    /* several challenges: Bearer preferred */
+    {"Basic realm=\"x\", Bearer realm=\"https://t\",service=\"s\"", PG_OK, PG_OCI__AUTH_BEARER,
+     "https://t", "s", NULL},
+    /* an unknown scheme (with a token68) before a known one is skipped */
+    {"Negotiate abc, Basic realm=\"b\"", PG_OK, PG_OCI__AUTH_BASIC, "b", NULL, NULL},
+    {"Bearer realm=\"a\\\"b\"", PG_OK, PG_OCI__AUTH_BEARER, "a\"b", NULL, NULL},
+    {"Bearer realm=\"r\",,error=\"invalid_token\"", PG_OK, PG_OCI__AUTH_BEARER, "r", NULL, NULL},
+    {"Negotiate", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer service=\"x\"", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer realm=\"unterminated", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer realm=\"a\",realm=\"b\"", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer realm=r junk", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer realm=", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"=,=", PG_EINVAL, 0, NULL, NULL, NULL},
+    {"Bearer realm=\"a\x01\"", PG_EINVAL, 0, NULL, NULL, NULL},
 };
 
 static void
@@ -73,7 +73,8 @@ test_www_auth_table(void **state)
 		int rc = pg_oci__www_auth_parse(&ch, c->in, &e);
 
 		if (rc != c->rc)
-			fail_msg("case %zu \"%s\": rc %d, want %d (%s)", i, c->in, rc, c->rc, e.msg);
+			fail_msg("case %zu \"%s\": rc %d, want %d (%s)", i, c->in, rc, c->rc,
+				 e.msg);
 		if (rc == PG_OK) {
 			assert_int_equal(ch.scheme, c->scheme);
 			assert_str_or_null(ch.realm, c->realm);
@@ -122,7 +123,8 @@ test_www_auth_headers(void **state)
 	     "Content-Type: text/plain\r\nwww-authenticate: Bearer realm=\"https://b/t\"\r\n\r\n",
 	     PG_OK, PG_OCI__AUTH_BEARER, "https://b/t"},
 	    /* unknown scheme on one line, Basic on another */
-	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm=\"r\"\r\n",
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic "
+	     "realm=\"r\"\r\n",
 	     PG_OK, PG_OCI__AUTH_BASIC, "r"},
 	    /* two Bearer lines: the first */
 	    {"HTTP/2 401\r\nwww-authenticate: Bearer realm=\"https://1/t\"\r\n"
@@ -146,8 +148,8 @@ test_www_auth_headers(void **state)
 	    {"HTTP/1.1 401 x\r\nWWW-Authenticate-X: Bearer realm=\"https://a/t\"\r\n", PG_EINVAL, 0,
 	     NULL},
 	    /* an empty value next to a good one */
-	    {"HTTP/1.1 401 x\r\nWWW-Authenticate:\r\nWWW-Authenticate: Basic realm=\"r\"\r\n", PG_OK,
-	     PG_OCI__AUTH_BASIC, "r"},
+	    {"HTTP/1.1 401 x\r\nWWW-Authenticate:\r\nWWW-Authenticate: Basic realm=\"r\"\r\n",
+	     PG_OK, PG_OCI__AUTH_BASIC, "r"},
 	};
 	pg_buf many;
 	size_t i;
@@ -168,12 +170,14 @@ test_www_auth_headers(void **state)
 		}
 		pg_oci__challenge_clear(&ch);
 	}
-	assert_int_equal(pg_oci__www_auth_parse_headers(&(pg_oci__challenge){0}, NULL, NULL), PG_EINVAL);
+	assert_int_equal(pg_oci__www_auth_parse_headers(&(pg_oci__challenge){0}, NULL, NULL),
+			 PG_EINVAL);
 	/* bounded: more lines than PG_OCI__CHALLENGE_LINES_MAX */
 	pg_buf_init(&many, 1 << 20);
 	assert_int_equal(pg_buf_puts(&many, "HTTP/1.1 401 x\r\n"), PG_OK);
 	for (i = 0; i <= PG_OCI__CHALLENGE_LINES_MAX; i++)
-		assert_int_equal(pg_buf_puts(&many, "WWW-Authenticate: Basic realm=\"r\"\r\n"), PG_OK);
+		assert_int_equal(pg_buf_puts(&many, "WWW-Authenticate: Basic realm=\"r\"\r\n"),
+				 PG_OK);
 	{
 		pg_oci__challenge ch;
 
@@ -198,24 +202,31 @@ test_docker_config(void **state)
 
 	(void)state;
 	/* "auth" = base64("alice:s3cret") */
-	assert_int_equal(cfg(&c, "{\"auths\":{\"reg.example.com\":{\"auth\":\"YWxpY2U6czNjcmV0\"}}}",
-			     "reg.example.com"), PG_OK);
+	assert_int_equal(cfg(&c,
+			     "{\"auths\":{\"reg.example.com\":{\"auth\":\"YWxpY2U6czNjcmV0\"}}}",
+			     "reg.example.com"),
+			 PG_OK);
 	assert_string_equal(c, "alice:s3cret");
 	free(c);
 	/* key with scheme and path; password containing ':' */
-	assert_int_equal(cfg(&c, "{\"auths\":{\"https://reg.example.com:5000/v2/\":"
-				 "{\"username\":\"bob\",\"password\":\"p:w\"}}}",
-			     "reg.example.com:5000"), PG_OK);
+	assert_int_equal(cfg(&c,
+			     "{\"auths\":{\"https://reg.example.com:5000/v2/\":"
+			     "{\"username\":\"bob\",\"password\":\"p:w\"}}}",
+			     "reg.example.com:5000"),
+			 PG_OK);
 	assert_string_equal(c, "bob:p:w");
 	free(c);
 	/* Docker Hub's historic key */
-	assert_int_equal(cfg(&c, "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"}}}",
-			     "docker.io"), PG_OK);
+	assert_int_equal(cfg(&c,
+			     "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"}}}",
+			     "docker.io"),
+			 PG_OK);
 	assert_string_equal(c, "u:p");
 	free(c);
 	/* another host, port, or no auths: no credentials */
 	assert_int_equal(cfg(&c, "{\"auths\":{\"reg.example.com\":{\"auth\":\"dTpw\"}}}",
-			     "reg.example.com:5000"), PG_OK);
+			     "reg.example.com:5000"),
+			 PG_OK);
 	assert_null(c);
 	assert_int_equal(cfg(&c, "{\"credsStore\":\"desktop\"}", "x"), PG_OK);
 	assert_null(c);
@@ -223,12 +234,14 @@ test_docker_config(void **state)
 	assert_null(c);
 	/* junk */
 	assert_int_equal(cfg(&c, "{\"auths\":{\"x\":{\"auth\":\"!!!\"}}}", "x"), PG_EINVAL);
-	assert_int_equal(cfg(&c, "{\"auths\":{\"x\":{\"auth\":\"bm9jb2xvbg==\"}}}", "x"), PG_EINVAL);
+	assert_int_equal(cfg(&c, "{\"auths\":{\"x\":{\"auth\":\"bm9jb2xvbg==\"}}}", "x"),
+			 PG_EINVAL);
 	assert_int_equal(cfg(&c, "{\"auths\":[]}", "x"), PG_EINVAL);
 	assert_int_equal(cfg(&c, "not json", "x"), PG_EINVAL);
 	assert_int_equal(cfg(&c, "{\"auths\":{\"x\":1}}", "x"), PG_EINVAL);
-	assert_int_equal(cfg(&c, "{\"auths\":{\"x\":{\"username\":\"a:b\",\"password\":\"p\"}}}", "x"),
-			 PG_EINVAL);
+	assert_int_equal(
+	    cfg(&c, "{\"auths\":{\"x\":{\"username\":\"a:b\",\"password\":\"p\"}}}", "x"),
+	    PG_EINVAL);
 	assert_null(c);
 }
 
@@ -239,18 +252,26 @@ test_b64(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(pg_base64_decode_alloc(&o, &n, "aGVsbG8=", 8, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_OK);
+	assert_int_equal(
+	    pg_base64_decode_alloc(&o, &n, "aGVsbG8=", 8, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE),
+	    PG_OK);
 	assert_int_equal(n, 5);
 	assert_memory_equal(o, "hello", 5);
 	free(o);
-	assert_int_equal(pg_base64_decode_alloc(&o, &n, "aGVsbG8", 7, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_OK); /* unpadded */
+	assert_int_equal(
+	    pg_base64_decode_alloc(&o, &n, "aGVsbG8", 7, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE),
+	    PG_OK); /* unpadded */
 	assert_int_equal(n, 5);
 	free(o);
-	assert_int_equal(pg_base64_decode_alloc(&o, &n, "", 0, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_OK);
+	assert_int_equal(pg_base64_decode_alloc(&o, &n, "", 0, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE),
+			 PG_OK);
 	assert_int_equal(n, 0);
 	free(o);
-	assert_int_equal(pg_base64_decode_alloc(&o, &n, "a", 1, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_EINVAL);
-	assert_int_equal(pg_base64_decode_alloc(&o, &n, "a b=", 4, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_EINVAL);
+	assert_int_equal(
+	    pg_base64_decode_alloc(&o, &n, "a", 1, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE), PG_EINVAL);
+	assert_int_equal(
+	    pg_base64_decode_alloc(&o, &n, "a b=", 4, PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE),
+	    PG_EINVAL);
 }
 
 /* ---- Link, Retry-After, URL encoding ---- */
@@ -261,13 +282,18 @@ test_link(void **state)
 	char *n = NULL;
 
 	(void)state;
-	assert_int_equal(pg_oci__link_next(&n, "</v2/a/referrers/sha256:ab?n=1&last=x>; rel=\"next\"", NULL), PG_OK);
+	assert_int_equal(
+	    pg_oci__link_next(&n, "</v2/a/referrers/sha256:ab?n=1&last=x>; rel=\"next\"", NULL),
+	    PG_OK);
 	assert_string_equal(n, "/v2/a/referrers/sha256:ab?n=1&last=x");
 	free(n);
-	assert_int_equal(pg_oci__link_next(&n, "<https://r/p1>; rel=\"prev\", <https://r/p3>;rel=next", NULL), PG_OK);
+	assert_int_equal(
+	    pg_oci__link_next(&n, "<https://r/p1>; rel=\"prev\", <https://r/p3>;rel=next", NULL),
+	    PG_OK);
 	assert_string_equal(n, "https://r/p3");
 	free(n);
-	assert_int_equal(pg_oci__link_next(&n, "<https://r/p3>; type=\"x\"; rel=\"prev next\"", NULL), PG_OK);
+	assert_int_equal(
+	    pg_oci__link_next(&n, "<https://r/p3>; type=\"x\"; rel=\"prev next\"", NULL), PG_OK);
 	assert_string_equal(n, "https://r/p3");
 	free(n);
 	assert_int_equal(pg_oci__link_next(&n, "<https://r/p1>; rel=\"prev\"", NULL), PG_OK);
@@ -348,7 +374,8 @@ test_urlenc(void **state)
 	assert_int_equal(pg_oci__urlenc(&b, "repository:a/b:pull,push"), PG_OK);
 	assert_string_equal((char *)b.data, "repository%3Aa%2Fb%3Apull%2Cpush");
 	pg_buf_reset(&b);
-	assert_int_equal(pg_oci__urlenc(&b, "application/vnd.dev.sigstore.bundle.v0.3+json"), PG_OK);
+	assert_int_equal(pg_oci__urlenc(&b, "application/vnd.dev.sigstore.bundle.v0.3+json"),
+			 PG_OK);
 	assert_string_equal((char *)b.data, "application%2Fvnd.dev.sigstore.bundle.v0.3%2Bjson");
 	pg_buf_free(&b);
 }
@@ -368,10 +395,12 @@ test_digests(void **state)
 	assert_true(pg_oci__digest_valid(EMPTY_SHA256));
 	assert_true(pg_oci__digest_matches(EMPTY_SHA256, "", 0));
 	assert_false(pg_oci__digest_matches(EMPTY_SHA256, "x", 1));
-	assert_true(pg_oci__digest_matches("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
-				       "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
-				       "", 0));
-	assert_false(pg_oci__digest_valid("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+	assert_true(pg_oci__digest_matches(
+	    "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+	    "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+	    "", 0));
+	assert_false(pg_oci__digest_valid(
+	    "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
 	assert_false(pg_oci__digest_valid("sha256:e3b0"));
 	assert_false(pg_oci__digest_valid(EMPTY_SHA256 "0"));
 	assert_false(pg_oci__digest_valid("md5:d41d8cd98f00b204e9800998ecf8427e"));
@@ -390,12 +419,16 @@ test_digests(void **state)
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
 static const char oci_manifest[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-	"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D1 "\",\"size\":10},"
-	"\"layers\":[{\"mediaType\":\"application/vnd.dev.cosign.simplesigning.v1+json\",\"digest\":\"" D2 "\","
-	"\"size\":239,\"annotations\":{\"dev.cosignproject.cosign/signature\":\"MEUC\"}}],"
-	"\"subject\":{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D1 "\",\"size\":5},"
-	"\"artifactType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\",\"unknown\":{\"ignored\":true}}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D1
+    "\",\"size\":10},"
+    "\"layers\":[{\"mediaType\":\"application/"
+    "vnd.dev.cosign.simplesigning.v1+json\",\"digest\":\"" D2 "\","
+    "\"size\":239,\"annotations\":{\"dev.cosignproject.cosign/signature\":\"MEUC\"}}],"
+    "\"subject\":{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D1
+    "\",\"size\":5},"
+    "\"artifactType\":\"application/"
+    "vnd.dev.sigstore.bundle.v0.3+json\",\"unknown\":{\"ignored\":true}}";
 
 static void
 test_manifest_parse(void **state)
@@ -407,8 +440,9 @@ test_manifest_parse(void **state)
 	char want[PG_OCI__DIGEST_BUF];
 
 	(void)state;
-	assert_int_equal(pg_oci_manifest_parse(&m, oci_manifest, strlen(oci_manifest),
-					       "application/vnd.oci.image.manifest.v1+json; charset=utf-8", NULL),
+	assert_int_equal(pg_oci_manifest_parse(
+			     &m, oci_manifest, strlen(oci_manifest),
+			     "application/vnd.oci.image.manifest.v1+json; charset=utf-8", NULL),
 			 PG_OK);
 	assert_false(pg_oci_manifest_is_index(m));
 	assert_string_equal(pg_oci_manifest_media_type(m), PG_OCI_MT_OCI_MANIFEST);
@@ -418,8 +452,9 @@ test_manifest_parse(void **state)
 	assert_string_equal(d->media_type, MT_SIMPLESIGNING);
 	assert_string_equal(d->digest, D2);
 	assert_int_equal(d->size, 239);
-	assert_string_equal(json_string_value(json_object_get(d->annotations,
-							      "dev.cosignproject.cosign/signature")), "MEUC");
+	assert_string_equal(json_string_value(json_object_get(
+				d->annotations, "dev.cosignproject.cosign/signature")),
+			    "MEUC");
 	assert_null(pg_oci_manifest_desc(m, 1));
 	assert_string_equal(pg_oci_manifest_config(m)->digest, D1);
 	assert_string_equal(pg_oci_manifest_subject(m)->digest, D1);
@@ -437,17 +472,20 @@ test_index_and_docker_parse(void **state)
 {
 	pg_oci_manifest *m = NULL;
 	const char *idx =
-		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		"\"digest\":\"" D1 "\",\"size\":7,\"platform\":{\"os\":\"linux\"}},"
-		"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D2 "\",\"size\":8,"
-		"\"artifactType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}]}";
-	const char *dl =
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\","
-		"\"manifests\":[]}";
-	const char *dm =
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-		"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" D1 "\",\"size\":1},"
-		"\"layers\":[]}";
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+	    "vnd.oci.image.manifest.v1+json\","
+	    "\"digest\":\"" D1 "\",\"size\":7,\"platform\":{\"os\":\"linux\"}},"
+	    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D2
+	    "\",\"size\":8,"
+	    "\"artifactType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}]}";
+	const char *dl = "{\"schemaVersion\":2,\"mediaType\":\"application/"
+			 "vnd.docker.distribution.manifest.list.v2+json\","
+			 "\"manifests\":[]}";
+	const char *dm = "{\"schemaVersion\":2,\"mediaType\":\"application/"
+			 "vnd.docker.distribution.manifest.v2+json\","
+			 "\"config\":{\"mediaType\":\"application/"
+			 "vnd.docker.container.image.v1+json\",\"digest\":\"" D1 "\",\"size\":1},"
+			 "\"layers\":[]}";
 
 	(void)state;
 	/* no mediaType: Content-Type decides, else the shape */
@@ -458,13 +496,15 @@ test_index_and_docker_parse(void **state)
 	assert_string_equal(pg_oci_manifest_desc(m, 1)->artifact_type, AT_BUNDLE);
 	assert_null(pg_oci_manifest_config(m));
 	pg_oci_manifest_free(m);
-	assert_int_equal(pg_oci_manifest_parse(&m, idx, strlen(idx), PG_OCI_MT_OCI_INDEX, NULL), PG_OK);
+	assert_int_equal(pg_oci_manifest_parse(&m, idx, strlen(idx), PG_OCI_MT_OCI_INDEX, NULL),
+			 PG_OK);
 	pg_oci_manifest_free(m);
 	assert_int_equal(pg_oci_manifest_parse(&m, dl, strlen(dl), NULL, NULL), PG_OK);
 	assert_true(pg_oci_manifest_is_index(m));
 	assert_int_equal(pg_oci_manifest_count(m), 0);
 	pg_oci_manifest_free(m);
-	assert_int_equal(pg_oci_manifest_parse(&m, dm, strlen(dm), PG_OCI_MT_DOCKER_MANIFEST, NULL), PG_OK);
+	assert_int_equal(pg_oci_manifest_parse(&m, dm, strlen(dm), PG_OCI_MT_DOCKER_MANIFEST, NULL),
+			 PG_OK);
 	assert_false(pg_oci_manifest_is_index(m));
 	pg_oci_manifest_free(m);
 }
@@ -473,29 +513,36 @@ static void
 test_manifest_reject(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"[]",
-		"{\"schemaVersion\":1}",
-		"{\"schemaVersion\":\"2\"}",
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}", /* no config */
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.artifact.manifest.v1+json\"}",
-		"{\"schemaVersion\":2,\"mediaType\":7}",
-		"{\"schemaVersion\":2,\"manifests\":{}}",
-		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"sha256:00\",\"size\":1}]}",
-		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"" D1 "\",\"size\":-1}]}",
-		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"" D1 "\"}]}",
-		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"ab\",\"digest\":\"" D1 "\",\"size\":1}]}",
-		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"" D1 "\",\"size\":1,"
-		"\"annotations\":{\"k\":1}}]}",
-		"{\"schemaVersion\":2,\"manifests\":[1]}",
-		"{\"schemaVersion\":2,\"schemaVersion\":2,\"manifests\":[]}", /* duplicate key */
-		"{\"schemaVersion\":2,\"manifests\":[],\"subject\":{\"mediaType\":\"a/b\"}}",
-		"{\"schemaVersion\":2,\"manifests\":[],\"artifactType\":\"nope\"}",
+	    "",
+	    "[]",
+	    "{\"schemaVersion\":1}",
+	    "{\"schemaVersion\":\"2\"}",
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/"
+	    "vnd.oci.image.manifest.v1+json\"}", /* no config */
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/"
+	    "vnd.oci.artifact.manifest.v1+json\"}",
+	    "{\"schemaVersion\":2,\"mediaType\":7}",
+	    "{\"schemaVersion\":2,\"manifests\":{}}",
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/"
+	    "b\",\"digest\":\"sha256:00\",\"size\":1}]}",
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"" D1
+	    "\",\"size\":-1}]}",
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"" D1 "\"}]}",
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"ab\",\"digest\":\"" D1
+	    "\",\"size\":1}]}",
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a/b\",\"digest\":\"" D1
+	    "\",\"size\":1,"
+	    "\"annotations\":{\"k\":1}}]}",
+	    "{\"schemaVersion\":2,\"manifests\":[1]}",
+	    "{\"schemaVersion\":2,\"schemaVersion\":2,\"manifests\":[]}", /* duplicate key */
+	    "{\"schemaVersion\":2,\"manifests\":[],\"subject\":{\"mediaType\":\"a/b\"}}",
+	    "{\"schemaVersion\":2,\"manifests\":[],\"artifactType\":\"nope\"}",
 	};
 	pg_oci_manifest *m = NULL;
 	pg_err e;
 	size_t i;
-	const char *idx = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}";
+	const char *idx = "{\"schemaVersion\":2,\"mediaType\":\"application/"
+			  "vnd.oci.image.index.v1+json\",\"manifests\":[]}";
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -506,7 +553,8 @@ test_manifest_reject(void **state)
 		assert_null(m);
 	}
 	/* body says index, Content-Type says manifest */
-	assert_int_equal(pg_oci_manifest_parse(&m, idx, strlen(idx), PG_OCI_MT_OCI_MANIFEST, &e), PG_EINVAL);
+	assert_int_equal(pg_oci_manifest_parse(&m, idx, strlen(idx), PG_OCI_MT_OCI_MANIFEST, &e),
+			 PG_EINVAL);
 	assert_non_null(strstr(e.msg, "differs from Content-Type"));
 }
 
@@ -519,12 +567,15 @@ test_manifest_bounds(void **state)
 
 	(void)state;
 	/* one byte over the bound is refused before parsing */
-	assert_int_equal(pg_oci_manifest_parse(&m, "{}", PG_OCI_MANIFEST_MAX + 1, NULL, NULL), PG_ETOOBIG);
+	assert_int_equal(pg_oci_manifest_parse(&m, "{}", PG_OCI_MANIFEST_MAX + 1, NULL, NULL),
+			 PG_ETOOBIG);
 	pg_buf_init(&b, 0);
 	assert_int_equal(pg_buf_puts(&b, "{\"schemaVersion\":2,\"manifests\":["), PG_OK);
 	for (i = 0; i <= PG_OCI_DESC_MAX; i++)
-		assert_int_equal(pg_buf_printf(&b, "%s{\"mediaType\":\"a/b\",\"digest\":\"" D1 "\",\"size\":1}",
-					       i ? "," : ""), PG_OK);
+		assert_int_equal(
+		    pg_buf_printf(&b, "%s{\"mediaType\":\"a/b\",\"digest\":\"" D1 "\",\"size\":1}",
+				  i ? "," : ""),
+		    PG_OK);
 	assert_int_equal(pg_buf_puts(&b, "]}"), PG_OK);
 	assert_int_equal(pg_oci_manifest_parse(&m, (char *)b.data, b.len, NULL, NULL), PG_ETOOBIG);
 	pg_buf_free(&b);
@@ -535,10 +586,13 @@ test_accept_set(void **state)
 {
 	(void)state;
 	assert_true(strncmp(pg_oci_accept_manifests, "Accept: ", 8) == 0);
-	assert_non_null(strstr(pg_oci_accept_manifests, "application/vnd.oci.image.manifest.v1+json"));
+	assert_non_null(
+	    strstr(pg_oci_accept_manifests, "application/vnd.oci.image.manifest.v1+json"));
 	assert_non_null(strstr(pg_oci_accept_manifests, "application/vnd.oci.image.index.v1+json"));
-	assert_non_null(strstr(pg_oci_accept_manifests, "application/vnd.docker.distribution.manifest.v2+json"));
-	assert_non_null(strstr(pg_oci_accept_manifests, "application/vnd.docker.distribution.manifest.list.v2+json"));
+	assert_non_null(strstr(pg_oci_accept_manifests,
+			       "application/vnd.docker.distribution.manifest.v2+json"));
+	assert_non_null(strstr(pg_oci_accept_manifests,
+			       "application/vnd.docker.distribution.manifest.list.v2+json"));
 	assert_null(strstr(pg_oci_accept_manifests, "artifact.manifest"));
 	assert_null(strstr(pg_oci_accept_manifests, "schema1"));
 }
@@ -562,7 +616,9 @@ test_names(void **state)
 	assert_false(repo_ok("a?x=1"));
 	assert_false(repo_ok("a#b"));
 	assert_true(tag_ok("v1.2.3-rc_1"));
-	assert_true(tag_ok("sha256-" "1111111111111111111111111111111111111111111111111111111111111111" ".sig"));
+	assert_true(tag_ok("sha256-"
+			   "1111111111111111111111111111111111111111111111111111111111111111"
+			   ".sig"));
 	assert_false(tag_ok(".hidden"));
 	assert_false(tag_ok("a/b"));
 	assert_false(tag_ok(""));
@@ -574,7 +630,8 @@ test_names(void **state)
 	assert_int_equal(check_names("r", "a", D1, NULL), PG_OK);
 	assert_int_equal(check_names("r", "a", "sha256:abc", NULL), PG_EINVAL);
 	fallback_tag(tag, sizeof(tag), D1);
-	assert_string_equal(tag, "sha256-1111111111111111111111111111111111111111111111111111111111111111");
+	assert_string_equal(
+	    tag, "sha256-1111111111111111111111111111111111111111111111111111111111111111");
 }
 
 static void
@@ -586,17 +643,20 @@ test_token_cache(void **state)
 	(void)state;
 	pg_oci_tokens_clear();
 	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), PG_OCI__AUTH_NONE);
-	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a"), PG_OCI__AUTH_BEARER, 60);
+	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a"), PG_OCI__AUTH_BEARER,
+		  60);
 	assert_int_equal(cache_get("R", "repository:a:pull", "", &t), PG_OCI__AUTH_BEARER);
 	assert_string_equal(t, "tok-a");
 	free(t);
 	/* per scope, and per credentials */
 	assert_int_equal(cache_get("r", "repository:b:pull", "", &t), PG_OCI__AUTH_NONE);
 	assert_null(t);
-	assert_int_equal(cache_get("r", "repository:a:pull", "sha256:other", &t), PG_OCI__AUTH_NONE);
+	assert_int_equal(cache_get("r", "repository:a:pull", "sha256:other", &t),
+			 PG_OCI__AUTH_NONE);
 	assert_null(t);
 	/* replaced, not duplicated */
-	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a2"), PG_OCI__AUTH_BEARER, 60);
+	cache_put("r", "repository:a:pull", "", "realm", pg_strdup("tok-a2"), PG_OCI__AUTH_BEARER,
+		  60);
 	assert_int_equal(cache_get("r", "repository:a:pull", "", &t), PG_OCI__AUTH_BEARER);
 	assert_string_equal(t, "tok-a2");
 	free(t);
@@ -619,7 +679,8 @@ test_token_cache(void **state)
 		char scope[64];
 
 		(void)snprintf(scope, sizeof(scope), "repository:r%zu:pull", i);
-		cache_put("h", scope, "", "realm", pg_strdup("t"), PG_OCI__AUTH_BEARER, 60 + (int64_t)i);
+		cache_put("h", scope, "", "realm", pg_strdup("t"), PG_OCI__AUTH_BEARER,
+			  60 + (int64_t)i);
 	}
 	assert_int_equal(cache_get("h", "repository:r265:pull", "", &t), PG_OCI__AUTH_BEARER);
 	free(t);
@@ -680,26 +741,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_www_auth_table),
-		cmocka_unit_test(test_www_auth_bounds),
-		cmocka_unit_test(test_www_auth_headers),
-		cmocka_unit_test(test_docker_config),
-		cmocka_unit_test(test_b64),
-		cmocka_unit_test(test_link),
-		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_ratelimit_value),
-		cmocka_unit_test(test_noref),
-		cmocka_unit_test(test_urlenc),
-		cmocka_unit_test(test_digests),
-		cmocka_unit_test(test_manifest_parse),
-		cmocka_unit_test(test_index_and_docker_parse),
-		cmocka_unit_test(test_manifest_reject),
-		cmocka_unit_test(test_manifest_bounds),
-		cmocka_unit_test(test_accept_set),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_token_cache),
-		cmocka_unit_test(test_slots),
-		cmocka_unit_test(test_host_conf),
+	    cmocka_unit_test(test_www_auth_table),
+	    cmocka_unit_test(test_www_auth_bounds),
+	    cmocka_unit_test(test_www_auth_headers),
+	    cmocka_unit_test(test_docker_config),
+	    cmocka_unit_test(test_b64),
+	    cmocka_unit_test(test_link),
+	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_ratelimit_value),
+	    cmocka_unit_test(test_noref),
+	    cmocka_unit_test(test_urlenc),
+	    cmocka_unit_test(test_digests),
+	    cmocka_unit_test(test_manifest_parse),
+	    cmocka_unit_test(test_index_and_docker_parse),
+	    cmocka_unit_test(test_manifest_reject),
+	    cmocka_unit_test(test_manifest_bounds),
+	    cmocka_unit_test(test_accept_set),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_token_cache),
+	    cmocka_unit_test(test_slots),
+	    cmocka_unit_test(test_host_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

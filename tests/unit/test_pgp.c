@@ -37,10 +37,11 @@ test_base64(void **state)
 static void
 test_dearmor(void **state)
 {
-	static const char two[] = "junk\n-----BEGIN PGP PUBLIC KEY BLOCK-----\nComment: x\n\nmQ==\n=AAAA\n"
-				  "-----END PGP PUBLIC KEY BLOCK-----\n"
-				  "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQ\n"
-				  "-----END PGP PUBLIC KEY BLOCK-----\n";
+	static const char two[] =
+	    "junk\n-----BEGIN PGP PUBLIC KEY BLOCK-----\nComment: x\n\nmQ==\n=AAAA\n"
+	    "-----END PGP PUBLIC KEY BLOCK-----\n"
+	    "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQ\n"
+	    "-----END PGP PUBLIC KEY BLOCK-----\n";
 	pg_buf b;
 
 	(void)state;
@@ -63,9 +64,11 @@ test_dearmor(void **state)
 static void
 test_normalize(void **state)
 {
-	static const char old_layout[] = "prefix junk\n" SIGNED_HEAD "name: x\n- - dash\n\n...\nfiles: {}\n" SIG_TAIL;
+	static const char old_layout[] =
+	    "prefix junk\n" SIGNED_HEAD "name: x\n- - dash\n\n...\nfiles: {}\n" SIG_TAIL;
 	static const char new_layout[] = SIGNED_HEAD "name: x\r\n\r\n" SIG_TAIL "\ntrailing junk\n";
-	static const char bad_header[] = "-----BEGIN PGP SIGNED MESSAGE-----\nComment: x\n\nname: x\n" SIG_TAIL;
+	static const char bad_header[] =
+	    "-----BEGIN PGP SIGNED MESSAGE-----\nComment: x\n\nname: x\n" SIG_TAIL;
 	static const char no_end[] = SIGNED_HEAD "name: x\n-----BEGIN PGP SIGNATURE-----\n\nwsBc\n";
 	pg_buf b;
 	pg_err e;
@@ -75,8 +78,11 @@ test_normalize(void **state)
 	pg_buf_init(&b, 0);
 	assert_int_equal(pg_pgp_clearsign_normalize(&b, old_layout, strlen(old_layout), &e), PG_OK);
 	s = (const char *)b.data;
-	assert_true(strncmp(s, SIGNED_HEAD "name: x\n- - dash\n\n...\nfiles: {}\n-----BEGIN PGP SIGNATURE-----\n\n",
-			    strlen(SIGNED_HEAD) + 60) == 0);
+	assert_true(
+	    strncmp(s,
+		    SIGNED_HEAD
+		    "name: x\n- - dash\n\n...\nfiles: {}\n-----BEGIN PGP SIGNATURE-----\n\n",
+		    strlen(SIGNED_HEAD) + 60) == 0);
 	assert_non_null(strstr(s, "\n=")); /* a CRC line was added */
 	assert_non_null(strstr(s, "-----END PGP SIGNATURE-----\n"));
 	assert_null(strstr(s, "junk"));
@@ -85,7 +91,8 @@ test_normalize(void **state)
 	assert_non_null(strstr((const char *)b.data, "name: x\n\n-----BEGIN PGP SIGNATURE-----"));
 	assert_null(strstr((const char *)b.data, "\r"));
 	pg_buf_reset(&b);
-	assert_int_equal(pg_pgp_clearsign_normalize(&b, bad_header, strlen(bad_header), &e), PG_EINVAL);
+	assert_int_equal(pg_pgp_clearsign_normalize(&b, bad_header, strlen(bad_header), &e),
+			 PG_EINVAL);
 	assert_string_equal(e.msg, "signature block not found");
 	assert_int_equal(pg_pgp_clearsign_normalize(&b, no_end, strlen(no_end), &e), PG_EINVAL);
 	assert_int_equal(pg_pgp_clearsign_normalize(&b, "plain text\n", 11, &e), PG_EINVAL);
@@ -130,11 +137,13 @@ test_verify_vectors(void **state)
 	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring, 1, prov, plen, &e), PG_OK);
 	assert_string_equal(r->fpr, "5E615389B53CA37F0EE60BD3843BBF981FC18762");
 	assert_int_equal(r->nuids, 1);
-	assert_non_null(strstr(r->plaintext, "\n...\nfiles:\n  hashtest-1.2.3.tgz: sha256:c6841b3a"));
+	assert_non_null(
+	    strstr(r->plaintext, "\n...\nfiles:\n  hashtest-1.2.3.tgz: sha256:c6841b3a"));
 	pg_pgp_result_free(r);
 	r = NULL;
 	/* the same keyring again: served from the cached home */
-	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring, 1, tampered, tlen, &e), PG_EVERIFY);
+	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring, 1, tampered, tlen, &e),
+			 PG_EVERIFY);
 	assert_string_equal(e.msg, "openpgp: invalid signature: RSA verification failure");
 	assert_int_equal(p->seq, 1);
 	/* no keyring, garbage keyring */
@@ -186,7 +195,8 @@ test_stored_homes(void **state)
 		/* round 0 made the home (seq 1), round 1 reused it (seq 0),
 		 * round 2 found its keyring replaced and made it again */
 		assert_int_equal(p->seq, round == 1 ? 0u : 1u);
-		assert_int_equal(snprintf(sub, sizeof(sub), "%s", p->cur->path + strlen(store) + 1), 64);
+		assert_int_equal(snprintf(sub, sizeof(sub), "%s", p->cur->path + strlen(store) + 1),
+				 64);
 		pg_pgp_result_free(r);
 		r = NULL;
 		pg_pgp_free(p);
@@ -216,12 +226,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc24),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_dearmor),
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_verify_vectors),
-		cmocka_unit_test(test_stored_homes),
+	    cmocka_unit_test(test_crc24),	   cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_dearmor),	   cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_verify_vectors), cmocka_unit_test(test_stored_homes),
 	};
 	if (pg_pgp_global_init() != PG_OK)
 		return 1;

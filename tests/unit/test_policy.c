@@ -23,17 +23,17 @@
 #define HDR "apiVersion: provgate.dev/v1alpha1\nkind: ProvenancePolicy\nmetadata: {name: t}\n"
 
 /* A throwaway P-256 public key (the one in policy/examples/trust). */
-#define PEM_A                                                                   \
-	"-----BEGIN PUBLIC KEY-----\n"                                          \
-	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4b265Ve+ULQ/Pp5sEObpfHHz3G3U\n"   \
-	"pcYGyTE4ZFAEF+19Y0PmMylX2/5Zhe0F7nFFu+43Tqye7Es1kwUagCOOYg==\n"       \
+#define PEM_A                                                                                      \
+	"-----BEGIN PUBLIC KEY-----\n"                                                             \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4b265Ve+ULQ/Pp5sEObpfHHz3G3U\n"                       \
+	"pcYGyTE4ZFAEF+19Y0PmMylX2/5Zhe0F7nFFu+43Tqye7Es1kwUagCOOYg==\n"                           \
 	"-----END PUBLIC KEY-----\n"
 
 /* The same key as a YAML double-quoted scalar (one line, escaped). */
-#define PEM_Y                                                                   \
-	"-----BEGIN PUBLIC KEY-----\\n"                                        \
-	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4b265Ve+ULQ/Pp5sEObpfHHz3G3U\\n" \
-	"pcYGyTE4ZFAEF+19Y0PmMylX2/5Zhe0F7nFFu+43Tqye7Es1kwUagCOOYg==\\n"     \
+#define PEM_Y                                                                                      \
+	"-----BEGIN PUBLIC KEY-----\\n"                                                            \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4b265Ve+ULQ/Pp5sEObpfHHz3G3U\\n"                      \
+	"pcYGyTE4ZFAEF+19Y0PmMylX2/5Zhe0F7nFFu+43Tqye7Es1kwUagCOOYg==\\n"                          \
 	"-----END PUBLIC KEY-----\\n"
 
 /* ---- helpers ---- */
@@ -105,47 +105,47 @@ rm_tmpdir(void)
 
 /* ---- a valid policy ---- */
 
-static const char *full_policy =
-	HDR "spec:\n"                                              /* 4 */
-	"  mode: audit\n"                                          /* 5 */
-	"  exemptNamespaces: [kube-system, provgate]\n"            /* 6 */
-	"  trust:\n"                                               /* 7 */
-	"    keys:\n"                                              /* 8 */
-	"      release: {path: key.pub}\n"                         /* 9 */
-	"    keyrings:\n"                                          /* 10 */
-	"      charts: {path: charts.gpg}\n"                       /* 11 */
-	"    roots:\n"                                             /* 12 */
-	"      public-good: {inline: '{\"mediaType\": \"x\"}'}\n"  /* 13 */
-	"  images:\n"                                              /* 14 */
-	"    - name: apps\n"                                       /* 15 */
-	"      match: [\"registry.example.com/apps/**\"]\n"        /* 16 */
-	"      verify:\n"                                          /* 17 */
-	"        - cosign: {key: release}\n"                       /* 18 */
-	"        - cosign:\n"                                      /* 19 */
-	"            keyless:\n"                                   /* 20 */
-	"              root: public-good\n"                        /* 21 */
-	"              issuer: https://token.actions.githubusercontent.com\n"
-	"              subjectRegExp: '^https://github\\.com/example/.+'\n"
-	"      require: {atLeast: 2}\n"
-	"      tlog: optional\n"
-	"      requireDigest: true\n"
-	"    - name: pause\n"
-	"      match: [\"registry.k8s.io/pause:*\"]\n"
-	"      allowUnsigned: true\n"
-	"  charts:\n"
-	"    - name: team-charts\n"
-	"      match: [\"https://charts.example.com/**\", \"oci://registry.example.com/charts/**\"]\n"
-	"      repository: https://charts.example.com\n"
-	"      chartNames: [\"team-*\"]\n"
-	"      verify:\n"
-	"        - prov: {keyring: charts}\n"
-	"        - cosign: {key: release}\n"
-	"      require: any\n"
-	"  registries:\n"
-	"    - host: registry.example.com\n"
-	"      caFile: /etc/provgate/ca.pem\n"
-	"      dockerConfig: pull/config.json\n"
-	"      plainHTTP: false\n";
+static const char *full_policy = HDR
+    "spec:\n"						      /* 4 */
+    "  mode: audit\n"					      /* 5 */
+    "  exemptNamespaces: [kube-system, provgate]\n"	      /* 6 */
+    "  trust:\n"					      /* 7 */
+    "    keys:\n"					      /* 8 */
+    "      release: {path: key.pub}\n"			      /* 9 */
+    "    keyrings:\n"					      /* 10 */
+    "      charts: {path: charts.gpg}\n"		      /* 11 */
+    "    roots:\n"					      /* 12 */
+    "      public-good: {inline: '{\"mediaType\": \"x\"}'}\n" /* 13 */
+    "  images:\n"					      /* 14 */
+    "    - name: apps\n"				      /* 15 */
+    "      match: [\"registry.example.com/apps/**\"]\n"	      /* 16 */
+    "      verify:\n"					      /* 17 */
+    "        - cosign: {key: release}\n"		      /* 18 */
+    "        - cosign:\n"				      /* 19 */
+    "            keyless:\n"				      /* 20 */
+    "              root: public-good\n"			      /* 21 */
+    "              issuer: https://token.actions.githubusercontent.com\n"
+    "              subjectRegExp: '^https://github\\.com/example/.+'\n"
+    "      require: {atLeast: 2}\n"
+    "      tlog: optional\n"
+    "      requireDigest: true\n"
+    "    - name: pause\n"
+    "      match: [\"registry.k8s.io/pause:*\"]\n"
+    "      allowUnsigned: true\n"
+    "  charts:\n"
+    "    - name: team-charts\n"
+    "      match: [\"https://charts.example.com/**\", \"oci://registry.example.com/charts/**\"]\n"
+    "      repository: https://charts.example.com\n"
+    "      chartNames: [\"team-*\"]\n"
+    "      verify:\n"
+    "        - prov: {keyring: charts}\n"
+    "        - cosign: {key: release}\n"
+    "      require: any\n"
+    "  registries:\n"
+    "    - host: registry.example.com\n"
+    "      caFile: /etc/provgate/ca.pem\n"
+    "      dockerConfig: pull/config.json\n"
+    "      plainHTTP: false\n";
 
 static pg_policy *
 load_full(void)
@@ -281,7 +281,7 @@ test_err_invalid_yaml(void **state)
 		     "flow sequence");
 	/* libyaml reports where it gave up: the line after the bad key */
 	expect_error("a: b\nc d\n", "t.yaml:3: invalid YAML: could not find expected ':' while "
-				     "scanning a simple key");
+				    "scanning a simple key");
 	expect_error("a: 'open\n", "t.yaml:2: invalid YAML: found unexpected end of stream while "
 				   "scanning a quoted scalar");
 }
@@ -293,9 +293,10 @@ test_err_unknown_field(void **state)
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n      verfy: []\n",
 		     "t.yaml:8: spec.images[0]: unknown field \"verfy\" (allowed: name, match, "
 		     "verify, require, tlog, requireDigest, allowUnsigned)");
-	expect_error(HDR "spec:\n  imgaes: []\n",
-		     "t.yaml:5: spec: unknown field \"imgaes\" (allowed: mode, exemptNamespaces, trust, "
-		     "images, charts, registries)");
+	expect_error(
+	    HDR "spec:\n  imgaes: []\n",
+	    "t.yaml:5: spec: unknown field \"imgaes\" (allowed: mode, exemptNamespaces, trust, "
+	    "images, charts, registries)");
 	expect_error(HDR "status: {}\nspec: {}\n",
 		     "t.yaml:4: unknown field \"status\" (allowed: apiVersion, kind, metadata, "
 		     "spec)");
@@ -307,10 +308,11 @@ static void
 test_err_repository_in_image_rule(void **state)
 {
 	(void)state;
-	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
-			 "      repository: https://x\n      allowUnsigned: true\n",
-		     "t.yaml:8: spec.images[0]: unknown field \"repository\" (allowed: name, match, "
-		     "verify, require, tlog, requireDigest, allowUnsigned)");
+	expect_error(
+	    HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
+		"      repository: https://x\n      allowUnsigned: true\n",
+	    "t.yaml:8: spec.images[0]: unknown field \"repository\" (allowed: name, match, "
+	    "verify, require, tlog, requireDigest, allowUnsigned)");
 }
 
 static void
@@ -384,9 +386,10 @@ test_err_undefined_trust(void **state)
 			 "      verify:\n        - prov: {keyring: ring}\n",
 		     "t.yaml:9: spec.charts[0].verify[0].prov.keyring: keyring \"ring\" is not "
 		     "defined in spec.trust.keyrings");
-	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
-			 "      verify:\n        - cosign:\n            keyless:\n"
-			 "              root: pg\n              issuer: i\n              subject: s\n",
+	expect_error(HDR
+		     "spec:\n  images:\n    - name: a\n      match: [x]\n"
+		     "      verify:\n        - cosign:\n            keyless:\n"
+		     "              root: pg\n              issuer: i\n              subject: s\n",
 		     "t.yaml:11: spec.images[0].verify[0].cosign.keyless.root: root \"pg\" is not "
 		     "defined in spec.trust.roots");
 }
@@ -413,8 +416,9 @@ static void
 test_err_duplicate_rule_name(void **state)
 {
 	(void)state;
-	expect_error(HDR "spec:\n  images:\n    - {name: a, match: [x], allowUnsigned: true}\n"
-			 "  charts:\n    - {name: a, match: [\"https://y/**\"], allowUnsigned: true}\n",
+	expect_error(HDR
+		     "spec:\n  images:\n    - {name: a, match: [x], allowUnsigned: true}\n"
+		     "  charts:\n    - {name: a, match: [\"https://y/**\"], allowUnsigned: true}\n",
 		     "t.yaml:8: spec.charts[0]: duplicate rule name \"a\" (also in t.yaml)");
 }
 
@@ -448,11 +452,12 @@ test_err_keyless_incomplete(void **state)
 			 "      verify:\n        - cosign: {key: k, keyless: {}}\n",
 		     "t.yaml:9: spec.images[0].verify[0].cosign: exactly one of key or keyless is "
 		     "required");
-	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
-			 "      verify:\n        - notation: {key: k}\n",
-		     "t.yaml:9: spec.images[0].verify[0].notation: unknown field \"key\" (allowed: "
-		     "ca, signingAuthority, tsa, crls, identities, level, verifyTimestamp, revocation, "
-		     "config)");
+	expect_error(
+	    HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
+		"      verify:\n        - notation: {key: k}\n",
+	    "t.yaml:9: spec.images[0].verify[0].notation: unknown field \"key\" (allowed: "
+	    "ca, signingAuthority, tsa, crls, identities, level, verifyTimestamp, revocation, "
+	    "config)");
 	expect_error(HDR "spec:\n  images:\n    - name: a\n      match: [x]\n"
 			 "      verify:\n        - sigstore: {key: k}\n",
 		     "t.yaml:9: spec.images[0].verify[0]: unknown field \"sigstore\" (allowed: "
@@ -533,9 +538,10 @@ test_err_trust(void **state)
 		     "PUBLIC KEY-----\")");
 	expect_error(HDR "spec:\n  trust:\n    roots:\n      r: {inline: a, path: b}\n",
 		     "t.yaml:7: spec.trust.roots.r: exactly one of path or inline is required");
-	expect_error(HDR "spec:\n  trust:\n    cert: {}\n",
-		     "t.yaml:6: spec.trust: unknown field \"cert\" (allowed: keys, keyrings, roots, "
-		     "certs)");
+	expect_error(
+	    HDR "spec:\n  trust:\n    cert: {}\n",
+	    "t.yaml:6: spec.trust: unknown field \"cert\" (allowed: keys, keyrings, roots, "
+	    "certs)");
 	expect_error(HDR "spec:\n  trust:\n    roots:\n      r: {path: /dev/null/x}\n",
 		     "t.yaml:7: spec.trust.roots.r: cannot read /dev/null/x: Not a directory");
 	expect_error(HDR "spec:\n  trust:\n    roots:\n      r: {path: /tmp}\n",
@@ -568,7 +574,8 @@ static void
 test_err_registries(void **state)
 {
 	(void)state;
-	expect_error(HDR "spec:\n  registries:\n    - host: r.example.com\n    - host: R.example.com\n",
+	expect_error(HDR
+		     "spec:\n  registries:\n    - host: r.example.com\n    - host: R.example.com\n",
 		     "t.yaml:7: spec.registries[1]: registry \"R.example.com\" is listed twice");
 	expect_error(HDR "spec:\n  registries:\n    - host: https://r.example.com\n",
 		     "t.yaml:6: spec.registries[0].host: expected a host or host:port (no scheme, "
@@ -613,12 +620,13 @@ test_merge_documents(void **state)
 
 	(void)state;
 	/* trust in the second document, used by the first; mode set once */
-	p = load_ok(HDR "spec:\n  mode: audit\n  exemptNamespaces: [a]\n  images:\n"
-			"    - name: one\n      match: [\"x/**\"]\n      verify: [{cosign: {key: k}}]\n"
-			"---\n" HDR "spec:\n  mode: audit\n  exemptNamespaces: [a, b]\n"
-			"  trust:\n    keys:\n      k: {inline: \"" PEM_Y "\"}\n"
-			"  images:\n    - name: two\n      match: [\"x/**\", \"y/**\"]\n"
-			"      allowUnsigned: true\n");
+	p = load_ok(HDR
+		    "spec:\n  mode: audit\n  exemptNamespaces: [a]\n  images:\n"
+		    "    - name: one\n      match: [\"x/**\"]\n      verify: [{cosign: {key: k}}]\n"
+		    "---\n" HDR "spec:\n  mode: audit\n  exemptNamespaces: [a, b]\n"
+		    "  trust:\n    keys:\n      k: {inline: \"" PEM_Y "\"}\n"
+		    "  images:\n    - name: two\n      match: [\"x/**\", \"y/**\"]\n"
+		    "      allowUnsigned: true\n");
 	assert_int_equal(pg_policy_n_docs(p), 2);
 	assert_int_equal(pg_policy_mode(p), PG_MODE_AUDIT);
 	assert_int_equal(pg_policy_n_images(p), 2);
@@ -634,10 +642,12 @@ static void
 test_merge_conflicts(void **state)
 {
 	(void)state;
-	expect_error(HDR "spec:\n  mode: audit\n---\n" HDR "spec:\n  mode: enforce\n",
-		     "t.yaml:11: spec.mode: mode enforce conflicts with mode audit set at t.yaml:5");
+	expect_error(
+	    HDR "spec:\n  mode: audit\n---\n" HDR "spec:\n  mode: enforce\n",
+	    "t.yaml:11: spec.mode: mode enforce conflicts with mode audit set at t.yaml:5");
 	expect_error(HDR "spec:\n  trust:\n    keys:\n      k: {inline: \"" PEM_Y "\"}\n"
-			 "---\n" HDR "spec:\n  trust:\n    keys:\n      k: {inline: \"" PEM_Y "\"}\n",
+			 "---\n" HDR "spec:\n  trust:\n    keys:\n      k: {inline: \"" PEM_Y
+			 "\"}\n",
 		     "t.yaml:15: spec.trust.keys.k: \"k\" is already defined at t.yaml:7");
 	/* the same name in another category is a different thing */
 	pg_policy_unref(load_ok(HDR "spec:\n  trust:\n    keys:\n      k: {inline: \"" PEM_Y
@@ -654,10 +664,12 @@ test_merge_files_in_name_order(void **state)
 	(void)state;
 	mk_tmpdir();
 	/* b- sorts after a-: a-'s rule must win for the shared pattern */
-	write_file("b-late.yaml", HDR "spec:\n  images:\n"
-				  "    - {name: late, match: [\"x/**\"], allowUnsigned: true}\n");
-	write_file("a-early.yml", HDR "spec:\n  mode: enforce\n  images:\n"
-				  "    - {name: early, match: [\"x/**\"], allowUnsigned: true}\n");
+	write_file("b-late.yaml",
+		   HDR "spec:\n  images:\n"
+		       "    - {name: late, match: [\"x/**\"], allowUnsigned: true}\n");
+	write_file("a-early.yml",
+		   HDR "spec:\n  mode: enforce\n  images:\n"
+		       "    - {name: early, match: [\"x/**\"], allowUnsigned: true}\n");
 	write_file("README.md", "# not a policy\n");
 	write_file(".hidden.yaml", "this: is not loaded\n");
 	write_file("..data", "nor: this\n");
@@ -677,11 +689,12 @@ test_merge_files_in_name_order(void **state)
 
 	/* an error names the file it is in */
 	write_file("c-bad.yaml", HDR "spec:\n  images:\n    - {name: early, match: [z], "
-				 "allowUnsigned: true}\n");
+				     "allowUnsigned: true}\n");
 	p = NULL;
 	assert_int_equal(pg_policy_load_dir(&p, tmpdir, &e), PG_EINVAL);
 	assert_null(p);
-	snprintf(want, sizeof(want), "%s/c-bad.yaml:6: spec.images[0]: duplicate rule name", tmpdir);
+	snprintf(want, sizeof(want), "%s/c-bad.yaml:6: spec.images[0]: duplicate rule name",
+		 tmpdir);
 	assert_memory_equal(e.msg, want, strlen(want));
 	rm_tmpdir();
 }
@@ -725,35 +738,35 @@ test_glob_table(void **state)
 		const char *pat, *s;
 		bool want;
 	} t[] = {
-		{"", "", true},
-		{"", "a", false},
-		{"a", "a", true},
-		{"a", "ab", false},
-		{"*", "", true},
-		{"*", "abc", true},
-		{"*", "a/b", false},
-		{"**", "a/b/c", true},
-		{"**", "", true},
-		{"a/*", "a/b", true},
-		{"a/*", "a/b/c", false},
-		{"a/*", "a/", true},
-		{"a/**", "a/b/c", true},
-		{"a/**", "a", false},
-		{"a/**/c", "a/b/x/c", true},
-		{"a/**/c", "a/c", false},
-		{"a/*/c", "a/b/c", true},
-		{"a/*/c", "a/b/x/c", false},
-		{"*.example.com", "r.example.com", true},
-		{"*.example.com", "example.com", false},
-		{"team-*", "team-a", true},
-		{"team-*", "xteam-a", false},
-		{"a?c", "abc", false}, /* '?' is literal */
-		{"a?c", "a?c", true},
-		{"[ab]", "a", false}, /* so are brackets */
-		{"a***b", "a/x/b", true},
-		{"*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
-		{"registry.k8s.io/pause:*", "registry.k8s.io/pause:3.9", true},
-		{"registry.k8s.io/pause:*", "registry.k8s.io/pause/x:3.9", false},
+	    {"", "", true},
+	    {"", "a", false},
+	    {"a", "a", true},
+	    {"a", "ab", false},
+	    {"*", "", true},
+	    {"*", "abc", true},
+	    {"*", "a/b", false},
+	    {"**", "a/b/c", true},
+	    {"**", "", true},
+	    {"a/*", "a/b", true},
+	    {"a/*", "a/b/c", false},
+	    {"a/*", "a/", true},
+	    {"a/**", "a/b/c", true},
+	    {"a/**", "a", false},
+	    {"a/**/c", "a/b/x/c", true},
+	    {"a/**/c", "a/c", false},
+	    {"a/*/c", "a/b/c", true},
+	    {"a/*/c", "a/b/x/c", false},
+	    {"*.example.com", "r.example.com", true},
+	    {"*.example.com", "example.com", false},
+	    {"team-*", "team-a", true},
+	    {"team-*", "xteam-a", false},
+	    {"a?c", "abc", false}, /* '?' is literal */
+	    {"a?c", "a?c", true},
+	    {"[ab]", "a", false}, /* so are brackets */
+	    {"a***b", "a/x/b", true},
+	    {"*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+	    {"registry.k8s.io/pause:*", "registry.k8s.io/pause:3.9", true},
+	    {"registry.k8s.io/pause:*", "registry.k8s.io/pause/x:3.9", false},
 	};
 	size_t i;
 
@@ -792,14 +805,17 @@ static void
 test_match_image(void **state)
 {
 	pg_policy *p = load_ok(
-		HDR "spec:\n  images:\n"
-		"    - {name: pinned, match: [\"docker.io/library/nginx@sha256:*\"], allowUnsigned: true}\n"
-		"    - {name: pause, match: [\"registry.k8s.io/pause:*\"], allowUnsigned: true}\n"
-		"    - {name: apps, match: [\"registry.example.com/apps/**\"], allowUnsigned: true}\n"
-		"    - {name: one, match: [\"ghcr.io/org/*\"], allowUnsigned: true}\n"
-		"    - {name: nginx, match: [\"docker.io/library/nginx\"], allowUnsigned: true}\n"
-		"    - {name: port, match: [\"localhost:5000/app\"], allowUnsigned: true}\n");
-	static const char dg[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	    HDR
+	    "spec:\n  images:\n"
+	    "    - {name: pinned, match: [\"docker.io/library/nginx@sha256:*\"], allowUnsigned: "
+	    "true}\n"
+	    "    - {name: pause, match: [\"registry.k8s.io/pause:*\"], allowUnsigned: true}\n"
+	    "    - {name: apps, match: [\"registry.example.com/apps/**\"], allowUnsigned: true}\n"
+	    "    - {name: one, match: [\"ghcr.io/org/*\"], allowUnsigned: true}\n"
+	    "    - {name: nginx, match: [\"docker.io/library/nginx\"], allowUnsigned: true}\n"
+	    "    - {name: port, match: [\"localhost:5000/app\"], allowUnsigned: true}\n");
+	static const char dg[] =
+	    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	char ref[256];
 
 	(void)state;
@@ -818,7 +834,8 @@ test_match_image(void **state)
 	assert_string_equal(pg_policy_match_image(p, "ghcr.io/org/app:v1")->name, "one");
 	assert_null(pg_policy_match_image(p, "ghcr.io/org/team/app:v1"));
 	/* a bare name matches every tag and digest of that image */
-	assert_string_equal(pg_policy_match_image(p, "docker.io/library/nginx:1.25")->name, "nginx");
+	assert_string_equal(pg_policy_match_image(p, "docker.io/library/nginx:1.25")->name,
+			    "nginx");
 	snprintf(ref, sizeof(ref), "docker.io/library/nginx@%s", dg);
 	assert_string_equal(pg_policy_match_image(p, ref)->name, "pinned"); /* first wins */
 	snprintf(ref, sizeof(ref), "docker.io/library/nginx:1.25@%s", dg);
@@ -833,29 +850,29 @@ test_match_image(void **state)
 static void
 test_match_chart(void **state)
 {
-	pg_policy *p = load_ok(
-		HDR "spec:\n  charts:\n"
-		"    - name: web\n"
-		"      match: [\"https://charts.example.com/**\"]\n"
-		"      repository: https://charts.example.com\n"
-		"      chartNames: [\"team-*\", \"platform\"]\n"
-		"      allowUnsigned: true\n"
-		"    - name: oci\n"
-		"      match: [\"oci://registry.example.com/charts/app\"]\n"
-		"      allowUnsigned: true\n"
-		"    - name: release-only\n"
-		"      repository: oci://registry.example.com/rel\n"
-		"      chartNames: [\"*\"]\n"
-		"      allowUnsigned: true\n");
+	pg_policy *p = load_ok(HDR "spec:\n  charts:\n"
+				   "    - name: web\n"
+				   "      match: [\"https://charts.example.com/**\"]\n"
+				   "      repository: https://charts.example.com\n"
+				   "      chartNames: [\"team-*\", \"platform\"]\n"
+				   "      allowUnsigned: true\n"
+				   "    - name: oci\n"
+				   "      match: [\"oci://registry.example.com/charts/app\"]\n"
+				   "      allowUnsigned: true\n"
+				   "    - name: release-only\n"
+				   "      repository: oci://registry.example.com/rel\n"
+				   "      chartNames: [\"*\"]\n"
+				   "      allowUnsigned: true\n");
 
 	(void)state;
-	assert_string_equal(pg_policy_match_chart(p, "https://charts.example.com/team-a")->name, "web");
+	assert_string_equal(pg_policy_match_chart(p, "https://charts.example.com/team-a")->name,
+			    "web");
 	assert_string_equal(
-		pg_policy_match_chart(p, "https://charts.example.com/sub/x-1.2.3.tgz")->name, "web");
+	    pg_policy_match_chart(p, "https://charts.example.com/sub/x-1.2.3.tgz")->name, "web");
 	assert_null(pg_policy_match_chart(p, "https://charts.example.org/team-a"));
 	assert_null(pg_policy_match_chart(p, "http://charts.example.com/team-a"));
 	assert_string_equal(
-		pg_policy_match_chart(p, "oci://registry.example.com/charts/app:1.0.0")->name, "oci");
+	    pg_policy_match_chart(p, "oci://registry.example.com/charts/app:1.0.0")->name, "oci");
 	assert_string_equal(pg_policy_match_chart(p, "oci://registry.example.com/charts/app")->name,
 			    "oci");
 	assert_null(pg_policy_match_chart(p, "oci://registry.example.com/charts/app2:1.0.0"));
@@ -866,7 +883,8 @@ test_match_chart(void **state)
 	assert_string_equal(pg_policy_match_chart_name(p, "other")->name, "release-only");
 	assert_null(pg_policy_match_image(p, "oci://registry.example.com/charts/app:1.0.0"));
 	pg_policy_unref(p);
-	p = load_ok(HDR "spec:\n  charts:\n    - {name: c, match: [\"**\"], allowUnsigned: true}\n");
+	p = load_ok(HDR
+		    "spec:\n  charts:\n    - {name: c, match: [\"**\"], allowUnsigned: true}\n");
 	assert_null(pg_policy_match_chart_name(p, "team-a")); /* no repository */
 	pg_policy_unref(p);
 }
@@ -875,7 +893,7 @@ static void
 test_host_allowed(void **state)
 {
 	pg_policy *p = load_ok(
-		HDR "spec:\n  images:\n"
+	    HDR "spec:\n  images:\n"
 		"    - {name: a, match: [\"registry.example.com/apps/**\"], allowUnsigned: true}\n"
 		"    - {name: b, match: [\"*.mirror.example.net/**\"], allowUnsigned: true}\n"
 		"    - {name: c, match: [\"docker.io/library/*\"], allowUnsigned: true}\n"
@@ -905,7 +923,8 @@ test_host_allowed(void **state)
 	assert_false(pg_policy_host_allowed(p, "a/b"));
 	assert_false(pg_policy_host_allowed(p, NULL));
 	pg_policy_unref(p);
-	p = load_ok(HDR "spec:\n  images:\n    - {name: any, match: [\"**\"], allowUnsigned: true}\n");
+	p = load_ok(HDR
+		    "spec:\n  images:\n    - {name: any, match: [\"**\"], allowUnsigned: true}\n");
 	assert_true(pg_policy_host_allowed(p, "anything.example"));
 	pg_policy_unref(p);
 }
@@ -939,14 +958,15 @@ fingerprint_default_root(char out[][65], const char *root_text)
 
 	write_file("k.pub", PEM_A);
 	write_file("root.data", root_text);
-	write_file("p.yaml", HDR "spec:\n  trust:\n    keys:\n      k: {path: k.pub}\n"
-				 "    roots:\n      r: {path: root.data}\n"
-				 "  images:\n    - name: a\n      match: [\"x/**\"]\n"
-				 "      verify: [{cosign: {key: k}}]\n"
-				 "    - name: b\n      match: [\"y/**\"]\n"
-				 "      verify: [{cosign: {keyless: {issuer: i, subject: s}}}]\n"
-				 "    - name: c\n      match: [\"z/**\"]\n"
-				 "      verify: [{cosign: {keyless: {root: r, issuer: i, subject: s}}}]\n");
+	write_file("p.yaml",
+		   HDR "spec:\n  trust:\n    keys:\n      k: {path: k.pub}\n"
+		       "    roots:\n      r: {path: root.data}\n"
+		       "  images:\n    - name: a\n      match: [\"x/**\"]\n"
+		       "      verify: [{cosign: {key: k}}]\n"
+		       "    - name: b\n      match: [\"y/**\"]\n"
+		       "      verify: [{cosign: {keyless: {issuer: i, subject: s}}}]\n"
+		       "    - name: c\n      match: [\"z/**\"]\n"
+		       "      verify: [{cosign: {keyless: {root: r, issuer: i, subject: s}}}]\n");
 	if (pg_policy_load_dir(&p, tmpdir, &e) != PG_OK)
 		fail_msg("%s", e.msg);
 	for (i = 0; i < 3; i++)
@@ -1059,7 +1079,8 @@ test_values_and_nulls(void **state)
 		     "t.yaml:6: spec.images[0].name: must not be empty");
 	expect_error(HDR "spec:\n  images:\n    - {name: ~, match: [x], allowUnsigned: true}\n",
 		     "t.yaml:6: spec.images[0].name: expected a string, found nothing");
-	expect_error(HDR "spec:\n  images:\n    - {name: \"a\\0b\", match: [x], allowUnsigned: true}\n",
+	expect_error(HDR
+		     "spec:\n  images:\n    - {name: \"a\\0b\", match: [x], allowUnsigned: true}\n",
 		     "t.yaml:6: spec.images[0].name: a string must not contain NUL bytes");
 }
 
@@ -1088,9 +1109,13 @@ test_chart_patterns(void **state)
 	    {"oci://r.example.com/Charts/**", "upper case in an OCI"},
 	    {"https:///x", "no host"},
 	};
-	static const char *const good[] = {"**", "https://c.example.com/**", "https://*.example.com/**",
-					   "http://c.example.com:8080/x/*", "oci://r.example.com/c/x",
-					   "https://c.example.com/a..b/.x/**", "https://127.0.0.1:*/**"};
+	static const char *const good[] = {"**",
+					   "https://c.example.com/**",
+					   "https://*.example.com/**",
+					   "http://c.example.com:8080/x/*",
+					   "oci://r.example.com/c/x",
+					   "https://c.example.com/a..b/.x/**",
+					   "https://127.0.0.1:*/**"};
 	char y[1024], want[1024];
 	size_t i;
 
@@ -1099,16 +1124,20 @@ test_chart_patterns(void **state)
 		pg_policy *p = NULL;
 		pg_err e;
 
-		(void)snprintf(y, sizeof(y), HDR "spec:\n  charts:\n    - {name: a, match: [\"%s\"], "
-			       "allowUnsigned: true}\n", bad[i].pat);
+		(void)snprintf(y, sizeof(y),
+			       HDR "spec:\n  charts:\n    - {name: a, match: [\"%s\"], "
+				   "allowUnsigned: true}\n",
+			       bad[i].pat);
 		(void)snprintf(want, sizeof(want), "chart pattern \"%s\" cannot match", bad[i].pat);
 		if (load_str(&p, y, &e) == PG_OK || strstr(e.msg, want) == NULL ||
 		    strstr(e.msg, bad[i].why) == NULL)
 			fail_msg("%s: %s", bad[i].pat, p ? "accepted" : e.msg);
 	}
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		(void)snprintf(y, sizeof(y), HDR "spec:\n  charts:\n    - {name: a, match: [\"%s\"], "
-			       "allowUnsigned: true, allowVersionRanges: true}\n", good[i]);
+		(void)snprintf(y, sizeof(y),
+			       HDR "spec:\n  charts:\n    - {name: a, match: [\"%s\"], "
+				   "allowUnsigned: true, allowVersionRanges: true}\n",
+			       good[i]);
 		pg_policy_unref(load_ok(y));
 	}
 }
@@ -1119,38 +1148,45 @@ test_chart_match_split(void **state)
 	pg_policy *p;
 
 	(void)state;
-	p = load_ok(HDR "spec:\n  charts:\n"
-		    "    - {name: wild, match: [\"https://*.good.example/charts/**\"], allowUnsigned: true}\n"
+	p = load_ok(HDR
+		    "spec:\n  charts:\n"
+		    "    - {name: wild, match: [\"https://*.good.example/charts/**\"], "
+		    "allowUnsigned: true}\n"
 		    "    - {name: oci, match: [\"oci://r.example/c/web\"], allowUnsigned: true,\n"
-		    "       allowVersionRanges: true, repository: \"OCI://R.example:443/c/\", chartNames: [web]}\n");
-	assert_string_equal(pg_policy_match_chart(p, "https://a.good.example/charts/x")->name, "wild");
+		    "       allowVersionRanges: true, repository: \"OCI://R.example:443/c/\", "
+		    "chartNames: [web]}\n");
+	assert_string_equal(pg_policy_match_chart(p, "https://a.good.example/charts/x")->name,
+			    "wild");
 	/* a host '*' sees the host only: never a path, a port trick or userinfo */
 	assert_null(pg_policy_match_chart(p, "https://evil.example/x.good.example/charts/x"));
 	assert_null(pg_policy_match_chart(p, "https://a.good.example/other/x"));
 	assert_null(pg_policy_match_chart(p, "http://a.good.example/charts/x"));
 	assert_null(pg_policy_match_chart(p, "https://good.example/charts/x"));
 	assert_string_equal(pg_policy_match_chart(p, "oci://r.example/c/web:1.0.0")->name, "oci");
-	assert_string_equal(pg_policy_match_chart(p, "oci://r.example/c/web@sha256:0")->name, "oci");
+	assert_string_equal(pg_policy_match_chart(p, "oci://r.example/c/web@sha256:0")->name,
+			    "oci");
 	assert_null(pg_policy_match_chart(p, "oci://r.example/c/webx:1.0.0"));
 	assert_null(pg_policy_match_chart(p, "oci://r.example:5000/c/web:1.0.0"));
 	/* the repository is normalised at load */
 	assert_string_equal(pg_policy_match_chart_name(p, "web")->repository, "oci://r.example/c");
 	assert_true(pg_policy_match_chart_name(p, "web")->allow_version_ranges);
-	assert_false(pg_policy_match_chart(p, "https://a.good.example/charts/x")->allow_version_ranges);
+	assert_false(
+	    pg_policy_match_chart(p, "https://a.good.example/charts/x")->allow_version_ranges);
 	pg_policy_unref(p);
-	expect_error(HDR "spec:\n  charts:\n    - {name: a, repository: \"https://u@c.example\", "
-		     "chartNames: [x], allowUnsigned: true}\n",
-		     "t.yaml:6: spec.charts[0].repository: invalid URL \"https://u@c.example\": user "
-		     "information (user@host) not accepted");
+	expect_error(
+	    HDR "spec:\n  charts:\n    - {name: a, repository: \"https://u@c.example\", "
+		"chartNames: [x], allowUnsigned: true}\n",
+	    "t.yaml:6: spec.charts[0].repository: invalid URL \"https://u@c.example\": user "
+	    "information (user@host) not accepted");
 	expect_error(HDR "spec:\n  images:\n    - {name: a, match: [x], allowUnsigned: true, "
-		     "allowVersionRanges: true}\n",
+			 "allowVersionRanges: true}\n",
 		     "t.yaml:6: spec.images[0]: unknown field \"allowVersionRanges\" (allowed: "
 		     "name, match, verify, require, tlog, requireDigest, allowUnsigned)");
 }
 
 /* Attestations (issue 13): the cosign form, the github preset, their
  * errors, and fingerprints that change with a requirement. */
-#define ATT_RULE(verify)                                                                   \
+#define ATT_RULE(verify)                                                                           \
 	HDR "spec:\n  images:\n    - name: a\n      match: [x]\n      verify:\n" verify
 
 static void
@@ -1182,7 +1218,8 @@ test_attestations(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->verify[0].kind, PG_VERIFY_COSIGN_KEYLESS);
 	assert_int_equal(r->verify[0].n_attest, 1);
-	assert_string_equal(r->verify[0].attest[0].predicate_type, "https://slsa.dev/provenance/v1");
+	assert_string_equal(r->verify[0].attest[0].predicate_type,
+			    "https://slsa.dev/provenance/v1");
 	assert_int_equal(r->verify[0].attest[0].nconds, 3);
 	assert_string_equal(r->verify[0].attest[0].conds[0].path, "/predicate/a~1b");
 	assert_int_equal(r->verify[0].attest[0].conds[1].claim, PG_CLAIM_SOURCE_REPOSITORY_REF);
@@ -1210,8 +1247,9 @@ test_attestations(void **state)
 	expect_error(ATT_RULE("        - github: {repo: myorg/app, owner: other}\n"),
 		     "t.yaml:9: spec.images[0].verify[0].github: github: repo myorg/app is not "
 		     "owned by other");
-	expect_error(ATT_RULE("        - github: {sourceRef: refs/heads/main}\n"),
-		     "t.yaml:9: spec.images[0].verify[0].github: github: owner or repo is required");
+	expect_error(
+	    ATT_RULE("        - github: {sourceRef: refs/heads/main}\n"),
+	    "t.yaml:9: spec.images[0].verify[0].github: github: owner or repo is required");
 	expect_error(ATT_RULE("        - github: {owner: o, branch: main}\n"),
 		     "t.yaml:9: spec.images[0].verify[0].github: unknown field \"branch\" "
 		     "(allowed: owner, repo, signerWorkflow, signerRepo, sourceRef, "
@@ -1220,36 +1258,39 @@ test_attestations(void **state)
 			      "              - conditions: []\n"),
 		     "t.yaml:12: spec.images[0].verify[0].cosign.attestations[0]: predicateType is "
 		     "required");
-	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
-			      "              - predicateType: t\n                conditions:\n"
-			      "                  - {cert: sourceRepoRef, equals: x}\n"),
-		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0].cert: "
-		     "unknown certificate claim \"sourceRepoRef\" (claims: issuer, buildSignerURI, "
-		     "buildSignerDigest, runnerEnvironment, sourceRepositoryURI, "
-		     "sourceRepositoryDigest, sourceRepositoryRef, sourceRepositoryIdentifier, "
-		     "sourceRepositoryOwnerURI, sourceRepositoryOwnerIdentifier, buildConfigURI, "
-		     "buildConfigDigest, buildTrigger, runInvocationURI, "
-		     "sourceRepositoryVisibilityAtSigning)");
+	expect_error(
+	    ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+		     "              - predicateType: t\n                conditions:\n"
+		     "                  - {cert: sourceRepoRef, equals: x}\n"),
+	    "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0].cert: "
+	    "unknown certificate claim \"sourceRepoRef\" (claims: issuer, buildSignerURI, "
+	    "buildSignerDigest, runnerEnvironment, sourceRepositoryURI, "
+	    "sourceRepositoryDigest, sourceRepositoryRef, sourceRepositoryIdentifier, "
+	    "sourceRepositoryOwnerURI, sourceRepositoryOwnerIdentifier, buildConfigURI, "
+	    "buildConfigDigest, buildTrigger, runInvocationURI, "
+	    "sourceRepositoryVisibilityAtSigning)");
 	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
 			      "              - predicateType: t\n                conditions:\n"
 			      "                  - {path: predicate, equals: x}\n"),
 		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0]: "
 		     "condition path \"predicate\" is not a JSON pointer (\"/predicate/...\")");
-	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
-			      "              - predicateType: t\n                conditions:\n"
-			      "                  - {path: /p, equals: x, prefix: y}\n"),
-		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0].prefix: "
-		     "exactly one of equals, in, prefix or regExp");
+	expect_error(
+	    ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
+		     "              - predicateType: t\n                conditions:\n"
+		     "                  - {path: /p, equals: x, prefix: y}\n"),
+	    "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0].prefix: "
+	    "exactly one of equals, in, prefix or regExp");
 	expect_error(ATT_RULE("        - cosign:\n            key: k\n            attestations:\n"
 			      "              - predicateType: t\n                conditions:\n"
 			      "                  - {path: /p}\n"),
 		     "t.yaml:14: spec.images[0].verify[0].cosign.attestations[0].conditions[0]: "
 		     "a condition needs one of equals, in, prefix or regExp");
 	/* Chart rules take attestations too (OCI charts; judged at verify). */
-	p = load_ok(HDR "spec:\n  charts:\n    - name: a\n      match: [\"oci://c.example.com/**\"]\n"
-			"      verify:\n        - github: {owner: o}\n"
-			"        - cosign:\n            keyless: {issuer: i, subject: s}\n"
-			"            attestations:\n              - predicateType: t\n");
+	p = load_ok(HDR
+		    "spec:\n  charts:\n    - name: a\n      match: [\"oci://c.example.com/**\"]\n"
+		    "      verify:\n        - github: {owner: o}\n"
+		    "        - cosign:\n            keyless: {issuer: i, subject: s}\n"
+		    "            attestations:\n              - predicateType: t\n");
 	r = pg_policy_match_chart(p, "oci://c.example.com/x");
 	assert_non_null(r);
 	assert_int_equal(r->verify[0].kind, PG_VERIFY_GITHUB);
@@ -1262,45 +1303,45 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_full),
-		cmocka_unit_test(test_zero_rules_valid),
-		cmocka_unit_test(test_default_policy_file),
-		cmocka_unit_test(test_err_invalid_yaml),
-		cmocka_unit_test(test_err_unknown_field),
-		cmocka_unit_test(test_err_repository_in_image_rule),
-		cmocka_unit_test(test_err_unknown_kind),
-		cmocka_unit_test(test_err_api_version),
-		cmocka_unit_test(test_err_wrong_types),
-		cmocka_unit_test(test_err_undefined_trust),
-		cmocka_unit_test(test_err_verify_and_allow),
-		cmocka_unit_test(test_err_duplicate_rule_name),
-		cmocka_unit_test(test_err_invalid_regexp),
-		cmocka_unit_test(test_err_keyless_incomplete),
-		cmocka_unit_test(test_attestations),
-		cmocka_unit_test(test_err_prov_in_image_rule),
-		cmocka_unit_test(test_err_at_least),
-		cmocka_unit_test(test_err_anchors_aliases),
-		cmocka_unit_test(test_err_tags_and_keys),
-		cmocka_unit_test(test_err_depth),
-		cmocka_unit_test(test_err_trust),
-		cmocka_unit_test(test_err_chart_fields),
-		cmocka_unit_test(test_err_registries),
-		cmocka_unit_test(test_err_no_policy),
-		cmocka_unit_test(test_err_too_big),
-		cmocka_unit_test(test_merge_documents),
-		cmocka_unit_test(test_merge_conflicts),
-		cmocka_unit_test(test_merge_files_in_name_order),
-		cmocka_unit_test(test_load_dir_errors),
-		cmocka_unit_test(test_glob_table),
-		cmocka_unit_test(test_glob_pathological),
-		cmocka_unit_test(test_match_image),
-		cmocka_unit_test(test_match_chart),
-		cmocka_unit_test(test_host_allowed),
-		cmocka_unit_test(test_fingerprint),
-		cmocka_unit_test(test_refcount),
-		cmocka_unit_test(test_chart_patterns),
-		cmocka_unit_test(test_chart_match_split),
-		cmocka_unit_test(test_values_and_nulls),
+	    cmocka_unit_test(test_valid_full),
+	    cmocka_unit_test(test_zero_rules_valid),
+	    cmocka_unit_test(test_default_policy_file),
+	    cmocka_unit_test(test_err_invalid_yaml),
+	    cmocka_unit_test(test_err_unknown_field),
+	    cmocka_unit_test(test_err_repository_in_image_rule),
+	    cmocka_unit_test(test_err_unknown_kind),
+	    cmocka_unit_test(test_err_api_version),
+	    cmocka_unit_test(test_err_wrong_types),
+	    cmocka_unit_test(test_err_undefined_trust),
+	    cmocka_unit_test(test_err_verify_and_allow),
+	    cmocka_unit_test(test_err_duplicate_rule_name),
+	    cmocka_unit_test(test_err_invalid_regexp),
+	    cmocka_unit_test(test_err_keyless_incomplete),
+	    cmocka_unit_test(test_attestations),
+	    cmocka_unit_test(test_err_prov_in_image_rule),
+	    cmocka_unit_test(test_err_at_least),
+	    cmocka_unit_test(test_err_anchors_aliases),
+	    cmocka_unit_test(test_err_tags_and_keys),
+	    cmocka_unit_test(test_err_depth),
+	    cmocka_unit_test(test_err_trust),
+	    cmocka_unit_test(test_err_chart_fields),
+	    cmocka_unit_test(test_err_registries),
+	    cmocka_unit_test(test_err_no_policy),
+	    cmocka_unit_test(test_err_too_big),
+	    cmocka_unit_test(test_merge_documents),
+	    cmocka_unit_test(test_merge_conflicts),
+	    cmocka_unit_test(test_merge_files_in_name_order),
+	    cmocka_unit_test(test_load_dir_errors),
+	    cmocka_unit_test(test_glob_table),
+	    cmocka_unit_test(test_glob_pathological),
+	    cmocka_unit_test(test_match_image),
+	    cmocka_unit_test(test_match_chart),
+	    cmocka_unit_test(test_host_allowed),
+	    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_refcount),
+	    cmocka_unit_test(test_chart_patterns),
+	    cmocka_unit_test(test_chart_match_split),
+	    cmocka_unit_test(test_values_and_nulls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

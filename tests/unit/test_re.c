@@ -54,7 +54,8 @@ static void
 test_everyday_patterns(void **state)
 {
 	(void)state;
-	accepts("^https://github\\.com/acme/.+/\\.github/workflows/release\\.ya?ml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+$");
+	accepts("^https://github\\.com/acme/.+/\\.github/workflows/release\\.ya?ml@refs/tags/"
+		"v[0-9]+\\.[0-9]+\\.[0-9]+$");
 	accepts("^https://token\\.actions\\.githubusercontent\\.com$");
 	accepts(".*@example\\.com");
 	accepts("[[:alnum:]._-]{1,63}@(corp|ops)\\.example\\.org");
@@ -186,10 +187,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_everyday_patterns),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_matching),
-		cmocka_unit_test(test_linear_time),
+	    cmocka_unit_test(test_everyday_patterns),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_matching),
+	    cmocka_unit_test(test_linear_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -580,8 +580,8 @@ test_url_table(void **state)
 		rc = pg_url_normalize(&out, c[i].in, &e);
 		if (c[i].out) {
 			if (rc != PG_OK || strcmp(out, c[i].out) != 0)
-				fail_msg("%s: got %s (%s), want %s", c[i].in, out ? out : "error", e.msg,
-					 c[i].out);
+				fail_msg("%s: got %s (%s), want %s", c[i].in, out ? out : "error",
+					 e.msg, c[i].out);
 			/* normalising is idempotent */
 			{
 				char *again = NULL;
@@ -591,8 +591,8 @@ test_url_table(void **state)
 				free(again);
 			}
 		} else if (rc != PG_EINVAL || strstr(e.msg, c[i].why) == NULL) {
-			fail_msg("%s: got %s [%s], want refusal with [%s]", c[i].in, out ? out : "error",
-				 e.msg, c[i].why);
+			fail_msg("%s: got %s [%s], want refusal with [%s]", c[i].in,
+				 out ? out : "error", e.msg, c[i].why);
 		}
 		free(out);
 	}
@@ -601,12 +601,12 @@ test_url_table(void **state)
 static void
 test_version_exact(void **state)
 {
-	static const char *const exact[] = {"1.2.3", "v1.2.3", "0.0.0", "1.2.3-rc.1",
-					    "1.2.3+build.5", "10.20.30-alpha-1+x", NULL};
-	static const char *const range[] = {"", "1", "1.2", "1.2.x", "1.2.*", "*", "^1.2.3",
-					    "~1.2.3", ">=1.2.3", "=1.2.3", "1.2.3 - 2.0.0",
-					    "1.2.3 || 2.0.0", "01.2.3", "1.2.3-", "latest", "1.2.3.4",
-					    NULL};
+	static const char *const exact[] = {
+	    "1.2.3", "v1.2.3", "0.0.0", "1.2.3-rc.1", "1.2.3+build.5", "10.20.30-alpha-1+x", NULL};
+	static const char *const range[] = {
+	    "",	      "1",	 "1.2",	   "1.2.x",	    "1.2.*",	      "*",	"^1.2.3",
+	    "~1.2.3", ">=1.2.3", "=1.2.3", "1.2.3 - 2.0.0", "1.2.3 || 2.0.0", "01.2.3", "1.2.3-",
+	    "latest", "1.2.3.4", NULL};
 	size_t i;
 
 	(void)state;
@@ -648,7 +648,8 @@ test_chart_ref_url(void **state)
 
 		if (c[i].loc == NULL) {
 			if (rc != PG_EINVAL || strncmp(e.msg, "invalid chart reference", 23) != 0)
-				fail_msg("row %zu: accepted or wrong error: %s", i, rc ? e.msg : r->location);
+				fail_msg("row %zu: accepted or wrong error: %s", i,
+					 rc ? e.msg : r->location);
 		} else if (rc != PG_OK || strcmp(r->location, c[i].loc) != 0) {
 			fail_msg("row %zu: %s, want %s", i, rc ? e.msg : r->location, c[i].loc);
 		}

@@ -124,18 +124,23 @@ test_base64(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8=", 8, 100, PG_SIGSTORE_B64), PG_OK);
+	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8=", 8, 100, PG_SIGSTORE_B64),
+			 PG_OK);
 	assert_int_equal(n, 5);
 	assert_memory_equal(d, "hello", 5);
 	free(d);
 	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8", 7, 100, PG_SIGSTORE_B64), PG_OK);
 	free(d);
-	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVs\nbG8=", 9, 100, PG_SIGSTORE_B64), PG_EINVAL);
-	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVs\nbG8=", 9, 100, PG_SIGSTORE_B64_WRAPPED), PG_OK);
+	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVs\nbG8=", 9, 100, PG_SIGSTORE_B64),
+			 PG_EINVAL);
+	assert_int_equal(
+	    pg_base64_decode_alloc(&d, &n, "aGVs\nbG8=", 9, 100, PG_SIGSTORE_B64_WRAPPED), PG_OK);
 	free(d);
-	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8=x", 9, 100, PG_SIGSTORE_B64), PG_EINVAL);
+	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8=x", 9, 100, PG_SIGSTORE_B64),
+			 PG_EINVAL);
 	assert_int_equal(pg_base64_decode_alloc(&d, &n, "a", 1, 100, PG_SIGSTORE_B64), PG_EINVAL);
-	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8=", 8, 4, PG_SIGSTORE_B64), PG_ETOOBIG);
+	assert_int_equal(pg_base64_decode_alloc(&d, &n, "aGVsbG8=", 8, 4, PG_SIGSTORE_B64),
+			 PG_ETOOBIG);
 	assert_int_equal(pg_base64_decode_alloc(&d, &n, "_-8=", 4, 10, PG_SIGSTORE_B64), PG_OK);
 	assert_int_equal(d[0], 0xff);
 	free(d);
@@ -212,7 +217,8 @@ test_base64_differential(void **state)
 		}
 		flags = k & 1;
 		want = b64_reference(ref, &rn, in, len, flags);
-		rc = pg_base64_decode_alloc(&d, &n, in, len, 100, flags ? PG_SIGSTORE_B64_WRAPPED : PG_SIGSTORE_B64);
+		rc = pg_base64_decode_alloc(&d, &n, in, len, 100,
+					    flags ? PG_SIGSTORE_B64_WRAPPED : PG_SIGSTORE_B64);
 		assert_int_equal(rc, want);
 		if (rc == PG_OK) {
 			assert_int_equal(n, rn);
@@ -318,8 +324,9 @@ test_set_standalone(void **state)
 	assert_int_equal(pg_json_int64(&itime, json_object_get(p, "integratedTime")), PG_OK);
 	assert_int_equal(pg_json_int64(&idx, json_object_get(p, "logIndex")), PG_OK);
 	assert_int_equal(itime, 1670870899);
-	assert_int_equal(pg_base64_decode_alloc(&set, &set_len, pg_json_str(j, "SignedEntryTimestamp"),
-				       strlen(pg_json_str(j, "SignedEntryTimestamp")), 4096, PG_SIGSTORE_B64),
+	assert_int_equal(pg_base64_decode_alloc(
+			     &set, &set_len, pg_json_str(j, "SignedEntryTimestamp"),
+			     strlen(pg_json_str(j, "SignedEntryTimestamp")), 4096, PG_SIGSTORE_B64),
 			 PG_OK);
 	assert_int_equal(pg_set_verify(&log, pg_json_str(p, "body"), itime, idx, set, set_len, &e),
 			 PG_OK);
@@ -333,9 +340,11 @@ test_set_standalone(void **state)
 
 	/* The body names exactly this payload, signature and certificate. */
 	assert_int_equal(pg_base64_decode_alloc(&body, &body_len, pg_json_str(p, "body"),
-				       strlen(pg_json_str(p, "body")), 1 << 20, PG_SIGSTORE_B64),
+						strlen(pg_json_str(p, "body")), 1 << 20,
+						PG_SIGSTORE_B64),
 			 PG_OK);
-	assert_int_equal(pg_base64_decode_alloc(&sig, &sig_len, sig_b64, strlen(sig_b64), 4096, PG_SIGSTORE_B64_WRAPPED),
+	assert_int_equal(pg_base64_decode_alloc(&sig, &sig_len, sig_b64, strlen(sig_b64), 4096,
+						PG_SIGSTORE_B64_WRAPPED),
 			 PG_OK);
 	assert_int_equal(pg_certs_from_pem(&certs, cert_pem, strlen(cert_pem), &e), PG_OK);
 	assert_int_equal(pg_cert_der(&der, &der_len, sk_X509_value(certs, 0)), PG_OK);
@@ -655,7 +664,8 @@ bundle_leaf(const char *rel)
 						   "certificates"),
 				   0),
 		    "rawBytes");
-	if (raw && pg_base64_decode_alloc(&der, &n, raw, strlen(raw), 65536, PG_SIGSTORE_B64) == PG_OK)
+	if (raw &&
+	    pg_base64_decode_alloc(&der, &n, raw, strlen(raw), 65536, PG_SIGSTORE_B64) == PG_OK)
 		(void)pg_cert_from_der(&c, der, n, NULL);
 	free(der);
 	json_decref(j);
@@ -801,8 +811,8 @@ load_layer(layer *l, const char *dir, int n)
 		j = json_loadb(s + sizeof(magic) - 1, len - (sizeof(magic) - 1), 0, NULL);
 		p = pg_json_str(j, "payload");
 		if (p &&
-		    pg_base64_decode_alloc(&l->payload, &l->payload_len, p, strlen(p), 1 << 20, PG_SIGSTORE_B64) ==
-			PG_OK &&
+		    pg_base64_decode_alloc(&l->payload, &l->payload_len, p, strlen(p), 1 << 20,
+					   PG_SIGSTORE_B64) == PG_OK &&
 		    strcmp(pg_json_str(j, "mimeType"),
 			   "application/vnd.dev.cosign.simplesigning.v1+json") == 0) {
 			l->ann = json_incref(json_object_get(j, "annotations"));
@@ -909,7 +919,8 @@ root_with_tlog(const char *pem)
 	pg_buf_init(&b, 0);
 	if (pg_key_from_pem(&k, pem, strlen(pem), NULL) == PG_OK &&
 	    pg_key_spki(&spki, &n, k) == PG_OK && pg_sha256(id, spki, n) == PG_OK &&
-	    pg_base64_encode_alloc(&spki_b64, spki, n) == PG_OK && pg_base64_encode_alloc(&id_b64, id, 32) == PG_OK &&
+	    pg_base64_encode_alloc(&spki_b64, spki, n) == PG_OK &&
+	    pg_base64_encode_alloc(&id_b64, id, 32) == PG_OK &&
 	    pg_buf_printf(&b,
 			  "{\"tlogs\":[{\"baseUrl\":\"https://rekor.sigstore.dev\","
 			  "\"hashAlgorithm\":\"SHA2_256\",\"publicKey\":{\"rawBytes\":\"%s\","
@@ -1058,7 +1069,8 @@ root_with_ca(const char *inter_pem, const char *root_pem)
 	for (i = 0; i < na + sk_X509_num(b2); i++) {
 		X509 *c = i < na ? sk_X509_value(a, i) : sk_X509_value(b2, i - na);
 
-		if (pg_cert_der(&der, &n, c) != PG_OK || pg_base64_encode_alloc(&der_b64, der, n) != PG_OK)
+		if (pg_cert_der(&der, &n, c) != PG_OK ||
+		    pg_base64_encode_alloc(&der_b64, der, n) != PG_OK)
 			goto out;
 		(void)pg_buf_printf(&b, "%s{\"rawBytes\":\"%s\"}", i ? "," : "", der_b64);
 		free(der), der = NULL;
@@ -1317,9 +1329,8 @@ test_bundle_time_only_from_set(void **state)
 
 	j = json_loadb(b, bn, 0, NULL);
 	assert_non_null(j);
-	e0 = json_array_get(json_object_get(json_object_get(j, "verificationMaterial"),
-					    "tlogEntries"),
-			    0);
+	e0 = json_array_get(
+	    json_object_get(json_object_get(j, "verificationMaterial"), "tlogEntries"), 0);
 	assert_non_null(json_object_get(e0, "inclusionPromise"));
 	assert_non_null(json_object_get(e0, "inclusionProof"));
 	/* as published: SET + proof */
@@ -1347,9 +1358,8 @@ test_bundle_time_only_from_set(void **state)
 	j = json_loadb(b2, b2n, 0, NULL);
 	assert_non_null(j);
 	assert_int_equal(verify_edited(j, r2, a, an, &e), PG_OK);
-	e0 = json_array_get(json_object_get(json_object_get(j, "verificationMaterial"),
-					    "tlogEntries"),
-			    0);
+	e0 = json_array_get(
+	    json_object_get(json_object_get(j, "verificationMaterial"), "tlogEntries"), 0);
 	assert_int_equal(json_object_set_new(e0, "integratedTime", json_string("1")), 0);
 	assert_int_equal(verify_edited(j, r2, a, an, &e), PG_OK);
 	/* without the timestamp nothing is left */
@@ -1440,10 +1450,12 @@ test_claims_fold_dups(void **state)
 	     PG_EVERIFY},
 	    /* U+212A KELVIN SIGN folds to k, U+017F LONG S to s */
 	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
-	     "\"doc\xe2\x84\xaa" "er-manifest-digest\":\"sha256:bbbb\"}}}",
+	     "\"doc\xe2\x84\xaa"
+	     "er-manifest-digest\":\"sha256:bbbb\"}}}",
 	     PG_EVERIFY},
 	    {"{\"critical\":{\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\","
-	     "\"docker-manife\xc5\xbf" "t-digest\":\"sha256:bbbb\"}}}",
+	     "\"docker-manife\xc5\xbf"
+	     "t-digest\":\"sha256:bbbb\"}}}",
 	     PG_EVERIFY},
 	    {"{\"critical\":{\"identity\":{\"docker-reference\":\"a\",\"DOCKER-reference\":\"b\"},"
 	     "\"image\":{\"docker-manifest-digest\":\"sha256:aaaa\"}}}",
@@ -1468,7 +1480,9 @@ test_claims_fold_dups(void **state)
 	assert_true(go_fold_eq("CrItIcAl", "critical"));
 	assert_false(go_fold_eq("critica", "critical"));
 	assert_false(go_fold_eq("criticall", "critical"));
-	assert_false(go_fold_eq("crit\xc3\xad" "cal", "critical"));
+	assert_false(go_fold_eq("crit\xc3\xad"
+				"cal",
+				"critical"));
 }
 
 /* ---- load-time chain checks ---- */

@@ -44,20 +44,20 @@ const char *pg_review_namespace(const pg_review *rv); /* "" if none */
 const char *pg_review_name(const pg_review *rv);      /* "" if none */
 const char *pg_review_operation(const pg_review *rv);
 const char *pg_review_user(const pg_review *rv);
-const json_t *pg_review_object(const pg_review *rv);  /* may be NULL */
+const json_t *pg_review_object(const pg_review *rv); /* may be NULL */
 
 typedef enum { PG_REF_IMAGE = 1, PG_REF_CHART = 2, PG_REF_SOURCE = 3 } pg_ref_kind;
 
 /* One reference found in the object. */
 typedef struct pg_refent {
 	pg_ref_kind kind;
-	char *raw;            /* as written in the object */
-	char *where;          /* JSON path-ish location, for messages */
-	char *also;           /* the second place the same image is written, or NULL */
-	size_t n_also;        /* how many more places it is written */
-	pg_image_ref *image;  /* IMAGE, when it parsed */
-	pg_chart_ref *chart;  /* CHART / SOURCE */
-	char *invalid;        /* why it did not parse, or NULL */
+	char *raw;	     /* as written in the object */
+	char *where;	     /* JSON path-ish location, for messages */
+	char *also;	     /* the second place the same image is written, or NULL */
+	size_t n_also;	     /* how many more places it is written */
+	pg_image_ref *image; /* IMAGE, when it parsed */
+	pg_chart_ref *chart; /* CHART / SOURCE */
+	char *invalid;	     /* why it did not parse, or NULL */
 } pg_refent;
 
 typedef struct pg_refs {

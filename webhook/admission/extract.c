@@ -87,9 +87,8 @@ add_image(pg_refs *r, const char *img, const char *where, pg_err *err)
 }
 
 static int
-add_chart(pg_refs *r, pg_ref_kind kind, pg_chart_kind ck, const char *repo,
-	  const char *name, const char *version, const char *source,
-	  const char *where, pg_err *err)
+add_chart(pg_refs *r, pg_ref_kind kind, pg_chart_kind ck, const char *repo, const char *name,
+	  const char *version, const char *source, const char *where, pg_err *err)
 {
 	pg_refent *e;
 	pg_err perr;
@@ -185,8 +184,7 @@ mark_range(pg_refs *r, const char *version, const char *by, bool exact_tag)
 }
 
 static int
-containers(pg_refs *r, const json_t *spec, const char *base, const char *field,
-	   pg_err *err)
+containers(pg_refs *r, const json_t *spec, const char *base, const char *field, pg_err *err)
 {
 	const json_t *arr = field_of(spec, field);
 	char where[WHERE_MAX];
@@ -295,8 +293,7 @@ pod_spec(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
 
 /* The pod spec at keys (typed walk), read as base. */
 static int
-pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *base,
-	    pg_err *err)
+pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *base, pg_err *err)
 {
 	const json_t *spec;
 	int rc;
@@ -384,9 +381,11 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 			if (source_ref(src, sizeof(src), json_object_get(c, "sourceRef"), ns,
 				       "HelmRepository") != PG_OK)
 				return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
-						 json_str(c, "chart"), NULL, NULL, "spec.chart.spec", err);
-			if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(c, "chart"),
-					    ver, src, "spec.chart.spec", err)) != PG_OK)
+						 json_str(c, "chart"), NULL, NULL,
+						 "spec.chart.spec", err);
+			if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
+					    json_str(c, "chart"), ver, src, "spec.chart.spec",
+					    err)) != PG_OK)
 				return rc;
 			mark_range(r, ver, "Flux", false);
 			return PG_OK;
@@ -399,16 +398,16 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 			return add_chart(r, PG_REF_CHART, PG_CHART_OCI, NULL, nm, NULL,
 					 nm ? src : NULL, "spec.chartRef", err);
 		}
-		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, NULL, NULL, NULL,
-				 "spec", err);
+		return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, NULL, NULL, NULL, "spec",
+				 err);
 	}
 	if (strcmp(kind, "HelmChart") == 0) {
 		const char *ver = json_str(spec, "version");
 
 		if (source_ref(src, sizeof(src), json_object_get(spec, "sourceRef"), ns,
 			       "HelmRepository") != PG_OK)
-			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
-					 NULL, NULL, "spec", err);
+			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
+					 json_str(spec, "chart"), NULL, NULL, "spec", err);
 		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
 				    ver, src, "spec", err)) != PG_OK)
 			return rc;
@@ -482,7 +481,8 @@ release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 	if (!(type && strcmp(type, "helm.sh/release.v1") == 0) &&
 	    !(json_object_get(data, "release") &&
 	      ((json_is_string(owner) && strcmp(json_string_value(owner), "helm") == 0) ||
-	       (json_is_string(nm) && strncmp(json_string_value(nm), "sh.helm.release.v1.", 19) == 0))))
+	       (json_is_string(nm) &&
+		strncmp(json_string_value(nm), "sh.helm.release.v1.", 19) == 0))))
 		return PG_OK;
 	rel = json_str(data, "release");
 	if ((rc = push(r, &e, err)) != PG_OK)
@@ -511,10 +511,12 @@ pg_extract(pg_refs *out, const char *kind, const json_t *obj, pg_err *err)
 {
 	static const char *const pspec[] = {"spec", NULL};
 	static const char *const tspec[] = {"spec", "template", "spec", NULL};
-	static const char *const cjspec[] = {"spec", "jobTemplate", "spec", "template", "spec", NULL};
+	static const char *const cjspec[] = {"spec",	 "jobTemplate", "spec",
+					     "template", "spec",	NULL};
 	static const char *const ptspec[] = {"template", "spec", NULL};
 	static const char *const workloads[] = {"Deployment", "ReplicaSet", "StatefulSet",
-						"DaemonSet", "Job", "ReplicationController", NULL};
+						"DaemonSet",  "Job",	    "ReplicationController",
+						NULL};
 	const json_t *spec;
 	size_t i;
 
@@ -536,7 +538,8 @@ pg_extract(pg_refs *out, const char *kind, const json_t *obj, pg_err *err)
 
 		spec = json_object_get(obj, "spec");
 		if (json_is_object(json_object_get(spec, "source")) &&
-		    (rc = argo_source(out, json_object_get(spec, "source"), "spec.source", err)) != PG_OK)
+		    (rc = argo_source(out, json_object_get(spec, "source"), "spec.source", err)) !=
+			PG_OK)
 			return rc;
 		srcs = json_object_get(spec, "sources");
 		for (i = 0; json_is_array(srcs) && i < json_array_size(srcs); i++) {
@@ -557,14 +560,21 @@ pg_extract(pg_refs *out, const char *kind, const json_t *obj, pg_err *err)
 static const struct {
 	const char *group, *kind;
 } read_kinds[] = {
-	{"", "Pod"}, {"", "ReplicationController"}, {"", "PodTemplate"}, {"", "Secret"},
-	{"apps", "Deployment"}, {"apps", "ReplicaSet"}, {"apps", "StatefulSet"},
-	{"apps", "DaemonSet"}, {"batch", "Job"}, {"batch", "CronJob"},
-	{"argoproj.io", "Application"},
-	{"helm.toolkit.fluxcd.io", "HelmRelease"},
-	{"source.toolkit.fluxcd.io", "HelmChart"},
-	{"source.toolkit.fluxcd.io", "OCIRepository"},
-	{"source.toolkit.fluxcd.io", "HelmRepository"},
+    {"", "Pod"},
+    {"", "ReplicationController"},
+    {"", "PodTemplate"},
+    {"", "Secret"},
+    {"apps", "Deployment"},
+    {"apps", "ReplicaSet"},
+    {"apps", "StatefulSet"},
+    {"apps", "DaemonSet"},
+    {"batch", "Job"},
+    {"batch", "CronJob"},
+    {"argoproj.io", "Application"},
+    {"helm.toolkit.fluxcd.io", "HelmRelease"},
+    {"source.toolkit.fluxcd.io", "HelmChart"},
+    {"source.toolkit.fluxcd.io", "OCIRepository"},
+    {"source.toolkit.fluxcd.io", "HelmRepository"},
 };
 
 bool
@@ -573,7 +583,8 @@ pg_extract_reads(const char *group, const char *kind)
 	size_t i;
 
 	for (i = 0; i < sizeof(read_kinds) / sizeof(read_kinds[0]); i++)
-		if (strcmp(kind, read_kinds[i].kind) == 0 && strcmp(group, read_kinds[i].group) == 0)
+		if (strcmp(kind, read_kinds[i].kind) == 0 &&
+		    strcmp(group, read_kinds[i].group) == 0)
 			return true;
 	return false;
 }
@@ -585,9 +596,9 @@ pg_extract_reads(const char *group, const char *kind)
 static bool
 looks_like_pod_spec(const json_t *s)
 {
-	return json_is_object(s) && (json_object_get(s, "containers") ||
-				     json_object_get(s, "initContainers") ||
-				     json_object_get(s, "ephemeralContainers"));
+	return json_is_object(s) &&
+	       (json_object_get(s, "containers") || json_object_get(s, "initContainers") ||
+		json_object_get(s, "ephemeralContainers"));
 }
 
 int
@@ -599,10 +610,10 @@ pg_extract_generic(pg_refs *out, bool *found, const json_t *obj, pg_err *err)
 		const char *const keys[6];
 		const char *base;
 	} places[] = {
-		{{"spec", "template", "spec", NULL}, "spec.template.spec"},
-		{{"spec", "jobTemplate", "spec", "template", "spec", NULL},
-		 "spec.jobTemplate.spec.template.spec"},
-		{{"spec", NULL}, "spec"},
+	    {{"spec", "template", "spec", NULL}, "spec.template.spec"},
+	    {{"spec", "jobTemplate", "spec", "template", "spec", NULL},
+	     "spec.jobTemplate.spec.template.spec"},
+	    {{"spec", NULL}, "spec"},
 	};
 	size_t i;
 	int rc;

@@ -20,7 +20,8 @@
 #include "buf/buf.h"
 #include "helm/helm.h"
 
-/* A location such as "manifest web/templates/deploy.yaml: spec.template.spec.containers[0] (app)". */
+/* A location such as "manifest web/templates/deploy.yaml: spec.template.spec.containers[0] (app)".
+ */
 #define RWHERE_MAX 512
 
 /* Lists (kind List, or any *List with items) are applied item by item
@@ -44,11 +45,12 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 		const json_t *it;
 
 		if (depth >= LIST_DEPTH_MAX)
-			return pg_err_set(err, PG_ETOOBIG, "release manifest: Lists nested deeper than %d",
+			return pg_err_set(err, PG_ETOOBIG,
+					  "release manifest: Lists nested deeper than %d",
 					  LIST_DEPTH_MAX);
-		json_array_foreach((json_t *)items, j, it)
-			if ((rc = object_images(out, tmp, it, src, hook, depth + 1, err)) != PG_OK)
-				return rc;
+		json_array_foreach((json_t *)items, j,
+				   it) if ((rc = object_images(out, tmp, it, src, hook, depth + 1,
+							       err)) != PG_OK) return rc;
 		return PG_OK;
 	}
 	if (strcmp(kind, "Secret") == 0)
@@ -79,8 +81,9 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 			out->v = v;
 			out->cap = nc;
 		}
-		(void)snprintf(where, sizeof(where), "release %s %.300s: %s", hook ? "hook" : "manifest",
-			       src ? src : "(no source)", t->where ? t->where : "");
+		(void)snprintf(where, sizeof(where), "release %s %.300s: %s",
+			       hook ? "hook" : "manifest", src ? src : "(no source)",
+			       t->where ? t->where : "");
 		pg_utf8_clean(where);
 		d = &out->v[out->n];
 		*d = *t; /* ownership moves */

@@ -20,21 +20,27 @@
 /* Arena bound for parsing len bytes: jansson keeps a node (~50 B) per
  * value and the strings; 24x the text plus a chunk covers the worst
  * shapes (arrays of 1-byte numbers) with room. */
-#define REVIEW_ARENA_MAX(len) ((size_t)(len) * 24 + ((size_t)256 << 10))
+#define REVIEW_ARENA_MAX(len) ((size_t)(len)*24 + ((size_t)256 << 10))
 
 /* What v is, for a deny reason, when it is not an object; NULL if it is. */
 static const char *
 type_name(const json_t *v)
 {
 	switch (v ? json_typeof(v) : JSON_NULL) {
-	case JSON_OBJECT: return NULL;
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
+	case JSON_OBJECT:
+		return NULL;
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
 	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
+	case JSON_REAL:
+		return "a number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return v ? "null" : "missing";
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return v ? "null" : "missing";
 	}
 }
 
@@ -45,7 +51,7 @@ enum { K_NONE, K_APIVERSION, K_KIND, K_REQUEST, K_UID, K_OPERATION, K_N };
 typedef struct scan {
 	const char *v[K_N]; /* string value, unescaped only; NULL if none */
 	size_t n[K_N];
-	unsigned seen;      /* keys met (a second one makes the body unreadable) */
+	unsigned seen; /* keys met (a second one makes the body unreadable) */
 } scan;
 
 static size_t
@@ -145,9 +151,9 @@ key_of(const char *k, size_t n, size_t depth, bool in_request)
 		int key;
 		bool request;
 	} t[] = {
-		{"apiVersion", K_APIVERSION, false}, {"kind", K_KIND, false},
-		{"request", K_REQUEST, false}, {"uid", K_UID, true},
-		{"operation", K_OPERATION, true},
+	    {"apiVersion", K_APIVERSION, false}, {"kind", K_KIND, false},
+	    {"request", K_REQUEST, false},	 {"uid", K_UID, true},
+	    {"operation", K_OPERATION, true},
 	};
 	size_t i;
 
@@ -180,8 +186,12 @@ unescape_key(char *out, size_t cap, size_t *n, const char *s, size_t len)
 				c = (unsigned)strtoul(hx, NULL, 16);
 				i += 4;
 			} else {
-				c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n'
-				    : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+				c = c == 'b'   ? '\b'
+				    : c == 'f' ? '\f'
+				    : c == 'n' ? '\n'
+				    : c == 'r' ? '\r'
+				    : c == 't' ? '\t'
+					       : c;
 			}
 		}
 		if (c == 0 || c >= 0x80 || o + 1 >= cap)
@@ -268,7 +278,8 @@ key:
 		size_t kn;
 
 		key = unescape_key(k, sizeof(k), &kn, s + i + 1, end - i - 2)
-			      ? key_of(k, kn, depth, in_request) : K_NONE;
+			  ? key_of(k, kn, depth, in_request)
+			  : K_NONE;
 	} else {
 		key = key_of(s + i + 1, end - i - 2, depth, in_request);
 	}
@@ -324,8 +335,8 @@ scanned_is(const scan *sc, int k, const char *want)
  * otherwise PG_EINVAL (a body that is not an AdmissionReview).
  */
 static int
-undecodable(pg_review *rv, const char *body, size_t len, const json_error_t *je,
-	    size_t arena_max, bool arena_failed)
+undecodable(pg_review *rv, const char *body, size_t len, const json_error_t *je, size_t arena_max,
+	    bool arena_failed)
 {
 	enum json_error_code jc = arena_failed ? json_error_out_of_memory : json_error_code(je);
 	char why[512];
@@ -342,7 +353,8 @@ undecodable(pg_review *rv, const char *body, size_t len, const json_error_t *je,
 		break;
 	case json_error_out_of_memory:
 		(void)snprintf(why, sizeof(why),
-			       "object needs more memory to parse than its bound (%zu bytes for a %zu-byte body)",
+			       "object needs more memory to parse than its bound (%zu bytes for a "
+			       "%zu-byte body)",
 			       arena_max, len);
 		break;
 	case json_error_duplicate_key:
@@ -364,8 +376,10 @@ undecodable(pg_review *rv, const char *body, size_t len, const json_error_t *je,
 		return PG_ENOMEM;
 	p = rv->scanned;
 	for (k = K_APIVERSION; k < K_N; k++) {
-		const char **dst = k == K_APIVERSION ? &rv->api_version
-				   : k == K_UID ? &rv->uid : k == K_OPERATION ? &rv->operation : NULL;
+		const char **dst = k == K_APIVERSION  ? &rv->api_version
+				   : k == K_UID	      ? &rv->uid
+				   : k == K_OPERATION ? &rv->operation
+						      : NULL;
 
 		if (dst == NULL)
 			continue;
@@ -437,14 +451,14 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 	av = json_str(rv->root, "apiVersion");
 	k = json_str(rv->root, "kind");
 	if (k == NULL || strcmp(k, "AdmissionReview") != 0) {
-		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: kind is %s",
-			   k ? k : "missing");
+		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: kind is %s", k ? k : "missing");
 		goto out;
 	}
 	if (av == NULL || (strcmp(av, "admission.k8s.io/v1") != 0 &&
 			   strcmp(av, "admission.k8s.io/v1beta1") != 0)) {
 		pg_err_set(err, PG_EINVAL,
-			   "unsupported AdmissionReview apiVersion %s (want admission.k8s.io/v1 or v1beta1)",
+			   "unsupported AdmissionReview apiVersion %s (want admission.k8s.io/v1 or "
+			   "v1beta1)",
 			   av ? av : "(missing)");
 		goto out;
 	}
@@ -487,7 +501,7 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 
 		if (json_is_object(md))
 			rv->name = json_str(md, "name") ? json_str(md, "name")
-						      : json_str(md, "generateName");
+							: json_str(md, "generateName");
 	}
 	rv->name = rv->name ? rv->name : "";
 	*out = rv;
@@ -510,14 +524,46 @@ pg_review_free(pg_review *rv)
 	free(rv);
 }
 
-const char *pg_review_uid(const pg_review *rv) { return rv->uid; }
-const char *pg_review_api_version(const pg_review *rv) { return rv->api_version; }
-const char *pg_review_kind(const pg_review *rv) { return rv->kind; }
-const char *pg_review_namespace(const pg_review *rv) { return rv->ns; }
-const char *pg_review_name(const pg_review *rv) { return rv->name; }
-const char *pg_review_operation(const pg_review *rv) { return rv->operation; }
-const char *pg_review_user(const pg_review *rv) { return rv->user; }
-const json_t *pg_review_object(const pg_review *rv) { return rv->object; }
+const char *
+pg_review_uid(const pg_review *rv)
+{
+	return rv->uid;
+}
+const char *
+pg_review_api_version(const pg_review *rv)
+{
+	return rv->api_version;
+}
+const char *
+pg_review_kind(const pg_review *rv)
+{
+	return rv->kind;
+}
+const char *
+pg_review_namespace(const pg_review *rv)
+{
+	return rv->ns;
+}
+const char *
+pg_review_name(const pg_review *rv)
+{
+	return rv->name;
+}
+const char *
+pg_review_operation(const pg_review *rv)
+{
+	return rv->operation;
+}
+const char *
+pg_review_user(const pg_review *rv)
+{
+	return rv->user;
+}
+const json_t *
+pg_review_object(const pg_review *rv)
+{
+	return rv->object;
+}
 
 int
 pg_review_error_json(char **out, size_t *len, const char *msg)

@@ -128,8 +128,9 @@ pointer_get(const json_t **out, const json_t *doc, const char *p)
 				continue;
 			}
 			idx = strtoul(seg, &end, 10);
-			cur = (*end == '\0' && idx < json_array_size(cur)) ? json_array_get(cur, idx)
-									   : NULL;
+			cur = (*end == '\0' && idx < json_array_size(cur))
+				  ? json_array_get(cur, idx)
+				  : NULL;
 		} else {
 			cur = NULL;
 		}
@@ -164,8 +165,8 @@ pg_attest_cond_check(const pg_attest_cond *c, pg_err *err)
 	switch (c->op) {
 	case PG_COND_IN:
 		if (c->nvalues == 0 || c->nvalues > PG_ATTEST_IN_MAX)
-			return pg_err_set(err, PG_EINVAL,
-					  "condition \"in\" needs 1 to %d values", PG_ATTEST_IN_MAX);
+			return pg_err_set(err, PG_EINVAL, "condition \"in\" needs 1 to %d values",
+					  PG_ATTEST_IN_MAX);
 		for (i = 0; i < c->nvalues; i++)
 			if (c->values[i] == NULL || strlen(c->values[i]) > PG_ATTEST_VALUE_MAX)
 				return pg_err_set(err, PG_EINVAL, "condition value too long");
@@ -214,8 +215,8 @@ cond_holds(bool *ok, const pg_attest_cond *c, const char *s, bool fold, pg_err *
 		return PG_OK;
 	case PG_COND_PREFIX:
 		n = c->value ? strlen(c->value) : 0;
-		*ok = n > 0 && (fold ? strncasecmp(s, c->value, n) == 0
-				     : strncmp(s, c->value, n) == 0);
+		*ok = n > 0 &&
+		      (fold ? strncasecmp(s, c->value, n) == 0 : strncmp(s, c->value, n) == 0);
 		return PG_OK;
 	case PG_COND_REGEXP:
 		pg_err_clear(&rerr);
@@ -270,8 +271,7 @@ scalar_text(const json_t *v)
 }
 
 static int
-check_cond(const pg_attest_cond *c, const json_t *st, char *const claims[PG_CLAIM_N],
-	   pg_err *err)
+check_cond(const pg_attest_cond *c, const json_t *st, char *const claims[PG_CLAIM_N], pg_err *err)
 {
 	const json_t *v = NULL;
 	char *s = NULL;
@@ -293,20 +293,28 @@ check_cond(const pg_attest_cond *c, const json_t *st, char *const claims[PG_CLAI
 		rc = cond_holds(&ok, c, cv, claim_folds(c->claim), err);
 		what = pg_claim_name(c->claim);
 		if (rc == PG_OK && !ok) {
-			rc = pg_err_set(err, PG_EVERIFY,
-					"certificate claim %s is \"%.300s\", condition %s \"%.300s\" "
-					"does not hold",
-					what, cv ? cv : "(absent)", op_name(c->op),
-					c->value ? c->value : c->nvalues ? c->values[0] : "");
+			rc = pg_err_set(
+			    err, PG_EVERIFY,
+			    "certificate claim %s is \"%.300s\", condition %s \"%.300s\" "
+			    "does not hold",
+			    what, cv ? cv : "(absent)", op_name(c->op),
+			    c->value	 ? c->value
+			    : c->nvalues ? c->values[0]
+					 : "");
 		}
 		return rc;
 	}
 	if (rc == PG_OK && !ok)
 		rc = pg_err_set(err, PG_EVERIFY,
 				"statement %s is %s%.300s%s, condition %s \"%.300s\" does not hold",
-				what, s ? "\"" : "", s ? s : v ? "not a string" : "absent",
+				what, s ? "\"" : "",
+				s   ? s
+				: v ? "not a string"
+				    : "absent",
 				s ? "\"" : "", op_name(c->op),
-				c->value ? c->value : c->nvalues ? c->values[0] : "");
+				c->value     ? c->value
+				: c->nvalues ? c->values[0]
+					     : "");
 	free(s);
 	return rc;
 }
@@ -335,10 +343,10 @@ predicate_source(char **repo, char **ref, const json_t *st, const char *ptype)
 		for (i = 0; bt && i < sizeof(gh_buildtypes) / sizeof(gh_buildtypes[0]); i++) {
 			if (strcmp(bt, gh_buildtypes[i]) != 0)
 				continue;
-			uri = str_at(st,
-				     "/predicate/buildDefinition/externalParameters/workflow/"
-				     "repository");
-			at = str_at(st, "/predicate/buildDefinition/externalParameters/workflow/ref");
+			uri = str_at(st, "/predicate/buildDefinition/externalParameters/workflow/"
+					 "repository");
+			at = str_at(st,
+				    "/predicate/buildDefinition/externalParameters/workflow/ref");
 			if ((uri && (*repo = pg_strdup(uri)) == NULL) ||
 			    (at && (*ref = pg_strdup(at)) == NULL))
 				return PG_ENOMEM;
@@ -393,9 +401,8 @@ subject_match(char **name, const json_t *st, const char *digest, pg_err *err)
 }
 
 int
-pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len,
-		const char *digest, char *const claims[PG_CLAIM_N], const pg_attest_req *req,
-		pg_err *err)
+pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len, const char *digest,
+		char *const claims[PG_CLAIM_N], const pg_attest_req *req, pg_err *err)
 {
 	json_t *st = NULL;
 	json_error_t je;
@@ -410,7 +417,8 @@ pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len,
 	if (info)
 		memset(info, 0, sizeof(*info));
 	if (pg_attest_digest_valid(digest) != PG_OK)
-		return pg_err_set(err, PG_EINVAL, "digest must be sha256:<64 hex> or sha512:<128 hex>");
+		return pg_err_set(err, PG_EINVAL,
+				  "digest must be sha256:<64 hex> or sha512:<128 hex>");
 	if (req->nconds > PG_ATTEST_CONDS_MAX)
 		return pg_err_set(err, PG_EINVAL, "more than %d conditions", PG_ATTEST_CONDS_MAX);
 	if (len > PG_SIGSTORE_JSON_MAX)
@@ -422,7 +430,8 @@ pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len,
 	}
 	type = jstr(st, "_type");
 	if (type == NULL || (strcmp(type, STATEMENT_V1) != 0 && strcmp(type, STATEMENT_V01) != 0)) {
-		rc = pg_err_set(err, PG_EVERIFY, "DSSE payload is not an in-toto statement v0.1/v1");
+		rc =
+		    pg_err_set(err, PG_EVERIFY, "DSSE payload is not an in-toto statement v0.1/v1");
 		goto out;
 	}
 	ptype = jstr(st, "predicateType");
@@ -623,8 +632,8 @@ pg_github_expand(pg_github_policy *out, const pg_github_preset *p, pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "github: repo \"%.200s\" is not OWNER/REPO",
 				  p->repo);
 	if (p->signer_repo && !gh_name(p->signer_repo, 2, false))
-		return pg_err_set(err, PG_EINVAL,
-				  "github: signerRepo \"%.200s\" is not OWNER/REPO", p->signer_repo);
+		return pg_err_set(err, PG_EINVAL, "github: signerRepo \"%.200s\" is not OWNER/REPO",
+				  p->signer_repo);
 	if (p->signer_workflow && !gh_name(p->signer_workflow, 2, true))
 		return pg_err_set(err, PG_EINVAL,
 				  "github: signerWorkflow \"%.200s\" is not OWNER/REPO/PATH",
@@ -633,8 +642,9 @@ pg_github_expand(pg_github_policy *out, const pg_github_preset *p, pg_err *err)
 		return pg_err_set(err, PG_EINVAL,
 				  "github: give signerWorkflow or signerRepo, not both");
 	if (p->source_ref && (p->source_ref[0] == '\0' || strncmp(p->source_ref, "refs/", 5) != 0))
-		return pg_err_set(err, PG_EINVAL,
-				  "github: sourceRef must be a full ref (refs/heads/..., refs/tags/...)");
+		return pg_err_set(
+		    err, PG_EINVAL,
+		    "github: sourceRef must be a full ref (refs/heads/..., refs/tags/...)");
 	if (p->repo) {
 		size_t n = (size_t)(strchr(p->repo, '/') - p->repo);
 
@@ -660,8 +670,8 @@ pg_github_expand(pg_github_policy *out, const pg_github_preset *p, pg_err *err)
 		goto fail;
 	out->issuer = PG_GITHUB_ISSUER;
 	out->predicate_type = PG_SLSA_V1;
-	if (add_claim(out, PG_CLAIM_SOURCE_REPOSITORY_OWNER_URI, cat2("https://github.com/", owner)) !=
-		PG_OK ||
+	if (add_claim(out, PG_CLAIM_SOURCE_REPOSITORY_OWNER_URI,
+		      cat2("https://github.com/", owner)) != PG_OK ||
 	    (p->repo && add_claim(out, PG_CLAIM_SOURCE_REPOSITORY_URI,
 				  cat2("https://github.com/", p->repo)) != PG_OK) ||
 	    (p->source_ref &&

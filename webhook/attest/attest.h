@@ -51,7 +51,7 @@ typedef struct pg_attest_cond {
 	const char *path;
 	int claim;
 	pg_cond_op op;
-	const char *value;	  /* equals, prefix, regExp */
+	const char *value;	   /* equals, prefix, regExp */
 	const char *const *values; /* in */
 	size_t nvalues;
 } pg_attest_cond;
@@ -97,8 +97,8 @@ int pg_attest_cond_check(const pg_attest_cond *c, pg_err *err);
  * condition.
  */
 int pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len,
-		    const char *digest, char *const claims[PG_CLAIM_N],
-		    const pg_attest_req *req, pg_err *err);
+		    const char *digest, char *const claims[PG_CLAIM_N], const pg_attest_req *req,
+		    pg_err *err);
 
 /* The GitHub preset (`gh attestation verify`). */
 typedef struct pg_github_preset {

@@ -114,8 +114,8 @@ pg_base64_decode(pg_buf *out, const char *s, size_t n, unsigned flags)
 }
 
 int
-pg_base64_decode_alloc(unsigned char **out, size_t *out_len, const char *s, size_t n,
-		       size_t max, unsigned flags)
+pg_base64_decode_alloc(unsigned char **out, size_t *out_len, const char *s, size_t n, size_t max,
+		       unsigned flags)
 {
 	unsigned char *o;
 	size_t k = 0;

@@ -122,8 +122,7 @@ pg_buf_free(pg_buf *b)
 }
 
 int
-pg_buf_read_file(char **out, size_t *len_out, const char *path, size_t max,
-		 pg_err *err)
+pg_buf_read_file(char **out, size_t *len_out, const char *path, size_t max, pg_err *err)
 {
 	int rc = PG_EIO;
 	FILE *f = NULL;

@@ -33,8 +33,7 @@ int pg_buf_append(pg_buf *b, const void *p, size_t n);
 int pg_buf_puts(pg_buf *b, const char *s);
 
 /* Append printf-formatted text. */
-int pg_buf_printf(pg_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int pg_buf_printf(pg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Hand the data to the caller (NUL-terminated, malloc'd; never NULL on
  * success: an empty buffer gives ""), resetting b.  *len_out may be NULL. */
@@ -48,8 +47,7 @@ void pg_buf_free(pg_buf *b);
 
 /* Read a whole file, at most max bytes ("-" reads stdin).  *out is
  * malloc'd, NUL-terminated.  PG_EIO (message names the path), PG_ETOOBIG. */
-int pg_buf_read_file(char **out, size_t *len_out, const char *path,
-		     size_t max, pg_err *err);
+int pg_buf_read_file(char **out, size_t *len_out, const char *path, size_t max, pg_err *err);
 
 /* Overwrite n bytes at p with zeros in a way the compiler keeps (secrets:
  * passwords, tokens, keys).  NULL is fine. */

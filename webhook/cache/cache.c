@@ -33,17 +33,17 @@
 #define STRINGS_MAX 65535 /* offsets are 16-bit */
 
 typedef struct entry {
-	struct entry *hnext;       /* hash chain */
+	struct entry *hnext;	   /* hash chain */
 	struct entry *prev, *next; /* LRU: head = most recent */
 	int64_t expires;
 	uint32_t bytes;
 	int16_t code;
 	uint8_t ok;
-	uint8_t has;               /* HAS_* */
+	uint8_t has; /* HAS_* */
 	uint16_t signer_off, reason_off;
-	unsigned char kd[32];      /* SHA-256 of the key: keys (reference +
-				      version + fingerprint) are longer than
-				      the verdicts they hold */
+	unsigned char kd[32]; /* SHA-256 of the key: keys (reference +
+				 version + fingerprint) are longer than
+				 the verdicts they hold */
 	char data[];
 } entry;
 
@@ -68,7 +68,7 @@ e_reason(const entry *e)
 typedef struct flight {
 	struct flight *next;
 	uint64_t hash;
-	int done;     /* owner released */
+	int done; /* owner released */
 	int waiters;
 	char key[];
 } flight;
@@ -296,8 +296,7 @@ pg_cache_cacheable(bool ok, int code)
 		return true;
 	/* Definite negatives only: the evidence was there and was bad, or
 	 * was definitely absent, or the policy refused. */
-	return code == PG_EVERIFY || code == PG_EPOLICY ||
-	       code == PG_EINVAL;
+	return code == PG_EVERIFY || code == PG_EPOLICY || code == PG_EINVAL;
 }
 
 int
@@ -316,8 +315,8 @@ pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t ttl_ms
 	sl = v->signer ? strlen(v->signer) + 1 : 0;
 	rl = v->reason ? strlen(v->reason) + 1 : 0;
 	sz = sizeof(*e) + dl + sl + rl;
-	if (sz > c->o.max_bytes || dl + sl + rl > STRINGS_MAX ||
-	    v->code < INT16_MIN || v->code > INT16_MAX)
+	if (sz > c->o.max_bytes || dl + sl + rl > STRINGS_MAX || v->code < INT16_MIN ||
+	    v->code > INT16_MAX)
 		return 0;
 	if ((e = malloc(sz)) == NULL)
 		return 0;
@@ -425,8 +424,7 @@ pg_cache_claim(pg_cache *c, const char *key, int64_t deadline, pg_cache_val *out
 
 			ts.tv_sec = (time_t)(dl / 1000);
 			ts.tv_nsec = (long)(dl % 1000) * 1000000L;
-			if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT &&
-			    !f->done)
+			if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT && !f->done)
 				break;
 		}
 		f->waiters--;

@@ -26,10 +26,10 @@
 typedef struct pg_cache pg_cache;
 
 typedef struct pg_cache_opts {
-	size_t max_entries;  /* 0: 100000 */
-	size_t max_bytes;    /* 0: 48 MiB (entries + strings; ~350 B per verdict) */
-	int64_t pos_ttl_ms;  /* 0: 10 min */
-	int64_t neg_ttl_ms;  /* 0: 30 s */
+	size_t max_entries; /* 0: 100000 */
+	size_t max_bytes;   /* 0: 48 MiB (entries + strings; ~350 B per verdict) */
+	int64_t pos_ttl_ms; /* 0: 10 min */
+	int64_t neg_ttl_ms; /* 0: 30 s */
 } pg_cache_opts;
 
 /* A cached verdict; strings are malloc'd copies owned by the caller
@@ -58,8 +58,8 @@ int pg_cache_put(pg_cache *c, const char *key, const pg_cache_val *v, int64_t tt
 bool pg_cache_cacheable(bool ok, int code);
 
 typedef enum {
-	PG_CLAIM_OWNER = 0, /* you verify, then pg_cache_put + pg_cache_release */
-	PG_CLAIM_HIT = 1,   /* *out filled (cached, or another verifier's result) */
+	PG_CLAIM_OWNER = 0,   /* you verify, then pg_cache_put + pg_cache_release */
+	PG_CLAIM_HIT = 1,     /* *out filled (cached, or another verifier's result) */
 	PG_CLAIM_TIMEOUT = 2, /* deadline passed while waiting */
 } pg_claim;
 

@@ -34,7 +34,6 @@ int pg_cli_help(const char *verb);
 /* Print "Error: <msg>\n" to stderr and return code. */
 int pg_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-
 /*
  * Argument helper: if argv[*i] is `name VALUE` or `name=VALUE`, store the
  * value in *val, advance *i past it and return 1; 0 if argv[*i] is another

@@ -90,7 +90,8 @@ load_file(pg_policy **out, const char *path, const char *root, pg_err *err)
 		rc = pg_err_set(err, PG_EINVAL, "%s: %s holds no policy files", path, where);
 		goto out;
 	}
-	json_object_foreach((json_t *)files, k, v) {
+	json_object_foreach((json_t *)files, k, v)
+	{
 		char nm[4096];
 
 		if (!policy_key(k) || !json_is_string(v))
@@ -133,7 +134,8 @@ policy_check(const char *path, const char *root)
 	if (stat(path, &st) != 0 || S_ISDIR(st.st_mode)) {
 		if (root)
 			return pg_cli_fail(PG_EXIT_USAGE,
-					   "--root applies to a policy file, a ConfigMap manifest or chart values, not a directory");
+					   "--root applies to a policy file, a ConfigMap manifest "
+					   "or chart values, not a directory");
 		rc = pg_policy_load_dir(&p, path, &err);
 	} else {
 		rc = load_file(&p, path, root, &err);
@@ -145,9 +147,9 @@ policy_check(const char *path, const char *root)
 		return pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 	}
 	printf("policy OK: %zu document%s, %zu image rule%s, %zu chart rule%s, mode %s\n",
-	       pg_policy_n_docs(p), pg_policy_n_docs(p) == 1 ? "" : "s",
-	       pg_policy_n_images(p), pg_policy_n_images(p) == 1 ? "" : "s",
-	       pg_policy_n_charts(p), pg_policy_n_charts(p) == 1 ? "" : "s",
+	       pg_policy_n_docs(p), pg_policy_n_docs(p) == 1 ? "" : "s", pg_policy_n_images(p),
+	       pg_policy_n_images(p) == 1 ? "" : "s", pg_policy_n_charts(p),
+	       pg_policy_n_charts(p) == 1 ? "" : "s",
 	       pg_policy_mode(p) == PG_MODE_AUDIT ? "audit" : "enforce");
 	pg_policy_unref(p);
 	return PG_EXIT_OK;

@@ -66,18 +66,19 @@ wrap_object(char **out, size_t *len, const json_t *obj, size_t seq)
 		       " s:{s:s}, s:O, s:n, s:b}}",
 		       "apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview", "request",
 		       "uid", uid, "kind", "group", group, "version", version, "kind", kind,
-		       "resource", "group", group, "version", version, "resource", resource,
-		       "name", name ? name : "", "namespace", ns ? ns : "default",
-		       "operation", "CREATE", "userInfo", "username", "provgate-review",
-		       "object", obj, "oldObject", "dryRun", 0);
+		       "resource", "group", group, "version", version, "resource", resource, "name",
+		       name ? name : "", "namespace", ns ? ns : "default", "operation", "CREATE",
+		       "userInfo", "username", "provgate-review", "object", obj, "oldObject",
+		       "dryRun", 0);
 	if (rv == NULL)
 		return PG_ENOMEM;
 	/* the object's own namespace wins; an object without one lands in
 	 * "default", as `kubectl apply` would put it */
 	if (ns == NULL && json_is_object(json_object_get(json_object_get(rv, "request"), "object")))
-		(void)json_object_set_new(json_object_get(json_object_get(json_object_get(rv, "request"),
-									    "object"), "metadata"),
-					  "namespace", json_string("default"));
+		(void)json_object_set_new(
+		    json_object_get(json_object_get(json_object_get(rv, "request"), "object"),
+				    "metadata"),
+		    "namespace", json_string("default"));
 	s = pg_json_dumps(rv, JSON_COMPACT);
 	json_decref(rv);
 	if (s == NULL)
@@ -165,7 +166,8 @@ review_list(review_run *run, const json_t *items)
 	if (n > REVIEW_LIST_MAX)
 		return pg_cli_fail(PG_EXIT_USAGE, "List of %zu objects: at most %d", n,
 				   REVIEW_LIST_MAX);
-	json_array_foreach(items, i, obj) {
+	json_array_foreach(items, i, obj)
+	{
 		const json_t *md = json_object_get(obj, "metadata");
 		const char *kind = json_string_value(json_object_get(obj, "kind"));
 		const char *name = json_string_value(json_object_get(md, "name"));
@@ -186,12 +188,14 @@ review_list(review_run *run, const json_t *items)
 		} else if (pg_decision_response(&resp, NULL, d) == PG_OK &&
 			   (r = json_loads(resp, 0, NULL)) != NULL) {
 			const json_t *rs = json_object_get(r, "response");
-			const char *msg = json_string_value(json_object_get(json_object_get(rs, "status"),
-									    "message"));
+			const char *msg = json_string_value(
+			    json_object_get(json_object_get(rs, "status"), "message"));
 			const json_t *w = json_object_get(rs, "warnings");
 
 			label = pg_decision_label(d);
-			why = msg ? msg : json_array_size(w) ? json_string_value(json_array_get(w, 0)) : "";
+			why = msg		   ? msg
+			      : json_array_size(w) ? json_string_value(json_array_get(w, 0))
+						   : "";
 			if (why == NULL)
 				why = "";
 		}
@@ -256,7 +260,8 @@ pg_cmd_review(int argc, char **argv)
 		file = argv[i];
 	}
 	if (dir == NULL) {
-		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file FILE] [--timeout DURATION] [--mutate] [FILE|-]");
+		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file "
+						"FILE] [--timeout DURATION] [--mutate] [FILE|-]");
 		goto out;
 	}
 	if (pg_policy_load_dir(&run.pol, dir, &err) != PG_OK ||
@@ -279,22 +284,25 @@ pg_cmd_review(int argc, char **argv)
 	if ((obj = json_loadb(body, len, 0, NULL)) == NULL &&
 	    pg_helm_yaml_to_json(&obj, body, len, &err) != PG_OK)
 		obj = NULL;
-	if (!json_is_object(obj) ||
-	    strcmp(json_string_value(json_object_get(obj, "kind")) ? json_string_value(json_object_get(obj, "kind")) : "AdmissionReview",
-		   "AdmissionReview") == 0) {
-		rc = pg_cli_fail(PG_EXIT_USAGE, "%s (nor a Kubernetes object or List in JSON or YAML)",
-				 derr.msg);
+	if (!json_is_object(obj) || strcmp(json_string_value(json_object_get(obj, "kind"))
+					       ? json_string_value(json_object_get(obj, "kind"))
+					       : "AdmissionReview",
+					   "AdmissionReview") == 0) {
+		rc = pg_cli_fail(PG_EXIT_USAGE,
+				 "%s (nor a Kubernetes object or List in JSON or YAML)", derr.msg);
 		goto out;
 	}
 	if (json_is_array(json_object_get(obj, "items")) &&
 	    strlen(json_string_value(json_object_get(obj, "kind"))) >= 4 &&
 	    strcmp(json_string_value(json_object_get(obj, "kind")) +
-		       strlen(json_string_value(json_object_get(obj, "kind"))) - 4, "List") == 0) {
+		       strlen(json_string_value(json_object_get(obj, "kind"))) - 4,
+		   "List") == 0) {
 		rc = review_list(&run, json_object_get(obj, "items"));
 		goto out;
 	}
 	if (wrap_object(&wrapped, &len, obj, 0) != PG_OK) {
-		rc = pg_cli_fail(PG_EXIT_USAGE, "not a Kubernetes object: apiVersion and kind are required");
+		rc = pg_cli_fail(PG_EXIT_USAGE,
+				 "not a Kubernetes object: apiVersion and kind are required");
 		goto out;
 	}
 	rc = review_one(&run, wrapped, len, t0);

@@ -63,12 +63,12 @@ pg_cmd_serve(int argc, char **argv)
 			o.http1_only = true;
 			continue;
 		}
-#define NUMOPT(flag, lo, hi, field, type)                                         \
-	if ((r = pg_cli_opt(argc, argv, &i, flag, &v))) {                         \
-		if (r < 0 || num(flag, v, lo, hi, &n))                            \
-			return PG_EXIT_USAGE;                                     \
-		o.field = (type)n;                                                \
-		continue;                                                         \
+#define NUMOPT(flag, lo, hi, field, type)                                                          \
+	if ((r = pg_cli_opt(argc, argv, &i, flag, &v))) {                                          \
+		if (r < 0 || num(flag, v, lo, hi, &n))                                             \
+			return PG_EXIT_USAGE;                                                      \
+		o.field = (type)n;                                                                 \
+		continue;                                                                          \
 	}
 		NUMOPT("--threads", 1, 64, threads, unsigned)
 		NUMOPT("--workers", 1, 256, workers, unsigned)
@@ -80,12 +80,12 @@ pg_cmd_serve(int argc, char **argv)
 #undef NUMOPT
 		/* Time flags: a duration (10s, 500ms); the *-ms names, older,
 		 * read a bare number as milliseconds, the others as seconds. */
-#define TIMEOPT(flag, unit, lo, hi, field)                                           \
-	if ((r = pg_cli_time_opt(argc, argv, &i, flag, unit, lo, hi, &t))) {         \
-		if (r < 0)                                                           \
-			return PG_EXIT_USAGE;                                        \
-		o.field = (unsigned)t;                                               \
-		continue;                                                            \
+#define TIMEOPT(flag, unit, lo, hi, field)                                                         \
+	if ((r = pg_cli_time_opt(argc, argv, &i, flag, unit, lo, hi, &t))) {                       \
+		if (r < 0)                                                                         \
+			return PG_EXIT_USAGE;                                                      \
+		o.field = (unsigned)t;                                                             \
+		continue;                                                                          \
 	}
 		TIMEOPT("--timeout", 1000, 100, 600000, timeout_ms)
 		TIMEOPT("--timeout-ms", 1, 100, 600000, timeout_ms)
@@ -101,8 +101,8 @@ pg_cmd_serve(int argc, char **argv)
 		return pg_cli_fail(PG_EXIT_USAGE, "serve: unknown argument \"%s\"", argv[i]);
 	}
 	if (o.policy_dir == NULL || o.tls_cert == NULL || o.tls_key == NULL)
-		return pg_cli_fail(PG_EXIT_USAGE,
-				   "usage: provgate serve --policy DIR --tls-cert FILE --tls-key FILE [--listen ADDR:PORT] ...");
+		return pg_cli_fail(PG_EXIT_USAGE, "usage: provgate serve --policy DIR --tls-cert "
+						  "FILE --tls-key FILE [--listen ADDR:PORT] ...");
 	if (o.n_client_names && o.client_ca == NULL)
 		return pg_cli_fail(PG_EXIT_USAGE, "--client-name needs --client-ca");
 	pg_err_clear(&err);

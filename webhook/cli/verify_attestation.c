@@ -68,7 +68,8 @@ usage(const char *why)
 {
 	return pg_cli_fail(
 	    PG_EXIT_USAGE,
-	    "%s\nusage: provgate verify-attestation (IMAGE [--ca-file FILE] [--allow-http-registry] | "
+	    "%s\nusage: provgate verify-attestation (IMAGE [--ca-file FILE] "
+	    "[--allow-http-registry] | "
 	    "--bundle FILE --digest sha256:HEX|sha512:HEX) "
 	    "(--key PEM | --certificate-identity ID | --certificate-identity-regexp RE | "
 	    "--owner O | --repo O/R) [--certificate-oidc-issuer URL] "
@@ -429,7 +430,8 @@ pg_cmd_verify_attestation(int argc, char **argv)
 		goto out;
 	}
 	if (a.identity && a.identity_re) {
-		code = usage("give --certificate-identity or --certificate-identity-regexp, not both");
+		code =
+		    usage("give --certificate-identity or --certificate-identity-regexp, not both");
 		goto out;
 	}
 	if (a.issuer && a.issuer_re) {

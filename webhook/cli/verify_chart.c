@@ -40,10 +40,14 @@ static int
 usage(const char *why)
 {
 	pg_cli_fail(PG_EXIT_USAGE, "%s", why);
-	fputs("usage: provgate verify-chart CHART.tgz --keyring FILE [--keyring FILE]... [--prov FILE]\n"
-	      "       provgate verify-chart https://host/path/name-1.2.3.tgz --keyring FILE [--ca-file FILE]\n"
-	      "       provgate verify-chart --repo URL --version VER NAME --keyring FILE [--ca-file FILE]\n"
-	      "       provgate verify-chart oci://host/repo/name:VER --keyring FILE [--ca-file FILE]\n"
+	fputs("usage: provgate verify-chart CHART.tgz --keyring FILE [--keyring FILE]... [--prov "
+	      "FILE]\n"
+	      "       provgate verify-chart https://host/path/name-1.2.3.tgz --keyring FILE "
+	      "[--ca-file FILE]\n"
+	      "       provgate verify-chart --repo URL --version VER NAME --keyring FILE "
+	      "[--ca-file FILE]\n"
+	      "       provgate verify-chart oci://host/repo/name:VER --keyring FILE [--ca-file "
+	      "FILE]\n"
 	      "       (remote forms: [--timeout DURATION])\n",
 	      stderr);
 	return PG_EXIT_USAGE;
@@ -78,7 +82,7 @@ parse_args(args *a, int argc, char **argv)
 			if ((a->ca_file = v) == NULL)
 				return usage("--ca-file needs a file");
 		} else if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000, 3600000,
-						 &a->timeout_ms)) != 0) {
+						&a->timeout_ms)) != 0) {
 			if (r < 0)
 				return PG_EXIT_USAGE;
 		} else if (s[0] == '-' && s[1] != '\0') {
@@ -213,7 +217,8 @@ pg_cmd_verify_chart(int argc, char **argv)
 			ex = pg_cli_fail(PG_EXIT_USAGE, "unpacked charts cannot be verified");
 			goto out;
 		}
-		if (strlen(a.target) < 4 || strcasecmp(a.target + strlen(a.target) - 4, ".tgz") != 0) {
+		if (strlen(a.target) < 4 ||
+		    strcasecmp(a.target + strlen(a.target) - 4, ".tgz") != 0) {
 			ex = pg_cli_fail(PG_EXIT_USAGE, "chart must be a tgz file");
 			goto out;
 		}
@@ -230,12 +235,13 @@ pg_cmd_verify_chart(int argc, char **argv)
 		}
 		if (stat(a.prov ? a.prov : provpath, &st) != 0) {
 			errno_text(etext, sizeof(etext), errno);
-			ex = pg_cli_fail(PG_EXIT_USAGE, "could not load provenance file %s: stat %s: %s",
-					 a.prov ? a.prov : provpath, a.prov ? a.prov : provpath, etext);
+			ex = pg_cli_fail(
+			    PG_EXIT_USAGE, "could not load provenance file %s: stat %s: %s",
+			    a.prov ? a.prov : provpath, a.prov ? a.prov : provpath, etext);
 			goto out;
 		}
-		rc = pg_buf_read_file(&prov, &prov_len, a.prov ? a.prov : provpath, PG_HELM_PROV_MAX,
-				      &err);
+		rc = pg_buf_read_file(&prov, &prov_len, a.prov ? a.prov : provpath,
+				      PG_HELM_PROV_MAX, &err);
 		if (rc != PG_OK) {
 			ex = pg_cli_fail(rc == PG_ETOOBIG ? PG_EXIT_DENY : PG_EXIT_USAGE,
 					 "could not load provenance file %s: %s",
@@ -244,7 +250,8 @@ pg_cmd_verify_chart(int argc, char **argv)
 		}
 		rc = pg_buf_read_file(&tgz, &tgz_len, a.target, PG_HELM_CHART_MAX, &err);
 		if (rc != PG_OK) {
-			ex = pg_cli_fail(rc == PG_ETOOBIG ? PG_EXIT_DENY : PG_EXIT_USAGE, "%s", err.msg);
+			ex = pg_cli_fail(rc == PG_ETOOBIG ? PG_EXIT_DENY : PG_EXIT_USAGE, "%s",
+					 err.msg);
 			goto out;
 		}
 		archive_name = base_name(a.target);

@@ -46,26 +46,26 @@ enum {
 };
 
 static const struct option opts[] = {
-	{"key", required_argument, NULL, OPT_KEY},
-	{"certificate-identity", required_argument, NULL, OPT_ID},
-	{"certificate-identity-regexp", required_argument, NULL, OPT_ID_RE},
-	{"certificate-oidc-issuer", required_argument, NULL, OPT_ISSUER},
-	{"certificate-oidc-issuer-regexp", required_argument, NULL, OPT_ISSUER_RE},
-	{"trusted-root", required_argument, NULL, OPT_ROOT},
-	{"insecure-ignore-tlog", optional_argument, NULL, OPT_NO_TLOG},
-	{"ca-file", required_argument, NULL, OPT_CA},
-	{"allow-http-registry", no_argument, NULL, OPT_HTTP},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"certificate-identity", required_argument, NULL, OPT_ID},
+    {"certificate-identity-regexp", required_argument, NULL, OPT_ID_RE},
+    {"certificate-oidc-issuer", required_argument, NULL, OPT_ISSUER},
+    {"certificate-oidc-issuer-regexp", required_argument, NULL, OPT_ISSUER_RE},
+    {"trusted-root", required_argument, NULL, OPT_ROOT},
+    {"insecure-ignore-tlog", optional_argument, NULL, OPT_NO_TLOG},
+    {"ca-file", required_argument, NULL, OPT_CA},
+    {"allow-http-registry", no_argument, NULL, OPT_HTTP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static const char usage_text[] =
-	"usage: provgate verify-image IMAGE_REF (--key PEMFILE | --certificate-identity ID |\n"
-	"         --certificate-identity-regexp RE) [--certificate-oidc-issuer URL |\n"
-	"         --certificate-oidc-issuer-regexp RE] [--trusted-root FILE]\n"
-	"         [--insecure-ignore-tlog] [--ca-file FILE] [--allow-http-registry]\n"
-	"         [--timeout DURATION]\n";
+    "usage: provgate verify-image IMAGE_REF (--key PEMFILE | --certificate-identity ID |\n"
+    "         --certificate-identity-regexp RE) [--certificate-oidc-issuer URL |\n"
+    "         --certificate-oidc-issuer-regexp RE] [--trusted-root FILE]\n"
+    "         [--insecure-ignore-tlog] [--ca-file FILE] [--allow-http-registry]\n"
+    "         [--timeout DURATION]\n";
 
 typedef struct args {
 	const char *image, *key, *id, *id_re, *issuer, *issuer_re, *root, *ca;
@@ -93,21 +93,39 @@ parse_args(args *a, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_KEY: a->key = optarg; break;
-		case OPT_ID: a->id = optarg; break;
-		case OPT_ID_RE: a->id_re = optarg; break;
-		case OPT_ISSUER: a->issuer = optarg; break;
-		case OPT_ISSUER_RE: a->issuer_re = optarg; break;
-		case OPT_ROOT: a->root = optarg; break;
-		case OPT_CA: a->ca = optarg; break;
-		case OPT_HTTP: a->plain_http = true; break;
+		case OPT_KEY:
+			a->key = optarg;
+			break;
+		case OPT_ID:
+			a->id = optarg;
+			break;
+		case OPT_ID_RE:
+			a->id_re = optarg;
+			break;
+		case OPT_ISSUER:
+			a->issuer = optarg;
+			break;
+		case OPT_ISSUER_RE:
+			a->issuer_re = optarg;
+			break;
+		case OPT_ROOT:
+			a->root = optarg;
+			break;
+		case OPT_CA:
+			a->ca = optarg;
+			break;
+		case OPT_HTTP:
+			a->plain_http = true;
+			break;
 		case OPT_NO_TLOG:
 			if (optarg == NULL || strcmp(optarg, "true") == 0)
 				a->no_tlog = true;
 			else if (strcmp(optarg, "false") == 0)
 				a->no_tlog = false;
 			else
-				return usage_fail("--insecure-ignore-tlog takes true or false, not \"%s\"", optarg);
+				return usage_fail(
+				    "--insecure-ignore-tlog takes true or false, not \"%s\"",
+				    optarg);
 			break;
 		case OPT_TIMEOUT: {
 			uint64_t ms;
@@ -129,7 +147,8 @@ parse_args(args *a, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return usage_fail("%s", optind >= argc ? "missing IMAGE_REF" : "more than one IMAGE_REF");
+		return usage_fail("%s",
+				  optind >= argc ? "missing IMAGE_REF" : "more than one IMAGE_REF");
 	a->image = argv[optind];
 	if ((a->key != NULL) + (a->id != NULL) + (a->id_re != NULL) != 1)
 		return usage_fail("%s", "give exactly one of --key, --certificate-identity, "
@@ -138,7 +157,8 @@ parse_args(args *a, int argc, char **argv)
 		return usage_fail("%s", "give at most one of --certificate-oidc-issuer, "
 					"--certificate-oidc-issuer-regexp");
 	if (a->key && (a->issuer || a->issuer_re))
-		return usage_fail("%s", "--certificate-oidc-issuer* applies to keyless verification, not --key");
+		return usage_fail(
+		    "%s", "--certificate-oidc-issuer* applies to keyless verification, not --key");
 	if (!a->key && !a->issuer && !a->issuer_re)
 		return usage_fail("%s", "keyless verification needs --certificate-oidc-issuer or "
 					"--certificate-oidc-issuer-regexp");
@@ -197,14 +217,15 @@ pg_cmd_verify_image(int argc, char **argv)
 		goto out;
 	}
 	if (a.root) {
-		if (pg_buf_read_file(&root_json, &root_len, a.root, PG_SIGSTORE_JSON_MAX, &err) != PG_OK) {
+		if (pg_buf_read_file(&root_json, &root_len, a.root, PG_SIGSTORE_JSON_MAX, &err) !=
+		    PG_OK) {
 			code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 			goto out;
 		}
 		rc = pg_trusted_root_load(&root, root_json, root_len, &err);
 		if (rc != PG_OK) {
-			code = pg_cli_fail(rc == PG_EUNAVAIL ? PG_EXIT_DENY : PG_EXIT_USAGE, "%s: %s",
-					   a.root, err.msg);
+			code = pg_cli_fail(rc == PG_EUNAVAIL ? PG_EXIT_DENY : PG_EXIT_USAGE,
+					   "%s: %s", a.root, err.msg);
 			goto out;
 		}
 	}

@@ -226,7 +226,8 @@ pg_cmd_verify_notation(int argc, char **argv)
 	}
 	if (image != NULL) {
 		if (!config || env_path || mt || artifact || amt || asize || nmeta || pname) {
-			code = usage("IMAGE takes --config DIR (and --ca-file, --at, --timeout) only");
+			code =
+			    usage("IMAGE takes --config DIR (and --ca-file, --at, --timeout) only");
 			goto out;
 		}
 		now = (int64_t)time(NULL);

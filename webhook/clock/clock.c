@@ -40,7 +40,7 @@ pg_clock_rfc3339(char *out, unsigned long size)
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	(void)gmtime_r(&ts.tv_sec, &tm);
-	(void)snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	(void)snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		       ts.tv_nsec / 1000000);
 }

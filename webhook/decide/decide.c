@@ -28,8 +28,8 @@
 #define ANNOTATION_MAX 1024
 
 void
-pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason,
-	      const char *digest, const char *signer)
+pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason, const char *digest,
+	      const char *signer)
 {
 	char *r = pg_strdup(reason), *dg = pg_strdup(digest), *sg = pg_strdup(signer);
 
@@ -54,8 +54,7 @@ pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason,
 }
 
 static void
-setf(pg_refdec *rd, pg_rd_state st, int code, const char *fmt, const char *a,
-     const char *b)
+setf(pg_refdec *rd, pg_rd_state st, int code, const char *fmt, const char *a, const char *b)
 {
 	char msg[1024];
 
@@ -111,7 +110,8 @@ pg_decide__match_one(pg_decision *d, pg_refdec *rd)
 	}
 	if (r->require_digest && e->image && e->image->digest == NULL) {
 		setf(rd, PG_RD_DENY, PG_EPOLICY,
-		     "rule %s requires a digest: use %s@sha256:... (a tag can be re-pushed after admission)",
+		     "rule %s requires a digest: use %s@sha256:... (a tag can be re-pushed after "
+		     "admission)",
 		     r->name, e->image->normalized);
 		return;
 	}
@@ -148,10 +148,9 @@ same_ref(const pg_refent *a, const pg_refent *b)
 		return false;
 	if (x == NULL)
 		return true;
-	return x->kind == y->kind && str_eq(x->repo_url, y->repo_url) &&
-	       str_eq(x->name, y->name) && str_eq(x->version, y->version) &&
-	       str_eq(x->location, y->location) && str_eq(x->source, y->source) &&
-	       x->release_len == y->release_len &&
+	return x->kind == y->kind && str_eq(x->repo_url, y->repo_url) && str_eq(x->name, y->name) &&
+	       str_eq(x->version, y->version) && str_eq(x->location, y->location) &&
+	       str_eq(x->source, y->source) && x->release_len == y->release_len &&
 	       (x->release_len == 0 || memcmp(x->release, y->release, x->release_len) == 0);
 }
 
@@ -184,8 +183,7 @@ refs_unchanged(const pg_decision *d)
 	bool read, same = false;
 	size_t i;
 
-	if (strcmp(d->rv->operation, "UPDATE") != 0 || d->rv->old_object == NULL ||
-	    d->refs.n == 0)
+	if (strcmp(d->rv->operation, "UPDATE") != 0 || d->rv->old_object == NULL || d->refs.n == 0)
 		return false;
 	for (i = 0; i < d->refs.n; i++)
 		if (d->refs.v[i].invalid)
@@ -317,8 +315,16 @@ pg_decision_refs(pg_decision *d, size_t *n)
 	return d->d;
 }
 
-const pg_policy *pg_decision_policy(const pg_decision *d) { return d->pol; }
-const pg_review *pg_decision_review(const pg_decision *d) { return d->rv; }
+const pg_policy *
+pg_decision_policy(const pg_decision *d)
+{
+	return d->pol;
+}
+const pg_review *
+pg_decision_review(const pg_decision *d)
+{
+	return d->rv;
+}
 
 void
 pg_decision_fail_pending(pg_decision *d, int code, const char *reason)
@@ -387,10 +393,14 @@ static const char *
 state_name(pg_rd_state s)
 {
 	switch (s) {
-	case PG_RD_ALLOW: return "allow";
-	case PG_RD_UNSIGNED: return "allow-unverified";
-	case PG_RD_DENY: return "deny";
-	default: return "deny";
+	case PG_RD_ALLOW:
+		return "allow";
+	case PG_RD_UNSIGNED:
+		return "allow-unverified";
+	case PG_RD_DENY:
+		return "deny";
+	default:
+		return "deny";
 	}
 }
 
@@ -428,8 +438,9 @@ message(pg_buf *m, const pg_decision *d, bool allowed)
 
 			if (denied != (pass == 0) || pg__advice_repeat(d, i))
 				continue;
-			rc = pg_buf_printf(m, "%s %s %s: %s", m->len > head ? ";" : ":",
-					   ref_label(rd->ref), state_name(rd->state), reason_of(rd));
+			rc =
+			    pg_buf_printf(m, "%s %s %s: %s", m->len > head ? ";" : ":",
+					  ref_label(rd->ref), state_name(rd->state), reason_of(rd));
 			if (rc == PG_OK)
 				rc = pg__advice_detail(m, d, i);
 			if (rc == PG_ETOOBIG)
@@ -458,9 +469,8 @@ annotations(const pg_decision *d)
 		const pg_refdec *rd = &d->d[i];
 
 		(void)snprintf(key, sizeof(key), "ref-%zu", i);
-		(void)snprintf(val, sizeof(val), "%s %s rule=%s digest=%s: %s",
-			       ref_label(rd->ref), state_name(rd->state),
-			       rd->rule ? rd->rule->name : "none",
+		(void)snprintf(val, sizeof(val), "%s %s rule=%s digest=%s: %s", ref_label(rd->ref),
+			       state_name(rd->state), rd->rule ? rd->rule->name : "none",
 			       rd->digest ? rd->digest : "none", reason_of(rd));
 		pg_utf8_clean(val); /* the bound may cut a character */
 		json_object_set_new(a, key, json_string(val));
@@ -513,9 +523,8 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 	if (message(&m, d, allowed && !any_deny(d)) != PG_OK)
 		goto out;
 	pg_utf8_clean((char *)m.data);
-	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", d->rv->api_version,
-			 "kind", "AdmissionReview", "response", "uid", d->rv->uid,
-			 "allowed", allowed);
+	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", d->rv->api_version, "kind",
+			 "AdmissionReview", "response", "uid", d->rv->uid, "allowed", allowed);
 	if (root == NULL)
 		goto out;
 	resp = json_object_get(root, "response");
@@ -628,15 +637,14 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 		return PG_ENOMEM;
 	for (i = 0; i < d->n; i++) {
 		const pg_refdec *rd = &d->d[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:b}",
-				      "ref", ref_label(rd->ref),
-				      "type", rd->ref->kind == PG_REF_IMAGE ? "image"
-					      : rd->ref->kind == PG_REF_SOURCE ? "source" : "chart",
-				      "where", rd->ref->where ? rd->ref->where : "",
-				      "digest", rd->digest,
-				      "rule", rd->rule ? rd->rule->name : "",
-				      "decision", state_name(rd->state),
-				      "signer", rd->signer,
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:b}", "ref",
+				      ref_label(rd->ref), "type",
+				      rd->ref->kind == PG_REF_IMAGE    ? "image"
+				      : rd->ref->kind == PG_REF_SOURCE ? "source"
+								       : "chart",
+				      "where", rd->ref->where ? rd->ref->where : "", "digest",
+				      rd->digest, "rule", rd->rule ? rd->rule->name : "",
+				      "decision", state_name(rd->state), "signer", rd->signer,
 				      "reason", reason_of(rd), "cached", rd->cached);
 
 		if (o == NULL || json_array_append_new(refs, o) != 0) {
@@ -646,12 +654,12 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 		chart_fields(o, rd);
 		pg__advice_log_fields(o, rd->ref);
 	}
-	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}",
-			 "time", ts, "msg", "admission", "uid", d->rv->uid,
-			 "namespace", d->rv->ns, "kind", d->rv->kind, "name", d->rv->name,
-			 "operation", d->rv->operation, "user", d->rv->user,
-			 "allowed", pg_decision_allowed(d), "decision", pg_decision_label(d),
-			 "references", refs, "duration_ms", (double)duration_us / 1000.0);
+	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}", "time", ts,
+			 "msg", "admission", "uid", d->rv->uid, "namespace", d->rv->ns, "kind",
+			 d->rv->kind, "name", d->rv->name, "operation", d->rv->operation, "user",
+			 d->rv->user, "allowed", pg_decision_allowed(d), "decision",
+			 pg_decision_label(d), "references", refs, "duration_ms",
+			 (double)duration_us / 1000.0);
 	if (root == NULL)
 		return PG_ENOMEM;
 	if (d->note)
@@ -662,9 +670,8 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 }
 
 int
-pg_decision_render_failed(pg_decision *d, int code, const char *reason,
-			  char **resp, size_t *rlen, char **log, size_t *llen,
-			  const char **label, int64_t duration_us)
+pg_decision_render_failed(pg_decision *d, int code, const char *reason, char **resp, size_t *rlen,
+			  char **log, size_t *llen, const char **label, int64_t duration_us)
 {
 	bool *was = calloc(d->n ? d->n : 1, sizeof(*was));
 	size_t i;

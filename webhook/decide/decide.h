@@ -43,12 +43,12 @@ typedef struct pg_decision pg_decision;
 typedef struct pg_decider pg_decider;
 
 typedef struct pg_decider_opts {
-	size_t cache_entries;      /* verdict cache bound (entries) */
-	size_t cache_bytes;        /* verdict cache bound (bytes) */
-	unsigned cache_ttl_ms;     /* verified verdicts */
+	size_t cache_entries;	   /* verdict cache bound (entries) */
+	size_t cache_bytes;	   /* verdict cache bound (bytes) */
+	unsigned cache_ttl_ms;	   /* verified verdicts */
 	unsigned cache_neg_ttl_ms; /* definite failures */
 	unsigned cache_tag_ttl_ms; /* any verdict of a tag (not digest) reference */
-	const char *ca_file;       /* extra CA for registries / chart repos, or
+	const char *ca_file;	   /* extra CA for registries / chart repos, or
 				      NULL; must outlive the decider */
 } pg_decider_opts;
 
@@ -98,13 +98,13 @@ void pg_decide_finish(pg_decision *d, pg_decide_worker *w, int64_t deadline);
 
 /* What to send for one review, and what to log and count. */
 typedef struct pg_answer {
-	char *body;          /* HTTP 200 body (JSON), malloc'd */
+	char *body; /* HTTP 200 body (JSON), malloc'd */
 	size_t len;
-	char *log;           /* admission-log line with '\n', malloc'd, or NULL */
+	char *log; /* admission-log line with '\n', malloc'd, or NULL */
 	size_t log_len;
-	const char *label;   /* /validate: decision label for metrics (static) */
-	const char *reason;  /* /validate: reason class for metrics (static) */
-	size_t npatched;     /* /mutate: tags pinned */
+	const char *label;  /* /validate: decision label for metrics (static) */
+	const char *reason; /* /validate: reason class for metrics (static) */
+	size_t npatched;    /* /mutate: tags pinned */
 } pg_answer;
 
 /* Loop side: the answer for d, nothing PENDING (/validate: the
@@ -126,9 +126,9 @@ void pg_answer_clear(pg_answer *a);
 
 /* The state of one reference's decision. */
 typedef enum {
-	PG_RD_PENDING = 0,   /* needs verification */
-	PG_RD_ALLOW,         /* verified */
-	PG_RD_UNSIGNED,      /* allowed by allowUnsigned (logged unverified) */
+	PG_RD_PENDING = 0, /* needs verification */
+	PG_RD_ALLOW,	   /* verified */
+	PG_RD_UNSIGNED,	   /* allowed by allowUnsigned (logged unverified) */
 	PG_RD_DENY,
 } pg_rd_state;
 
@@ -136,14 +136,14 @@ typedef struct pg_refdec {
 	pg_refent *ref;
 	const pg_rule *rule; /* NULL when none matched */
 	pg_rd_state state;
-	int code;            /* PG_OK or the PG_E* behind a deny */
+	int code; /* PG_OK or the PG_E* behind a deny */
 	char *reason;
 	char *digest;
 	char *signer;
-	int64_t verify_us;   /* time spent verifying, 0 if none */
-	bool cached;         /* answered from the verdict cache */
-	char *warning;       /* admission warning for this reference, or NULL */
-	char *chart_name;    /* charts: name and version verified, or NULL */
+	int64_t verify_us; /* time spent verifying, 0 if none */
+	bool cached;	   /* answered from the verdict cache */
+	char *warning;	   /* admission warning for this reference, or NULL */
+	char *chart_name;  /* charts: name and version verified, or NULL */
 	char *chart_version;
 } pg_refdec;
 
@@ -166,7 +166,7 @@ const pg_review *pg_decision_review(const pg_decision *d);
 struct pg_cache;
 typedef struct pg_decision_cache {
 	struct pg_cache *cache; /* NULL: no caching */
-	int64_t tag_ttl_ms;     /* TTL of verdicts for tag (not digest) references */
+	int64_t tag_ttl_ms;	/* TTL of verdicts for tag (not digest) references */
 } pg_decision_cache;
 
 /* Loop side: answer PENDING references from the cache where it has a live
@@ -178,8 +178,8 @@ size_t pg_decision_from_cache(pg_decision *d, const pg_decision_cache *dc);
  * repeated).  vctx is a pg_verify_ctx*; dc may be NULL; deadline absolute
  * pg_clock_ms. */
 struct pg_verify_ctx;
-void pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx,
-			const pg_decision_cache *dc, int64_t deadline);
+void pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, const pg_decision_cache *dc,
+			int64_t deadline);
 
 /* Deny every still-PENDING reference with reason (e.g. "verification timed
  * out") and code. */
@@ -189,13 +189,13 @@ void pg_decision_fail_pending(pg_decision *d, int code, const char *reason);
  * every PENDING reference were denied with (code, reason), without changing
  * d: the server's deadline answer, prepared before a worker takes d.
  * *resp and *log malloc'd; *label static. */
-int pg_decision_render_failed(pg_decision *d, int code, const char *reason,
-			      char **resp, size_t *rlen, char **log, size_t *llen,
-			      const char **label, int64_t duration_us);
+int pg_decision_render_failed(pg_decision *d, int code, const char *reason, char **resp,
+			      size_t *rlen, char **log, size_t *llen, const char **label,
+			      int64_t duration_us);
 
 /* Set one reference's outcome (copies strings). */
-void pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason,
-		   const char *digest, const char *signer);
+void pg_refdec_set(pg_refdec *rd, pg_rd_state st, int code, const char *reason, const char *digest,
+		   const char *signer);
 
 /* Overall outcome once nothing is pending: allowed (enforce: every reference
  * allowed; audit: always, with warnings). */
@@ -224,8 +224,7 @@ const char *pg_decision_reason_class(const pg_decision *d);
  * `tag@<verified digest>`.  Images not verified are never patched.
  * *npatched: how many operations.  *out malloc'd.
  */
-int pg_decision_mutate_response(char **out, size_t *len, size_t *npatched,
-				const pg_decision *d);
+int pg_decision_mutate_response(char **out, size_t *len, size_t *npatched, const pg_decision *d);
 /* Whether /mutate would patch anything for this review at all (a Pod
  * CREATE, not exempt): when false, there is nothing to verify. */
 bool pg_decision_mutates(const pg_decision *d);
@@ -233,7 +232,6 @@ bool pg_decision_mutates(const pg_decision *d);
  * pinned, an optional note).  *out malloc'd, with a trailing '\n'. */
 int pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_t npatched,
 				const char *note, int64_t duration_us);
-
 
 /* The /mutate answer without a patch (allowed), for a review whose
  * verification failed or timed out, or that cannot be decided; warning may
@@ -245,6 +243,5 @@ struct pg_buf;
 /* Append "/" and token to b, escaped as an RFC 6901 JSON pointer token
  * ('~' -> "~0", '/' -> "~1"). */
 int pg_json_pointer_append(struct pg_buf *b, const char *token);
-
 
 #endif

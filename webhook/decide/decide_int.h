@@ -13,13 +13,13 @@ struct pg_decision {
 	pg_refs refs;
 	pg_refdec *d;
 	size_t n;
-	bool exempt;      /* exempt namespace: no checks */
-	bool skipped;     /* not checked: DELETE/CONNECT, a kind we do not
-			     read, an UPDATE whose references are unchanged */
-	int malformed;    /* PG_OK, or why the object itself is denied (a
-			     wrong-typed field, too many references, ...):
-			     the reason is in note */
-	char *note;       /* why skipped/exempt, for the message */
+	bool exempt;   /* exempt namespace: no checks */
+	bool skipped;  /* not checked: DELETE/CONNECT, a kind we do not
+			  read, an UPDATE whose references are unchanged */
+	int malformed; /* PG_OK, or why the object itself is denied (a
+			  wrong-typed field, too many references, ...):
+			  the reason is in note */
+	char *note;    /* why skipped/exempt, for the message */
 };
 
 /* How a reference is named in messages, logs and cache keys. */

@@ -157,23 +157,28 @@ patch_ops(json_t *ops, const pg_decision *d)
 		arr = json_object_get(spec, container_lists[k]);
 		if (!json_is_array(arr))
 			continue;
-		json_array_foreach(arr, i, el) {
+		json_array_foreach(arr, i, el)
+		{
 			if (!json_is_object(el))
 				continue;
 			if ((rc = pointer(&p, container_lists[k], i, "image", NULL)) != PG_OK ||
-			    (rc = pin(ops, d, (const char *)p.data, json_object_get(el, "image"))) != PG_OK)
+			    (rc = pin(ops, d, (const char *)p.data,
+				      json_object_get(el, "image"))) != PG_OK)
 				break;
 		}
 	}
 	arr = json_object_get(spec, "volumes");
 	if (rc == PG_OK && json_is_array(arr)) {
-		json_array_foreach(arr, i, el) {
-			const json_t *img = json_is_object(el) ? json_object_get(el, "image") : NULL;
+		json_array_foreach(arr, i, el)
+		{
+			const json_t *img =
+			    json_is_object(el) ? json_object_get(el, "image") : NULL;
 
 			if (!json_is_object(img))
 				continue;
 			if ((rc = pointer(&p, "volumes", i, "image", "reference")) != PG_OK ||
-			    (rc = pin(ops, d, (const char *)p.data, json_object_get(img, "reference"))) != PG_OK)
+			    (rc = pin(ops, d, (const char *)p.data,
+				      json_object_get(img, "reference"))) != PG_OK)
 				break;
 		}
 	}
@@ -270,8 +275,8 @@ pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:f}", "time", ts,
 			 "msg", "mutate", "uid", d->rv->uid, "namespace", d->rv->ns, "kind",
 			 d->rv->kind, "name", d->rv->name, "operation", d->rv->operation, "user",
-			 d->rv->user, "pinned", (json_int_t)npatched, "note", note,
-			 "duration_ms", (double)duration_us / 1000.0);
+			 d->rv->user, "pinned", (json_int_t)npatched, "note", note, "duration_ms",
+			 (double)duration_us / 1000.0);
 	if (root == NULL)
 		return PG_ENOMEM;
 	return pg_decide__log_line(out, len, root);

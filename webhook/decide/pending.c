@@ -194,7 +194,8 @@ expand_releases(pg_decision *d)
 		for (j = 0; j < d->n; j++) /* refs may have moved */
 			d->d[j].ref = &d->refs.v[j];
 		if (rc != PG_OK) {
-			(void)snprintf(msg, sizeof(msg), "images of the release cannot be checked: %s",
+			(void)snprintf(msg, sizeof(msg),
+				       "images of the release cannot be checked: %s",
 				       err.msg[0] ? err.msg : pg_err_name(rc));
 			pg_refdec_set(rd, PG_RD_DENY, rc, msg, NULL, NULL);
 		}
@@ -238,8 +239,8 @@ pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, const pg_decision
 			continue;
 		}
 		if (pg_clock_left_ms(deadline) <= 0) {
-			pg_refdec_set(rd, PG_RD_DENY, PG_ETIMEOUT, "verification timed out",
-				      NULL, NULL);
+			pg_refdec_set(rd, PG_RD_DENY, PG_ETIMEOUT, "verification timed out", NULL,
+				      NULL);
 			continue;
 		}
 		if (dc == NULL || dc->cache == NULL || !cache_key(key, sizeof(key), rd)) {
@@ -252,8 +253,8 @@ pg_decision_verify(pg_decision *d, struct pg_verify_ctx *vctx, const pg_decision
 			set_from_cache(rd, &cv);
 			break;
 		case PG_CLAIM_TIMEOUT:
-			pg_refdec_set(rd, PG_RD_DENY, PG_ETIMEOUT, "verification timed out",
-				      NULL, NULL);
+			pg_refdec_set(rd, PG_RD_DENY, PG_ETIMEOUT, "verification timed out", NULL,
+				      NULL);
 			break;
 		default:
 			verify_one(rd, d, vctx, deadline);

@@ -25,9 +25,9 @@ static const struct {
 	const char *fetch, *name;
 	size_t size;
 } algs[] = {
-	[PG_DIGEST_SHA256] = {"SHA2-256", "sha256", 32},
-	[PG_DIGEST_SHA384] = {"SHA2-384", "sha384", 48},
-	[PG_DIGEST_SHA512] = {"SHA2-512", "sha512", 64},
+    [PG_DIGEST_SHA256] = {"SHA2-256", "sha256", 32},
+    [PG_DIGEST_SHA384] = {"SHA2-384", "sha384", 48},
+    [PG_DIGEST_SHA512] = {"SHA2-512", "sha512", 64},
 };
 #define NALGS (sizeof(algs) / sizeof(algs[0]))
 

@@ -68,18 +68,31 @@ const char *
 pg_err_name(int code)
 {
 	switch (code) {
-	case PG_OK: return "ok";
-	case PG_EINVAL: return "invalid";
-	case PG_ENOMEM: return "nomem";
-	case PG_ETIMEOUT: return "timeout";
-	case PG_ENOTFOUND: return "notfound";
-	case PG_EVERIFY: return "verify";
-	case PG_ETOOBIG: return "toobig";
-	case PG_EFETCH: return "fetch";
-	case PG_EPOLICY: return "policy";
-	case PG_EIO: return "io";
-	case PG_EUNAVAIL: return "unavailable";
-	case PG_EDENIED: return "denied";
-	default: return "internal";
+	case PG_OK:
+		return "ok";
+	case PG_EINVAL:
+		return "invalid";
+	case PG_ENOMEM:
+		return "nomem";
+	case PG_ETIMEOUT:
+		return "timeout";
+	case PG_ENOTFOUND:
+		return "notfound";
+	case PG_EVERIFY:
+		return "verify";
+	case PG_ETOOBIG:
+		return "toobig";
+	case PG_EFETCH:
+		return "fetch";
+	case PG_EPOLICY:
+		return "policy";
+	case PG_EIO:
+		return "io";
+	case PG_EUNAVAIL:
+		return "unavailable";
+	case PG_EDENIED:
+		return "denied";
+	default:
+		return "internal";
 	}
 }

@@ -14,15 +14,15 @@
 enum {
 	PG_OK = 0,
 	PG_EINTERNAL = -1, /* a bug or an impossible state */
-	PG_EINVAL = -2,    /* malformed input */
+	PG_EINVAL = -2,	   /* malformed input */
 	PG_ENOMEM = -3,
 	PG_ETIMEOUT = -4,  /* a deadline passed */
 	PG_ENOTFOUND = -5, /* the thing asked for does not exist */
 	PG_EVERIFY = -6,   /* evidence present but does not verify */
 	PG_ETOOBIG = -7,   /* a size bound was hit */
-	PG_EFETCH = -8,    /* network or remote-server failure */
+	PG_EFETCH = -8,	   /* network or remote-server failure */
 	PG_EPOLICY = -9,   /* the policy forbids it */
-	PG_EIO = -10,      /* local file could not be read */
+	PG_EIO = -10,	   /* local file could not be read */
 	PG_EUNAVAIL = -11, /* a capability is not available */
 	PG_EDENIED = -12,  /* refused by a guard (host not allowed, ...) */
 };
@@ -40,15 +40,13 @@ typedef struct pg_err {
  * return code, so callers can write `return pg_err_set(err, PG_EINVAL, ...)`.
  * An earlier message is replaced.
  */
-int pg_err_set(pg_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int pg_err_set(pg_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Prefix the existing message with a printf-style context ("fetching X: ").
  * Keeps the code.  Returns err->code (or PG_EINTERNAL when err is NULL).
  */
-int pg_err_wrap(pg_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int pg_err_wrap(pg_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reset to no error. */
 void pg_err_clear(pg_err *err);

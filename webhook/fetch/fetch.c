@@ -34,7 +34,6 @@
 #include "obs/obs.h"
 #include "ref/ref.h"
 
-
 /* Addresses one public-hop name may resolve to, all of which are checked;
  * a CDN answers with a handful. */
 #define PUBLIC_ADDRS_MAX 32
@@ -58,10 +57,10 @@ typedef struct xfer {
 	int toobig;
 	int hdr_toobig; /* the header block, not the body, passed its bound */
 	const pg_fetch_opts *o;
-	const char *host;  /* current URL's host, brackets stripped */
-	int addr_denied;   /* the address check refused; addr_err says why */
-	int public_hop;    /* this hop was taken as a public host: every address
-			      dialled must be public */
+	const char *host; /* current URL's host, brackets stripped */
+	int addr_denied;  /* the address check refused; addr_err says why */
+	int public_hop;	  /* this hop was taken as a public host: every address
+			     dialled must be public */
 	pg_err addr_err;
 } xfer;
 
@@ -135,7 +134,8 @@ faults_parse(const char *spec)
 			if ((g_faults.resolve = curl_slist_append(NULL, v)) == NULL)
 				return -1;
 		} else {
-			fprintf(stderr, "provgate: %s: cannot parse \"%s%s%s\" (want fail:N, failall, "
+			fprintf(stderr,
+				"provgate: %s: cannot parse \"%s%s%s\" (want fail:N, failall, "
 				"delay:MS, truncate:N, corrupt:N, resolve:HOST:PORT:ADDR)\n",
 				FAULTS_ENV, item, v ? ":" : "", v ? v : "");
 			return -1;
@@ -160,8 +160,10 @@ pg_fetch_global_init(void)
 
 		g_test_nets = tn && strcmp(tn, "1") == 0;
 		if (g_test_nets)
-			fprintf(stderr, "provgate: %s=1: documentation addresses count as public "
-				"(test build only)\n", TEST_NETS_ENV);
+			fprintf(stderr,
+				"provgate: %s=1: documentation addresses count as public "
+				"(test build only)\n",
+				TEST_NETS_ENV);
 	}
 #endif
 	if (spec && spec[0] && faults_parse(spec) != 0) {
@@ -184,7 +186,8 @@ pg_fetch_global_cleanup(void)
 static void
 sleep_ms(int64_t ms)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -198,8 +201,8 @@ fault_before(unsigned long *call, const char *url, int64_t deadline, pg_err *err
 
 	*call = atomic_fetch_add(&g_fault_calls, 1) + 1;
 	if (g_faults.fail_all || *call == g_faults.fail_nth)
-		return pg_err_set(err, PG_EFETCH, "injected fault: request %lu (%.200s) failed", *call,
-				  url);
+		return pg_err_set(err, PG_EFETCH, "injected fault: request %lu (%.200s) failed",
+				  *call, url);
 	if (g_faults.delay_ms) {
 		left = pg_clock_left_ms(deadline);
 		if (left <= (int64_t)g_faults.delay_ms) {
@@ -260,8 +263,8 @@ addr_bytes(unsigned char out[16], const char *addr)
 static bool
 v4_special(const unsigned char *a)
 {
-	return a[0] == 0 ||                                        /* 0/8 "this network" */
-	       (a[0] == 169 && a[1] == 254) ||                     /* link-local, IMDS */
+	return a[0] == 0 ||		       /* 0/8 "this network" */
+	       (a[0] == 169 && a[1] == 254) || /* link-local, IMDS */
 	       (a[0] == 100 && a[1] == 100 && a[2] == 100 && a[3] == 200) || /* Alibaba */
 	       (a[0] == 168 && a[1] == 63 && a[2] == 129 && a[3] == 16);     /* Azure */
 }
@@ -275,8 +278,8 @@ bytes_special(const unsigned char a[16])
 
 	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
 		return v4_special(a + 12);
-	return memcmp(a, zero, 16) == 0 ||                          /* :: */
-	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||           /* fe80::/10 */
+	return memcmp(a, zero, 16) == 0 ||				       /* :: */
+	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||		       /* fe80::/10 */
 	       (a[0] == 0xfd && a[1] == 0x00 && a[2] == 0x0e && a[3] == 0xc2); /* fd00:ec2::/32 */
 }
 
@@ -296,22 +299,22 @@ static const struct {
 	bool doc; /* documentation range (test builds may call it public) */
 	const char *kind;
 } v4_not_public[] = {
-	{0x00000000u, 8, false, "an unspecified (\"this network\")"},
-	{0x0a000000u, 8, false, "a private (RFC 1918)"},
-	{0x64400000u, 10, false, "a carrier-grade NAT (100.64.0.0/10)"},
-	{0x7f000000u, 8, false, "a loopback"},
-	{0xa9fe0000u, 16, false, "a link-local or metadata"},
-	{0xac100000u, 12, false, "a private (RFC 1918)"},
-	{0xc0000000u, 24, false, "an IETF protocol"},
-	{0xc0000200u, 24, true, "a documentation"},
-	{0xc0586300u, 24, false, "a 6to4 relay"},
-	{0xc0a80000u, 16, false, "a private (RFC 1918)"},
-	{0xc6120000u, 15, false, "a benchmarking"},
-	{0xc6336400u, 24, true, "a documentation"},
-	{0xcb007100u, 24, true, "a documentation"},
-	{0xe0000000u, 4, false, "a multicast"},
-	{0xf0000000u, 4, false, "a reserved or broadcast"},
-	{0xa83f8110u, 32, false, "a metadata (Azure)"},
+    {0x00000000u, 8, false, "an unspecified (\"this network\")"},
+    {0x0a000000u, 8, false, "a private (RFC 1918)"},
+    {0x64400000u, 10, false, "a carrier-grade NAT (100.64.0.0/10)"},
+    {0x7f000000u, 8, false, "a loopback"},
+    {0xa9fe0000u, 16, false, "a link-local or metadata"},
+    {0xac100000u, 12, false, "a private (RFC 1918)"},
+    {0xc0000000u, 24, false, "an IETF protocol"},
+    {0xc0000200u, 24, true, "a documentation"},
+    {0xc0586300u, 24, false, "a 6to4 relay"},
+    {0xc0a80000u, 16, false, "a private (RFC 1918)"},
+    {0xc6120000u, 15, false, "a benchmarking"},
+    {0xc6336400u, 24, true, "a documentation"},
+    {0xcb007100u, 24, true, "a documentation"},
+    {0xe0000000u, 4, false, "a multicast"},
+    {0xf0000000u, 4, false, "a reserved or broadcast"},
+    {0xa83f8110u, 32, false, "a metadata (Azure)"},
 };
 
 /* NULL for a public IPv4 address, else what kind of address it is. */
@@ -397,19 +400,21 @@ public_resolve(const char *host, int port, char *why_not, size_t n)
 			src = &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr;
 		if (src == NULL || inet_ntop(ai->ai_family, src, ip, sizeof(ip)) == NULL ||
 		    !addr_bytes(a, ip)) {
-			(void)snprintf(why_not, n, "%.200s resolves to an address that is not IPv4 or IPv6",
+			(void)snprintf(why_not, n,
+				       "%.200s resolves to an address that is not IPv4 or IPv6",
 				       host);
 			rc = PG_EDENIED;
 			break;
 		}
 		if ((kind = bytes_kind(a)) != NULL) {
-			(void)snprintf(why_not, n, "%.200s resolves to %s, %s address", host, ip, kind);
+			(void)snprintf(why_not, n, "%.200s resolves to %s, %s address", host, ip,
+				       kind);
 			rc = PG_EDENIED;
 			break;
 		}
 		if (++count > PUBLIC_ADDRS_MAX) {
-			(void)snprintf(why_not, n, "%.200s resolves to more than %d addresses", host,
-				       PUBLIC_ADDRS_MAX);
+			(void)snprintf(why_not, n, "%.200s resolves to more than %d addresses",
+				       host, PUBLIC_ADDRS_MAX);
 			rc = PG_EDENIED;
 			break;
 		}
@@ -429,17 +434,19 @@ pg_fetch_addr_default(const char *addr, const char *url_host, pg_err *err, void 
 
 	(void)ctx;
 	if (!addr_bytes(a, addr))
-		return pg_err_set(err, PG_EDENIED, "refusing to connect to %.200s: address %.64s not understood",
+		return pg_err_set(err, PG_EDENIED,
+				  "refusing to connect to %.200s: address %.64s not understood",
 				  url_host, addr);
 	if (!bytes_special(a))
 		return PG_OK;
 	/* Named as this very literal: the guard approved it by name. */
 	if (url_host && addr_bytes(u, url_host) && memcmp(a, u, 16) == 0)
 		return PG_OK;
-	return pg_err_set(err, PG_EDENIED,
-			  "refusing to connect to %.200s: it resolves to %.64s, a link-local, metadata or "
-			  "unspecified address",
-			  url_host ? url_host : "?", addr);
+	return pg_err_set(
+	    err, PG_EDENIED,
+	    "refusing to connect to %.200s: it resolves to %.64s, a link-local, metadata or "
+	    "unspecified address",
+	    url_host ? url_host : "?", addr);
 }
 
 /* CURLOPT_OPENSOCKETFUNCTION: every address curl connects to, after name
@@ -473,10 +480,11 @@ on_open(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
 		const char *kind = addr_bytes(b, ip) ? bytes_kind(b) : "an unknown";
 
 		if (kind != NULL) {
-			pg_err_set(&x->addr_err, PG_EDENIED,
-				   "refusing to connect to %.200s: it resolves to %s, %s address, and it "
-				   "is reached only as a public host",
-				   x->host, ip, kind);
+			pg_err_set(
+			    &x->addr_err, PG_EDENIED,
+			    "refusing to connect to %.200s: it resolves to %s, %s address, and it "
+			    "is reached only as a public host",
+			    x->host, ip, kind);
 			x->addr_denied = 1;
 			return CURL_SOCKET_BAD;
 		}
@@ -597,8 +605,10 @@ public_hop(const char *scheme, const char *host, int port, int hop, const pg_fet
 		return PG_EDENIED;
 	if (strcasecmp(scheme, "https") != 0) {
 		if (err && err->code)
-			(void)pg_err_wrap(err, "%s over %s:// (a %s is followed to a public host only over https): ",
-					  why, scheme, why);
+			(void)pg_err_wrap(
+			    err,
+			    "%s over %s:// (a %s is followed to a public host only over https): ",
+			    why, scheme, why);
 		return PG_EDENIED;
 	}
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
@@ -623,11 +633,13 @@ public_hop(const char *scheme, const char *host, int port, int hop, const pg_fet
 	{
 		char detail[640];
 
-		(void)snprintf(detail, sizeof(detail),
-			       "%.300s:%d (%.40s): not named by the policy; https, every address public, %s",
-			       h, port, why,
-			       hop == 0 && o->userpwd ? "the registry's own credentials, as docker login sends them"
-						      : "no credentials");
+		(void)snprintf(
+		    detail, sizeof(detail),
+		    "%.300s:%d (%.40s): not named by the policy; https, every address public, %s",
+		    h, port, why,
+		    hop == 0 && o->userpwd
+			? "the registry's own credentials, as docker login sends them"
+			: "no credentials");
 		pg_log_diag("info", "following a public host", detail);
 	}
 	return PG_OK;
@@ -655,18 +667,20 @@ check_url(char **host_out, int *public_out, const char *url, const pg_fetch_opts
 		const char *sep = strstr(url, "://");
 
 		if (sep && sep != url && strncasecmp(url, "https://", 8) != 0 &&
-		    strncasecmp(url, "http://", 7) != 0 && strspn(url, "abcdefghijklmnopqrstuvwxyz"
-						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == (size_t)(sep - url))
-			rc = pg_err_set(err, PG_EDENIED, "refusing %.*s:// URL \"%.200s\" (only https%s)",
-					(int)(sep - url), url, url, o->plain_http ? " and http" : "");
+		    strncasecmp(url, "http://", 7) != 0 &&
+		    strspn(url, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == (size_t)(sep - url))
+			rc = pg_err_set(
+			    err, PG_EDENIED, "refusing %.*s:// URL \"%.200s\" (only https%s)",
+			    (int)(sep - url), url, url, o->plain_http ? " and http" : "");
 		goto out;
 	}
 	if (rc != PG_OK)
 		goto out;
 	if (strcasecmp(scheme, "https") != 0 &&
 	    !(o->plain_http && strcasecmp(scheme, "http") == 0)) {
-		rc = pg_err_set(err, PG_EDENIED, "refusing %s:// URL for %s (only https%s)",
-				scheme, host, o->plain_http ? " and http" : "");
+		rc = pg_err_set(err, PG_EDENIED, "refusing %s:// URL for %s (only https%s)", scheme,
+				host, o->plain_http ? " and http" : "");
 		goto out;
 	}
 	if (o->guard)
@@ -692,8 +706,7 @@ out:
 }
 
 static int
-curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
-	   size_t max, const char *detail)
+curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x, size_t max, const char *detail)
 {
 	char *scheme = NULL, *host = NULL;
 	int port = 0;
@@ -728,8 +741,8 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x,
 }
 
 int
-pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
-	    const pg_fetch_opts *opts, pg_err *err)
+pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url, const pg_fetch_opts *opts,
+	    pg_err *err)
 {
 	int rc = PG_EINTERNAL, hops, max_redirects;
 	pg_fetch_opts o = {0};
@@ -795,7 +808,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 			goto out;
 		left = (long)pg_clock_left_ms(deadline);
 		if (left <= 0) {
-			rc = pg_err_set(err, PG_ETIMEOUT, "deadline passed before fetching %.200s", cur);
+			rc = pg_err_set(err, PG_ETIMEOUT, "deadline passed before fetching %.200s",
+					cur);
 			goto out;
 		}
 		pg_buf_reset(&x.body);
@@ -808,7 +822,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		errbuf[0] = '\0';
 		curl_easy_reset(c);
 		(void)curl_easy_setopt(c, CURLOPT_URL, cur);
-		(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, o.plain_http ? "https,http" : "https");
+		(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+				       o.plain_http ? "https,http" : "https");
 		(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 		(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left);
@@ -829,7 +844,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 		 * sent, and a compressed body cannot expand past our bound. */
 		(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
 		if (hops == 0 ? hdrs != NULL : redir_hdrs != NULL)
-			(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hops == 0 ? hdrs : redir_hdrs);
+			(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER,
+					       hops == 0 ? hdrs : redir_hdrs);
 		if (o.ca_file)
 			(void)curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file);
 		if (o.userpwd && hops == 0) {
@@ -868,7 +884,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
 			enc = pg_fetch_resp_header(r, "Content-Encoding");
 			if (enc && enc[0] && strcasecmp(enc, "identity") != 0) {
 				rc = pg_err_set(err, PG_EFETCH,
-						"%s sent a body with Content-Encoding \"%.40s\", which was not asked for",
+						"%s sent a body with Content-Encoding \"%.40s\", "
+						"which was not asked for",
 						host, enc);
 				goto out;
 			}

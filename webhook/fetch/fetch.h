@@ -56,14 +56,13 @@
 
 /* Return 0 to allow a connection to scheme://host:port, or a negative PG_E*
  * code after setting err to say why not. */
-typedef int (*pg_fetch_guard_fn)(const char *scheme, const char *host, int port,
-				 pg_err *err, void *ctx);
+typedef int (*pg_fetch_guard_fn)(const char *scheme, const char *host, int port, pg_err *err,
+				 void *ctx);
 
 /* Return 0 to allow connecting to addr (numeric: "10.0.0.5", "fe80::1"),
  * which url_host (as written in the URL, brackets stripped) resolved to; or
  * a negative PG_E* code after setting err. */
-typedef int (*pg_fetch_addr_fn)(const char *addr, const char *url_host, pg_err *err,
-				void *ctx);
+typedef int (*pg_fetch_addr_fn)(const char *addr, const char *url_host, pg_err *err, void *ctx);
 
 /* Which hops may go to a host the guard refuses, when that host is public
  * (pg_fetch_opts.public_hops).  A hop taken this way must be https, every
@@ -74,35 +73,35 @@ typedef int (*pg_fetch_addr_fn)(const char *addr, const char *url_host, pg_err *
 enum {
 	PG_FETCH_PUBLIC_NONE = 0,      /* every hop needs the guard's approval */
 	PG_FETCH_PUBLIC_REDIRECTS = 1, /* redirects (hop 1 on) may go public */
-	PG_FETCH_PUBLIC_ALL = 2        /* the first URL too (token realms, chart
+	PG_FETCH_PUBLIC_ALL = 2	       /* the first URL too (token realms, chart
 					  index entries); it gets userpwd and
 					  headers as usual */
 };
 
 typedef struct pg_fetch_opts {
-	const char *method;         /* "GET" (default) or "HEAD" */
-	const char *ca_file;        /* extra trusted CA bundle (PEM), or NULL */
-	bool plain_http;            /* allow http:// */
-	size_t max_bytes;           /* body bound; 0: PG_FETCH_DEFAULT_MAX */
-	int64_t deadline;           /* absolute pg_clock_ms(); 0: 30 s from now */
-	const char *const *headers; /* NULL-terminated "Name: value" list */
-	int max_redirects;          /* 0: default; -1: none followed */
-	pg_fetch_guard_fn guard;    /* NULL: every https host allowed */
-	void *guard_ctx;            /* also passed to addr_guard */
+	const char *method;	     /* "GET" (default) or "HEAD" */
+	const char *ca_file;	     /* extra trusted CA bundle (PEM), or NULL */
+	bool plain_http;	     /* allow http:// */
+	size_t max_bytes;	     /* body bound; 0: PG_FETCH_DEFAULT_MAX */
+	int64_t deadline;	     /* absolute pg_clock_ms(); 0: 30 s from now */
+	const char *const *headers;  /* NULL-terminated "Name: value" list */
+	int max_redirects;	     /* 0: default; -1: none followed */
+	pg_fetch_guard_fn guard;     /* NULL: every https host allowed */
+	void *guard_ctx;	     /* also passed to addr_guard */
 	pg_fetch_addr_fn addr_guard; /* NULL: pg_fetch_addr_default */
-	const char *userpwd;        /* "user:password" for Basic, or NULL */
-	int public_hops;            /* PG_FETCH_PUBLIC_*; 0: none */
-	const char *public_why;     /* why such a hop is taken ("blob redirect",
-				       "token realm", ...): logged and counted;
-				       one of pg_metrics_public_hop's labels */
+	const char *userpwd;	     /* "user:password" for Basic, or NULL */
+	int public_hops;	     /* PG_FETCH_PUBLIC_*; 0: none */
+	const char *public_why;	     /* why such a hop is taken ("blob redirect",
+					"token realm", ...): logged and counted;
+					one of pg_metrics_public_hop's labels */
 } pg_fetch_opts;
 
 typedef struct pg_fetch_resp {
-	long status;         /* HTTP status of the final response */
-	char *body;          /* NUL-terminated, len bytes (binary safe) */
+	long status; /* HTTP status of the final response */
+	char *body;  /* NUL-terminated, len bytes (binary safe) */
 	size_t len;
 	char *effective_url; /* URL after redirects */
-	char *headers;       /* raw header block of the final response */
+	char *headers;	     /* raw header block of the final response */
 } pg_fetch_resp;
 
 typedef struct pg_fetch pg_fetch;
@@ -119,10 +118,11 @@ void pg_fetch_free(pg_fetch *f);
  * decide what 404 means); transport failures, guard refusals, deadlines and
  * size bounds are errors: PG_ETIMEOUT, PG_ETOOBIG, PG_EDENIED, PG_EFETCH, with
  * a message naming the URL's host.  A final response with a Content-Encoding
- * (never asked for: its bytes are not the artifact's) is PG_EFETCH.  *out is the caller's (pg_fetch_resp_free).
+ * (never asked for: its bytes are not the artifact's) is PG_EFETCH.  *out is the caller's
+ * (pg_fetch_resp_free).
  */
-int pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url,
-		const pg_fetch_opts *opts, pg_err *err);
+int pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url, const pg_fetch_opts *opts,
+		pg_err *err);
 
 /* Link-local (169.254/16, fe80::/10), cloud metadata (fd00:ec2::254,
  * 100.100.100.200, 168.63.129.16) or unspecified ("this network" 0/8, ::)

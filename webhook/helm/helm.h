@@ -76,9 +76,9 @@ const char *pg_helm_prov_sum(const pg_helm_prov *p, const char *name);
 typedef struct pg_helm_verified {
 	char **uids; /* "Signed by" lines */
 	size_t nuids;
-	char *fpr;             /* signer's primary key fingerprint, upper-case hex */
+	char *fpr;	       /* signer's primary key fingerprint, upper-case hex */
 	char hash[7 + 64 + 1]; /* "sha256:<hex>" of the archive */
-	char *name;            /* from the provenance metadata, or NULL */
+	char *name;	       /* from the provenance metadata, or NULL */
 	char *version;
 } pg_helm_verified;
 
@@ -91,9 +91,9 @@ typedef struct pg_helm_verified {
  *   provenance does not contain a SHA for a file named "NAME"   (PG_EVERIFY)
  *   sha256 sum does not match for NAME: "sha256:E" != "sha256:A" (PG_EVERIFY)
  */
-int pg_helm_verify(pg_helm_verified **out, pg_pgp *pgp, const pg_pgp_keyring *rings,
-		   size_t nrings, const char *archive_name, const unsigned char *tgz,
-		   size_t tgz_len, const char *prov, size_t prov_len, pg_err *err);
+int pg_helm_verify(pg_helm_verified **out, pg_pgp *pgp, const pg_pgp_keyring *rings, size_t nrings,
+		   const char *archive_name, const unsigned char *tgz, size_t tgz_len,
+		   const char *prov, size_t prov_len, pg_err *err);
 void pg_helm_verified_free(pg_helm_verified *v);
 
 /* ---- versions ---------------------------------------------------------- */
@@ -132,12 +132,12 @@ int pg_helm_index_url(char **out, const char *repo_url, pg_err *err);
  * is the resolved chart URL, *version_out the version picked.
  * PG_ENOTFOUND: chart "NAME" [version "V"] not found in REPO repository.
  */
-int pg_helm_index_resolve(char **url_out, char **version_out, const char *index,
-			  size_t len, const char *repo_url, const char *name,
-			  const char *constraint, pg_err *err);
+int pg_helm_index_resolve(char **url_out, char **version_out, const char *index, size_t len,
+			  const char *repo_url, const char *name, const char *constraint,
+			  pg_err *err);
 
 typedef struct pg_helm_fetch_opts {
-	const char *ca_file;     /* extra CA bundle for https, or NULL */
+	const char *ca_file;	 /* extra CA bundle for https, or NULL */
 	pg_fetch_guard_fn guard; /* SSRF guard for every host, or NULL */
 	void *guard_ctx;
 	int64_t deadline; /* absolute pg_clock_ms(); 0: fetch's default */
@@ -145,7 +145,7 @@ typedef struct pg_helm_fetch_opts {
 
 /* An archive and its provenance, as downloaded. */
 typedef struct pg_helm_download {
-	char *url;          /* chart URL */
+	char *url;	    /* chart URL */
 	char *archive_name; /* base name the archive is saved under */
 	unsigned char *tgz;
 	size_t tgz_len;
@@ -163,8 +163,8 @@ int pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *url,
 
 /* index.yaml of repo_url, resolve name/version, then pg_helm_download_url. */
 int pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_url,
-			  const char *name, const char *version,
-			  const pg_helm_fetch_opts *o, pg_err *err);
+			  const char *name, const char *version, const pg_helm_fetch_opts *o,
+			  pg_err *err);
 
 /*
  * An OCI chart "oci://host/repo/name:VERSION" (or @sha256:...): the
@@ -177,8 +177,8 @@ int pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_
  */
 struct pg_oci;
 struct pg_oci_req;
-int pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci,
-			 const struct pg_oci_req *q, const char *ref, pg_err *err);
+int pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg_oci_req *q,
+			 const char *ref, pg_err *err);
 
 void pg_helm_download_free(pg_helm_download *d);
 
@@ -187,8 +187,8 @@ void pg_helm_download_free(pg_helm_download *d);
  * finds it: <any top dir>/Chart.yaml, exactly one).  *name_out and
  * *version_out malloc'd.  PG_EVERIFY when there is none, or more than one.
  */
-int pg_helm_chart_meta(char **name_out, char **version_out, const unsigned char *tgz,
-		       size_t len, pg_err *err);
+int pg_helm_chart_meta(char **name_out, char **version_out, const unsigned char *tgz, size_t len,
+		       pg_err *err);
 
 /* ---- release Secrets --------------------------------------------------- */
 
@@ -220,8 +220,8 @@ const char *pg_helm_release_chart_version(const pg_helm_release *r);
  * PG_EVERIFY "release manifest: ..." otherwise.  What the objects contain is
  * not re-rendered (values are not proven).
  */
-int pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz,
-				  size_t len, pg_err *err);
+int pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz, size_t len,
+				  pg_err *err);
 
 /*
  * Every object a release would apply, as a jansson array (caller's) of

@@ -69,7 +69,8 @@ piece(json_t *out, const char *s, const char *e, pg_err *err)
 		return PG_OK;
 	while (p < e && (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t'))
 		p++;
-	if ((size_t)(e - p) > strlen(SOURCE_TAG) && memcmp(p, SOURCE_TAG, strlen(SOURCE_TAG)) == 0) {
+	if ((size_t)(e - p) > strlen(SOURCE_TAG) &&
+	    memcmp(p, SOURCE_TAG, strlen(SOURCE_TAG)) == 0) {
 		const char *v = p + strlen(SOURCE_TAG);
 		const char *nl = memchr(v, '\n', (size_t)(e - v));
 		const char *ve = nl ? nl : e;
@@ -77,7 +78,8 @@ piece(json_t *out, const char *s, const char *e, pg_err *err)
 		while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
 			ve--;
 		if ((size_t)(ve - v) > PG_HELM_SOURCE_MAX || memchr(v, '\0', (size_t)(ve - v)))
-			return pg_err_set(err, PG_EINVAL, "release manifest: invalid # Source: line");
+			return pg_err_set(err, PG_EINVAL,
+					  "release manifest: invalid # Source: line");
 		memcpy(source, v, (size_t)(ve - v));
 		source[ve - v] = '\0';
 		src = source;

@@ -36,7 +36,8 @@ pg_helm_chart_meta(char **name_out, char **version_out, const unsigned char *tgz
 			continue;
 		if (cf != NULL) {
 			/* Helm would read one and overwrite it with the other */
-			rc = pg_err_set(err, PG_EVERIFY, "chart archive holds more than one Chart.yaml");
+			rc = pg_err_set(err, PG_EVERIFY,
+					"chart archive holds more than one Chart.yaml");
 			goto out;
 		}
 		cf = &files.v[i];
@@ -52,7 +53,8 @@ pg_helm_chart_meta(char **name_out, char **version_out, const unsigned char *tgz
 	n = json_string_value(json_object_get(cy, "name"));
 	v = json_string_value(json_object_get(cy, "version"));
 	if (n == NULL || v == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY, "the archive's Chart.yaml names no name or version");
+		rc = pg_err_set(err, PG_EVERIFY,
+				"the archive's Chart.yaml names no name or version");
 		goto out;
 	}
 	if ((*name_out = pg_strdup(n)) == NULL || (*version_out = pg_strdup(v)) == NULL) {

@@ -131,7 +131,8 @@ pg_helm_prov_parse(pg_helm_prov **out, const char *pt, size_t len, pg_err *err)
 		{
 			if (!json_is_string(v)) {
 				rc = pg_err_set(err, PG_EINVAL,
-						"cannot parse the provenance files section: value of %s is not a string",
+						"cannot parse the provenance files section: value "
+						"of %s is not a string",
 						key);
 				goto out;
 			}
@@ -145,7 +146,8 @@ pg_helm_prov_parse(pg_helm_prov **out, const char *pt, size_t len, pg_err *err)
 			p->nfiles++;
 		}
 	} else if (files != NULL && !json_is_null(files) && !json_is_object(files)) {
-		rc = pg_err_set(err, PG_EINVAL, "cannot parse the provenance files section: files is not a map");
+		rc = pg_err_set(err, PG_EINVAL,
+				"cannot parse the provenance files section: files is not a map");
 		goto out;
 	}
 	*out = p;
@@ -189,8 +191,8 @@ sha256_hex(char out[65], const unsigned char *p, size_t n)
 
 int
 pg_helm_verify(pg_helm_verified **out, pg_pgp *pgp, const pg_pgp_keyring *rings, size_t nrings,
-	       const char *archive_name, const unsigned char *tgz, size_t tgz_len,
-	       const char *prov, size_t prov_len, pg_err *err)
+	       const char *archive_name, const unsigned char *tgz, size_t tgz_len, const char *prov,
+	       size_t prov_len, pg_err *err)
 {
 	int rc = PG_EINTERNAL;
 	pg_pgp_result *sig = NULL;
@@ -210,7 +212,8 @@ pg_helm_verify(pg_helm_verified **out, pg_pgp *pgp, const pg_pgp_keyring *rings,
 		goto out;
 	}
 	/* 1. the signature, before anything in the plaintext is believed */
-	if ((rc = pg_pgp_verify_clearsigned(&sig, pgp, rings, nrings, prov, prov_len, err)) != PG_OK)
+	if ((rc = pg_pgp_verify_clearsigned(&sig, pgp, rings, nrings, prov, prov_len, err)) !=
+	    PG_OK)
 		goto out;
 	/* 2. the archive hash */
 	if ((rc = sha256_hex(hex, tgz, tgz_len)) != PG_OK) {
@@ -224,8 +227,8 @@ pg_helm_verify(pg_helm_verified **out, pg_pgp *pgp, const pg_pgp_keyring *rings,
 	}
 	pg_helm_quote(qn, sizeof(qn), archive_name);
 	if ((want = pg_helm_prov_sum(pv, archive_name)) == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY, "provenance does not contain a SHA for a file named %s",
-				qn);
+		rc = pg_err_set(err, PG_EVERIFY,
+				"provenance does not contain a SHA for a file named %s", qn);
 		goto out;
 	}
 	(void)snprintf(actual, sizeof(actual), "sha256:%s", hex);

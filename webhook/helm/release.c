@@ -24,9 +24,9 @@ struct pg_helm_release {
 /* Chart.yaml fields Helm keeps in chart.Metadata (anything else in
  * Chart.yaml is dropped by Helm and so cannot be compared). */
 static const char *const meta_fields[] = {
-	"name", "home", "sources", "version", "description", "keywords", "maintainers",
-	"icon", "apiVersion", "condition", "tags", "appVersion", "deprecated",
-	"annotations", "kubeVersion", "dependencies", "type", NULL,
+    "name",	   "home",	  "sources",	 "version",	 "description", "keywords",
+    "maintainers", "icon",	  "apiVersion",	 "condition",	 "tags",	"appVersion",
+    "deprecated",  "annotations", "kubeVersion", "dependencies", "type",	NULL,
 };
 
 void
@@ -188,11 +188,13 @@ equal(const json_t *a, const json_t *b, int loose, int skip_enabled)
 		return json_number_value(a) == json_number_value(b);
 	if (json_is_string(a) && json_is_string(b))
 		return json_string_length(a) == json_string_length(b) &&
-		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
+			   0;
 	if (loose) {
 		char x[512], y[512];
 
-		return scalar_text(a, x, sizeof(x)) && scalar_text(b, y, sizeof(y)) && strcmp(x, y) == 0;
+		return scalar_text(a, x, sizeof(x)) && scalar_text(b, y, sizeof(y)) &&
+		       strcmp(x, y) == 0;
 	}
 	return json_equal((json_t *)a, (json_t *)b);
 }
@@ -200,7 +202,8 @@ equal(const json_t *a, const json_t *b, int loose, int skip_enabled)
 static int
 differs(pg_err *err, const char *what)
 {
-	return pg_err_set(err, PG_EVERIFY, "release chart differs from the verified archive: %s", what);
+	return pg_err_set(err, PG_EVERIFY, "release chart differs from the verified archive: %s",
+			  what);
 }
 
 /* Compare a release list of {name, data(base64)} with the archive. */
@@ -273,8 +276,8 @@ pg_helm_release_objects(json_t **out, const pg_helm_release *r, pg_err *err)
 			rc = pg_err_set(err, PG_EINVAL, "release manifest is not a string");
 			goto out;
 		}
-		if ((rc = pg_helm_manifest_parse(all, json_string_value(man), json_string_length(man),
-						 err)) != PG_OK)
+		if ((rc = pg_helm_manifest_parse(all, json_string_value(man),
+						 json_string_length(man), err)) != PG_OK)
 			goto out;
 	}
 	if (hooks != NULL && !json_is_null(hooks) && !json_is_array(hooks)) {
@@ -289,15 +292,16 @@ pg_helm_release_objects(json_t **out, const pg_helm_release *r, pg_err *err)
 		if (hm == NULL || json_is_null(hm))
 			continue;
 		if (!json_is_string(hm) || (hp && !json_is_null(hp) && !json_is_string(hp))) {
-			rc = pg_err_set(err, PG_EINVAL, "release hook %zu: manifest or path is not a string", i);
+			rc = pg_err_set(err, PG_EINVAL,
+					"release hook %zu: manifest or path is not a string", i);
 			goto out;
 		}
 		if ((part = json_array()) == NULL) {
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = pg_helm_manifest_parse(part, json_string_value(hm), json_string_length(hm),
-						 err)) != PG_OK) {
+		if ((rc = pg_helm_manifest_parse(part, json_string_value(hm),
+						 json_string_length(hm), err)) != PG_OK) {
 			(void)pg_err_wrap(err, "release hook %zu: ", i);
 			goto out;
 		}
@@ -309,10 +313,10 @@ pg_helm_release_objects(json_t **out, const pg_helm_release *r, pg_err *err)
 			    json_array_size(all) >= PG_HELM_MANIFEST_DOCS_MAX ||
 			    json_array_append(all, e) != 0) {
 				rc = json_array_size(all) >= PG_HELM_MANIFEST_DOCS_MAX
-					     ? pg_err_set(err, PG_ETOOBIG,
-							  "release manifest has more than %d documents",
-							  PG_HELM_MANIFEST_DOCS_MAX)
-					     : pg_err_set(err, PG_ENOMEM, "out of memory");
+					 ? pg_err_set(err, PG_ETOOBIG,
+						      "release manifest has more than %d documents",
+						      PG_HELM_MANIFEST_DOCS_MAX)
+					 : pg_err_set(err, PG_ENOMEM, "out of memory");
 				goto out;
 			}
 		}
@@ -462,8 +466,7 @@ template_in(const pg_helm_files *files, const char *base, const char *rest, subs
 
 /* Every object of the release's manifests names a template of the archive. */
 static int
-check_sources(const pg_helm_release *r, const pg_helm_files *files, const char *cname,
-	      pg_err *err)
+check_sources(const pg_helm_release *r, const pg_helm_files *files, const char *cname, pg_err *err)
 {
 	json_t *objs = NULL, *e;
 	size_t i, cl = strlen(cname);
@@ -484,20 +487,21 @@ check_sources(const pg_helm_release *r, const pg_helm_files *files, const char *
 			const json_t *o = json_object_get(e, "object");
 			const char *kind = json_string_value(json_object_get(o, "kind"));
 			const char *name = json_string_value(
-				json_object_get(json_object_get(o, "metadata"), "name"));
+			    json_object_get(json_object_get(o, "metadata"), "name"));
 			int hook = json_is_true(json_object_get(e, "hook"));
 			int in;
 
 			if (src == NULL) {
 				rc = pg_err_set(err, PG_EVERIFY,
-						"release %s holds %s %s that names no template (no # Source: line): not from the verified chart",
-						hook ? "hook" : "manifest", kind ? kind : "an object",
-						name ? name : "");
+						"release %s holds %s %s that names no template (no "
+						"# Source: line): not from the verified chart",
+						hook ? "hook" : "manifest",
+						kind ? kind : "an object", name ? name : "");
 				break;
 			}
 			in = strncmp(src, cname, cl) == 0 && src[cl] == '/'
-				     ? template_in(files, cname, src + cl + 1, sp, 0, err)
-				     : 0;
+				 ? template_in(files, cname, src + cl + 1, sp, 0, err)
+				 : 0;
 			if (in < 0) {
 				rc = in;
 				(void)pg_err_wrap(err, "release manifest: ");
@@ -505,7 +509,8 @@ check_sources(const pg_helm_release *r, const pg_helm_files *files, const char *
 			}
 			if (in == 0) {
 				rc = pg_err_set(err, PG_EVERIFY,
-						"release %s: %s %s comes from %s, which is not a template of the verified chart",
+						"release %s: %s %s comes from %s, which is not a "
+						"template of the verified chart",
 						hook ? "hook" : "manifest", kind ? kind : "object",
 						name ? name : "", src);
 				break;
@@ -603,7 +608,8 @@ pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz
 
 		(void)snprintf(p, sizeof(p), "%s/values.yaml", prefix);
 		f = pg_helm_files_get(&files, p);
-		if (f && pg_helm_yaml_load(&vy, (const char *)f->data, f->len, 1, NULL, NULL) != PG_OK) {
+		if (f &&
+		    pg_helm_yaml_load(&vy, (const char *)f->data, f->len, 1, NULL, NULL) != PG_OK) {
 			rc = differs(err, "values.yaml");
 			goto out;
 		}
@@ -633,6 +639,7 @@ pg_helm_base64_decode(pg_buf *out, const char *s, size_t n, pg_err *err)
 	if (rc == PG_EINVAL)
 		return pg_err_set(err, rc, "invalid base64");
 	if (rc != PG_OK)
-		return pg_err_set(err, rc, rc == PG_ETOOBIG ? "base64 data too large" : "out of memory");
+		return pg_err_set(err, rc,
+				  rc == PG_ETOOBIG ? "base64 data too large" : "out of memory");
 	return PG_OK;
 }

@@ -134,7 +134,8 @@ pg_helm_url_resolve(char **out, const char *repo_url, const char *ref, pg_err *e
 	int rc;
 
 	if (strlen(ref) > PG_URL_FETCH_MAX || strlen(repo_url) > PG_URL_FETCH_MAX)
-		return pg_err_set(err, PG_EINVAL, "chart URL longer than %d bytes", PG_URL_FETCH_MAX);
+		return pg_err_set(err, PG_EINVAL, "chart URL longer than %d bytes",
+				  PG_URL_FETCH_MAX);
 	/* An absolute reference is used as it is (no query carried over). */
 	if (scheme_len(ref) > 0) {
 		if ((*out = pg_strdup(ref)) == NULL)
@@ -242,8 +243,7 @@ cand_cmp(const void *a, const void *b)
 
 int
 pg_helm_index_resolve(char **url_out, char **version_out, const char *index, size_t len,
-		      const char *repo_url, const char *name, const char *constraint,
-		      pg_err *err)
+		      const char *repo_url, const char *name, const char *constraint, pg_err *err)
 {
 	const char *path[] = {"entries", name, NULL};
 	json_t *ent = NULL, *e, *v, *u;
@@ -279,8 +279,8 @@ pg_helm_index_resolve(char **url_out, char **version_out, const char *index, siz
 		c[n].version = json_string_value(v);
 		u = json_object_get(e, "urls");
 		c[n].url = json_is_array(u) && json_is_string(json_array_get(u, 0))
-				   ? json_string_value(json_array_get(u, 0))
-				   : NULL;
+			       ? json_string_value(json_array_get(u, 0))
+			       : NULL;
 		c[n].pos = n;
 		n++;
 	}
@@ -292,11 +292,12 @@ pg_helm_index_resolve(char **url_out, char **version_out, const char *index, siz
 		if (pg_helm_semver_match(constraint ? constraint : "*", c[i].version, NULL) == 1)
 			pick = &c[i];
 	if (pick == NULL) {
-		rc = constraint ? pg_err_set(err, PG_ENOTFOUND,
-					     "chart \"%s\" version \"%s\" not found in %s repository",
-					     name, constraint, repo_url)
-				: pg_err_set(err, PG_ENOTFOUND, "chart \"%s\" not found in %s repository",
-					     name, repo_url);
+		rc = constraint
+			 ? pg_err_set(err, PG_ENOTFOUND,
+				      "chart \"%s\" version \"%s\" not found in %s repository",
+				      name, constraint, repo_url)
+			 : pg_err_set(err, PG_ENOTFOUND, "chart \"%s\" not found in %s repository",
+				      name, repo_url);
 		goto out;
 	}
 	if (pick->url == NULL || pick->url[0] == '\0') {
@@ -354,13 +355,20 @@ static const char *
 status_text(long s)
 {
 	switch (s) {
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	default: return "";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "";
 	}
 }
 
@@ -368,8 +376,8 @@ status_text(long s)
  * host no policy names (fetch.h); only for archives and .prov files, which
  * the signature and the sha256 decide, never for index.yaml. */
 static int
-get_ex(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o,
-       size_t max, int public_hops, const char *public_why, pg_err *err)
+get_ex(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o, size_t max,
+       int public_hops, const char *public_why, pg_err *err)
 {
 	pg_fetch_opts fo;
 	pg_fetch_resp *r = NULL;
@@ -391,8 +399,8 @@ get_ex(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts
 }
 
 static int
-get(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o,
-    size_t max, pg_err *err)
+get(pg_fetch_resp **out, pg_fetch *f, const char *u, const pg_helm_fetch_opts *o, size_t max,
+    pg_err *err)
 {
 	return get_ex(out, f, u, o, max, PG_FETCH_PUBLIC_NONE, NULL, err);
 }
@@ -469,9 +477,8 @@ pg_helm_download_url(pg_helm_download **out, pg_fetch *f, const char *u,
 }
 
 int
-pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_url,
-		      const char *name, const char *version, const pg_helm_fetch_opts *o,
-		      pg_err *err)
+pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_url, const char *name,
+		      const char *version, const pg_helm_fetch_opts *o, pg_err *err)
 {
 	char *iu = NULL, *cu = NULL, *cv = NULL;
 	pg_fetch_resp *r = NULL;
@@ -480,8 +487,9 @@ pg_helm_download_repo(pg_helm_download **out, pg_fetch *f, const char *repo_url,
 	if ((rc = pg_helm_index_url(&iu, repo_url, err)) != PG_OK)
 		goto out;
 	if ((rc = get(&r, f, iu, o, PG_HELM_INDEX_MAX, err)) != PG_OK) {
-		rc = pg_err_wrap(err, "looks like \"%s\" is not a valid chart repository or cannot be reached: ",
-				 repo_url);
+		rc = pg_err_wrap(
+		    err, "looks like \"%s\" is not a valid chart repository or cannot be reached: ",
+		    repo_url);
 		goto out;
 	}
 	if ((rc = pg_helm_index_resolve(&cu, &cv, r->body, r->len, repo_url, name, version, err)) !=
@@ -508,4 +516,3 @@ out:
 	free(cv);
 	return rc;
 }
-

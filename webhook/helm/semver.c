@@ -480,7 +480,8 @@ pg_helm_semver_match(const char *constraint, const char *version, pg_err *err)
 			bar = e;
 		n = parse_group(terms, s, bar);
 		if (n < 0)
-			return pg_err_set(err, PG_EINVAL, "improper constraint: %.200s", constraint);
+			return pg_err_set(err, PG_EINVAL, "improper constraint: %.200s",
+					  constraint);
 		if (n == 0) {
 			/* "" (or an empty OR branch) is "*": any release */
 			if (parse_term(&terms[0], "", 0, "*", 1) != 0)

@@ -44,9 +44,10 @@ pg_helm_gunzip(pg_buf *out, const unsigned char *src, size_t len, pg_err *err)
 		/* Refuse as soon as the bound is passed: a bomb never expands
 		 * further than one chunk past it. */
 		if ((rc = pg_buf_append(out, chunk, sizeof(chunk) - z.avail_out)) != PG_OK) {
-			rc = rc == PG_ETOOBIG ? pg_err_set(err, rc, "decompressed data larger than %zu bytes",
-							   out->max)
-					      : pg_err_set(err, rc, "out of memory");
+			rc = rc == PG_ETOOBIG
+				 ? pg_err_set(err, rc, "decompressed data larger than %zu bytes",
+					      out->max)
+				 : pg_err_set(err, rc, "out of memory");
 			break;
 		}
 		if (zr == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
@@ -146,7 +147,8 @@ clean_path(const char *p, size_t n, int *bad)
 			*bad = 1;
 			goto out;
 		}
-		if ((b.len && pg_buf_puts(&b, "/") != PG_OK) || pg_buf_append(&b, p + s, l) != PG_OK) {
+		if ((b.len && pg_buf_puts(&b, "/") != PG_OK) ||
+		    pg_buf_append(&b, p + s, l) != PG_OK) {
 			*bad = 1;
 			goto out;
 		}
@@ -181,7 +183,8 @@ pax_parse(const unsigned char *d, size_t n, char **path, uint64_t *size, int *ha
 			return -1;
 		if (k - j == 4 && memcmp(d + j, "path", 4) == 0) {
 			free(*path);
-			if ((*path = pg_strndup((const char *)d + k + 1, i + len - 1 - (k + 1))) == NULL)
+			if ((*path = pg_strndup((const char *)d + k + 1, i + len - 1 - (k + 1))) ==
+			    NULL)
 				return -1;
 		} else if (k - j == 4 && memcmp(d + j, "size", 4) == 0) {
 			uint64_t v = 0;
@@ -227,7 +230,8 @@ pg_helm_untar(pg_helm_files *out, const unsigned char *t, size_t len, pg_err *er
 		if (has_paxsize)
 			size = paxsize;
 		if (size > PG_HELM_UNTAR_MAX || size > len - off - BLOCK) {
-			rc = pg_err_set(err, PG_EINVAL, "tar member at offset %zu runs past the archive", off);
+			rc = pg_err_set(err, PG_EINVAL,
+					"tar member at offset %zu runs past the archive", off);
 			goto out;
 		}
 		padded = (size_t)((size + BLOCK - 1) / BLOCK * BLOCK);
@@ -238,8 +242,10 @@ pg_helm_untar(pg_helm_files *out, const unsigned char *t, size_t len, pg_err *er
 				goto out;
 			}
 			if (type == 'x') {
-				if (pax_parse(t + off, (size_t)size, &paxpath, &paxsize, &has_paxsize) != 0) {
-					rc = pg_err_set(err, PG_EINVAL, "invalid pax header at offset %zu", off);
+				if (pax_parse(t + off, (size_t)size, &paxpath, &paxsize,
+					      &has_paxsize) != 0) {
+					rc = pg_err_set(err, PG_EINVAL,
+							"invalid pax header at offset %zu", off);
 					goto out;
 				}
 			} else {
@@ -267,14 +273,15 @@ pg_helm_untar(pg_helm_files *out, const unsigned char *t, size_t len, pg_err *er
 				name = clean_path(raw, pl + bl, &bad);
 			}
 			if (name == NULL) {
-				rc = bad ? pg_err_set(err, PG_EINVAL, "chart archive holds an illegal path")
+				rc = bad ? pg_err_set(err, PG_EINVAL,
+						      "chart archive holds an illegal path")
 					 : pg_err_set(err, PG_ENOMEM, "out of memory");
 				goto out;
 			}
 			if (size > PG_HELM_UNTAR_FILE_MAX || total + size > PG_HELM_UNTAR_MAX ||
 			    out->n >= PG_HELM_UNTAR_FILES_MAX) {
-				rc = pg_err_set(err, PG_ETOOBIG, "chart archive too large when unpacked (%s)",
-						name);
+				rc = pg_err_set(err, PG_ETOOBIG,
+						"chart archive too large when unpacked (%s)", name);
 				goto out;
 			}
 			if (out->n == cap) {

@@ -53,10 +53,10 @@ static json_t *
 typed_scalar(const char *s, size_t n)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-	static const char *const trues[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
-					    "true", "True", "TRUE", NULL};
-	static const char *const falses[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF",
-					     "false", "False", "FALSE", NULL};
+	static const char *const trues[] = {"y",  "Y",	"yes",	"Yes",	"YES",	"on",
+					    "On", "ON", "true", "True", "TRUE", NULL};
+	static const char *const falses[] = {"n",   "N",   "no",    "No",    "NO",    "off",
+					     "Off", "OFF", "false", "False", "FALSE", NULL};
 	char *end;
 	size_t i;
 	int digits = 0, other = 0;
@@ -74,9 +74,9 @@ typed_scalar(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		if (s[i] >= '0' && s[i] <= '9')
 			digits++;
-		else if (!(s[i] == '-' || s[i] == '+' || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
-			   s[i] == '_' || s[i] == 'x' || (s[i] >= 'a' && s[i] <= 'f') ||
-			   (s[i] >= 'A' && s[i] <= 'F')))
+		else if (!(s[i] == '-' || s[i] == '+' || s[i] == '.' || s[i] == 'e' ||
+			   s[i] == 'E' || s[i] == '_' || s[i] == 'x' ||
+			   (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
 			other++;
 	}
 	if (digits == 0 || other)
@@ -142,7 +142,8 @@ mapping(yctx *y, json_t **out, int depth, const char *const *path)
 		}
 		if (k.type != YAML_SCALAR_EVENT) {
 			yaml_event_delete(&k);
-			rc = pg_err_set(y->err, PG_EINVAL, "unsupported YAML: non-scalar mapping key");
+			rc = pg_err_set(y->err, PG_EINVAL,
+					"unsupported YAML: non-scalar mapping key");
 			goto out;
 		}
 		if (path && *path) {
@@ -258,8 +259,8 @@ node(yctx *y, yaml_event_t *ev, json_t **out, int depth, const char *const *path
 }
 
 int
-pg_helm_yaml_load(json_t **out, const char *text, size_t len, int typed,
-		  const char *const *path, pg_err *err)
+pg_helm_yaml_load(json_t **out, const char *text, size_t len, int typed, const char *const *path,
+		  pg_err *err)
 {
 	yctx y;
 	yaml_event_t ev;
@@ -342,7 +343,8 @@ pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, pg_
 		default:
 			if (doc != NULL) {
 				yaml_event_delete(&ev);
-				rc = pg_err_set(err, PG_EINVAL, "invalid YAML: two roots in one document");
+				rc = pg_err_set(err, PG_EINVAL,
+						"invalid YAML: two roots in one document");
 				break;
 			}
 			rc = node(&y, &ev, &doc, 0, NULL);

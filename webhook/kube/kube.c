@@ -35,15 +35,15 @@ name_ok(const char *s)
 	if (n == 0 || n > 253)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '-' || s[i] == '.'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '.'))
 			return 0;
 	return 1;
 }
 
 int
-pg_kube_get_source(json_t **out, pg_fetch *f, const char *kind, const char *ns,
-		   const char *name, int64_t deadline, pg_err *err)
+pg_kube_get_source(json_t **out, pg_fetch *f, const char *kind, const char *ns, const char *name,
+		   int64_t deadline, pg_err *err)
 {
 	static const char *const versions[] = {"v1", "v1beta2"};
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
@@ -61,15 +61,16 @@ pg_kube_get_source(json_t **out, pg_fetch *f, const char *kind, const char *ns,
 
 	*out = NULL;
 	if (pl == NULL || !name_ok(ns) || !name_ok(name))
-		return pg_err_set(err, PG_EINVAL, "invalid Flux source reference %s/%s/%s",
-				  kind, ns, name);
+		return pg_err_set(err, PG_EINVAL, "invalid Flux source reference %s/%s/%s", kind,
+				  ns, name);
 	if (host == NULL || host[0] == '\0')
 		return pg_err_set(err, PG_EUNAVAIL,
 				  "cannot look up %s %s/%s: not running in a cluster "
-				  "(KUBERNETES_SERVICE_HOST is not set)", kind, ns, name);
+				  "(KUBERNETES_SERVICE_HOST is not set)",
+				  kind, ns, name);
 	if (pg_buf_read_file(&token, &tl, tokf ? tokf : SA_DIR "/token", TOKEN_MAX, err) != PG_OK)
-		return pg_err_wrap(err, "cannot look up %s %s/%s: service account token: ",
-				   kind, ns, name);
+		return pg_err_wrap(err, "cannot look up %s %s/%s: service account token: ", kind,
+				   ns, name);
 	while (tl > 0 && (token[tl - 1] == '\n' || token[tl - 1] == '\r' || token[tl - 1] == ' '))
 		token[--tl] = '\0';
 	(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
@@ -79,15 +80,17 @@ pg_kube_get_source(json_t **out, pg_fetch *f, const char *kind, const char *ns,
 	o.headers = hdrs;
 	o.max_redirects = -1;
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
-		(void)snprintf(url, sizeof(url),
-			       "https://%s%s%s:%s/apis/source.toolkit.fluxcd.io/%s/namespaces/%s/%s/%s",
-			       strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-			       port && port[0] ? port : "443", versions[i], ns, pl, name);
+		(void)snprintf(
+		    url, sizeof(url),
+		    "https://%s%s%s:%s/apis/source.toolkit.fluxcd.io/%s/namespaces/%s/%s/%s",
+		    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+		    port && port[0] ? port : "443", versions[i], ns, pl, name);
 		pg_fetch_resp_free(r);
 		r = NULL;
 		rc = pg_fetch_do(&r, f, url, &o, err);
 		if (rc != PG_OK) {
-			pg_err_wrap(err, "cannot look up %s %s/%s in the Kubernetes API: ", kind, ns, name);
+			pg_err_wrap(err, "cannot look up %s %s/%s in the Kubernetes API: ", kind,
+				    ns, name);
 			goto out;
 		}
 		if (r->status != 404)
@@ -96,9 +99,10 @@ pg_kube_get_source(json_t **out, pg_fetch *f, const char *kind, const char *ns,
 	if (r->status == 404) {
 		rc = pg_err_set(err, PG_ENOTFOUND, "%s %s/%s not found", kind, ns, name);
 	} else if (r->status == 401 || r->status == 403) {
-		rc = pg_err_set(err, PG_EDENIED,
-				"the Kubernetes API refused to show %s %s/%s (HTTP %ld): check provgate's RBAC",
-				kind, ns, name, r->status);
+		rc = pg_err_set(
+		    err, PG_EDENIED,
+		    "the Kubernetes API refused to show %s %s/%s (HTTP %ld): check provgate's RBAC",
+		    kind, ns, name, r->status);
 	} else if (r->status != 200) {
 		rc = pg_err_set(err, PG_EFETCH, "the Kubernetes API answered HTTP %ld for %s %s/%s",
 				r->status, kind, ns, name);

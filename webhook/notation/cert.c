@@ -37,10 +37,14 @@ nv_alg_of_key(EVP_PKEY *k)
 
 	if (EVP_PKEY_is_a(k, "RSA")) {
 		switch (EVP_PKEY_get_bits(k)) {
-		case 2048: return NV_PS256;
-		case 3072: return NV_PS384;
-		case 4096: return NV_PS512;
-		default: return NV_ALG_NONE;
+		case 2048:
+			return NV_PS256;
+		case 3072:
+			return NV_PS384;
+		case 4096:
+			return NV_PS512;
+		default:
+			return NV_ALG_NONE;
 		}
 	}
 	if (EVP_PKEY_is_a(k, "EC") &&
@@ -60,13 +64,20 @@ const char *
 nv_alg_name(nv_alg a)
 {
 	switch (a) {
-	case NV_PS256: return "PS256";
-	case NV_PS384: return "PS384";
-	case NV_PS512: return "PS512";
-	case NV_ES256: return "ES256";
-	case NV_ES384: return "ES384";
-	case NV_ES512: return "ES512";
-	default: return "none";
+	case NV_PS256:
+		return "PS256";
+	case NV_PS384:
+		return "PS384";
+	case NV_PS512:
+		return "PS512";
+	case NV_ES256:
+		return "ES256";
+	case NV_ES384:
+		return "ES384";
+	case NV_ES512:
+		return "ES512";
+	default:
+		return "none";
 	}
 }
 
@@ -75,19 +86,22 @@ alg_md(nv_alg a)
 {
 	switch (a) {
 	case NV_PS256:
-	case NV_ES256: return pg_digest_md(PG_DIGEST_SHA256);
+	case NV_ES256:
+		return pg_digest_md(PG_DIGEST_SHA256);
 	case NV_PS384:
-	case NV_ES384: return pg_digest_md(PG_DIGEST_SHA384);
+	case NV_ES384:
+		return pg_digest_md(PG_DIGEST_SHA384);
 	case NV_PS512:
-	case NV_ES512: return pg_digest_md(PG_DIGEST_SHA512);
-	default: return NULL;
+	case NV_ES512:
+		return pg_digest_md(PG_DIGEST_SHA512);
+	default:
+		return NULL;
 	}
 }
 
 /* JOSE/COSE ECDSA signatures are r||s, each the size of the order. */
 static int
-ecdsa_raw_to_der(unsigned char **out, size_t *out_len, const unsigned char *sig, size_t n,
-		 nv_alg a)
+ecdsa_raw_to_der(unsigned char **out, size_t *out_len, const unsigned char *sig, size_t n, nv_alg a)
 {
 	size_t half = a == NV_ES256 ? 32 : a == NV_ES384 ? 48 : 66;
 	ECDSA_SIG *s = NULL;
@@ -118,8 +132,8 @@ out:
 }
 
 int
-nv_sig_verify(EVP_PKEY *k, nv_alg a, const unsigned char *msg, size_t len,
-	      const unsigned char *sig, size_t sig_len)
+nv_sig_verify(EVP_PKEY *k, nv_alg a, const unsigned char *msg, size_t len, const unsigned char *sig,
+	      size_t sig_len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -235,9 +249,9 @@ check_key_and_sig(X509 *c, int depth, pg_err *err)
 		return pg_err_set(err, PG_EVERIFY,
 				  "certificate %d has an unsupported signature algorithm", depth);
 	if (md_nid != NID_sha256 && md_nid != NID_sha384 && md_nid != NID_sha512)
-		return pg_err_set(err, PG_EVERIFY,
-				  "certificate %d is signed with %s (SHA-256/384/512 needed)", depth,
-				  md_nid == NID_undef ? "an unknown digest" : OBJ_nid2sn(md_nid));
+		return pg_err_set(
+		    err, PG_EVERIFY, "certificate %d is signed with %s (SHA-256/384/512 needed)",
+		    depth, md_nid == NID_undef ? "an unknown digest" : OBJ_nid2sn(md_nid));
 	return PG_OK;
 }
 
@@ -257,14 +271,15 @@ check_leaf(X509 *c, pg_err *err)
 	if (!(ku & KU_DIGITAL_SIGNATURE))
 		return pg_err_set(err, PG_EVERIFY,
 				  "signing certificate keyUsage lacks digitalSignature");
-	if (ku & (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | KU_KEY_AGREEMENT |
-		  KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_ENCIPHER_ONLY | KU_DECIPHER_ONLY))
+	if (ku & (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | KU_KEY_AGREEMENT | KU_KEY_CERT_SIGN |
+		  KU_CRL_SIGN | KU_ENCIPHER_ONLY | KU_DECIPHER_ONLY))
 		return pg_err_set(err, PG_EVERIFY,
 				  "signing certificate keyUsage has bits other than "
 				  "digitalSignature/nonRepudiation");
 	if (ext_present(c, NID_ext_key_usage)) {
 		xku = X509_get_extended_key_usage(c);
-		if (xku & (XKU_ANYEKU | XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_SMIME | XKU_TIMESTAMP))
+		if (xku &
+		    (XKU_ANYEKU | XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_SMIME | XKU_TIMESTAMP))
 			return pg_err_set(err, PG_EVERIFY,
 					  "signing certificate extendedKeyUsage allows "
 					  "anyEKU, serverAuth, clientAuth, emailProtection or "
@@ -300,7 +315,8 @@ signed_by(X509 *c, X509 *issuer)
 	EVP_PKEY *k = X509_get0_pubkey(issuer);
 	bool ok;
 
-	ok = k != NULL && X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(issuer)) == 0 &&
+	ok = k != NULL &&
+	     X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(issuer)) == 0 &&
 	     X509_verify(c, k) == 1;
 	ERR_clear_error();
 	return ok;
@@ -361,7 +377,8 @@ trim_dup(const char *s, size_t n, bool keep_trailing_escaped_space)
 {
 	while (n > 0 && (*s == ' '))
 		s++, n--;
-	while (n > 0 && s[n - 1] == ' ' && !(keep_trailing_escaped_space && n >= 2 && s[n - 2] == '\\'))
+	while (n > 0 && s[n - 1] == ' ' &&
+	       !(keep_trailing_escaped_space && n >= 2 && s[n - 2] == '\\'))
 		n--;
 	return pg_strndup(s, n);
 }
@@ -425,7 +442,8 @@ nv_dn_parse(nv_dn *out, const char *s, bool require_cso, pg_err *err)
 		eq = strchr(part, '=');
 		if (eq == NULL || eq == part || eq[1] == '\0') {
 			free(part);
-			rc = pg_err_set(err, PG_EINVAL, "malformed distinguished name \"%.200s\"", s);
+			rc = pg_err_set(err, PG_EINVAL, "malformed distinguished name \"%.200s\"",
+					s);
 			goto out;
 		}
 		*eq = '\0';
@@ -439,7 +457,8 @@ nv_dn_parse(nv_dn *out, const char *s, bool require_cso, pg_err *err)
 		}
 		out->n++;
 		if (unescape(out->v[out->n - 1].value) != PG_OK) {
-			rc = pg_err_set(err, PG_EINVAL, "bad escape in distinguished name \"%.200s\"", s);
+			rc = pg_err_set(err, PG_EINVAL,
+					"bad escape in distinguished name \"%.200s\"", s);
 			goto out;
 		}
 		for (j = 0; out->v[out->n - 1].type[j]; j++) {
@@ -481,16 +500,35 @@ entry_type(char *out, size_t n, const ASN1_OBJECT *obj)
 	const char *sn = NULL;
 
 	switch (nid) {
-	case NID_countryName: sn = "C"; break;
-	case NID_stateOrProvinceName: sn = "ST"; break;
-	case NID_localityName: sn = "L"; break;
-	case NID_organizationName: sn = "O"; break;
-	case NID_organizationalUnitName: sn = "OU"; break;
-	case NID_commonName: sn = "CN"; break;
-	case NID_serialNumber: sn = "SERIALNUMBER"; break;
-	case NID_streetAddress: sn = "STREET"; break;
-	case NID_postalCode: sn = "POSTALCODE"; break;
-	default: break;
+	case NID_countryName:
+		sn = "C";
+		break;
+	case NID_stateOrProvinceName:
+		sn = "ST";
+		break;
+	case NID_localityName:
+		sn = "L";
+		break;
+	case NID_organizationName:
+		sn = "O";
+		break;
+	case NID_organizationalUnitName:
+		sn = "OU";
+		break;
+	case NID_commonName:
+		sn = "CN";
+		break;
+	case NID_serialNumber:
+		sn = "SERIALNUMBER";
+		break;
+	case NID_streetAddress:
+		sn = "STREET";
+		break;
+	case NID_postalCode:
+		sn = "POSTALCODE";
+		break;
+	default:
+		break;
 	}
 	if (sn)
 		(void)snprintf(out, n, "%s", sn);

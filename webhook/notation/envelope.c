@@ -160,7 +160,8 @@ push_cert(nv_env *e, const unsigned char *der, size_t len, pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "malformed certificate in the chain");
 	if (p != der + len) {
 		X509_free(c);
-		return pg_err_set(err, PG_EINVAL, "trailing bytes after a certificate in the chain");
+		return pg_err_set(err, PG_EINVAL,
+				  "trailing bytes after a certificate in the chain");
 	}
 	if (!sk_X509_push(e->chain, c)) {
 		X509_free(c);
@@ -413,9 +414,9 @@ nv_jws_parse(nv_env *out, const unsigned char *in, size_t len, pg_err *err)
 	ylen = json_string_length(json_object_get(root, "payload"));
 	if (b64url(&pj, &pj_len, prot, plen, 65536) != PG_OK ||
 	    b64url(&out->payload, &out->payload_len, pay, ylen, PG_NOTATION_ENVELOPE_MAX) !=
-		    PG_OK ||
-	    b64url(&out->sig, &out->sig_len, sig, json_string_length(json_object_get(root, "signature")),
-		   4096) != PG_OK) {
+		PG_OK ||
+	    b64url(&out->sig, &out->sig_len, sig,
+		   json_string_length(json_object_get(root, "signature")), 4096) != PG_OK) {
 		rc = pg_err_set(err, PG_EINVAL, "JWS field is not strict unpadded base64url");
 		goto out;
 	}
@@ -480,13 +481,20 @@ static nv_alg
 alg_by_cose(int64_t id)
 {
 	switch (id) {
-	case -37: return NV_PS256;
-	case -38: return NV_PS384;
-	case -39: return NV_PS512;
-	case -7: return NV_ES256;
-	case -35: return NV_ES384;
-	case -36: return NV_ES512;
-	default: return NV_ALG_NONE;
+	case -37:
+		return NV_PS256;
+	case -38:
+		return NV_PS384;
+	case -39:
+		return NV_PS512;
+	case -7:
+		return NV_ES256;
+	case -35:
+		return NV_ES384;
+	case -36:
+		return NV_ES512;
+	default:
+		return NV_ALG_NONE;
 	}
 }
 
@@ -651,7 +659,8 @@ cose_protected(nv_env *e, const unsigned char *p, size_t len, pg_err *err)
 	if (c.p != c.end)
 		goto bad;
 	if (!has_alg || !has_cty || crit.p == NULL) {
-		rc = pg_err_set(err, PG_EINVAL, "COSE protected header lacks alg, content type or crit");
+		rc = pg_err_set(err, PG_EINVAL,
+				"COSE protected header lacks alg, content type or crit");
 		goto out;
 	}
 	/* crit: labels; integer labels must be present too, string ones go

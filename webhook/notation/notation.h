@@ -90,17 +90,17 @@ int pg_notation_config_select(const pg_notation_trust **out, const pg_notation_c
  * verifier entry): certificates come as bytes (PEM, or DER) instead of
  * store directories. */
 typedef struct pg_notation_cert_src {
-	int type;          /* PG_NOTATION_STORE_CA, _SA, _TSA, or _CRL (CRLs) */
+	int type;	   /* PG_NOTATION_STORE_CA, _SA, _TSA, or _CRL (CRLs) */
 	const char *name;  /* the trust entry's name, for messages */
 	const char *bytes; /* PEM (one or more certificates) or DER */
 	size_t len;
 } pg_notation_cert_src;
 
 typedef struct pg_notation_spec {
-	const char *name;             /* for messages (the rule's name) */
-	const char *level;            /* strict | permissive | audit; NULL: strict */
-	const char *verify_timestamp; /* always | afterCertExpiry; NULL: always */
-	const char *revocation;       /* enforce | log | skip; NULL: the level's */
+	const char *name;	       /* for messages (the rule's name) */
+	const char *level;	       /* strict | permissive | audit; NULL: strict */
+	const char *verify_timestamp;  /* always | afterCertExpiry; NULL: always */
+	const char *revocation;	       /* enforce | log | skip; NULL: the level's */
 	const char *const *identities; /* "*" or "x509.subject: ..." */
 	size_t n_identities;
 	const pg_notation_cert_src *certs;
@@ -138,9 +138,9 @@ typedef struct pg_notation_kv {
 #define PG_NOTATION_STEPS_LOG_MAX 2048
 
 typedef struct pg_notation_outcome {
-	bool skipped;                       /* level skip: nothing verified */
-	char signer[512];                   /* leaf subject */
-	const char *failed;                 /* failing step name, or NULL */
+	bool skipped;				/* level skip: nothing verified */
+	char signer[512];			/* leaf subject */
+	const char *failed;			/* failing step name, or NULL */
 	char logged[PG_NOTATION_STEPS_LOG_MAX]; /* failures only logged */
 } pg_notation_outcome;
 

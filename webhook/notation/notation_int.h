@@ -79,18 +79,18 @@ typedef struct nv_env {
 	char *scheme;
 	bool has_signing_time, has_auth_time, has_expiry;
 	int64_t signing_time, auth_time, expiry;
-	char *plugin;        /* io.cncf.notary.verificationPlugin, or NULL */
-	char *unknown_crit;  /* first critical header we do not know, or NULL */
+	char *plugin;	    /* io.cncf.notary.verificationPlugin, or NULL */
+	char *unknown_crit; /* first critical header we do not know, or NULL */
 	unsigned char *payload;
 	size_t payload_len;
-	unsigned char *tbs;  /* the exact bytes the signature covers */
+	unsigned char *tbs; /* the exact bytes the signature covers */
 	size_t tbs_len;
-	unsigned char *sig;  /* raw signature (ECDSA: r||s) */
+	unsigned char *sig; /* raw signature (ECDSA: r||s) */
 	size_t sig_len;
 	STACK_OF(X509) * chain; /* leaf first */
-	unsigned char *tst;     /* timestamp token (CMS ContentInfo DER) */
+	unsigned char *tst;	/* timestamp token (CMS ContentInfo DER) */
 	size_t tst_len;
-	char *agent;            /* signingAgent, informative */
+	char *agent; /* signingAgent, informative */
 } nv_env;
 
 void nv_env_free(nv_env *e);
@@ -168,8 +168,8 @@ struct pg_notation_trust {
 	nv_dn *ids;
 	size_t nids;
 	STACK_OF(X509) * ca, *sa, *tsa; /* loaded certificates */
-	STACK_OF(X509_CRL) * crls;      /* CRLs given by the operator (air-gapped) */
-	char *store_error;              /* a store failed to load: fail closed */
+	STACK_OF(X509_CRL) * crls;	/* CRLs given by the operator (air-gapped) */
+	char *store_error;		/* a store failed to load: fail closed */
 };
 
 void nv_trust_free_fields(pg_notation_trust *t);

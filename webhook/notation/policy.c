@@ -213,10 +213,11 @@ parse_statement(pg_notation_trust *t, json_t *o, bool blob, pg_err *err)
 
 			if (s == NULL || (strcmp(s, "*") != 0 && !scope_ok(s)) ||
 			    (strcmp(s, "*") == 0 && n != 1))
-				return pg_err_set(err, PG_EINVAL,
-						  "trust policy \"%.64s\": registry scope must be a "
-						  "fully qualified repository, or \"*\" alone",
-						  name);
+				return pg_err_set(
+				    err, PG_EINVAL,
+				    "trust policy \"%.64s\": registry scope must be a "
+				    "fully qualified repository, or \"*\" alone",
+				    name);
 			for (j = 0; j < t->nscopes; j++)
 				if (strcmp(t->scopes[j], s) == 0)
 					return pg_err_set(err, PG_EINVAL,
@@ -248,7 +249,8 @@ parse_statement(pg_notation_trust *t, json_t *o, bool blob, pg_err *err)
 		else if ((size_t)(colon - s) == 3 && strncmp(s, "tsa", 3) == 0)
 			t->stores[i].type = PG_NOTATION_STORE_TSA;
 		else
-			return pg_err_set(err, PG_EINVAL, "unknown trust store type in \"%.64s\"", s);
+			return pg_err_set(err, PG_EINVAL, "unknown trust store type in \"%.64s\"",
+					  s);
 		for (j = 0; j < t->nstores; j++)
 			if (t->stores[j].type == t->stores[i].type &&
 			    strcmp(t->stores[j].name, colon + 1) == 0)
@@ -284,8 +286,9 @@ parse_statement(pg_notation_trust *t, json_t *o, bool blob, pg_err *err)
 			continue;
 		}
 		if (s == NULL || strncmp(s, "x509.subject:", 13) != 0)
-			return pg_err_set(err, PG_EINVAL,
-					  "trusted identity must be \"*\" or \"x509.subject: ...\"");
+			return pg_err_set(
+			    err, PG_EINVAL,
+			    "trusted identity must be \"*\" or \"x509.subject: ...\"");
 		if ((rc = nv_dn_parse(&t->ids[t->nids], s + 13, true, err)) != PG_OK)
 			return rc;
 		t->nids++;
@@ -425,7 +428,8 @@ nv_crls_add(STACK_OF(X509_CRL) * dst, const unsigned char *p, size_t len)
 		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL)
 			return PG_ENOMEM;
 		while ((x = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
-			if (sk_X509_CRL_num(dst) >= NV_STORE_CERTS_MAX || !sk_X509_CRL_push(dst, x)) {
+			if (sk_X509_CRL_num(dst) >= NV_STORE_CERTS_MAX ||
+			    !sk_X509_CRL_push(dst, x)) {
 				X509_CRL_free(x);
 				BIO_free(b);
 				return PG_ETOOBIG;
@@ -449,8 +453,7 @@ nv_crls_add(STACK_OF(X509_CRL) * dst, const unsigned char *p, size_t len)
 }
 
 static int
-load_store(STACK_OF(X509) * dst, const char *dir, const char *type, const char *name,
-	   pg_err *err)
+load_store(STACK_OF(X509) * dst, const char *dir, const char *type, const char *name, pg_err *err)
 {
 	static const char *const parts[] = {"truststore", "truststore/x509", NULL};
 	char path[4096], file[4096];
@@ -465,15 +468,17 @@ load_store(STACK_OF(X509) * dst, const char *dir, const char *type, const char *
 		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 			return pg_err_set(err, PG_EIO, "%s is not a directory", path);
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/truststore/x509/%s", dir, type) >= sizeof(path) ||
+	if ((size_t)snprintf(path, sizeof(path), "%s/truststore/x509/%s", dir, type) >=
+		sizeof(path) ||
 	    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return pg_err_set(err, PG_EIO, "trust store type directory %s missing (or a symlink)",
-				  path);
+		return pg_err_set(err, PG_EIO,
+				  "trust store type directory %s missing (or a symlink)", path);
 	(void)snprintf(path, sizeof(path), "%s/truststore/x509/%s/%s", dir, type, name);
 	if (lstat(path, &st) != 0)
 		return pg_err_set(err, PG_EIO, "trust store %s:%s does not exist", type, name);
 	if (S_ISLNK(st.st_mode))
-		return pg_err_set(err, PG_EIO, "trust store %s:%s is a symlink (refused)", type, name);
+		return pg_err_set(err, PG_EIO, "trust store %s:%s is a symlink (refused)", type,
+				  name);
 	if (!S_ISDIR(st.st_mode))
 		return pg_err_set(err, PG_EIO, "trust store %s:%s is not a directory", type, name);
 	if ((d = opendir(path)) == NULL)
@@ -484,23 +489,24 @@ load_store(STACK_OF(X509) * dst, const char *dir, const char *type, const char *
 		ssize_t r;
 		pg_buf b;
 
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-					     (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
 			continue;
 		if ((size_t)snprintf(file, sizeof(file), "%s/%s", path, de->d_name) >= sizeof(file))
 			continue;
 		if (lstat(file, &st) != 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
-			rc = pg_err_set(err, PG_EIO, "trust store %s:%s holds a symlink %s (refused)",
-					type, name, de->d_name);
+			rc = pg_err_set(err, PG_EIO,
+					"trust store %s:%s holds a symlink %s (refused)", type,
+					name, de->d_name);
 			goto out;
 		}
 		if (!S_ISREG(st.st_mode))
 			continue; /* subdirectories are ignored */
 		if (++nfiles > NV_STORE_FILES_MAX) {
-			rc = pg_err_set(err, PG_ETOOBIG, "trust store %s:%s has too many files", type,
-					name);
+			rc = pg_err_set(err, PG_ETOOBIG, "trust store %s:%s has too many files",
+					type, name);
 			goto out;
 		}
 		/* O_NOFOLLOW: a file swapped for a symlink after lstat. */
@@ -534,7 +540,8 @@ load_store(STACK_OF(X509) * dst, const char *dir, const char *type, const char *
 		free(data);
 	}
 	if ((size_t)sk_X509_num(dst) == before) {
-		rc = pg_err_set(err, PG_EINVAL, "trust store %s:%s has no certificates", type, name);
+		rc =
+		    pg_err_set(err, PG_EINVAL, "trust store %s:%s has no certificates", type, name);
 		goto out;
 	}
 	rc = PG_OK;
@@ -556,7 +563,7 @@ load_trust(pg_notation_trust *t, const char *dir)
 	    (t->tsa = sk_X509_new_null()) == NULL)
 		return PG_ENOMEM;
 	for (i = 0; i < t->nstores; i++) {
-		STACK_OF(X509) *dst = t->stores[i].type == PG_NOTATION_STORE_CA   ? t->ca
+		STACK_OF(X509) *dst = t->stores[i].type == PG_NOTATION_STORE_CA	  ? t->ca
 				      : t->stores[i].type == PG_NOTATION_STORE_SA ? t->sa
 										  : t->tsa;
 
@@ -675,8 +682,9 @@ pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_
 		goto out;
 	if (json_object_set_new(o, "signatureVerification", sv) != 0 ||
 	    json_object_set_new(sv, "level", json_string(spec->level ? spec->level : "strict")) !=
-		    0 ||
-	    json_object_set_new(o, "name", json_string(spec->name ? spec->name : "provgate")) != 0 ||
+		0 ||
+	    json_object_set_new(o, "name", json_string(spec->name ? spec->name : "provgate")) !=
+		0 ||
 	    json_object_set_new(o, "registryScopes", json_pack("[s]", "*")) != 0 ||
 	    (stores = json_array()) == NULL || json_object_set_new(o, "trustStores", stores) != 0 ||
 	    (ids = json_array()) == NULL || json_object_set_new(o, "trustedIdentities", ids) != 0)
@@ -690,8 +698,8 @@ pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_
 	    json_object_set_new(sv, "verifyTimestamp", json_string(spec->verify_timestamp)) != 0)
 		goto out;
 	if (spec->revocation &&
-	    json_object_set_new(sv, "override", json_pack("{s:s}", "revocation", spec->revocation)) !=
-		    0)
+	    json_object_set_new(sv, "override",
+				json_pack("{s:s}", "revocation", spec->revocation)) != 0)
 		goto out;
 	for (i = 0; i < spec->n_certs; i++) {
 		const pg_notation_cert_src *c = &spec->certs[i];
@@ -725,26 +733,29 @@ pg_notation_trust_new(pg_notation_trust **out, const pg_notation_spec *spec, pg_
 	}
 	for (i = 0; i < spec->n_certs; i++) {
 		const pg_notation_cert_src *c = &spec->certs[i];
-		STACK_OF(X509) *dst;
+		STACK_OF(X509) * dst;
 
 		if (c->type == PG_NOTATION_CRL) {
 			if (c->len > NV_CERT_FILE_MAX ||
-			    nv_crls_add(t->crls, (const unsigned char *)c->bytes, c->len) != PG_OK) {
-				rc = pg_err_set(err, PG_EINVAL,
-						"trust entry %.64s holds no readable CRL (PEM or DER)",
-						c->name ? c->name : "?");
+			    nv_crls_add(t->crls, (const unsigned char *)c->bytes, c->len) !=
+				PG_OK) {
+				rc = pg_err_set(
+				    err, PG_EINVAL,
+				    "trust entry %.64s holds no readable CRL (PEM or DER)",
+				    c->name ? c->name : "?");
 				goto out;
 			}
 			continue;
 		}
-		dst = c->type == PG_NOTATION_STORE_CA   ? t->ca
+		dst = c->type == PG_NOTATION_STORE_CA	? t->ca
 		      : c->type == PG_NOTATION_STORE_SA ? t->sa
 							: t->tsa;
 		if (c->len > NV_CERT_FILE_MAX ||
 		    add_certs(dst, (const unsigned char *)c->bytes, c->len) != PG_OK) {
-			rc = pg_err_set(err, PG_EINVAL,
-					"trust entry %.64s holds no readable certificate (PEM or DER)",
-					c->name ? c->name : "?");
+			rc = pg_err_set(
+			    err, PG_EINVAL,
+			    "trust entry %.64s holds no readable certificate (PEM or DER)",
+			    c->name ? c->name : "?");
 			goto out;
 		}
 	}
@@ -773,7 +784,7 @@ pg_notation_config_fingerprint(char out[65], const pg_notation_config *c)
 		return;
 	rc = pg_digest_update(md, c->doc ? c->doc : "", c->doc ? strlen(c->doc) : 0);
 	for (i = 0; rc == PG_OK && i < c->n; i++) {
-		STACK_OF(X509) *sets[3] = {c->v[i].ca, c->v[i].sa, c->v[i].tsa};
+		STACK_OF(X509) * sets[3] = {c->v[i].ca, c->v[i].sa, c->v[i].tsa};
 
 		rc = pg_digest_update(md, c->v[i].store_error ? "E" : "-", 1);
 		for (k = 0; k < 3; k++)
@@ -787,7 +798,11 @@ pg_notation_config_fingerprint(char out[65], const pg_notation_config *c)
 					rc = pg_digest_update(md, der, (size_t)n);
 				OPENSSL_free(der);
 				if (rc == PG_OK)
-					rc = pg_digest_update(md, k == 0 ? "c" : k == 1 ? "s" : "t", 1);
+					rc = pg_digest_update(md,
+							      k == 0   ? "c"
+							      : k == 1 ? "s"
+								       : "t",
+							      1);
 			}
 	}
 	if (rc != PG_OK) {

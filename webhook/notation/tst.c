@@ -103,8 +103,7 @@ nv_tst_verify(int64_t *lo, int64_t *hi, const unsigned char *tst, size_t tst_len
 	/* PKCS7_to_TS_TST_INFO checks eContentType id-ct-TSTInfo and
 	 * decodes the TSTInfo. */
 	if ((info = PKCS7_to_TS_TST_INFO(token)) == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"timestamp token does not hold a valid TSTInfo");
+		rc = pg_err_set(err, PG_EVERIFY, "timestamp token does not hold a valid TSTInfo");
 		goto out;
 	}
 	if (nv_asn1_time(&gen, TS_TST_INFO_get_time(info)) != PG_OK ||

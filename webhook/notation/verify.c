@@ -252,7 +252,7 @@ crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notatio
 		names = dp->distpoint->name.fullname;
 		for (j = 0; j < sk_GENERAL_NAME_num(names) && !found; j++) {
 			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
-			STACK_OF(X509_CRL) *got;
+			STACK_OF(X509_CRL) * got;
 			unsigned char *bytes = NULL;
 			size_t len = 0;
 			char url[1024];
@@ -274,8 +274,8 @@ crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notatio
 				goto out;
 			pg_err_clear(&e);
 			if (src->get(&bytes, &len, url, &e, src->ctx) != PG_OK) {
-				(void)snprintf(why, whylen, "CRL at %.200s unavailable: %.300s", url,
-					       e.msg[0] ? e.msg : "fetch failed");
+				(void)snprintf(why, whylen, "CRL at %.200s unavailable: %.300s",
+					       url, e.msg[0] ? e.msg : "fetch failed");
 				continue;
 			}
 			if (*pool == NULL && (*pool = sk_X509_CRL_new_null()) == NULL) {
@@ -297,9 +297,10 @@ crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notatio
 				found = crl_for(*pool, issuer, now, &st);
 				if (found == NULL) {
 					*stale |= st;
-					(void)snprintf(why, whylen, "the CRL at %.200s is %s", url,
-						       st ? "out of date"
-							  : "not signed by the certificate's issuer");
+					(void)snprintf(
+					    why, whylen, "the CRL at %.200s is %s", url,
+					    st ? "out of date"
+					       : "not signed by the certificate's issuer");
 				}
 			}
 			sk_X509_CRL_pop_free(got, X509_CRL_free);
@@ -342,20 +343,25 @@ revocation(const pg_notation_trust *t, const nv_env *env, const pg_notation_crl_
 		nv_subject(subj, sizeof(subj), c);
 		if (crl != NULL) {
 			if (X509_CRL_get0_by_cert(crl, &rv, c) == 1)
-				rc = pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked", subj);
+				rc = pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked",
+						subj);
 			continue;
 		}
 		if (given_stale)
-			rc = pg_err_set(e, PG_EVERIFY,
-					"revocation status of certificate \"%s\" is unknown (its CRL is "
-					"out of date)",
-					subj);
+			rc = pg_err_set(
+			    e, PG_EVERIFY,
+			    "revocation status of certificate \"%s\" is unknown (its CRL is "
+			    "out of date)",
+			    subj);
 		else if (cdp || X509_get_ext_by_NID(c, NID_info_access, -1) >= 0)
-			rc = pg_err_set(e, PG_EVERIFY,
-					"revocation status of certificate \"%s\" is unknown (no CRL "
-					"given for it%s%s)",
-					subj, why[0] ? "; " : "",
-					why[0] ? why : cdp ? "" : "; OCSP is not asked");
+			rc =
+			    pg_err_set(e, PG_EVERIFY,
+				       "revocation status of certificate \"%s\" is unknown (no CRL "
+				       "given for it%s%s)",
+				       subj, why[0] ? "; " : "",
+				       why[0] ? why
+				       : cdp  ? ""
+					      : "; OCSP is not asked");
 	}
 	sk_X509_CRL_pop_free(pool, X509_CRL_free);
 	return rc;
@@ -364,8 +370,8 @@ revocation(const pg_notation_trust *t, const nv_env *env, const pg_notation_crl_
 static int
 target(json_t **desc_out, const nv_env *env, const pg_notation_target *want, pg_err *e)
 {
-	json_t *p = json_loadb((const char *)env->payload, env->payload_len, JSON_REJECT_DUPLICATES,
-			       NULL);
+	json_t *p =
+	    json_loadb((const char *)env->payload, env->payload_len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *d = json_object_get(p, "targetArtifact"), *sz;
 	const char *mt, *dg;
 	int rc = PG_EVERIFY;
@@ -379,8 +385,8 @@ target(json_t **desc_out, const nv_env *env, const pg_notation_target *want, pg_
 	dg = json_string_value(json_object_get(d, "digest"));
 	sz = json_object_get(d, "size");
 	if (mt == NULL || dg == NULL || !json_is_integer(sz)) {
-		rc = pg_err_set(e, PG_EVERIFY,
-				"payload descriptor lacks mediaType, digest or size");
+		rc =
+		    pg_err_set(e, PG_EVERIFY, "payload descriptor lacks mediaType, digest or size");
 		goto out;
 	}
 	if (strcmp(dg, want->digest) != 0 || strcmp(mt, want->media_type) != 0 ||
@@ -400,10 +406,9 @@ out:
 }
 
 int
-pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t,
-		   const char *env_media_type, const unsigned char *env_bytes, size_t env_len,
-		   const pg_notation_target *want, const pg_notation_kv *meta, size_t nmeta,
-		   int64_t now, pg_err *err)
+pg_notation_verify(pg_notation_outcome *out, const pg_notation_trust *t, const char *env_media_type,
+		   const unsigned char *env_bytes, size_t env_len, const pg_notation_target *want,
+		   const pg_notation_kv *meta, size_t nmeta, int64_t now, pg_err *err)
 {
 	return pg_notation_verify_crl(out, t, env_media_type, env_bytes, env_len, want, meta, nmeta,
 				      NULL, now, err);
@@ -500,9 +505,10 @@ pg_notation_verify_crl(pg_notation_outcome *out, const pg_notation_trust *t,
 		const char *v = json_string_value(json_object_get(ann, meta[i].key));
 
 		if (v == NULL || strcmp(v, meta[i].value) != 0) {
-			pg_err_set(&e, PG_EVERIFY,
-				   "unable to find specified metadata %.64s=%.128s in the signature",
-				   meta[i].key, meta[i].value);
+			pg_err_set(
+			    &e, PG_EVERIFY,
+			    "unable to find specified metadata %.64s=%.128s in the signature",
+			    meta[i].key, meta[i].value);
 			rc = step_fail(&s, "userMetadata", NV_ENFORCE, &e);
 			goto out;
 		}

@@ -15,19 +15,16 @@
 
 #include "clock/clock.h"
 
-static const char *const decisions[] = {"allow", "deny", "exempt", "skip", "audit-deny",
-					"error"};
+static const char *const decisions[] = {"allow", "deny", "exempt", "skip", "audit-deny", "error"};
 #define N_DEC (sizeof(decisions) / sizeof(decisions[0]))
-static const char *const reasons[] = {"",        "invalid",  "nomem",   "timeout",
-				      "notfound", "verify",  "toobig",  "fetch",
-				      "policy",  "io",       "unavailable", "denied",
-				      "internal", "overloaded", "pending", "shutdown"};
+static const char *const reasons[] = {
+    "",	      "invalid", "nomem",	"timeout", "notfound", "verify",     "toobig",	"fetch",
+    "policy", "io",	 "unavailable", "denied",  "internal", "overloaded", "pending", "shutdown"};
 #define N_REASON (sizeof(reasons) / sizeof(reasons[0]))
 
 /* Seconds: 0.1 ms .. 10 s. */
-static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-				 0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-				 5,      10};
+static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+				 0.05,	 0.1,	  0.25,	  0.5,	 1,	 2.5,	5,    10};
 #define N_BUCKET (sizeof(buckets) / sizeof(buckets[0]))
 
 typedef struct histo {
@@ -149,8 +146,9 @@ pg_metrics_fetch_error(const char *host)
 
 /* Hops to public hosts no policy names, by why and host: the same bounded
  * table shape as fetch errors (a hostile registry names many CDN hosts). */
-static const char *const hop_whys[] = {"blob redirect", "token realm", "chart redirect",
-				       "chart index entry", "crl distribution point", "other"};
+static const char *const hop_whys[] = {"blob redirect",		 "token realm",
+				       "chart redirect",	 "chart index entry",
+				       "crl distribution point", "other"};
 #define N_HOP_WHY (sizeof(hop_whys) / sizeof(hop_whys[0]))
 static struct {
 	size_t why;
@@ -228,22 +226,26 @@ static int
 render_ratelimit(pg_buf *o)
 {
 	size_t i;
-	int rc = pg_buf_puts(o, "# HELP provgate_registry_ratelimit_limit The request limit a registry last "
-				"announced (RateLimit-Limit), by host.\n"
-				"# TYPE provgate_registry_ratelimit_limit gauge\n");
+	int rc = pg_buf_puts(
+	    o, "# HELP provgate_registry_ratelimit_limit The request limit a registry last "
+	       "announced (RateLimit-Limit), by host.\n"
+	       "# TYPE provgate_registry_ratelimit_limit gauge\n");
 
 	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && rl[i].host[0]; i++)
 		if (rl[i].limit >= 0)
-			rc = pg_buf_printf(o, "provgate_registry_ratelimit_limit{host=\"%s\"} %lld\n",
+			rc = pg_buf_printf(o,
+					   "provgate_registry_ratelimit_limit{host=\"%s\"} %lld\n",
 					   rl[i].host, (long long)rl[i].limit);
 	if (rc == PG_OK)
-		rc = pg_buf_puts(o, "# HELP provgate_registry_ratelimit_remaining The requests a registry last "
-				    "said remain (RateLimit-Remaining), by host.\n"
-				    "# TYPE provgate_registry_ratelimit_remaining gauge\n");
+		rc = pg_buf_puts(
+		    o, "# HELP provgate_registry_ratelimit_remaining The requests a registry last "
+		       "said remain (RateLimit-Remaining), by host.\n"
+		       "# TYPE provgate_registry_ratelimit_remaining gauge\n");
 	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && rl[i].host[0]; i++)
 		if (rl[i].remaining >= 0)
-			rc = pg_buf_printf(o, "provgate_registry_ratelimit_remaining{host=\"%s\"} %lld\n",
-					   rl[i].host, (long long)rl[i].remaining);
+			rc = pg_buf_printf(
+			    o, "provgate_registry_ratelimit_remaining{host=\"%s\"} %lld\n",
+			    rl[i].host, (long long)rl[i].remaining);
 	return rc;
 }
 
@@ -251,17 +253,20 @@ static int
 render_hops(pg_buf *o)
 {
 	size_t i;
-	int rc = pg_buf_puts(o, "# HELP provgate_public_hops_total Hops to public hosts no policy names "
-				"(token realms, blob and chart redirects, chart index entries), by why and host.\n"
-				"# TYPE provgate_public_hops_total counter\n");
+	int rc = pg_buf_puts(
+	    o, "# HELP provgate_public_hops_total Hops to public hosts no policy names "
+	       "(token realms, blob and chart redirects, chart index entries), by why and host.\n"
+	       "# TYPE provgate_public_hops_total counter\n");
 
 	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && hops[i].host[0]; i++)
 		rc = pg_buf_printf(o, "provgate_public_hops_total{why=\"%s\",host=\"%s\"} %llu\n",
-				   hop_whys[hops[i].why], hops[i].host, (unsigned long long)hops[i].n);
+				   hop_whys[hops[i].why], hops[i].host,
+				   (unsigned long long)hops[i].n);
 	for (i = 0; i < N_HOP_WHY && rc == PG_OK; i++)
 		if (hops_other[i])
-			rc = pg_buf_printf(o, "provgate_public_hops_total{why=\"%s\",host=\"other\"} %llu\n",
-					   hop_whys[i], (unsigned long long)hops_other[i]);
+			rc = pg_buf_printf(
+			    o, "provgate_public_hops_total{why=\"%s\",host=\"other\"} %llu\n",
+			    hop_whys[i], (unsigned long long)hops_other[i]);
 	return rc;
 }
 
@@ -276,17 +281,19 @@ histo_render(pg_buf *o, const char *name, const char *labels, histo *h)
 		cum += atomic_load_explicit(&h->b[i], memory_order_relaxed);
 		if (i < N_BUCKET)
 			rc = pg_buf_printf(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels,
-					   labels[0] ? "," : "", buckets[i], (unsigned long long)cum);
+					   labels[0] ? "," : "", buckets[i],
+					   (unsigned long long)cum);
 		else
 			rc = pg_buf_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels,
 					   labels[0] ? "," : "", (unsigned long long)cum);
 	}
 	if (rc == PG_OK)
-		rc = pg_buf_printf(o, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name,
-				   labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
-				   (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6,
-				   name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
-				   (unsigned long long)atomic_load_explicit(&h->count, memory_order_relaxed));
+		rc = pg_buf_printf(
+		    o, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name, labels[0] ? "{" : "",
+		    labels, labels[0] ? "}" : "",
+		    (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6, name,
+		    labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
+		    (unsigned long long)atomic_load_explicit(&h->count, memory_order_relaxed));
 	return rc;
 }
 
@@ -325,15 +332,18 @@ render_more(pg_buf *o)
 				   mutate_results[i],
 				   (unsigned long long)atomic_load(&mutations[i]));
 	if (rc == PG_OK)
-		rc = pg_buf_printf(o,
-				   "# HELP provgate_mutate_images_pinned_total Image tags /mutate pinned to their verified digest.\n"
-				   "# TYPE provgate_mutate_images_pinned_total counter\n"
-				   "provgate_mutate_images_pinned_total %llu\n"
-				   "# HELP provgate_tls_certificate_not_after_timestamp_seconds Expiry (notAfter, Unix time) of the serving certificate in use.\n"
-				   "# TYPE provgate_tls_certificate_not_after_timestamp_seconds gauge\n"
-				   "provgate_tls_certificate_not_after_timestamp_seconds %lld\n",
-				   (unsigned long long)atomic_load(&pinned),
-				   (long long)atomic_load(&cert_not_after));
+		rc = pg_buf_printf(
+		    o,
+		    "# HELP provgate_mutate_images_pinned_total Image tags /mutate pinned to their "
+		    "verified digest.\n"
+		    "# TYPE provgate_mutate_images_pinned_total counter\n"
+		    "provgate_mutate_images_pinned_total %llu\n"
+		    "# HELP provgate_tls_certificate_not_after_timestamp_seconds Expiry (notAfter, "
+		    "Unix time) of the serving certificate in use.\n"
+		    "# TYPE provgate_tls_certificate_not_after_timestamp_seconds gauge\n"
+		    "provgate_tls_certificate_not_after_timestamp_seconds %lld\n",
+		    (unsigned long long)atomic_load(&pinned),
+		    (long long)atomic_load(&cert_not_after));
 	return rc;
 }
 
@@ -343,56 +353,62 @@ pg_metrics_render(pg_buf *o)
 	size_t d, r, i;
 	int rc;
 
-	rc = pg_buf_puts(o, "# HELP provgate_reviews_total Admission reviews answered, by decision and reason.\n"
-			    "# TYPE provgate_reviews_total counter\n");
+	rc = pg_buf_puts(
+	    o, "# HELP provgate_reviews_total Admission reviews answered, by decision and reason.\n"
+	       "# TYPE provgate_reviews_total counter\n");
 	for (d = 0; d < N_DEC && rc == PG_OK; d++)
 		for (r = 0; r < N_REASON && rc == PG_OK; r++) {
 			uint64_t v = atomic_load_explicit(&reviews[d][r], memory_order_relaxed);
 
 			if (v == 0 && !(r == 0 && (d == 0 || d == 1)))
 				continue;
-			rc = pg_buf_printf(o, "provgate_reviews_total{decision=\"%s\",reason=\"%s\"} %llu\n",
-					   decisions[d], reasons[r], (unsigned long long)v);
+			rc = pg_buf_printf(
+			    o, "provgate_reviews_total{decision=\"%s\",reason=\"%s\"} %llu\n",
+			    decisions[d], reasons[r], (unsigned long long)v);
 		}
 	if (rc == PG_OK)
-		rc = pg_buf_puts(o, "# HELP provgate_review_duration_seconds Time to answer a review.\n"
-				    "# TYPE provgate_review_duration_seconds histogram\n");
+		rc = pg_buf_puts(
+		    o, "# HELP provgate_review_duration_seconds Time to answer a review.\n"
+		       "# TYPE provgate_review_duration_seconds histogram\n");
 	if (rc == PG_OK)
 		rc = histo_render(o, "provgate_review_duration_seconds", "", &review_h);
 	if (rc == PG_OK)
-		rc = pg_buf_puts(o, "# HELP provgate_verification_duration_seconds Time to verify one reference (cache misses).\n"
+		rc = pg_buf_puts(o, "# HELP provgate_verification_duration_seconds Time to verify "
+				    "one reference (cache misses).\n"
 				    "# TYPE provgate_verification_duration_seconds histogram\n");
 	for (i = 0; i < 4 && rc == PG_OK; i++) {
 		char lab[64];
 
-		(void)snprintf(lab, sizeof(lab), "kind=\"%s\",result=\"%s\"", i / 2 ? "chart" : "image",
-			       i % 2 ? "verified" : "failed");
-		rc = histo_render(o, "provgate_verification_duration_seconds", lab, &verify_h[i / 2][i % 2]);
+		(void)snprintf(lab, sizeof(lab), "kind=\"%s\",result=\"%s\"",
+			       i / 2 ? "chart" : "image", i % 2 ? "verified" : "failed");
+		rc = histo_render(o, "provgate_verification_duration_seconds", lab,
+				  &verify_h[i / 2][i % 2]);
 	}
 	if (rc == PG_OK)
-		rc = pg_buf_printf(o,
-				   "# HELP provgate_cache_requests_total Verdict cache lookups.\n"
-				   "# TYPE provgate_cache_requests_total counter\n"
-				   "provgate_cache_requests_total{result=\"hit\"} %llu\n"
-				   "provgate_cache_requests_total{result=\"miss\"} %llu\n"
-				   "# HELP provgate_inflight_reviews Reviews waiting for verification.\n"
-				   "# TYPE provgate_inflight_reviews gauge\n"
-				   "provgate_inflight_reviews %lld\n"
-				   "# HELP provgate_policy_loads_total Policy loads, by result.\n"
-				   "# TYPE provgate_policy_loads_total counter\n"
-				   "provgate_policy_loads_total{result=\"ok\"} %llu\n"
-				   "provgate_policy_loads_total{result=\"error\"} %llu\n"
-				   "# HELP provgate_policy_last_good_load_timestamp_seconds Unix time of the last good policy load.\n"
-				   "# TYPE provgate_policy_last_good_load_timestamp_seconds gauge\n"
-				   "provgate_policy_last_good_load_timestamp_seconds %lld\n"
-				   "# HELP provgate_fetch_errors_total Failed fetches, by host.\n"
-				   "# TYPE provgate_fetch_errors_total counter\n",
-				   (unsigned long long)atomic_load(&cache_hits),
-				   (unsigned long long)atomic_load(&cache_misses),
-				   (long long)atomic_load(&inflight),
-				   (unsigned long long)atomic_load(&policy_ok),
-				   (unsigned long long)atomic_load(&policy_fail),
-				   (long long)atomic_load(&policy_last_good));
+		rc = pg_buf_printf(
+		    o,
+		    "# HELP provgate_cache_requests_total Verdict cache lookups.\n"
+		    "# TYPE provgate_cache_requests_total counter\n"
+		    "provgate_cache_requests_total{result=\"hit\"} %llu\n"
+		    "provgate_cache_requests_total{result=\"miss\"} %llu\n"
+		    "# HELP provgate_inflight_reviews Reviews waiting for verification.\n"
+		    "# TYPE provgate_inflight_reviews gauge\n"
+		    "provgate_inflight_reviews %lld\n"
+		    "# HELP provgate_policy_loads_total Policy loads, by result.\n"
+		    "# TYPE provgate_policy_loads_total counter\n"
+		    "provgate_policy_loads_total{result=\"ok\"} %llu\n"
+		    "provgate_policy_loads_total{result=\"error\"} %llu\n"
+		    "# HELP provgate_policy_last_good_load_timestamp_seconds Unix time of the last "
+		    "good policy load.\n"
+		    "# TYPE provgate_policy_last_good_load_timestamp_seconds gauge\n"
+		    "provgate_policy_last_good_load_timestamp_seconds %lld\n"
+		    "# HELP provgate_fetch_errors_total Failed fetches, by host.\n"
+		    "# TYPE provgate_fetch_errors_total counter\n",
+		    (unsigned long long)atomic_load(&cache_hits),
+		    (unsigned long long)atomic_load(&cache_misses),
+		    (long long)atomic_load(&inflight), (unsigned long long)atomic_load(&policy_ok),
+		    (unsigned long long)atomic_load(&policy_fail),
+		    (long long)atomic_load(&policy_last_good));
 	pthread_mutex_lock(&fetch_lock);
 	for (i = 0; i < FETCH_HOSTS && rc == PG_OK && fetch_err[i].host[0]; i++)
 		rc = pg_buf_printf(o, "provgate_fetch_errors_total{host=\"%s\"} %llu\n",
@@ -418,8 +434,8 @@ pg_log_diag(const char *level, const char *msg, const char *detail)
 	char *s;
 
 	pg_clock_rfc3339(ts, sizeof(ts));
-	o = json_pack("{s:s, s:s, s:s, s:s?}", "time", ts, "level", level, "msg", msg,
-		      "detail", detail);
+	o = json_pack("{s:s, s:s, s:s, s:s?}", "time", ts, "level", level, "msg", msg, "detail",
+		      detail);
 	if (o == NULL)
 		return;
 	s = pg_json_dumps(o, JSON_COMPACT);

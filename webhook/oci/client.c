@@ -60,7 +60,7 @@ typedef struct tok_entry {
 	char *realm; /* realm and service that issued the token */
 	char *token; /* NULL for a Basic note or while pending */
 	int scheme;
-	bool pending;    /* a thread is fetching this token */
+	bool pending;	 /* a thread is fetching this token */
 	int64_t expires; /* pg_clock_ms() */
 } tok_entry;
 
@@ -272,8 +272,7 @@ deadline_ts(struct timespec *ts, int64_t deadline)
 }
 
 static bool
-tok_key_eq(const tok_entry *t, const char *host, const char *scope, const char *cred,
-	   int scheme)
+tok_key_eq(const tok_entry *t, const char *host, const char *scope, const char *cred, int scheme)
 {
 	return t->host && t->scheme == scheme && strcasecmp(t->host, host) == 0 &&
 	       strcmp(t->cred, cred) == 0 && strcmp(t->scope, scope) == 0;
@@ -445,8 +444,9 @@ slot_acquire(pg_oci *c, const char *host, int64_t deadline, pg_err *err)
 			break;
 		}
 		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) {
-			rc = pg_err_set(err, PG_ETIMEOUT,
-					"deadline passed waiting for a connection slot to %s", host);
+			rc =
+			    pg_err_set(err, PG_ETIMEOUT,
+				       "deadline passed waiting for a connection slot to %s", host);
 			break;
 		}
 	}
@@ -495,9 +495,9 @@ load_creds(char **out, const host_conf *h, const char *host, pg_err *err)
 /* GET the realm for a bearer token; on success *token (malloc'd) and
  * *ttl_s. */
 static int
-token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *h,
-	    const char *host, const pg_oci__challenge *ch, const char *scope, const char *creds,
-	    int64_t deadline, pg_err *err)
+token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *h, const char *host,
+	    const pg_oci__challenge *ch, const char *scope, const char *creds, int64_t deadline,
+	    pg_err *err)
 {
 	int rc = PG_EINTERNAL;
 	pg_buf url;
@@ -511,19 +511,22 @@ token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *
 	pg_buf_init(&url, 8192);
 	if (strncasecmp(ch->realm, "https://", 8) != 0 &&
 	    !(h->plain_http && strncasecmp(ch->realm, "http://", 7) == 0)) {
-		return pg_err_set(err, PG_EDENIED, "registry %s names a token realm that is not https: %.200s",
-				  host, ch->realm);
+		return pg_err_set(err, PG_EDENIED,
+				  "registry %s names a token realm that is not https: %.200s", host,
+				  ch->realm);
 	}
 	sep = strchr(ch->realm, '?') ? "&" : "?";
 	if (pg_buf_puts(&url, ch->realm) != PG_OK)
 		goto toolong;
 	if (ch->service) {
-		if (pg_buf_printf(&url, "%sservice=", sep) != PG_OK || pg_oci__urlenc(&url, ch->service) != PG_OK)
+		if (pg_buf_printf(&url, "%sservice=", sep) != PG_OK ||
+		    pg_oci__urlenc(&url, ch->service) != PG_OK)
 			goto toolong;
 		sep = "&";
 	}
 	if (scope && scope[0]) {
-		if (pg_buf_printf(&url, "%sscope=", sep) != PG_OK || pg_oci__urlenc(&url, scope) != PG_OK)
+		if (pg_buf_printf(&url, "%sscope=", sep) != PG_OK ||
+		    pg_oci__urlenc(&url, scope) != PG_OK)
 			goto toolong;
 	}
 	o.ca_file = h->ca_file;
@@ -555,11 +558,13 @@ token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *
 	}
 	if (r->status == 401 || r->status == 403) {
 		rc = pg_err_set(err, PG_EFETCH, "token server for %s refused %s (HTTP %ld)", host,
-				creds ? "the configured credentials" : "anonymous access", r->status);
+				creds ? "the configured credentials" : "anonymous access",
+				r->status);
 		goto out;
 	}
 	if (r->status != 200) {
-		rc = pg_err_set(err, PG_EFETCH, "token server for %s answered HTTP %ld", host, r->status);
+		rc = pg_err_set(err, PG_EFETCH, "token server for %s answered HTTP %ld", host,
+				r->status);
 		goto out;
 	}
 	root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
@@ -578,7 +583,8 @@ token_fetch(char **token, int64_t *ttl_s, const pg_oci_req *q, const host_conf *
 
 		for (i = 0; i < n; i++)
 			if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) {
-				rc = pg_err_set(err, PG_EFETCH, "token server for %s sent a malformed token", host);
+				rc = pg_err_set(err, PG_EFETCH,
+						"token server for %s sent a malformed token", host);
 				goto out;
 			}
 	}
@@ -607,7 +613,8 @@ out:
 static int
 realm_id(pg_buf *b, const pg_oci__challenge *ch)
 {
-	return pg_buf_printf(b, "%s %s", ch->realm ? ch->realm : "", ch->service ? ch->service : "");
+	return pg_buf_printf(b, "%s %s", ch->realm ? ch->realm : "",
+			     ch->service ? ch->service : "");
 }
 
 /*
@@ -653,7 +660,8 @@ token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const c
 			}
 			continue;
 		}
-		if (t && t->expires > pg_clock_ms() && strcmp(t->realm, (const char *)realm.data) == 0 &&
+		if (t && t->expires > pg_clock_ms() &&
+		    strcmp(t->realm, (const char *)realm.data) == 0 &&
 		    (sent == NULL || strcmp(t->token, sent) != 0))
 			break; /* fetched by another thread meanwhile */
 		mine = tok_slot_locked(host, scope, cred, PG_OCI__AUTH_BEARER);
@@ -683,7 +691,8 @@ token_acquire(const pg_oci_req *q, const host_conf *h, const char *host, const c
 		}
 		pthread_mutex_unlock(&g_tok_mu);
 		if (rc == PG_OK && token) /* unshared: this request only */
-			cache_put(host, scope, cred, (const char *)realm.data, token, PG_OCI__AUTH_BEARER, ttl);
+			cache_put(host, scope, cred, (const char *)realm.data, token,
+				  PG_OCI__AUTH_BEARER, ttl);
 		token = NULL;
 	}
 	pg_buf_free(&realm);
@@ -702,7 +711,8 @@ authenticate(const pg_oci_req *q, const host_conf *h, const char *host, const ch
 	char *hdr = pg_fetch_resp_header(r, "WWW-Authenticate"), *creds = NULL;
 
 	if (hdr == NULL) {
-		rc = pg_err_set(err, PG_EFETCH, "registry %s answered 401 without a challenge", host);
+		rc = pg_err_set(err, PG_EFETCH, "registry %s answered 401 without a challenge",
+				host);
 		goto out;
 	}
 	/* Every challenge line, not only the first: Bearer preferred. */
@@ -717,9 +727,10 @@ authenticate(const pg_oci_req *q, const host_conf *h, const char *host, const ch
 		goto out;
 	if (ch.scheme == PG_OCI__AUTH_BASIC) {
 		if (creds == NULL) {
-			rc = pg_err_set(err, PG_EFETCH,
-					"registry %s requires credentials and none are configured for it",
-					host);
+			rc = pg_err_set(
+			    err, PG_EFETCH,
+			    "registry %s requires credentials and none are configured for it",
+			    host);
 			goto out;
 		}
 		cache_put(host, scope, cred, NULL, NULL, PG_OCI__AUTH_BASIC, BASIC_NOTE_S);
@@ -752,7 +763,8 @@ note_ratelimit(const char *host, const pg_fetch_resp *r)
 static void
 sleep_ms(int64_t ms)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0)
 		;
@@ -769,8 +781,8 @@ sleep_ms(int64_t ms)
  */
 static int
 reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *scope,
-       const char *url, const char *accept, size_t max, const char *public_why,
-       const char *method, const char *cred, pg_err *err)
+       const char *url, const char *accept, size_t max, const char *public_why, const char *method,
+       const char *cred, pg_err *err)
 {
 	int rc = PG_EINTERNAL, auth_rounds = 0, rate_rounds = 0;
 	const host_conf *h = conf_for(c, host);
@@ -799,7 +811,8 @@ reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, co
 			rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (scheme == PG_OCI__AUTH_BASIC && (rc = load_creds(&creds, h, host, err)) != PG_OK)
+		if (scheme == PG_OCI__AUTH_BASIC &&
+		    (rc = load_creds(&creds, h, host, err)) != PG_OK)
 			goto out;
 		if (accept)
 			hdrs[nh++] = accept;
@@ -831,7 +844,8 @@ reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, co
 		 * registry's credentials to a realm that host names. */
 		if (r->status == 401 && r->effective_url && strcmp(r->effective_url, url) != 0) {
 			rc = pg_err_set(err, PG_EFETCH,
-					"registry %s redirected to %.200s, which asked for credentials (HTTP 401): not answered",
+					"registry %s redirected to %.200s, which asked for "
+					"credentials (HTTP 401): not answered",
 					host, r->effective_url);
 			goto out;
 		}
@@ -854,9 +868,11 @@ reg_do(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, co
 			free(ra);
 			rate_rounds++;
 			if (pg_clock_left_ms(deadline) <= wait_ms) {
-				rc = pg_err_set(err, PG_ETIMEOUT,
-						"registry rate limit: registry %s is rate-limiting requests (HTTP 429) and asks to wait %lld s, past the deadline",
-						host, (long long)(wait_ms / 1000));
+				rc = pg_err_set(
+				    err, PG_ETIMEOUT,
+				    "registry rate limit: registry %s is rate-limiting requests "
+				    "(HTTP 429) and asks to wait %lld s, past the deadline",
+				    host, (long long)(wait_ms / 1000));
 				goto out;
 			}
 			sleep_ms(wait_ms);
@@ -878,7 +894,6 @@ out:
 	pg_fetch_resp_free(r);
 	return rc;
 }
-
 
 /* ---- coalesced requests (process-wide) ---- */
 
@@ -934,7 +949,8 @@ flight_key(pg_buf *b, const pg_oci_req *q, const char *url, const char *accept, 
 
 	memcpy(g, &q->guard, sizeof(g));
 	if (pg_buf_printf(b, "%s\n%s\n%s\n%zu\n%d\n%s\n%p\n", method ? method : "GET", url,
-			  accept ? accept : "", max, public_why != NULL, cred, q->guard_ctx) != PG_OK)
+			  accept ? accept : "", max, public_why != NULL, cred,
+			  q->guard_ctx) != PG_OK)
 		return PG_ENOMEM;
 	for (i = 0; i < sizeof(g); i++)
 		if (pg_buf_printf(b, "%02x", g[i]) != PG_OK)
@@ -947,9 +963,9 @@ flight_key(pg_buf *b, const pg_oci_req *q, const char *url, const char *accept, 
  * response either way.
  */
 static int
-reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
-	   const char *scope, const char *url, const char *accept, size_t max,
-	   const char *public_why, const char *method, pg_err *err)
+reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *scope,
+	   const char *url, const char *accept, size_t max, const char *public_why,
+	   const char *method, pg_err *err)
 {
 	int rc;
 	const host_conf *h = conf_for(c, host);
@@ -979,7 +995,8 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 	}
 	pthread_mutex_lock(&g_fl_mu);
 	for (i = 0; i < FLIGHTS_MAX && f == NULL; i++)
-		if (g_fl[i].key && !g_fl[i].done && strcmp(g_fl[i].key, (const char *)key.data) == 0)
+		if (g_fl[i].key && !g_fl[i].done &&
+		    strcmp(g_fl[i].key, (const char *)key.data) == 0)
 			f = &g_fl[i];
 	if (f == NULL) {
 		for (i = 0; i < FLIGHTS_MAX && f == NULL; i++)
@@ -1000,7 +1017,8 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 	pthread_mutex_unlock(&g_fl_mu);
 	pg_buf_free(&key);
 	if (lead) {
-		rc = reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred, &lerr);
+		rc = reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred,
+			    &lerr);
 		pthread_mutex_lock(&g_fl_mu);
 		f->done = true;
 		f->rc = rc;
@@ -1016,7 +1034,8 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 		return rc;
 	}
 	if (f == NULL) /* no room: alone */
-		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred, err);
+		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred,
+			      err);
 	if (!f->done) {
 		rc = pg_err_set(err, PG_ETIMEOUT, "deadline passed waiting for %s", host);
 	} else if (f->rc == PG_ETIMEOUT) {
@@ -1035,14 +1054,15 @@ reg_get_ex(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host
 		flight_free_locked(f);
 	pthread_mutex_unlock(&g_fl_mu);
 	if (rc == PG_ETIMEOUT && pg_clock_left_ms(deadline) > 0)
-		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred, err);
+		return reg_do(out, c, q, host, scope, url, accept, max, public_why, method, cred,
+			      err);
 	return rc;
 }
 
 /* reg_get_ex without public redirects: everything but blob downloads. */
 static int
-reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host,
-	const char *scope, const char *url, const char *accept, size_t max, pg_err *err)
+reg_get(pg_fetch_resp **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *scope,
+	const char *url, const char *accept, size_t max, pg_err *err)
 {
 	return reg_get_ex(out, c, q, host, scope, url, accept, max, NULL, NULL, err);
 }
@@ -1059,8 +1079,9 @@ host_ok(const char *h)
 	for (i = 0; i < n; i++) {
 		char ch = h[i];
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':' ||
+		      ch == '[' || ch == ']'))
 			return false;
 	}
 	return true;
@@ -1106,8 +1127,8 @@ tag_ok(const char *t)
 	for (i = 0; i < n; i++) {
 		char ch = t[i];
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '.' || ch == '_' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
 			return false;
 	}
 	return true;
@@ -1117,7 +1138,8 @@ static int
 check_names(const char *host, const char *repo, const char *reference, pg_err *err)
 {
 	if (host == NULL || !host_ok(host))
-		return pg_err_set(err, PG_EINVAL, "invalid registry host \"%.100s\"", host ? host : "");
+		return pg_err_set(err, PG_EINVAL, "invalid registry host \"%.100s\"",
+				  host ? host : "");
 	if (repo && !repo_ok(repo))
 		return pg_err_set(err, PG_EINVAL, "invalid repository name \"%.300s\"", repo);
 	if (reference && !pg_oci__digest_valid(reference) && !tag_ok(reference))
@@ -1130,10 +1152,10 @@ static int
 base_url(pg_buf *b, const pg_oci *c, const char *host)
 {
 	const host_conf *h = conf_for(c, host);
-	const char *api = strcasecmp(host, "docker.io") == 0 ||
-				  strcasecmp(host, "index.docker.io") == 0
-			  ? "registry-1.docker.io"
-			  : host;
+	const char *api =
+	    strcasecmp(host, "docker.io") == 0 || strcasecmp(host, "index.docker.io") == 0
+		? "registry-1.docker.io"
+		: host;
 
 	return pg_buf_printf(b, "%s://%s", h->plain_http ? "http" : "https", api);
 }
@@ -1151,13 +1173,16 @@ status_error(pg_err *err, const char *host, long status, const char *what)
 	/* Retries spent (reg_get_ex): its own words, never a verdict. */
 	if (status == 429)
 		return pg_err_set(err, PG_EFETCH,
-				  "registry rate limit: registry %s still answers HTTP 429 (too many requests) for %s",
+				  "registry rate limit: registry %s still answers HTTP 429 (too "
+				  "many requests) for %s",
 				  host, what);
 	if (status == 401 || status == 403)
 		return pg_err_set(err, PG_EFETCH,
-				  "registry %s refused access to %s (HTTP %ld): check the credentials configured for it",
+				  "registry %s refused access to %s (HTTP %ld): check the "
+				  "credentials configured for it",
 				  host, what, status);
-	return pg_err_set(err, PG_EFETCH, "registry %s answered HTTP %ld for %s", host, status, what);
+	return pg_err_set(err, PG_EFETCH, "registry %s answered HTTP %ld for %s", host, status,
+			  what);
 }
 
 /* ---- the API ---- */
@@ -1207,7 +1232,8 @@ pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const
 	if (base_url(&url, c, host) != PG_OK ||
 	    pg_buf_printf(&url, "/v2/%s/manifests/%s", repo, reference) != PG_OK ||
 	    scope_for(&scope, repo) != PG_OK ||
-	    pg_buf_printf(&what, "%s/%s%s%s", host, repo, by_digest ? "@" : ":", reference) != PG_OK) {
+	    pg_buf_printf(&what, "%s/%s%s%s", host, repo, by_digest ? "@" : ":", reference) !=
+		PG_OK) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1220,7 +1246,8 @@ pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const
 		goto out;
 	}
 	if (r->status == 404) {
-		rc = pg_err_set(err, PG_ENOTFOUND, "manifest %s not found", (const char *)what.data);
+		rc =
+		    pg_err_set(err, PG_ENOTFOUND, "manifest %s not found", (const char *)what.data);
 		goto out;
 	}
 	if (r->status != 200) {
@@ -1234,13 +1261,15 @@ pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const
 	}
 	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
 	if (dcd && dcd[0] && !pg_oci__digest_matches(dcd, r->body, r->len)) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"%s: registry says its digest is %.150s but the bytes received hash to %s",
-				(const char *)what.data, dcd, pg_oci_manifest_digest(m));
+		rc = pg_err_set(
+		    err, PG_EVERIFY,
+		    "%s: registry says its digest is %.150s but the bytes received hash to %s",
+		    (const char *)what.data, dcd, pg_oci_manifest_digest(m));
 		goto out;
 	}
 	if (by_digest && !pg_oci__digest_matches(reference, r->body, r->len)) {
-		rc = pg_err_set(err, PG_EVERIFY, "manifest requested as %s but the bytes received hash to %s",
+		rc = pg_err_set(err, PG_EVERIFY,
+				"manifest requested as %s but the bytes received hash to %s",
 				reference, pg_oci_manifest_digest(m));
 		goto out;
 	}
@@ -1330,7 +1359,8 @@ manifest_head_ex(char **out, char **ct_out, int64_t *len_out, pg_oci *c, const p
 		goto out;
 	}
 	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
-	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 && pg_oci__digest_valid(dcd)) {
+	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 &&
+	    pg_oci__digest_valid(dcd)) {
 		*out = dcd;
 		dcd = NULL;
 		if (ct_out)
@@ -1382,7 +1412,8 @@ pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const
 	/* A Content-Type that is not one of the manifest types asked for
 	 * (a proxy's "application/json", say) is not taken for the media
 	 * type: the body says it. */
-	if (dg && ct && known_manifest_type(ct) && len > 0 && (uint64_t)len <= PG_OCI_MANIFEST_MAX &&
+	if (dg && ct && known_manifest_type(ct) && len > 0 &&
+	    (uint64_t)len <= PG_OCI_MANIFEST_MAX &&
 	    (!pg_oci__digest_valid(reference) || strcmp(reference, dg) == 0)) {
 		out->digest = dg;
 		out->media_type = ct;
@@ -1394,7 +1425,8 @@ pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const
 		goto out;
 	(void)pg_oci_manifest_bytes(m, &blen);
 	out->digest = pg_strdup(pg_oci_manifest_digest(m));
-	out->media_type = pg_strdup(pg_oci_manifest_media_type(m) ? pg_oci_manifest_media_type(m) : "");
+	out->media_type =
+	    pg_strdup(pg_oci_manifest_media_type(m) ? pg_oci_manifest_media_type(m) : "");
 	out->size = (int64_t)blen;
 	if (out->digest == NULL || out->media_type == NULL) {
 		free(out->digest);
@@ -1446,9 +1478,11 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 	if ((rc = check_names(host, repo, NULL, err)) != PG_OK)
 		return rc;
 	if (!pg_oci__digest_valid(digest))
-		return pg_err_set(err, PG_EINVAL, "invalid blob digest \"%.200s\"", digest ? digest : "");
+		return pg_err_set(err, PG_EINVAL, "invalid blob digest \"%.200s\"",
+				  digest ? digest : "");
 	if (size >= 0 && (uint64_t)size > (uint64_t)max)
-		return pg_err_set(err, PG_ETOOBIG, "blob %s of %s/%s is %lld bytes, more than the %zu allowed",
+		return pg_err_set(err, PG_ETOOBIG,
+				  "blob %s of %s/%s is %lld bytes, more than the %zu allowed",
 				  digest, host, repo, (long long)size, max);
 	pg_buf_init(&url, 2048);
 	pg_buf_init(&scope, 1024);
@@ -1466,7 +1500,8 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 	if (rc != PG_OK)
 		goto out;
 	if (r->status == 404) {
-		rc = pg_err_set(err, PG_ENOTFOUND, "blob %s not found in %s/%s", digest, host, repo);
+		rc =
+		    pg_err_set(err, PG_ENOTFOUND, "blob %s not found in %s/%s", digest, host, repo);
 		goto out;
 	}
 	if (r->status != 200) {
@@ -1474,16 +1509,17 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 		goto out;
 	}
 	if (size >= 0 && (uint64_t)r->len != (uint64_t)size) {
-		rc = pg_err_set(err, PG_EVERIFY, "blob %s of %s/%s is %zu bytes, its descriptor says %lld",
-				digest, host, repo, r->len, (long long)size);
+		rc = pg_err_set(err, PG_EVERIFY,
+				"blob %s of %s/%s is %zu bytes, its descriptor says %lld", digest,
+				host, repo, r->len, (long long)size);
 		goto out;
 	}
 	if (!pg_oci__digest_matches(digest, r->body, r->len)) {
 		char got[PG_OCI__DIGEST_BUF];
 
 		pg_oci__sha256_digest(got, r->body, r->len);
-		rc = pg_err_set(err, PG_EVERIFY, "blob requested as %s from %s/%s hashes to %s", digest,
-				host, repo, got);
+		rc = pg_err_set(err, PG_EVERIFY, "blob requested as %s from %s/%s hashes to %s",
+				digest, host, repo, got);
 		goto out;
 	}
 	*out = (unsigned char *)r->body;
@@ -1519,7 +1555,8 @@ append_descs(pg_oci_desc **list, size_t *n, const pg_oci_manifest *m, const char
 		if (filter && !type_wanted(d, artifact_type))
 			continue;
 		if (*n >= PG_OCI_DESC_MAX)
-			return pg_err_set(err, PG_ETOOBIG, "more than %d referrers", PG_OCI_DESC_MAX);
+			return pg_err_set(err, PG_ETOOBIG, "more than %d referrers",
+					  PG_OCI_DESC_MAX);
 		if ((nl = realloc(*list, (*n + 1) * sizeof(**list))) == NULL)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 		*list = nl;
@@ -1577,9 +1614,8 @@ noref_note(const char *host)
  * spent on absence), then GET by the digest the HEAD named (hashed on
  * arrival), or by tag when it named none. */
 static int
-referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q,
-		   const char *host, const char *repo, const char *digest,
-		   const char *artifact_type, pg_err *err)
+referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q, const char *host,
+		   const char *repo, const char *digest, const char *artifact_type, pg_err *err)
 {
 	char tag[PG_OCI__DIGEST_BUF];
 	pg_oci_manifest *m = NULL;
@@ -1608,8 +1644,8 @@ referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q
  * origin (base: scheme://host[:port]), is followed.  what ("referrers",
  * "tags") names the listing in messages. */
 static int
-next_page_url(pg_buf *url, const pg_buf *base, const char *next, const char *host,
-	      const char *what, pg_err *err)
+next_page_url(pg_buf *url, const pg_buf *base, const char *next, const char *host, const char *what,
+	      pg_err *err)
 {
 	int rc;
 
@@ -1619,8 +1655,9 @@ next_page_url(pg_buf *url, const pg_buf *base, const char *next, const char *hos
 	else if (strncmp(next, (const char *)base->data, base->len) == 0 && next[base->len] == '/')
 		rc = pg_buf_puts(url, next);
 	else
-		return pg_err_set(err, PG_EFETCH, "registry %s paginates %s to another origin: %.200s",
-				  host, what, next);
+		return pg_err_set(err, PG_EFETCH,
+				  "registry %s paginates %s to another origin: %.200s", host, what,
+				  next);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EINVAL, "%s pagination URL too long",
 				  strcmp(what, "tags") == 0 ? "tag" : what);
@@ -1628,9 +1665,8 @@ next_page_url(pg_buf *url, const pg_buf *base, const char *next, const char *hos
 }
 
 int
-pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *q,
-		 const char *host, const char *repo, const char *digest, const char *artifact_type,
-		 pg_err *err)
+pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const char *host,
+		 const char *repo, const char *digest, const char *artifact_type, pg_err *err)
 {
 	int rc, page;
 	pg_buf url, scope, base;
@@ -1650,7 +1686,8 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 	pg_buf_init(&scope, 1024);
 	pg_buf_init(&base, 1024);
 	if (base_url(&base, c, host) != PG_OK || scope_for(&scope, repo) != PG_OK ||
-	    pg_buf_printf(&url, "%s/v2/%s/referrers/%s", (const char *)base.data, repo, digest) != PG_OK ||
+	    pg_buf_printf(&url, "%s/v2/%s/referrers/%s", (const char *)base.data, repo, digest) !=
+		PG_OK ||
 	    (artifact_type && (pg_buf_puts(&url, "?artifactType=") != PG_OK ||
 			       pg_oci__urlenc(&url, artifact_type) != PG_OK))) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -1669,7 +1706,8 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 			/* OCI 1.1: a registry with the API answers 200 (an
 			 * empty index) for any digest; 404 is no API. */
 			noref_note(host);
-			rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type, err);
+			rc = referrers_fallback(&list, &n, c, q, host, repo, digest, artifact_type,
+						err);
 			goto done;
 		}
 		if (r->status != 200) {
@@ -1682,8 +1720,9 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 			goto out;
 		}
 		if (!pg_oci_manifest_is_index(m)) {
-			rc = pg_err_set(err, PG_EINVAL, "referrers of %s in %s/%s: not an image index",
-					digest, host, repo);
+			rc = pg_err_set(err, PG_EINVAL,
+					"referrers of %s in %s/%s: not an image index", digest,
+					host, repo);
 			goto out;
 		}
 		filt = pg_fetch_resp_header(r, "OCI-Filters-Applied");
@@ -1705,8 +1744,9 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 		if (next == NULL)
 			break;
 		if (page + 1 >= REFERRERS_PAGES_MAX) {
-			rc = pg_err_set(err, PG_ETOOBIG, "referrers of %s in %s/%s span more than %d pages",
-					digest, host, repo, REFERRERS_PAGES_MAX);
+			rc = pg_err_set(err, PG_ETOOBIG,
+					"referrers of %s in %s/%s span more than %d pages", digest,
+					host, repo, REFERRERS_PAGES_MAX);
 			goto out;
 		}
 		if ((rc = next_page_url(&url, &base, next, host, "referrers", err)) != PG_OK)
@@ -1774,7 +1814,8 @@ pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const ch
 	pg_buf_init(&scope, 1024);
 	pg_buf_init(&base, 1024);
 	if (base_url(&base, c, host) != PG_OK || scope_for(&scope, repo) != PG_OK ||
-	    pg_buf_printf(&url, "%s/v2/%s/tags/list?n=1000", (const char *)base.data, repo) != PG_OK) {
+	    pg_buf_printf(&url, "%s/v2/%s/tags/list?n=1000", (const char *)base.data, repo) !=
+		PG_OK) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1792,8 +1833,8 @@ pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const ch
 		}
 		if ((doc = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 		    !json_is_object(doc)) {
-			rc = pg_err_set(err, PG_EINVAL, "tag listing of %s/%s is not a JSON object", host,
-					repo);
+			rc = pg_err_set(err, PG_EINVAL, "tag listing of %s/%s is not a JSON object",
+					host, repo);
 			goto out;
 		}
 		arr = json_object_get(doc, "tags");
@@ -1804,8 +1845,8 @@ pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const ch
 			if (t == NULL || !tag_ok(t))
 				continue;
 			if (n >= TAGS_MAX) {
-				rc = pg_err_set(err, PG_ETOOBIG, "%s/%s has more than %d tags", host, repo,
-						TAGS_MAX);
+				rc = pg_err_set(err, PG_ETOOBIG, "%s/%s has more than %d tags",
+						host, repo, TAGS_MAX);
 				goto out;
 			}
 			if ((nl = realloc(tags, (n + 1) * sizeof(*nl))) == NULL ||
@@ -1830,8 +1871,9 @@ pg_oci_tags(char ***out, size_t *n_out, pg_oci *c, const pg_oci_req *q, const ch
 		if (next == NULL)
 			break;
 		if (page + 1 >= TAGS_PAGES_MAX) {
-			rc = pg_err_set(err, PG_ETOOBIG, "tag listing of %s/%s spans more than %d pages",
-					host, repo, TAGS_PAGES_MAX);
+			rc = pg_err_set(err, PG_ETOOBIG,
+					"tag listing of %s/%s spans more than %d pages", host, repo,
+					TAGS_PAGES_MAX);
 			goto out;
 		}
 		if ((rc = next_page_url(&url, &base, next, host, "tags", err)) != PG_OK)

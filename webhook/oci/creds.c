@@ -48,8 +48,7 @@ host_matches(const char *key, const char *host)
 }
 
 int
-pg_oci__docker_config_auth(char **out, const char *text, size_t len, const char *host,
-		       pg_err *err)
+pg_oci__docker_config_auth(char **out, const char *text, size_t len, const char *host, pg_err *err)
 {
 	int rc = PG_EINVAL;
 	json_t *root = NULL, *auths, *entry, *v;
@@ -79,20 +78,24 @@ pg_oci__docker_config_auth(char **out, const char *text, size_t len, const char 
 		rc = pg_err_set(err, PG_EINVAL, "docker config: \"auths\" is not an object");
 		goto out;
 	}
-	json_object_foreach(auths, key, entry) {
+	json_object_foreach(auths, key, entry)
+	{
 		if (!host_matches(key, host))
 			continue;
 		if (!json_is_object(entry)) {
-			rc = pg_err_set(err, PG_EINVAL, "docker config: entry \"%.100s\" is not an object", key);
+			rc = pg_err_set(err, PG_EINVAL,
+					"docker config: entry \"%.100s\" is not an object", key);
 			goto out;
 		}
 		if ((v = json_object_get(entry, "auth")) != NULL && json_is_string(v) &&
 		    json_string_length(v) > 0) {
-			if (pg_base64_decode_alloc(&dec, &dlen, json_string_value(v), json_string_length(v),
-						   PG_BUF_DEFAULT_MAX, PG_B64_NO_SPACE) != PG_OK ||
+			if (pg_base64_decode_alloc(&dec, &dlen, json_string_value(v),
+						   json_string_length(v), PG_BUF_DEFAULT_MAX,
+						   PG_B64_NO_SPACE) != PG_OK ||
 			    memchr(dec, ':', dlen) == NULL || memchr(dec, '\0', dlen) != NULL) {
 				rc = pg_err_set(err, PG_EINVAL,
-						"docker config: \"auth\" of \"%.100s\" is not base64 of user:password",
+						"docker config: \"auth\" of \"%.100s\" is not "
+						"base64 of user:password",
 						key);
 				goto out;
 			}
@@ -109,14 +112,17 @@ pg_oci__docker_config_auth(char **out, const char *text, size_t len, const char 
 
 			if (json_is_string(u) && json_is_string(pw) && json_string_length(u) > 0) {
 				if (strchr(json_string_value(u), ':') != NULL) {
-					rc = pg_err_set(err, PG_EINVAL,
-							"docker config: user name of \"%.100s\" contains ':'", key);
+					rc = pg_err_set(
+					    err, PG_EINVAL,
+					    "docker config: user name of \"%.100s\" contains ':'",
+					    key);
 					goto out;
 				}
 				if (pg_buf_printf(&b, "%s:%s", json_string_value(u),
 						  json_string_value(pw)) != PG_OK ||
 				    pg_buf_detach(out, NULL, &b) != PG_OK) {
-					rc = pg_err_set(err, PG_ETOOBIG, "docker config: credentials too long");
+					rc = pg_err_set(err, PG_ETOOBIG,
+							"docker config: credentials too long");
 					goto out;
 				}
 				rc = PG_OK;

@@ -18,8 +18,8 @@
 #include "oci/oci_int.h"
 
 const char *const pg_oci_accept_manifests =
-	"Accept: " PG_OCI_MT_OCI_INDEX ", " PG_OCI_MT_OCI_MANIFEST ", " PG_OCI_MT_DOCKER_LIST
-	", " PG_OCI_MT_DOCKER_MANIFEST;
+    "Accept: " PG_OCI_MT_OCI_INDEX ", " PG_OCI_MT_OCI_MANIFEST ", " PG_OCI_MT_DOCKER_LIST
+    ", " PG_OCI_MT_DOCKER_MANIFEST;
 
 /* A media type longer than this is not one (RFC 6838 caps names at 127
  * per part). */
@@ -151,9 +151,7 @@ annotations_ok(const json_t *a)
 
 	if (!json_is_object(a))
 		return false;
-	json_object_foreach((json_t *)a, k, v)
-		if (!json_is_string(v))
-			return false;
+	json_object_foreach((json_t *)a, k, v) if (!json_is_string(v)) return false;
 	(void)k;
 	return true;
 }
@@ -229,7 +227,8 @@ type_is_index(const char *mt)
 static bool
 type_is_manifest(const char *mt)
 {
-	return strcmp(mt, PG_OCI_MT_OCI_MANIFEST) == 0 || strcmp(mt, PG_OCI_MT_DOCKER_MANIFEST) == 0;
+	return strcmp(mt, PG_OCI_MT_OCI_MANIFEST) == 0 ||
+	       strcmp(mt, PG_OCI_MT_DOCKER_MANIFEST) == 0;
 }
 
 int
@@ -246,7 +245,8 @@ pg_oci_manifest_parse(pg_oci_manifest **out, const char *bytes, size_t len,
 
 	*out = NULL;
 	if (len > PG_OCI_MANIFEST_MAX)
-		return pg_err_set(err, PG_ETOOBIG, "manifest larger than %zu bytes", PG_OCI_MANIFEST_MAX);
+		return pg_err_set(err, PG_ETOOBIG, "manifest larger than %zu bytes",
+				  PG_OCI_MANIFEST_MAX);
 	if (content_type)
 		bare_type(ct, sizeof(ct), content_type);
 	root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &je);
@@ -271,9 +271,10 @@ pg_oci_manifest_parse(pg_oci_manifest **out, const char *bytes, size_t len,
 		 * error (a client must not be told one thing and parse
 		 * another). */
 		if (ct[0] && strcmp(ct, mt) != 0) {
-			rc = pg_err_set(err, PG_EINVAL,
-					"manifest mediaType \"%.100s\" differs from Content-Type \"%.100s\"",
-					mt, ct);
+			rc = pg_err_set(
+			    err, PG_EINVAL,
+			    "manifest mediaType \"%.100s\" differs from Content-Type \"%.100s\"",
+			    mt, ct);
 			goto out;
 		}
 	} else if (ct[0]) {

@@ -54,20 +54,20 @@ extern const char *const pg_oci_accept_manifests;
 
 /* How to reach one registry host. */
 typedef struct pg_oci_host {
-	const char *host;          /* "registry.example.com" or "127.0.0.1:5000",
+	const char *host;	   /* "registry.example.com" or "127.0.0.1:5000",
 				      as in image references ("docker.io" too) */
-	const char *ca_file;       /* extra trusted CA (PEM), or NULL */
+	const char *ca_file;	   /* extra trusted CA (PEM), or NULL */
 	const char *docker_config; /* config.json with an `auths` entry, or NULL */
-	bool plain_http;           /* http:// instead of https:// */
+	bool plain_http;	   /* http:// instead of https:// */
 } pg_oci_host;
 
 typedef struct pg_oci_opts {
-	const pg_oci_host *hosts;  /* copied by pg_oci_new */
+	const pg_oci_host *hosts; /* copied by pg_oci_new */
 	size_t n_hosts;
 	/* For hosts not listed: */
-	const char *ca_file;       /* extra trusted CA, or NULL */
+	const char *ca_file;	   /* extra trusted CA, or NULL */
 	const char *docker_config; /* credentials file, or NULL (none) */
-	int max_per_host;          /* concurrency cap; 0: PG_OCI_DEFAULT_PER_HOST */
+	int max_per_host;	   /* concurrency cap; 0: PG_OCI_DEFAULT_PER_HOST */
 } pg_oci_opts;
 
 typedef struct pg_oci pg_oci;
@@ -75,8 +75,8 @@ typedef struct pg_oci pg_oci;
 /* Per call: what the calling thread brings.  guard approves every host
  * contacted, registry, token realm and redirect alike (NULL: any). */
 typedef struct pg_oci_req {
-	pg_fetch *fetch;         /* the calling thread's handle */
-	int64_t deadline;        /* absolute pg_clock_ms(); 0: 30 s from now */
+	pg_fetch *fetch;  /* the calling thread's handle */
+	int64_t deadline; /* absolute pg_clock_ms(); 0: 30 s from now */
 	pg_fetch_guard_fn guard;
 	void *guard_ctx;
 } pg_oci_req;
@@ -85,7 +85,7 @@ typedef struct pg_oci_req {
  * descriptor (manifest or list); annotations is an object or NULL. */
 typedef struct pg_oci_desc {
 	char *media_type;
-	char *digest;        /* "sha256:<hex>" (or sha512) */
+	char *digest; /* "sha256:<hex>" (or sha512) */
 	int64_t size;
 	char *artifact_type; /* or NULL */
 	json_t *annotations; /* string -> string, or NULL */
@@ -115,14 +115,13 @@ int pg_oci_ping(pg_oci *c, const pg_oci_req *q, const char *host, pg_err *err);
  * PG_ENOTFOUND for 404, PG_ETOOBIG past PG_OCI_MANIFEST_MAX, PG_EINVAL for a
  * body that is not a schema 2 manifest or index.  *out is the caller's.
  */
-int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q,
-			const char *host, const char *repo, const char *reference,
-			pg_err *err);
+int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const char *host,
+			const char *repo, const char *reference, pg_err *err);
 
 /* Resolve a tag (or digest) to the digest of what it names: for a
  * multi-arch image the index digest, as cosign signs it.  *out malloc'd. */
-int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host,
-		   const char *repo, const char *reference, pg_err *err);
+int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
+		   const char *reference, pg_err *err);
 
 /*
  * The descriptor of manifest `reference` (tag or digest) of host/repo as a
@@ -141,9 +140,9 @@ int pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, c
 /* Download blob `digest` of host/repo, at most max bytes; the bytes must
  * hash to digest and, when size >= 0, be exactly size long.  *out is
  * malloc'd and NUL-terminated one past *len_out. */
-int pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c,
-		    const pg_oci_req *q, const char *host, const char *repo,
-		    const char *digest, int64_t size, size_t max, pg_err *err);
+int pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_req *q,
+		    const char *host, const char *repo, const char *digest, int64_t size,
+		    size_t max, pg_err *err);
 
 /*
  * List the referrers of host/repo@digest whose artifactType is
@@ -153,9 +152,9 @@ int pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c,
  * did.  *out (n_out entries, possibly none) is the caller's
  * (pg_oci_descs_free).
  */
-int pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c,
-		     const pg_oci_req *q, const char *host, const char *repo,
-		     const char *digest, const char *artifact_type, pg_err *err);
+int pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *q,
+		     const char *host, const char *repo, const char *digest,
+		     const char *artifact_type, pg_err *err);
 
 void pg_oci_descs_free(pg_oci_desc *d, size_t n);
 

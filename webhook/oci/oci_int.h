@@ -57,8 +57,8 @@ int64_t pg_oci__ratelimit_value(const char *value);
  * `auths` keys matched by host (scheme and path ignored; docker.io also as
  * index.docker.io), "auth" (base64 user:password) or username + password.
  * *out = "user:password" malloc'd (wipe it), or NULL when no entry. */
-int pg_oci__docker_config_auth(char **out, const char *json, size_t len,
-			   const char *host, pg_err *err);
+int pg_oci__docker_config_auth(char **out, const char *json, size_t len, const char *host,
+			       pg_err *err);
 
 /* "sha256:" + 64 lower hex, or "sha512:" + 128. */
 bool pg_oci__digest_valid(const char *d);

@@ -76,8 +76,7 @@ pg_pgp_is_armored(const unsigned char *data, size_t n)
  * to out and returns where parsing stopped via *next.
  */
 static int
-armor_body(pg_buf *out, const char *p, const char *end, const char *endmark,
-	   const char **next)
+armor_body(pg_buf *out, const char *p, const char *end, const char *endmark, const char **next)
 {
 	const char *l, *b64 = NULL, *b64end = NULL;
 	size_t ll;
@@ -132,7 +131,8 @@ pg_pgp_dearmor_all(pg_buf *out, const char *text, size_t n, const char *label)
 	size_t ll;
 	int blocks = 0, rc;
 
-	if ((size_t)snprintf(begin, sizeof(begin), "-----BEGIN PGP %s-----", label) >= sizeof(begin) ||
+	if ((size_t)snprintf(begin, sizeof(begin), "-----BEGIN PGP %s-----", label) >=
+		sizeof(begin) ||
 	    (size_t)snprintf(endm, sizeof(endm), "-----END PGP %s-----", label) >= sizeof(endm))
 		return PG_EINVAL;
 	while (p < end) {
@@ -163,7 +163,7 @@ pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *err)
 	uint32_t crc;
 	unsigned char crcb[3];
 	static const char alpha[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 	pg_buf_init(&sig, PG_PGP_SIG_MAX);
 	if (memchr(msg, '\0', n) != NULL) {
@@ -216,9 +216,10 @@ pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *err)
 	}
 	rc = armor_body(&sig, p, end, END_SIG, &p);
 	if (rc != PG_OK || sig.len == 0) {
-		rc = rc == PG_ETOOBIG ? pg_err_set(err, PG_ETOOBIG, "signature larger than %zu bytes",
-						   (size_t)PG_PGP_SIG_MAX)
-				      : pg_err_set(err, PG_EINVAL, "signature block not found: malformed armor");
+		rc = rc == PG_ETOOBIG
+			 ? pg_err_set(err, PG_ETOOBIG, "signature larger than %zu bytes",
+				      (size_t)PG_PGP_SIG_MAX)
+			 : pg_err_set(err, PG_EINVAL, "signature block not found: malformed armor");
 		goto out;
 	}
 	/* Rebuild: what gpg sees is exactly one block, in the plainest form. */
@@ -265,7 +266,8 @@ pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *err)
 				   alpha[(v >> 12) & 63], alpha[(v >> 6) & 63], alpha[v & 63]);
 	}
 	if (rc != PG_OK)
-		rc = pg_err_set(err, rc, rc == PG_ETOOBIG ? "provenance too large" : "out of memory");
+		rc = pg_err_set(err, rc,
+				rc == PG_ETOOBIG ? "provenance too large" : "out of memory");
 out:
 	pg_buf_free(&sig);
 	return rc;

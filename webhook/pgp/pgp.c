@@ -73,7 +73,7 @@ typedef struct keyinfo {
 
 typedef struct home {
 	unsigned char key[32]; /* SHA-256 over the keyring set */
-	char *path;            /* NULL: slot empty */
+	char *path;	       /* NULL: slot empty */
 	unsigned long used;    /* LRU stamp */
 	keyinfo *keys;
 	size_t nkeys;
@@ -302,18 +302,23 @@ rings_binary(pg_buf *bin, const pg_pgp_keyring *rings, size_t nrings, pg_err *er
 		const pg_pgp_keyring *r = &rings[i];
 
 		if (r->len > PG_PGP_KEYRING_MAX)
-			return pg_err_set(err, PG_ETOOBIG, "failed to load keyring: larger than %zu bytes",
+			return pg_err_set(err, PG_ETOOBIG,
+					  "failed to load keyring: larger than %zu bytes",
 					  (size_t)PG_PGP_KEYRING_MAX);
 		if (pg_pgp_is_armored(r->data, r->len)) {
-			rc = pg_pgp_dearmor_all(bin, (const char *)r->data, r->len, "PUBLIC KEY BLOCK");
+			rc = pg_pgp_dearmor_all(bin, (const char *)r->data, r->len,
+						"PUBLIC KEY BLOCK");
 			if (rc == 0)
 				return pg_err_set(err, PG_EINVAL,
-						  "failed to load keyring: no PGP PUBLIC KEY BLOCK in armored input");
+						  "failed to load keyring: no PGP PUBLIC KEY BLOCK "
+						  "in armored input");
 			if (rc < 0)
-				return pg_err_set(err, rc, "failed to load keyring: malformed armor");
+				return pg_err_set(err, rc,
+						  "failed to load keyring: malformed armor");
 		} else if (r->len == 0 || (r->data[0] & 0x80) == 0) {
 			return pg_err_set(err, PG_EINVAL,
-					  "failed to load keyring: openpgp: invalid data: tag byte does not have MSB set");
+					  "failed to load keyring: openpgp: invalid data: tag byte "
+					  "does not have MSB set");
 		} else if ((rc = pg_buf_append(bin, r->data, r->len)) != PG_OK) {
 			return pg_err_set(err, rc, "failed to load keyring: too large");
 		}
@@ -427,7 +432,6 @@ list_keys(pg_pgp *p, home *h, pg_err *err)
 	return PG_OK;
 }
 
-
 /* The key table as a file: the magic and the keyring file's SHA-256 on the
  * first line, then per key "K", its fingerprints as "S <FPR>" and its user
  * ids as "U <hex>" (a user id may hold any byte). */
@@ -441,7 +445,8 @@ table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
 
 	pg_buf_init(&b, KEYTAB_MAX);
 	pg_hex(sum, ringsum, 32);
-	rc = pg_buf_printf(&b, "%s %s %s\n", KEYTAB_MAGIC, sum, h->complete ? "complete" : "partial");
+	rc = pg_buf_printf(&b, "%s %s %s\n", KEYTAB_MAGIC, sum,
+			   h->complete ? "complete" : "partial");
 	for (i = 0; rc == PG_OK && i < h->nkeys; i++) {
 		rc = pg_buf_printf(&b, "K\n");
 		for (j = 0; rc == PG_OK && j < h->keys[i].nsubs; j++)
@@ -491,7 +496,7 @@ table_read(home *h, const char *dir, const unsigned char want[32])
 	    strlen(tab) != tablen ||
 	    (size_t)snprintf(path, sizeof(path), "%s/pubring.gpg", dir) >= sizeof(path) ||
 	    pg_buf_read_file(&ring, &ringlen, path, (size_t)HOMES_MAX * PG_PGP_KEYRING_MAX, NULL) !=
-		    PG_OK ||
+		PG_OK ||
 	    pg_sha256(ringsum, ring, ringlen) != PG_OK || memcmp(ringsum, want, 32) != 0)
 		goto out;
 	pg_hex(sum, ringsum, 32);
@@ -539,7 +544,8 @@ table_read(home *h, const char *dir, const unsigned char want[32])
 				u[i] = (char)(hi * 16 + lo);
 			}
 			u[n / 2] = '\0';
-			if (ki->uids == NULL && (ki->uids = calloc(UIDS_MAX, sizeof(char *))) == NULL) {
+			if (ki->uids == NULL &&
+			    (ki->uids = calloc(UIDS_MAX, sizeof(char *))) == NULL) {
 				free(u);
 				goto out;
 			}
@@ -587,7 +593,8 @@ store_prune(const char *store)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		if (strlen(e->d_name) != 64 ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) >= sizeof(path) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) >=
+			sizeof(path) ||
 		    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
 		n++;
@@ -606,11 +613,11 @@ static int
 select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 {
 	static const char conf[] =
-		"# written by provgate: every key in pubring.gpg is trusted, no network\n"
-		"trust-model always\n"
-		"no-auto-key-retrieve\n"
-		"auto-key-locate local\n"
-		"no-greeting\n";
+	    "# written by provgate: every key in pubring.gpg is trusted, no network\n"
+	    "trust-model always\n"
+	    "no-auto-key-retrieve\n"
+	    "auto-key-locate local\n"
+	    "no-greeting\n";
 	unsigned char key[32], ringsum[32];
 	char keyhex[65];
 	home *h = NULL;
@@ -655,10 +662,10 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	}
 	pg_hex(keyhex, key, 32);
 	if (p->store && pg_buf_printf(&final, "%s/%s", p->store, keyhex) == PG_OK &&
-	    dir_trusted((char *)final.data) && table_read(h, (char *)final.data, ringsum) == 0) {
+	    dir_trusted((char *) final.data) && table_read(h, (char *) final.data, ringsum) == 0) {
 		/* A home an earlier process made from these very keys: nothing
 		 * to write or list. */
-		(void)utimes((char *)final.data, NULL);
+		(void)utimes((char *) final.data, NULL);
 		if ((rc = pg_buf_detach(&h->path, NULL, &final)) != PG_OK ||
 		    (rc = use_home(p, h->path, err)) != PG_OK)
 			goto out;
@@ -681,7 +688,8 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	    (rc = use_home(p, h->path, err)) != PG_OK || (rc = list_keys(p, h, err)) != PG_OK)
 		goto out;
 	if (h->nkeys == 0) {
-		rc = pg_err_set(err, PG_EINVAL, "failed to load keyring: no OpenPGP public key found");
+		rc = pg_err_set(err, PG_EINVAL,
+				"failed to load keyring: no OpenPGP public key found");
 		goto out;
 	}
 	/* Keep it in the store for the next process: written whole in the
@@ -689,8 +697,8 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	 * finds it whole or makes its own). */
 	if (p->store && final.len && table_write(h, ringsum, NULL) == PG_OK) {
 		store_prune(p->store);
-		rm_tree((char *)final.data);
-		if (rename(h->path, (char *)final.data) == 0) {
+		rm_tree((char *) final.data);
+		if (rename(h->path, (char *) final.data) == 0) {
 			char *moved = NULL;
 
 			if (pg_buf_detach(&moved, NULL, &final) == PG_OK) {
@@ -772,7 +780,8 @@ sig_verdict(gpgme_ctx_t ctx, gpgme_signature_t s, pg_err *err)
 	if (st == GPG_ERR_NO_PUBKEY || (s->summary & GPGME_SIGSUM_KEY_MISSING))
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by unknown entity");
 	if (st == GPG_ERR_BAD_SIGNATURE || (s->summary & GPGME_SIGSUM_RED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: invalid signature: %s verification failure",
+		return pg_err_set(err, PG_EVERIFY,
+				  "openpgp: invalid signature: %s verification failure",
 				  algo_name(sig_algo(ctx, s)));
 	if (st == GPG_ERR_CERT_REVOKED || (s->summary & GPGME_SIGSUM_KEY_REVOKED))
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by revoked key");
@@ -781,7 +790,8 @@ sig_verdict(gpgme_ctx_t ctx, gpgme_signature_t s, pg_err *err)
 	if (st == GPG_ERR_SIG_EXPIRED || (s->summary & GPGME_SIGSUM_SIG_EXPIRED))
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature expired");
 	if (s->summary & (GPGME_SIGSUM_BAD_POLICY | GPGME_SIGSUM_SYS_ERROR))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature not acceptable (gpg summary 0x%x)",
+		return pg_err_set(err, PG_EVERIFY,
+				  "openpgp: signature not acceptable (gpg summary 0x%x)",
 				  (unsigned)s->summary);
 	if (st != GPG_ERR_NO_ERROR)
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature not verified: %s",
@@ -796,7 +806,8 @@ copy_key(pg_pgp_result *r, const keyinfo *ki, const char *sigfpr)
 {
 	size_t i;
 
-	if ((r->fpr = pg_strdup(ki->subs[0])) == NULL || (r->signing_fpr = upper_dup(sigfpr)) == NULL)
+	if ((r->fpr = pg_strdup(ki->subs[0])) == NULL ||
+	    (r->signing_fpr = upper_dup(sigfpr)) == NULL)
 		return PG_ENOMEM;
 	if (ki->nuids && (r->uids = calloc(ki->nuids, sizeof(char *))) == NULL)
 		return PG_ENOMEM;
@@ -826,8 +837,8 @@ signer_info(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 
 			if (kl >= fl && strcasecmp(f + kl - fl, sigfpr) == 0)
 				return copy_key(r, &h->keys[i], sigfpr) == PG_OK
-					       ? PG_OK
-					       : pg_err_set(err, PG_ENOMEM, "out of memory");
+					   ? PG_OK
+					   : pg_err_set(err, PG_ENOMEM, "out of memory");
 		}
 	if (h && h->complete)
 		return pg_err_set(err, PG_EVERIFY,
@@ -846,8 +857,8 @@ signer_lookup(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 
 	if ((ge = gpgme_get_key(p->ctx, sigfpr, &key, 0)) != 0 || key == NULL ||
 	    key->subkeys == NULL || key->subkeys->fpr == NULL) {
-		rc = pg_err_set(err, PG_EVERIFY, "openpgp: signing key %s not found after verification",
-				sigfpr);
+		rc = pg_err_set(err, PG_EVERIFY,
+				"openpgp: signing key %s not found after verification", sigfpr);
 		goto out;
 	}
 	if ((r->fpr = upper_dup(key->subkeys->fpr)) == NULL ||
@@ -914,7 +925,8 @@ pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *
 	for (s = vr->signatures; s; s = s->next)
 		nsig++;
 	if (nsig != 1) {
-		rc = pg_err_set(err, PG_EVERIFY, "openpgp: expected one signature, found %zu", nsig);
+		rc =
+		    pg_err_set(err, PG_EVERIFY, "openpgp: expected one signature, found %zu", nsig);
 		goto out;
 	}
 	if ((rc = sig_verdict(p->ctx, vr->signatures, err)) != PG_OK)

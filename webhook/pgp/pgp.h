@@ -32,9 +32,9 @@ typedef struct pg_pgp_keyring {
 #define PG_PGP_MESSAGE_MAX ((size_t)4 << 20)
 
 typedef struct pg_pgp_result {
-	char **uids;       /* user ids of the signer's certificate, not revoked */
+	char **uids; /* user ids of the signer's certificate, not revoked */
 	size_t nuids;
-	char *fpr;         /* primary key fingerprint, upper-case hex */
+	char *fpr;	   /* primary key fingerprint, upper-case hex */
 	char *signing_fpr; /* fingerprint of the (sub)key that made the signature */
 	char *plaintext;   /* signed text as gpg recovered it (dash-escapes
 			      undone, lines end in "\n"); NUL-terminated */
@@ -82,9 +82,8 @@ int pg_pgp_keyring_check(pg_pgp *p, const pg_pgp_keyring *ring, pg_err *err);
  *   PG_ETOOBIG  input past the bounds above
  *   PG_EUNAVAIL gpg failed to run
  */
-int pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p,
-			      const pg_pgp_keyring *rings, size_t nrings,
-			      const char *msg, size_t len, pg_err *err);
+int pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *rings,
+			      size_t nrings, const char *msg, size_t len, pg_err *err);
 
 void pg_pgp_result_free(pg_pgp_result *r);
 

@@ -17,7 +17,6 @@
 /* RFC 4880 §6.1 CRC-24 of n bytes. */
 uint32_t pg_pgp_crc24(const unsigned char *p, size_t n);
 
-
 /*
  * Append the binary packets of every "-----BEGIN PGP <label>-----" armor
  * block in text to out.  Returns the number of blocks decoded (0: none) or

@@ -381,8 +381,7 @@ pg_policy_n_trust(const pg_policy *p)
 }
 
 const pg_trust *
-pg_policy_trust_at(const pg_policy *p, size_t i, const char **cat, const char **file,
-		   size_t *line)
+pg_policy_trust_at(const pg_policy *p, size_t i, const char **cat, const char **file, size_t *line)
 {
 	static const char *const names[PG_TRUST_NCAT] = {"keys", "keyrings", "roots", "certs"};
 	size_t c;

@@ -29,29 +29,29 @@ typedef enum { PG_TLOG_REQUIRED = 0, PG_TLOG_OPTIONAL = 1 } pg_tlog;
 typedef enum {
 	PG_VERIFY_COSIGN_KEY = 1,     /* cosign: {key: NAME} */
 	PG_VERIFY_COSIGN_KEYLESS = 2, /* cosign: {keyless: {...}} */
-	PG_VERIFY_PROV = 3,           /* prov: {keyring: NAME} */
-	PG_VERIFY_NOTATION = 4,       /* notation: {ca: [NAME], ...} or {config: DIR} */
-	PG_VERIFY_GITHUB = 5,         /* github: {owner, repo, ...}: keyless
+	PG_VERIFY_PROV = 3,	      /* prov: {keyring: NAME} */
+	PG_VERIFY_NOTATION = 4,	      /* notation: {ca: [NAME], ...} or {config: DIR} */
+	PG_VERIFY_GITHUB = 5,	      /* github: {owner, repo, ...}: keyless
 					 with attestations, expanded at load */
 } pg_verify_kind;
 
 /* Named trust material.  Exactly one of path / inline_data is set. */
 typedef struct pg_trust {
 	char *name;
-	char *path;        /* file path as written in the policy */
+	char *path;	   /* file path as written in the policy */
 	char *inline_data; /* inline PEM / armored key / JSON */
 } pg_trust;
 
 typedef struct pg_verifier {
 	pg_verify_kind kind;
-	const pg_trust *key;     /* COSIGN_KEY: trust.keys entry */
+	const pg_trust *key;	 /* COSIGN_KEY: trust.keys entry */
 	const pg_trust *keyring; /* PROV: trust.keyrings entry */
-	const pg_trust *root;    /* KEYLESS: trust.roots entry (may be NULL) */
-	char *issuer;            /* KEYLESS: exact issuer, or NULL */
-	char *issuer_regexp;     /* KEYLESS */
-	char *subject;           /* KEYLESS: exact SAN */
-	char *subject_regexp;    /* KEYLESS */
-	size_t line;             /* line of the verify entry in its file */
+	const pg_trust *root;	 /* KEYLESS: trust.roots entry (may be NULL) */
+	char *issuer;		 /* KEYLESS: exact issuer, or NULL */
+	char *issuer_regexp;	 /* KEYLESS */
+	char *subject;		 /* KEYLESS: exact SAN */
+	char *subject_regexp;	 /* KEYLESS */
+	size_t line;		 /* line of the verify entry in its file */
 	/* NOTATION: the entry as written (certificates are trust.certs
 	 * entries, nv_cert_types[i] one of PG_NOTATION_STORE_*), and what was
 	 * built from it at load: nv_trust for an inline entry, nv_config for
@@ -78,25 +78,25 @@ typedef struct pg_verifier {
 
 typedef struct pg_rule {
 	char *name;
-	bool is_chart;      /* from spec.charts (else spec.images) */
-	char **match;       /* globs, n_match of them */
+	bool is_chart; /* from spec.charts (else spec.images) */
+	char **match;  /* globs, n_match of them */
 	size_t n_match;
 	pg_verifier *verify;
 	size_t n_verify;
 	pg_require_kind require;
-	unsigned at_least;  /* PG_REQUIRE_ATLEAST */
+	unsigned at_least; /* PG_REQUIRE_ATLEAST */
 	pg_tlog tlog;
 	bool require_digest;
 	bool allow_unsigned;
 	bool allow_version_ranges; /* charts: a version range (or "newest") is
 				      resolved and verified now, with a warning
 				      that later versions are not covered */
-	char *repository;   /* charts: where release Secrets' charts are fetched
-			       (normalised URL, see pg_url_normalize) */
-	char **chart_names; /* charts: globs on the chart name */
+	char *repository;	   /* charts: where release Secrets' charts are fetched
+				      (normalised URL, see pg_url_normalize) */
+	char **chart_names;	   /* charts: globs on the chart name */
 	size_t n_chart_names;
-	char fingerprint[65]; /* sha256 hex over the rule's canonical form and
-				 the bytes of the trust material it uses */
+	char fingerprint[65];	 /* sha256 hex over the rule's canonical form and
+				    the bytes of the trust material it uses */
 	const char *source_file; /* file the rule came from */
 } pg_rule;
 
@@ -123,8 +123,8 @@ int pg_policy_load_dir(pg_policy **out, const char *dir, pg_err *err);
 
 /* Load from a single in-memory YAML text (tests, fuzzing); name is used in
  * messages, relative trust paths are resolved against the working dir. */
-int pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml,
-			  size_t len, pg_err *err);
+int pg_policy_load_buffer(pg_policy **out, const char *name, const char *yaml, size_t len,
+			  pg_err *err);
 
 /* Load policy texts that are not files of a directory (`policy check` of a
  * file, a ConfigMap manifest or the chart's values): names[i] is used in

@@ -70,7 +70,7 @@ typedef struct pg_trust_item {
 	pg_trust_cat cat;
 	char *bytes; /* material: file content or inline text; owned */
 	size_t len;
-	char *resolved; /* the file read (path resolved), or NULL; owned */
+	char *resolved;	  /* the file read (path resolved), or NULL; owned */
 	const char *file; /* policy file that defined it */
 	size_t line;
 } pg_trust_item;

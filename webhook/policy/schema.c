@@ -299,7 +299,8 @@ sc_read_cert_dir(char **out, size_t *len, const char *dir, pg_err *err)
 				goto big;
 			rc = pg_buf_puts(&b, "-----BEGIN CERTIFICATE-----\n");
 			for (k = 0; rc == PG_OK && k < enc.len; k += 64) {
-				rc = pg_buf_append(&b, enc.data + k, enc.len - k < 64 ? enc.len - k : 64);
+				rc = pg_buf_append(&b, enc.data + k,
+						   enc.len - k < 64 ? enc.len - k : 64);
 				if (rc == PG_OK)
 					rc = pg_buf_puts(&b, "\n");
 			}
@@ -579,27 +580,28 @@ sc_condition(sc_ctx *c, pg_attest_cond *d, const pg_yn *n)
 				d->claim = pg_claim_index(s);
 				free(s);
 				if (d->claim < 0)
-					return sc_fail(c, v,
-						       "unknown certificate claim \"%.100s\" (claims: "
-						       "issuer, buildSignerURI, buildSignerDigest, "
-						       "runnerEnvironment, sourceRepositoryURI, "
-						       "sourceRepositoryDigest, sourceRepositoryRef, "
-						       "sourceRepositoryIdentifier, sourceRepositoryOwnerURI, "
-						       "sourceRepositoryOwnerIdentifier, buildConfigURI, "
-						       "buildConfigDigest, buildTrigger, runInvocationURI, "
-						       "sourceRepositoryVisibilityAtSigning)",
-						       v->value);
+					return sc_fail(
+					    c, v,
+					    "unknown certificate claim \"%.100s\" (claims: "
+					    "issuer, buildSignerURI, buildSignerDigest, "
+					    "runnerEnvironment, sourceRepositoryURI, "
+					    "sourceRepositoryDigest, sourceRepositoryRef, "
+					    "sourceRepositoryIdentifier, sourceRepositoryOwnerURI, "
+					    "sourceRepositoryOwnerIdentifier, buildConfigURI, "
+					    "buildConfigDigest, buildTrigger, runInvocationURI, "
+					    "sourceRepositoryVisibilityAtSigning)",
+					    v->value);
 			}
 		} else if (strcmp(k->value, "equals") == 0 || strcmp(k->value, "prefix") == 0 ||
 			   strcmp(k->value, "regExp") == 0 || strcmp(k->value, "in") == 0) {
 			if (op)
-				return sc_fail(c, k,
-					       "exactly one of equals, in, prefix or regExp");
+				return sc_fail(c, k, "exactly one of equals, in, prefix or regExp");
 			op = k;
 			if (k->value[0] == 'i') {
 				d->op = PG_COND_IN;
 				if (v->type != PG_YN_SEQ || v->n == 0)
-					return sc_fail(c, v, "expected a non-empty list of strings");
+					return sc_fail(c, v,
+						       "expected a non-empty list of strings");
 				if ((rc = sc_str_list(&vals, &nv, c, v)) != PG_OK) {
 					for (i = 0; i < nv; i++)
 						free(vals[i]);
@@ -986,10 +988,12 @@ sc_notation(sc_ctx *c, pg_verifier *v, const pg_yn *n)
 				sc_pop(c, m2);
 			}
 		} else if (strcmp(k->value, "identities") == 0) {
-			if ((rc = sc_str_list(&v->nv_identities, &v->n_nv_identities, c, val)) != PG_OK)
+			if ((rc = sc_str_list(&v->nv_identities, &v->n_nv_identities, c, val)) !=
+			    PG_OK)
 				return rc;
 		} else if (strcmp(k->value, "level") == 0) {
-			if ((rc = sc_enum(&v->nv_level, c, val, "strict|permissive|audit")) != PG_OK)
+			if ((rc = sc_enum(&v->nv_level, c, val, "strict|permissive|audit")) !=
+			    PG_OK)
 				return rc;
 		} else if (strcmp(k->value, "verifyTimestamp") == 0) {
 			if ((rc = sc_enum(&v->nv_verify_timestamp, c, val,
@@ -1080,7 +1084,8 @@ sc_verifier(sc_ctx *c, pg_verifier *v, const pg_yn *n, bool is_chart)
 	if ((rc = sc_expect_map(c, n)) != PG_OK)
 		return rc;
 	if (n->n != 2)
-		return sc_fail(c, n, "each verify entry has exactly one of cosign, prov or notation");
+		return sc_fail(c, n,
+			       "each verify entry has exactly one of cosign, prov or notation");
 	v->line = n->line;
 	k = n->items[0];
 	val = n->items[1];
@@ -1251,11 +1256,12 @@ sc_chart_pattern_bad(const char *pat)
 		return "the default port :80 is dropped from chart URLs: write the host alone";
 	for (p = path; *p; p++) {
 		if (strchr("?#%\\@", *p) || (unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return "'?', '#', '%', '@', '\\' and spaces never appear in a normalised chart URL";
+			return "'?', '#', '%', '@', '\\' and spaces never appear in a normalised "
+			       "chart URL";
 		if (oci && *p >= 'A' && *p <= 'Z')
 			return "upper case in an OCI repository path";
-		if (*p == '/' && p[1] == '.' && (p[2] == '/' || p[2] == '\0' ||
-						 (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
+		if (*p == '/' && p[1] == '.' &&
+		    (p[2] == '/' || p[2] == '\0' || (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
 			return "dot segments (/./, /../) are removed from chart URLs";
 	}
 	if (*path && path[strlen(path) - 1] == '/')
@@ -1272,8 +1278,10 @@ sc_chart_patterns(sc_ctx *c, const pg_yn *n, const pg_rule *r)
 		const char *why = sc_chart_pattern_bad(r->match[i]);
 
 		if (why)
-			return sc_fail(c, n->items[i], "chart pattern \"%.200s\" cannot match a normalised chart URL: %s",
-				       r->match[i], why);
+			return sc_fail(
+			    c, n->items[i],
+			    "chart pattern \"%.200s\" cannot match a normalised chart URL: %s",
+			    r->match[i], why);
 	}
 	return PG_OK;
 }
@@ -1786,7 +1794,8 @@ sc_fp_put(pg_digest_ctx *md, const char *tag, const char *data, size_t len)
 		k = snprintf(hdr, sizeof(hdr), "%s=%zu:", tag, len);
 	if (k < 0 || (size_t)k >= sizeof(hdr) || pg_digest_update(md, hdr, (size_t)k) != PG_OK)
 		return PG_EINTERNAL;
-	if (data && (pg_digest_update(md, data, len) != PG_OK || pg_digest_update(md, "\n", 1) != PG_OK))
+	if (data &&
+	    (pg_digest_update(md, data, len) != PG_OK || pg_digest_update(md, "\n", 1) != PG_OK))
 		return PG_EINTERNAL;
 	return PG_OK;
 }
@@ -1895,9 +1904,11 @@ sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 			size_t j;
 
 			if ((rc = sc_fp_str(md, "nvLevel", v->nv_level)) != PG_OK ||
-			    (rc = sc_fp_str(md, "nvVerifyTimestamp", v->nv_verify_timestamp)) != PG_OK ||
+			    (rc = sc_fp_str(md, "nvVerifyTimestamp", v->nv_verify_timestamp)) !=
+				PG_OK ||
 			    (rc = sc_fp_str(md, "nvRevocation", v->nv_revocation)) != PG_OK ||
-			    (rc = sc_fp_str(md, "nvConfig", v->nv_config ? v->nv_config_fp : NULL)) != PG_OK)
+			    (rc = sc_fp_str(md, "nvConfig",
+					    v->nv_config ? v->nv_config_fp : NULL)) != PG_OK)
 				goto out;
 			for (j = 0; j < v->n_nv_certs; j++) {
 				(void)snprintf(num, sizeof(num), "nvCert%d", v->nv_cert_types[j]);
@@ -1905,7 +1916,8 @@ sc_fingerprint(pg_rule *r, const pg_trust *dflt_root)
 					goto out;
 			}
 			for (j = 0; j < v->n_nv_identities; j++)
-				if ((rc = sc_fp_str(md, "nvIdentity", v->nv_identities[j])) != PG_OK)
+				if ((rc = sc_fp_str(md, "nvIdentity", v->nv_identities[j])) !=
+				    PG_OK)
 					goto out;
 		}
 		if ((rc = sc_fp_attest(md, v)) != PG_OK)

@@ -28,11 +28,11 @@ enum { N_CLASS, N_BOL, N_EOL, N_CAT, N_ALT, N_REP };
 
 typedef struct {
 	int type;
-	int child; /* CAT, ALT: first child; REP: the repeated node */
-	int last;  /* CAT, ALT: last child, for appending */
-	int next;  /* next sibling in a CAT or ALT list */
+	int child;    /* CAT, ALT: first child; REP: the repeated node */
+	int last;     /* CAT, ALT: last child, for appending */
+	int next;     /* next sibling in a CAT or ALT list */
 	int min, max; /* REP; max -1: unbounded */
-	int cls;   /* CLASS */
+	int cls;      /* CLASS */
 } node;
 
 enum { I_CLASS, I_SPLIT, I_JMP, I_BOL, I_EOL, I_MATCH };
@@ -183,10 +183,10 @@ static const struct {
 	const rng *set;
 	size_t n;
 } POSIX[] = {
-    {"alnum", SET(R_ALNUM)}, {"alpha", SET(R_ALPHA)}, {"ascii", SET(R_ASCII)},
-    {"blank", SET(R_BLANK)}, {"cntrl", SET(R_CNTRL)}, {"digit", SET(R_DIGIT)},
-    {"graph", SET(R_GRAPH)}, {"lower", SET(R_LOWER)}, {"print", SET(R_PRINT)},
-    {"punct", SET(R_PUNCT)}, {"space", SET(R_SPACE)}, {"upper", SET(R_UPPER)},
+    {"alnum", SET(R_ALNUM)}, {"alpha", SET(R_ALPHA)},	{"ascii", SET(R_ASCII)},
+    {"blank", SET(R_BLANK)}, {"cntrl", SET(R_CNTRL)},	{"digit", SET(R_DIGIT)},
+    {"graph", SET(R_GRAPH)}, {"lower", SET(R_LOWER)},	{"print", SET(R_PRINT)},
+    {"punct", SET(R_PUNCT)}, {"space", SET(R_SPACE)},	{"upper", SET(R_UPPER)},
     {"word", SET(R_WORD)},   {"xdigit", SET(R_XDIGIT)},
 };
 
@@ -207,19 +207,44 @@ escape(ps *s, uint32_t *r, bool in_class, int ci)
 		return re_fail(s, PG_EINVAL, "trailing \\ in regular expression");
 	c = *s->p++;
 	switch (c) {
-	case 'd': case 'D': set = R_DIGIT; n = 1; break;
-	case 's': case 'S': set = R_SPACE_PERL; n = 3; break;
-	case 'w': case 'W': set = R_WORD; n = 4; break;
-	case 't': *r = '\t'; return E_RUNE;
-	case 'n': *r = '\n'; return E_RUNE;
-	case 'r': *r = '\r'; return E_RUNE;
-	case 'f': *r = '\f'; return E_RUNE;
-	case 'v': *r = '\v'; return E_RUNE;
-	case 'a': *r = '\a'; return E_RUNE;
+	case 'd':
+	case 'D':
+		set = R_DIGIT;
+		n = 1;
+		break;
+	case 's':
+	case 'S':
+		set = R_SPACE_PERL;
+		n = 3;
+		break;
+	case 'w':
+	case 'W':
+		set = R_WORD;
+		n = 4;
+		break;
+	case 't':
+		*r = '\t';
+		return E_RUNE;
+	case 'n':
+		*r = '\n';
+		return E_RUNE;
+	case 'r':
+		*r = '\r';
+		return E_RUNE;
+	case 'f':
+		*r = '\f';
+		return E_RUNE;
+	case 'v':
+		*r = '\v';
+		return E_RUNE;
+	case 'a':
+		*r = '\a';
+		return E_RUNE;
 	case 'A':
 	case 'z':
 		if (in_class)
-			return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
+			return re_fail(s, PG_EINVAL,
+				       "invalid escape sequence in regular expression");
 		return c == 'A' ? E_BOL : E_EOL;
 	case 'x':
 		v = 0;
@@ -227,25 +252,38 @@ escape(ps *s, uint32_t *r, bool in_class, int ci)
 			s->p++;
 			for (n = 0; s->p < s->end && (d = pg_hex_digit(*s->p)) >= 0; s->p++, n++)
 				if ((v = v * 16 + d) > (int)MAX_RUNE)
-					return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
+					return re_fail(
+					    s, PG_EINVAL,
+					    "invalid escape sequence in regular expression");
 			if (n == 0 || s->p >= s->end || *s->p != '}')
-				return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
+				return re_fail(s, PG_EINVAL,
+					       "invalid escape sequence in regular expression");
 			s->p++;
 		} else {
-			if (s->end - s->p < 2 || pg_hex_digit(s->p[0]) < 0 || pg_hex_digit(s->p[1]) < 0)
-				return re_fail(s, PG_EINVAL, "invalid escape sequence in regular expression");
+			if (s->end - s->p < 2 || pg_hex_digit(s->p[0]) < 0 ||
+			    pg_hex_digit(s->p[1]) < 0)
+				return re_fail(s, PG_EINVAL,
+					       "invalid escape sequence in regular expression");
 			v = pg_hex_digit(s->p[0]) * 16 + pg_hex_digit(s->p[1]);
 			s->p += 2;
 		}
 		*r = (uint32_t)v;
 		return E_RUNE;
-	case 'b': case 'B': case 'p': case 'P': case 'Q': case 'E': case 'C':
+	case 'b':
+	case 'B':
+	case 'p':
+	case 'P':
+	case 'Q':
+	case 'E':
+	case 'C':
 		return re_fail(s, PG_EINVAL,
-			       "\\b, \\B, \\p, \\P, \\Q, \\E and \\C are not supported in regular expressions");
+			       "\\b, \\B, \\p, \\P, \\Q, \\E and \\C are not supported in regular "
+			       "expressions");
 	default:
 		if (c >= '1' && c <= '9')
-			return re_fail(s, PG_EINVAL,
-				       "back-references (\\1-\\9) are not supported in regular expressions");
+			return re_fail(
+			    s, PG_EINVAL,
+			    "back-references (\\1-\\9) are not supported in regular expressions");
 		if (c < 0x80 && !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
 		    !(c >= 'A' && c <= 'Z')) {
 			*r = (uint32_t)c;
@@ -305,13 +343,15 @@ bracket(ps *s)
 			for (e = q; e + 1 < s->end && !(e[0] == ':' && e[1] == ']'); e++)
 				;
 			if (e + 1 >= s->end)
-				return re_fail(s, PG_EINVAL, "unterminated [ ] in regular expression");
+				return re_fail(s, PG_EINVAL,
+					       "unterminated [ ] in regular expression");
 			for (i = 0; i < sizeof(POSIX) / sizeof(POSIX[0]); i++)
 				if ((size_t)(e - q) == strlen(POSIX[i].name) &&
 				    memcmp(q, POSIX[i].name, (size_t)(e - q)) == 0)
 					break;
 			if (i == sizeof(POSIX) / sizeof(POSIX[0]))
-				return re_fail(s, PG_EINVAL, "invalid character class in regular expression");
+				return re_fail(s, PG_EINVAL,
+					       "invalid character class in regular expression");
 			if (cls_add_set(s, ci, POSIX[i].set, POSIX[i].n, neg) < 0)
 				return -1;
 			s->p = e + 2;
@@ -326,7 +366,9 @@ bracket(ps *s)
 			if ((x = class_char(s, ci, &hi)) < 0)
 				return -1;
 			if (x != E_RUNE || hi < lo)
-				return re_fail(s, PG_EINVAL, "invalid character class range in regular expression");
+				return re_fail(
+				    s, PG_EINVAL,
+				    "invalid character class range in regular expression");
 		} else {
 			hi = lo;
 		}
@@ -386,8 +428,8 @@ at_repeat(ps *s)
 	int a, b;
 	const unsigned char *e;
 
-	return s->p < s->end && (*s->p == '*' || *s->p == '+' || *s->p == '?' ||
-				 interval(s->p, s->end, &a, &b, &e));
+	return s->p < s->end &&
+	       (*s->p == '*' || *s->p == '+' || *s->p == '?' || interval(s->p, s->end, &a, &b, &e));
 }
 
 static int alternation(ps *s, int depth);
@@ -417,7 +459,8 @@ piece(ps *s, int depth)
 		s->p++;
 		if (s->p < s->end && *s->p == '?')
 			return re_fail(s, PG_EINVAL,
-				       "(?...) groups (flags, non-capturing) are not supported in regular expressions");
+				       "(?...) groups (flags, non-capturing) are not supported in "
+				       "regular expressions");
 		if ((x = alternation(s, depth + 1)) < 0)
 			return -1;
 		if (s->p >= s->end || *s->p != ')')
@@ -458,8 +501,9 @@ piece(ps *s, int depth)
 		break;
 	default:
 		if (at_repeat(s))
-			return re_fail(s, PG_EINVAL,
-				       "missing argument to a repetition operator in regular expression");
+			return re_fail(
+			    s, PG_EINVAL,
+			    "missing argument to a repetition operator in regular expression");
 		if ((k = utf8(s->p, s->end, &r)) < 0)
 			return re_fail(s, PG_EINVAL, "invalid UTF-8 in regular expression");
 		s->p += k;
@@ -476,9 +520,15 @@ piece(ps *s, int depth)
 				       "invalid nested repetition operator in regular expression");
 		repeated = true;
 		switch (*s->p) {
-		case '*': min = 0, max = -1; break;
-		case '+': min = 1, max = -1; break;
-		case '?': min = 0, max = 1; break;
+		case '*':
+			min = 0, max = -1;
+			break;
+		case '+':
+			min = 1, max = -1;
+			break;
+		case '?':
+			min = 0, max = 1;
+			break;
 		default:
 			(void)interval(s->p, s->end, &min, &max, &after);
 			if (min > PG_RE_MAX_REPEAT || max > PG_RE_MAX_REPEAT)
@@ -688,12 +738,12 @@ add(const pg_re *re, tlist *l, uint32_t *mark, int *stack, int pc, size_t pos, s
 {
 	size_t sp = 0;
 
-#define PUSH(q)                                 \
-	do {                                    \
-		if (mark[(q)] != l->stamp) {    \
-			mark[(q)] = l->stamp;   \
-			stack[sp++] = (q);      \
-		}                               \
+#define PUSH(q)                                                                                    \
+	do {                                                                                       \
+		if (mark[(q)] != l->stamp) {                                                       \
+			mark[(q)] = l->stamp;                                                      \
+			stack[sp++] = (q);                                                         \
+		}                                                                                  \
 	} while (0)
 	PUSH(pc);
 	while (sp > 0) {
@@ -737,7 +787,8 @@ pg_re_match(const pg_re *re, const char *subject, size_t len, bool *match, pg_er
 	*match = false;
 	if (len > PG_RE_MAX_SUBJECT)
 		return pg_err_set(err, PG_ETOOBIG,
-				  "value of %zu bytes is longer than the %d a regular expression is matched against",
+				  "value of %zu bytes is longer than the %d a regular expression "
+				  "is matched against",
 				  len, PG_RE_MAX_SUBJECT);
 	mark = calloc(re->n, sizeof(*mark));
 	buf = malloc(3 * re->n * sizeof(*buf));
@@ -771,7 +822,8 @@ pg_re_match(const pg_re *re, const char *subject, size_t len, bool *match, pg_er
 				const inst *in = &re->code[cl->pc[i]];
 
 				if (in->op == I_CLASS && cls_has(&re->classes[in->x], r))
-					add(re, nl, mark, buf + 2 * re->n, cl->pc[i] + 1, pos + (size_t)w, len);
+					add(re, nl, mark, buf + 2 * re->n, cl->pc[i] + 1,
+					    pos + (size_t)w, len);
 			}
 			pos += (size_t)w;
 		}

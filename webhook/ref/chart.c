@@ -15,8 +15,8 @@
 #define CHART_FIELD_MAX 512
 /* The longest location the bounds above allow:
  * "oci://" repo_url(2 * max) "/" name ":" version. */
-#define LOCATION_MAX (sizeof("oci://") + 2 * CHART_FIELD_MAX + 1 + CHART_FIELD_MAX + 1 + \
-		      CHART_FIELD_MAX)
+#define LOCATION_MAX                                                                               \
+	(sizeof("oci://") + 2 * CHART_FIELD_MAX + 1 + CHART_FIELD_MAX + 1 + CHART_FIELD_MAX)
 
 /* A chart name is one path segment of the URL it is fetched from: no
  * separators, no dot segments, nothing a URL would decode.  "*" stands for
@@ -53,8 +53,8 @@ version_ok(const char *v)
 }
 
 int
-pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
-		 const char *name, const char *version, pg_err *err)
+pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url, const char *name,
+		 const char *version, pg_err *err)
 {
 	int rc = PG_ENOMEM;
 	pg_chart_ref *c = NULL;
@@ -70,9 +70,11 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 		goto out;
 	}
 	if (!name_ok(name) || (version && !version_ok(version))) {
-		rc = pg_err_set(err, PG_EINVAL, "invalid chart reference: %s",
-				!name_ok(name) ? "chart name must be one path segment of letters, digits, '-', '_', '.'"
-					       : "version holds a character a URL would interpret");
+		rc = pg_err_set(
+		    err, PG_EINVAL, "invalid chart reference: %s",
+		    !name_ok(name)
+			? "chart name must be one path segment of letters, digits, '-', '_', '.'"
+			: "version holds a character a URL would interpret");
 		goto out;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -98,8 +100,9 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 		rc = PG_ENOMEM;
 		if ((kind == PG_CHART_OCI) != (strncmp(c->repo_url, "oci://", 6) == 0)) {
 			rc = pg_err_set(err, PG_EINVAL, "invalid chart reference: %s is not %s",
-					c->repo_url, kind == PG_CHART_OCI ? "an oci:// registry URL"
-									  : "an https:// chart repository");
+					c->repo_url,
+					kind == PG_CHART_OCI ? "an oci:// registry URL"
+							     : "an https:// chart repository");
 			goto out;
 		}
 	}
@@ -108,9 +111,9 @@ pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
 		rc = pg_buf_printf(&loc, "%s/%s", c->repo_url ? c->repo_url : "", name);
 		break;
 	case PG_CHART_OCI:
-		rc = pg_buf_printf(&loc, "%s/%s%s%s", c->repo_url ? c->repo_url : "oci:/",
-				   name,
-				   c->version ? (strncmp(c->version, "sha256:", 7) == 0 ? "@" : ":") : "",
+		rc = pg_buf_printf(&loc, "%s/%s%s%s", c->repo_url ? c->repo_url : "oci:/", name,
+				   c->version ? (strncmp(c->version, "sha256:", 7) == 0 ? "@" : ":")
+					      : "",
 				   c->version ? c->version : "");
 		break;
 	default:

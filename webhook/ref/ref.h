@@ -25,11 +25,11 @@
 
 typedef struct pg_image_ref {
 	char *normalized; /* registry/repository[:tag][@digest] */
-	char *registry;   /* "docker.io", "localhost:5000", "ghcr.io" */
+	char *registry;	  /* "docker.io", "localhost:5000", "ghcr.io" */
 	char *repository; /* "library/nginx" */
-	char *tag;        /* "latest" when neither tag nor digest given; NULL
+	char *tag;	  /* "latest" when neither tag nor digest given; NULL
 			     when only a digest was given */
-	char *digest;     /* "sha256:<hex>" or NULL */
+	char *digest;	  /* "sha256:<hex>" or NULL */
 } pg_image_ref;
 
 /*
@@ -43,7 +43,6 @@ void pg_ref_free(pg_image_ref *r);
 
 /* Digest syntax check: "sha256:" + 64 lower-case hex, or "sha512:" + 128. */
 int pg_ref_digest_valid(const char *d);
-
 
 /*
  * Chart references, as found in Argo CD, Flux and Helm release objects.
@@ -62,15 +61,15 @@ typedef struct pg_chart_ref {
 	pg_chart_kind kind;
 	char *repo_url; /* "https://charts.example.com/sub" or "oci://host/path";
 			   NULL for RELEASE */
-	char *name;     /* chart name */
-	char *version;  /* exact version or semver range; NULL = newest */
+	char *name;	/* chart name */
+	char *version;	/* exact version or semver range; NULL = newest */
 	char *location; /* see above */
-	char *source;   /* Flux sourceRef to resolve through the Kubernetes API,
+	char *source;	/* Flux sourceRef to resolve through the Kubernetes API,
 			   "Kind/namespace/name", or NULL when repo_url is known */
-	char *release;  /* RELEASE: the raw data.release value (base64) */
+	char *release;	/* RELEASE: the raw data.release value (base64) */
 	size_t release_len;
-	bool range;     /* version is a range the GitOps tool re-resolves
-			   later (or absent: newest), not one pinned version */
+	bool range;	      /* version is a range the GitOps tool re-resolves
+				 later (or absent: newest), not one pinned version */
 	const char *range_by; /* who re-resolves it ("Argo CD", "Flux"), static */
 } pg_chart_ref;
 
@@ -101,8 +100,8 @@ bool pg_chart_version_exact(const char *v);
  * normalised with pg_url_normalize (PG_EINVAL when it does not parse), so
  * the location matched is the URL fetched.  For OCI the location is
  * repo_url/name:version, or repo_url/name@sha256:... for a digest. */
-int pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url,
-		     const char *name, const char *version, pg_err *err);
+int pg_chart_ref_new(pg_chart_ref **out, pg_chart_kind kind, const char *repo_url, const char *name,
+		     const char *version, pg_err *err);
 void pg_chart_ref_free(pg_chart_ref *c);
 
 #endif

@@ -105,20 +105,23 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 		if (c == '\\')
 			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": backslash", s);
 		if (c == '%')
-			return pg_err_set(err, PG_EINVAL,
-					  "invalid URL \"%.200s\": percent-encoded characters are not accepted",
-					  s);
+			return pg_err_set(
+			    err, PG_EINVAL,
+			    "invalid URL \"%.200s\": percent-encoded characters are not accepted",
+			    s);
 		if (c == '?')
-			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": query (?) not accepted", s);
+			return pg_err_set(err, PG_EINVAL,
+					  "invalid URL \"%.200s\": query (?) not accepted", s);
 		if (c == '#')
-			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": fragment (#) not accepted",
-					  s);
+			return pg_err_set(err, PG_EINVAL,
+					  "invalid URL \"%.200s\": fragment (#) not accepted", s);
 	}
 	for (sl = 0; sl < n && s[sl] != ':'; sl++)
 		;
 	if (sl == 0 || sl >= sizeof(scheme) || strncmp(s + sl, "://", 3) != 0)
-		return pg_err_set(err, PG_EINVAL,
-				  "invalid URL \"%.200s\": must start with https://, http:// or oci://", s);
+		return pg_err_set(
+		    err, PG_EINVAL,
+		    "invalid URL \"%.200s\": must start with https://, http:// or oci://", s);
 	for (i = 0; i < sl; i++)
 		scheme[i] = lc(s[i]);
 	scheme[sl] = '\0';
@@ -131,8 +134,9 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 	auth = s + sl + 3;
 	path = auth + strcspn(auth, "/");
 	if (memchr(auth, '@', (size_t)(path - auth)) != NULL)
-		return pg_err_set(err, PG_EINVAL,
-				  "invalid URL \"%.200s\": user information (user@host) not accepted", s);
+		return pg_err_set(
+		    err, PG_EINVAL,
+		    "invalid URL \"%.200s\": user information (user@host) not accepted", s);
 	if (strchr(path, '@') != NULL)
 		return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": '@' in the path", s);
 	/* host: [v6] or reg-name; then ":port" */
@@ -141,13 +145,15 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 		while (host_end < path && *host_end != ']') {
 			char c = *host_end;
 
-			if (!((c >= '0' && c <= '9') || (lc(c) >= 'a' && lc(c) <= 'f') || c == ':' ||
-			      c == '.'))
-				return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": bad IPv6 host", s);
+			if (!((c >= '0' && c <= '9') || (lc(c) >= 'a' && lc(c) <= 'f') ||
+			      c == ':' || c == '.'))
+				return pg_err_set(err, PG_EINVAL,
+						  "invalid URL \"%.200s\": bad IPv6 host", s);
 			host_end++;
 		}
 		if (host_end >= path || host_end == auth + 1)
-			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": bad IPv6 host", s);
+			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": bad IPv6 host",
+					  s);
 		host_end++;
 	} else {
 		const char *label = auth;
@@ -158,8 +164,9 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 
 			if (c == '.') {
 				if (host_end == label)
-					return pg_err_set(err, PG_EINVAL,
-							  "invalid URL \"%.200s\": empty host label", s);
+					return pg_err_set(
+					    err, PG_EINVAL,
+					    "invalid URL \"%.200s\": empty host label", s);
 				label = host_end + 1;
 			} else if (!is_alnum(c) && c != '-' && c != '_') {
 				return pg_err_set(err, PG_EINVAL,
@@ -170,7 +177,8 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 		if (host_end == auth)
 			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": no host", s);
 		if (host_end == label)
-			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": empty host label", s);
+			return pg_err_set(err, PG_EINVAL,
+					  "invalid URL \"%.200s\": empty host label", s);
 	}
 	if (host_end - auth > 253 + 2)
 		return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": host too long", s);
@@ -179,20 +187,22 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": bad host", s);
 		for (p = host_end + 1; p < path; p++) {
 			if (*p < '0' || *p > '9' || port > 65535)
-				return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": bad port", s);
+				return pg_err_set(err, PG_EINVAL,
+						  "invalid URL \"%.200s\": bad port", s);
 			port = port * 10 + (unsigned long)(*p - '0');
 		}
 		/* "host:" is the default port (RFC 3986 §6.2.3) */
 		if (p > host_end + 1) {
 			if (port == 0 || port > 65535)
-				return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": bad port", s);
+				return pg_err_set(err, PG_EINVAL,
+						  "invalid URL \"%.200s\": bad port", s);
 			have_port = port != defport;
 		}
 	}
 	for (p = path; *p; p++)
 		if (!path_char(*p))
-			return pg_err_set(err, PG_EINVAL, "invalid URL \"%.200s\": '%c' in the path", s,
-					  *p);
+			return pg_err_set(err, PG_EINVAL,
+					  "invalid URL \"%.200s\": '%c' in the path", s, *p);
 	if ((rc = pg_buf_printf(&b, "%s://", scheme)) != PG_OK)
 		goto out;
 	for (p = auth; p < host_end && rc == PG_OK; p++) {
@@ -208,7 +218,8 @@ pg_url_normalize(char **out, const char *s, pg_err *err)
 		rc = pg_buf_detach(out, NULL, &b);
 out:
 	if (rc != PG_OK)
-		rc = pg_err_set(err, rc, rc == PG_ENOMEM ? "out of memory" : "invalid URL: too long");
+		rc = pg_err_set(err, rc,
+				rc == PG_ENOMEM ? "out of memory" : "invalid URL: too long");
 	pg_buf_free(&b);
 	return rc;
 }

@@ -28,16 +28,16 @@
 
 struct job {
 	h2o_multithread_message_t msg; /* link for the way back */
-	h2o_linklist_t active;          /* in loop_ctx.active while req waits */
+	h2o_linklist_t active;	       /* in loop_ctx.active while req waits */
 	loop_ctx *lc;
-	pg_decision *d;                 /* owned by the worker in between */
-	h2o_req_t *req;                 /* loop thread only; NULL once gone */
-	job **slot;                     /* in req->pool, points back here */
+	pg_decision *d; /* owned by the worker in between */
+	h2o_req_t *req; /* loop thread only; NULL once gone */
+	job **slot;	/* in req->pool, points back here */
 	h2o_timeout_entry_t timer;
-	pg_answer timeout;              /* rendered before hand-off */
+	pg_answer timeout; /* rendered before hand-off */
 	int64_t t0_us;
-	int64_t deadline;               /* for the worker, absolute ms */
-	bool mutate;                    /* answers /mutate, not /validate */
+	int64_t deadline; /* for the worker, absolute ms */
+	bool mutate;	  /* answers /mutate, not /validate */
 };
 
 /* ------------------------------------------------------------------ */
@@ -45,7 +45,7 @@ struct job {
 
 void
 pg_server__send_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
-	  const char *body, size_t len)
+		     const char *body, size_t len)
 {
 	req->res.status = status;
 	req->res.reason = reason;
@@ -80,7 +80,7 @@ pg_server__answer(h2o_req_t *req, pg_decision *d, int64_t t0_us, bool is_mutate)
 
 	if (pg_decide_answer(&a, d, is_mutate, dur) != PG_OK) {
 		pg_server__send_body(req, 500, "Internal Server Error", "application/json",
-			  H2O_STRLIT("{\"error\":\"cannot render response\"}"));
+				     H2O_STRLIT("{\"error\":\"cannot render response\"}"));
 		if (is_mutate)
 			pg_metrics_mutate("error", 0);
 		else
@@ -163,7 +163,7 @@ pg_server__on_jobs_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages
 	(void)rx;
 	while (!h2o_linklist_is_empty(messages)) {
 		h2o_multithread_message_t *m =
-			H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+		    H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
 		job *j = H2O_STRUCT_FROM_MEMBER(job, msg, m);
 
 		h2o_linklist_unlink(&m->link);

@@ -62,8 +62,8 @@ worker_main(void *arg)
 }
 
 int
-pg_pool_new(pg_pool **out, unsigned workers, size_t queue_max,
-	    void *(*init)(void *), void (*fini)(void *), void *ctx)
+pg_pool_new(pg_pool **out, unsigned workers, size_t queue_max, void *(*init)(void *),
+	    void (*fini)(void *), void *ctx)
 {
 	pg_pool *p;
 	unsigned i;

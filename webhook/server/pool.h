@@ -18,8 +18,8 @@ typedef void (*pg_pool_fn)(void *job, void *worker_state);
  * return = the worker exits, counted as not alive) and fini(state) at stop.
  * The queue holds at most queue_max jobs.
  */
-int pg_pool_new(pg_pool **out, unsigned workers, size_t queue_max,
-		void *(*init)(void *ctx), void (*fini)(void *state), void *ctx);
+int pg_pool_new(pg_pool **out, unsigned workers, size_t queue_max, void *(*init)(void *ctx),
+		void (*fini)(void *state), void *ctx);
 
 /* Queue a job.  PG_ETOOBIG when the queue is full (the caller answers
  * "overloaded" rather than wait), PG_EUNAVAIL when stopping. */

@@ -128,8 +128,9 @@ pg_server__policy_reload(int initial, pg_err *err)
 		(void)snprintf(g_pol.last_error, sizeof(g_pol.last_error), "%s", err->msg);
 		pthread_mutex_unlock(&g_pol.mu);
 		pg_metrics_policy_load(0, 0);
-		pg_log_diag("error", initial ? "policy does not load"
-					     : "policy reload failed; the last good policy stays in force",
+		pg_log_diag("error",
+			    initial ? "policy does not load"
+				    : "policy reload failed; the last good policy stays in force",
 			    err->msg);
 		return rc;
 	}
@@ -142,7 +143,8 @@ pg_server__policy_reload(int initial, pg_err *err)
 	policy_sig(sig, sizeof(sig));
 	memcpy(g_pol.sig, sig, sizeof(sig));
 	pg_metrics_policy_load(1, (int64_t)time(NULL));
-	pg_log_diag("info", initial ? "policy loaded" : "policy reloaded", pg_server__opts.policy_dir);
+	pg_log_diag("info", initial ? "policy loaded" : "policy reloaded",
+		    pg_server__opts.policy_dir);
 	return PG_OK;
 }
 

@@ -37,10 +37,10 @@ send_decode_error(h2o_req_t *req, int rc, const char *why)
 				     rc == PG_ETOOBIG ? "Payload Too Large" : "Bad Request",
 				     "application/json", body, blen);
 	else
-		pg_server__send_body(req, 400, "Bad Request", "text/plain", H2O_STRLIT("bad request\n"));
+		pg_server__send_body(req, 400, "Bad Request", "text/plain",
+				     H2O_STRLIT("bad request\n"));
 	free(body);
 }
-
 
 static void
 validate(loop_ctx *lc, h2o_req_t *req)
@@ -66,7 +66,7 @@ validate(loop_ctx *lc, h2o_req_t *req)
 	if (pol == NULL) {
 		pg_review_free(rv);
 		pg_server__send_body(req, 503, "Service Unavailable", "application/json",
-			  H2O_STRLIT("{\"error\":\"no policy loaded\"}"));
+				     H2O_STRLIT("{\"error\":\"no policy loaded\"}"));
 		pg_metrics_review("error", "unavailable", pg_clock_us() - t0);
 		return;
 	}
@@ -77,7 +77,8 @@ validate(loop_ctx *lc, h2o_req_t *req)
 		 * references, a wrong-typed field) is a decision, denied with
 		 * its reason.  Not the client's fault, so not a 400. */
 		if (pg_review_error_json(&body, &blen, err.msg) == PG_OK)
-			pg_server__send_body(req, 500, "Internal Server Error", "application/json", body, blen);
+			pg_server__send_body(req, 500, "Internal Server Error", "application/json",
+					     body, blen);
 		free(body);
 		pg_metrics_review("error", pg_err_name(rc), pg_clock_us() - t0);
 		return;
@@ -90,8 +91,9 @@ validate(loop_ctx *lc, h2o_req_t *req)
 			if (rc == PG_OK)
 				return;
 			pg_decision_fail_pending(d, PG_EUNAVAIL,
-						 rc == PG_ETOOBIG ? "overloaded: verification queue is full"
-								  : "cannot start verification");
+						 rc == PG_ETOOBIG
+						     ? "overloaded: verification queue is full"
+						     : "cannot start verification");
 		}
 	}
 	pg_server__answer(req, d, t0, false);
@@ -129,7 +131,7 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 		pg_review_free(rv);
 		pg_policy_unref(pol);
 		pg_server__send_body(req, 503, "Service Unavailable", "application/json",
-			  H2O_STRLIT("{\"error\":\"no policy loaded\"}"));
+				     H2O_STRLIT("{\"error\":\"no policy loaded\"}"));
 		pg_metrics_mutate("error", 0);
 		goto out;
 	}
@@ -141,7 +143,8 @@ mutate(loop_ctx *lc, h2o_req_t *req)
 		if (pg_review_mutate_nopatch(&body, &blen, apiv, uid, NULL) == PG_OK)
 			pg_server__send_body(req, 200, "OK", "application/json", body, blen);
 		else
-			pg_server__send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("mutate\n"));
+			pg_server__send_body(req, 500, "Internal Server Error", "text/plain",
+					     H2O_STRLIT("mutate\n"));
 		pg_metrics_mutate("unpatched", 0);
 		goto out;
 	}
@@ -179,8 +182,8 @@ readyz(h2o_req_t *req)
 	if (last_error[0])
 		(void)pg_buf_printf(&b, "last policy load failed (last good policy in force): %s\n",
 				    last_error);
-	pg_server__send_body(req, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", "text/plain",
-		  (char *)b.data, b.len);
+	pg_server__send_body(req, ready ? 200 : 503, ready ? "OK" : "Service Unavailable",
+			     "text/plain", (char *)b.data, b.len);
 	pg_buf_free(&b);
 }
 
@@ -191,9 +194,11 @@ metrics(h2o_req_t *req)
 
 	pg_buf_init(&b, (size_t)1 << 20);
 	if (pg_metrics_render(&b) == PG_OK && pg_decider_metrics(&b, pg_server__decider) == PG_OK)
-		pg_server__send_body(req, 200, "OK", "text/plain; version=0.0.4", (char *)b.data, b.len);
+		pg_server__send_body(req, 200, "OK", "text/plain; version=0.0.4", (char *)b.data,
+				     b.len);
 	else
-		pg_server__send_body(req, 500, "Internal Server Error", "text/plain", H2O_STRLIT("metrics\n"));
+		pg_server__send_body(req, 500, "Internal Server Error", "text/plain",
+				     H2O_STRLIT("metrics\n"));
 	pg_buf_free(&b);
 }
 
@@ -204,11 +209,13 @@ pg_server__on_metrics_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	(void)self;
 	if (!is(req->path_normalized, "/metrics")) {
-		pg_server__send_body(req, 404, "Not Found", "text/plain", H2O_STRLIT("not found\n"));
+		pg_server__send_body(req, 404, "Not Found", "text/plain",
+				     H2O_STRLIT("not found\n"));
 		return 0;
 	}
 	if (!is(req->method, "GET") && !is(req->method, "HEAD")) {
-		pg_server__send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("GET only\n"));
+		pg_server__send_body(req, 405, "Method Not Allowed", "text/plain",
+				     H2O_STRLIT("GET only\n"));
 		return 0;
 	}
 	metrics(req);
@@ -224,7 +231,8 @@ pg_server__on_req(h2o_handler_t *self, h2o_req_t *req)
 	(void)self;
 	if (is(path, "/validate")) {
 		if (!is(req->method, "POST")) {
-			pg_server__send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("POST only\n"));
+			pg_server__send_body(req, 405, "Method Not Allowed", "text/plain",
+					     H2O_STRLIT("POST only\n"));
 			return 0;
 		}
 		validate(lc, req);
@@ -232,14 +240,16 @@ pg_server__on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	if (is(path, "/mutate")) {
 		if (!is(req->method, "POST")) {
-			pg_server__send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("POST only\n"));
+			pg_server__send_body(req, 405, "Method Not Allowed", "text/plain",
+					     H2O_STRLIT("POST only\n"));
 			return 0;
 		}
 		mutate(lc, req);
 		return 0;
 	}
 	if (!is(req->method, "GET") && !is(req->method, "HEAD")) {
-		pg_server__send_body(req, 405, "Method Not Allowed", "text/plain", H2O_STRLIT("GET only\n"));
+		pg_server__send_body(req, 405, "Method Not Allowed", "text/plain",
+				     H2O_STRLIT("GET only\n"));
 		return 0;
 	}
 	if (is(path, "/healthz")) {
@@ -249,7 +259,8 @@ pg_server__on_req(h2o_handler_t *self, h2o_req_t *req)
 	} else if (is(path, "/metrics")) {
 		metrics(req);
 	} else {
-		pg_server__send_body(req, 404, "Not Found", "text/plain", H2O_STRLIT("not found\n"));
+		pg_server__send_body(req, 404, "Not Found", "text/plain",
+				     H2O_STRLIT("not found\n"));
 	}
 	return 0;
 }

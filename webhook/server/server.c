@@ -100,7 +100,6 @@ on_ctl(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 	}
 }
 
-
 static int
 listen_socket(int *out, const char *addr, pg_err *err)
 {
@@ -111,7 +110,8 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	size_t hl;
 
 	if (colon == NULL || colon == addr)
-		return pg_err_set(err, PG_EINVAL, "listen address wants ADDR:PORT, got \"%s\"", addr);
+		return pg_err_set(err, PG_EINVAL, "listen address wants ADDR:PORT, got \"%s\"",
+				  addr);
 	hl = (size_t)(colon - addr);
 	if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
 		addr++;
@@ -134,7 +134,8 @@ listen_socket(int *out, const char *addr, pg_err *err)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
 	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
-		rc = pg_err_set(err, PG_EIO, "cannot listen on %s: %s", colon - hl, strerror(errno));
+		rc =
+		    pg_err_set(err, PG_EIO, "cannot listen on %s: %s", colon - hl, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(res);
@@ -344,8 +345,10 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	int64_t t_end;
 
 	pg_server__opts = *o;
-	if (pg_server__opts.threads == 0 || pg_server__opts.workers == 0 || pg_server__opts.timeout_ms < 100)
-		return pg_err_set(err, PG_EINVAL, "--threads and --workers must be >= 1, --timeout-ms >= 100");
+	if (pg_server__opts.threads == 0 || pg_server__opts.workers == 0 ||
+	    pg_server__opts.timeout_ms < 100)
+		return pg_err_set(err, PG_EINVAL,
+				  "--threads and --workers must be >= 1, --timeout-ms >= 100");
 	/* Signals are taken by sigwait on this thread only. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -356,10 +359,12 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	if (pg_server__opts.metrics_listen) {
 		/* Both sockets use SO_REUSEPORT: on one port the kernel would
 		 * spread API-server connections onto the plain-HTTP socket. */
-		const char *a = strrchr(pg_server__opts.listen, ':'), *b = strrchr(pg_server__opts.metrics_listen, ':');
+		const char *a = strrchr(pg_server__opts.listen, ':'),
+			   *b = strrchr(pg_server__opts.metrics_listen, ':');
 
 		if (a && b && strcmp(a, b) == 0)
-			return pg_err_set(err, PG_EINVAL, "--metrics-listen must use another port than --listen");
+			return pg_err_set(err, PG_EINVAL,
+					  "--metrics-listen must use another port than --listen");
 	}
 	if ((rc = pg_server__policy_reload(1, err)) != PG_OK)
 		return rc;
@@ -391,7 +396,8 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 		if ((rc = pg_decider_new(&pg_server__decider, &dopt, err)) != PG_OK)
 			return rc;
 	}
-	if (pg_pool_new(&pg_server__pool, pg_server__opts.workers, pg_server__opts.queue, pg_server__worker_init, pg_server__worker_fini, NULL) != PG_OK)
+	if (pg_pool_new(&pg_server__pool, pg_server__opts.workers, pg_server__opts.queue,
+			pg_server__worker_init, pg_server__worker_fini, NULL) != PG_OK)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start workers");
 	if ((g_loops = calloc(pg_server__opts.threads, sizeof(*g_loops))) == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -407,7 +413,8 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 		return rc;
 	pg_log_diag("info", "serving", pg_server__opts.listen);
 	if (pg_server__opts.metrics_listen)
-		pg_log_diag("info", "serving metrics (plain HTTP, GET /metrics)", pg_server__opts.metrics_listen);
+		pg_log_diag("info", "serving metrics (plain HTTP, GET /metrics)",
+			    pg_server__opts.metrics_listen);
 
 	while (sigwait(&set, &sig) != 0)
 		;

@@ -21,23 +21,23 @@ typedef struct pg_server_opts {
 	const char *policy_dir;
 	const char *tls_cert;
 	const char *tls_key;
-	const char *listen;      /* "ADDR:PORT", "[v6]:PORT" */
+	const char *listen;	    /* "ADDR:PORT", "[v6]:PORT" */
 	const char *metrics_listen; /* plain-HTTP GET /metrics only, or NULL */
-	const char *client_ca;   /* require client certificates from this CA */
+	const char *client_ca;	    /* require client certificates from this CA */
 	const char *client_names[PG_SERVER_MAX_CLIENT_NAMES];
 	size_t n_client_names;
-	const char *ca_file;     /* extra CA for registries / chart repos */
-	unsigned threads;        /* event loop threads */
-	unsigned workers;        /* verification workers */
-	size_t queue;            /* bounded job queue */
-	unsigned timeout_ms;     /* answer every review before this */
-	size_t max_body;         /* request body bound */
-	bool http1_only;         /* no h2 in ALPN */
-	unsigned max_streams;    /* HTTP/2 concurrent streams per connection */
-	unsigned reload_ms;      /* policy/cert change polling period */
-	size_t cache_entries;    /* verdict cache bound (entries) */
-	size_t cache_bytes;      /* verdict cache bound (bytes) */
-	unsigned cache_ttl_ms;   /* verified verdicts */
+	const char *ca_file;	   /* extra CA for registries / chart repos */
+	unsigned threads;	   /* event loop threads */
+	unsigned workers;	   /* verification workers */
+	size_t queue;		   /* bounded job queue */
+	unsigned timeout_ms;	   /* answer every review before this */
+	size_t max_body;	   /* request body bound */
+	bool http1_only;	   /* no h2 in ALPN */
+	unsigned max_streams;	   /* HTTP/2 concurrent streams per connection */
+	unsigned reload_ms;	   /* policy/cert change polling period */
+	size_t cache_entries;	   /* verdict cache bound (entries) */
+	size_t cache_bytes;	   /* verdict cache bound (bytes) */
+	unsigned cache_ttl_ms;	   /* verified verdicts */
 	unsigned cache_neg_ttl_ms; /* definite failures */
 	unsigned cache_tag_ttl_ms; /* any verdict of a tag (not digest) reference */
 } pg_server_opts;

@@ -41,16 +41,16 @@ typedef struct loop_ctx {
 	pthread_t tid;
 	atomic_int cmd; /* 1: stop listening + flush; 2: shutdown */
 	int stopped;
-	int fd;        /* listening socket, until the loop thread takes it */
-	sem_t ready;   /* posted by the loop thread once it is set up */
+	int fd;	     /* listening socket, until the loop thread takes it */
+	sem_t ready; /* posted by the loop thread once it is set up */
 } loop_ctx;
 
 extern pg_server_opts pg_server__opts;
-extern SSL_CTX *pg_server__ssl;          /* tls.c */
+extern SSL_CTX *pg_server__ssl; /* tls.c */
 extern pg_pool *pg_server__pool;
 extern pg_decider *pg_server__decider;
 extern atomic_int pg_server__stopping;
-extern atomic_int pg_server__inflight;   /* jobs whose request still waits */
+extern atomic_int pg_server__inflight; /* jobs whose request still waits */
 
 /* tls.c: load the certificate and make the TLS context (startup); reload
  * the pair when its files changed (watcher). */

@@ -22,7 +22,7 @@ SSL_CTX *pg_server__ssl;
 static struct {
 	pthread_mutex_t mu;
 	X509 *cert;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	EVP_PKEY *key;
 	char sig[64];
 } g_cert = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -41,7 +41,8 @@ cert_load(pg_err *err)
 	pg_server__files_sig(sig, sizeof(sig), NULL, files);
 	if ((b = BIO_new_file(pg_server__opts.tls_cert, "r")) == NULL ||
 	    (leaf = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
-		rc = pg_err_set(err, PG_EIO, "cannot read TLS certificate %s", pg_server__opts.tls_cert);
+		rc = pg_err_set(err, PG_EIO, "cannot read TLS certificate %s",
+				pg_server__opts.tls_cert);
 		goto out;
 	}
 	if ((chain = sk_X509_new_null()) == NULL)
@@ -105,8 +106,7 @@ on_cert(SSL *ssl, void *arg)
 	(void)arg;
 	pthread_mutex_lock(&g_cert.mu);
 	if (g_cert.cert && SSL_use_certificate(ssl, g_cert.cert) == 1 &&
-	    SSL_use_PrivateKey(ssl, g_cert.key) == 1 &&
-	    SSL_set1_chain(ssl, g_cert.chain) == 1)
+	    SSL_use_PrivateKey(ssl, g_cert.key) == 1 && SSL_set1_chain(ssl, g_cert.chain) == 1)
 		ok = 1;
 	pthread_mutex_unlock(&g_cert.mu);
 	return ok;
@@ -154,21 +154,24 @@ pg_server__tls_setup(pg_err *err)
 		return pg_err_set(err, PG_EINTERNAL, "cannot create TLS context");
 	SSL_CTX_set_min_proto_version(pg_server__ssl, TLS1_2_VERSION);
 	SSL_CTX_set_options(pg_server__ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-					   SSL_OP_CIPHER_SERVER_PREFERENCE);
+						SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_cert_cb(pg_server__ssl, on_cert, NULL);
 	if (pg_server__opts.client_ca) {
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(pg_server__opts.client_ca);
 
-		if (names == NULL ||
-		    SSL_CTX_load_verify_locations(pg_server__ssl, pg_server__opts.client_ca, NULL) != 1) {
+		if (names == NULL || SSL_CTX_load_verify_locations(
+					 pg_server__ssl, pg_server__opts.client_ca, NULL) != 1) {
 			sk_X509_NAME_pop_free(names, X509_NAME_free);
-			return pg_err_set(err, PG_EIO, "cannot read client CA %s", pg_server__opts.client_ca);
+			return pg_err_set(err, PG_EIO, "cannot read client CA %s",
+					  pg_server__opts.client_ca);
 		}
 		SSL_CTX_set_client_CA_list(pg_server__ssl, names);
-		SSL_CTX_set_verify(pg_server__ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+		SSL_CTX_set_verify(pg_server__ssl,
+				   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 				   on_verify_client);
 	}
-	h2o_ssl_register_alpn_protocols(pg_server__ssl, pg_server__opts.http1_only ? alpn_h1 : alpn_h2);
+	h2o_ssl_register_alpn_protocols(pg_server__ssl,
+					pg_server__opts.http1_only ? alpn_h1 : alpn_h2);
 	return PG_OK;
 }
 

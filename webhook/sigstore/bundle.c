@@ -308,7 +308,8 @@ verify_dsse(vctx *v, const json_t *env, pg_err *err)
 	if (strcmp(type, "application/vnd.in-toto+json") != 0)
 		return pg_err_set(err, PG_EVERIFY, "unsupported DSSE payload type \"%s\"", type);
 	if (v->attest)
-		return (v->ptype = pg_strdup(type)) ? PG_OK : pg_err_set(err, PG_ENOMEM, "out of memory");
+		return (v->ptype = pg_strdup(type)) ? PG_OK
+						    : pg_err_set(err, PG_ENOMEM, "out of memory");
 	return statement_names(v, err);
 }
 
@@ -347,8 +348,8 @@ verify_proof(const vctx *v, const pg_tlog *log, const json_t *ip, const unsigned
 		size_t dl = 0;
 
 		if (!json_is_string(h) ||
-		    pg_base64_decode_alloc(&d, &dl, json_string_value(h), json_string_length(h), 64, PG_SIGSTORE_B64) !=
-			PG_OK ||
+		    pg_base64_decode_alloc(&d, &dl, json_string_value(h), json_string_length(h), 64,
+					   PG_SIGSTORE_B64) != PG_OK ||
 		    dl != 32) {
 			free(d);
 			rc = pg_err_set(err, PG_EVERIFY, "malformed inclusion proof hash");

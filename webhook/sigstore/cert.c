@@ -620,7 +620,8 @@ pg_cert_check_identity(char **signer_out, X509 *c, const pg_sig_trust *t, pg_err
 			who = sans[i];
 		else if (t->identity_regexp) {
 			if (pg_re_find(t->identity_regexp, sans[i], &m, &rerr) != PG_OK) {
-				rc = pg_err_set(err, PG_EPOLICY, "invalid identity regexp \"%.200s\": %s",
+				rc = pg_err_set(err, PG_EPOLICY,
+						"invalid identity regexp \"%.200s\": %s",
 						t->identity_regexp, rerr.msg);
 				goto out;
 			}
@@ -755,7 +756,8 @@ pg_cert_verify_sct(const pg_trusted_root *r, X509 *leaf, X509 *issuer, pg_err *e
 		pg_buf_reset(&b);
 		if (sct_signed_data(&b, sct, tbs, (size_t)tbs_len, ih) != PG_OK)
 			goto nomem;
-		if (pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), b.data, b.len, sig, sig_len) == PG_OK) {
+		if (pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), b.data, b.len, sig,
+				  sig_len) == PG_OK) {
 			rc = PG_OK;
 			goto out;
 		}

@@ -66,7 +66,8 @@ go_fold_count(const json_t *obj, const char *want)
 	json_t *v;
 	size_t n = 0;
 
-	json_object_foreach((json_t *)obj, k, v) {
+	json_object_foreach((json_t *)obj, k, v)
+	{
 		(void)v;
 		if (go_fold_eq(k, want))
 			n++;
@@ -105,11 +106,12 @@ check_fold_dups(const json_t *j, pg_err *err)
 			continue;
 		for (k = 0; lv[i].keys[k]; k++)
 			if (go_fold_count(lv[i].obj, lv[i].keys[k]) > 1)
-				return pg_err_set(err, PG_EVERIFY,
-						  "signature payload has several spellings of "
-						  "\"%s%s\" (cosign matches keys case-insensitively); "
-						  "refusing an ambiguous payload",
-						  lv[i].where, lv[i].keys[k]);
+				return pg_err_set(
+				    err, PG_EVERIFY,
+				    "signature payload has several spellings of "
+				    "\"%s%s\" (cosign matches keys case-insensitively); "
+				    "refusing an ambiguous payload",
+				    lv[i].where, lv[i].keys[k]);
 	}
 	return PG_OK;
 }
@@ -163,10 +165,10 @@ check_rekor_bundle(int64_t *time_out, const char *ann, const pg_trusted_root *r,
 				"Rekor bundle is from a log not in the trusted root");
 		goto out;
 	}
-	if (pg_base64_decode_alloc(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX, PG_SIGSTORE_B64) !=
-		PG_OK ||
-	    pg_base64_decode_alloc(&body, &body_len, body_b64, strlen(body_b64), PG_SIGSTORE_JSON_MAX, PG_SIGSTORE_B64) !=
-		PG_OK) {
+	if (pg_base64_decode_alloc(&set, &set_len, set_b64, strlen(set_b64), PG_LEGACY_SIG_MAX,
+				   PG_SIGSTORE_B64) != PG_OK ||
+	    pg_base64_decode_alloc(&body, &body_len, body_b64, strlen(body_b64),
+				   PG_SIGSTORE_JSON_MAX, PG_SIGSTORE_B64) != PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "Rekor bundle is not valid base64");
 		goto out;
 	}
@@ -199,7 +201,8 @@ check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r, const un
 	size_t n = 0;
 	int rc;
 
-	if (b64 == NULL || pg_base64_decode_alloc(&tsr, &n, b64, strlen(b64), 65536, PG_SIGSTORE_B64_WRAPPED) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&tsr, &n, b64, strlen(b64), 65536,
+						  PG_SIGSTORE_B64_WRAPPED) != PG_OK)
 		rc = pg_err_set(err, PG_EVERIFY, "malformed RFC 3161 timestamp annotation");
 	else
 		rc = pg_tsa_verify(time_out, r, tsr, n, sig, sig_len, err);
@@ -213,7 +216,7 @@ check_tsa(int64_t *time_out, const char *ann, const pg_trusted_root *r, const un
  * *der is what a log entry must name as the signer.  what names the
  * evidence in messages ("signature", "attestation"). */
 static int
-signer_key(EVP_PKEY **key, STACK_OF(X509) **certs, X509 **leaf, unsigned char **der,
+signer_key(EVP_PKEY **key, STACK_OF(X509) * *certs, X509 **leaf, unsigned char **der,
 	   size_t *der_len, const pg_sig_trust *t, const char *cert_pem, const char *what,
 	   pg_err *err)
 {
@@ -291,15 +294,16 @@ pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t 
 		return pg_err_set(err, PG_ETOOBIG, "signature payload too large");
 	if (sig_b64 == NULL)
 		return pg_err_set(err, PG_EVERIFY, "layer has no cosign signature annotation");
-	if (pg_base64_decode_alloc(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX, PG_SIGSTORE_B64_WRAPPED) !=
-		PG_OK ||
+	if (pg_base64_decode_alloc(&sig, &sig_len, sig_b64, strlen(sig_b64), PG_LEGACY_SIG_MAX,
+				   PG_SIGSTORE_B64_WRAPPED) != PG_OK ||
 	    sig_len == 0)
 		return pg_err_set(err, PG_EVERIFY, "cosign signature is not valid base64");
 	rc = signer_key(&key, &certs, &leaf, &der, &der_len, t, cert_pem, "signature", err);
 	if (rc != PG_OK)
 		goto out;
 	/* Legacy cosign hashes with SHA-256 whatever the curve. */
-	if (pg_key_verify(key, pg_digest_md(PG_DIGEST_SHA256), payload, payload_len, sig, sig_len) != PG_OK) {
+	if (pg_key_verify(key, pg_digest_md(PG_DIGEST_SHA256), payload, payload_len, sig,
+			  sig_len) != PG_OK) {
 		rc = pg_err_set(err, PG_EVERIFY, "signature does not verify with %s",
 				leaf ? "the certificate's key" : "the given key");
 		goto out;
@@ -398,9 +402,10 @@ pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, si
 				"attestation layer is not a DSSE envelope with one signature");
 		goto out;
 	}
-	if (pg_base64_decode_alloc(&payload, &payload_len, p64, strlen(p64), PG_SIGSTORE_JSON_MAX, PG_SIGSTORE_B64) !=
-		PG_OK ||
-	    pg_base64_decode_alloc(&sig, &sig_len, s64, strlen(s64), PG_LEGACY_SIG_MAX, PG_SIGSTORE_B64) != PG_OK ||
+	if (pg_base64_decode_alloc(&payload, &payload_len, p64, strlen(p64), PG_SIGSTORE_JSON_MAX,
+				   PG_SIGSTORE_B64) != PG_OK ||
+	    pg_base64_decode_alloc(&sig, &sig_len, s64, strlen(s64), PG_LEGACY_SIG_MAX,
+				   PG_SIGSTORE_B64) != PG_OK ||
 	    sig_len == 0) {
 		rc = pg_err_set(err, PG_EVERIFY, "DSSE envelope is not valid base64");
 		goto out;

@@ -31,8 +31,7 @@
 typedef struct pg_trusted_root pg_trusted_root;
 
 /* Parse trusted_root.json. *out owned by caller. */
-int pg_trusted_root_load(pg_trusted_root **out, const char *json, size_t len,
-			 pg_err *err);
+int pg_trusted_root_load(pg_trusted_root **out, const char *json, size_t len, pg_err *err);
 void pg_trusted_root_free(pg_trusted_root *r);
 /* How many transparency logs (Rekor) and certificate authorities (Fulcio)
  * the root lists: a rule that requires a tlog, or a keyless rule, needs
@@ -46,18 +45,18 @@ int pg_sigstore_key_check(const char *pem, size_t len, pg_err *err);
 
 /* What one cosign verifier of a rule demands. */
 typedef struct pg_sig_trust {
-	const char *key_pem;           /* key mode: PEM SPKI, or NULL */
+	const char *key_pem; /* key mode: PEM SPKI, or NULL */
 	size_t key_len;
-	const pg_trusted_root *root;   /* keyless and tlog: CAs, Rekor, CT, TSA */
-	const char *identity;          /* keyless: exact SAN, or NULL */
-	const char *identity_regexp;   /* keyless: POSIX ERE on the SAN */
-	const char *issuer;            /* keyless: exact OIDC issuer */
+	const pg_trusted_root *root; /* keyless and tlog: CAs, Rekor, CT, TSA */
+	const char *identity;	     /* keyless: exact SAN, or NULL */
+	const char *identity_regexp; /* keyless: POSIX ERE on the SAN */
+	const char *issuer;	     /* keyless: exact OIDC issuer */
 	const char *issuer_regexp;
-	bool tlog_required;            /* a valid SET / inclusion proof needed */
-	bool ignore_sct;               /* keyless without CT (private PKI) */
-	bool dsse_only;                /* bundles: refuse a messageSignature; the
-					  content must be a DSSE in-toto statement
-					  (images and OCI charts, as cosign v3) */
+	bool tlog_required; /* a valid SET / inclusion proof needed */
+	bool ignore_sct;    /* keyless without CT (private PKI) */
+	bool dsse_only;	    /* bundles: refuse a messageSignature; the
+			       content must be a DSSE in-toto statement
+			       (images and OCI charts, as cosign v3) */
 } pg_sig_trust;
 
 /*
@@ -68,10 +67,9 @@ typedef struct pg_sig_trust {
  * On success *signer_out (malloc'd) says who signed ("key", or the SAN and
  * issuer).  PG_EVERIFY with a reason on any mismatch.
  */
-int pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
-			    size_t payload_len, const json_t *annotations,
-			    const char *expected_digest, const pg_sig_trust *t,
-			    pg_err *err);
+int pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload, size_t payload_len,
+			    const json_t *annotations, const char *expected_digest,
+			    const pg_sig_trust *t, pg_err *err);
 
 /*
  * Verify a Sigstore bundle (JSON text).  The artifact is given either as
@@ -87,31 +85,30 @@ int pg_cosign_verify_legacy(char **signer_out, const unsigned char *payload,
  * On success *signer_out (malloc'd) is "key" or "SAN (issuer)".
  * PG_EVERIFY with a reason; PG_EINVAL for a malformed artifact digest.
  */
-int pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json,
-			      size_t bundle_len, const unsigned char *artifact,
-			      size_t artifact_len, const char *artifact_digest,
-			      const pg_sig_trust *t, pg_err *err);
+int pg_sigstore_verify_bundle(char **signer_out, const char *bundle_json, size_t bundle_len,
+			      const unsigned char *artifact, size_t artifact_len,
+			      const char *artifact_digest, const pg_sig_trust *t, pg_err *err);
 
 /* ---- attestations (DSSE bundles whose statement the caller judges) ---- */
 
 /* The Fulcio certificate claims, OIDs 1.3.6.1.4.1.57264.1.8 to .22 (the
  * issuer falls back to 1.1 when 1.8 is absent).  Names are Fulcio's. */
 enum {
-	PG_CLAIM_ISSUER,			 /* 1.8 (or 1.1) */
-	PG_CLAIM_BUILD_SIGNER_URI,		 /* 1.9 */
-	PG_CLAIM_BUILD_SIGNER_DIGEST,		 /* 1.10 */
-	PG_CLAIM_RUNNER_ENVIRONMENT,		 /* 1.11 */
-	PG_CLAIM_SOURCE_REPOSITORY_URI,		 /* 1.12 */
-	PG_CLAIM_SOURCE_REPOSITORY_DIGEST,	 /* 1.13 */
-	PG_CLAIM_SOURCE_REPOSITORY_REF,		 /* 1.14 */
-	PG_CLAIM_SOURCE_REPOSITORY_IDENTIFIER,	 /* 1.15 */
-	PG_CLAIM_SOURCE_REPOSITORY_OWNER_URI,	 /* 1.16 */
+	PG_CLAIM_ISSUER,			     /* 1.8 (or 1.1) */
+	PG_CLAIM_BUILD_SIGNER_URI,		     /* 1.9 */
+	PG_CLAIM_BUILD_SIGNER_DIGEST,		     /* 1.10 */
+	PG_CLAIM_RUNNER_ENVIRONMENT,		     /* 1.11 */
+	PG_CLAIM_SOURCE_REPOSITORY_URI,		     /* 1.12 */
+	PG_CLAIM_SOURCE_REPOSITORY_DIGEST,	     /* 1.13 */
+	PG_CLAIM_SOURCE_REPOSITORY_REF,		     /* 1.14 */
+	PG_CLAIM_SOURCE_REPOSITORY_IDENTIFIER,	     /* 1.15 */
+	PG_CLAIM_SOURCE_REPOSITORY_OWNER_URI,	     /* 1.16 */
 	PG_CLAIM_SOURCE_REPOSITORY_OWNER_IDENTIFIER, /* 1.17 */
-	PG_CLAIM_BUILD_CONFIG_URI,		 /* 1.18 */
-	PG_CLAIM_BUILD_CONFIG_DIGEST,		 /* 1.19 */
-	PG_CLAIM_BUILD_TRIGGER,			 /* 1.20 */
-	PG_CLAIM_RUN_INVOCATION_URI,		 /* 1.21 */
-	PG_CLAIM_SOURCE_REPOSITORY_VISIBILITY,	 /* 1.22 */
+	PG_CLAIM_BUILD_CONFIG_URI,		     /* 1.18 */
+	PG_CLAIM_BUILD_CONFIG_DIGEST,		     /* 1.19 */
+	PG_CLAIM_BUILD_TRIGGER,			     /* 1.20 */
+	PG_CLAIM_RUN_INVOCATION_URI,		     /* 1.21 */
+	PG_CLAIM_SOURCE_REPOSITORY_VISIBILITY,	     /* 1.22 */
 	PG_CLAIM_N
 };
 
@@ -127,10 +124,10 @@ typedef struct pg_dsse_result {
 	char *payload_type;
 	unsigned char *payload; /* NUL-terminated one past payload_len */
 	size_t payload_len;
-	char *signer;		 /* "key" or "SAN (issuer)" */
-	int bundle_minor;	 /* 0.<minor>; 0 for a cosign legacy layer */
-	size_t ntlog, ntsa;	 /* verified log entries and RFC 3161 stamps */
-	char *claims[PG_CLAIM_N]; /* keyless: Fulcio claims present, else NULL */
+	char *signer;			  /* "key" or "SAN (issuer)" */
+	int bundle_minor;		  /* 0.<minor>; 0 for a cosign legacy layer */
+	size_t ntlog, ntsa;		  /* verified log entries and RFC 3161 stamps */
+	char *claims[PG_CLAIM_N];	  /* keyless: Fulcio claims present, else NULL */
 	char envelope_digest[7 + 64 + 1]; /* "sha256:" of the DSSE envelope JSON */
 } pg_dsse_result;
 
@@ -147,9 +144,8 @@ void pg_dsse_result_free(pg_dsse_result *r);
  * valid at that instant (an operator's --at; never replaces a verified
  * time).  On success *out is filled (free with pg_dsse_result_free).
  */
-int pg_sigstore_verify_dsse_bundle(pg_dsse_result *out, const char *bundle_json,
-				   size_t bundle_len, int64_t at, const pg_sig_trust *t,
-				   pg_err *err);
+int pg_sigstore_verify_dsse_bundle(pg_dsse_result *out, const char *bundle_json, size_t bundle_len,
+				   int64_t at, const pg_sig_trust *t, pg_err *err);
 
 /*
  * The same for a cosign legacy attestation layer (tag sha256-<hex>.att):
@@ -158,8 +154,8 @@ int pg_sigstore_verify_dsse_bundle(pg_dsse_result *out, const char *bundle_json,
  * as the layer's annotations.  bundle_minor is 0; envelope_digest is the
  * layer's digest.
  */
-int pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer,
-				 size_t layer_len, const json_t *annotations, int64_t at,
-				 const pg_sig_trust *t, pg_err *err);
+int pg_cosign_verify_legacy_dsse(pg_dsse_result *out, const unsigned char *layer, size_t layer_len,
+				 const json_t *annotations, int64_t at, const pg_sig_trust *t,
+				 pg_err *err);
 
 #endif

@@ -61,8 +61,8 @@ pg_set_verify(const pg_tlog *log, const char *body_b64, int64_t integrated_time,
 			      log_index);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY, "cannot canonicalise the log entry");
-	rc = pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)canon, strlen(canon),
-			   set, set_len);
+	rc = pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)canon,
+			   strlen(canon), set, set_len);
 	free(canon);
 	if (rc != PG_OK)
 		return pg_err_set(err, PG_EVERIFY,
@@ -80,8 +80,9 @@ pg_merkle_leaf(unsigned char out[32], const unsigned char *p, size_t n)
 	memset(out, 0, 32);
 	if (c == NULL)
 		return;
-	if (EVP_DigestInit_ex(c, pg_digest_md(PG_DIGEST_SHA256), NULL) != 1 || EVP_DigestUpdate(c, &z, 1) != 1 ||
-	    EVP_DigestUpdate(c, p, n) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
+	if (EVP_DigestInit_ex(c, pg_digest_md(PG_DIGEST_SHA256), NULL) != 1 ||
+	    EVP_DigestUpdate(c, &z, 1) != 1 || EVP_DigestUpdate(c, p, n) != 1 ||
+	    EVP_DigestFinal_ex(c, out, NULL) != 1)
 		memset(out, 0, 32);
 	EVP_MD_CTX_free(c);
 }
@@ -163,7 +164,9 @@ pg_checkpoint_parse(pg_checkpoint *out, const char *env, size_t len, pg_err *err
 	}
 	l3 = nl + 1;
 	nl = memchr(l3, '\n', (size_t)(env + out->body_len - l3));
-	if (nl == NULL || pg_base64_decode_alloc(&root, &root_len, l3, (size_t)(nl - l3), 64, PG_SIGSTORE_B64) != PG_OK ||
+	if (nl == NULL ||
+	    pg_base64_decode_alloc(&root, &root_len, l3, (size_t)(nl - l3), 64, PG_SIGSTORE_B64) !=
+		PG_OK ||
 	    root_len != 32) {
 		free(root);
 		return pg_err_set(err, PG_EINVAL, "checkpoint has no root hash line");
@@ -254,11 +257,12 @@ pg_checkpoint_verify(pg_checkpoint *out, const pg_tlog *log, const char *env, si
 		if (sp == NULL)
 			return pg_err_set(err, PG_EINVAL, "malformed checkpoint signature line");
 		if ((size_t)(sp - name) == hostlen && memcmp(name, log->host, hostlen) == 0 &&
-		    pg_base64_decode_alloc(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024, PG_SIGSTORE_B64) ==
-			PG_OK &&
+		    pg_base64_decode_alloc(&sig, &sig_len, sp + 1, (size_t)(nl - sp - 1), 1024,
+					   PG_SIGSTORE_B64) == PG_OK &&
 		    sig_len > 4 && log->has_hint && memcmp(log->hint, sig, 4) == 0 &&
-		    pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256), (const unsigned char *)env,
-				  out->body_len, sig + 4, sig_len - 4) == PG_OK) {
+		    pg_key_verify(log->key, pg_digest_md(PG_DIGEST_SHA256),
+				  (const unsigned char *)env, out->body_len, sig + 4,
+				  sig_len - 4) == PG_OK) {
 			free(sig);
 			return PG_OK;
 		}
@@ -278,7 +282,8 @@ b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX,
+						  PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	ok = n == want_len && memcmp(d, want, n) == 0;
 	free(d);
@@ -293,7 +298,8 @@ b64b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 	size_t n;
 	int ok;
 
-	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&d, &n, b64, strlen(b64), PG_BODY_FIELD_MAX,
+						  PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	ok = b64_eq((const char *)d, want, want_len);
 	free(d);
@@ -319,7 +325,8 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	size_t n, der_len = 0;
 	int ok = 0;
 
-	if (b64 == NULL || pg_base64_decode_alloc(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX, PG_SIGSTORE_B64) != PG_OK)
+	if (b64 == NULL || pg_base64_decode_alloc(&pem, &n, b64, strlen(b64), PG_BODY_FIELD_MAX,
+						  PG_SIGSTORE_B64) != PG_OK)
 		return 0;
 	/* Usually the PEM is just the signer's DER: then the parse below
 	 * would find that one certificate (or key) and re-encode it to the
@@ -357,7 +364,6 @@ pem_b64_eq(const char *b64, const pg_entry_expect *x)
 	ERR_clear_error();
 	return ok;
 }
-
 
 static int
 check_hashedrekord_001(const json_t *spec, const pg_entry_expect *x, pg_err *err)

@@ -136,7 +136,8 @@ parse_ca(pg_ca *ca, const json_t *j, const char *what, pg_err *err)
 		size_t len;
 		X509 *c = NULL;
 
-		if (raw == NULL || pg_base64_decode_alloc(&der, &len, raw, strlen(raw), 65536, PG_SIGSTORE_B64) != PG_OK)
+		if (raw == NULL || pg_base64_decode_alloc(&der, &len, raw, strlen(raw), 65536,
+							  PG_SIGSTORE_B64) != PG_OK)
 			return pg_err_set(err, PG_EINVAL, "trusted root: %s: bad certificate",
 					  what);
 		rc = pg_cert_from_der(&c, der, len, err);

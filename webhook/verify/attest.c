@@ -31,12 +31,12 @@ typedef struct att_ctx {
 	size_t nreqs;
 	const pg_sig_trust *t;
 	const char *digest;
-	bool *met;		/* v->n_attest */
-	pg_attest_info *info;	/* v->n_attest: what met each */
+	bool *met;		 /* v->n_attest */
+	pg_attest_info *info;	 /* v->n_attest: what met each */
 	char (*env)[7 + 64 + 1]; /* v->n_attest: envelope digests */
-	char **signer;		/* v->n_attest */
+	char **signer;		 /* v->n_attest */
 	size_t n_met, n_seen;
-	int fetch_code;		/* first transient failure */
+	int fetch_code;		  /* first transient failure */
 	char why[PG_ERR_MSG_MAX]; /* most telling failure so far */
 	int why_rank;
 } att_ctx;
@@ -102,8 +102,8 @@ fetch_failed(att_ctx *a, int code, const char *where, const char *msg)
 
 /* Sigstore bundles among the referrers of digest. */
 static int
-from_referrers(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host,
-	       const char *repo, pg_err *err)
+from_referrers(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host, const char *repo,
+	       pg_err *err)
 {
 	pg_oci_desc *refs = NULL;
 	size_t n = 0, i, j;
@@ -182,8 +182,8 @@ out:
 
 /* cosign's legacy <repo>:sha256-<hex>.att: DSSE envelopes as layers. */
 static int
-from_legacy(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host,
-	    const char *repo, pg_err *err)
+from_legacy(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host, const char *repo,
+	    pg_err *err)
 {
 	pg_oci_manifest *m = NULL;
 	const char *colon = strchr(a->digest, ':');
@@ -200,8 +200,7 @@ from_legacy(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host,
 	}
 	if (rc != PG_OK)
 		return rc;
-	for (i = 0; i < pg_oci_manifest_count(m) && a->n_seen < ATT_MAX &&
-		    a->n_met < a->nreqs;
+	for (i = 0; i < pg_oci_manifest_count(m) && a->n_seen < ATT_MAX && a->n_met < a->nreqs;
 	     i++) {
 		const pg_oci_desc *l = pg_oci_manifest_desc(m, i);
 		unsigned char *b = NULL;
@@ -274,9 +273,9 @@ describe(char **out, const att_ctx *a)
 }
 
 int
-pg_verify_attestations(char **desc_out, pg_oci *oci, const pg_oci_req *q,
-		       const pg_image_ref *ref, const char *digest, const pg_sig_trust *t,
-		       const pg_attest_req *reqs, size_t nreqs, pg_err *err)
+pg_verify_attestations(char **desc_out, pg_oci *oci, const pg_oci_req *q, const pg_image_ref *ref,
+		       const char *digest, const pg_sig_trust *t, const pg_attest_req *reqs,
+		       size_t nreqs, pg_err *err)
 {
 	att_ctx a;
 	size_t i;
@@ -323,8 +322,7 @@ pg_verify_attestations(char **desc_out, pg_oci *oci, const pg_oci_req *q,
 	else
 		rc = pg_err_set(err, PG_EVERIFY,
 				"no attestation of %s satisfies %s (%zu examined): %s", digest,
-				reqs[i].predicate_type ? reqs[i].predicate_type
-							    : "the requirement",
+				reqs[i].predicate_type ? reqs[i].predicate_type : "the requirement",
 				a.n_seen, a.why[0] ? a.why : "none verified");
 out:
 	for (i = 0; i < nreqs; i++) {

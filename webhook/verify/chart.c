@@ -27,7 +27,7 @@ typedef struct chart_job {
 	const pg_chart_ref *ref;
 	int64_t deadline;
 	pg_helm_download *dl; /* downloaded archive + prov, or NULL */
-	int dl_rc;            /* result of the download attempt (once) */
+	int dl_rc;	      /* result of the download attempt (once) */
 	pg_err dl_err;
 	int tried;
 	/* OCI charts: the one resolution of the reference, made before any
@@ -35,9 +35,9 @@ typedef struct chart_job {
 	 * archive download then go by this digest, so a registry that answers
 	 * the tag differently on each request cannot have one manifest's
 	 * signature vouch for another's archive. */
-	char *digest;       /* "sha256:<hex>" the tag resolved to */
-	pg_image_ref *img;  /* the reference, digest set to digest */
-	char *pinned;       /* "oci://host/repo:version@digest" for downloads */
+	char *digest;	   /* "sha256:<hex>" the tag resolved to */
+	pg_image_ref *img; /* the reference, digest set to digest */
+	char *pinned;	   /* "oci://host/repo:version@digest" for downloads */
 	int res_rc;
 	pg_err res_err;
 	int res_tried;
@@ -173,9 +173,9 @@ download(chart_job *j, pg_err *err)
 				j->dl_rc = pg_helm_download_oci(&j->dl, j->c->oci, &q, j->pinned,
 								&j->dl_err);
 		} else
-			j->dl_rc = pg_helm_download_repo(&j->dl, j->c->fetch, j->ref->repo_url,
-							 j->ref->name, j->ref->version, &o,
-							 &j->dl_err);
+			j->dl_rc =
+			    pg_helm_download_repo(&j->dl, j->c->fetch, j->ref->repo_url,
+						  j->ref->name, j->ref->version, &o, &j->dl_err);
 	}
 	if (j->dl_rc != PG_OK)
 		*err = j->dl_err;
@@ -196,7 +196,8 @@ pg_verify_chart_range(const pg_rule *r, const pg_chart_ref *ref, char *msg, size
 		(void)snprintf(what, sizeof(what), "version range \"%.500s\" of chart %s",
 			       ref->version, ref->name);
 	else
-		(void)snprintf(what, sizeof(what), "no version (the newest) for chart %s", ref->name);
+		(void)snprintf(what, sizeof(what), "no version (the newest) for chart %s",
+			       ref->name);
 	if (r && r->allow_version_ranges) {
 		(void)snprintf(msg, n,
 			       "%s was resolved and verified now (rule %s allows version ranges); "
@@ -258,15 +259,15 @@ chart_binding(const chart_job *j, const pg_helm_verified *hv, pg_err *err)
 	if (hv->name == NULL || hv->version == NULL || strcmp(hv->name, name) != 0 ||
 	    !version_eq(ver, hv->version, oci))
 		return pg_err_set(err, PG_EVERIFY,
-				  "chart %s %s: its provenance is signed for chart %s %s",
-				  name, ver, hv->name ? hv->name : "(no name)",
+				  "chart %s %s: its provenance is signed for chart %s %s", name,
+				  ver, hv->name ? hv->name : "(no name)",
 				  hv->version ? hv->version : "(no version)");
 	if ((rc = pg_helm_chart_meta(&cn, &cv, dl->tgz, dl->tgz_len, err)) != PG_OK)
 		return rc == PG_ENOMEM ? rc : PG_EVERIFY;
 	if (strcmp(cn, name) != 0 || !version_eq(ver, cv, oci))
 		rc = pg_err_set(err, PG_EVERIFY,
-				"chart %s %s: the archive's Chart.yaml says chart %.200s %.200s", name,
-				ver, cn, cv);
+				"chart %s %s: the archive's Chart.yaml says chart %.200s %.200s",
+				name, ver, cn, cv);
 	free(cn);
 	free(cv);
 	return rc;
@@ -278,8 +279,8 @@ chart_binding(const chart_job *j, const pg_helm_verified *hv, pg_err *err)
  * registry's full tag list.  Two tags of equal precedence ("1.0.0" and
  * "v1.0.0") are ambiguous: denied, never guessed. */
 static int
-oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p,
-		  const pg_chart_ref *ref, int64_t deadline, pg_err *err)
+oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p, const pg_chart_ref *ref,
+		  int64_t deadline, pg_err *err)
 {
 	pg_oci_req q = {c->fetch, deadline, pg_verify__guard, (void *)p};
 	pg_image_ref *img = NULL;
@@ -331,15 +332,17 @@ oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p,
 		goto out;
 	}
 	if (tie) {
-		rc = pg_err_set(err, PG_EVERIFY,
-				"version range \"%s\" of %s: several tags have the precedence of %s; "
-				"which one the tool pulls is not certain",
-				ref->version, ref->location, best);
+		rc = pg_err_set(
+		    err, PG_EVERIFY,
+		    "version range \"%s\" of %s: several tags have the precedence of %s; "
+		    "which one the tool pulls is not certain",
+		    ref->version, ref->location, best);
 		goto out;
 	}
 	pick = best;
 build:
-	if ((rc = pg_chart_ref_new(out, PG_CHART_OCI, ref->repo_url, ref->name, pick, err)) == PG_OK) {
+	if ((rc = pg_chart_ref_new(out, PG_CHART_OCI, ref->repo_url, ref->name, pick, err)) ==
+	    PG_OK) {
 		(*out)->range = true;
 		(*out)->range_by = ref->range_by;
 	}
@@ -403,9 +406,10 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	int rc;
 
 	if (j->ref->kind != PG_CHART_OCI)
-		return pg_err_set(err, PG_EVERIFY,
-				  "cosign signatures apply to OCI charts only; %s is in a chart repository",
-				  j->ref->location);
+		return pg_err_set(
+		    err, PG_EVERIFY,
+		    "cosign signatures apply to OCI charts only; %s is in a chart repository",
+		    j->ref->location);
 	/* The digest the tag resolved to once for this job: the signature
 	 * is looked up and checked for exactly that manifest. */
 	if ((rc = resolve_once(j, err)) != PG_OK)
@@ -414,8 +418,9 @@ verify_cosign(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 		return rc;
 	rc = pg_verify_cosign_image(&ver, j->c->oci, &q, j->img, &t, 1, 1, err);
 	if (rc == PG_OK && (ver.digest == NULL || strcmp(ver.digest, j->digest) != 0))
-		rc = pg_err_set(err, PG_EVERIFY, "%s: signature checked for %s, not the resolved %s",
-				j->ref->location, ver.digest ? ver.digest : "no digest", j->digest);
+		rc =
+		    pg_err_set(err, PG_EVERIFY, "%s: signature checked for %s, not the resolved %s",
+			       j->ref->location, ver.digest ? ver.digest : "no digest", j->digest);
 	if (rc == PG_OK) {
 		*digest = pg_strdup(ver.digest);
 		*signer = pg_strdup(ver.signer ? ver.signer : "cosign");
@@ -435,14 +440,16 @@ verify_attest(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 	int rc;
 
 	if (j->ref->kind != PG_CHART_OCI)
-		return pg_err_set(err, PG_EVERIFY,
-				  "attestations apply to OCI charts only; %s is in a chart repository",
-				  j->ref->location);
+		return pg_err_set(
+		    err, PG_EVERIFY,
+		    "attestations apply to OCI charts only; %s is in a chart repository",
+		    j->ref->location);
 	if ((rc = resolve_once(j, err)) != PG_OK)
 		return rc;
 	if ((rc = pg_verify__sig_trust(&t, j->c, j->p, j->r, v, err)) != PG_OK)
 		return rc;
-	if ((rc = pg_verify__attest_image(signer, j->c, &q, j->img, j->digest, &t, v, err)) != PG_OK)
+	if ((rc = pg_verify__attest_image(signer, j->c, &q, j->img, j->digest, &t, v, err)) !=
+	    PG_OK)
 		return rc;
 	if ((*digest = pg_strdup(j->digest)) == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -506,7 +513,8 @@ verify_artifact(pg_verdict *out, chart_job *j)
 				char who[512];
 
 				(void)snprintf(who, sizeof(who), "%s (%s)",
-					       hv->nuids ? hv->uids[0] : "unknown user id", hv->fpr);
+					       hv->nuids ? hv->uids[0] : "unknown user id",
+					       hv->fpr);
 				if (digest == NULL)
 					digest = pg_strdup(hv->hash);
 				if (signer == NULL)
@@ -540,7 +548,8 @@ verify_artifact(pg_verdict *out, chart_job *j)
 		if (rc == PG_ETOOBIG)
 			cut = true;
 		if (first[0] == '\0' || (transient(rc) && !transient(first_code))) {
-			(void)snprintf(first, sizeof(first), "%s", err.msg[0] ? err.msg : "not verified");
+			(void)snprintf(first, sizeof(first), "%s",
+				       err.msg[0] ? err.msg : "not verified");
 			first_code = rc;
 		}
 		/* An unreachable repository is not a verdict on the chart:
@@ -570,9 +579,8 @@ verify_artifact(pg_verdict *out, chart_job *j)
 			       transient(first_code) ? first_code : (cut ? PG_ETOOBIG : PG_EVERIFY),
 			       digest, signer, msg);
 	} else {
-		pg_verdict_set(out, false,
-			       !transient(first_code) && cut ? PG_ETOOBIG : first_code, digest,
-			       NULL, first[0] ? first : "not verified");
+		pg_verdict_set(out, false, !transient(first_code) && cut ? PG_ETOOBIG : first_code,
+			       digest, NULL, first[0] ? first : "not verified");
 	}
 	free(digest);
 	free(signer);
@@ -601,9 +609,10 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 	(void)snprintf(name, sizeof(name), "%s", b + 1);
 	if (strcmp(kind, "HelmRepository") != 0 && strcmp(kind, "HelmChart") != 0 &&
 	    strcmp(kind, "OCIRepository") != 0)
-		return pg_err_set(err, PG_EVERIFY,
-				  "charts from a Flux %s (%s/%s) carry no provenance provgate can verify",
-				  kind, ns, name);
+		return pg_err_set(
+		    err, PG_EVERIFY,
+		    "charts from a Flux %s (%s/%s) carry no provenance provgate can verify", kind,
+		    ns, name);
 	if ((rc = pg_kube_get_source(&obj, c->fetch, kind, ns, name, deadline, err)) != PG_OK)
 		return rc;
 	if (strcmp(kind, "HelmChart") == 0) {
@@ -617,7 +626,8 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 		ver = json_string_value(json_object_get(spec, "version"));
 		if (chart == NULL || sn == NULL || (sk && strcmp(sk, "HelmRepository") != 0)) {
 			rc = pg_err_set(err, PG_EVERIFY,
-					"HelmChart %s/%s has no chart from a HelmRepository", ns, name);
+					"HelmChart %s/%s has no chart from a HelmRepository", ns,
+					name);
 			goto out;
 		}
 		if ((rc = pg_kube_get_source(&obj2, c->fetch, "HelmRepository", ns, sn, deadline,
@@ -632,7 +642,8 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 		url = json_string_value(json_object_get(spec, "url"));
 		type = json_string_value(json_object_get(spec, "type"));
 		if (url == NULL) {
-			rc = pg_err_set(err, PG_EVERIFY, "%s %s/%s has no spec.url", kind, ns, name);
+			rc =
+			    pg_err_set(err, PG_EVERIFY, "%s %s/%s has no spec.url", kind, ns, name);
 			goto out;
 		}
 		if (strcmp(kind, "OCIRepository") == 0) {
@@ -653,12 +664,14 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 				range = v == NULL || v[0] == '\0';
 			}
 			if (slash == NULL || (size_t)(slash - url) >= sizeof(repo)) {
-				rc = pg_err_set(err, PG_EVERIFY, "OCIRepository %s/%s: invalid url", ns, name);
+				rc = pg_err_set(err, PG_EVERIFY, "OCIRepository %s/%s: invalid url",
+						ns, name);
 				goto out;
 			}
 			memcpy(repo, url, (size_t)(slash - url));
 			repo[slash - url] = '\0';
-			rc = pg_chart_ref_new(out, PG_CHART_OCI, repo, slash + 1, v && v[0] ? v : NULL, err);
+			rc = pg_chart_ref_new(out, PG_CHART_OCI, repo, slash + 1,
+					      v && v[0] ? v : NULL, err);
 			if (rc == PG_OK)
 				(*out)->range = range;
 		} else if (type && strcmp(type, "oci") == 0) {
@@ -716,22 +729,24 @@ verify_release(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_c
 	out->rule = r;
 	if (r == NULL) {
 		(void)snprintf(msg, sizeof(msg),
-			       "no policy rule names chart %s (Helm release %s): add it to a rule's chartNames",
+			       "no policy rule names chart %s (Helm release %s): add it to a "
+			       "rule's chartNames",
 			       name, pg_helm_release_name(rel) ? pg_helm_release_name(rel) : "?");
 		pg_verdict_set(out, false, PG_EPOLICY, NULL, NULL, msg);
 		out->rule = NULL;
 		goto out;
 	}
 	if (r->allow_unsigned) {
-		(void)snprintf(msg, sizeof(msg), "allowed unverified by rule %s (allowUnsigned)", r->name);
+		(void)snprintf(msg, sizeof(msg), "allowed unverified by rule %s (allowUnsigned)",
+			       r->name);
 		pg_verdict_set(out, true, PG_OK, NULL, NULL, msg);
 		out->rule = r;
 		out->unsigned_ok = true;
 		goto out;
 	}
-	rc = pg_chart_ref_new(&src, strncmp(r->repository, "oci://", 6) == 0 ? PG_CHART_OCI
-									 : PG_CHART_REPO,
-			      r->repository, name, ver, &err);
+	rc = pg_chart_ref_new(
+	    &src, strncmp(r->repository, "oci://", 6) == 0 ? PG_CHART_OCI : PG_CHART_REPO,
+	    r->repository, name, ver, &err);
 	if (rc != PG_OK) {
 		pg_verdict_set(out, false, rc, NULL, NULL, err.msg);
 		out->rule = r;
@@ -759,8 +774,8 @@ out:
 }
 
 int
-pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
-		const pg_rule *r, const pg_chart_ref *ref, int64_t deadline)
+pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_rule *r,
+		const pg_chart_ref *ref, int64_t deadline)
 {
 	pg_chart_ref *resolved = NULL;
 	const char *source = ref->source;
@@ -787,15 +802,16 @@ pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		ref = resolved;
 		r = pg_policy_match_chart(p, ref->location);
 		if (r == NULL) {
-			(void)snprintf(msg, sizeof(msg), "no policy rule matches %s (Flux source %s)",
-				       ref->location, source);
+			(void)snprintf(msg, sizeof(msg),
+				       "no policy rule matches %s (Flux source %s)", ref->location,
+				       source);
 			pg_verdict_set(out, false, PG_EPOLICY, NULL, NULL, msg);
 			goto out;
 		}
 		out->rule = r;
 		if (r->allow_unsigned) {
-			(void)snprintf(msg, sizeof(msg), "allowed unverified by rule %s (allowUnsigned)",
-				       r->name);
+			(void)snprintf(msg, sizeof(msg),
+				       "allowed unverified by rule %s (allowUnsigned)", r->name);
 			pg_verdict_set(out, true, PG_OK, NULL, NULL, msg);
 			out->rule = r;
 			out->unsigned_ok = true;
@@ -826,7 +842,8 @@ pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		ref = resolved = latest;
 	}
 	if (r == NULL || r->n_verify == 0) {
-		pg_verdict_set(out, false, PG_EPOLICY, NULL, NULL, "no rule with verifiers applies");
+		pg_verdict_set(out, false, PG_EPOLICY, NULL, NULL,
+			       "no rule with verifiers applies");
 		goto out;
 	}
 	j = (chart_job){.c = c, .p = p, .r = r, .ref = ref, .deadline = deadline};

@@ -55,20 +55,21 @@ check_trust(const pg_policy *p, pg_pgp **pgp, loaded_root *roots, size_t *nroots
 
 		if (t == NULL || (bytes = pg_policy_trust_bytes(p, t, &len)) == NULL)
 			continue;
-		(void)snprintf(what, sizeof(what), "%s:%zu: spec.trust.%s.%s%s%s%s", file, line, cat,
-			       t->name, t->path ? " (" : "", t->path ? t->path : "",
+		(void)snprintf(what, sizeof(what), "%s:%zu: spec.trust.%s.%s%s%s%s", file, line,
+			       cat, t->name, t->path ? " (" : "", t->path ? t->path : "",
 			       t->path ? ")" : "");
 		pg_err_clear(&e);
 		if (strcmp(cat, "keys") == 0) {
 			if ((rc = pg_sigstore_key_check(bytes, len, &e)) != PG_OK)
 				return pg_err_set(err, PG_EINVAL,
-						  "%s: not a usable cosign public key (PEM): %s", what,
-						  e.msg);
+						  "%s: not a usable cosign public key (PEM): %s",
+						  what, e.msg);
 		} else if (strcmp(cat, "keyrings") == 0) {
 			pg_pgp_keyring ring = {(const unsigned char *)bytes, len};
 
 			if (*pgp == NULL && (rc = pg_pgp_new(pgp, &e)) != PG_OK)
-				return pg_err_set(err, rc, "%s: cannot check the keyring: %s", what, e.msg);
+				return pg_err_set(err, rc, "%s: cannot check the keyring: %s", what,
+						  e.msg);
 			if ((rc = pg_pgp_keyring_check(*pgp, &ring, &e)) != PG_OK)
 				return pg_err_set(err, rc == PG_EUNAVAIL ? rc : PG_EINVAL,
 						  "%s: not an OpenPGP keyring: %s", what, e.msg);
@@ -77,7 +78,8 @@ check_trust(const pg_policy *p, pg_pgp **pgp, loaded_root *roots, size_t *nroots
 
 			if ((rc = pg_trusted_root_load(&r, bytes, len, &e)) != PG_OK)
 				return pg_err_set(err, PG_EINVAL,
-						  "%s: not a Sigstore trusted_root.json: %s", what, e.msg);
+						  "%s: not a Sigstore trusted_root.json: %s", what,
+						  e.msg);
 			roots[*nroots].t = t;
 			roots[(*nroots)++].root = r;
 		}
@@ -86,8 +88,8 @@ check_trust(const pg_policy *p, pg_pgp **pgp, loaded_root *roots, size_t *nroots
 }
 
 static int
-check_rule(const pg_policy *p, const pg_rule *r, size_t ri, const loaded_root *roots,
-	   size_t nroots, pg_err *err)
+check_rule(const pg_policy *p, const pg_rule *r, size_t ri, const loaded_root *roots, size_t nroots,
+	   pg_err *err)
 {
 	const char *sect = r->is_chart ? "charts" : "images";
 	size_t i;
@@ -108,28 +110,36 @@ check_rule(const pg_policy *p, const pg_rule *r, size_t ri, const loaded_root *r
 			       v->kind == PG_VERIFY_GITHUB ? "github" : "cosign");
 		if (v->kind == PG_VERIFY_COSIGN_KEYLESS || v->kind == PG_VERIFY_GITHUB) {
 			if (rt == NULL)
-				return pg_err_set(err, PG_EINVAL,
-						  "%s.keyless: no trusted root to check Fulcio certificates "
-						  "with: name one with root: NAME (spec.trust.roots; needed "
-						  "when the policy has none or several)", where);
+				return pg_err_set(
+				    err, PG_EINVAL,
+				    "%s.keyless: no trusted root to check Fulcio certificates "
+				    "with: name one with root: NAME (spec.trust.roots; needed "
+				    "when the policy has none or several)",
+				    where);
 			if (root && pg_trusted_root_ncas(root) == 0)
-				return pg_err_set(err, PG_EINVAL,
-						  "%s.keyless: trusted root %s lists no certificate "
-						  "authority (certificateAuthorities)", where, rt->name);
+				return pg_err_set(
+				    err, PG_EINVAL,
+				    "%s.keyless: trusted root %s lists no certificate "
+				    "authority (certificateAuthorities)",
+				    where, rt->name);
 		}
 		if (r->tlog != PG_TLOG_REQUIRED)
 			continue;
 		if (rt == NULL)
-			return pg_err_set(err, PG_EINVAL,
-					  "%s: rule %s has tlog: required (the default) but no trusted "
-					  "root with a transparency log to check it against: add one to "
-					  "spec.trust.roots (the only root, or the keyless verifier's "
-					  "root), or set tlog: optional for signatures made without "
-					  "Rekor (cosign --tlog-upload=false)", where, r->name);
+			return pg_err_set(
+			    err, PG_EINVAL,
+			    "%s: rule %s has tlog: required (the default) but no trusted "
+			    "root with a transparency log to check it against: add one to "
+			    "spec.trust.roots (the only root, or the keyless verifier's "
+			    "root), or set tlog: optional for signatures made without "
+			    "Rekor (cosign --tlog-upload=false)",
+			    where, r->name);
 		if (root && pg_trusted_root_ntlogs(root) == 0)
-			return pg_err_set(err, PG_EINVAL,
-					  "%s: rule %s has tlog: required but trusted root %s lists no "
-					  "transparency log (tlogs)", where, r->name, rt->name);
+			return pg_err_set(
+			    err, PG_EINVAL,
+			    "%s: rule %s has tlog: required but trusted root %s lists no "
+			    "transparency log (tlogs)",
+			    where, r->name, rt->name);
 	}
 	return PG_OK;
 }

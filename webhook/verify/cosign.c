@@ -151,8 +151,8 @@ find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 	if (rc != PG_OK)
 		return rc;
 	if (pg_oci_manifest_is_index(m)) {
-		rc = pg_err_set(err, PG_EVERIFY, "%s/%s:%s is an index, not a signature manifest", host,
-				repo, tag);
+		rc = pg_err_set(err, PG_EVERIFY, "%s/%s:%s is an index, not a signature manifest",
+				host, repo, tag);
 		goto out;
 	}
 	for (i = 0; i < pg_oci_manifest_count(m) && !satisfied(v); i++) {
@@ -317,7 +317,8 @@ pg_verify_cosign_image(pg_verify_cosign_result *out, pg_oci *c, const pg_oci_req
 		if ((out->digest = pg_strdup(ref->digest)) == NULL)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
 	} else {
-		rc = pg_oci_resolve(&out->digest, c, q, host, repo, ref->tag ? ref->tag : "latest", err);
+		rc = pg_oci_resolve(&out->digest, c, q, host, repo, ref->tag ? ref->tag : "latest",
+				    err);
 		if (rc != PG_OK)
 			return rc;
 	}
@@ -353,7 +354,8 @@ pg_verify_cosign_image(pg_verify_cosign_result *out, pg_oci *c, const pg_oci_req
 	if (rc == PG_OK)
 		goto out;
 	if (v.good > 0) {
-		rc = pg_err_set(err, rc, "%zu of the %zu trust entries needed verified for %s/%s@%s; %s",
+		rc = pg_err_set(err, rc,
+				"%zu of the %zu trust entries needed verified for %s/%s@%s; %s",
 				v.good, v.need, host, repo, out->digest, first_disc.msg);
 		goto out;
 	}

@@ -79,7 +79,8 @@ fetch_envelope(char **mt_out, unsigned char **env_out, size_t *len_out, pg_oci *
 		goto out;
 	}
 	if ((rc = pg_oci_blob_get(env_out, len_out, oci, q, ref->registry, ref->repository,
-				  layer->digest, layer->size, PG_NOTATION_ENVELOPE_MAX, err)) != PG_OK)
+				  layer->digest, layer->size, PG_NOTATION_ENVELOPE_MAX, err)) !=
+	    PG_OK)
 		goto out;
 	if ((*mt_out = pg_strdup(layer->media_type)) == NULL) {
 		free(*env_out);
@@ -94,9 +95,8 @@ out:
 }
 
 int
-pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
-			  const pg_oci_req *q, const pg_verifier *v, const pg_image_ref *ref,
-			  int64_t now, pg_err *err)
+pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci, const pg_oci_req *q,
+			  const pg_verifier *v, const pg_image_ref *ref, int64_t now, pg_err *err)
 {
 	const pg_notation_trust *t = v->nv_trust;
 	pg_oci_desc td = {0};
@@ -108,8 +108,8 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 	pg_notation_target target;
 	pg_notation_outcome o;
 	pg_err e;
-	pg_verify_crl_ctx cc = {q->fetch, q->deadline, q->guard, q->guard_ctx,
-				q->guard ? q->guard_ctx : NULL, NULL};
+	pg_verify_crl_ctx cc = {
+	    q->fetch, q->deadline, q->guard, q->guard_ctx, q->guard ? q->guard_ctx : NULL, NULL};
 	pg_notation_crl_src crl = {pg_verify__crl_get, &cc};
 	int rc;
 
@@ -159,15 +159,16 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 			rc = pg_notation_verify_crl(&o, t, mt, env, env_len, &target, NULL, 0, &crl,
 						    now, &e);
 			if (rc == PG_OK && o.skipped) {
-				rc = pg_err_set(&e, PG_EVERIFY,
-						"trust policy \"%s\" skips verification: provgate "
-						"admits nothing on it (write allowUnsigned instead)",
-						"notation");
+				rc =
+				    pg_err_set(&e, PG_EVERIFY,
+					       "trust policy \"%s\" skips verification: provgate "
+					       "admits nothing on it (write allowUnsigned instead)",
+					       "notation");
 			} else if (rc == PG_OK) {
 				char who[700];
 
-				(void)snprintf(who, sizeof(who), "notation: %.250s%s%.400s", o.signer,
-					       o.logged[0] ? " (logged: " : "",
+				(void)snprintf(who, sizeof(who), "notation: %.250s%s%.400s",
+					       o.signer, o.logged[0] ? " (logged: " : "",
 					       o.logged[0] ? o.logged : "");
 				if (o.logged[0])
 					(void)snprintf(who + strlen(who), sizeof(who) - strlen(who),
@@ -185,8 +186,9 @@ pg_verify__notation_image(char **digest_out, char **signer_out, pg_oci *oci,
 		rc = pg_err_set(err, PG_EVERIFY, "no Notation signatures found for %s@%s", scope,
 				target.digest);
 	else
-		rc = pg_err_set(err, PG_EVERIFY, "no Notation signature of %s@%s verified (%zu tried): %s",
-				scope, target.digest, tried, first);
+		rc = pg_err_set(err, PG_EVERIFY,
+				"no Notation signature of %s@%s verified (%zu tried): %s", scope,
+				target.digest, tried, first);
 out:
 	free(env);
 	free(mt);
@@ -196,10 +198,10 @@ out:
 	return rc;
 }
 
-
 int
 pg_verify_notation_config(char **digest_out, char **signer_out, pg_oci *oci, const pg_oci_req *q,
-			  pg_notation_config *cfg, const pg_image_ref *ref, int64_t now, pg_err *err)
+			  pg_notation_config *cfg, const pg_image_ref *ref, int64_t now,
+			  pg_err *err)
 {
 	pg_verifier v;
 

@@ -67,8 +67,8 @@ pg_verify_ctx_free(pg_verify_ctx *c)
 }
 
 void
-pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,
-	       const char *signer, const char *reason)
+pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest, const char *signer,
+	       const char *reason)
 {
 	char *cn = v->chart_name, *cv = v->chart_version, *w = v->warning;
 
@@ -136,17 +136,20 @@ guard(const char *scheme, const char *host, int port, pg_err *err, void *ctx)
 	(void)snprintf(hp, sizeof(hp), "%s:%d", host, port);
 	allowed = pg_policy_host_allowed(p, hp) || (dflt && pg_policy_host_allowed(p, host));
 	if (!allowed)
-		return pg_err_set(err, PG_EDENIED,
-				  "refusing to contact %s: no policy rule or registry names this host",
-				  dflt ? host : hp);
+		return pg_err_set(
+		    err, PG_EDENIED,
+		    "refusing to contact %s: no policy rule or registry names this host",
+		    dflt ? host : hp);
 	if (link_local(host) && !pg_policy_host_named(p, hp) &&
 	    !(dflt && pg_policy_host_named(p, host)))
 		return pg_err_set(err, PG_EDENIED,
-				  "refusing to contact link-local or metadata address %s: no rule names it exactly",
+				  "refusing to contact link-local or metadata address %s: no rule "
+				  "names it exactly",
 				  host);
 	if (strcasecmp(scheme, "https") != 0 && !plain_ok(p, hp, host, dflt))
 		return pg_err_set(err, PG_EDENIED,
-				  "refusing %s:// to %s: only registries with plainHTTP: true are reached without TLS",
+				  "refusing %s:// to %s: only registries with plainHTTP: true are "
+				  "reached without TLS",
 				  scheme, dflt ? host : hp);
 	return PG_OK;
 }
@@ -292,10 +295,11 @@ verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, con
 		 * manifest for this verifier than for the others (moved, or
 		 * raced) proves nothing about the digest admitted. */
 		if (rc == PG_OK && digest && nd && strcmp(digest, nd) != 0)
-			rc = pg_err_set(&err, PG_EFETCH,
-					"the tag resolved to %s for one verifier and %s for another; "
-					"it moved during verification",
-					digest, nd);
+			rc = pg_err_set(
+			    &err, PG_EFETCH,
+			    "the tag resolved to %s for one verifier and %s for another; "
+			    "it moved during verification",
+			    digest, nd);
 		if (rc == PG_OK) {
 			good++;
 			if (signer == NULL) {
@@ -321,11 +325,13 @@ verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, con
 		pg_verdict_set(out, true, PG_OK, digest, signer, who);
 	} else {
 		if (good > 0)
-			(void)snprintf(why, sizeof(why),
-				       "rule %s requires %zu of %zu verifiers, only %zu verified: %s",
-				       r->name, need, n + n_nv, good, first.msg);
+			(void)snprintf(
+			    why, sizeof(why),
+			    "rule %s requires %zu of %zu verifiers, only %zu verified: %s", r->name,
+			    need, n + n_nv, good, first.msg);
 		else
-			(void)snprintf(why, sizeof(why), "%s", first.msg[0] ? first.msg : "not verified");
+			(void)snprintf(why, sizeof(why), "%s",
+				       first.msg[0] ? first.msg : "not verified");
 		pg_verdict_set(out, false, fetch_rc != PG_OK ? fetch_rc : PG_EVERIFY,
 			       digest ? digest : ref->digest, NULL, why);
 	}
@@ -336,8 +342,8 @@ verify_with_notation(pg_verdict *out, pg_verify_ctx *c, const pg_oci_req *q, con
 }
 
 int
-pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
-		const pg_rule *r, const pg_image_ref *ref, int64_t deadline)
+pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_rule *r,
+		const pg_image_ref *ref, int64_t deadline)
 {
 	pg_sig_trust *trust = NULL, *atrust = NULL;
 	const pg_verifier **av = NULL;
@@ -396,10 +402,11 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	q.guard_ctx = (void *)p;
 	if (n_nv > 0) {
 		if (na > 0) {
-			(void)snprintf(why, sizeof(why),
-				       "rule %s mixes notation and attestation verifiers, which is not "
-				       "supported",
-				       r->name);
+			(void)snprintf(
+			    why, sizeof(why),
+			    "rule %s mixes notation and attestation verifiers, which is not "
+			    "supported",
+			    r->name);
 			pg_verdict_set(out, false, PG_EPOLICY, ref->digest, NULL, why);
 			goto out;
 		}
@@ -460,7 +467,9 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 	if (good >= need) {
 		(void)snprintf(who, sizeof(who), "verified by rule %s (%zu of %zu verifiers): %s",
 			       r->name, good, n + na,
-			       adesc ? adesc : ver.signer ? ver.signer : "signed");
+			       adesc	    ? adesc
+			       : ver.signer ? ver.signer
+					    : "signed");
 		pg_verdict_set(out, true, PG_OK, digest, adesc ? adesc : ver.signer, who);
 	} else if (good > 0 || (sig_rc == PG_OK && n > 0)) {
 		/* A budget that cut the signature search short is no final
@@ -468,12 +477,13 @@ pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
 		(void)snprintf(why, sizeof(why),
 			       "rule %s requires %zu of %zu verifiers, only %zu verified%s%s%.900s",
 			       r->name, need, n + na, good,
-			       ver.truncated ? " among the signatures examined (at most 64 per source; "
-					       "more were not examined, so this is not a final answer)"
-					     : "",
+			       ver.truncated
+				   ? " among the signatures examined (at most 64 per source; "
+				     "more were not examined, so this is not a final answer)"
+				   : "",
 			       err.msg[0] ? ": " : "", err.msg);
-		pg_verdict_set(out, false, ver.truncated ? PG_ETOOBIG : PG_EVERIFY, digest, ver.signer,
-			       why);
+		pg_verdict_set(out, false, ver.truncated ? PG_ETOOBIG : PG_EVERIFY, digest,
+			       ver.signer, why);
 	} else {
 		pg_verdict_set(out, false, PG_EVERIFY, digest ? digest : ref->digest, NULL,
 			       err.msg[0] ? err.msg : "not verified");

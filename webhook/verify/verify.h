@@ -24,16 +24,16 @@ typedef struct pg_verify_opts {
 } pg_verify_opts;
 
 typedef struct pg_verdict {
-	bool ok;       /* verified per the rule */
-	int code;      /* PG_OK, or why not: PG_EVERIFY (bad/missing evidence,
-			  cacheable), PG_ETIMEOUT/PG_EFETCH (never cached as bad) */
-	char *digest;  /* what was verified: "sha256:<hex>", or NULL */
-	char *signer;  /* who signed it, human-readable, or NULL */
-	char *reason;  /* short reason a person can act on; never NULL after
-			  pg_verify_* returns */
+	bool ok;	     /* verified per the rule */
+	int code;	     /* PG_OK, or why not: PG_EVERIFY (bad/missing evidence,
+				cacheable), PG_ETIMEOUT/PG_EFETCH (never cached as bad) */
+	char *digest;	     /* what was verified: "sha256:<hex>", or NULL */
+	char *signer;	     /* who signed it, human-readable, or NULL */
+	char *reason;	     /* short reason a person can act on; never NULL after
+				pg_verify_* returns */
 	const pg_rule *rule; /* the rule the verifier found itself (release
 				Secrets, Flux sources), or NULL */
-	bool unsigned_ok; /* allowed by an allowUnsigned rule, not verified */
+	bool unsigned_ok;    /* allowed by an allowUnsigned rule, not verified */
 	/* Charts: the name and version that were verified (a range resolved),
 	 * and a warning for the admission response (a range admitted under
 	 * allowVersionRanges), or NULL.  pg_verdict_set keeps these. */
@@ -48,15 +48,15 @@ void pg_verify_ctx_free(pg_verify_ctx *c);
 /* Verify an image against rule r of policy p, before deadline (absolute
  * pg_clock_ms).  Always fills *out (free with pg_verdict_clear); the return
  * value is out->code. */
-int pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
-		    const pg_rule *r, const pg_image_ref *ref, int64_t deadline);
+int pg_verify_image(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_rule *r,
+		    const pg_image_ref *ref, int64_t deadline);
 
 /* The same for a chart reference.  r may be NULL for a Helm release
  * Secret (the rule is found by the release's chart name) and for a Flux
  * source (the rule is found once the source's URL is looked up); the rule
  * found is returned in out->rule. */
-int pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p,
-		    const pg_rule *r, const pg_chart_ref *ref, int64_t deadline);
+int pg_verify_chart(pg_verdict *out, pg_verify_ctx *c, const pg_policy *p, const pg_rule *r,
+		    const pg_chart_ref *ref, int64_t deadline);
 
 /*
  * A chart version range (ref->range) under rule r: 0 when the version is
@@ -84,8 +84,8 @@ int pg_verify_notation_config(char **digest_out, char **signer_out, struct pg_oc
 			      const pg_image_ref *ref, int64_t now, pg_err *err);
 
 /* Set a verdict's fields (copies strings). */
-void pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest,
-		    const char *signer, const char *reason);
+void pg_verdict_set(pg_verdict *v, bool ok, int code, const char *digest, const char *signer,
+		    const char *reason);
 void pg_verdict_clear(pg_verdict *v);
 
 #endif

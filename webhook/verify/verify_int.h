@@ -16,7 +16,7 @@
 struct pg_verify_ctx {
 	pg_verify_opts opts;
 	pg_fetch *fetch;
-	pg_pgp *pgp;    /* OpenPGP handle of this worker, made on first use */
+	pg_pgp *pgp;	/* OpenPGP handle of this worker, made on first use */
 	pg_policy *pol; /* referenced: the version oci and roots belong to */
 	pg_oci *oci;
 	struct {
@@ -29,13 +29,13 @@ struct pg_verify_ctx {
 /* Make c's registry client and roots belong to policy p. */
 int pg_verify__use_policy(pg_verify_ctx *c, const pg_policy *p, pg_err *err);
 /* The parsed trust root t (NULL t: NULL, no error). */
-const pg_trusted_root *pg_verify__root_for(pg_verify_ctx *c, const pg_policy *p,
-					   const pg_trust *t, pg_err *err);
+const pg_trusted_root *pg_verify__root_for(pg_verify_ctx *c, const pg_policy *p, const pg_trust *t,
+					   pg_err *err);
 /* The signature trust of cosign/github verifier v under rule r: its key or
  * trusted root (v's own, else the policy's default), identity, issuer and
  * tlog requirement.  PG_OK, or the root's load error (message in err). */
-int pg_verify__sig_trust(pg_sig_trust *t, pg_verify_ctx *c, const pg_policy *p,
-			 const pg_rule *r, const pg_verifier *v, pg_err *err);
+int pg_verify__sig_trust(pg_sig_trust *t, pg_verify_ctx *c, const pg_policy *p, const pg_rule *r,
+			 const pg_verifier *v, pg_err *err);
 /* How many of n verifiers must pass under r's `require`. */
 size_t pg_verify__needed(const pg_rule *r, size_t n);
 /* notation.c: the Notation signatures of ref under notation verifier v
