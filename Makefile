@@ -14,7 +14,7 @@
 #                   build/fuzz), built by `make SANITIZE=fuzz fuzz-targets`
 #   make bench      benchmarks (tests/bench/)
 #   make lint       banned calls, foreign libraries outside their room, and
-#                   (LINT_FORMAT=1) clang-format
+#                   clang-format (LINT_FORMAT=0 leaves the format out)
 #   make readme-usage  regenerate README.md's usage block from `provgate help`
 #
 # TESTS='t_cache*' limits test, unit and integration to matching names;
@@ -190,7 +190,8 @@ bench: deps
 	@$(MAKE) --no-print-directory $(SUBJ) all $(BUILD)/tools/nvsign
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
-lint:
+LINT_FORMAT ?= 1
+lint: deps
 	@LINT_FORMAT=$(LINT_FORMAT) sh tests/lint.sh
 
 # The README's usage block, from the verbs' help texts (checked by
@@ -198,7 +199,7 @@ lint:
 readme-usage: $(BUILD)/provgate
 	@sh tests/readme_usage.sh $(BUILD)/provgate
 
-# The files `make lint LINT_FORMAT=1` checks.
+# The files `make lint` checks for format (and `make format` rewrites).
 FORMAT_FILES = $(SRCS) webhook/main.c $(wildcard webhook/*/*.h) \
 	$(wildcard tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch])
 format:
