@@ -3,17 +3,8 @@
 #define PG_ADMISSION_INT_H
 
 #include "admission/admission.h"
+#include "json/json.h"
 #include "jsonmem/jsonmem.h"
-
-/* The string at key k of object o, or NULL when o is not an object or the
- * value is not a string. */
-static inline const char *
-json_str(const json_t *o, const char *k)
-{
-	const json_t *v = json_is_object(o) ? json_object_get(o, k) : NULL;
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 struct pg_review {
 	pg_arena *arena; /* the tree's memory */
