@@ -23,8 +23,6 @@
 
 /* Artifacts are read whole (Ed25519 signs the bytes, not a digest). */
 #define PG_ARTIFACT_MAX ((size_t)512 << 20)
-/* A PEM public key is < 1 KiB; a PEM certificate a few. */
-#define PG_KEYFILE_MAX ((size_t)64 << 10)
 
 static bool
 is_digest(const char *s)
@@ -115,7 +113,7 @@ pg_cmd_verify_bundle(int argc, char **argv)
 	    pg_buf_read_file(&root_json, &root_len, root_path, PG_SIGSTORE_JSON_MAX, &err) !=
 		PG_OK ||
 	    (key_path &&
-	     pg_buf_read_file(&key, &key_len, key_path, PG_KEYFILE_MAX, &err) != PG_OK)) {
+	     pg_buf_read_file(&key, &key_len, key_path, PG_CLI_KEY_FILE_MAX, &err) != PG_OK)) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}
