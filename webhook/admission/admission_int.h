@@ -27,9 +27,4 @@ struct pg_review {
 	char *scanned;		  /* owns the strings the pre-scan read */
 };
 
-/* Append to out the images of the manifests recorded in a Helm release
- * (ch of kind PG_CHART_RELEASE; anything else: nothing), each once, not
- * repeating an image out already holds (admission/release.c). */
-int pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err);
-
 #endif

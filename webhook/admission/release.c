@@ -98,7 +98,7 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 }
 
 int
-pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
+pg_extract_release(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
 {
 	pg_helm_release *rel = NULL;
 	json_t *objs = NULL, *e;

@@ -540,6 +540,26 @@ pg_review_kind(const pg_review *rv)
 	return rv->kind;
 }
 const char *
+pg_review_group(const pg_review *rv)
+{
+	return rv->group;
+}
+const json_t *
+pg_review_old_object(const pg_review *rv)
+{
+	return rv->old_object;
+}
+const char *
+pg_review_object_type(const pg_review *rv)
+{
+	return rv->object_type;
+}
+const char *
+pg_review_undecoded(const pg_review *rv)
+{
+	return rv->undecoded;
+}
+const char *
 pg_review_namespace(const pg_review *rv)
 {
 	return rv->ns;
