@@ -19,6 +19,7 @@
 
 #include "buf/buf.h"
 #include "cli/cli.h"
+#include "digest/digest.h"
 #include "sigstore/sigstore.h"
 
 /* Artifacts are read whole (Ed25519 signs the bytes, not a digest). */
@@ -30,7 +31,7 @@ is_digest(const char *s)
 	struct stat st;
 	size_t i;
 
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != PG_SHA256_STR_MAX - 1)
 		return false;
 	for (i = 7; s[i]; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
@@ -55,7 +56,7 @@ pg_cmd_verify_bundle(int argc, char **argv)
 	const char *bundle_path = NULL, *key_path = NULL, *root_path = NULL;
 	const char *identity = NULL, *issuer = NULL, *target = NULL;
 	char *bundle = NULL, *key = NULL, *root_json = NULL, *artifact = NULL;
-	char *signer = NULL, digest[7 + 64 + 1];
+	char *signer = NULL, digest[PG_SHA256_STR_MAX];
 	size_t bundle_len = 0, key_len = 0, root_len = 0, art_len = 0;
 	pg_trusted_root *root = NULL;
 	bool staging = false;
