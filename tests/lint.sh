@@ -6,7 +6,9 @@
 #   2. every foreign library stays in its room: a file under webhook/ may
 #      include a library's headers only if its room (webhook/<room>/, or the
 #      file itself for webhook/main.c) is in the table below.
-#   3. clang-format --dry-run -Werror over the C sources of webhook/,
+#   3. a room's internals stay in the room: a file under webhook/ includes
+#      a `*_int.h` only of its own room (docs/internals.md, "The room map").
+#   4. clang-format --dry-run -Werror over the C sources of webhook/,
 #      tests/unit, tests/fuzz and tests/bench, with the committed
 #      .clang-format (LINT_FORMAT=0 leaves it out).
 #
@@ -69,7 +71,28 @@ if [ -n "$found" ]; then
 	rc=1
 fi
 
-# --- 3. format ---
+# --- 3. internals stay in their room ---
+# Another room is reached through its public header (room/room.h); its
+# room_int.h is for the files of that room alone.  Tests may include
+# internals (they include the .c under test): only webhook/ is checked.
+found=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*_int\.h"' $files |
+	while IFS= read -r hit; do
+		f=${hit%%:*}
+		rel=${f#webhook/}
+		room=${rel%%/*}
+		[ "$room" = "$rel" ] && room=""
+		inc=$(echo "$hit" | sed -E 's/.*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1/')
+		case "$inc" in
+		"$room"/*) [ -n "$room" ] && continue ;;
+		esac
+		echo "lint: $f includes $inc, another room's internals (use its public header)"
+	done)
+if [ -n "$found" ]; then
+	echo "$found" >&2
+	rc=1
+fi
+
+# --- 4. format ---
 if [ "${LINT_FORMAT:-1}" = 1 ]; then
 	if ! command -v clang-format >/dev/null 2>&1; then
 		echo "lint: clang-format not found (make deps installs it)" >&2

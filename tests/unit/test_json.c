@@ -1,9 +1,12 @@
-/* Unit tests of json/: string at a key, values and strings at key paths,
- * proto3 int64s; every wrong shape gives NULL / PG_EINVAL. */
+/* Unit tests of json/: string at a key, present members, values and
+ * strings at key paths, RFC 6901 pointers, proto3 int64s; every wrong shape
+ * gives NULL / PG_EINVAL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "json/json.h"
@@ -26,6 +29,79 @@ test_accessors(void **state)
 	assert_ptr_equal(PG_JSON_AT(d, "a"), json_object_get(d, "a"));
 	assert_null(pg_json_str(NULL, "a"));
 	assert_null(pg_json_str(json_object_get(d, "arr"), "a"));
+	json_decref(d);
+}
+
+static void
+test_field(void **state)
+{
+	json_t *d = json_loads("{\"n\":null,\"s\":\"x\",\"o\":{},\"z\":0}", 0, NULL);
+
+	(void)state;
+	assert_non_null(d);
+	assert_null(pg_json_field(d, "n")); /* null reads as absent */
+	assert_null(pg_json_field(d, "missing"));
+	assert_ptr_equal(pg_json_field(d, "s"), json_object_get(d, "s"));
+	assert_ptr_equal(pg_json_field(d, "o"), json_object_get(d, "o"));
+	assert_ptr_equal(pg_json_field(d, "z"), json_object_get(d, "z"));
+	assert_null(pg_json_field(json_object_get(d, "s"), "s")); /* not an object */
+	assert_null(pg_json_field(NULL, "s"));
+	json_decref(d);
+}
+
+static void
+test_pointer(void **state)
+{
+	json_t *d = json_loads("{\"a\":{\"b\":[\"x\",\"y\"]},\"a/b\":1,\"t~x\":2,\"\":3}", 0, NULL);
+	const json_t *v = NULL;
+	char *p;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(pg_json_pointer(&v, d, ""), PG_OK);
+	assert_ptr_equal(v, d); /* the whole document */
+	assert_int_equal(pg_json_pointer(&v, d, "/a/b/1"), PG_OK);
+	assert_string_equal(json_string_value(v), "y");
+	assert_int_equal(pg_json_pointer(&v, d, "/a~1b"), PG_OK);
+	assert_int_equal(json_integer_value(v), 1);
+	assert_int_equal(pg_json_pointer(&v, d, "/t~0x"), PG_OK);
+	assert_int_equal(json_integer_value(v), 2);
+	assert_int_equal(pg_json_pointer(&v, d, "/"), PG_OK); /* the "" key */
+	assert_int_equal(json_integer_value(v), 3);
+	/* well formed, leading nowhere: NULL, PG_OK */
+	assert_int_equal(pg_json_pointer(&v, d, "/a/b/01"), PG_OK); /* leading zero */
+	assert_null(v);
+	assert_int_equal(pg_json_pointer(&v, d, "/a/b/2"), PG_OK);
+	assert_null(v);
+	assert_int_equal(pg_json_pointer(&v, d, "/a/b/-"), PG_OK);
+	assert_null(v);
+	assert_int_equal(pg_json_pointer(&v, d, "/a/b/0/deeper"), PG_OK);
+	assert_null(v);
+	assert_int_equal(pg_json_pointer(&v, d, "/missing/x"), PG_OK);
+	assert_null(v);
+	/* malformed, even past a missing step */
+	assert_int_equal(pg_json_pointer(&v, d, "a"), PG_EINVAL);
+	assert_int_equal(pg_json_pointer(&v, d, "/a~2"), PG_EINVAL);
+	assert_int_equal(pg_json_pointer(&v, d, "/missing/~"), PG_EINVAL);
+	assert_int_equal(pg_json_pointer(&v, d, NULL), PG_EINVAL);
+	/* bounds: length and depth */
+	p = malloc(PG_JSON_POINTER_MAX + 2);
+	assert_non_null(p);
+	memset(p, '/', PG_JSON_POINTER_DEPTH_MAX);
+	p[PG_JSON_POINTER_DEPTH_MAX] = '\0';
+	assert_int_equal(pg_json_pointer(&v, d, p), PG_OK);
+	p[PG_JSON_POINTER_DEPTH_MAX] = '/';
+	p[PG_JSON_POINTER_DEPTH_MAX + 1] = '\0';
+	assert_int_equal(pg_json_pointer(&v, d, p), PG_EINVAL);
+	p[0] = '/';
+	memset(p + 1, 'k', PG_JSON_POINTER_MAX - 1);
+	p[PG_JSON_POINTER_MAX] = '\0';
+	assert_int_equal(pg_json_pointer(&v, d, p), PG_OK);
+	assert_null(v);
+	p[PG_JSON_POINTER_MAX] = 'k';
+	p[PG_JSON_POINTER_MAX + 1] = '\0';
+	assert_int_equal(pg_json_pointer(&v, d, p), PG_EINVAL);
+	free(p);
 	json_decref(d);
 }
 
@@ -63,6 +139,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_accessors),
+	    cmocka_unit_test(test_field),
+	    cmocka_unit_test(test_pointer),
 	    cmocka_unit_test(test_int64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,12 @@
 /*
  * admission — the AdmissionReview codec and reference extraction.
  *
- *   pg_review_decode   parse the request body once (jansson), size-bounded
+ *   pg_review_decode   parse the request body once (jansson), size-bounded;
+ *                      pg_review_* read the decoded fields (the only way
+ *                      in: no other room reads struct pg_review)
  *   pg_extract         every image and chart reference of the object (the
- *                      table of kinds read is beside it, pg_extract_reads)
+ *                      table of kinds read is beside it, pg_extract_reads;
+ *                      a Helm release's images, pg_extract_release)
  *
  * The decision itself (rules, cache, verification, the answer) is decide/.
  * The same code runs behind `provgate review` and the server; nothing here
@@ -37,14 +40,26 @@ typedef struct pg_review pg_review;
 int pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err);
 void pg_review_free(pg_review *rv);
 
+/* The decoded fields, borrowed from rv (valid until pg_review_free).  The
+ * strings are never NULL unless said. */
 const char *pg_review_uid(const pg_review *rv);
 const char *pg_review_api_version(const pg_review *rv);
-const char *pg_review_kind(const pg_review *rv);      /* request.kind.kind */
+const char *pg_review_kind(const pg_review *rv);      /* request.kind.kind, "" if none */
+const char *pg_review_group(const pg_review *rv);     /* request.kind.group, "" = core */
 const char *pg_review_namespace(const pg_review *rv); /* "" if none */
 const char *pg_review_name(const pg_review *rv);      /* "" if none */
-const char *pg_review_operation(const pg_review *rv);
-const char *pg_review_user(const pg_review *rv);
-const json_t *pg_review_object(const pg_review *rv); /* may be NULL */
+const char *pg_review_operation(const pg_review *rv); /* "" if none */
+const char *pg_review_user(const pg_review *rv);      /* "" if none */
+/* request.object / request.oldObject when a JSON object, else NULL. */
+const json_t *pg_review_object(const pg_review *rv);
+const json_t *pg_review_old_object(const pg_review *rv);
+/* What request.object is when it is not an object ("missing", "null",
+ * "a string", ...), to say so in the deny; NULL when it is one. */
+const char *pg_review_object_type(const pg_review *rv);
+/* Why the review could not be read although its uid could (the body is
+ * an AdmissionReview the parser refused: too deep, over the arena bound):
+ * the review is to be denied with this reason.  NULL for a decoded review. */
+const char *pg_review_undecoded(const pg_review *rv);
 
 typedef enum { PG_REF_IMAGE = 1, PG_REF_CHART = 2, PG_REF_SOURCE = 3 } pg_ref_kind;
 
@@ -89,6 +104,14 @@ bool pg_extract_reads(const char *group, const char *kind);
  * checked.  Errors as pg_extract.
  */
 int pg_extract_generic(pg_refs *out, bool *found, const json_t *object, pg_err *err);
+
+/*
+ * Append to out the images of the manifests recorded in a Helm release
+ * (ch of kind PG_CHART_RELEASE; anything else: nothing), each once, not
+ * repeating an image out already holds (admission/release.c).  Decoding a
+ * release is gunzip + JSON + YAML work: call it on a worker.
+ */
+int pg_extract_release(pg_refs *out, const pg_chart_ref *ch, pg_err *err);
 void pg_refs_free(pg_refs *r);
 
 /* Response for a body that is not an AdmissionReview, HTTP 400. */

@@ -3,17 +3,8 @@
 #define PG_ADMISSION_INT_H
 
 #include "admission/admission.h"
+#include "json/json.h"
 #include "jsonmem/jsonmem.h"
-
-/* The string at key k of object o, or NULL when o is not an object or the
- * value is not a string. */
-static inline const char *
-json_str(const json_t *o, const char *k)
-{
-	const json_t *v = json_is_object(o) ? json_object_get(o, k) : NULL;
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 struct pg_review {
 	pg_arena *arena; /* the tree's memory */
@@ -35,10 +26,5 @@ struct pg_review {
 				     arena bound): why, to deny with; else NULL */
 	char *scanned;		  /* owns the strings the pre-scan read */
 };
-
-/* Append to out the images of the manifests recorded in a Helm release
- * (ch of kind PG_CHART_RELEASE; anything else: nothing), each once, not
- * repeating an image out already holds (admission/release.c). */
-int pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err);
 
 #endif

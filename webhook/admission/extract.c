@@ -26,14 +26,6 @@
 /* Longest location string we build for messages. */
 #define WHERE_MAX 256
 
-static const json_t *
-path(const json_t *o, const char *const *keys)
-{
-	for (; *keys && o; keys++)
-		o = json_is_object(o) ? json_object_get(o, *keys) : NULL;
-	return o;
-}
-
 static int
 push(pg_refs *r, pg_refent **out, pg_err *err)
 {
@@ -132,15 +124,6 @@ bad_type(pg_err *err, const char *base, const char *field, const char *want)
 			  want);
 }
 
-/* JSON null stands for an omitted field (Kubernetes clients write both). */
-static const json_t *
-field_of(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	return json_is_null(v) ? NULL : v;
-}
-
 /*
  * Walk the object keys from o.  *out is the value there, or NULL when a
  * step is missing or null.  PG_EINVAL when a step (or the value) is not an
@@ -157,7 +140,7 @@ walk(const json_t **out, const json_t *o, const char *const *keys, pg_err *err)
 		int w = snprintf(at + n, sizeof(at) - n, "%s%s", n ? "." : "", *keys);
 
 		n = (w > 0 && (size_t)w < sizeof(at) - n) ? n + (size_t)w : n;
-		if ((o = field_of(o, *keys)) == NULL)
+		if ((o = pg_json_field(o, *keys)) == NULL)
 			return PG_OK;
 		if (!json_is_object(o))
 			return bad_type(err, "", at, "an object");
@@ -186,7 +169,7 @@ mark_range(pg_refs *r, const char *version, const char *by, bool exact_tag)
 static int
 containers(pg_refs *r, const json_t *spec, const char *base, const char *field, pg_err *err)
 {
-	const json_t *arr = field_of(spec, field);
+	const json_t *arr = pg_json_field(spec, field);
 	char where[WHERE_MAX];
 	size_t i;
 	int rc;
@@ -198,7 +181,7 @@ containers(pg_refs *r, const json_t *spec, const char *base, const char *field, 
 	for (i = 0; i < json_array_size(arr); i++) {
 		const json_t *c = json_array_get(arr, i);
 		const json_t *img = json_object_get(c, "image");
-		const char *nm = json_str(c, "name");
+		const char *nm = pg_json_str(c, "name");
 
 		if (!json_is_object(c)) {
 			(void)snprintf(where, sizeof(where), "%s[%zu]", field, i);
@@ -233,7 +216,7 @@ containers(pg_refs *r, const json_t *spec, const char *base, const char *field, 
 static int
 image_volumes(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
 {
-	const json_t *arr = field_of(spec, "volumes");
+	const json_t *arr = pg_json_field(spec, "volumes");
 	char where[WHERE_MAX], at[96]; /* "volumes[" + 64 bytes of name + "]" */
 	size_t i;
 	int rc;
@@ -244,8 +227,8 @@ image_volumes(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
 		return bad_type(err, base, "volumes", "an array");
 	for (i = 0; i < json_array_size(arr); i++) {
 		const json_t *v = json_array_get(arr, i);
-		const json_t *img = field_of(v, "image"), *ref;
-		const char *nm = json_str(v, "name");
+		const json_t *img = pg_json_field(v, "image"), *ref;
+		const char *nm = pg_json_str(v, "name");
 
 		if (nm)
 			(void)snprintf(at, sizeof(at), "volumes[%.64s]", nm);
@@ -260,7 +243,7 @@ image_volumes(pg_refs *r, const json_t *spec, const char *base, pg_err *err)
 			(void)snprintf(where, sizeof(where), "%s.image", at);
 			return bad_type(err, base, where, "an object");
 		}
-		if ((ref = field_of(img, "reference")) == NULL)
+		if ((ref = pg_json_field(img, "reference")) == NULL)
 			continue; /* nothing to pull (a controller may default it) */
 		if (!json_is_string(ref)) {
 			(void)snprintf(where, sizeof(where), "%s.image.reference", at);
@@ -308,9 +291,9 @@ pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *
 static int
 argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 {
-	const char *repo = json_str(src, "repoURL");
-	const char *chart = json_str(src, "chart");
-	const char *rev = json_str(src, "targetRevision");
+	const char *repo = pg_json_str(src, "repoURL");
+	const char *chart = pg_json_str(src, "chart");
+	const char *rev = pg_json_str(src, "targetRevision");
 	pg_chart_kind k = PG_CHART_OCI;
 	int rc;
 
@@ -330,9 +313,9 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 static int
 source_ref(char *out, size_t n, const json_t *sref, const char *ns, const char *dflt_kind)
 {
-	const char *k = json_str(sref, "kind");
-	const char *nm = json_str(sref, "name");
-	const char *sns = json_str(sref, "namespace");
+	const char *k = pg_json_str(sref, "kind");
+	const char *nm = pg_json_str(sref, "name");
+	const char *sns = pg_json_str(sref, "namespace");
 	int w;
 
 	if (nm == NULL)
@@ -349,12 +332,12 @@ oci_repository_version(const json_t *ref, bool *tag)
 	const char *v;
 
 	*tag = false;
-	if ((v = json_str(ref, "digest")) != NULL && v[0])
+	if ((v = pg_json_str(ref, "digest")) != NULL && v[0])
 		return v;
-	if ((v = json_str(ref, "semver")) != NULL && v[0])
+	if ((v = pg_json_str(ref, "semver")) != NULL && v[0])
 		return v;
 	*tag = true;
-	if ((v = json_str(ref, "tag")) != NULL && v[0])
+	if ((v = pg_json_str(ref, "tag")) != NULL && v[0])
 		return v;
 	*tag = false;
 	return NULL;
@@ -363,35 +346,34 @@ oci_repository_version(const json_t *ref, bool *tag)
 static int
 flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 {
-	static const char *const md_ns[] = {"metadata", "namespace", NULL};
 	const json_t *spec = json_object_get(obj, "spec");
-	const json_t *nsj = path(obj, md_ns);
-	const char *ns = json_is_string(nsj) ? json_string_value(nsj) : "default";
+	const char *ns = PG_JSON_STR_AT(obj, "metadata", "namespace");
 	char src[WHERE_MAX];
 	int rc;
 
+	if (ns == NULL)
+		ns = "default";
 	if (strcmp(kind, "HelmRelease") == 0) {
-		static const char *const cs[] = {"chart", "spec", NULL};
-		const json_t *c = path(spec, cs);
+		const json_t *c = PG_JSON_AT(spec, "chart", "spec");
 		const json_t *cref = json_object_get(spec, "chartRef");
 
 		if (json_is_object(c)) {
-			const char *ver = json_str(c, "version");
+			const char *ver = pg_json_str(c, "version");
 
 			if (source_ref(src, sizeof(src), json_object_get(c, "sourceRef"), ns,
 				       "HelmRepository") != PG_OK)
 				return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
-						 json_str(c, "chart"), NULL, NULL,
+						 pg_json_str(c, "chart"), NULL, NULL,
 						 "spec.chart.spec", err);
 			if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
-					    json_str(c, "chart"), ver, src, "spec.chart.spec",
+					    pg_json_str(c, "chart"), ver, src, "spec.chart.spec",
 					    err)) != PG_OK)
 				return rc;
 			mark_range(r, ver, "Flux", false);
 			return PG_OK;
 		}
 		if (json_is_object(cref)) {
-			const char *nm = json_str(cref, "name");
+			const char *nm = pg_json_str(cref, "name");
 
 			if (source_ref(src, sizeof(src), cref, ns, "OCIRepository") != PG_OK)
 				nm = NULL;
@@ -402,20 +384,20 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 				 err);
 	}
 	if (strcmp(kind, "HelmChart") == 0) {
-		const char *ver = json_str(spec, "version");
+		const char *ver = pg_json_str(spec, "version");
 
 		if (source_ref(src, sizeof(src), json_object_get(spec, "sourceRef"), ns,
 			       "HelmRepository") != PG_OK)
 			return add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
-					 json_str(spec, "chart"), NULL, NULL, "spec", err);
-		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL, json_str(spec, "chart"),
-				    ver, src, "spec", err)) != PG_OK)
+					 pg_json_str(spec, "chart"), NULL, NULL, "spec", err);
+		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
+				    pg_json_str(spec, "chart"), ver, src, "spec", err)) != PG_OK)
 			return rc;
 		mark_range(r, ver, "Flux", false);
 		return PG_OK;
 	}
 	if (strcmp(kind, "OCIRepository") == 0) {
-		const char *url = json_str(spec, "url");
+		const char *url = pg_json_str(spec, "url");
 		bool tag;
 		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &tag);
 		const char *slash;
@@ -434,8 +416,8 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 		return PG_OK;
 	}
 	if (strcmp(kind, "HelmRepository") == 0) {
-		const char *type = json_str(spec, "type");
-		const char *url = json_str(spec, "url");
+		const char *type = pg_json_str(spec, "type");
+		const char *url = pg_json_str(spec, "url");
 		bool oci = type && strcmp(type, "oci") == 0;
 
 		/* Every type is a source whose URL a rule must cover, on CREATE
@@ -464,10 +446,9 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 static int
 release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 {
-	static const char *const md_name[] = {"metadata", "name", NULL};
-	static const char *const md_owner[] = {"metadata", "labels", "owner", NULL};
-	const char *type = json_str(obj, "type");
-	const json_t *nm = path(obj, md_name), *owner = path(obj, md_owner);
+	const char *type = pg_json_str(obj, "type");
+	const char *nm = PG_JSON_STR_AT(obj, "metadata", "name");
+	const char *owner = PG_JSON_STR_AT(obj, "metadata", "labels", "owner");
 	const char *rel;
 	const json_t *data;
 	pg_refent *e;
@@ -480,11 +461,10 @@ release_secret(pg_refs *r, const json_t *obj, pg_err *err)
 	data = json_object_get(obj, "data");
 	if (!(type && strcmp(type, "helm.sh/release.v1") == 0) &&
 	    !(json_object_get(data, "release") &&
-	      ((json_is_string(owner) && strcmp(json_string_value(owner), "helm") == 0) ||
-	       (json_is_string(nm) &&
-		strncmp(json_string_value(nm), "sh.helm.release.v1.", 19) == 0))))
+	      ((owner && strcmp(owner, "helm") == 0) ||
+	       (nm && strncmp(nm, "sh.helm.release.v1.", 19) == 0))))
 		return PG_OK;
-	rel = json_str(data, "release");
+	rel = pg_json_str(data, "release");
 	if ((rc = push(r, &e, err)) != PG_OK)
 		return rc;
 	e->kind = PG_REF_CHART;
@@ -622,7 +602,7 @@ pg_extract_generic(pg_refs *out, bool *found, const json_t *obj, pg_err *err)
 	if (obj == NULL || !json_is_object(obj))
 		return PG_OK;
 	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
-		const json_t *spec = path(obj, places[i].keys);
+		const json_t *spec = pg_json_path(obj, places[i].keys);
 
 		if (!looks_like_pod_spec(spec))
 			continue;

@@ -33,7 +33,7 @@ static int
 object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int hook, int depth,
 	      pg_err *err)
 {
-	const char *kind = json_str(o, "kind");
+	const char *kind = pg_json_str(o, "kind");
 	const json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
 	size_t j, k, kl;
 	int rc;
@@ -98,7 +98,7 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 }
 
 int
-pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
+pg_extract_release(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
 {
 	pg_helm_release *rel = NULL;
 	json_t *objs = NULL, *e;
@@ -116,8 +116,9 @@ pg__release_image_refs(pg_refs *out, const pg_chart_ref *ch, pg_err *err)
 	}
 	json_array_foreach(objs, i, e)
 	{
-		rc = object_images(out, &tmp, json_object_get(e, "object"), json_str(e, "source"),
-				   json_is_true(json_object_get(e, "hook")), 0, err);
+		rc =
+		    object_images(out, &tmp, json_object_get(e, "object"), pg_json_str(e, "source"),
+				  json_is_true(json_object_get(e, "hook")), 0, err);
 		if (rc != PG_OK)
 			goto out;
 	}

@@ -448,8 +448,8 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: not a JSON object");
 		goto out;
 	}
-	av = json_str(rv->root, "apiVersion");
-	k = json_str(rv->root, "kind");
+	av = pg_json_str(rv->root, "apiVersion");
+	k = pg_json_str(rv->root, "kind");
 	if (k == NULL || strcmp(k, "AdmissionReview") != 0) {
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: kind is %s", k ? k : "missing");
 		goto out;
@@ -468,24 +468,24 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 		pg_err_set(err, PG_EINVAL, "not an AdmissionReview: no request");
 		goto out;
 	}
-	uid = json_str(req, "uid");
+	uid = pg_json_str(req, "uid");
 	if (uid == NULL || uid[0] == '\0') {
 		pg_err_set(err, PG_EINVAL, "AdmissionReview request has no uid");
 		goto out;
 	}
 	rv->uid = uid;
 	kind = json_object_get(req, "kind");
-	rv->kind = json_is_object(kind) ? json_str(kind, "kind") : NULL;
-	rv->group = json_is_object(kind) ? json_str(kind, "group") : NULL;
+	rv->kind = json_is_object(kind) ? pg_json_str(kind, "kind") : NULL;
+	rv->group = json_is_object(kind) ? pg_json_str(kind, "group") : NULL;
 	rv->kind = rv->kind ? rv->kind : "";
 	rv->group = rv->group ? rv->group : "";
-	rv->ns = json_str(req, "namespace");
+	rv->ns = pg_json_str(req, "namespace");
 	rv->ns = rv->ns ? rv->ns : "";
-	rv->name = json_str(req, "name");
-	rv->operation = json_str(req, "operation");
+	rv->name = pg_json_str(req, "name");
+	rv->operation = pg_json_str(req, "operation");
 	rv->operation = rv->operation ? rv->operation : "";
 	ui = json_object_get(req, "userInfo");
-	rv->user = json_is_object(ui) ? json_str(ui, "username") : NULL;
+	rv->user = json_is_object(ui) ? pg_json_str(ui, "username") : NULL;
 	rv->user = rv->user ? rv->user : "";
 	rv->object = json_object_get(req, "object");
 	rv->object_type = type_name(rv->object);
@@ -500,8 +500,8 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 		const json_t *md = json_object_get(rv->object, "metadata");
 
 		if (json_is_object(md))
-			rv->name = json_str(md, "name") ? json_str(md, "name")
-							: json_str(md, "generateName");
+			rv->name = pg_json_str(md, "name") ? pg_json_str(md, "name")
+							   : pg_json_str(md, "generateName");
 	}
 	rv->name = rv->name ? rv->name : "";
 	*out = rv;
@@ -538,6 +538,26 @@ const char *
 pg_review_kind(const pg_review *rv)
 {
 	return rv->kind;
+}
+const char *
+pg_review_group(const pg_review *rv)
+{
+	return rv->group;
+}
+const json_t *
+pg_review_old_object(const pg_review *rv)
+{
+	return rv->old_object;
+}
+const char *
+pg_review_object_type(const pg_review *rv)
+{
+	return rv->object_type;
+}
+const char *
+pg_review_undecoded(const pg_review *rv)
+{
+	return rv->undecoded;
 }
 const char *
 pg_review_namespace(const pg_review *rv)

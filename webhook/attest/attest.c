@@ -11,27 +11,18 @@
 
 #include "attest/attest.h"
 #include "buf/buf.h"
+#include "json/json.h"
 #include "re/re.h"
 
 #define STATEMENT_V1 "https://in-toto.io/Statement/v1"
 #define STATEMENT_V01 "https://in-toto.io/Statement/v0.1"
 /* Subjects we look at: a release names a few dozen files at most. */
 #define SUBJECTS_MAX 1024
-/* Nesting of a JSON pointer (segments). */
-#define POINTER_DEPTH_MAX 64
 
 static const char *const gh_buildtypes[] = {
     "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
     "https://actions.github.io/buildtypes/workflow/v1",
 };
-
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 void
 pg_attest_info_free(pg_attest_info *i)
@@ -76,69 +67,6 @@ claim_folds(int claim)
 	       claim == PG_CLAIM_SOURCE_REPOSITORY_OWNER_URI;
 }
 
-/* RFC 6901: "" is the whole document; else "/"-separated segments with
- * ~0 for '~' and ~1 for '/'.  *out borrowed from doc, NULL when the path
- * does not exist.  PG_EINVAL for a malformed pointer. */
-static int
-pointer_get(const json_t **out, const json_t *doc, const char *p)
-{
-	char seg[PG_ATTEST_VALUE_MAX + 1];
-	const json_t *cur = doc;
-	int depth = 0;
-
-	*out = NULL;
-	if (p == NULL || strlen(p) > PG_ATTEST_VALUE_MAX)
-		return PG_EINVAL;
-	if (*p == '\0') {
-		*out = doc;
-		return PG_OK;
-	}
-	if (*p != '/')
-		return PG_EINVAL;
-	while (*p == '/') {
-		size_t n = 0;
-
-		if (++depth > POINTER_DEPTH_MAX)
-			return PG_EINVAL;
-		p++;
-		while (*p && *p != '/') {
-			if (*p == '~') {
-				if (p[1] == '0')
-					seg[n++] = '~';
-				else if (p[1] == '1')
-					seg[n++] = '/';
-				else
-					return PG_EINVAL;
-				p += 2;
-			} else {
-				seg[n++] = *p++;
-			}
-		}
-		seg[n] = '\0';
-		if (cur == NULL)
-			continue; /* keep checking the syntax */
-		if (json_is_object(cur)) {
-			cur = json_object_get(cur, seg);
-		} else if (json_is_array(cur)) {
-			char *end = NULL;
-			unsigned long idx;
-
-			if (n == 0 || (n > 1 && seg[0] == '0') || seg[0] < '0' || seg[0] > '9') {
-				cur = NULL;
-				continue;
-			}
-			idx = strtoul(seg, &end, 10);
-			cur = (*end == '\0' && idx < json_array_size(cur))
-				  ? json_array_get(cur, idx)
-				  : NULL;
-		} else {
-			cur = NULL;
-		}
-	}
-	*out = cur;
-	return PG_OK;
-}
-
 int
 pg_attest_cond_check(const pg_attest_cond *c, pg_err *err)
 {
@@ -150,7 +78,7 @@ pg_attest_cond_check(const pg_attest_cond *c, pg_err *err)
 
 	if (c->path != NULL) {
 		empty = json_object();
-		rc = empty ? pointer_get(&dummy, empty, c->path) : PG_ENOMEM;
+		rc = empty ? pg_json_pointer(&dummy, empty, c->path) : PG_ENOMEM;
 		json_decref(empty);
 		if (rc == PG_ENOMEM)
 			return pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -283,7 +211,7 @@ check_cond(const pg_attest_cond *c, const json_t *st, char *const claims[PG_CLAI
 	if (rc != PG_OK)
 		return rc;
 	if (c->path != NULL) {
-		(void)pointer_get(&v, st, c->path);
+		(void)pg_json_pointer(&v, st, c->path);
 		s = v ? scalar_text(v) : NULL;
 		rc = cond_holds(&ok, c, s, false, err);
 		what = c->path;
@@ -319,15 +247,6 @@ check_cond(const pg_attest_cond *c, const json_t *st, char *const claims[PG_CLAI
 	return rc;
 }
 
-static const char *
-str_at(const json_t *st, const char *ptr)
-{
-	const json_t *v = NULL;
-
-	(void)pointer_get(&v, st, ptr);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* The predicate's own account of its source: SLSA v1 GitHub workflow
  * (repository, ref), or v0.2 configSource "git+<repo>@<ref>".  *repo and
  * *ref malloc'd or NULL. */
@@ -339,14 +258,14 @@ predicate_source(char **repo, char **ref, const json_t *st, const char *ptype)
 
 	*repo = *ref = NULL;
 	if (strcmp(ptype, PG_SLSA_V1) == 0) {
-		bt = str_at(st, "/predicate/buildDefinition/buildType");
+		bt = PG_JSON_STR_AT(st, "predicate", "buildDefinition", "buildType");
 		for (i = 0; bt && i < sizeof(gh_buildtypes) / sizeof(gh_buildtypes[0]); i++) {
 			if (strcmp(bt, gh_buildtypes[i]) != 0)
 				continue;
-			uri = str_at(st, "/predicate/buildDefinition/externalParameters/workflow/"
-					 "repository");
-			at = str_at(st,
-				    "/predicate/buildDefinition/externalParameters/workflow/ref");
+			uri = PG_JSON_STR_AT(st, "predicate", "buildDefinition",
+					     "externalParameters", "workflow", "repository");
+			at = PG_JSON_STR_AT(st, "predicate", "buildDefinition",
+					    "externalParameters", "workflow", "ref");
 			if ((uri && (*repo = pg_strdup(uri)) == NULL) ||
 			    (at && (*ref = pg_strdup(at)) == NULL))
 				return PG_ENOMEM;
@@ -355,7 +274,7 @@ predicate_source(char **repo, char **ref, const json_t *st, const char *ptype)
 		return PG_OK;
 	}
 	if (strcmp(ptype, PG_SLSA_V02) == 0) {
-		uri = str_at(st, "/predicate/invocation/configSource/uri");
+		uri = PG_JSON_STR_AT(st, "predicate", "invocation", "configSource", "uri");
 		if (uri == NULL || strncmp(uri, "git+https://github.com/", 23) != 0)
 			return PG_OK;
 		at = strchr(uri + 4, '@');
@@ -391,7 +310,7 @@ subject_match(char **name, const json_t *st, const char *digest, pg_err *err)
 			return pg_err_set(err, PG_EVERIFY, "statement subject %zu is malformed", i);
 		if (json_is_string(d) && json_string_length(d) == strlen(want) &&
 		    strcasecmp(json_string_value(d), want) == 0) {
-			const char *n = jstr(s, "name");
+			const char *n = pg_json_str(s, "name");
 
 			*name = pg_strdup(n ? n : "");
 			return *name ? PG_OK : pg_err_set(err, PG_ENOMEM, "out of memory");
@@ -428,13 +347,13 @@ pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len, 
 		rc = pg_err_set(err, PG_EVERIFY, "DSSE payload is not a JSON object: %s", je.text);
 		goto out;
 	}
-	type = jstr(st, "_type");
+	type = pg_json_str(st, "_type");
 	if (type == NULL || (strcmp(type, STATEMENT_V1) != 0 && strcmp(type, STATEMENT_V01) != 0)) {
 		rc =
 		    pg_err_set(err, PG_EVERIFY, "DSSE payload is not an in-toto statement v0.1/v1");
 		goto out;
 	}
-	ptype = jstr(st, "predicateType");
+	ptype = pg_json_str(st, "predicateType");
 	pred = json_object_get(st, "predicate");
 	if (ptype == NULL || ptype[0] == '\0' || (pred != NULL && !json_is_object(pred))) {
 		rc = pg_err_set(err, PG_EVERIFY, "statement has no predicateType");
@@ -473,8 +392,8 @@ pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len, 
 	}
 	if (info) {
 		const char *b = strcmp(ptype, PG_SLSA_V1) == 0
-				    ? str_at(st, "/predicate/runDetails/builder/id")
-				    : str_at(st, "/predicate/builder/id");
+				    ? PG_JSON_STR_AT(st, "predicate", "runDetails", "builder", "id")
+				    : PG_JSON_STR_AT(st, "predicate", "builder", "id");
 		const char *cr = claims ? claims[PG_CLAIM_SOURCE_REPOSITORY_URI] : NULL;
 		const char *cf = claims ? claims[PG_CLAIM_SOURCE_REPOSITORY_REF] : NULL;
 

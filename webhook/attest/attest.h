@@ -31,7 +31,8 @@
 /* Conditions per requirement and values per `in` list. */
 #define PG_ATTEST_CONDS_MAX 64
 #define PG_ATTEST_IN_MAX 64
-/* A JSON pointer (and each value) longer than this is refused. */
+/* A condition value longer than this is refused (its JSON pointer is
+ * bounded by json/'s PG_JSON_POINTER_MAX, the same 4 KiB). */
 #define PG_ATTEST_VALUE_MAX 4096
 
 #define PG_SLSA_V1 "https://slsa.dev/provenance/v1"

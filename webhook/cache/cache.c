@@ -17,10 +17,6 @@
 #include "buf/buf.h"
 #include "clock/clock.h"
 
-#define DEFAULT_ENTRIES 100000
-#define DEFAULT_BYTES ((size_t)48 << 20)
-#define DEFAULT_POS_TTL (10 * 60 * 1000)
-#define DEFAULT_NEG_TTL (30 * 1000)
 /* Longest key accepted: keys are reference + fingerprint, far below. */
 #define KEY_MAX 4096
 
@@ -123,13 +119,13 @@ pg_cache_new(pg_cache **out, const pg_cache_opts *opts)
 	if (opts)
 		c->o = *opts;
 	if (c->o.max_entries == 0)
-		c->o.max_entries = DEFAULT_ENTRIES;
+		c->o.max_entries = PG_CACHE_DEFAULT_ENTRIES;
 	if (c->o.max_bytes == 0)
-		c->o.max_bytes = DEFAULT_BYTES;
+		c->o.max_bytes = PG_CACHE_DEFAULT_BYTES;
 	if (c->o.pos_ttl_ms == 0)
-		c->o.pos_ttl_ms = DEFAULT_POS_TTL;
+		c->o.pos_ttl_ms = PG_CACHE_DEFAULT_POS_TTL_MS;
 	if (c->o.neg_ttl_ms == 0)
-		c->o.neg_ttl_ms = DEFAULT_NEG_TTL;
+		c->o.neg_ttl_ms = PG_CACHE_DEFAULT_NEG_TTL_MS;
 	c->nbuckets = 1024;
 	while (c->nbuckets < c->o.max_entries && c->nbuckets < ((size_t)1 << 20))
 		c->nbuckets *= 2;

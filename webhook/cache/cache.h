@@ -25,11 +25,19 @@
 
 typedef struct pg_cache pg_cache;
 
+/* The defaults, what a zero option means.  100000 verdicts of ~350 B each
+ * (entry + strings) fit the 48 MiB; a verified verdict lives 10 min, a
+ * definite failure 30 s (a signature pushed later is seen soon). */
+#define PG_CACHE_DEFAULT_ENTRIES 100000
+#define PG_CACHE_DEFAULT_BYTES ((size_t)48 << 20)
+#define PG_CACHE_DEFAULT_POS_TTL_MS (10 * 60 * 1000)
+#define PG_CACHE_DEFAULT_NEG_TTL_MS (30 * 1000)
+
 typedef struct pg_cache_opts {
-	size_t max_entries; /* 0: 100000 */
-	size_t max_bytes;   /* 0: 48 MiB (entries + strings; ~350 B per verdict) */
-	int64_t pos_ttl_ms; /* 0: 10 min */
-	int64_t neg_ttl_ms; /* 0: 30 s */
+	size_t max_entries; /* 0: PG_CACHE_DEFAULT_ENTRIES */
+	size_t max_bytes;   /* 0: PG_CACHE_DEFAULT_BYTES (entries + strings) */
+	int64_t pos_ttl_ms; /* 0: PG_CACHE_DEFAULT_POS_TTL_MS */
+	int64_t neg_ttl_ms; /* 0: PG_CACHE_DEFAULT_NEG_TTL_MS */
 } pg_cache_opts;
 
 /* A cached verdict; strings are malloc'd copies owned by the caller

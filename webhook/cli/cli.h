@@ -11,6 +11,18 @@
 #define PG_EXIT_DENY 1
 #define PG_EXIT_USAGE 2
 
+/* Bounds the verbs share, each defined once here. */
+/* A key file (a PEM public key, well under 4 KiB; 64 KiB allows a PEM
+ * certificate too). */
+#define PG_CLI_KEY_FILE_MAX ((size_t)64 << 10)
+/* The online verify verbs' whole verification, registry round trips
+ * included, unless --timeout says; and the most --timeout may say. */
+#define PG_CLI_VERIFY_TIMEOUT_MS (60 * 1000)
+#define PG_CLI_VERIFY_TIMEOUT_MAX_MS (3600 * 1000)
+/* --timeout of serve and review (a review's answer): 100 ms to 10 min. */
+#define PG_CLI_REVIEW_TIMEOUT_MIN_MS 100
+#define PG_CLI_REVIEW_TIMEOUT_MAX_MS (10 * 60 * 1000)
+
 int pg_cmd_serve(int argc, char **argv);
 int pg_cmd_review(int argc, char **argv);
 int pg_cmd_verify_chart(int argc, char **argv);

@@ -225,7 +225,7 @@ pg_cmd_review(int argc, char **argv)
 	int i, r, rc = PG_EXIT_USAGE;
 	char *body = NULL, *wrapped = NULL;
 	size_t len = 0;
-	review_run run = {.timeout_ms = 9000};
+	review_run run = {.timeout_ms = PG_DECIDE_TIMEOUT_MS};
 	pg_review *probe = NULL;
 	json_t *obj = NULL;
 	pg_err err, derr;
@@ -241,8 +241,12 @@ pg_cmd_review(int argc, char **argv)
 			continue;
 		}
 		/* --timeout-ms, the old name: a bare number is milliseconds */
-		if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 100, 600000, &t)) ||
-		    (r = pg_cli_time_opt(argc, argv, &i, "--timeout-ms", 1, 100, 600000, &t))) {
+		if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000,
+					 PG_CLI_REVIEW_TIMEOUT_MIN_MS, PG_CLI_REVIEW_TIMEOUT_MAX_MS,
+					 &t)) ||
+		    (r = pg_cli_time_opt(argc, argv, &i, "--timeout-ms", 1,
+					 PG_CLI_REVIEW_TIMEOUT_MIN_MS, PG_CLI_REVIEW_TIMEOUT_MAX_MS,
+					 &t))) {
 			if (r < 0)
 				goto out;
 			run.timeout_ms = (unsigned long)t;

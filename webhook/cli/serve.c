@@ -87,8 +87,10 @@ pg_cmd_serve(int argc, char **argv)
 		o.field = (unsigned)t;                                                             \
 		continue;                                                                          \
 	}
-		TIMEOPT("--timeout", 1000, 100, 600000, timeout_ms)
-		TIMEOPT("--timeout-ms", 1, 100, 600000, timeout_ms)
+		TIMEOPT("--timeout", 1000, PG_CLI_REVIEW_TIMEOUT_MIN_MS,
+			PG_CLI_REVIEW_TIMEOUT_MAX_MS, timeout_ms)
+		TIMEOPT("--timeout-ms", 1, PG_CLI_REVIEW_TIMEOUT_MIN_MS,
+			PG_CLI_REVIEW_TIMEOUT_MAX_MS, timeout_ms)
 		TIMEOPT("--reload", 1000, 50, 3600000, reload_ms)
 		TIMEOPT("--reload-ms", 1, 50, 3600000, reload_ms)
 		TIMEOPT("--cache-ttl", 1000, 1, 86400000, cache_ttl_ms)

@@ -44,7 +44,6 @@
 #include "sigstore/sigstore.h"
 #include "verify/attest.h"
 
-#define PG_KEYFILE_MAX ((size_t)64 << 10)
 /* A file of bundles: GitHub returns up to 30 per artifact. */
 #define PG_BUNDLES_FILE_MAX ((size_t)32 << 20)
 #define PG_BUNDLES_MAX 256
@@ -56,7 +55,7 @@ typedef struct args {
 	pg_github_preset gh;
 	bool have_gh;
 	bool ignore_sct;
-	uint64_t timeout_ms; /* online: overall deadline; 0 = 60 s */
+	uint64_t timeout_ms; /* online: overall deadline; 0 = PG_CLI_VERIFY_TIMEOUT_MS */
 	pg_attest_cond conds[PG_ATTEST_CONDS_MAX];
 	char *cond_mem[PG_ATTEST_CONDS_MAX];
 	size_t nconds;
@@ -187,8 +186,8 @@ parse_args(args *a, int argc, char **argv)
 			a->ignore_sct = true;
 			continue;
 		}
-		if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000, 3600000,
-					 &a->timeout_ms)) != 0) {
+		if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000,
+					 PG_CLI_VERIFY_TIMEOUT_MAX_MS, &a->timeout_ms)) != 0) {
 			if (r < 0)
 				return PG_EXIT_USAGE;
 			continue;
@@ -360,7 +359,8 @@ online(const args *a, const pg_sig_trust *t, const pg_attest_req *req)
 		goto out;
 	}
 	q.fetch = f;
-	q.deadline = pg_clock_ms() + (a->timeout_ms ? (int64_t)a->timeout_ms : 60 * 1000);
+	q.deadline =
+	    pg_clock_ms() + (a->timeout_ms ? (int64_t)a->timeout_ms : PG_CLI_VERIFY_TIMEOUT_MS);
 	if (ref->digest)
 		digest = pg_strdup(ref->digest);
 	else if (pg_oci_resolve(&digest, oci, &q, ref->registry, ref->repository,
@@ -462,7 +462,8 @@ pg_cmd_verify_attestation(int argc, char **argv)
 	if ((a.bundle &&
 	     pg_buf_read_file(&file, &file_len, a.bundle, PG_BUNDLES_FILE_MAX, &err) != PG_OK) ||
 	    pg_buf_read_file(&root_json, &root_len, a.root, PG_SIGSTORE_JSON_MAX, &err) != PG_OK ||
-	    (a.key && pg_buf_read_file(&key, &key_len, a.key, PG_KEYFILE_MAX, &err) != PG_OK)) {
+	    (a.key &&
+	     pg_buf_read_file(&key, &key_len, a.key, PG_CLI_KEY_FILE_MAX, &err) != PG_OK)) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}

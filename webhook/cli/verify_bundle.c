@@ -19,12 +19,11 @@
 
 #include "buf/buf.h"
 #include "cli/cli.h"
+#include "digest/digest.h"
 #include "sigstore/sigstore.h"
 
 /* Artifacts are read whole (Ed25519 signs the bytes, not a digest). */
 #define PG_ARTIFACT_MAX ((size_t)512 << 20)
-/* A PEM public key is < 1 KiB; a PEM certificate a few. */
-#define PG_KEYFILE_MAX ((size_t)64 << 10)
 
 static bool
 is_digest(const char *s)
@@ -32,7 +31,7 @@ is_digest(const char *s)
 	struct stat st;
 	size_t i;
 
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != PG_SHA256_STR_MAX - 1)
 		return false;
 	for (i = 7; s[i]; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
@@ -57,7 +56,7 @@ pg_cmd_verify_bundle(int argc, char **argv)
 	const char *bundle_path = NULL, *key_path = NULL, *root_path = NULL;
 	const char *identity = NULL, *issuer = NULL, *target = NULL;
 	char *bundle = NULL, *key = NULL, *root_json = NULL, *artifact = NULL;
-	char *signer = NULL, digest[7 + 64 + 1];
+	char *signer = NULL, digest[PG_SHA256_STR_MAX];
 	size_t bundle_len = 0, key_len = 0, root_len = 0, art_len = 0;
 	pg_trusted_root *root = NULL;
 	bool staging = false;
@@ -115,7 +114,7 @@ pg_cmd_verify_bundle(int argc, char **argv)
 	    pg_buf_read_file(&root_json, &root_len, root_path, PG_SIGSTORE_JSON_MAX, &err) !=
 		PG_OK ||
 	    (key_path &&
-	     pg_buf_read_file(&key, &key_len, key_path, PG_KEYFILE_MAX, &err) != PG_OK)) {
+	     pg_buf_read_file(&key, &key_len, key_path, PG_CLI_KEY_FILE_MAX, &err) != PG_OK)) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}

@@ -81,8 +81,9 @@ parse_args(args *a, int argc, char **argv)
 		} else if (pg_cli_opt_raw(argc, argv, &i, "--ca-file", &v)) {
 			if ((a->ca_file = v) == NULL)
 				return usage("--ca-file needs a file");
-		} else if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000, 3600000,
-						&a->timeout_ms)) != 0) {
+		} else if ((r = pg_cli_time_opt(argc, argv, &i, "--timeout", 1000, 1000,
+						PG_CLI_VERIFY_TIMEOUT_MAX_MS, &a->timeout_ms)) !=
+			   0) {
 			if (r < 0)
 				return PG_EXIT_USAGE;
 		} else if (s[0] == '-' && s[1] != '\0') {

@@ -25,12 +25,6 @@
 #include "ref/ref.h"
 #include "sigstore/sigstore.h"
 
-/* A PEM public key is well under 4 KiB; 64 KiB allows a certificate too. */
-#define KEY_FILE_MAX ((size_t)64 << 10)
-/* Whole verification, registry round trips included. */
-#define DEFAULT_TIMEOUT_S 60
-#define TIMEOUT_MAX_S 3600
-
 enum {
 	OPT_KEY = 1,
 	OPT_ID,
@@ -88,7 +82,7 @@ parse_args(args *a, int argc, char **argv)
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	a->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
+	a->timeout_ms = PG_CLI_VERIFY_TIMEOUT_MS;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -130,9 +124,11 @@ parse_args(args *a, int argc, char **argv)
 		case OPT_TIMEOUT: {
 			uint64_t ms;
 
-			if (pg_cli_duration(optarg, 1000, 1000, TIMEOUT_MAX_S * 1000, &ms) != 0) {
+			if (pg_cli_duration(optarg, 1000, 1000, PG_CLI_VERIFY_TIMEOUT_MAX_MS,
+					    &ms) != 0) {
 				return pg_cli_duration_fail("--timeout", optarg, 1000,
-							    TIMEOUT_MAX_S * 1000, "seconds");
+							    PG_CLI_VERIFY_TIMEOUT_MAX_MS,
+							    "seconds");
 			}
 			a->timeout_ms = (int64_t)ms;
 			break;
@@ -212,7 +208,7 @@ pg_cmd_verify_image(int argc, char **argv)
 		return PG_EXIT_OK;
 	if (rc != PG_EXIT_OK)
 		return rc;
-	if (a.key && pg_buf_read_file(&key, &key_len, a.key, KEY_FILE_MAX, &err) != PG_OK) {
+	if (a.key && pg_buf_read_file(&key, &key_len, a.key, PG_CLI_KEY_FILE_MAX, &err) != PG_OK) {
 		code = pg_cli_fail(PG_EXIT_USAGE, "%s", err.msg);
 		goto out;
 	}

@@ -66,9 +66,6 @@ repo_of(const char *ref, size_t n)
 	return pg_strndup(ref, n);
 }
 
-/* Registry round trips of the online form, unless --timeout says. */
-#define PG_NV_TIMEOUT_S 60
-
 /* $DOCKER_CONFIG/config.json, else ~/.docker/config.json, if it exists. */
 static char *
 docker_config(void)
@@ -156,7 +153,7 @@ pg_cmd_verify_notation(int argc, char **argv)
 	const char *config = NULL, *env_path = NULL, *mt = NULL, *artifact = NULL;
 	const char *amt = NULL, *asize = NULL, *at = NULL, *pname = NULL, *at_sign;
 	const char *image = NULL, *ca = NULL;
-	unsigned long timeout_s = PG_NV_TIMEOUT_S;
+	unsigned long timeout_s = PG_CLI_VERIFY_TIMEOUT_MS / 1000;
 	uint64_t tms;
 	pg_notation_kv meta[PG_NV_META_MAX];
 	char *meta_buf[PG_NV_META_MAX];
@@ -191,7 +188,8 @@ pg_cmd_verify_notation(int argc, char **argv)
 				goto out;
 			continue;
 		}
-		if ((r = pg_cli_time_opt(argc, argv, &a, "--timeout", 1000, 1000, 3600000, &tms))) {
+		if ((r = pg_cli_time_opt(argc, argv, &a, "--timeout", 1000, 1000,
+					 PG_CLI_VERIFY_TIMEOUT_MAX_MS, &tms))) {
 			if (r < 0)
 				goto out;
 			timeout_s = (unsigned long)(tms + 999) / 1000;

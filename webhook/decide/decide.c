@@ -124,8 +124,8 @@ static int
 extract(pg_refs *out, bool *read, const pg_review *rv, const json_t *obj, pg_err *err)
 {
 	*read = true;
-	if (pg_extract_reads(rv->group, rv->kind))
-		return pg_extract(out, rv->kind, obj, err);
+	if (pg_extract_reads(pg_review_group(rv), pg_review_kind(rv)))
+		return pg_extract(out, pg_review_kind(rv), obj, err);
 	return pg_extract_generic(out, read, obj, err);
 }
 
@@ -183,13 +183,14 @@ refs_unchanged(const pg_decision *d)
 	bool read, same = false;
 	size_t i;
 
-	if (strcmp(d->rv->operation, "UPDATE") != 0 || d->rv->old_object == NULL || d->refs.n == 0)
+	if (strcmp(pg_review_operation(d->rv), "UPDATE") != 0 ||
+	    pg_review_old_object(d->rv) == NULL || d->refs.n == 0)
 		return false;
 	for (i = 0; i < d->refs.n; i++)
 		if (d->refs.v[i].invalid)
 			return false;
 	pg_err_clear(&e);
-	if (extract(&old, &read, d->rv, d->rv->old_object, &e) == PG_OK && read)
+	if (extract(&old, &read, d->rv, pg_review_old_object(d->rv), &e) == PG_OK && read)
 		same = subset(&d->refs, &old) && subset(&old, &d->refs);
 	pg_refs_free(&old);
 	return same;
@@ -225,24 +226,25 @@ pg_decision_begin(pg_decision **out, pg_review *rv, pg_policy *pol, pg_err *err)
 	d->pol = pol;
 	pg_policy_ref(pol);
 	pg_err_clear(&xerr);
-	if (strcmp(rv->operation, "CREATE") != 0 && strcmp(rv->operation, "UPDATE") != 0) {
+	if (strcmp(pg_review_operation(rv), "CREATE") != 0 &&
+	    strcmp(pg_review_operation(rv), "UPDATE") != 0) {
 		d->skipped = true;
 		d->note = pg_strdup("operation not checked");
-	} else if (rv->undecoded) {
+	} else if (pg_review_undecoded(rv)) {
 		/* The namespace is not known: no exemption applies. */
-		if (malformed(d, PG_EINVAL, rv->undecoded) != PG_OK)
+		if (malformed(d, PG_EINVAL, pg_review_undecoded(rv)) != PG_OK)
 			goto nomem;
-	} else if (pg_policy_exempt_namespace(pol, rv->ns)) {
+	} else if (pg_policy_exempt_namespace(pol, pg_review_namespace(rv))) {
 		d->exempt = true;
 		d->note = pg_strdup("namespace exempt by policy");
-	} else if (rv->object == NULL) {
+	} else if (pg_review_object(rv) == NULL) {
 		char why[96];
 
 		(void)snprintf(why, sizeof(why), "request.object is %s, not a JSON object",
-			       rv->object_type ? rv->object_type : "missing");
+			       pg_review_object_type(rv) ? pg_review_object_type(rv) : "missing");
 		if (malformed(d, PG_EINVAL, why) != PG_OK)
 			goto nomem;
-	} else if ((rc = extract(&d->refs, &read, rv, rv->object, &xerr)) != PG_OK) {
+	} else if ((rc = extract(&d->refs, &read, rv, pg_review_object(rv), &xerr)) != PG_OK) {
 		/* Too many references, a wrong-typed field: answered, denied. */
 		if (rc == PG_ENOMEM || malformed(d, rc, xerr.msg) != PG_OK)
 			goto nomem;
@@ -419,11 +421,11 @@ message(pg_buf *m, const pg_decision *d, bool allowed)
 {
 	size_t i, head;
 	int pass, rc = PG_OK;
-	const char *ns = d->rv->ns[0] ? d->rv->ns : "";
+	const char *ns = pg_review_namespace(d->rv)[0] ? pg_review_namespace(d->rv) : "";
 
 	rc = pg_buf_printf(m, "provgate %s %s %s%s%s", allowed ? "allowed" : "denied",
-			   d->rv->kind[0] ? d->rv->kind : "object", ns, ns[0] ? "/" : "",
-			   d->rv->name);
+			   pg_review_kind(d->rv)[0] ? pg_review_kind(d->rv) : "object", ns,
+			   ns[0] ? "/" : "", pg_review_name(d->rv));
 	if (rc != PG_OK)
 		return rc;
 	if (d->note)
@@ -523,8 +525,9 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 	if (message(&m, d, allowed && !any_deny(d)) != PG_OK)
 		goto out;
 	pg_utf8_clean((char *)m.data);
-	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", d->rv->api_version, "kind",
-			 "AdmissionReview", "response", "uid", d->rv->uid, "allowed", allowed);
+	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", pg_review_api_version(d->rv),
+			 "kind", "AdmissionReview", "response", "uid", pg_review_uid(d->rv),
+			 "allowed", allowed);
 	if (root == NULL)
 		goto out;
 	resp = json_object_get(root, "response");
@@ -544,7 +547,8 @@ pg_decision_response(char **out, size_t *len, const pg_decision *d)
 			char buf[1200];
 
 			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
-				       d->rv->kind[0] ? d->rv->kind : "object", d->note);
+				       pg_review_kind(d->rv)[0] ? pg_review_kind(d->rv) : "object",
+				       d->note);
 			pg_utf8_clean(buf);
 			json_array_append_new(w, json_string(buf));
 		}
@@ -655,9 +659,10 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 		pg__advice_log_fields(o, rd->ref);
 	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}", "time", ts,
-			 "msg", "admission", "uid", d->rv->uid, "namespace", d->rv->ns, "kind",
-			 d->rv->kind, "name", d->rv->name, "operation", d->rv->operation, "user",
-			 d->rv->user, "allowed", pg_decision_allowed(d), "decision",
+			 "msg", "admission", "uid", pg_review_uid(d->rv), "namespace",
+			 pg_review_namespace(d->rv), "kind", pg_review_kind(d->rv), "name",
+			 pg_review_name(d->rv), "operation", pg_review_operation(d->rv), "user",
+			 pg_review_user(d->rv), "allowed", pg_decision_allowed(d), "decision",
 			 pg_decision_label(d), "references", refs, "duration_ms",
 			 (double)duration_us / 1000.0);
 	if (root == NULL)

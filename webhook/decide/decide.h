@@ -42,6 +42,16 @@ typedef struct pg_decision pg_decision;
  * need to verify.  Shared by every thread (the cache locks itself). */
 typedef struct pg_decider pg_decider;
 
+/* A review is answered within 9 s unless the operator says otherwise: the
+ * API server's default webhook timeout is 10 s, and a late answer is no
+ * answer (failurePolicy decides instead of us). */
+#define PG_DECIDE_TIMEOUT_MS 9000
+/* A verdict on a tag lives 30 s at most: the tag can be pushed again, and
+ * its digest is resolved anew after that. */
+#define PG_DECIDE_TAG_TTL_MS (30 * 1000)
+
+/* Zero cache options take the verdict cache's defaults (cache/cache.h), a
+ * zero cache_tag_ttl_ms PG_DECIDE_TAG_TTL_MS. */
 typedef struct pg_decider_opts {
 	size_t cache_entries;	   /* verdict cache bound (entries) */
 	size_t cache_bytes;	   /* verdict cache bound (bytes) */

@@ -3,9 +3,9 @@
 #define PG_DECIDE_INT_H
 
 #include "decide/decide.h"
-/* The decision reads the decoded review's fields directly (struct
- * pg_review); no other room does. */
-#include "admission/admission_int.h"
+/* The decoded review is read through admission.h's pg_review_* accessors;
+ * no room reads another room's internals. */
+#include "admission/admission.h"
 
 struct pg_decision {
 	pg_review *rv;

@@ -43,7 +43,7 @@ pg_decider_new(pg_decider **out, const pg_decider_opts *o, pg_err *err)
 		return pg_err_set(err, PG_ENOMEM, "cannot create the verdict cache");
 	}
 	dr->dc.cache = dr->cache;
-	dr->dc.tag_ttl_ms = o->cache_tag_ttl_ms;
+	dr->dc.tag_ttl_ms = o->cache_tag_ttl_ms ? o->cache_tag_ttl_ms : PG_DECIDE_TAG_TTL_MS;
 	dr->ca_file = o->ca_file;
 	*out = dr;
 	return PG_OK;

@@ -23,6 +23,7 @@
 
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "jsonmem/jsonmem.h"
 #include "ref/ref.h"
 
 /* A Pod's image fields, in the order a patch lists them. */
@@ -32,9 +33,9 @@ static const char *const container_lists[] = {"containers", "initContainers",
 bool
 pg_decision_mutates(const pg_decision *d)
 {
-	return !d->skipped && !d->exempt && d->rv->object != NULL &&
-	       strcmp(d->rv->operation, "CREATE") == 0 && strcmp(d->rv->kind, "Pod") == 0 &&
-	       strcmp(d->rv->group, "") == 0;
+	return !d->skipped && !d->exempt && pg_review_object(d->rv) != NULL &&
+	       strcmp(pg_review_operation(d->rv), "CREATE") == 0 &&
+	       strcmp(pg_review_kind(d->rv), "Pod") == 0 && strcmp(pg_review_group(d->rv), "") == 0;
 }
 
 int
@@ -144,7 +145,7 @@ pointer(pg_buf *b, const char *list, size_t i, const char *leaf1, const char *le
 static int
 patch_ops(json_t *ops, const pg_decision *d)
 {
-	const json_t *spec = json_object_get(d->rv->object, "spec");
+	const json_t *spec = json_object_get(pg_review_object(d->rv), "spec");
 	const json_t *arr, *el;
 	pg_buf p;
 	size_t k, i;
@@ -245,7 +246,7 @@ pg_decision_mutate_response(char **out, size_t *len, size_t *npatched, const pg_
 		json_array_clear(ops);
 	}
 	*npatched = json_array_size(ops);
-	rc = render(out, len, d->rv->api_version, d->rv->uid, ops, NULL);
+	rc = render(out, len, pg_review_api_version(d->rv), pg_review_uid(d->rv), ops, NULL);
 	json_decref(ops);
 	return rc;
 }
@@ -273,10 +274,11 @@ pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_
 
 	pg_clock_rfc3339(ts, sizeof(ts));
 	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:f}", "time", ts,
-			 "msg", "mutate", "uid", d->rv->uid, "namespace", d->rv->ns, "kind",
-			 d->rv->kind, "name", d->rv->name, "operation", d->rv->operation, "user",
-			 d->rv->user, "pinned", (json_int_t)npatched, "note", note, "duration_ms",
-			 (double)duration_us / 1000.0);
+			 "msg", "mutate", "uid", pg_review_uid(d->rv), "namespace",
+			 pg_review_namespace(d->rv), "kind", pg_review_kind(d->rv), "name",
+			 pg_review_name(d->rv), "operation", pg_review_operation(d->rv), "user",
+			 pg_review_user(d->rv), "pinned", (json_int_t)npatched, "note", note,
+			 "duration_ms", (double)duration_us / 1000.0);
 	if (root == NULL)
 		return PG_ENOMEM;
 	return pg_decide__log_line(out, len, root);

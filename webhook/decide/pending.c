@@ -190,7 +190,7 @@ expand_releases(pg_decision *d)
 		    rd->ref->chart->kind != PG_CHART_RELEASE)
 			continue;
 		pg_err_clear(&err);
-		rc = pg__release_image_refs(&d->refs, rd->ref->chart, &err);
+		rc = pg_extract_release(&d->refs, rd->ref->chart, &err);
 		for (j = 0; j < d->n; j++) /* refs may have moved */
 			d->d[j].ref = &d->refs.v[j];
 		if (rc != PG_OK) {

@@ -18,10 +18,17 @@ typedef enum pg_digest_alg {
 	PG_DIGEST_SHA512,
 } pg_digest_alg;
 
-/* Largest digest in bytes (SHA-512). */
+/* Largest digest in bytes (SHA-512), and SHA-256's. */
 #define PG_DIGEST_MAX 64
-/* Largest digest string: "sha512:" + 128 hex digits + NUL. */
-#define PG_DIGEST_STR_MAX (7 + 2 * PG_DIGEST_MAX + 1)
+#define PG_SHA256_SIZE 32
+/* Buffers for a digest in lower-case hex + NUL: the largest (128 digits)
+ * and SHA-256 (64 digits: rule fingerprints, keyring sums). */
+#define PG_DIGEST_HEX_MAX (2 * PG_DIGEST_MAX + 1)
+#define PG_SHA256_HEX_MAX (2 * PG_SHA256_SIZE + 1)
+/* Buffers for a digest string: the largest, "sha512:" + 128 hex digits +
+ * NUL, and "sha256:" + 64 hex digits + NUL. */
+#define PG_DIGEST_STR_MAX (7 + PG_DIGEST_HEX_MAX)
+#define PG_SHA256_STR_MAX (7 + PG_SHA256_HEX_MAX)
 
 /* Size in bytes of a digest of alg. */
 size_t pg_digest_size(pg_digest_alg alg);
@@ -38,7 +45,7 @@ int pg_digest(unsigned char *out, pg_digest_alg alg, const void *p, size_t n);
  * hold EVP_MD_size(md) bytes). */
 int pg_digest_evp(unsigned char *out, const struct evp_md_st *md, const void *p, size_t n);
 /* SHA-256, the common case. */
-int pg_sha256(unsigned char out[32], const void *p, size_t n);
+int pg_sha256(unsigned char out[PG_SHA256_SIZE], const void *p, size_t n);
 /* "<name>:<lower-case hex>" of alg(p[0..n)) into out (PG_DIGEST_STR_MAX). */
 int pg_digest_string(char out[PG_DIGEST_STR_MAX], pg_digest_alg alg, const void *p, size_t n);
 

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "digest/digest.h"
 #include "err/err.h"
 #include "fetch/fetch.h"
 #include "pgp/pgp.h"
@@ -76,9 +77,9 @@ const char *pg_helm_prov_sum(const pg_helm_prov *p, const char *name);
 typedef struct pg_helm_verified {
 	char **uids; /* "Signed by" lines */
 	size_t nuids;
-	char *fpr;	       /* signer's primary key fingerprint, upper-case hex */
-	char hash[7 + 64 + 1]; /* "sha256:<hex>" of the archive */
-	char *name;	       /* from the provenance metadata, or NULL */
+	char *fpr;		      /* signer's primary key fingerprint, upper-case hex */
+	char hash[PG_SHA256_STR_MAX]; /* "sha256:<hex>" of the archive */
+	char *name;		      /* from the provenance metadata, or NULL */
 	char *version;
 } pg_helm_verified;
 

@@ -14,9 +14,6 @@
 
 #define OCI_CHART_CONTENT "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 #define OCI_CHART_PROV "application/vnd.cncf.helm.chart.provenance.v1.prov"
-/* The bounds of classic repositories: archive 16 MiB, provenance 1 MiB. */
-#define OCI_CHART_MAX ((size_t)16 << 20)
-#define OCI_PROV_MAX ((size_t)1 << 20)
 
 int
 pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg_oci_req *q,
@@ -69,7 +66,7 @@ pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg
 		goto out;
 	}
 	rc = pg_oci_blob_get(&d->tgz, &d->tgz_len, oci, q, img->registry, img->repository,
-			     content->digest, content->size, OCI_CHART_MAX, err);
+			     content->digest, content->size, PG_HELM_CHART_MAX, err);
 	if (rc != PG_OK)
 		goto out;
 	if (d->version == NULL) {
@@ -90,7 +87,7 @@ pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg
 		unsigned char *pb = NULL;
 
 		rc = pg_oci_blob_get(&pb, &d->prov_len, oci, q, img->registry, img->repository,
-				     prov->digest, prov->size, OCI_PROV_MAX, err);
+				     prov->digest, prov->size, PG_HELM_PROV_MAX, err);
 		if (rc != PG_OK)
 			goto out;
 		d->prov = (char *)pb;

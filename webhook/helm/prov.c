@@ -179,7 +179,7 @@ pg_helm_verified_free(pg_helm_verified *v)
 }
 
 static int
-sha256_hex(char out[65], const unsigned char *p, size_t n)
+sha256_hex(char out[PG_SHA256_HEX_MAX], const unsigned char *p, size_t n)
 {
 	unsigned char md[32];
 
@@ -199,7 +199,7 @@ pg_helm_verify(pg_helm_verified **out, pg_pgp *pgp, const pg_pgp_keyring *rings,
 	pg_helm_prov *pv = NULL;
 	pg_helm_verified *v = NULL;
 	const char *want;
-	char hex[65], qn[600], qw[300], qg[300], actual[7 + 64 + 1];
+	char hex[PG_SHA256_HEX_MAX], qn[600], qw[300], qg[300], actual[PG_SHA256_STR_MAX];
 
 	if (tgz_len > PG_HELM_CHART_MAX) {
 		rc = pg_err_set(err, PG_ETOOBIG, "chart archive larger than %zu bytes",

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest/digest.h"
 #include "err/err.h"
 
 /* A signature envelope is a few KiB (a chain and a timestamp token);
@@ -119,7 +120,7 @@ void pg_notation_trust_free(pg_notation_trust *t);
 /* sha256 hex (65 bytes with NUL) over a configuration's policy document
  * and every certificate it loaded: verdicts cached under a rule that
  * imports the configuration die when it changes. */
-void pg_notation_config_fingerprint(char out[65], const pg_notation_config *c);
+void pg_notation_config_fingerprint(char out[PG_SHA256_HEX_MAX], const pg_notation_config *c);
 
 /* The descriptor of the artifact being admitted. */
 typedef struct pg_notation_target {

@@ -771,7 +771,7 @@ out:
 }
 
 void
-pg_notation_config_fingerprint(char out[65], const pg_notation_config *c)
+pg_notation_config_fingerprint(char out[PG_SHA256_HEX_MAX], const pg_notation_config *c)
 {
 	pg_digest_ctx *md;
 	unsigned char h[32];

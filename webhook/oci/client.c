@@ -41,10 +41,9 @@
 #define RATE_DEFAULT_S 1
 /* Referrers pages followed (Link rel="next") for one listing. */
 #define REFERRERS_PAGES_MAX 16
-/* Host names (with port) and repository names, as distribution bounds them. */
+/* Host names (with port), as DNS bounds them.  Repository names and tags
+ * take distribution's bounds from ref/ (PG_REF_NAME_MAX, PG_REF_TAG_MAX). */
 #define HOST_MAX 255
-#define REPO_MAX 255
-#define TAG_MAX 128
 
 typedef struct host_conf {
 	char *host;
@@ -1096,7 +1095,7 @@ repo_ok(const char *r)
 	size_t i, n = strlen(r), comp = 0;
 	bool alnum_in_comp = false;
 
-	if (n == 0 || n > REPO_MAX)
+	if (n == 0 || n > PG_REF_NAME_MAX)
 		return false;
 	for (i = 0; i <= n; i++) {
 		char ch = r[i];
@@ -1122,7 +1121,7 @@ tag_ok(const char *t)
 {
 	size_t i, n = strlen(t);
 
-	if (n == 0 || n > TAG_MAX || t[0] == '.' || t[0] == '-')
+	if (n == 0 || n > PG_REF_TAG_MAX || t[0] == '.' || t[0] == '-')
 		return false;
 	for (i = 0; i < n; i++) {
 		char ch = t[i];

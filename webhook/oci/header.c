@@ -419,10 +419,15 @@ pg_oci__ratelimit_value(const char *v)
 	return (*p == '\0' || *p == ';' || *p == ',') ? n : -1;
 }
 
+/* The hex digits of a percent-encoded octet: upper case, as RFC 3986 2.1
+ * says producers SHOULD use.  This is deliberately not buf/'s pg_hex, whose
+ * lower-case digits are those of digests and fingerprints; this table is
+ * the only upper-case one, and is used for percent-encoding alone. */
+static const char urlenc_hex[] = "0123456789ABCDEF";
+
 int
 pg_oci__urlenc(pg_buf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	int rc = PG_OK;
 
 	for (; *s && rc == PG_OK; s++) {
@@ -432,7 +437,7 @@ pg_oci__urlenc(pg_buf *b, const char *s)
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
 			rc = pg_buf_append(b, s, 1);
 		} else {
-			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+			char e[3] = {'%', urlenc_hex[ch >> 4], urlenc_hex[ch & 15]};
 
 			rc = pg_buf_append(b, e, 3);
 		}

@@ -70,7 +70,8 @@ bool pg_oci__digest_matches(const char *digest, const void *p, size_t n);
 /* Deep copy of a descriptor into *dst (zeroed first). */
 int pg_oci__desc_copy(pg_oci_desc *dst, const pg_oci_desc *src);
 
-/* Percent-encode s (RFC 3986 unreserved kept) onto b. */
+/* Percent-encode s (RFC 3986 unreserved kept, other octets %XX in upper-case
+ * hex) onto b. */
 int pg_oci__urlenc(pg_buf *b, const char *s);
 
 #endif

@@ -439,7 +439,7 @@ static int
 table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
 {
 	pg_buf b;
-	char sum[65];
+	char sum[PG_SHA256_HEX_MAX];
 	size_t i, j, k;
 	int rc = PG_OK;
 
@@ -485,7 +485,7 @@ hexval(int c)
 static int
 table_read(home *h, const char *dir, const unsigned char want[32])
 {
-	char path[4200], sum[65], *tab = NULL, *ring = NULL, *line, *next, *end;
+	char path[4200], sum[PG_SHA256_HEX_MAX], *tab = NULL, *ring = NULL, *line, *next, *end;
 	unsigned char ringsum[32];
 	size_t tablen = 0, ringlen = 0;
 	keyinfo *ki = NULL;
@@ -619,7 +619,7 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	    "auto-key-locate local\n"
 	    "no-greeting\n";
 	unsigned char key[32], ringsum[32];
-	char keyhex[65];
+	char keyhex[PG_SHA256_HEX_MAX];
 	home *h = NULL;
 	pg_buf bin, path, final;
 	size_t i;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "attest/attest.h"
+#include "digest/digest.h"
 #include "err/err.h"
 
 /* Bounds: YAML input per file and nesting depth, and file count per dir. */
@@ -67,7 +68,7 @@ typedef struct pg_verifier {
 	char *nv_config_dir;
 	struct pg_notation_trust *nv_trust;
 	struct pg_notation_config *nv_config;
-	char nv_config_fp[65]; /* fingerprint of nv_config */
+	char nv_config_fp[PG_SHA256_HEX_MAX]; /* fingerprint of nv_config */
 	/* Attestations that must all be present, each verified with this
 	 * entry's key or identity (cosign `attestations`, and what a github
 	 * entry expands to).  When there are any, they, not a plain image
@@ -95,8 +96,9 @@ typedef struct pg_rule {
 				      (normalised URL, see pg_url_normalize) */
 	char **chart_names;	   /* charts: globs on the chart name */
 	size_t n_chart_names;
-	char fingerprint[65];	 /* sha256 hex over the rule's canonical form and
-				    the bytes of the trust material it uses */
+	/* sha256 hex over the rule's canonical form and the bytes of the
+	 * trust material it uses */
+	char fingerprint[PG_SHA256_HEX_MAX];
 	const char *source_file; /* file the rule came from */
 } pg_rule;
 

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 
 #define DEFAULT_REGISTRY "docker.io"
 #define LEGACY_REGISTRY "index.docker.io"
@@ -44,8 +45,9 @@
 /* Room for a reason: fixed text plus at most two quoted input pieces. */
 #define WHY_MAX 640
 
-#define SHA256_HEX 64
-#define SHA512_HEX 128
+/* Hex digits of the digests a reference may pin. */
+#define SHA256_HEX (2 * PG_SHA256_SIZE)
+#define SHA512_HEX (2 * PG_DIGEST_MAX)
 
 /* One parse: the input (for messages) and where errors go. */
 struct parse {

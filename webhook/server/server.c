@@ -41,6 +41,7 @@
 #include <h2o/http1.h>
 #include <h2o/http2.h>
 
+#include "admission/admission.h"
 #include "clock/clock.h"
 #include "obs/obs.h"
 
@@ -51,6 +52,10 @@
 #define SHUTDOWN_DRAIN_MS 1100
 /* Accepts per readiness event, so one loop cannot starve on a flood. */
 #define ACCEPT_BATCH 32
+/* A connection that sends no request (HTTP/1.1) or no frame (HTTP/2) for
+ * this long is closed, on both listeners; a TLS handshake gets 5 s. */
+#define IDLE_TIMEOUT_MS 10000
+#define HANDSHAKE_TIMEOUT_MS 5000
 
 pg_server_opts pg_server__opts;
 pg_pool *pg_server__pool;
@@ -238,7 +243,7 @@ metrics_start(pg_err *err)
 		return rc;
 	h2o_config_init(&g_mx.conf);
 	g_mx.conf.max_request_entity_size = 1024;
-	g_mx.conf.http1.req_timeout = 10000;
+	g_mx.conf.http1.req_timeout = IDLE_TIMEOUT_MS;
 	g_mx.conf.server_name = h2o_iovec_init(H2O_STRLIT("provgate"));
 	host = h2o_config_register_host(&g_mx.conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);
@@ -313,15 +318,13 @@ pg_server_opts_default(pg_server_opts *o)
 	o->threads = 2;
 	o->workers = 4;
 	o->queue = 1024;
-	o->timeout_ms = 9000;
-	o->max_body = (size_t)3 << 20;
+	o->timeout_ms = PG_DECIDE_TIMEOUT_MS;
+	o->max_body = PG_REVIEW_MAX;
 	o->max_streams = 100;
 	o->reload_ms = 1000;
-	o->cache_entries = 100000;
-	o->cache_bytes = (size_t)48 << 20;
-	o->cache_ttl_ms = 10 * 60 * 1000;
-	o->cache_neg_ttl_ms = 30 * 1000;
-	o->cache_tag_ttl_ms = 30 * 1000;
+	/* cache_entries, cache_bytes, cache_ttl_ms, cache_neg_ttl_ms stay 0:
+	 * the verdict cache's own defaults, which the server does not see */
+	o->cache_tag_ttl_ms = PG_DECIDE_TAG_TTL_MS;
 }
 
 static void
@@ -376,9 +379,9 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	h2o_config_init(&g_conf);
 	g_conf.max_request_entity_size = pg_server__opts.max_body;
 	g_conf.http2.max_concurrent_requests_per_connection = pg_server__opts.max_streams;
-	g_conf.http1.req_timeout = 10000;
-	g_conf.http2.idle_timeout = 10000;
-	g_conf.handshake_timeout = 5000;
+	g_conf.http1.req_timeout = IDLE_TIMEOUT_MS;
+	g_conf.http2.idle_timeout = IDLE_TIMEOUT_MS;
+	g_conf.handshake_timeout = HANDSHAKE_TIMEOUT_MS;
 	g_conf.server_name = h2o_iovec_init(H2O_STRLIT("provgate"));
 	host = h2o_config_register_host(&g_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);

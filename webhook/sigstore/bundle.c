@@ -248,7 +248,7 @@ statement_names(const vctx *v, pg_err *err)
 	    json_loadb((const char *)v->payload, v->payload_len, JSON_REJECT_DUPLICATES, NULL);
 	const json_t *subj = json_object_get(st, "subject");
 	const char *type = pg_json_str(st, "_type");
-	char hex[65];
+	char hex[PG_SHA256_HEX_MAX];
 	size_t i;
 	int rc = PG_EVERIFY;
 

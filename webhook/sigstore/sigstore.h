@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "digest/digest.h"
 #include "err/err.h"
 
 /* Bounds on what we parse: a bundle or trusted root larger than this is not
@@ -124,11 +125,11 @@ typedef struct pg_dsse_result {
 	char *payload_type;
 	unsigned char *payload; /* NUL-terminated one past payload_len */
 	size_t payload_len;
-	char *signer;			  /* "key" or "SAN (issuer)" */
-	int bundle_minor;		  /* 0.<minor>; 0 for a cosign legacy layer */
-	size_t ntlog, ntsa;		  /* verified log entries and RFC 3161 stamps */
-	char *claims[PG_CLAIM_N];	  /* keyless: Fulcio claims present, else NULL */
-	char envelope_digest[7 + 64 + 1]; /* "sha256:" of the DSSE envelope JSON */
+	char *signer;				 /* "key" or "SAN (issuer)" */
+	int bundle_minor;			 /* 0.<minor>; 0 for a cosign legacy layer */
+	size_t ntlog, ntsa;			 /* verified log entries and RFC 3161 stamps */
+	char *claims[PG_CLAIM_N];		 /* keyless: Fulcio claims present, else NULL */
+	char envelope_digest[PG_SHA256_STR_MAX]; /* "sha256:" of the DSSE envelope JSON */
 } pg_dsse_result;
 
 void pg_dsse_result_free(pg_dsse_result *r);

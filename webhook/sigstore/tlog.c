@@ -309,9 +309,9 @@ b64b64_eq(const char *b64, const unsigned char *want, size_t want_len)
 static int
 hex_eq(const char *hex, const unsigned char *want, size_t n)
 {
-	char h[2 * 64 + 1];
+	char h[PG_DIGEST_HEX_MAX];
 
-	if (hex == NULL || want == NULL || n > 64)
+	if (hex == NULL || want == NULL || n > PG_DIGEST_MAX)
 		return 0;
 	pg_hex(h, want, n);
 	return strcmp(hex, h) == 0;

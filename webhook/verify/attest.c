@@ -20,6 +20,7 @@
 #include "attest/attest.h"
 #include "verify/attest.h"
 #include "buf/buf.h"
+#include "digest/digest.h"
 
 #define BUNDLE_PREFIX "application/vnd.dev.sigstore.bundle"
 #define MT_DSSE "application/vnd.dsse.envelope.v1+json"
@@ -31,10 +32,10 @@ typedef struct att_ctx {
 	size_t nreqs;
 	const pg_sig_trust *t;
 	const char *digest;
-	bool *met;		 /* v->n_attest */
-	pg_attest_info *info;	 /* v->n_attest: what met each */
-	char (*env)[7 + 64 + 1]; /* v->n_attest: envelope digests */
-	char **signer;		 /* v->n_attest */
+	bool *met;			/* v->n_attest */
+	pg_attest_info *info;		/* v->n_attest: what met each */
+	char (*env)[PG_SHA256_STR_MAX]; /* v->n_attest: envelope digests */
+	char **signer;			/* v->n_attest */
 	size_t n_met, n_seen;
 	int fetch_code;		  /* first transient failure */
 	char why[PG_ERR_MSG_MAX]; /* most telling failure so far */
