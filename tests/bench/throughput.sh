@@ -31,30 +31,40 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
 
+# CPU seconds (user + system) PID has used so far
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
 # rounds NAME REVIEWFILE: ROUNDS x (floor, then h2load), results in
-# FL_<NAME>, PG_<NAME> (arrays) and FAIL_<NAME>
+# FL_<NAME>, PG_<NAME> (rates), FLC_<NAME> (floor CPU us per parse),
+# PGC_<NAME> (server + client CPU us per review; arrays) and FAIL_<NAME>
 rounds() {
-	local name=$1 rv=$2 i f out r fl=() pg=() fail=0
+	local name=$1 rv=$2 i f out r c0 c1 fl=() pg=() flc=() pgc=() fail=0 TIMEFORMAT='cpu %U %S'
 	h2load -n 2000 -c 10 -m 10 -d "$rv" -H 'content-type: application/json' "$PG_URL/validate" >/dev/null 2>&1
 	for i in $(seq 1 "$ROUNDS"); do
-		f=$("$BUILD/bench/parse_floor" "$rv" "$CORES" "$SECS" | awk '{print $2}')
-		out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$rv" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
+		f=$("$BUILD/bench/parse_floor" "$rv" "$CORES" "$SECS")
+		c0=$(cpu_of "$PG_PID")
+		out=$({ time h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$rv" -H 'content-type: application/json' "$PG_URL/validate"; } 2>&1)
+		c1=$(cpu_of "$PG_PID")
 		r=$(h2rate <<<"$out")
-		fl+=("$f") pg+=("${r:-0}")
+		n=$(h2ok <<<"$out")
+		fl+=("$(awk '{print $2}' <<<"$f")") flc+=("$(awk '{print $4}' <<<"$f")") pg+=("${r:-0}")
+		pgc+=("$(awk -v c0="$c0" -v c1="$c1" -v n="${n:-0}" '/^cpu / {if (n > 0) printf "%.2f", (c1 - c0 + $2 + $3) * 1e6 / n; else print 0}' <<<"$out")")
 		fail=$((fail + $(h2fail <<<"$out" | grep -E '^[0-9]+$' || echo 0)))
 	done
-	eval "FL_$name=(\"\${fl[@]}\") PG_$name=(\"\${pg[@]}\") FAIL_$name=$fail"
+	eval "FL_$name=(\"\${fl[@]}\") PG_$name=(\"\${pg[@]}\") FLC_$name=(\"\${flc[@]}\") PGC_$name=(\"\${pgc[@]}\") FAIL_$name=$fail"
 }
 
 report() {
 	local name=$1 label=$2 target=$3 i per=""
-	local -n fl="FL_$name" pg="PG_$name" fail="FAIL_$name"
+	local -n fl="FL_$name" pg="PG_$name" flc="FLC_$name" pgc="PGC_$name" fail="FAIL_$name"
 	for i in "${!fl[@]}"; do per="$per $(ratio "${pg[$i]}" "${fl[$i]}")"; done
 	row "$label: reviews/s best / median (failed: $fail)" "$(maxof "${pg[@]}") / $(median "${pg[@]}")"
 	row "$label: parse floor best / median" "$(maxof "${fl[@]}") / $(median "${fl[@]}")"
 	row "$label / floor, best of $ROUNDS" "$(ratio "$(maxof "${pg[@]}")" "$(maxof "${fl[@]}")")"
 	row "$label / floor, medians of $ROUNDS (target >= $target)" "$(ratio "$(median "${pg[@]}")" "$(median "${fl[@]}")")"
 	row "$label / floor, each round" "${per# }"
+	row "$label: CPU per review, server + h2load (us, median) / floor CPU per parse (us, median) = what the cores allow" \
+		"$(median "${pgc[@]}") / $(median "${flc[@]}") = $(ratio "$(median "${flc[@]}")" "$(median "${pgc[@]}")")"
 }
 
 # perf_run NAME REVIEWFILE: one h2load run with perf sampling the server
