@@ -16,9 +16,14 @@
 # and verify.sh for the methods.
 #
 # BENCH_SECONDS scales the timed runs and the run counts (default 5; the
-# whole bench then takes about 5 minutes on 2 cores).  Only loopback
+# whole bench then takes about 5 minutes on 2 cores).  BENCH_ONLY=throughput
+# runs only the pure and cached throughput against the floor (throughput.sh:
+# ROUNDS interleaved rounds, medians, per-round ratios, CPU per review).  Only loopback
 # addresses; every process is stopped by its PID (lib.sh).
 set -u
+if [ "${BENCH_ONLY:-}" = throughput ]; then
+	exec bash "$(dirname "$0")/throughput.sh"
+fi
 . "$(dirname "$0")/../integration/lib.sh" >/dev/null
 . "$(dirname "$0")/../integration/lib_server.sh"
 . "$(dirname "$0")/../integration/lib_review.sh"
@@ -51,6 +56,7 @@ cc -O2 -o "$BUILD/bench/parse_floor" "$B/parse_floor.c" -ljansson -lpthread || e
 cc -O2 -o "$BUILD/bench/ready_probe" "$B/ready_probe.c" -lssl -lcrypto || exit 1
 declare -a SCALE_PURE SCALE_CACHED
 t_start=$(date +%s)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 start_provgate "$B/policy" --threads "$CORES" --workers 2 >/dev/null || { echo "provgate did not start"; cat "$T/provgate.err"; exit 1; }
 # check the review really is a pure allow
@@ -61,18 +67,27 @@ h2load -n 2000 -c 10 -m 10 -d "$REVIEW" -H 'content-type: application/json' "$PG
 # while the floor runs), the best of each kept: on a shared machine a busy
 # moment slows whichever side happens to run in it.  Failed requests are
 # summed over the three server runs.
-floor="" pg_rate="" pg_fail=0 floors=() pures=()
+# Also the CPU each side spends: server + h2load per review against the
+# floor's per parse, the ratio the cores allow whatever else runs.
+floor="" pg_rate="" pg_fail=0 floors=() pures=() fcpu=() pcpu=() per=""
 for i in 1 2 3; do
-	f=$("$BUILD/bench/parse_floor" "$REVIEW" "$CORES" "$SECS" | awk '{print $2}')
+	fo=$("$BUILD/bench/parse_floor" "$REVIEW" "$CORES" "$SECS")
+	f=$(awk '{print $2}' <<<"$fo")
 	floor=$(best max "$floor" "$f")
-	out=$(h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
-	floors+=("$f") pures+=("$(h2rate <<<"$out")")
+	c0=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$PG_PID/stat")
+	out=$({ TIMEFORMAT='cpu %U %S'; time h2load -D "$SECS" -c 10 -m 10 -t 1 -d "$REVIEW" -H 'content-type: application/json' "$PG_URL/validate"; } 2>&1)
+	c1=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$PG_PID/stat")
+	floors+=("$f") pures+=("$(h2rate <<<"$out")") fcpu+=("$(awk '{print $4}' <<<"$fo")")
+	pcpu+=("$(awk -v c0="$c0" -v c1="$c1" -v n="$(h2ok <<<"$out")" '/^cpu / {if (n > 0) printf "%.2f", (c1 - c0 + $2 + $3) * 1e6 / n; else print 0}' <<<"$out")")
+	per="$per $(ratio "${pures[-1]}" "$f")"
 	pg_rate=$(best max "$pg_rate" "${pures[-1]}")
 	n=$(h2fail <<<"$out")
 	if [ -n "$n" ] && [ "$pg_fail" != "?" ]; then pg_fail=$((pg_fail + n)); else pg_fail="?"; fi
 done
 floor_med=$(median3 "${floors[@]}")
 pg_med=$(median3 "${pures[@]}")
+fcpu_med=$(median3 "${fcpu[@]}")
+pcpu_med=$(median3 "${pcpu[@]}")
 h2load -n 3000 -c 1 -m 1 -d "$REVIEW" -H 'content-type: application/json' --log-file="$T/lat.log" "$PG_URL/validate" >/dev/null 2>&1
 p50=$(awk '{print $3}' "$T/lat.log" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.50)]/1000}')
 p99=$(awk '{print $3}' "$T/lat.log" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.99)]/1000}')
@@ -104,6 +119,9 @@ row "nghttpd static file, h2 TLS 10x10 (req/s)" "$ng_rate"
 row "pure decision (allowUnsigned), h2 TLS 10x10 (reviews/s, best of 3 interleaved with the floor)" "$pg_rate (failed: ${pg_fail:-?})"
 row "pure / parse floor, best of 3 (target >= 0.75x)" "$(ratio "$pg_rate" "$floor")"
 row "pure / parse floor, medians of 3 ($pg_med / $floor_med; target >= 0.75x)" "$(ratio "$pg_med" "$floor_med")"
+row "pure / parse floor, each round (load at the start: $load0)" "${per# }"
+row "pure: CPU per review, server + h2load / floor CPU per parse (us, medians of 3; the ratio the cores allow)" \
+	"$pcpu_med / $fcpu_med = $(ratio "$fcpu_med" "$pcpu_med")"
 row "pure / nghttpd" "$(ratio "$pg_rate" "$ng_rate")"
 row "pure, one at a time p50 / p99 (ms, target p99 < 2)" "$p50 / $p99"
 row "cached verified image (key-signed, same Deployment shape), 10x10 (reviews/s)" "$(na "${CACHED_RATE:-}") (failed: ${CACHED_FAIL:-?})"

@@ -8,7 +8,8 @@
  * too many references and bodies past the parser's limits are denials), a
  * decided review with a denied reference is never allowed in enforce mode,
  * a "skip" or "exempt" decision carries its reason, and the response is
- * valid JSON that echoes the request uid; the /mutate answer of the same
+ * valid JSON that echoes the request uid, as is the log line (one line,
+ * every reference), both exactly the text jansson writes for them; the /mutate answer of the same
  * decision patches nothing that was not verified.
  */
 #include <jansson.h>
@@ -98,8 +99,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(json_is_string(json_object_get(a, "reason")),
 		      "skip and exempt carry a reason");
 	}
+	{
+		/* written directly (buf/jsonw): the text jansson writes for it */
+		char *again = json_dumps(o, JSON_COMPACT);
+
+		check(again && strcmp(again, resp) == 0, "response is jansson's compact text");
+		free(again);
+	}
 	json_decref(o);
-	check(pg_decision_log_line(&line, NULL, d, 0) == PG_OK, "log line renders");
+	check(pg_decision_log_line(&line, NULL, d, 1234) == PG_OK, "log line renders");
+	o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+	check(o != NULL && strchr(line, '\n') == line + strlen(line) - 1,
+	      "log line is JSON on one line");
+	if (strlen(uid) < sizeof(uid) - 1)
+		check(strcmp(json_string_value(json_object_get(o, "uid")), uid) == 0,
+		      "log line uid echoed");
+	check(json_array_size(json_object_get(o, "references")) == n, "every reference logged");
+	{
+		char *again = json_dumps(o, JSON_COMPACT);
+
+		check(again && strncmp(again, line, strlen(line) - 1) == 0 &&
+			  strlen(again) == strlen(line) - 1,
+		      "log line is jansson's compact text");
+		free(again);
+	}
+	json_decref(o);
 	free(resp);
 	free(line);
 	resp = line = NULL;

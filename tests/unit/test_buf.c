@@ -1,4 +1,5 @@
-/* Unit tests of buf/ and err/: bounds, detach, file reading, messages. */
+/* Unit tests of buf/ and err/: bounds, detach, file reading, messages;
+ * the JSON writer against jansson's own encoding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +7,11 @@
 #include <cmocka.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../../webhook/buf/base64.c"
 #include "../../webhook/buf/buf.c"
+#include "../../webhook/buf/jsonw.c"
 #include "../../webhook/err/err.c"
 
 static void
@@ -173,6 +177,258 @@ test_utf8_clean(void **state)
 	pg_utf8_clean(NULL);
 }
 
+/* jansson's compact encoding of the string s (n bytes) as a JSON value;
+ * NULL when jansson refuses it (not UTF-8). */
+static char *
+jansson_str(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	char *out;
+
+	if (j == NULL)
+		return NULL;
+	out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	return out;
+}
+
+static char *
+jw_str(const char *s, size_t n)
+{
+	pg_buf b;
+	pg_jw w;
+	char *out = NULL;
+
+	pg_buf_init(&b, 0);
+	pg_jw_init(&w, &b);
+	pg_jw_strn(&w, s, n);
+	assert_int_equal(w.rc, PG_OK);
+	assert_int_equal(pg_buf_detach(&out, NULL, &b), PG_OK);
+	return out;
+}
+
+/* Every byte value alone, and between text, quotes and backslashes: the
+ * same bytes as jansson (control characters as \uXXXX upper case, DEL and
+ * '/' verbatim); bytes that are not UTF-8 as '?'. */
+static void
+test_jsonw_escape_like_jansson(void **state)
+{
+	int c;
+
+	(void)state;
+	for (c = 1; c < 256; c++) {
+		char in[8] = {'a', (char)c, '"', '\\', (char)c, 'z', '\0'};
+		char *want = jansson_str(in, 6), *got = jw_str(in, 6);
+
+		if (c < 0x80) {
+			assert_non_null(want);
+			assert_string_equal(got, want);
+		} else {
+			assert_null(want); /* a lone byte >= 0x80 is not UTF-8 */
+			assert_string_equal(got, "\"a?\\\"\\\\?z\"");
+		}
+		free(want);
+		free(got);
+	}
+	{
+		/* NUL inside a counted string: \u0000, as jansson */
+		char *want = jansson_str("a\0b", 3), *got = jw_str("a\0b", 3);
+
+		assert_string_equal(got, want);
+		assert_string_equal(got, "\"a\\u0000b\"");
+		free(want);
+		free(got);
+	}
+}
+
+static void
+test_jsonw_utf8(void **state)
+{
+	static const char *const ok[] = {
+	    "caf\xc3\xa9",		/* 2 bytes */
+	    "\xe2\x80\xa8\xe2\x80\xa9", /* U+2028, U+2029: verbatim, as jansson */
+	    "\xef\xbf\xbf",		/* U+FFFF */
+	    "\xf0\x9f\x98\x80",		/* 4 bytes */
+	    "\xf4\x8f\xbf\xbf",		/* U+10FFFF */
+	    "\x7f/\x1f",
+	};
+	static const struct {
+		const char *in, *out;
+	} bad[] = {
+	    {"\xc0\xaf", "\"??\""},	      /* overlong '/' */
+	    {"\xed\xa0\x80", "\"???\""},      /* surrogate */
+	    {"\xf4\x90\x80\x80", "\"????\""}, /* above U+10FFFF */
+	    {"x\xe2\x82", "\"x??\""},	      /* cut short */
+	    {"\xff\xfe", "\"??\""},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *want = jansson_str(ok[i], strlen(ok[i])), *got = jw_str(ok[i], strlen(ok[i]));
+
+		assert_non_null(want);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *want = jansson_str(bad[i].in, strlen(bad[i].in));
+		char *got = jw_str(bad[i].in, strlen(bad[i].in));
+
+		assert_null(want);
+		assert_string_equal(got, bad[i].out);
+		free(got);
+	}
+}
+
+/* A uid made of every troublesome character comes back unchanged through
+ * a JSON parser. */
+static void
+test_jsonw_roundtrip(void **state)
+{
+	char uid[300];
+	size_t n = 0;
+	int c;
+	char *text = NULL;
+	json_t *j;
+	json_error_t je;
+
+	(void)state;
+	for (c = 1; c < 0x80; c++)
+		uid[n++] = (char)c;
+	memcpy(uid + n, "\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\"\\/", 12);
+	n += 12;
+	uid[n] = '\0';
+	{
+		pg_buf b;
+		pg_jw w;
+
+		pg_buf_init(&b, 0);
+		pg_jw_init(&w, &b);
+		pg_jw_obj(&w);
+		pg_jw_kstr(&w, "uid", uid);
+		pg_jw_kbool(&w, "allowed", false);
+		pg_jw_key(&w, "list");
+		pg_jw_arr(&w);
+		pg_jw_str(&w, uid);
+		pg_jw_null(&w);
+		pg_jw_int(&w, -42);
+		pg_jw_obj(&w);
+		pg_jw_end(&w);
+		pg_jw_end(&w);
+		pg_jw_key(&w, "ms");
+		pg_jw_real(&w, 1.5);
+		pg_jw_end(&w);
+		assert_int_equal(w.rc, PG_OK);
+		assert_int_equal(w.depth, 0);
+		assert_int_equal(pg_buf_detach(&text, NULL, &b), PG_OK);
+	}
+	j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "uid")), uid);
+	assert_true(json_is_false(json_object_get(j, "allowed")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "list"), 0)), uid);
+	assert_true(json_is_null(json_array_get(json_object_get(j, "list"), 1)));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "list"), 2)), -42);
+	assert_true(json_is_object(json_array_get(json_object_get(j, "list"), 3)));
+	{
+		/* the whole text is what jansson writes for the tree it read */
+		char *again = json_dumps(j, JSON_COMPACT);
+
+		assert_string_equal(text, again);
+		free(again);
+	}
+	json_decref(j);
+	free(text);
+}
+
+/* Reals exactly as jansson prints them; durations in ms from integer us
+ * across the range. */
+static void
+test_jsonw_real(void **state)
+{
+	static const double v[] = {0,
+				   0.001,
+				   0.1,
+				   1,
+				   1.234,
+				   1000,
+				   1e15,
+				   1e16,
+				   1e17,
+				   1.234e20,
+				   1.0000000000000001e-5,
+				   -2.5,
+				   1e-7,
+				   1e300,
+				   123456.789};
+	char got[40];
+	size_t i;
+	long long us;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]) + 2000; i++) {
+		double x = i < sizeof(v) / sizeof(v[0]) ? v[i] : 0;
+		json_t *r;
+		char *want;
+
+		if (i >= sizeof(v) / sizeof(v[0])) {
+			us = (long long)(i * i * i * 7919u % 100000007u);
+			x = (double)us / 1000.0;
+		}
+		r = json_real(x);
+		want = json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
+		assert_true(pg_json_real_text(got, sizeof(got), x) > 0);
+		assert_string_equal(got, want);
+		free(want);
+		json_decref(r);
+	}
+	assert_int_equal(pg_json_real_text(got, sizeof(got), 1.0 / 0.0), -1);
+}
+
+/* Misuse and bounds are sticky errors, never broken text. */
+static void
+test_jsonw_errors(void **state)
+{
+	pg_buf b;
+	pg_jw w;
+	int i;
+
+	(void)state;
+	pg_buf_init(&b, 0);
+	pg_jw_init(&w, &b);
+	pg_jw_obj(&w);
+	pg_jw_str(&w, "a value where a key belongs"); /* written: the writer trusts values */
+	pg_jw_end(&w);
+	pg_jw_end(&w); /* nothing open */
+	assert_int_equal(w.rc, PG_EINVAL);
+	pg_buf_free(&b);
+
+	pg_buf_init(&b, 0);
+	pg_jw_init(&w, &b);
+	pg_jw_arr(&w);
+	pg_jw_key(&w, "k"); /* a key in an array */
+	assert_int_equal(w.rc, PG_EINVAL);
+	pg_buf_free(&b);
+
+	pg_buf_init(&b, 0);
+	pg_jw_init(&w, &b);
+	for (i = 0; i < PG_JW_DEPTH + 1; i++)
+		pg_jw_arr(&w);
+	assert_int_equal(w.rc, PG_EINVAL);
+	pg_buf_free(&b);
+
+	pg_buf_init(&b, 16);
+	pg_jw_init(&w, &b);
+	pg_jw_obj(&w);
+	pg_jw_kstr(&w, "key", "a value longer than the bound");
+	pg_jw_end(&w);
+	assert_int_equal(w.rc, PG_ETOOBIG);
+	assert_true(b.len <= 16);
+	pg_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -185,6 +441,11 @@ main(void)
 	    cmocka_unit_test(test_hex),
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_jsonw_escape_like_jansson),
+	    cmocka_unit_test(test_jsonw_utf8),
+	    cmocka_unit_test(test_jsonw_roundtrip),
+	    cmocka_unit_test(test_jsonw_real),
+	    cmocka_unit_test(test_jsonw_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -517,7 +517,11 @@ pg_review_free(pg_review *rv)
 {
 	if (rv == NULL)
 		return;
-	json_decref(rv->root);
+	/* A tree parsed into the arena goes with it: walking it to drop each
+	 * reference would free nothing (the review's nodes are never shared
+	 * or changed; everything else reads them while rv lives). */
+	if (!pg_arena_holds(rv->arena))
+		json_decref(rv->root);
 	pg_arena_free(rv->arena);
 	free(rv->undecoded);
 	free(rv->scanned);

@@ -46,6 +46,12 @@ reserve(pg_buf *b, size_t extra)
 }
 
 int
+pg_buf_reserve(pg_buf *b, size_t n)
+{
+	return reserve(b, n);
+}
+
+int
 pg_buf_append(pg_buf *b, const void *p, size_t n)
 {
 	int rc = reserve(b, n);

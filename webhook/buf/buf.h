@@ -29,6 +29,10 @@ void pg_buf_init(pg_buf *b, size_t max);
 /* Append n bytes. PG_ETOOBIG past max, PG_ENOMEM; b unchanged on error. */
 int pg_buf_append(pg_buf *b, const void *p, size_t n);
 
+/* Make room for n more bytes (bounded by max like an append), so that
+ * the appends after it do not grow the buffer.  PG_ETOOBIG, PG_ENOMEM. */
+int pg_buf_reserve(pg_buf *b, size_t n);
+
 /* Append a C string. */
 int pg_buf_puts(pg_buf *b, const char *s);
 

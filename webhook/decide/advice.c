@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "buf/jsonw.h"
 
 /* Bound of one field path or one piece of advice. */
 #define PIECE_MAX 512
@@ -384,12 +385,12 @@ pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i)
 }
 
 void
-pg__advice_log_fields(json_t *o, const pg_refent *e)
+pg__advice_log_fields(pg_jw *w, const pg_refent *e)
 {
 	char p[PIECE_MAX];
 
 	field_path(p, sizeof(p), e, e->where);
-	(void)json_object_set_new(o, "path", json_string(p));
+	pg_jw_kstr(w, "path", p);
 	if (e->n_also)
-		(void)json_object_set_new(o, "places", json_integer((json_int_t)e->n_also + 1));
+		pg_jw_kint(w, "places", (long long)e->n_also + 1);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "buf/jsonw.h"
 #include "clock/clock.h"
 #include "verify/verify.h"
 
@@ -455,18 +456,19 @@ message(pg_buf *m, const pg_decision *d, bool allowed)
 	return rc == PG_ETOOBIG ? PG_OK : rc;
 }
 
-static json_t *
-annotations(const pg_decision *d)
+/* auditAnnotations: the decision, why it was skipped or exempt, and one
+ * line per reference (bounded, so a long reason cannot bloat the object). */
+static void
+annotations(pg_jw *w, const pg_decision *d)
 {
-	json_t *a = json_object();
 	char key[32], val[ANNOTATION_MAX];
 	size_t i;
 
-	if (a == NULL)
-		return NULL;
-	json_object_set_new(a, "decision", json_string(pg_decision_label(d)));
+	pg_jw_key(w, "auditAnnotations");
+	pg_jw_obj(w);
+	pg_jw_kstr(w, "decision", pg_decision_label(d));
 	if (d->note)
-		json_object_set_new(a, "reason", json_string(d->note));
+		pg_jw_kstr(w, "reason", d->note);
 	for (i = 0; i < d->n; i++) {
 		const pg_refdec *rd = &d->d[i];
 
@@ -475,141 +477,147 @@ annotations(const pg_decision *d)
 			       state_name(rd->state), rd->rule ? rd->rule->name : "none",
 			       rd->digest ? rd->digest : "none", reason_of(rd));
 		pg_utf8_clean(val); /* the bound may cut a character */
-		json_object_set_new(a, key, json_string(val));
+		pg_jw_kstr(w, key, val);
 	}
-	return a;
+	pg_jw_end(w);
 }
 
-/* A tag can be re-pushed after admission: every admitted image tag gets a
- * warning naming the digest that was verified, so the user can pin it (or
- * turn on /mutate, which pins it in Pods). */
-static int
-tag_warnings(json_t *resp, const pg_decision *d)
+/* One element of response.warnings, the array opened at the first one. */
+static void
+warning(pg_jw *w, bool *open, const char *text)
 {
-	json_t *w = json_object_get(resp, "warnings");
+	if (!*open) {
+		pg_jw_key(w, "warnings");
+		pg_jw_arr(w);
+		*open = true;
+	}
+	pg_jw_str(w, text);
+}
+
+/* response.warnings of an admitted review: in audit mode what would be
+ * denied; what was admitted but is not fully covered (version ranges); and
+ * for every admitted image tag the digest that was verified, since a tag
+ * can be re-pushed after admission (so the user can pin it, or turn on
+ * /mutate, which pins it in Pods). */
+static void
+warnings(pg_jw *w, const pg_decision *d)
+{
+	bool open = false;
+	char buf[1400];
 	size_t i;
 
+	if (d->skipped || d->exempt)
+		goto tags;
+	if (any_deny(d)) {
+		/* the array is there even if every deny repeats another */
+		pg_jw_key(w, "warnings");
+		pg_jw_arr(w);
+		open = true;
+		if (d->malformed != PG_OK) {
+			(void)snprintf(buf, 1200, "provgate audit: would deny %s: %s",
+				       pg_review_kind(d->rv)[0] ? pg_review_kind(d->rv) : "object",
+				       d->note);
+			pg_utf8_clean(buf);
+			warning(w, &open, buf);
+		}
+		for (i = 0; i < d->n; i++) {
+			const pg_refdec *rd = &d->d[i];
+
+			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED ||
+			    pg__advice_repeat(d, i))
+				continue;
+			(void)snprintf(buf, 1200, "provgate audit: would deny %s: %s",
+				       ref_label(rd->ref), reason_of(rd));
+			pg__advice_append(buf, 1200, d, i);
+			warning(w, &open, buf);
+		}
+	}
 	for (i = 0; i < d->n; i++) {
 		const pg_refdec *rd = &d->d[i];
-		char buf[1400];
+
+		if (rd->warning == NULL ||
+		    (rd->state != PG_RD_ALLOW && rd->state != PG_RD_UNSIGNED))
+			continue;
+		(void)snprintf(buf, 1200, "provgate: %s: %s", ref_label(rd->ref), rd->warning);
+		pg_utf8_clean(buf);
+		warning(w, &open, buf);
+	}
+tags:
+	for (i = 0; i < d->n; i++) {
+		const pg_refdec *rd = &d->d[i];
 
 		if (rd->state != PG_RD_ALLOW || rd->ref->image == NULL ||
 		    rd->ref->image->digest != NULL || rd->digest == NULL)
 			continue;
-		if (w == NULL) {
-			if ((w = json_array()) == NULL ||
-			    json_object_set_new(resp, "warnings", w) != 0)
-				return PG_ENOMEM;
-		}
 		(void)snprintf(buf, sizeof(buf),
 			       "provgate: tag %s verified as %s; a tag can move, pin it as %s@%s",
 			       rd->ref->raw, rd->digest, rd->ref->raw, rd->digest);
 		pg_utf8_clean(buf);
-		if (json_array_append_new(w, json_string(buf)) != 0)
-			return PG_ENOMEM;
+		warning(w, &open, buf);
 	}
+	if (open)
+		pg_jw_end(w);
+}
+
+/* The writer's text as a malloc'd string; PG_ENOMEM for any failure. */
+static int
+detach(char **out, size_t *len, pg_jw *w)
+{
+	if (w->rc != PG_OK || w->depth != 0 || pg_buf_detach(out, len, w->b) != PG_OK)
+		return PG_ENOMEM;
 	return PG_OK;
 }
+
+/* Room for a typical response or log line without growing. */
+#define RENDER_START 2048
 
 int
 pg_decision_response(char **out, size_t *len, const pg_decision *d)
 {
 	int rc = PG_ENOMEM;
 	bool allowed = pg_decision_allowed(d);
-	json_t *root = NULL, *resp;
-	pg_buf m;
-	char *s;
-	size_t i;
+	pg_buf m, b;
+	pg_jw w;
 
 	pg_buf_init(&m, MESSAGE_MAX);
-	if (message(&m, d, allowed && !any_deny(d)) != PG_OK)
+	pg_buf_init(&b, 0);
+	if (!allowed && message(&m, d, false) != PG_OK)
 		goto out;
 	pg_utf8_clean((char *)m.data);
-	root = json_pack("{s:s, s:s, s:{s:s, s:b}}", "apiVersion", pg_review_api_version(d->rv),
-			 "kind", "AdmissionReview", "response", "uid", pg_review_uid(d->rv),
-			 "allowed", allowed);
-	if (root == NULL)
-		goto out;
-	resp = json_object_get(root, "response");
+	(void)pg_buf_reserve(&b, RENDER_START);
+	pg_jw_init(&w, &b);
+	pg_jw_obj(&w);
+	pg_jw_kstr(&w, "apiVersion", pg_review_api_version(d->rv));
+	pg_jw_kstr(&w, "kind", "AdmissionReview");
+	pg_jw_key(&w, "response");
+	pg_jw_obj(&w);
+	pg_jw_kstr(&w, "uid", pg_review_uid(d->rv));
+	pg_jw_kbool(&w, "allowed", allowed);
 	if (!allowed) {
-		json_t *st = json_pack("{s:i, s:s, s:s}", "code", 403, "reason", "Forbidden",
-				       "message", (char *)m.data);
-
-		if (st == NULL || json_object_set_new(resp, "status", st) != 0)
-			goto out;
-	} else if (!d->skipped && !d->exempt && any_deny(d)) {
-		/* audit mode: admitted, but the user is told what would fail */
-		json_t *w = json_array();
-
-		if (w == NULL)
-			goto out;
-		if (d->malformed != PG_OK) {
-			char buf[1200];
-
-			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
-				       pg_review_kind(d->rv)[0] ? pg_review_kind(d->rv) : "object",
-				       d->note);
-			pg_utf8_clean(buf);
-			json_array_append_new(w, json_string(buf));
-		}
-		for (i = 0; i < d->n; i++) {
-			const pg_refdec *rd = &d->d[i];
-			char buf[1200];
-
-			if (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED ||
-			    pg__advice_repeat(d, i))
-				continue;
-			(void)snprintf(buf, sizeof(buf), "provgate audit: would deny %s: %s",
-				       ref_label(rd->ref), reason_of(rd));
-			pg__advice_append(buf, sizeof(buf), d, i);
-			json_array_append_new(w, json_string(buf));
-		}
-		json_object_set_new(resp, "warnings", w);
+		pg_jw_key(&w, "status");
+		pg_jw_obj(&w);
+		pg_jw_kint(&w, "code", 403);
+		pg_jw_kstr(&w, "reason", "Forbidden");
+		pg_jw_kstr(&w, "message", m.data ? (const char *)m.data : "");
+		pg_jw_end(&w);
+	} else {
+		warnings(&w, d);
 	}
-	if (allowed && !d->skipped && !d->exempt) {
-		/* what was admitted but is not fully covered (version ranges) */
-		json_t *w = json_object_get(resp, "warnings");
-
-		for (i = 0; i < d->n; i++) {
-			const pg_refdec *rd = &d->d[i];
-			char buf[1200];
-
-			if (rd->warning == NULL ||
-			    (rd->state != PG_RD_ALLOW && rd->state != PG_RD_UNSIGNED))
-				continue;
-			if (w == NULL) {
-				if ((w = json_array()) == NULL ||
-				    json_object_set_new(resp, "warnings", w) != 0)
-					goto out;
-			}
-			(void)snprintf(buf, sizeof(buf), "provgate: %s: %s", ref_label(rd->ref),
-				       rd->warning);
-			pg_utf8_clean(buf);
-			json_array_append_new(w, json_string(buf));
-		}
-	}
-	if (allowed && tag_warnings(resp, d) != PG_OK)
-		goto out;
-	if (json_object_set_new(resp, "auditAnnotations", annotations(d)) != 0)
-		goto out;
-	if ((s = pg_json_dumps(root, JSON_COMPACT)) == NULL)
-		goto out;
-	*out = s;
-	if (len)
-		*len = strlen(s);
-	rc = PG_OK;
+	annotations(&w, d);
+	pg_jw_end(&w);
+	pg_jw_end(&w);
+	rc = detach(out, len, &w);
 out:
-	json_decref(root);
+	pg_buf_free(&b);
 	pg_buf_free(&m);
 	return rc;
 }
 
 /* Charts: the name and version that were verified (a resolved range), else
  * those asked for; with the digest already on the line, every chart
- * reference says exactly which chart it admitted or refused.  Best effort:
- * a field that cannot be added leaves the line without it. */
+ * reference says exactly which chart it admitted or refused. */
 static void
-chart_fields(json_t *o, const pg_refdec *rd)
+chart_fields(pg_jw *w, const pg_refdec *rd)
 {
 	const pg_chart_ref *c = rd->ref->chart;
 	const char *name = rd->chart_name, *ver = rd->chart_version;
@@ -621,57 +629,72 @@ chart_fields(json_t *o, const pg_refdec *rd)
 	if (ver == NULL && !c->range)
 		ver = c->version;
 	if (name)
-		(void)json_object_set_new(o, "chart", json_string(name));
+		pg_jw_kstr(w, "chart", name);
 	if (ver)
-		(void)json_object_set_new(o, "version", json_string(ver));
+		pg_jw_kstr(w, "version", ver);
 	if (rd->warning && (rd->state == PG_RD_ALLOW || rd->state == PG_RD_UNSIGNED))
-		(void)json_object_set_new(o, "warning", json_string(rd->warning));
+		pg_jw_kstr(w, "warning", rd->warning);
 }
 
 int
 pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t duration_us)
 {
 	char ts[40];
-	json_t *root, *refs;
+	pg_buf b;
+	pg_jw w;
 	size_t i;
+	int rc;
 
 	pg_clock_rfc3339(ts, sizeof(ts));
-	refs = json_array();
-	if (refs == NULL)
-		return PG_ENOMEM;
+	pg_buf_init(&b, 0);
+	(void)pg_buf_reserve(&b, RENDER_START);
+	pg_jw_init(&w, &b);
+	pg_jw_obj(&w);
+	pg_jw_kstr(&w, "time", ts);
+	pg_jw_kstr(&w, "msg", "admission");
+	pg_jw_kstr(&w, "uid", pg_review_uid(d->rv));
+	pg_jw_kstr(&w, "namespace", pg_review_namespace(d->rv));
+	pg_jw_kstr(&w, "kind", pg_review_kind(d->rv));
+	pg_jw_kstr(&w, "name", pg_review_name(d->rv));
+	pg_jw_kstr(&w, "operation", pg_review_operation(d->rv));
+	pg_jw_kstr(&w, "user", pg_review_user(d->rv));
+	pg_jw_kbool(&w, "allowed", pg_decision_allowed(d));
+	pg_jw_kstr(&w, "decision", pg_decision_label(d));
+	pg_jw_key(&w, "references");
+	pg_jw_arr(&w);
 	for (i = 0; i < d->n; i++) {
 		const pg_refdec *rd = &d->d[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:b}", "ref",
-				      ref_label(rd->ref), "type",
-				      rd->ref->kind == PG_REF_IMAGE    ? "image"
-				      : rd->ref->kind == PG_REF_SOURCE ? "source"
-								       : "chart",
-				      "where", rd->ref->where ? rd->ref->where : "", "digest",
-				      rd->digest, "rule", rd->rule ? rd->rule->name : "",
-				      "decision", state_name(rd->state), "signer", rd->signer,
-				      "reason", reason_of(rd), "cached", rd->cached);
 
-		if (o == NULL || json_array_append_new(refs, o) != 0) {
-			json_decref(refs);
-			return PG_ENOMEM;
-		}
-		chart_fields(o, rd);
-		pg__advice_log_fields(o, rd->ref);
+		pg_jw_obj(&w);
+		pg_jw_kstr(&w, "ref", ref_label(rd->ref));
+		pg_jw_kstr(&w, "type",
+			   rd->ref->kind == PG_REF_IMAGE    ? "image"
+			   : rd->ref->kind == PG_REF_SOURCE ? "source"
+							    : "chart");
+		pg_jw_kstr(&w, "where", rd->ref->where ? rd->ref->where : "");
+		pg_jw_kstr(&w, "digest", rd->digest); /* null when none */
+		pg_jw_kstr(&w, "rule", rd->rule ? rd->rule->name : "");
+		pg_jw_kstr(&w, "decision", state_name(rd->state));
+		pg_jw_kstr(&w, "signer", rd->signer);
+		pg_jw_kstr(&w, "reason", reason_of(rd));
+		pg_jw_kbool(&w, "cached", rd->cached);
+		chart_fields(&w, rd);
+		pg__advice_log_fields(&w, rd->ref);
+		pg_jw_end(&w);
 	}
-	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:f}", "time", ts,
-			 "msg", "admission", "uid", pg_review_uid(d->rv), "namespace",
-			 pg_review_namespace(d->rv), "kind", pg_review_kind(d->rv), "name",
-			 pg_review_name(d->rv), "operation", pg_review_operation(d->rv), "user",
-			 pg_review_user(d->rv), "allowed", pg_decision_allowed(d), "decision",
-			 pg_decision_label(d), "references", refs, "duration_ms",
-			 (double)duration_us / 1000.0);
-	if (root == NULL)
-		return PG_ENOMEM;
+	pg_jw_end(&w);
+	pg_jw_key(&w, "duration_ms");
+	pg_jw_real(&w, (double)duration_us / 1000.0);
 	if (d->note)
-		json_object_set_new(root, "reason", json_string(d->note));
+		pg_jw_kstr(&w, "reason", d->note);
 	if (audit(d))
-		json_object_set_new(root, "mode", json_string("audit"));
-	return pg_decide__log_line(out, len, root);
+		pg_jw_kstr(&w, "mode", "audit");
+	pg_jw_end(&w);
+	if (w.rc == PG_OK)
+		w.rc = pg_buf_append(&b, "\n", 1);
+	rc = detach(out, len, &w);
+	pg_buf_free(&b);
+	return rc;
 }
 
 int

@@ -52,7 +52,8 @@ int pg__advice_policy(struct pg_buf *m, const pg_decision *d);
 void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
 /* Log-line fields of a reference (best effort): "path", its field path,
  * and "places", how many places the object writes it when more than one. */
-void pg__advice_log_fields(json_t *o, const pg_refent *e);
+struct pg_jw;
+void pg__advice_log_fields(struct pg_jw *w, const pg_refent *e);
 
 /* root (consumed) as one compact JSON log line ending in '\n': *out
  * malloc'd, *len its length (len may be NULL).  PG_ENOMEM. */

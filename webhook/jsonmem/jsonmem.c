@@ -129,6 +129,12 @@ pg_arena_failed(const pg_arena *a)
 	return a != NULL && a->failed;
 }
 
+bool
+pg_arena_holds(const pg_arena *a)
+{
+	return a != NULL && a->head != NULL;
+}
+
 void
 pg_arena_free(pg_arena *a)
 {

@@ -32,6 +32,9 @@ pg_arena *pg_arena_new(size_t max);
  * does not always say so in its error (a failed json_array() is reported
  * as an unknown error). */
 bool pg_arena_failed(const pg_arena *a);
+/* Whether anything was allocated from a: false when the allocator is not
+ * installed (jansson then used the heap, and its trees must be decref'd). */
+bool pg_arena_holds(const pg_arena *a);
 void pg_arena_free(pg_arena *a); /* NULL is fine; every json_t in it must
 				    be released (decref'd) first or never used */
 
