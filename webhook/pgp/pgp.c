@@ -1,6 +1,6 @@
 /*
- * pgp — gpgme-driven verification of clearsigned messages.  The only file
- * that includes gpgme.
+ * pgp — verification of clearsigned messages by gpgv.  The only file that
+ * includes gpgme.
  *
  * Each keyring set is written (binary, armor removed) as the pubring.gpg of
  * a private GnuPG home under this handle's temporary directory, with a
@@ -9,19 +9,26 @@
  * process we would then have to hunt down; reading a legacy keyring file
  * needs no agent.  The homes are cached by the SHA-256 of the keyring bytes.
  *
- * When a home is made, one key listing records every key's primary and
- * subkey fingerprints and user ids (the "key table"), so a verification is
- * one gpg run: who signed is looked up in the table, not asked of gpg.  A
- * stored handle (pg_pgp_new_stored, for the command line) keeps its homes
- * in a directory of the caller's, named by the digest, with the table in a
- * file beside the keyring: a new process verifying with a keyring it has
- * seen before writes nothing and lists nothing.  A stored home is used only
- * when its directory is ours and not writable by others and its keyring
- * file still hashes to what the table says; otherwise it is made afresh.
+ * When a home is made, one key listing (gpgme) records every key's primary
+ * and subkey fingerprints, algorithms and user ids (the "key table").  A
+ * verification is then one run of gpgv against the home's pubring.gpg
+ * (pgp/run.c: posix_spawn, bounded by the handle's deadline), its status
+ * lines read by pgp/status.c; who signed is looked up in the table, not
+ * asked of gpg.  gpgme is not used for it: through gpgme every run costs
+ * two more gpg processes (`gpg --version` when the context is made and
+ * again when it is pointed at a home) and a double fork.  A stored handle
+ * (pg_pgp_new_stored, for the command line) keeps its homes in a directory
+ * of the caller's, named by the digest, with the table in a file beside the
+ * keyring: a new process verifying with a keyring it has seen before
+ * writes nothing, lists nothing and runs gpgv once.  A stored home is used
+ * only when its directory is ours, not a symlink and closed to others, and
+ * its keyring file still hashes to what the table says; otherwise it is
+ * made afresh.
  *
- * What this file must never do: decide validity from anything but gpgme's
- * per-signature status and summary bits, hand gpg the caller's bytes
- * unnormalised, or touch the user's own GnuPG home.
+ * What this file must never do: decide validity from anything but gpg's
+ * verdict line for the one signature (GOODSIG, and gpgv's exit status 0),
+ * hand gpg the caller's bytes unnormalised, or touch the user's own GnuPG
+ * home.
  */
 #include "pgp/pgp.h"
 
@@ -46,8 +53,7 @@
 
 /* Keyring sets kept imported per handle; a policy names a handful. */
 #define HOMES_MAX 8
-/* Fingerprints are 40 (v4) or 64 (v5/v6) hex digits. */
-#define FPR_MAX 64
+#define FPR_MAX PG_PGP_FPR_MAX
 /* User ids kept per signer. */
 #define UIDS_MAX 64
 
@@ -60,12 +66,13 @@
 #define STORE_HOMES_MAX 32
 /* The key table file in a stored home, and its first line. */
 #define KEYTAB_FILE "provgate-keys"
-#define KEYTAB_MAGIC "provgate-keys 1"
+#define KEYTAB_MAGIC "provgate-keys 2"
 /* Largest key table file read back. */
 #define KEYTAB_MAX ((size_t)1 << 20)
 
 typedef struct keyinfo {
 	char *subs[SUBKEYS_MAX]; /* upper-case fingerprints; subs[0] is the primary */
+	int algos[SUBKEYS_MAX];	 /* their gpgme public-key algorithms */
 	size_t nsubs;
 	char **uids; /* not revoked, not invalid */
 	size_t nuids;
@@ -82,10 +89,12 @@ typedef struct home {
 } home;
 
 struct pg_pgp {
-	gpgme_ctx_t ctx;
-	home *cur; /* the home select_home chose last */
-	char *tmpdir;
-	char *store; /* NULL: homes live in tmpdir only */
+	gpgme_ctx_t ctx;  /* made when gpgme is first needed (listing a new home) */
+	char *ctx_home;	  /* the home ctx points at */
+	home *cur;	  /* the home select_home chose last */
+	char *tmpdir;	  /* made when the first temporary home is */
+	int64_t deadline; /* for each gpg run; 0: none given */
+	char *store;	  /* NULL: homes live in tmpdir only */
 	home homes[HOMES_MAX];
 	unsigned long tick;
 	unsigned seq;
@@ -124,6 +133,7 @@ store_ready(const char *dir)
 }
 
 static int new_handle(pg_pgp **out, const char *store, pg_err *err);
+static void rm_tree(const char *path);
 
 int
 pg_pgp_global_init(void)
@@ -147,52 +157,82 @@ pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err)
 	return new_handle(out, store && store_ready(store) == 0 ? store : NULL, err);
 }
 
+/* A handle starts no process and makes no directory: gpgme's context (its
+ * first use runs `gpg --version`) and the temporary directory are made
+ * when a home must be made, so a verification against a stored home is
+ * one gpgv run and nothing else. */
 static int
 new_handle(pg_pgp **out, const char *store, pg_err *err)
 {
-	int rc = PG_ENOMEM;
-	pg_pgp *p = NULL;
-	gpgme_error_t ge;
+	pg_pgp *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	if (store && (p->store = pg_strdup(store)) == NULL) {
+		free(p);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	*out = p;
+	return PG_OK;
+}
+
+void
+pg_pgp_set_deadline(pg_pgp *p, int64_t deadline)
+{
+	if (p)
+		p->deadline = deadline;
+}
+
+/* The temporary directory for homes that are not stored. */
+static int
+ensure_tmpdir(pg_pgp *p, pg_err *err)
+{
 	const char *tmp = getenv("TMPDIR");
 	pg_buf path;
+	int rc;
 
-	pg_buf_init(&path, 4096);
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (p->tmpdir)
+		return PG_OK;
 	if (tmp == NULL || tmp[0] != '/')
 		tmp = "/tmp";
+	pg_buf_init(&path, 4096);
 	if (pg_buf_printf(&path, "%s/provgate-pgp.XXXXXX", tmp) != PG_OK) {
-		rc = pg_err_set(err, PG_EINVAL, "TMPDIR too long");
-		goto out;
+		pg_buf_free(&path);
+		return pg_err_set(err, PG_EINVAL, "TMPDIR too long");
 	}
 	if (mkdtemp((char *)path.data) == NULL) {
 		rc = pg_err_set(err, PG_EUNAVAIL, "cannot make a temporary directory in %s: %s",
 				tmp, strerror(errno));
-		goto out;
+		pg_buf_free(&path);
+		return rc;
 	}
-	if (pg_buf_detach(&p->tmpdir, NULL, &path) != PG_OK)
-		goto out;
-	if (store && (p->store = pg_strdup(store)) == NULL)
-		goto out;
-	if ((ge = gpgme_new(&p->ctx)) != 0) {
-		rc = gpg_fail(err, ge, "cannot create a context");
-		goto out;
+	if (pg_buf_detach(&p->tmpdir, NULL, &path) != PG_OK) {
+		rm_tree((char *)path.data);
+		pg_buf_free(&path);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
 	}
+	return PG_OK;
+}
+
+/* gpgme's context, for listing keys (and, when a keyring's table could not
+ * hold every key, looking one up). */
+static int
+ensure_ctx(pg_pgp *p, pg_err *err)
+{
+	gpgme_error_t ge;
+
+	if (p->ctx)
+		return PG_OK;
+	if ((ge = gpgme_new(&p->ctx)) != 0)
+		return gpg_fail(err, ge, "cannot create a context");
 	if ((ge = gpgme_set_protocol(p->ctx, GPGME_PROTOCOL_OpenPGP)) != 0) {
-		rc = gpg_fail(err, ge, "OpenPGP engine unavailable");
-		goto out;
+		gpgme_release(p->ctx);
+		p->ctx = NULL;
+		return gpg_fail(err, ge, "OpenPGP engine unavailable");
 	}
 	gpgme_set_offline(p->ctx, 1);
 	(void)gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL);
-	*out = p;
-	p = NULL;
-	rc = PG_OK;
-out:
-	pg_buf_free(&path);
-	pg_pgp_free(p);
-	return rc;
+	return PG_OK;
 }
 
 static int
@@ -248,6 +288,7 @@ pg_pgp_free(pg_pgp *p)
 		home_drop(&p->homes[i]);
 	if (p->ctx)
 		gpgme_release(p->ctx);
+	free(p->ctx_home);
 	if (p->tmpdir)
 		rm_tree(p->tmpdir);
 	free(p->tmpdir);
@@ -350,12 +391,24 @@ rings_digest(unsigned char out[32], const pg_pgp_keyring *rings, size_t nrings)
 	return pg_digest_end(md, out);
 }
 
+/* Point gpgme's context at a home (each change runs `gpg --version`). */
 static int
 use_home(pg_pgp *p, const char *path, pg_err *err)
 {
-	gpgme_error_t ge = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL, path);
+	gpgme_error_t ge;
+	int rc;
 
-	return ge ? gpg_fail(err, ge, "cannot select the keyring home") : PG_OK;
+	if (p->ctx_home && strcmp(p->ctx_home, path) == 0)
+		return PG_OK;
+	if ((rc = ensure_ctx(p, err)) != PG_OK)
+		return rc;
+	free(p->ctx_home);
+	p->ctx_home = NULL;
+	if ((ge = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL, path)) != 0)
+		return gpg_fail(err, ge, "cannot select the keyring home");
+	if ((p->ctx_home = pg_strdup(path)) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	return PG_OK;
 }
 
 static char *
@@ -388,9 +441,13 @@ table_add(home *h, gpgme_key_t k)
 	if (h->keys == NULL && (h->keys = calloc(KEYS_MAX, sizeof(*h->keys))) == NULL)
 		return PG_ENOMEM;
 	ki = &h->keys[h->nkeys++];
-	for (sk = k->subkeys; sk && ki->nsubs < SUBKEYS_MAX; sk = sk->next)
-		if (sk->fpr && (ki->subs[ki->nsubs++] = upper_dup(sk->fpr)) == NULL)
+	for (sk = k->subkeys; sk && ki->nsubs < SUBKEYS_MAX; sk = sk->next) {
+		if (sk->fpr == NULL)
+			continue;
+		ki->algos[ki->nsubs] = (int)sk->pubkey_algo;
+		if ((ki->subs[ki->nsubs++] = upper_dup(sk->fpr)) == NULL)
 			return PG_ENOMEM;
+	}
 	if (sk != NULL)
 		h->complete = false;
 	for (u = k->uids; u; u = u->next)
@@ -450,7 +507,8 @@ table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
 	for (i = 0; rc == PG_OK && i < h->nkeys; i++) {
 		rc = pg_buf_printf(&b, "K\n");
 		for (j = 0; rc == PG_OK && j < h->keys[i].nsubs; j++)
-			rc = pg_buf_printf(&b, "S %s\n", h->keys[i].subs[j]);
+			rc =
+			    pg_buf_printf(&b, "S %s %d\n", h->keys[i].subs[j], h->keys[i].algos[j]);
 		for (j = 0; rc == PG_OK && j < h->keys[i].nuids; j++) {
 			const char *u = h->keys[i].uids[j];
 
@@ -524,8 +582,18 @@ table_read(home *h, const char *dir, const unsigned char want[32])
 			if (h->nkeys == KEYS_MAX)
 				goto out;
 			ki = &h->keys[h->nkeys++];
-		} else if (ki && line[0] == 'S' && line[1] == ' ' && ki->nsubs < SUBKEYS_MAX &&
-			   strlen(line + 2) <= FPR_MAX) {
+		} else if (ki && line[0] == 'S' && line[1] == ' ' && ki->nsubs < SUBKEYS_MAX) {
+			char *sp = strchr(line + 2, ' '), *e = NULL;
+			long algo;
+
+			if (sp == NULL || (size_t)(sp - (line + 2)) > FPR_MAX)
+				goto out;
+			*sp = '\0';
+			errno = 0;
+			algo = strtol(sp + 1, &e, 10);
+			if (errno || e == sp + 1 || *e != '\0' || algo < 0 || algo > 1000)
+				goto out;
+			ki->algos[ki->nsubs] = (int)algo;
 			if ((ki->subs[ki->nsubs++] = pg_strdup(line + 2)) == NULL)
 				goto out;
 		} else if (ki && line[0] == 'U' && line[1] == ' ' && ki->nuids < UIDS_MAX) {
@@ -639,10 +707,8 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	for (i = 0; i < HOMES_MAX; i++) {
 		if (p->homes[i].path && memcmp(p->homes[i].key, key, 32) == 0) {
 			p->homes[i].used = ++p->tick;
-			/* Selecting a home makes gpgme run `gpg --version` again:
-			 * skip it when the context already points there. */
-			rc = p->cur == &p->homes[i] ? PG_OK : use_home(p, p->homes[i].path, err);
-			p->cur = rc == PG_OK ? &p->homes[i] : NULL;
+			p->cur = &p->homes[i];
+			rc = PG_OK;
 			goto out;
 		}
 	}
@@ -666,12 +732,13 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 		/* A home an earlier process made from these very keys: nothing
 		 * to write or list. */
 		(void)utimes((char *) final.data, NULL);
-		if ((rc = pg_buf_detach(&h->path, NULL, &final)) != PG_OK ||
-		    (rc = use_home(p, h->path, err)) != PG_OK)
+		if ((rc = pg_buf_detach(&h->path, NULL, &final)) != PG_OK)
 			goto out;
 		h->stored = true;
 		goto done;
 	}
+	if ((rc = ensure_tmpdir(p, err)) != PG_OK)
+		goto out;
 	if ((rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq++)) != PG_OK) {
 		rc = pg_err_set(err, rc, "temporary path too long");
 		goto out;
@@ -705,9 +772,6 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 				free(h->path);
 				h->path = moved;
 				h->stored = true;
-				rc = use_home(p, h->path, err);
-				if (rc != PG_OK)
-					goto out;
 			}
 		}
 	}
@@ -745,23 +809,49 @@ algo_name(gpgme_pubkey_algo_t a)
 	}
 }
 
-/* The algorithm of the key that made s: gpg leaves pubkey_algo unset on a
- * bad signature, so look the issuer up in the keyring. */
+/* The key of the table whose (sub)key fingerprint ends in id (a
+ * fingerprint whole, or a key id tail of at least 16 digits); *sub its
+ * index.  NULL when the table has none. */
+static const keyinfo *
+table_find(const home *h, const char *id, size_t *sub)
+{
+	size_t i, j, fl = strlen(id);
+
+	for (i = 0; h && fl >= 16 && i < h->nkeys; i++)
+		for (j = 0; j < h->keys[i].nsubs; j++) {
+			const char *f = h->keys[i].subs[j];
+			size_t kl = strlen(f);
+
+			if (kl >= fl && strcasecmp(f + kl - fl, id) == 0) {
+				*sub = j;
+				return &h->keys[i];
+			}
+		}
+	return NULL;
+}
+
+/* The algorithm of the key that made a bad signature (gpg does not say):
+ * from the key table, else (a table that could not hold every key) asked of
+ * gpg through gpgme. */
 static gpgme_pubkey_algo_t
-sig_algo(gpgme_ctx_t ctx, gpgme_signature_t s)
+sig_algo(pg_pgp *p, const char *keyid)
 {
 	gpgme_key_t key = NULL;
 	gpgme_subkey_t sk;
-	gpgme_pubkey_algo_t a = s->pubkey_algo;
-	size_t fl;
+	gpgme_pubkey_algo_t a = 0;
+	const keyinfo *ki;
+	size_t sub = 0, fl = strlen(keyid);
+	pg_err ignored;
 
-	if (a != 0 || s->fpr == NULL || gpgme_get_key(ctx, s->fpr, &key, 0) != 0 || key == NULL)
-		return a;
-	fl = strlen(s->fpr);
+	if ((ki = table_find(p->cur, keyid, &sub)) != NULL)
+		return (gpgme_pubkey_algo_t)ki->algos[sub];
+	if (p->cur == NULL || p->cur->complete || use_home(p, p->cur->path, &ignored) != PG_OK ||
+	    gpgme_get_key(p->ctx, keyid, &key, 0) != 0 || key == NULL)
+		return 0;
 	for (sk = key->subkeys; sk; sk = sk->next) {
 		size_t kl = sk->fpr ? strlen(sk->fpr) : 0;
 
-		if (kl >= fl && strcasecmp(sk->fpr + kl - fl, s->fpr) == 0) {
+		if (kl >= fl && strcasecmp(sk->fpr + kl - fl, keyid) == 0) {
 			a = sk->pubkey_algo;
 			break;
 		}
@@ -770,33 +860,36 @@ sig_algo(gpgme_ctx_t ctx, gpgme_signature_t s)
 	return a;
 }
 
-/* Map gpgme's verdict on one signature to Helm's (go-crypto's) words.
- * s is not used after sig_algo, which runs another operation. */
+/* Map gpg's verdict on the one signature to Helm's (go-crypto's) words, as
+ * gpgme's status and summary bits did (gpgme verify.c: ERRSIG 9 is a
+ * missing key, any other ERRSIG reason a system error). */
 static int
-sig_verdict(gpgme_ctx_t ctx, gpgme_signature_t s, pg_err *err)
+sig_verdict(pg_pgp *p, const pg_pgp_status *st, pg_err *err)
 {
-	gpgme_err_code_t st = gpgme_err_code(s->status);
-
-	if (st == GPG_ERR_NO_PUBKEY || (s->summary & GPGME_SIGSUM_KEY_MISSING))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by unknown entity");
-	if (st == GPG_ERR_BAD_SIGNATURE || (s->summary & GPGME_SIGSUM_RED))
-		return pg_err_set(err, PG_EVERIFY,
-				  "openpgp: invalid signature: %s verification failure",
-				  algo_name(sig_algo(ctx, s)));
-	if (st == GPG_ERR_CERT_REVOKED || (s->summary & GPGME_SIGSUM_KEY_REVOKED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by revoked key");
-	if (st == GPG_ERR_KEY_EXPIRED || (s->summary & GPGME_SIGSUM_KEY_EXPIRED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: key expired");
-	if (st == GPG_ERR_SIG_EXPIRED || (s->summary & GPGME_SIGSUM_SIG_EXPIRED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature expired");
-	if (s->summary & (GPGME_SIGSUM_BAD_POLICY | GPGME_SIGSUM_SYS_ERROR))
+	switch (st->kind) {
+	case PG_PGP_SIG_GOOD:
+		break;
+	case PG_PGP_SIG_ERROR:
+		if (st->errsig_rc == 9)
+			return pg_err_set(err, PG_EVERIFY,
+					  "openpgp: signature made by unknown entity");
 		return pg_err_set(err, PG_EVERIFY,
 				  "openpgp: signature not acceptable (gpg summary 0x%x)",
-				  (unsigned)s->summary);
-	if (st != GPG_ERR_NO_ERROR)
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature not verified: %s",
-				  gpgme_strerror(s->status));
-	if (s->fpr == NULL || s->fpr[0] == '\0')
+				  (unsigned)GPGME_SIGSUM_SYS_ERROR);
+	case PG_PGP_SIG_BAD:
+		return pg_err_set(err, PG_EVERIFY,
+				  "openpgp: invalid signature: %s verification failure",
+				  algo_name(sig_algo(p, st->keyid)));
+	case PG_PGP_SIG_REVOKED:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by revoked key");
+	case PG_PGP_SIG_KEYEXPIRED:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: key expired");
+	case PG_PGP_SIG_EXPIRED:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: signature expired");
+	default:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: no signature found");
+	}
+	if (st->fpr[0] == '\0' && st->keyid[0] == '\0')
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature without a signer");
 	return PG_OK;
 }
@@ -828,18 +921,13 @@ static int
 signer_info(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 {
 	home *h = p->cur;
-	size_t i, j, fl = strlen(sigfpr);
+	const keyinfo *ki;
+	size_t sub = 0;
 
-	for (i = 0; h && fl >= 16 && i < h->nkeys; i++)
-		for (j = 0; j < h->keys[i].nsubs; j++) {
-			const char *f = h->keys[i].subs[j];
-			size_t kl = strlen(f);
-
-			if (kl >= fl && strcasecmp(f + kl - fl, sigfpr) == 0)
-				return copy_key(r, &h->keys[i], sigfpr) == PG_OK
-					   ? PG_OK
-					   : pg_err_set(err, PG_ENOMEM, "out of memory");
-		}
+	if ((ki = table_find(h, sigfpr, &sub)) != NULL)
+		return copy_key(r, ki, sigfpr) == PG_OK
+			   ? PG_OK
+			   : pg_err_set(err, PG_ENOMEM, "out of memory");
 	if (h && h->complete)
 		return pg_err_set(err, PG_EVERIFY,
 				  "openpgp: signing key %s not found after verification", sigfpr);
@@ -855,6 +943,9 @@ signer_lookup(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 	size_t n = 0;
 	int rc = PG_ENOMEM;
 
+	if (p->cur == NULL || (rc = use_home(p, p->cur->path, err)) != PG_OK)
+		return p->cur ? rc : pg_err_set(err, PG_EINTERNAL, "no keyring home");
+	rc = PG_ENOMEM;
 	if ((ge = gpgme_get_key(p->ctx, sigfpr, &key, 0)) != 0 || key == NULL ||
 	    key->subkeys == NULL || key->subkeys->fpr == NULL) {
 		rc = pg_err_set(err, PG_EVERIFY,
@@ -886,21 +977,35 @@ out:
 	return rc;
 }
 
+/* gpgv, the verify-only gpg: every key in the given keyring is trusted, no
+ * options file, no trust database, no agent.  At a fixed path: never
+ * whatever PATH names first. */
+static const char *
+gpgv_path(void)
+{
+	static const char *const paths[] = {"/usr/bin/gpgv", "/bin/gpgv", "/usr/local/bin/gpgv"};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
 int
 pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *rings,
 			  size_t nrings, const char *msg, size_t len, pg_err *err)
 {
-	int rc = PG_EINTERNAL;
-	pg_buf norm;
-	gpgme_data_t sig = NULL, plain = NULL;
-	gpgme_verify_result_t vr;
-	gpgme_signature_t s;
-	gpgme_error_t ge;
+	int rc = PG_EINTERNAL, code = 0;
+	pg_buf norm, plain, status;
+	pg_pgp_status st;
 	pg_pgp_result *r = NULL;
-	char *pt = NULL, sfpr[FPR_MAX + 1];
-	size_t ptlen = 0, nsig = 0;
+	const char *gpgv = gpgv_path();
+	char ring[4200];
 
 	pg_buf_init(&norm, PG_PGP_MESSAGE_MAX + 1024);
+	pg_buf_init(&plain, PG_PGP_MESSAGE_MAX);
+	pg_buf_init(&status, PG_PGP_STATUS_MAX);
 	if (len > PG_PGP_MESSAGE_MAX) {
 		rc = pg_err_set(err, PG_ETOOBIG, "signed message larger than %zu bytes",
 				(size_t)PG_PGP_MESSAGE_MAX);
@@ -910,53 +1015,64 @@ pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *
 		goto out;
 	if ((rc = select_home(p, rings, nrings, err)) != PG_OK)
 		goto out;
-	if ((ge = gpgme_data_new_from_mem(&sig, (const char *)norm.data, norm.len, 0)) != 0 ||
-	    (ge = gpgme_data_new(&plain)) != 0) {
-		rc = gpg_fail(err, ge, "cannot set up data");
+	if (gpgv == NULL) {
+		rc = pg_err_set(err, PG_EUNAVAIL, "gpg: gpgv is not installed");
 		goto out;
 	}
-	ge = gpgme_op_verify(p->ctx, sig, NULL, plain);
-	vr = gpgme_op_verify_result(p->ctx);
-	if (vr == NULL || vr->signatures == NULL) {
-		rc = ge ? pg_err_set(err, PG_EVERIFY, "openpgp: %s", gpgme_strerror(ge))
-			: pg_err_set(err, PG_EVERIFY, "openpgp: no signature found");
+	if ((size_t)snprintf(ring, sizeof(ring), "%s/pubring.gpg", p->cur->path) >= sizeof(ring)) {
+		rc = pg_err_set(err, PG_EINTERNAL, "keyring path too long");
 		goto out;
 	}
-	for (s = vr->signatures; s; s = s->next)
-		nsig++;
-	if (nsig != 1) {
-		rc =
-		    pg_err_set(err, PG_EVERIFY, "openpgp: expected one signature, found %zu", nsig);
+	{
+		const char *argv[] = {gpgv, "--homedir",   p->cur->path, "--keyring",
+				      ring, "--status-fd", "3",		 "--output",
+				      "-",  "-",	   NULL};
+
+		if ((rc = pg_pgp_run(argv, norm.data, norm.len, &plain, &status, p->deadline, &code,
+				     err)) != PG_OK)
+			goto out;
+	}
+	if (pg_pgp_status_parse(&st, (const char *)status.data, status.len) != PG_OK) {
+		rc = pg_err_set(err, PG_EVERIFY, "openpgp: gpg's status output is malformed");
 		goto out;
 	}
-	if ((rc = sig_verdict(p->ctx, vr->signatures, err)) != PG_OK)
+	if (st.nsigs == 0) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				st.nodata ? "openpgp: No data" : "openpgp: no signature found");
 		goto out;
+	}
+	if (st.nsigs != 1) {
+		rc = pg_err_set(err, PG_EVERIFY, "openpgp: expected one signature, found %zu",
+				st.nsigs);
+		goto out;
+	}
+	if ((rc = sig_verdict(p, &st, err)) != PG_OK)
+		goto out;
+	/* gpgv says good only with exit status 0: both must agree */
+	if (code != 0) {
+		rc = pg_err_set(err, PG_EVERIFY, "openpgp: signature not verified: gpgv exit %d",
+				code);
+		goto out;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* Copy: the next gpgme operation on the context frees the result. */
-	(void)snprintf(sfpr, sizeof(sfpr), "%s", vr->signatures->fpr);
-	vr = NULL;
-	if ((rc = signer_info(r, p, sfpr, err)) != PG_OK)
+	if ((rc = signer_info(r, p, st.fpr[0] ? st.fpr : st.keyid, err)) != PG_OK)
 		goto out;
-	pt = gpgme_data_release_and_get_mem(plain, &ptlen);
-	plain = NULL;
-	if ((r->plaintext = pg_strndup(pt ? pt : "", pt ? ptlen : 0)) == NULL) {
+	r->plaintext_len = plain.len;
+	if (pg_buf_detach(&r->plaintext, NULL, &plain) != PG_OK) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	r->plaintext_len = pt ? ptlen : 0;
 	*out = r;
 	r = NULL;
 	rc = PG_OK;
 out:
-	if (pt)
-		gpgme_free(pt);
-	gpgme_data_release(plain);
-	gpgme_data_release(sig);
 	pg_pgp_result_free(r);
 	pg_buf_free(&norm);
+	pg_buf_free(&plain);
+	pg_buf_free(&status);
 	return rc;
 }
 
