@@ -490,7 +490,8 @@ list_keys(pg_pgp *p, home *h, pg_err *err)
 }
 
 /* The key table as a file: the magic and the keyring file's SHA-256 on the
- * first line, then per key "K", its fingerprints as "S <FPR>" and its user
+ * first line, then per key "K", its fingerprints and gpgme public-key
+ * algorithms as "S <FPR> <ALGO>" and its user
  * ids as "U <hex>" (a user id may hold any byte). */
 static int
 table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
