@@ -422,7 +422,7 @@ test_stored_near_misses(void **state)
 	assert_string_equal(e.msg, "openpgp: signature made by unknown entity");
 	assert_int_equal(made, 1);
 	/* near miss 2: the other keyring's home under the signer's name */
-	snprintf(tmp, sizeof(tmp), "%s.keep", home_a);
+	snprintf(tmp, sizeof(tmp), "%s.keep", store);
 	assert_int_equal(rename(home_a, tmp), 0);
 	copy_home(home_b, home_a);
 	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
@@ -444,6 +444,34 @@ test_stored_near_misses(void **state)
 	assert_int_equal(made, 1);
 	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
 	assert_int_equal(made, 0);
+	/* the process-wide store (the server's --state-dir/pgp): plain
+	 * handles share its homes */
+	assert_int_equal(pg_pgp_set_store(store), PG_OK);
+	assert_int_equal(pg_pgp_new(&p, &e), PG_OK);
+	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring_a, 1, prov, plen, &e), PG_OK);
+	assert_true(p->cur->stored);
+	assert_int_equal(p->seq, 0);
+	pg_pgp_result_free(r);
+	r = NULL;
+	pg_pgp_free(p);
+	p = NULL;
+	assert_int_equal(pg_pgp_set_store(NULL), PG_OK);
+	assert_int_equal(pg_pgp_new(&p, &e), PG_OK);
+	assert_null(p->store);
+	pg_pgp_free(p);
+	p = NULL;
+	/* homes are made inside the store and moved: none left half-made,
+	 * nothing moved aside left behind */
+	{
+		DIR *d = opendir(store);
+		struct dirent *de;
+
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL)
+			assert_true(strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+				    strlen(de->d_name) == 64);
+		closedir(d);
+	}
 	/* past its deadline: gpgv is not waited for */
 	assert_int_equal(pg_pgp_new_stored(&p, store, &e), PG_OK);
 	pg_pgp_set_deadline(p, pg_clock_ms() - 1);

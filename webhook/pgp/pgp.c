@@ -145,10 +145,25 @@ pg_pgp_global_init(void)
 	return gpgme_check_version(NULL) != NULL ? PG_OK : PG_EUNAVAIL;
 }
 
+/* The store every pg_pgp_new handle uses (pg_pgp_set_store). */
+static char *g_store;
+
+int
+pg_pgp_set_store(const char *dir)
+{
+	char *d = NULL;
+
+	if (dir && (d = pg_strdup(dir)) == NULL)
+		return PG_ENOMEM;
+	free(g_store);
+	g_store = d;
+	return PG_OK;
+}
+
 int
 pg_pgp_new(pg_pgp **out, pg_err *err)
 {
-	return new_handle(out, NULL, err);
+	return g_store ? pg_pgp_new_stored(out, g_store, err) : new_handle(out, NULL, err);
 }
 
 int
@@ -677,6 +692,42 @@ store_prune(const char *store)
 		rm_tree(oldest);
 }
 
+/* Move the home just made to its name in the store.  What is in the way
+ * there was found unusable (not ours, open to others, another keyring or
+ * malformed) and is moved aside and removed first, unless a racing process
+ * has meanwhile put a good home there: then that one is left alone (it may
+ * be verifying with it) and this handle keeps its own, unstored. */
+static void
+store_keep(pg_pgp *p, home *h, const char *final, const unsigned char ringsum[32])
+{
+	char *dst = pg_strdup(final), aside[4300];
+	home probe;
+
+	if (dst == NULL)
+		return;
+	store_prune(p->store);
+	if (rename(h->path, dst) != 0) {
+		memset(&probe, 0, sizeof(probe));
+		if ((errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR) ||
+		    (dir_trusted(dst) && table_read(&probe, dst, ringsum) == 0) ||
+		    (size_t)snprintf(aside, sizeof(aside), "%s/.old.%ld.%u", p->store,
+				     (long)getpid(), p->seq) >= sizeof(aside) ||
+		    rename(dst, aside) != 0) {
+			keys_free(probe.keys, probe.nkeys);
+			free(dst);
+			return;
+		}
+		rm_tree(aside);
+		if (rename(h->path, dst) != 0) {
+			free(dst);
+			return;
+		}
+	}
+	free(h->path);
+	h->path = dst;
+	h->stored = true;
+}
+
 /* Find or make the home for this keyring set and select it in the context. */
 static int
 select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
@@ -738,13 +789,20 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 		h->stored = true;
 		goto done;
 	}
-	if ((rc = ensure_tmpdir(p, err)) != PG_OK)
+	/* A home for the store is made inside it (the rename below never
+	 * crosses file systems); any other in the temporary directory. */
+	if (p->store)
+		rc = pg_buf_printf(&path, "%s/.new.XXXXXX", p->store);
+	else if ((rc = ensure_tmpdir(p, err)) != PG_OK)
 		goto out;
-	if ((rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq++)) != PG_OK) {
+	else
+		rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq);
+	p->seq++;
+	if (rc != PG_OK) {
 		rc = pg_err_set(err, rc, "temporary path too long");
 		goto out;
 	}
-	if (mkdir((char *)path.data, 0700) != 0) {
+	if (p->store ? mkdtemp((char *)path.data) == NULL : mkdir((char *)path.data, 0700) != 0) {
 		rc = pg_err_set(err, PG_EUNAVAIL, "cannot make %s: %s", (char *)path.data,
 				strerror(errno));
 		goto out;
@@ -760,22 +818,11 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 				"failed to load keyring: no OpenPGP public key found");
 		goto out;
 	}
-	/* Keep it in the store for the next process: written whole in the
-	 * temporary home, then moved in one rename (a racing process either
-	 * finds it whole or makes its own). */
-	if (p->store && final.len && table_write(h, ringsum, NULL) == PG_OK) {
-		store_prune(p->store);
-		rm_tree((char *) final.data);
-		if (rename(h->path, (char *) final.data) == 0) {
-			char *moved = NULL;
-
-			if (pg_buf_detach(&moved, NULL, &final) == PG_OK) {
-				free(h->path);
-				h->path = moved;
-				h->stored = true;
-			}
-		}
-	}
+	/* Keep it in the store for the next process: written whole, then
+	 * moved in one rename (a racing process either finds it whole or
+	 * makes its own). */
+	if (p->store && final.len && table_write(h, ringsum, NULL) == PG_OK)
+		store_keep(p, h, (const char *) final.data, ringsum);
 done:
 	memcpy(h->key, key, 32);
 	h->used = ++p->tick;

@@ -71,6 +71,12 @@ int pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err);
  * fails with PG_ETIMEOUT ("gpg: did not finish in time"). */
 void pg_pgp_set_deadline(pg_pgp *p, int64_t deadline);
 
+/* Make every later pg_pgp_new handle a stored one on dir (the server's
+ * --state-dir/pgp: its workers, the policy's load-time keyring check and
+ * the next process share one home per keyring).  NULL: back to temporary
+ * homes.  Once, before threads start.  PG_ENOMEM. */
+int pg_pgp_set_store(const char *dir);
+
 /* Remove the temporary directory and free everything; NULL is fine. */
 void pg_pgp_free(pg_pgp *p);
 
