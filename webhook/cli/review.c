@@ -23,6 +23,7 @@
 #include "decide/decide.h"
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "pgp/pgp.h"
 #include "helm/helm.h"
 #include "jsonmem/jsonmem.h"
 #include "policy/policy.h"
@@ -238,6 +239,7 @@ pg_cmd_review(int argc, char **argv)
 	pg_err err, derr;
 	int64_t t0 = pg_clock_us();
 	uint64_t t;
+	char store[4096];
 
 	pg_err_clear(&err);
 	for (i = 1; i < argc; i++) {
@@ -269,6 +271,13 @@ pg_cmd_review(int argc, char **argv)
 	if (dir == NULL) {
 		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file "
 						"FILE] [--timeout DURATION] [--mutate] [FILE|-]");
+		goto out;
+	}
+	/* Keyrings' gpg homes as verify-chart keeps them: the policy's
+	 * load-time check and the chart verifications of this and later runs
+	 * share one per keyring (a listing once, then one gpgv run each) */
+	if (pg_cli_pgp_cache_dir(store, sizeof(store)) == 0 && pg_pgp_set_store(store) != PG_OK) {
+		rc = pg_cli_fail(PG_EXIT_DENY, "out of memory");
 		goto out;
 	}
 	if (pg_policy_load_dir(&run.pol, dir, &err) != PG_OK ||
