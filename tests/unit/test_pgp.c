@@ -460,6 +460,26 @@ test_stored_near_misses(void **state)
 	assert_null(p->store);
 	pg_pgp_free(p);
 	p = NULL;
+	/* a killed process's half-made home goes when the next home is
+	 * made, once it is old; a young one (another process's, in the
+	 * making) stays */
+	{
+		char left[700], young[700];
+		struct timeval old_tv[2] = {{1000, 0}, {1000, 0}};
+
+		snprintf(left, sizeof(left), "%s/.new.abcdef", store);
+		snprintf(young, sizeof(young), "%s/.new.ghijkl", store);
+		assert_int_equal(mkdir(left, 0700), 0);
+		assert_int_equal(mkdir(young, 0700), 0);
+		assert_int_equal(utimes(left, old_tv), 0);
+		rm_tree(home_b);
+		assert_int_equal(stored_verify(store, &ring_b, prov, plen, NULL, 0, &made, &e),
+				 PG_EVERIFY);
+		assert_int_equal(made, 1);
+		assert_int_not_equal(lstat(left, &st), 0);
+		assert_int_equal(lstat(young, &st), 0);
+		rm_tree(young);
+	}
 	/* homes are made inside the store and moved: none left half-made,
 	 * nothing moved aside left behind */
 	{

@@ -64,6 +64,8 @@
 #define SUBKEYS_MAX 32
 /* Homes kept in a store directory; the least recently used go first. */
 #define STORE_HOMES_MAX 32
+/* Age past which a half-made home in the store is a killed process's. */
+#define STORE_LEFTOVER_SECS 600
 /* The key table file in a stored home, and its first line. */
 #define KEYTAB_FILE "provgate-keys"
 #define KEYTAB_MAGIC "provgate-keys 2"
@@ -662,7 +664,9 @@ dir_trusted(const char *dir)
 }
 
 /* Keep at most STORE_HOMES_MAX homes in the store: remove the oldest
- * (by modification time; a used home is touched). */
+ * (by modification time; a used home is touched).  A half-made home or one
+ * moved aside (.new.*, .old.*) that a killed process left for more than
+ * STORE_LEFTOVER_SECS is removed too. */
 static void
 store_prune(const char *store)
 {
@@ -676,6 +680,13 @@ store_prune(const char *store)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
+		if ((strncmp(e->d_name, ".new.", 5) == 0 || strncmp(e->d_name, ".old.", 5) == 0) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) <
+			sizeof(path) &&
+		    lstat(path, &st) == 0 && st.st_mtime + STORE_LEFTOVER_SECS < time(NULL)) {
+			rm_tree(path);
+			continue;
+		}
 		if (strlen(e->d_name) != 64 ||
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) >=
 			sizeof(path) ||
