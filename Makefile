@@ -68,15 +68,18 @@ JOBS ?= $(NPROC)
 SUBJ = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 PKGS = libh2o-evloop jansson yaml-0.1 libcurl openssl gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is not linked: fetch/curl_lazy.c opens it at its first use (its
+# ~30 dependencies made most of every process start).  --as-needed keeps
+# out what a binary does not use.
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror=implicit-function-declaration -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 $(WARN) -D_GNU_SOURCE $(FORTIFY) -fstack-protector-strong \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -DH2O_USE_LIBUV=0 \
 	-Iwebhook $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
-LDFLAGS += $(SANFLAGS)
-LDLIBS = $(PKG_LIBS) -lz -lpthread -lm
+LDFLAGS += $(SANFLAGS) -Wl,--as-needed
+LDLIBS = $(PKG_LIBS) -lz -lpthread -lm -ldl
 
 # Quiet by default: `make V=1` shows the full commands.
 ifeq ($(V),1)

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib_review.sh"
 source "$(dirname "$0")/lib_badserver.sh"
 
 TIMEOUT_MS=1500
-SLACK_MS=1000
+SLACK_MS=500
 [ -x "$PG" ] || { notok "provgate binary" "$PG missing"; exit 1; }
 badserver_start || { notok "badserver starts" "$(tail -3 "$T"/badserver.err 2>/dev/null)"; exit 1; }
 R="127.0.0.1:$BAD_MAIN"

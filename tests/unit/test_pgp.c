@@ -1,13 +1,16 @@
-/* Unit tests of pgp/: CRC-24, base64, armor, clearsign normalisation, and
- * gpgme verification with the keyring-home cache (against the shared Helm
- * vectors when they are present). */
+/* Unit tests of pgp/: CRC-24, base64, armor, clearsign normalisation, gpg's
+ * status lines, the deadline of a gpg run, and verification by gpgv with
+ * the keyring-home cache (against the shared Helm vectors when they are
+ * present). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include "clock/clock.h"
 #include "../../webhook/pgp/armor.c"
 #include "../../webhook/pgp/pgp.c"
 
@@ -97,6 +100,110 @@ test_normalize(void **state)
 	assert_int_equal(pg_pgp_clearsign_normalize(&b, no_end, strlen(no_end), &e), PG_EINVAL);
 	assert_int_equal(pg_pgp_clearsign_normalize(&b, "plain text\n", 11, &e), PG_EINVAL);
 	pg_buf_free(&b);
+}
+
+static void
+test_status(void **state)
+{
+	pg_pgp_status st;
+	static const char good[] =
+	    "[GNUPG:] PLAINTEXT 74 0 \n"
+	    "[GNUPG:] NEWSIG charts@provgate.test\n"
+	    "[GNUPG:] KEY_CONSIDERED 2EFBBB400FA6EB9A0A417E735531B724834B1085 0\n"
+	    "[GNUPG:] GOODSIG 5531B724834B1085 Bench Charts <charts@provgate.test>\n"
+	    "[GNUPG:] VALIDSIG 2EFBBB400FA6EB9A0A417E735531B724834B1085 2026-12-05 "
+	    "1796476061 0 4 0 22 8 01 2EFBBB400FA6EB9A0A417E735531B724834B1085\n";
+	static const char errsig[] = "[GNUPG:] NEWSIG\n"
+				     "[GNUPG:] ERRSIG 843BBF981FC18762 1 10 01 1554152840 9 -\n"
+				     "[GNUPG:] NO_PUBKEY 843BBF981FC18762\n";
+
+	(void)state;
+	assert_int_equal(pg_pgp_status_parse(&st, good, sizeof(good) - 1), PG_OK);
+	assert_int_equal(st.nsigs, 1);
+	assert_int_equal(st.kind, PG_PGP_SIG_GOOD);
+	assert_string_equal(st.keyid, "5531B724834B1085");
+	assert_string_equal(st.fpr, "2EFBBB400FA6EB9A0A417E735531B724834B1085");
+	assert_string_equal(st.primary, "2EFBBB400FA6EB9A0A417E735531B724834B1085");
+	assert_int_equal(pg_pgp_status_parse(&st, errsig, sizeof(errsig) - 1), PG_OK);
+	assert_int_equal(st.kind, PG_PGP_SIG_ERROR);
+	assert_int_equal(st.errsig_rc, 9);
+	assert_string_equal(st.fpr, "");
+	/* each verdict word, and two signatures */
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] BADSIG 843bbf981fc18762 x", 34), PG_OK);
+	assert_int_equal(st.kind, PG_PGP_SIG_BAD);
+	assert_string_equal(st.keyid, "843BBF981FC18762");
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] EXPKEYSIG 843BBF981FC18762 x\n", 37),
+			 PG_OK);
+	assert_int_equal(st.kind, PG_PGP_SIG_KEYEXPIRED);
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] REVKEYSIG 843BBF981FC18762 x\n", 37),
+			 PG_OK);
+	assert_int_equal(st.kind, PG_PGP_SIG_REVOKED);
+	assert_int_equal(pg_pgp_status_parse(&st,
+					     "[GNUPG:] EXPSIG 843BBF981FC18762 x\n"
+					     "[GNUPG:] GOODSIG 843BBF981FC18762 x\n",
+					     70),
+			 PG_OK);
+	assert_int_equal(st.kind, PG_PGP_SIG_EXPIRED);
+	assert_int_equal(st.nsigs, 2);
+	/* near misses: a word that only starts like a verdict, a line
+	 * without the prefix, no data */
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] GOODSIGX 843BBF981FC18762 x\n", 37),
+			 PG_OK);
+	assert_int_equal(st.nsigs, 0);
+	assert_int_equal(pg_pgp_status_parse(&st, "GOODSIG 843BBF981FC18762 x\n", 27), PG_OK);
+	assert_int_equal(st.nsigs, 0);
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] NODATA 1\n", 18), PG_OK);
+	assert_true(st.nodata);
+	/* malformed verdict lines */
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] GOODSIG 843BBF98 x\n", 28), PG_EINVAL);
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] GOODSIG 843BBF981FC1876Z x\n", 36),
+			 PG_EINVAL);
+	assert_int_equal(pg_pgp_status_parse(&st, "[GNUPG:] GOODSIG\n", 17), PG_EINVAL);
+	assert_int_equal(
+	    pg_pgp_status_parse(&st, "[GNUPG:] ERRSIG 843BBF981FC18762 1 10 01 1554152840\n", 52),
+	    PG_EINVAL);
+}
+
+/* A gpg run that does not end is killed at its deadline and reaped. */
+static void
+test_run_deadline(void **state)
+{
+	const char *argv[] = {"/bin/sleep", "10", NULL};
+	const char *cat[] = {"/bin/cat", NULL};
+	pg_buf out, st;
+	int code = -1;
+	int64_t t0;
+	pg_err e;
+
+	(void)state;
+	pg_buf_init(&out, 1 << 20);
+	pg_buf_init(&st, 1024);
+	t0 = pg_clock_ms();
+	assert_int_equal(pg_pgp_run(argv, "x", 1, &out, &st, t0 + 200, &code, &e), PG_ETIMEOUT);
+	assert_true(pg_clock_ms() - t0 < 2000);
+	assert_string_equal(e.msg, "gpg: did not finish in time");
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left */
+	/* stdin to stdout, larger than a pipe holds */
+	{
+		size_t n = 300000, i;
+		char *big = malloc(n);
+
+		assert_non_null(big);
+		for (i = 0; i < n; i++)
+			big[i] = (char)('a' + i % 26);
+		assert_int_equal(pg_pgp_run(cat, big, n, &out, &st, 0, &code, &e), PG_OK);
+		assert_int_equal(code, 0);
+		assert_int_equal(out.len, n);
+		assert_memory_equal(out.data, big, n);
+		/* output past its bound */
+		pg_buf_free(&out);
+		pg_buf_init(&out, 1000);
+		assert_int_equal(pg_pgp_run(cat, big, n, &out, &st, 0, &code, &e), PG_ETOOBIG);
+		assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+		free(big);
+	}
+	pg_buf_free(&out);
+	pg_buf_free(&st);
 }
 
 static char *
@@ -222,13 +329,196 @@ test_stored_homes(void **state)
 	free(prov);
 }
 
+/* Copy a stored home's three files into dst (made 0700). */
+static void
+copy_home(const char *src, const char *dst)
+{
+	static const char *const files[] = {"gpg.conf", "pubring.gpg", KEYTAB_FILE};
+	char path[600], *data = NULL;
+	size_t i, len = 0;
+	FILE *f;
+
+	assert_int_equal(mkdir(dst, 0700), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", src, files[i]);
+		assert_int_equal(pg_buf_read_file(&data, &len, path, 1 << 20, NULL), PG_OK);
+		snprintf(path, sizeof(path), "%s/%s", dst, files[i]);
+		assert_non_null(f = fopen(path, "wb"));
+		assert_int_equal(fwrite(data, 1, len, f), len);
+		fclose(f);
+		free(data);
+	}
+}
+
+/* Verify prov with ring in a new handle on store; the handle's home path
+ * into where (when given) and whether the home was made (seq) into *made. */
+static int
+stored_verify(const char *store, const pg_pgp_keyring *ring, const char *prov, size_t plen,
+	      char *where, size_t hsize, unsigned *made, pg_err *e)
+{
+	pg_pgp *p = NULL;
+	pg_pgp_result *r = NULL;
+	int rc;
+
+	assert_int_equal(pg_pgp_new_stored(&p, store, e), PG_OK);
+	rc = pg_pgp_verify_clearsigned(&r, p, ring, 1, prov, plen, e);
+	if (where)
+		snprintf(where, hsize, "%s", p->cur ? p->cur->path : "");
+	*made = p->seq;
+	if (rc == PG_OK)
+		assert_string_equal(r->fpr, "5E615389B53CA37F0EE60BD3843BBF981FC18762");
+	pg_pgp_result_free(r);
+	pg_pgp_free(p);
+	return rc;
+}
+
+/* The store's near misses.  A keyring's home under another keyring's name
+ * is never used, both ways (the signer's keys under the stranger's name
+ * must not make the stranger's keyring verify; the stranger's keys under
+ * the signer's name are replaced); a home that is a symlink, or that others
+ * may read or write, is made again as a real owner-only directory; a
+ * verification past its deadline is refused. */
+static void
+test_stored_near_misses(void **state)
+{
+	size_t klen, olen = 0, plen;
+	char *key = vector("helm-test-key.pub", &klen), *other = NULL;
+	char *prov = vector("hashtest-1.2.3.tgz.prov", &plen);
+	char store[] = "/tmp/provgate-test-store.XXXXXX", home_a[600], home_b[600], tmp[700];
+	pg_pgp_keyring ring_a, ring_b;
+	struct stat st;
+	unsigned made;
+	pg_pgp *p = NULL;
+	pg_pgp_result *r = NULL;
+	pg_err e;
+
+	(void)state;
+	if (key == NULL || prov == NULL ||
+	    pg_buf_read_file(&other, &olen, "policy/examples/trust/charts.gpg", 1 << 20, NULL) !=
+		PG_OK) {
+		free(key);
+		free(prov);
+		free(other);
+		skip();
+	}
+	assert_non_null(mkdtemp(store));
+	ring_a = (pg_pgp_keyring){(const unsigned char *)key, klen};
+	ring_b = (pg_pgp_keyring){(const unsigned char *)other, olen};
+	assert_int_equal(
+	    stored_verify(store, &ring_a, prov, plen, home_a, sizeof(home_a), &made, &e), PG_OK);
+	assert_int_equal(made, 1);
+	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
+	assert_int_equal(made, 0);
+	/* the other keyring: its own home, and the signature's key is not in it */
+	assert_int_equal(
+	    stored_verify(store, &ring_b, prov, plen, home_b, sizeof(home_b), &made, &e),
+	    PG_EVERIFY);
+	assert_string_equal(e.msg, "openpgp: signature made by unknown entity");
+	assert_string_not_equal(home_a, home_b);
+	/* near miss 1: the signer's home under the other keyring's name */
+	rm_tree(home_b);
+	copy_home(home_a, home_b);
+	assert_int_equal(stored_verify(store, &ring_b, prov, plen, NULL, 0, &made, &e), PG_EVERIFY);
+	assert_string_equal(e.msg, "openpgp: signature made by unknown entity");
+	assert_int_equal(made, 1);
+	/* near miss 2: the other keyring's home under the signer's name */
+	snprintf(tmp, sizeof(tmp), "%s.keep", store);
+	assert_int_equal(rename(home_a, tmp), 0);
+	copy_home(home_b, home_a);
+	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
+	assert_int_equal(made, 1);
+	/* a symlink to a good home is not used, and is replaced */
+	rm_tree(home_a);
+	assert_int_equal(symlink(tmp, home_a), 0);
+	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
+	assert_int_equal(made, 1);
+	assert_int_equal(lstat(home_a, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* a home others may write, or read, is not used */
+	assert_int_equal(chmod(home_a, 0722), 0);
+	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
+	assert_int_equal(made, 1);
+	assert_int_equal(chmod(home_a, 0750), 0);
+	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
+	assert_int_equal(made, 1);
+	assert_int_equal(stored_verify(store, &ring_a, prov, plen, NULL, 0, &made, &e), PG_OK);
+	assert_int_equal(made, 0);
+	/* the process-wide store (the server's --state-dir/pgp): plain
+	 * handles share its homes */
+	assert_int_equal(pg_pgp_set_store(store), PG_OK);
+	assert_int_equal(pg_pgp_new(&p, &e), PG_OK);
+	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring_a, 1, prov, plen, &e), PG_OK);
+	assert_true(p->cur->stored);
+	assert_int_equal(p->seq, 0);
+	pg_pgp_result_free(r);
+	r = NULL;
+	pg_pgp_free(p);
+	p = NULL;
+	assert_int_equal(pg_pgp_set_store(NULL), PG_OK);
+	assert_int_equal(pg_pgp_new(&p, &e), PG_OK);
+	assert_null(p->store);
+	pg_pgp_free(p);
+	p = NULL;
+	/* a killed process's half-made home goes when the next home is
+	 * made, once it is old; a young one (another process's, in the
+	 * making) stays */
+	{
+		char left[700], young[700];
+		struct timeval old_tv[2] = {{1000, 0}, {1000, 0}};
+
+		snprintf(left, sizeof(left), "%s/.new.abcdef", store);
+		snprintf(young, sizeof(young), "%s/.new.ghijkl", store);
+		assert_int_equal(mkdir(left, 0700), 0);
+		assert_int_equal(mkdir(young, 0700), 0);
+		assert_int_equal(utimes(left, old_tv), 0);
+		rm_tree(home_b);
+		assert_int_equal(stored_verify(store, &ring_b, prov, plen, NULL, 0, &made, &e),
+				 PG_EVERIFY);
+		assert_int_equal(made, 1);
+		assert_int_not_equal(lstat(left, &st), 0);
+		assert_int_equal(lstat(young, &st), 0);
+		rm_tree(young);
+	}
+	/* homes are made inside the store and moved: none left half-made,
+	 * nothing moved aside left behind */
+	{
+		DIR *d = opendir(store);
+		struct dirent *de;
+
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL)
+			assert_true(strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+				    strlen(de->d_name) == 64);
+		closedir(d);
+	}
+	/* past its deadline: gpgv is not waited for */
+	assert_int_equal(pg_pgp_new_stored(&p, store, &e), PG_OK);
+	pg_pgp_set_deadline(p, pg_clock_ms() - 1);
+	assert_int_equal(pg_pgp_verify_clearsigned(&r, p, &ring_a, 1, prov, plen, &e), PG_ETIMEOUT);
+	assert_null(r);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	pg_pgp_free(p);
+	rm_tree(tmp);
+	rm_tree(store);
+	free(key);
+	free(other);
+	free(prov);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crc24),	   cmocka_unit_test(test_base64),
-	    cmocka_unit_test(test_dearmor),	   cmocka_unit_test(test_normalize),
-	    cmocka_unit_test(test_verify_vectors), cmocka_unit_test(test_stored_homes),
+	    cmocka_unit_test(test_crc24),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_dearmor),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_run_deadline),
+	    cmocka_unit_test(test_verify_vectors),
+	    cmocka_unit_test(test_stored_homes),
+	    cmocka_unit_test(test_stored_near_misses),
 	};
 	if (pg_pgp_global_init() != PG_OK)
 		return 1;

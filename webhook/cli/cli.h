@@ -72,6 +72,11 @@ int pg_cli_duration(const char *s, uint64_t bare_unit_ms, uint64_t min_ms, uint6
 		    uint64_t *out_ms);
 int pg_cli_duration_fail(const char *flag, const char *s, uint64_t min_ms, uint64_t max_ms,
 			 const char *bare);
+/* The user's cache directory for gpg homes ($XDG_CACHE_HOME/provgate/pgp,
+ * else ~/.cache/provgate/pgp) into out; -1 when neither is set (absolute)
+ * or the path does not fit. */
+int pg_cli_pgp_cache_dir(char *out, size_t size);
+
 /* pg_cli_opt for a time flag: 1 with *out_ms set, 0 when argv[*i] is
  * another argument, -1 after printing the error. */
 int pg_cli_time_opt(int argc, char **argv, int *i, const char *name, uint64_t bare_unit_ms,

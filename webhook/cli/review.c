@@ -23,6 +23,7 @@
 #include "decide/decide.h"
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "pgp/pgp.h"
 #include "helm/helm.h"
 #include "jsonmem/jsonmem.h"
 #include "policy/policy.h"
@@ -88,9 +89,11 @@ wrap_object(char **out, size_t *len, const json_t *obj, size_t seq)
 	return PG_OK;
 }
 
-/* Decide one AdmissionReview body.  *d owned by the caller. */
+/* Decide one AdmissionReview body by deadline (pg_clock_ms()).  *d owned
+ * by the caller. */
 static int
-decide(pg_decision **d, review_run *run, const char *body, size_t len, pg_err *err)
+decide(pg_decision **d, review_run *run, const char *body, size_t len, int64_t deadline,
+       pg_err *err)
 {
 	pg_review *rv = NULL;
 	pg_verify_opts vo = {0};
@@ -110,7 +113,7 @@ decide(pg_decision **d, review_run *run, const char *body, size_t len, pg_err *e
 			pg_err_set(err, PG_EINTERNAL, "cannot start verification");
 			return PG_EXIT_DENY;
 		}
-		pg_decision_verify(*d, run->vctx, NULL, pg_clock_ms() + (int64_t)run->timeout_ms);
+		pg_decision_verify(*d, run->vctx, NULL, deadline);
 		pg_decision_fail_pending(*d, PG_EINTERNAL, "not verified");
 	}
 	return PG_EXIT_OK;
@@ -127,7 +130,11 @@ review_one(review_run *run, const char *body, size_t len, int64_t t0)
 	int rc;
 
 	pg_err_clear(&err);
-	if ((rc = decide(&d, run, body, len, &err)) != PG_EXIT_OK) {
+	/* The deadline counts from the command's start, as an API server's
+	 * from when it sent the review: loading the policy (a gpg key
+	 * listing per keyring) on a busy machine is part of it. */
+	if ((rc = decide(&d, run, body, len, t0 / 1000 + (int64_t)run->timeout_ms, &err)) !=
+	    PG_EXIT_OK) {
 		rc = pg_cli_fail(rc, "%s", err.msg);
 		goto out;
 	}
@@ -182,7 +189,8 @@ review_list(review_run *run, const json_t *items)
 		pg_err_clear(&err);
 		if (wrap_object(&body, &len, obj, i) != PG_OK) {
 			why = "not a Kubernetes object (apiVersion, kind)";
-		} else if (decide(&d, run, body, len, &err) != PG_EXIT_OK) {
+		} else if (decide(&d, run, body, len, pg_clock_ms() + (int64_t)run->timeout_ms,
+				  &err) != PG_EXIT_OK) {
 			why = err.msg;
 			label = "deny";
 		} else if (pg_decision_response(&resp, NULL, d) == PG_OK &&
@@ -231,6 +239,7 @@ pg_cmd_review(int argc, char **argv)
 	pg_err err, derr;
 	int64_t t0 = pg_clock_us();
 	uint64_t t;
+	char store[4096];
 
 	pg_err_clear(&err);
 	for (i = 1; i < argc; i++) {
@@ -266,6 +275,13 @@ pg_cmd_review(int argc, char **argv)
 	if (dir == NULL) {
 		rc = pg_cli_fail(PG_EXIT_USAGE, "usage: provgate review --policy DIR [--ca-file "
 						"FILE] [--timeout DURATION] [--mutate] [FILE|-]");
+		goto out;
+	}
+	/* Keyrings' gpg homes as verify-chart keeps them: the policy's
+	 * load-time check and the chart verifications of this and later runs
+	 * share one per keyring (a listing once, then one gpgv run each) */
+	if (pg_cli_pgp_cache_dir(store, sizeof(store)) == 0 && pg_pgp_set_store(store) != PG_OK) {
+		rc = pg_cli_fail(PG_EXIT_DENY, "out of memory");
 		goto out;
 	}
 	if (pg_policy_load_dir(&run.pol, dir, &err) != PG_OK ||

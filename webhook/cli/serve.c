@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgp/pgp.h"
 #include "server/server.h"
 
 static int
@@ -26,6 +27,7 @@ pg_cmd_serve(int argc, char **argv)
 	int i, r;
 	unsigned long n;
 	uint64_t t;
+	char store[4096];
 
 	pg_server_opts_default(&o);
 	for (i = 1; i < argc; i++) {
@@ -57,6 +59,11 @@ pg_cmd_serve(int argc, char **argv)
 			 * any thread starts. */
 			if (r < 0 || setenv("TMPDIR", v, 1) != 0)
 				return PG_EXIT_USAGE;
+			/* one gpg home per keyring, keyed by its digest, kept
+			 * across workers and restarts */
+			if (snprintf(store, sizeof(store), "%s/pgp", v) >= (int)sizeof(store) ||
+			    pg_pgp_set_store(store) != PG_OK)
+				return pg_cli_fail(PG_EXIT_USAGE, "--state-dir: path too long");
 			continue;
 		}
 		if (strcmp(argv[i], "--http1-only") == 0) {

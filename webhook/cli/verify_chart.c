@@ -154,22 +154,31 @@ download_oci(pg_helm_download **out, pg_fetch *f, const char *ref, const char *c
 	return rc;
 }
 
-/* The imported keyrings live in the user's cache directory
- * ($XDG_CACHE_HOME/provgate/pgp, else ~/.cache/provgate/pgp), so a second
- * verification with the same keyring runs gpg once and imports nothing;
- * without a usable one, in a temporary directory removed at exit. */
-static int
-new_pgp(pg_pgp **out, pg_err *err)
+int
+pg_cli_pgp_cache_dir(char *out, size_t size)
 {
 	const char *base = getenv("XDG_CACHE_HOME"), *suffix = "/provgate/pgp";
-	char dir[4096];
 
 	if (base == NULL || base[0] != '/') {
 		base = getenv("HOME");
 		suffix = "/.cache/provgate/pgp";
 	}
 	if (base == NULL || base[0] != '/' ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s%s", base, suffix) >= sizeof(dir))
+	    (size_t)snprintf(out, size, "%s%s", base, suffix) >= size)
+		return -1;
+	return 0;
+}
+
+/* The imported keyrings live in the user's cache directory
+ * (pg_cli_pgp_cache_dir), so a second verification with the same keyring
+ * runs gpgv once and imports nothing; without a usable one, in a temporary
+ * directory removed at exit. */
+static int
+new_pgp(pg_pgp **out, pg_err *err)
+{
+	char dir[4096];
+
+	if (pg_cli_pgp_cache_dir(dir, sizeof(dir)) != 0)
 		return pg_pgp_new(out, err);
 	return pg_pgp_new_stored(out, dir, err);
 }

@@ -1,6 +1,6 @@
 /*
- * pgp — gpgme-driven verification of clearsigned messages.  The only file
- * that includes gpgme.
+ * pgp — verification of clearsigned messages by gpgv.  The only file that
+ * includes gpgme.
  *
  * Each keyring set is written (binary, armor removed) as the pubring.gpg of
  * a private GnuPG home under this handle's temporary directory, with a
@@ -9,19 +9,26 @@
  * process we would then have to hunt down; reading a legacy keyring file
  * needs no agent.  The homes are cached by the SHA-256 of the keyring bytes.
  *
- * When a home is made, one key listing records every key's primary and
- * subkey fingerprints and user ids (the "key table"), so a verification is
- * one gpg run: who signed is looked up in the table, not asked of gpg.  A
- * stored handle (pg_pgp_new_stored, for the command line) keeps its homes
- * in a directory of the caller's, named by the digest, with the table in a
- * file beside the keyring: a new process verifying with a keyring it has
- * seen before writes nothing and lists nothing.  A stored home is used only
- * when its directory is ours and not writable by others and its keyring
- * file still hashes to what the table says; otherwise it is made afresh.
+ * When a home is made, one key listing (gpgme) records every key's primary
+ * and subkey fingerprints, algorithms and user ids (the "key table").  A
+ * verification is then one run of gpgv against the home's pubring.gpg
+ * (pgp/run.c: posix_spawn, bounded by the handle's deadline), its status
+ * lines read by pgp/status.c; who signed is looked up in the table, not
+ * asked of gpg.  gpgme is not used for it: through gpgme every run costs
+ * two more gpg processes (`gpg --version` when the context is made and
+ * again when it is pointed at a home) and a double fork.  A stored handle
+ * (pg_pgp_new_stored, for the command line) keeps its homes in a directory
+ * of the caller's, named by the digest, with the table in a file beside the
+ * keyring: a new process verifying with a keyring it has seen before
+ * writes nothing, lists nothing and runs gpgv once.  A stored home is used
+ * only when its directory is ours, not a symlink and closed to others, and
+ * its keyring file still hashes to what the table says; otherwise it is
+ * made afresh.
  *
- * What this file must never do: decide validity from anything but gpgme's
- * per-signature status and summary bits, hand gpg the caller's bytes
- * unnormalised, or touch the user's own GnuPG home.
+ * What this file must never do: decide validity from anything but gpg's
+ * verdict line for the one signature (GOODSIG, and gpgv's exit status 0),
+ * hand gpg the caller's bytes unnormalised, or touch the user's own GnuPG
+ * home.
  */
 #include "pgp/pgp.h"
 
@@ -46,8 +53,7 @@
 
 /* Keyring sets kept imported per handle; a policy names a handful. */
 #define HOMES_MAX 8
-/* Fingerprints are 40 (v4) or 64 (v5/v6) hex digits. */
-#define FPR_MAX 64
+#define FPR_MAX PG_PGP_FPR_MAX
 /* User ids kept per signer. */
 #define UIDS_MAX 64
 
@@ -58,14 +64,17 @@
 #define SUBKEYS_MAX 32
 /* Homes kept in a store directory; the least recently used go first. */
 #define STORE_HOMES_MAX 32
+/* Age past which a half-made home in the store is a killed process's. */
+#define STORE_LEFTOVER_SECS 600
 /* The key table file in a stored home, and its first line. */
 #define KEYTAB_FILE "provgate-keys"
-#define KEYTAB_MAGIC "provgate-keys 1"
+#define KEYTAB_MAGIC "provgate-keys 2"
 /* Largest key table file read back. */
 #define KEYTAB_MAX ((size_t)1 << 20)
 
 typedef struct keyinfo {
 	char *subs[SUBKEYS_MAX]; /* upper-case fingerprints; subs[0] is the primary */
+	int algos[SUBKEYS_MAX];	 /* their gpgme public-key algorithms */
 	size_t nsubs;
 	char **uids; /* not revoked, not invalid */
 	size_t nuids;
@@ -82,10 +91,12 @@ typedef struct home {
 } home;
 
 struct pg_pgp {
-	gpgme_ctx_t ctx;
-	home *cur; /* the home select_home chose last */
-	char *tmpdir;
-	char *store; /* NULL: homes live in tmpdir only */
+	gpgme_ctx_t ctx;  /* made when gpgme is first needed (listing a new home) */
+	char *ctx_home;	  /* the home ctx points at */
+	home *cur;	  /* the home select_home chose last */
+	char *tmpdir;	  /* made when the first temporary home is */
+	int64_t deadline; /* for each gpg run; 0: none given */
+	char *store;	  /* NULL: homes live in tmpdir only */
 	home homes[HOMES_MAX];
 	unsigned long tick;
 	unsigned seq;
@@ -124,6 +135,7 @@ store_ready(const char *dir)
 }
 
 static int new_handle(pg_pgp **out, const char *store, pg_err *err);
+static void rm_tree(const char *path);
 
 int
 pg_pgp_global_init(void)
@@ -135,10 +147,25 @@ pg_pgp_global_init(void)
 	return gpgme_check_version(NULL) != NULL ? PG_OK : PG_EUNAVAIL;
 }
 
+/* The store every pg_pgp_new handle uses (pg_pgp_set_store). */
+static char *g_store;
+
+int
+pg_pgp_set_store(const char *dir)
+{
+	char *d = NULL;
+
+	if (dir && (d = pg_strdup(dir)) == NULL)
+		return PG_ENOMEM;
+	free(g_store);
+	g_store = d;
+	return PG_OK;
+}
+
 int
 pg_pgp_new(pg_pgp **out, pg_err *err)
 {
-	return new_handle(out, NULL, err);
+	return g_store ? pg_pgp_new_stored(out, g_store, err) : new_handle(out, NULL, err);
 }
 
 int
@@ -147,52 +174,82 @@ pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err)
 	return new_handle(out, store && store_ready(store) == 0 ? store : NULL, err);
 }
 
+/* A handle starts no process and makes no directory: gpgme's context (its
+ * first use runs `gpg --version`) and the temporary directory are made
+ * when a home must be made, so a verification against a stored home is
+ * one gpgv run and nothing else. */
 static int
 new_handle(pg_pgp **out, const char *store, pg_err *err)
 {
-	int rc = PG_ENOMEM;
-	pg_pgp *p = NULL;
-	gpgme_error_t ge;
+	pg_pgp *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	if (store && (p->store = pg_strdup(store)) == NULL) {
+		free(p);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	}
+	*out = p;
+	return PG_OK;
+}
+
+void
+pg_pgp_set_deadline(pg_pgp *p, int64_t deadline)
+{
+	if (p)
+		p->deadline = deadline;
+}
+
+/* The temporary directory for homes that are not stored. */
+static int
+ensure_tmpdir(pg_pgp *p, pg_err *err)
+{
 	const char *tmp = getenv("TMPDIR");
 	pg_buf path;
+	int rc;
 
-	pg_buf_init(&path, 4096);
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (p->tmpdir)
+		return PG_OK;
 	if (tmp == NULL || tmp[0] != '/')
 		tmp = "/tmp";
+	pg_buf_init(&path, 4096);
 	if (pg_buf_printf(&path, "%s/provgate-pgp.XXXXXX", tmp) != PG_OK) {
-		rc = pg_err_set(err, PG_EINVAL, "TMPDIR too long");
-		goto out;
+		pg_buf_free(&path);
+		return pg_err_set(err, PG_EINVAL, "TMPDIR too long");
 	}
 	if (mkdtemp((char *)path.data) == NULL) {
 		rc = pg_err_set(err, PG_EUNAVAIL, "cannot make a temporary directory in %s: %s",
 				tmp, strerror(errno));
-		goto out;
+		pg_buf_free(&path);
+		return rc;
 	}
-	if (pg_buf_detach(&p->tmpdir, NULL, &path) != PG_OK)
-		goto out;
-	if (store && (p->store = pg_strdup(store)) == NULL)
-		goto out;
-	if ((ge = gpgme_new(&p->ctx)) != 0) {
-		rc = gpg_fail(err, ge, "cannot create a context");
-		goto out;
+	if (pg_buf_detach(&p->tmpdir, NULL, &path) != PG_OK) {
+		rm_tree((char *)path.data);
+		pg_buf_free(&path);
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
 	}
+	return PG_OK;
+}
+
+/* gpgme's context, for listing keys (and, when a keyring's table could not
+ * hold every key, looking one up). */
+static int
+ensure_ctx(pg_pgp *p, pg_err *err)
+{
+	gpgme_error_t ge;
+
+	if (p->ctx)
+		return PG_OK;
+	if ((ge = gpgme_new(&p->ctx)) != 0)
+		return gpg_fail(err, ge, "cannot create a context");
 	if ((ge = gpgme_set_protocol(p->ctx, GPGME_PROTOCOL_OpenPGP)) != 0) {
-		rc = gpg_fail(err, ge, "OpenPGP engine unavailable");
-		goto out;
+		gpgme_release(p->ctx);
+		p->ctx = NULL;
+		return gpg_fail(err, ge, "OpenPGP engine unavailable");
 	}
 	gpgme_set_offline(p->ctx, 1);
 	(void)gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL);
-	*out = p;
-	p = NULL;
-	rc = PG_OK;
-out:
-	pg_buf_free(&path);
-	pg_pgp_free(p);
-	return rc;
+	return PG_OK;
 }
 
 static int
@@ -248,6 +305,7 @@ pg_pgp_free(pg_pgp *p)
 		home_drop(&p->homes[i]);
 	if (p->ctx)
 		gpgme_release(p->ctx);
+	free(p->ctx_home);
 	if (p->tmpdir)
 		rm_tree(p->tmpdir);
 	free(p->tmpdir);
@@ -350,12 +408,24 @@ rings_digest(unsigned char out[32], const pg_pgp_keyring *rings, size_t nrings)
 	return pg_digest_end(md, out);
 }
 
+/* Point gpgme's context at a home (each change runs `gpg --version`). */
 static int
 use_home(pg_pgp *p, const char *path, pg_err *err)
 {
-	gpgme_error_t ge = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL, path);
+	gpgme_error_t ge;
+	int rc;
 
-	return ge ? gpg_fail(err, ge, "cannot select the keyring home") : PG_OK;
+	if (p->ctx_home && strcmp(p->ctx_home, path) == 0)
+		return PG_OK;
+	if ((rc = ensure_ctx(p, err)) != PG_OK)
+		return rc;
+	free(p->ctx_home);
+	p->ctx_home = NULL;
+	if ((ge = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL, path)) != 0)
+		return gpg_fail(err, ge, "cannot select the keyring home");
+	if ((p->ctx_home = pg_strdup(path)) == NULL)
+		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	return PG_OK;
 }
 
 static char *
@@ -388,9 +458,13 @@ table_add(home *h, gpgme_key_t k)
 	if (h->keys == NULL && (h->keys = calloc(KEYS_MAX, sizeof(*h->keys))) == NULL)
 		return PG_ENOMEM;
 	ki = &h->keys[h->nkeys++];
-	for (sk = k->subkeys; sk && ki->nsubs < SUBKEYS_MAX; sk = sk->next)
-		if (sk->fpr && (ki->subs[ki->nsubs++] = upper_dup(sk->fpr)) == NULL)
+	for (sk = k->subkeys; sk && ki->nsubs < SUBKEYS_MAX; sk = sk->next) {
+		if (sk->fpr == NULL)
+			continue;
+		ki->algos[ki->nsubs] = (int)sk->pubkey_algo;
+		if ((ki->subs[ki->nsubs++] = upper_dup(sk->fpr)) == NULL)
 			return PG_ENOMEM;
+	}
 	if (sk != NULL)
 		h->complete = false;
 	for (u = k->uids; u; u = u->next)
@@ -433,7 +507,8 @@ list_keys(pg_pgp *p, home *h, pg_err *err)
 }
 
 /* The key table as a file: the magic and the keyring file's SHA-256 on the
- * first line, then per key "K", its fingerprints as "S <FPR>" and its user
+ * first line, then per key "K", its fingerprints and gpgme public-key
+ * algorithms as "S <FPR> <ALGO>" and its user
  * ids as "U <hex>" (a user id may hold any byte). */
 static int
 table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
@@ -450,7 +525,8 @@ table_write(const home *h, const unsigned char ringsum[32], pg_err *err)
 	for (i = 0; rc == PG_OK && i < h->nkeys; i++) {
 		rc = pg_buf_printf(&b, "K\n");
 		for (j = 0; rc == PG_OK && j < h->keys[i].nsubs; j++)
-			rc = pg_buf_printf(&b, "S %s\n", h->keys[i].subs[j]);
+			rc =
+			    pg_buf_printf(&b, "S %s %d\n", h->keys[i].subs[j], h->keys[i].algos[j]);
 		for (j = 0; rc == PG_OK && j < h->keys[i].nuids; j++) {
 			const char *u = h->keys[i].uids[j];
 
@@ -524,8 +600,18 @@ table_read(home *h, const char *dir, const unsigned char want[32])
 			if (h->nkeys == KEYS_MAX)
 				goto out;
 			ki = &h->keys[h->nkeys++];
-		} else if (ki && line[0] == 'S' && line[1] == ' ' && ki->nsubs < SUBKEYS_MAX &&
-			   strlen(line + 2) <= FPR_MAX) {
+		} else if (ki && line[0] == 'S' && line[1] == ' ' && ki->nsubs < SUBKEYS_MAX) {
+			char *sp = strchr(line + 2, ' '), *e = NULL;
+			long algo;
+
+			if (sp == NULL || (size_t)(sp - (line + 2)) > FPR_MAX)
+				goto out;
+			*sp = '\0';
+			errno = 0;
+			algo = strtol(sp + 1, &e, 10);
+			if (errno || e == sp + 1 || *e != '\0' || algo < 0 || algo > 1000)
+				goto out;
+			ki->algos[ki->nsubs] = (int)algo;
 			if ((ki->subs[ki->nsubs++] = pg_strdup(line + 2)) == NULL)
 				goto out;
 		} else if (ki && line[0] == 'U' && line[1] == ' ' && ki->nuids < UIDS_MAX) {
@@ -578,7 +664,9 @@ dir_trusted(const char *dir)
 }
 
 /* Keep at most STORE_HOMES_MAX homes in the store: remove the oldest
- * (by modification time; a used home is touched). */
+ * (by modification time; a used home is touched).  A half-made home or one
+ * moved aside (.new.*, .old.*) that a killed process left for more than
+ * STORE_LEFTOVER_SECS is removed too. */
 static void
 store_prune(const char *store)
 {
@@ -592,6 +680,13 @@ store_prune(const char *store)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
+		if ((strncmp(e->d_name, ".new.", 5) == 0 || strncmp(e->d_name, ".old.", 5) == 0) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) <
+			sizeof(path) &&
+		    lstat(path, &st) == 0 && st.st_mtime + STORE_LEFTOVER_SECS < time(NULL)) {
+			rm_tree(path);
+			continue;
+		}
 		if (strlen(e->d_name) != 64 ||
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", store, e->d_name) >=
 			sizeof(path) ||
@@ -606,6 +701,42 @@ store_prune(const char *store)
 	closedir(d);
 	if (n >= STORE_HOMES_MAX && oldest[0])
 		rm_tree(oldest);
+}
+
+/* Move the home just made to its name in the store.  What is in the way
+ * there was found unusable (not ours, open to others, another keyring or
+ * malformed) and is moved aside and removed first, unless a racing process
+ * has meanwhile put a good home there: then that one is left alone (it may
+ * be verifying with it) and this handle keeps its own, unstored. */
+static void
+store_keep(pg_pgp *p, home *h, const char *final, const unsigned char ringsum[32])
+{
+	char *dst = pg_strdup(final), aside[4300];
+	home probe;
+
+	if (dst == NULL)
+		return;
+	store_prune(p->store);
+	if (rename(h->path, dst) != 0) {
+		memset(&probe, 0, sizeof(probe));
+		if ((errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR) ||
+		    (dir_trusted(dst) && table_read(&probe, dst, ringsum) == 0) ||
+		    (size_t)snprintf(aside, sizeof(aside), "%s/.old.%ld.%u", p->store,
+				     (long)getpid(), p->seq) >= sizeof(aside) ||
+		    rename(dst, aside) != 0) {
+			keys_free(probe.keys, probe.nkeys);
+			free(dst);
+			return;
+		}
+		rm_tree(aside);
+		if (rename(h->path, dst) != 0) {
+			free(dst);
+			return;
+		}
+	}
+	free(h->path);
+	h->path = dst;
+	h->stored = true;
 }
 
 /* Find or make the home for this keyring set and select it in the context. */
@@ -639,10 +770,8 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 	for (i = 0; i < HOMES_MAX; i++) {
 		if (p->homes[i].path && memcmp(p->homes[i].key, key, 32) == 0) {
 			p->homes[i].used = ++p->tick;
-			/* Selecting a home makes gpgme run `gpg --version` again:
-			 * skip it when the context already points there. */
-			rc = p->cur == &p->homes[i] ? PG_OK : use_home(p, p->homes[i].path, err);
-			p->cur = rc == PG_OK ? &p->homes[i] : NULL;
+			p->cur = &p->homes[i];
+			rc = PG_OK;
 			goto out;
 		}
 	}
@@ -666,17 +795,25 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 		/* A home an earlier process made from these very keys: nothing
 		 * to write or list. */
 		(void)utimes((char *) final.data, NULL);
-		if ((rc = pg_buf_detach(&h->path, NULL, &final)) != PG_OK ||
-		    (rc = use_home(p, h->path, err)) != PG_OK)
+		if ((rc = pg_buf_detach(&h->path, NULL, &final)) != PG_OK)
 			goto out;
 		h->stored = true;
 		goto done;
 	}
-	if ((rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq++)) != PG_OK) {
+	/* A home for the store is made inside it (the rename below never
+	 * crosses file systems); any other in the temporary directory. */
+	if (p->store)
+		rc = pg_buf_printf(&path, "%s/.new.XXXXXX", p->store);
+	else if ((rc = ensure_tmpdir(p, err)) != PG_OK)
+		goto out;
+	else
+		rc = pg_buf_printf(&path, "%s/h%u", p->tmpdir, p->seq);
+	p->seq++;
+	if (rc != PG_OK) {
 		rc = pg_err_set(err, rc, "temporary path too long");
 		goto out;
 	}
-	if (mkdir((char *)path.data, 0700) != 0) {
+	if (p->store ? mkdtemp((char *)path.data) == NULL : mkdir((char *)path.data, 0700) != 0) {
 		rc = pg_err_set(err, PG_EUNAVAIL, "cannot make %s: %s", (char *)path.data,
 				strerror(errno));
 		goto out;
@@ -692,25 +829,11 @@ select_home(pg_pgp *p, const pg_pgp_keyring *rings, size_t nrings, pg_err *err)
 				"failed to load keyring: no OpenPGP public key found");
 		goto out;
 	}
-	/* Keep it in the store for the next process: written whole in the
-	 * temporary home, then moved in one rename (a racing process either
-	 * finds it whole or makes its own). */
-	if (p->store && final.len && table_write(h, ringsum, NULL) == PG_OK) {
-		store_prune(p->store);
-		rm_tree((char *) final.data);
-		if (rename(h->path, (char *) final.data) == 0) {
-			char *moved = NULL;
-
-			if (pg_buf_detach(&moved, NULL, &final) == PG_OK) {
-				free(h->path);
-				h->path = moved;
-				h->stored = true;
-				rc = use_home(p, h->path, err);
-				if (rc != PG_OK)
-					goto out;
-			}
-		}
-	}
+	/* Keep it in the store for the next process: written whole, then
+	 * moved in one rename (a racing process either finds it whole or
+	 * makes its own). */
+	if (p->store && final.len && table_write(h, ringsum, NULL) == PG_OK)
+		store_keep(p, h, (const char *) final.data, ringsum);
 done:
 	memcpy(h->key, key, 32);
 	h->used = ++p->tick;
@@ -745,23 +868,49 @@ algo_name(gpgme_pubkey_algo_t a)
 	}
 }
 
-/* The algorithm of the key that made s: gpg leaves pubkey_algo unset on a
- * bad signature, so look the issuer up in the keyring. */
+/* The key of the table whose (sub)key fingerprint ends in id (a
+ * fingerprint whole, or a key id tail of at least 16 digits); *sub its
+ * index.  NULL when the table has none. */
+static const keyinfo *
+table_find(const home *h, const char *id, size_t *sub)
+{
+	size_t i, j, fl = strlen(id);
+
+	for (i = 0; h && fl >= 16 && i < h->nkeys; i++)
+		for (j = 0; j < h->keys[i].nsubs; j++) {
+			const char *f = h->keys[i].subs[j];
+			size_t kl = strlen(f);
+
+			if (kl >= fl && strcasecmp(f + kl - fl, id) == 0) {
+				*sub = j;
+				return &h->keys[i];
+			}
+		}
+	return NULL;
+}
+
+/* The algorithm of the key that made a bad signature (gpg does not say):
+ * from the key table, else (a table that could not hold every key) asked of
+ * gpg through gpgme. */
 static gpgme_pubkey_algo_t
-sig_algo(gpgme_ctx_t ctx, gpgme_signature_t s)
+sig_algo(pg_pgp *p, const char *keyid)
 {
 	gpgme_key_t key = NULL;
 	gpgme_subkey_t sk;
-	gpgme_pubkey_algo_t a = s->pubkey_algo;
-	size_t fl;
+	gpgme_pubkey_algo_t a = 0;
+	const keyinfo *ki;
+	size_t sub = 0, fl = strlen(keyid);
+	pg_err ignored;
 
-	if (a != 0 || s->fpr == NULL || gpgme_get_key(ctx, s->fpr, &key, 0) != 0 || key == NULL)
-		return a;
-	fl = strlen(s->fpr);
+	if ((ki = table_find(p->cur, keyid, &sub)) != NULL)
+		return (gpgme_pubkey_algo_t)ki->algos[sub];
+	if (p->cur == NULL || p->cur->complete || use_home(p, p->cur->path, &ignored) != PG_OK ||
+	    gpgme_get_key(p->ctx, keyid, &key, 0) != 0 || key == NULL)
+		return 0;
 	for (sk = key->subkeys; sk; sk = sk->next) {
 		size_t kl = sk->fpr ? strlen(sk->fpr) : 0;
 
-		if (kl >= fl && strcasecmp(sk->fpr + kl - fl, s->fpr) == 0) {
+		if (kl >= fl && strcasecmp(sk->fpr + kl - fl, keyid) == 0) {
 			a = sk->pubkey_algo;
 			break;
 		}
@@ -770,33 +919,36 @@ sig_algo(gpgme_ctx_t ctx, gpgme_signature_t s)
 	return a;
 }
 
-/* Map gpgme's verdict on one signature to Helm's (go-crypto's) words.
- * s is not used after sig_algo, which runs another operation. */
+/* Map gpg's verdict on the one signature to Helm's (go-crypto's) words, as
+ * gpgme's status and summary bits did (gpgme verify.c: ERRSIG 9 is a
+ * missing key, any other ERRSIG reason a system error). */
 static int
-sig_verdict(gpgme_ctx_t ctx, gpgme_signature_t s, pg_err *err)
+sig_verdict(pg_pgp *p, const pg_pgp_status *st, pg_err *err)
 {
-	gpgme_err_code_t st = gpgme_err_code(s->status);
-
-	if (st == GPG_ERR_NO_PUBKEY || (s->summary & GPGME_SIGSUM_KEY_MISSING))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by unknown entity");
-	if (st == GPG_ERR_BAD_SIGNATURE || (s->summary & GPGME_SIGSUM_RED))
-		return pg_err_set(err, PG_EVERIFY,
-				  "openpgp: invalid signature: %s verification failure",
-				  algo_name(sig_algo(ctx, s)));
-	if (st == GPG_ERR_CERT_REVOKED || (s->summary & GPGME_SIGSUM_KEY_REVOKED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by revoked key");
-	if (st == GPG_ERR_KEY_EXPIRED || (s->summary & GPGME_SIGSUM_KEY_EXPIRED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: key expired");
-	if (st == GPG_ERR_SIG_EXPIRED || (s->summary & GPGME_SIGSUM_SIG_EXPIRED))
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature expired");
-	if (s->summary & (GPGME_SIGSUM_BAD_POLICY | GPGME_SIGSUM_SYS_ERROR))
+	switch (st->kind) {
+	case PG_PGP_SIG_GOOD:
+		break;
+	case PG_PGP_SIG_ERROR:
+		if (st->errsig_rc == 9)
+			return pg_err_set(err, PG_EVERIFY,
+					  "openpgp: signature made by unknown entity");
 		return pg_err_set(err, PG_EVERIFY,
 				  "openpgp: signature not acceptable (gpg summary 0x%x)",
-				  (unsigned)s->summary);
-	if (st != GPG_ERR_NO_ERROR)
-		return pg_err_set(err, PG_EVERIFY, "openpgp: signature not verified: %s",
-				  gpgme_strerror(s->status));
-	if (s->fpr == NULL || s->fpr[0] == '\0')
+				  (unsigned)GPGME_SIGSUM_SYS_ERROR);
+	case PG_PGP_SIG_BAD:
+		return pg_err_set(err, PG_EVERIFY,
+				  "openpgp: invalid signature: %s verification failure",
+				  algo_name(sig_algo(p, st->keyid)));
+	case PG_PGP_SIG_REVOKED:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: signature made by revoked key");
+	case PG_PGP_SIG_KEYEXPIRED:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: key expired");
+	case PG_PGP_SIG_EXPIRED:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: signature expired");
+	default:
+		return pg_err_set(err, PG_EVERIFY, "openpgp: no signature found");
+	}
+	if (st->fpr[0] == '\0' && st->keyid[0] == '\0')
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature without a signer");
 	return PG_OK;
 }
@@ -828,18 +980,13 @@ static int
 signer_info(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 {
 	home *h = p->cur;
-	size_t i, j, fl = strlen(sigfpr);
+	const keyinfo *ki;
+	size_t sub = 0;
 
-	for (i = 0; h && fl >= 16 && i < h->nkeys; i++)
-		for (j = 0; j < h->keys[i].nsubs; j++) {
-			const char *f = h->keys[i].subs[j];
-			size_t kl = strlen(f);
-
-			if (kl >= fl && strcasecmp(f + kl - fl, sigfpr) == 0)
-				return copy_key(r, &h->keys[i], sigfpr) == PG_OK
-					   ? PG_OK
-					   : pg_err_set(err, PG_ENOMEM, "out of memory");
-		}
+	if ((ki = table_find(h, sigfpr, &sub)) != NULL)
+		return copy_key(r, ki, sigfpr) == PG_OK
+			   ? PG_OK
+			   : pg_err_set(err, PG_ENOMEM, "out of memory");
 	if (h && h->complete)
 		return pg_err_set(err, PG_EVERIFY,
 				  "openpgp: signing key %s not found after verification", sigfpr);
@@ -855,6 +1002,9 @@ signer_lookup(pg_pgp_result *r, pg_pgp *p, const char *sigfpr, pg_err *err)
 	size_t n = 0;
 	int rc = PG_ENOMEM;
 
+	if (p->cur == NULL || (rc = use_home(p, p->cur->path, err)) != PG_OK)
+		return p->cur ? rc : pg_err_set(err, PG_EINTERNAL, "no keyring home");
+	rc = PG_ENOMEM;
 	if ((ge = gpgme_get_key(p->ctx, sigfpr, &key, 0)) != 0 || key == NULL ||
 	    key->subkeys == NULL || key->subkeys->fpr == NULL) {
 		rc = pg_err_set(err, PG_EVERIFY,
@@ -886,21 +1036,35 @@ out:
 	return rc;
 }
 
+/* gpgv, the verify-only gpg: every key in the given keyring is trusted, no
+ * options file, no trust database, no agent.  At a fixed path: never
+ * whatever PATH names first. */
+static const char *
+gpgv_path(void)
+{
+	static const char *const paths[] = {"/usr/bin/gpgv", "/bin/gpgv", "/usr/local/bin/gpgv"};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
 int
 pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *rings,
 			  size_t nrings, const char *msg, size_t len, pg_err *err)
 {
-	int rc = PG_EINTERNAL;
-	pg_buf norm;
-	gpgme_data_t sig = NULL, plain = NULL;
-	gpgme_verify_result_t vr;
-	gpgme_signature_t s;
-	gpgme_error_t ge;
+	int rc = PG_EINTERNAL, code = 0;
+	pg_buf norm, plain, status;
+	pg_pgp_status st;
 	pg_pgp_result *r = NULL;
-	char *pt = NULL, sfpr[FPR_MAX + 1];
-	size_t ptlen = 0, nsig = 0;
+	const char *gpgv = gpgv_path();
+	char ring[4200];
 
 	pg_buf_init(&norm, PG_PGP_MESSAGE_MAX + 1024);
+	pg_buf_init(&plain, PG_PGP_MESSAGE_MAX);
+	pg_buf_init(&status, PG_PGP_STATUS_MAX);
 	if (len > PG_PGP_MESSAGE_MAX) {
 		rc = pg_err_set(err, PG_ETOOBIG, "signed message larger than %zu bytes",
 				(size_t)PG_PGP_MESSAGE_MAX);
@@ -910,53 +1074,64 @@ pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *
 		goto out;
 	if ((rc = select_home(p, rings, nrings, err)) != PG_OK)
 		goto out;
-	if ((ge = gpgme_data_new_from_mem(&sig, (const char *)norm.data, norm.len, 0)) != 0 ||
-	    (ge = gpgme_data_new(&plain)) != 0) {
-		rc = gpg_fail(err, ge, "cannot set up data");
+	if (gpgv == NULL) {
+		rc = pg_err_set(err, PG_EUNAVAIL, "gpg: gpgv is not installed");
 		goto out;
 	}
-	ge = gpgme_op_verify(p->ctx, sig, NULL, plain);
-	vr = gpgme_op_verify_result(p->ctx);
-	if (vr == NULL || vr->signatures == NULL) {
-		rc = ge ? pg_err_set(err, PG_EVERIFY, "openpgp: %s", gpgme_strerror(ge))
-			: pg_err_set(err, PG_EVERIFY, "openpgp: no signature found");
+	if ((size_t)snprintf(ring, sizeof(ring), "%s/pubring.gpg", p->cur->path) >= sizeof(ring)) {
+		rc = pg_err_set(err, PG_EINTERNAL, "keyring path too long");
 		goto out;
 	}
-	for (s = vr->signatures; s; s = s->next)
-		nsig++;
-	if (nsig != 1) {
-		rc =
-		    pg_err_set(err, PG_EVERIFY, "openpgp: expected one signature, found %zu", nsig);
+	{
+		const char *argv[] = {gpgv, "--homedir",   p->cur->path, "--keyring",
+				      ring, "--status-fd", "3",		 "--output",
+				      "-",  "-",	   NULL};
+
+		if ((rc = pg_pgp_run(argv, norm.data, norm.len, &plain, &status, p->deadline, &code,
+				     err)) != PG_OK)
+			goto out;
+	}
+	if (pg_pgp_status_parse(&st, (const char *)status.data, status.len) != PG_OK) {
+		rc = pg_err_set(err, PG_EVERIFY, "openpgp: gpg's status output is malformed");
 		goto out;
 	}
-	if ((rc = sig_verdict(p->ctx, vr->signatures, err)) != PG_OK)
+	if (st.nsigs == 0) {
+		rc = pg_err_set(err, PG_EVERIFY,
+				st.nodata ? "openpgp: No data" : "openpgp: no signature found");
 		goto out;
+	}
+	if (st.nsigs != 1) {
+		rc = pg_err_set(err, PG_EVERIFY, "openpgp: expected one signature, found %zu",
+				st.nsigs);
+		goto out;
+	}
+	if ((rc = sig_verdict(p, &st, err)) != PG_OK)
+		goto out;
+	/* gpgv says good only with exit status 0: both must agree */
+	if (code != 0) {
+		rc = pg_err_set(err, PG_EVERIFY, "openpgp: signature not verified: gpgv exit %d",
+				code);
+		goto out;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* Copy: the next gpgme operation on the context frees the result. */
-	(void)snprintf(sfpr, sizeof(sfpr), "%s", vr->signatures->fpr);
-	vr = NULL;
-	if ((rc = signer_info(r, p, sfpr, err)) != PG_OK)
+	if ((rc = signer_info(r, p, st.fpr[0] ? st.fpr : st.keyid, err)) != PG_OK)
 		goto out;
-	pt = gpgme_data_release_and_get_mem(plain, &ptlen);
-	plain = NULL;
-	if ((r->plaintext = pg_strndup(pt ? pt : "", pt ? ptlen : 0)) == NULL) {
+	r->plaintext_len = plain.len;
+	if (pg_buf_detach(&r->plaintext, NULL, &plain) != PG_OK) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	r->plaintext_len = pt ? ptlen : 0;
 	*out = r;
 	r = NULL;
 	rc = PG_OK;
 out:
-	if (pt)
-		gpgme_free(pt);
-	gpgme_data_release(plain);
-	gpgme_data_release(sig);
 	pg_pgp_result_free(r);
 	pg_buf_free(&norm);
+	pg_buf_free(&plain);
+	pg_buf_free(&status);
 	return rc;
 }
 

@@ -2,6 +2,10 @@
  * pgp — verification of OpenPGP clearsigned messages (Helm .prov files)
  * against caller-supplied keyrings.  gpgme never leaves this module.
  *
+ * A verification is one run of gpgv (the verify-only gpg) against the
+ * keyring's home, its status lines read by this module; gpgme lists a
+ * keyring's keys once, when its home is made.
+ *
  * Trust model: every key in the given keyrings is trusted, as `helm verify
  * --keyring` trusts every key of its keyring.  Nothing else is: the user's
  * ~/.gnupg and $GNUPGHOME are never read or written.  Each keyring set gets a
@@ -16,6 +20,7 @@
 #define PG_PGP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err/err.h"
 
@@ -48,7 +53,8 @@ typedef struct pg_pgp pg_pgp;
  * cannot be used. */
 int pg_pgp_global_init(void);
 
-/* Make a handle with its own gpgme context and temporary directory.
+/* Make a handle.  It runs nothing and makes nothing until a keyring needs
+ * a home; its gpgme context and temporary directory are made then.
  * PG_EUNAVAIL when gpg cannot be used (message says why). */
 int pg_pgp_new(pg_pgp **out, pg_err *err);
 
@@ -59,6 +65,17 @@ int pg_pgp_new(pg_pgp **out, pg_err *err);
  * others may write is not used: the handle then works as pg_pgp_new's.
  * At most 32 homes are kept there; the least recently used go first. */
 int pg_pgp_new_stored(pg_pgp **out, const char *store, pg_err *err);
+
+/* The deadline (a pg_clock_ms() value; 0: none, a gpg run then has 30 s)
+ * of every later gpgv run: at it, gpgv is killed and reaped and the call
+ * fails with PG_ETIMEOUT ("gpg: did not finish in time"). */
+void pg_pgp_set_deadline(pg_pgp *p, int64_t deadline);
+
+/* Make every later pg_pgp_new handle a stored one on dir (the server's
+ * --state-dir/pgp: its workers, the policy's load-time keyring check and
+ * the next process share one home per keyring).  NULL: back to temporary
+ * homes.  Once, before threads start.  PG_ENOMEM. */
+int pg_pgp_set_store(const char *dir);
 
 /* Remove the temporary directory and free everything; NULL is fine. */
 void pg_pgp_free(pg_pgp *p);
@@ -80,6 +97,7 @@ int pg_pgp_keyring_check(pg_pgp *p, const pg_pgp_keyring *ring, pg_err *err);
  *   PG_EVERIFY  bad signature, unknown signer ("openpgp: signature made by
  *               unknown entity"), expired or revoked key, expired signature
  *   PG_ETOOBIG  input past the bounds above
+ *   PG_ETIMEOUT the deadline passed (pg_pgp_set_deadline)
  *   PG_EUNAVAIL gpg failed to run
  */
 int pg_pgp_verify_clearsigned(pg_pgp_result **out, pg_pgp *p, const pg_pgp_keyring *rings,

@@ -4,6 +4,7 @@
 #ifndef PG_PGP_INT_H
 #define PG_PGP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,47 @@ int pg_pgp_is_armored(const unsigned char *data, size_t n);
  * PG_EINVAL "signature block not found" when there is no well-formed block.
  */
 int pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *err);
+
+/* gpg's status output of one verification is a few hundred bytes. */
+#define PG_PGP_STATUS_MAX ((size_t)64 << 10)
+/* Fingerprints are 40 (v4) or 64 (v5/v6) hex digits. */
+#define PG_PGP_FPR_MAX 64
+
+/*
+ * Run argv[0] (an absolute path) with argv: in[0..inlen) on its stdin, its
+ * stdout appended to out and its status descriptor (fd 3) to status (both
+ * bounded by their buffers' max), stderr to /dev/null, no other descriptor
+ * inherited.  At the deadline (pg_clock_ms() value; 0: 30 s from now) the
+ * child is killed by its pid and reaped.  PG_OK with *exit_code when it ran
+ * to its end; PG_ETIMEOUT; PG_ETOOBIG; PG_EUNAVAIL when it could not run.
+ */
+int pg_pgp_run(const char *const argv[], const void *in, size_t inlen, pg_buf *out, pg_buf *status,
+	       int64_t deadline, int *exit_code, pg_err *err);
+
+/* What one signature's verdict line said (gpg doc/DETAILS, "Status codes"). */
+typedef enum pg_pgp_sigkind {
+	PG_PGP_SIG_NONE = 0,
+	PG_PGP_SIG_GOOD,       /* GOODSIG */
+	PG_PGP_SIG_BAD,	       /* BADSIG */
+	PG_PGP_SIG_EXPIRED,    /* EXPSIG: the signature expired */
+	PG_PGP_SIG_KEYEXPIRED, /* EXPKEYSIG */
+	PG_PGP_SIG_REVOKED,    /* REVKEYSIG */
+	PG_PGP_SIG_ERROR,      /* ERRSIG: not checked (rc says why) */
+} pg_pgp_sigkind;
+
+typedef struct pg_pgp_status {
+	size_t nsigs;			  /* verdict lines: one per signature */
+	pg_pgp_sigkind kind;		  /* the first signature's verdict */
+	char keyid[PG_PGP_FPR_MAX + 1];	  /* its key id or fingerprint, upper-case hex */
+	char fpr[PG_PGP_FPR_MAX + 1];	  /* VALIDSIG: the signing key's fingerprint */
+	char primary[PG_PGP_FPR_MAX + 1]; /* VALIDSIG: its primary key's, "" if not given */
+	int errsig_rc;			  /* ERRSIG's reason (9: no public key) */
+	bool nodata;			  /* NODATA: no OpenPGP data found */
+} pg_pgp_status;
+
+/* Read gpg's status lines ("[GNUPG:] KEYWORD ARGS\n"); other lines and
+ * keywords are ignored.  PG_EINVAL when a verdict line the result depends
+ * on is malformed (a key id that is not hex, a missing field). */
+int pg_pgp_status_parse(pg_pgp_status *st, const char *text, size_t len);
 
 #endif

@@ -386,6 +386,8 @@ verify_prov(chart_job *j, const pg_verifier *v, pg_helm_verified **hv, pg_err *e
 	ring.len = len;
 	if (ring.data == NULL)
 		return pg_err_set(err, PG_EPOLICY, "keyring %s has no material", v->keyring->name);
+	/* gpgv is killed at the review's deadline like any fetch */
+	pg_pgp_set_deadline(j->c->pgp, j->deadline);
 	if ((rc = pg_helm_verify(hv, j->c->pgp, &ring, 1, j->dl->archive_name, j->dl->tgz,
 				 j->dl->tgz_len, j->dl->prov, j->dl->prov_len, err)) != PG_OK)
 		return rc;
