@@ -4,9 +4,10 @@
 #
 # Two stages: "build" compiles build/provgate with the Debian -dev packages;
 # the final stage holds only the binary, the Debian runtime libraries it links
-# (libh2o-evloop, jansson, libyaml, gpgme, libcurl, OpenSSL, zlib), gnupg
-# (gpgme runs gpg and gpg-agent as programs, so they must be in the image) and
-# ca-certificates.
+# (libh2o-evloop, jansson, libyaml, gpgme, OpenSSL, zlib; libcurl is opened
+# with dlopen at its first use, so ldd does not list it), gnupg and gpgv
+# (provgate runs gpgv to verify and gpgme runs gpg to list a keyring's keys,
+# so they must be in the image) and ca-certificates.
 #
 # The image runs as the numeric user 65532 and needs no writable root
 # filesystem: every file it writes (gpg homes, gpg-agent sockets) lives under
@@ -42,11 +43,14 @@ LABEL org.opencontainers.image.title="provgate" \
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libh2o-evloop0.13 libjansson4 libyaml-0-2 libgpgme11 libcurl4 libssl3 zlib1g \
-		gnupg gpg-agent ca-certificates \
+		gnupg gpgv gpg-agent ca-certificates \
 	&& rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/provgate /usr/local/bin/provgate
-# Fail the build here, not in the cluster, if a shared library is missing.
+# Fail the build here, not in the cluster, if a shared library or a program
+# it runs is missing (libcurl.so.4 is dlopen'ed, so ldd cannot see it).
 RUN ! ldd /usr/local/bin/provgate | grep -q 'not found' \
+	&& ldconfig -p | grep -q 'libcurl\.so\.4 ' \
+	&& test -x /usr/bin/gpgv && test -x /usr/bin/gpg \
 	&& mkdir -p /etc/provgate/policy /etc/provgate/tls /var/run/provgate \
 	&& chown 65532:65532 /var/run/provgate \
 	&& chmod 0700 /var/run/provgate
