@@ -337,7 +337,7 @@ else
 	final_pkgs=$(pkgs_of "$final")
 	build_pkgs=$(pkgs_of "$build_stage")
 	missing=""
-	for p in libh2o-evloop0.13 libjansson4 libyaml-0-2 libgpgme11 libcurl4 libssl3 zlib1g gnupg gpg-agent ca-certificates; do
+	for p in libh2o-evloop0.13 libjansson4 libyaml-0-2 libgpgme11 libcurl4 libssl3 zlib1g gnupg gpgv gpg-agent ca-certificates; do
 		grep -qx "$p" <<<"$final_pkgs" || missing+=" $p"
 	done
 	expect_eq "Dockerfile: runtime packages in the final stage" "${missing:-none}" "none"
