@@ -19,7 +19,9 @@
 #                  a cold image signed only with a Sigstore bundle (v0.3,
 #                  keyless, tag-schema referrer) makes no GET of its absent
 #                  .sig tag: its manifest GETs (Docker Hub's pulls) are the
-#                  tag-schema index and the bundle manifest, both by digest
+#                  tag-schema index and the bundle manifest, both by digest;
+#                  an image without attestations under a `github:` rule:
+#                  its absent .att tag is one HEAD, no GET
 #   no digest on HEAD  through tests/tools/header_proxy.py (nodcd), a
 #                  registry whose HEAD names no Docker-Content-Digest: the
 #                  signed image still verifies (GET by tag, as before), its
@@ -96,6 +98,10 @@ spec:
         - cosign:
             keyless: {root: test-sigstore, issuer: $BKL_ISS, subject: $BKL_ID}
       tlog: required
+    - name: attested
+      match: ["$REG/att/**"]
+      verify:
+        - github: {root: test-sigstore, owner: acme, repo: acme/app}
   registries:
     - host: "$REG"
       caFile: $PKI/ca.pem
@@ -108,7 +114,7 @@ EOF
 DA=$(signed_image app/a v1) && DC=$(signed_image app/c v1) &&
 	DU=$(make_image app/u1 v1) && DV=$(make_image app/u2 v1) && DW=$(make_image app/u3 v1) &&
 	DX=$(make_image app/x v1) && DN=$(signed_image app/n v1) && DL=$(signed_image app/l v1) &&
-	DB=$(make_image bundle/b v1) || { notok "push images"; exit 1; }
+	DB=$(make_image bundle/b v1) && DT=$(make_image att/u v1) || { notok "push images"; exit 1; }
 sigstore_bundle_dsse rq "$DB" >"$T/b.json" && RB=$(push_bundle_referrer bundle/b "$DB" "$T/b.json") ||
 	{ notok "push the bundle referrer"; exit 1; }
 IB=$(reg_curl -sI -H "Accept: $MT_OCI_INDEX" "https://$REG/v2/bundle/b/manifests/sha256-${DB#sha256:}" |
@@ -181,6 +187,14 @@ expect_eq "  ... manifest GETs: the index and the bundle manifest, by digest" \
 	"$(ours GET '/v2/bundle/b/manifests/.*')/$(ours GET "/v2/bundle/b/manifests/$IB")/$(ours GET "/v2/bundle/b/manifests/$RB")" 2/1/1
 echo "# cold bundle-only verification, provgate's requests by method:$(grep '"provgate"$' "$REG_LOG" |
 	grep ' /v2/bundle/' | sed -n 's/.*"\([A-Z]*\) \/v2\/[^ ]* HTTP\/[0-9.]*".*/\1/p' | sort | uniq -c | awk '{printf " %s %s", $2, $1}')"
+
+# --- absent evidence: an image without attestations --------------------------------
+review "$REG/att/u:v1"
+expect_eq "image without attestations under a github: rule: denied" "$ALLOWED" false
+expect_match "  ... no attestations found" "$MSG" "no attestations found"
+expect_eq "  ... its absent .att tag: one HEAD, no GET" \
+	"$(ours HEAD "/v2/att/u/manifests/sha256-${DT#sha256:}\\.att")/$(ours GET "/v2/att/u/manifests/sha256-${DT#sha256:}\\.att")" 1/0
+expect_eq "  ... no manifest GET at all (no pull spent on absent evidence)" "$(ours GET '/v2/att/u/manifests/.*')" 0
 
 # --- a registry whose HEAD names no digest (nodcd proxy) ------------------------------
 SIGTAG_N="/v2/app/n/manifests/sha256-${DN#sha256:}.sig"
