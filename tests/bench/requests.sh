@@ -5,6 +5,9 @@
 #
 # A registry of its own (access log on), the test Sigstore of
 # lib_keyless.sh, and REQ_N distinct artifacts of each kind:
+#   legacy    a cosign key signature (simple signing, sha256-<hex>.sig tag)
+#   keyless   a cosign keyless signature in the .sig tag (Fulcio-like leaf,
+#             chain, Rekor SET)
 #   bundle    a Sigstore bundle v0.3 (DSSE, keyless) as an OCI referrer,
 #             found through the sha256-<hex> tag schema (distribution 2.8
 #             has no referrers API)
@@ -17,18 +20,19 @@
 # One server, one worker, one review at a time, each naming an artifact
 # no review has named before (checked: the admission log says
 # "cached":false).  For each kind: requests by method per verification,
-# manifest GETs per verification (what Docker Hub counts as pulls), and
-# GETs of the artifact's own manifest by tag (target 0).  The one 404 a
-# process spends on the referrers API is in the first kind measured and
-# shown apart.
+# manifest GETs per verification (what Docker Hub counts as pulls), GETs of
+# the artifact's own manifest by tag (target 0), and manifest GETs answered
+# 404 (a pull spent on absent evidence: target 0; absent evidence is probed
+# with HEAD).  The one 404 a process spends on the referrers API is in the
+# first kind that asks it and shown apart.
 #
-# Sets REQ_<KIND>_BYMETHOD, _PULLS, _TAGGETS, _OK, _MISS, and REQ_NA (why
-# not) or REQ_<KIND>_NA.
+# Sets REQ_<KIND>_BYMETHOD, _PULLS, _TAGGETS, _GET404, _OK, _MISS, and REQ_NA
+# (why not) or REQ_<KIND>_NA.
 
-REQ_KINDS="bundle attest notation ocichart"
+REQ_KINDS="legacy keyless bundle attest notation ocichart"
 
 bench_requests() {
-	local pol="$T/rpol" i k d st e f files l0 n wf
+	local pol="$T/rpol" i k d st e f files l0 n r404 wf
 	local MT_HELM_CONFIG=application/vnd.cncf.helm.config.v1+json
 	local MT_HELM_CHART=application/vnd.cncf.helm.chart.content.v1.tar+gzip
 	REQ_N=${REQ_N:-5}
@@ -42,6 +46,14 @@ bench_requests() {
 	[ -x "$NVSIGN" ] || make -s -C "$TOP" "BUILD=$BUILD" "$NVSIGN" >/dev/null 2>&1
 	mkdir -p "$T/req"
 	for i in $(seq 1 "$REQ_N"); do
+		# cosign key signature, legacy .sig tag
+		d=$(make_image legacy/app "k$i") && sig_payload "$REG/legacy/app" "$d" >"$T/req/k$i" &&
+			push_sig legacy/app "$d" "$(sig_layer legacy/app "$T/req/k$i" "$T/rqkey.key")" >/dev/null ||
+			{ REQ_legacy_NA="push failed"; }
+		# cosign keyless signature, legacy .sig tag
+		d=$(make_image keyless/app "l$i") && sig_payload "$REG/keyless/app" "$d" >"$T/req/l$i" &&
+			push_sig keyless/app "$d" "$(keyless_sig_layer keyless/app "$T/req/l$i" rq)" >/dev/null ||
+			{ REQ_keyless_NA="push failed"; }
 		# bundle v0.3 referrer, keyless
 		d=$(make_image bundle/app "b$i") && sigstore_bundle_dsse rq "$d" >"$T/req/b$i.json" &&
 			push_bundle_referrer bundle/app "$d" "$T/req/b$i.json" >/dev/null ||
@@ -84,6 +96,16 @@ spec:
     certs:
       acme: {path: $T/req/nv/ca.pem}
   images:
+    - name: legacy
+      match: ["$REG/legacy/**"]
+      verify: [{cosign: {key: rqkey}}]
+      tlog: optional
+    - name: keyless
+      match: ["$REG/keyless/**"]
+      verify:
+        - cosign:
+            keyless: {root: test-sigstore, issuer: $BKL_ISS, subject: $BKL_ID}
+      tlog: required
     - name: bundle
       match: ["$REG/bundle/**"]
       verify:
@@ -116,6 +138,7 @@ EOP
 	start_provgate "$pol" --threads 1 --workers 1 >/dev/null || { REQ_NA="provgate did not start"; return 1; }
 	pgcurl "$PG_URL/healthz" >/dev/null
 	REQ_REFERRERS_404=""
+	REQ_REFERRERS_KIND=""
 	for k in $REQ_KINDS; do
 		local na_var="REQ_${k}_NA"
 		[ -n "${!na_var:-}" ] && continue
@@ -124,6 +147,8 @@ EOP
 		for i in $(seq 1 "$REQ_N"); do
 			f="$T/req/$k/r$i.json"
 			case $k in
+			legacy) pod_review "$REG/legacy/app:k$i" >"$f" ;;
+			keyless) pod_review "$REG/keyless/app:l$i" >"$f" ;;
 			bundle) pod_review "$REG/bundle/app:b$i" >"$f" ;;
 			attest) pod_review "$REG/attest/app:a$i" >"$f" ;;
 			notation) pod_review "$REG/nv/app:n$i" >"$f" ;;
@@ -142,12 +167,16 @@ EOP
 		curl_reviews "$T/req/$k.times" "$T/req/$k" "${files[@]}"
 		printf -v "REQ_${k}_OK" '%s' "$(cat "$T/req/$k"/*.out | jq -r .response.allowed | grep -c true)"
 		printf -v "REQ_${k}_MISS" '%s' "$(tail -n +"$((n + 1))" "$T/provgate.out" | grep -c '"cached":false')"
-		# the referrers API's one 404 per process: counted apart
-		if [ -z "$REQ_REFERRERS_404" ]; then
-			REQ_REFERRERS_404=$(tail -n +"$((l0 + 1))" "$REG_LOG" | grep '"provgate"$' | grep -cE '"GET /v2/[^ ]*/referrers/[^ ]* HTTP/[0-9.]+" 404 ')
-			[ "$REQ_REFERRERS_404" -gt 0 ] && REQ_REFERRERS_KIND=$k
-		fi
+		# the referrers API's one 404 per process: counted apart, with
+		# the first kind that asked (key-signed .sig images never do)
+		r404=$(tail -n +"$((l0 + 1))" "$REG_LOG" | grep '"provgate"$' | grep -cE '"GET /v2/[^ ]*/referrers/[^ ]* HTTP/[0-9.]+" 404 ')
+		REQ_REFERRERS_404=$((${REQ_REFERRERS_404:-0} + r404))
+		[ "$r404" -gt 0 ] && [ -z "${REQ_REFERRERS_KIND:-}" ] && REQ_REFERRERS_KIND=$k
+		printf -v "REQ_${k}_GET404" '%s' "$(tail -n +"$((l0 + 1))" "$REG_LOG" | grep '"provgate"$' |
+			grep -cE '"GET /v2/[^ ]*/manifests/[^ ]* HTTP/[0-9.]+" 404 ')"
 		case $k in
+		legacy) e='legacy/app/manifests/k[0-9]+' ;;
+		keyless) e='keyless/app/manifests/l[0-9]+' ;;
 		bundle) e='bundle/app/manifests/b[0-9]+' ;;
 		attest) e='attest/app/manifests/a[0-9]+' ;;
 		notation) e='nv/app/manifests/n[0-9]+' ;;
@@ -177,26 +206,28 @@ req_push_chart() {
 
 # req_rows: the table rows (run.sh)
 req_rows() {
-	local k label na_var bm pl tg ok miss
+	local k label na_var bm pl tg nf ok miss
 	if [ -n "${REQ_NA:-}" ]; then
-		row "requests per cold verification, referrer kinds" "n/a: $REQ_NA"
+		row "requests per cold verification, per kind of evidence" "n/a: $REQ_NA"
 		return
 	fi
 	for k in $REQ_KINDS; do
 		case $k in
+		legacy) label="key-signed legacy (.sig tag)" ;;
+		keyless) label="keyless legacy (.sig tag, Fulcio chain, SET)" ;;
 		bundle) label="bundle v0.3 referrer (keyless)" ;;
 		attest) label="attestation (GitHub build provenance, bundle referrer)" ;;
 		notation) label="Notation (JWS referrer)" ;;
 		ocichart) label="OCI chart (Argo CD Application, cosign key)" ;;
 		esac
 		na_var="REQ_${k}_NA" bm="REQ_${k}_BYMETHOD" pl="REQ_${k}_PULLS" tg="REQ_${k}_TAGGETS"
-		ok="REQ_${k}_OK" miss="REQ_${k}_MISS"
+		nf="REQ_${k}_GET404" ok="REQ_${k}_OK" miss="REQ_${k}_MISS"
 		if [ -n "${!na_var:-}" ]; then
 			row "requests per cold verification by method, $label" "n/a: ${!na_var}"
 		else
-			row "requests per cold verification by method, $label ($REQ_N reviews, ${!ok:-?} allowed, ${!miss:-?} cache misses)" \
-				"$(na "${!bm:-}"); pulls $(na "${!pl:-}"); by-tag GETs $(na "${!tg:-}")"
+			row "requests per cold verification by method, $label ($REQ_N reviews, ${!ok:-?} allowed, ${!miss:-?} cache misses; pulls = manifest GETs per verification; by-tag GETs of the artifact's manifest and manifest GETs answered 404 in all, target 0)" \
+				"$(na "${!bm:-}"); pulls $(na "${!pl:-}"); by-tag GETs $(na "${!tg:-}"); 404 GETs $(na "${!nf:-}")"
 		fi
 	done
-	row "referrers API 404s for the whole run (one per process; in the first kind, ${REQ_REFERRERS_KIND:-none})" "$(na "${REQ_REFERRERS_404:-}")"
+	row "referrers API 404s for the whole run (one per process; in the first kind that asks, ${REQ_REFERRERS_KIND:-none})" "$(na "${REQ_REFERRERS_404:-}")"
 }

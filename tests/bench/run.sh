@@ -175,7 +175,7 @@ else
 	row "verdicts agreeing with the suite: provgate whole / in-process, sigstore-js whole / in-process" \
 		"$BUNDLE_PG_AGREE / $(na "${BUNDLE_PG_IP_AGREE:-}"), ${js_na:-${BUNDLE_JS_AGREE:-?} / $(na "${BUNDLE_JS_IP_AGREE:-}")} of $BUNDLE_N"
 fi
-row "1000 concurrent reviews of one uncached image: .sig GETs in the registry log (target 1)" \
+row "1000 concurrent reviews of one uncached image: .sig tag HEADs / signature manifest GETs (by digest) in the registry log (target 1 / 1)" \
 	"$(na "${HERD_SIGS:-}") (succeeded ${HERD_OK:-?}, allowed ${HERD_ALLOWED:-?}, coalesced waits ${HERD_COALESCED:-?}, ${HERD_TIME:-?})"
 row "registry connections opened for $COLD_N cold verifications (1 worker) / GETs" "$(na "${COLD_CONNS:-}") / $(na "${COLD_REQS:-}")"
 row "HTTP version of provgate's requests in the registry log" "$(na "${REG_HTTP:-}")"

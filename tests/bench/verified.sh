@@ -20,8 +20,9 @@
 #              keyless one (chain to the test Fulcio root, SCT, SET,
 #              identity); and `provgate review` of the key-signed image, a
 #              new process each time (cold everything)
-#   herd       1000 concurrent reviews of one uncached image: how many GETs
-#              of its .sig manifest the registry's access log shows
+#   herd       1000 concurrent reviews of one uncached image: how many HEADs
+#              of its .sig tag and GETs of its signature manifest (by the
+#              digest the HEAD named) the registry's access log shows
 #   rss        peak RSS idle and after 100k cache entries (see fill_cache)
 #   conns      registry connections opened for the cold run, and the HTTP
 #              version the registry logged for provgate's requests
@@ -32,7 +33,7 @@ BKL_ID=https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main
 BKL_ISS=https://token.actions.githubusercontent.com
 
 bench_verified() {
-	local pol="$T/bpol" d i n files=() klfiles=() out ok allowed
+	local pol="$T/bpol" d sm i n files=() klfiles=() out ok allowed
 	mkdir -p "$DOCKER_CONFIG"
 	registry_start || { row "registry" "did not start: $(tail -2 "$T"/registry-*.err)"; return 1; }
 	make_key bench || return 1
@@ -175,7 +176,7 @@ EOF
 	# --- herd: 1000 concurrent reviews of one uncached image ---------------------
 	d=$(make_image app/herd v1) || return 1
 	sig_payload "$REG/app/herd" "$d" >"$T/herd.payload"
-	push_sig app/herd "$d" "$(sig_layer app/herd "$T/herd.payload" "$T/bench.key")" >/dev/null || return 1
+	sm=$(push_sig app/herd "$d" "$(sig_layer app/herd "$T/herd.payload" "$T/bench.key")") || return 1
 	pod_review "$REG/app/herd:v1" >"$T/herd.json"
 	start_provgate "$pol" --threads "$CORES" --workers 4 --queue 2048 >/dev/null || return 1
 	pgcurl "$PG_URL/healthz" >/dev/null
@@ -183,7 +184,7 @@ EOF
 	out=$(h2load -n 1000 -c 100 -m 10 -t 1 -d "$T/herd.json" -H 'content-type: application/json' "$PG_URL/validate" 2>&1)
 	HERD_OK=$(h2ok <<<"$out")
 	HERD_ALLOWED=$(grep -c "\"ref\":\"$REG/app/herd:v1\".*\"decision\":\"allow\"" "$T/provgate.out")
-	HERD_SIGS=$(reg_gets "/v2/app/herd/manifests/sha256-${d#sha256:}\\.sig")
+	HERD_SIGS="$(reg_heads "/v2/app/herd/manifests/sha256-${d#sha256:}\\.sig") / $(reg_gets "/v2/app/herd/manifests/$sm")"
 	HERD_TIME=$(awk '/^finished in/ {print $3}' <<<"$out" | tr -d ',')
 	HERD_COALESCED=$(pgcurl "$PG_URL/metrics" | awk '$1 == "provgate_cache_coalesced_total" {print $2}')
 	pg_stop

@@ -27,7 +27,10 @@ GH_ISS=https://token.actions.githubusercontent.com
 
 # _kl_leaf_conf with the claim extensions of $KL_EXTRA (one per line),
 # placed before the SCT so that removing the SCT gives the precertificate.
-eval "$(declare -f _kl_leaf_conf | sed '1s/_kl_leaf_conf/_att_leaf_conf_orig/')"
+# Sourced again (the bench's run.sh, evidence.sh and requests.sh each
+# source it), the wrapper must not wrap itself: endless recursion.
+declare -F _att_leaf_conf_orig >/dev/null ||
+	eval "$(declare -f _kl_leaf_conf | sed '1s/_kl_leaf_conf/_att_leaf_conf_orig/')"
 _kl_leaf_conf() {
 	_att_leaf_conf_orig "$1" "$2" "$3" "$4" ""
 	[ -n "${KL_EXTRA:-}" ] && printf '%s\n' "$KL_EXTRA" >>"$2"

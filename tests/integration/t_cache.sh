@@ -102,8 +102,10 @@ review() {
 	LAST=$(tail -n +"$((n + 1))" "$T/provgate.out" | tail -1)
 }
 cached() { jq -r '.references[0].cached' <<<"$LAST"; }
-# sigs DIGEST: GETs of the legacy signature manifest of DIGEST so far
-sigs() { reg_gets "/v2/app/[a-z0-9/]+/manifests/sha256-${1#sha256:}\\.sig"; }
+# sigs DIGEST: lookups of the legacy signature of DIGEST so far (each
+# verification probes the .sig tag with one HEAD, then GETs the manifest by
+# the digest the HEAD named)
+sigs() { reg_heads "/v2/app/[a-z0-9/]+/manifests/sha256-${1#sha256:}\\.sig"; }
 metric() { pgcurl "$PG_URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 hits() { metric 'provgate_cache_requests_total{result="hit"}'; }
 

@@ -9,8 +9,10 @@
 #              one token request for the repository's scope, not one per
 #              worker; the next review reuses it (no token request)
 #   coalesced  four reviews at once of four tags naming one signed image
-#              (distinct verdicts, the same evidence): the signature
-#              manifest and its payload blob are each fetched once
+#              (distinct verdicts, the same evidence): the .sig tag is
+#              probed with one HEAD, the signature manifest fetched once by
+#              the digest that HEAD named (never by the tag), its payload
+#              blob once
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_server.sh"
 source "$(dirname "$0")/lib_review.sh"
@@ -34,7 +36,7 @@ signed_image() { # REPO TAG: prints the digest
 	local d
 	d=$(make_image "$1" "$2") || return 1
 	sig_payload "$REG/$1" "$d" >"$T/pl.$2" || return 1
-	push_sig "$1" "$d" "$(sig_layer "$1" "$T/pl.$2" "$T/good.key")" >/dev/null || return 1
+	push_sig "$1" "$d" "$(sig_layer "$1" "$T/pl.$2" "$T/good.key")" >"$T/sigm.$2" || return 1
 	echo "$d"
 }
 for i in $(seq 1 $N); do
@@ -46,6 +48,7 @@ for i in $(seq 2 $N); do
 		{ notok "tag s$i"; exit 1; }
 done
 SIG_BLOB=$(sha256_of "$T/pl.s1")
+SIG_MAN=$(cat "$T/sigm.s1")
 
 token_signer || { notok "token signer"; exit 1; }
 TOKEN_VERBOSE=1 token_server token "$(jq -cn --arg t "$(jwt_token tok/app pull)" '{token: $t, expires_in: 300}')" ||
@@ -106,8 +109,10 @@ start_provgate "$T/pol" --workers $N || { notok "provgate starts" "$(tail -3 "$T
 # --- tokens: one per scope, shared by the workers -------------------------------------
 reviews d1 d2 d3 d4
 expect_eq "$N distinct images at once: all allowed" "$ALLOWED" "true×$N"
-expect_eq "... their signature manifests: one GET each" \
-	"$(ours GET '/v2/tok/app/manifests/sha256-[0-9a-f]{64}\.sig')" $N
+expect_eq "... their .sig tags: one HEAD each, no GET" \
+	"$(ours HEAD '/v2/tok/app/manifests/sha256-[0-9a-f]{64}\.sig' 200)/$(ours GET '/v2/tok/app/manifests/sha256-[0-9a-f]{64}\.sig')" $N/0
+expect_eq "... their signature manifests: one GET each, by digest" \
+	"$(for i in $(seq 1 $N); do ours GET "/v2/tok/app/manifests/$(cat "$T/sigm.d$i")" 200; done | awk '{s += $1} END {print s}')" $N
 expect_eq "... one token request for the repository's scope, not one per worker" "$(tokens)" 1
 echo "# registry 401s for the $N reviews: $(grep -E '"provgate"$' "$TOKREG_LOG" | grep -cE '" 401 ')"
 reviews s1
@@ -121,15 +126,19 @@ mv "$T/provgate.out" "$T/provgate.1.out"
 
 # --- coalesced: one GET per evidence for concurrent verifications ----------------------
 start_provgate "$T/pol" --workers $N || { notok "provgate restarts" "$(tail -3 "$T/provgate.err")"; exit 1; }
-sig0=$(ours GET "/v2/tok/app/manifests/sha256-${DS#sha256:}\\.sig")
+sig0=$(ours HEAD "/v2/tok/app/manifests/sha256-${DS#sha256:}\\.sig" 200)
+man0=$(ours GET "/v2/tok/app/manifests/$SIG_MAN")
 blob0=$(ours GET "/v2/tok/app/blobs/$SIG_BLOB")
 reviews s1 s2 s3 s4
 expect_eq "$N tags of one image at once: all allowed" "$ALLOWED" "true×$N"
 expect_eq "... each tag resolved with its own HEAD" "$(ours HEAD '/v2/tok/app/manifests/s[1-4]' 200)" $((N + 1))
 echo "# registry 401s for the $N reviews in the new process: $(ours HEAD '/v2/tok/app/manifests/s[1-4]' 401) HEAD, $(grep -E '"provgate"$' "$TOKREG_LOG" | grep -cE '" 401 ') in all"
 expect_eq "... no GET of the image's manifest by a tag" "$(ours GET '/v2/tok/app/manifests/s[1-4]')" 0
-expect_eq "... the signature manifest: one GET for all $N" \
-	"$(($(ours GET "/v2/tok/app/manifests/sha256-${DS#sha256:}\\.sig") - sig0))" 1
+expect_eq "... the .sig tag: one HEAD for all $N" \
+	"$(($(ours HEAD "/v2/tok/app/manifests/sha256-${DS#sha256:}\\.sig" 200) - sig0))" 1
+expect_eq "... the signature manifest: one GET for all $N, by digest" \
+	"$(($(ours GET "/v2/tok/app/manifests/$SIG_MAN") - man0))" 1
+expect_eq "... no GET of the .sig tag" "$(ours GET "/v2/tok/app/manifests/sha256-${DS#sha256:}\\.sig")" 0
 expect_eq "... the signature payload blob: one GET for all $N" \
 	"$(($(ours GET "/v2/tok/app/blobs/$SIG_BLOB") - blob0))" 1
 expect_eq "... a new process: one more token request" "$(tokens)" 2

@@ -634,6 +634,28 @@ test_names(void **state)
 	    tag, "sha256-1111111111111111111111111111111111111111111111111111111111111111");
 }
 
+/* A probe checks the names before any request: a tag that is not one
+ * (or a bad host or repository) is refused without touching the network
+ * (no pg_fetch is given: a request would crash). */
+static void
+test_probe_names(void **state)
+{
+	pg_oci *c = NULL;
+	pg_oci_manifest *m = (pg_oci_manifest *)&m;
+	pg_oci_req q = {0};
+	pg_err e = {0};
+
+	(void)state;
+	assert_int_equal(pg_oci_new(&c, NULL, &e), PG_OK);
+	assert_int_equal(pg_oci_manifest_probe(&m, c, &q, "r", "a", "a/../b", &e), PG_EINVAL);
+	assert_null(m);
+	assert_int_equal(pg_oci_manifest_probe(&m, c, &q, "r", "a", "sha256:abc", &e), PG_EINVAL);
+	assert_int_equal(pg_oci_manifest_probe(&m, c, &q, "user@evil", "a", "v1", &e), PG_EINVAL);
+	assert_int_equal(pg_oci_manifest_probe(&m, c, &q, "r", "A/b", "v1", &e), PG_EINVAL);
+	assert_null(m);
+	pg_oci_free(c);
+}
+
 static void
 test_token_cache(void **state)
 {
@@ -758,6 +780,7 @@ main(void)
 	    cmocka_unit_test(test_manifest_bounds),
 	    cmocka_unit_test(test_accept_set),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_probe_names),
 	    cmocka_unit_test(test_token_cache),
 	    cmocka_unit_test(test_slots),
 	    cmocka_unit_test(test_host_conf),

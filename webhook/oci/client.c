@@ -1440,6 +1440,29 @@ out:
 	return rc;
 }
 
+/*
+ * HEAD first, then GET by the digest the HEAD named: the two requests go
+ * out on the calling thread's pg_fetch, so on one kept-alive connection.
+ */
+int
+pg_oci_manifest_probe(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const char *host,
+		      const char *repo, const char *tag, pg_err *err)
+{
+	char *dg = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = manifest_head(&dg, c, q, host, repo, tag, err)) != PG_OK)
+		return rc;
+	rc = pg_oci_manifest_get(out, c, q, host, repo, dg ? dg : tag, err);
+	/* By the digest: say which tag named it (a lying HEAD is refused
+	 * here, the bytes hashing to another digest). */
+	if (rc != PG_OK && rc != PG_ENOTFOUND && rc != PG_ENOMEM && dg)
+		(void)pg_err_wrap(err, "%s/%s:%s, by the digest its HEAD named: ", host, repo, tag);
+	free(dg);
+	return rc;
+}
+
 int
 pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
 	       const char *reference, pg_err *err)
@@ -1609,23 +1632,18 @@ noref_note(const char *host)
 	pthread_mutex_unlock(&g_noref_mu);
 }
 
-/* The tag schema: HEAD the tag first (most images have none: no pull
- * spent on absence), then GET by the digest the HEAD named (hashed on
- * arrival), or by tag when it named none. */
+/* The tag schema: probed (most images have no such tag: no pull spent on
+ * absence). */
 static int
 referrers_fallback(pg_oci_desc **list, size_t *n, pg_oci *c, const pg_oci_req *q, const char *host,
 		   const char *repo, const char *digest, const char *artifact_type, pg_err *err)
 {
 	char tag[PG_OCI__DIGEST_BUF];
 	pg_oci_manifest *m = NULL;
-	char *at = NULL;
 	int rc;
 
 	fallback_tag(tag, sizeof(tag), digest);
-	rc = manifest_head(&at, c, q, host, repo, tag, err);
-	if (rc == PG_OK)
-		rc = pg_oci_manifest_get(&m, c, q, host, repo, at ? at : tag, err);
-	free(at);
+	rc = pg_oci_manifest_probe(&m, c, q, host, repo, tag, err);
 	if (rc == PG_ENOTFOUND) {
 		pg_err_clear(err);
 		return PG_OK;

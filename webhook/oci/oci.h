@@ -118,6 +118,22 @@ int pg_oci_ping(pg_oci *c, const pg_oci_req *q, const char *host, pg_err *err);
 int pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const char *host,
 			const char *repo, const char *reference, pg_err *err);
 
+/*
+ * Fetch manifest `tag` of host/repo where it is as likely absent as present
+ * (a cosign "sha256-<hex>.sig" or ".att" tag, the referrers tag schema):
+ * HEAD it first, so an absent tag costs no GET (Docker Hub counts manifest
+ * GETs as pulls and no HEAD); when present, GET it by the digest the HEAD
+ * named (Docker-Content-Digest, sha256), so the bytes must hash to that
+ * digest (PG_EVERIFY otherwise: a HEAD naming other bytes is refused), or
+ * by the tag when the HEAD named none (a registry or proxy without it: the
+ * checks of pg_oci_manifest_get as for any GET by tag).  PG_ENOTFOUND when
+ * the tag is absent (or gone between the two requests); otherwise as
+ * pg_oci_manifest_get.  A present tag costs one round trip more than a
+ * GET, on the same connection.  *out is the caller's.
+ */
+int pg_oci_manifest_probe(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const char *host,
+			  const char *repo, const char *tag, pg_err *err);
+
 /* Resolve a tag (or digest) to the digest of what it names: for a
  * multi-arch image the index digest, as cosign signs it.  *out malloc'd. */
 int pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,

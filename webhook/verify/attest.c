@@ -181,7 +181,8 @@ out:
 	return rc;
 }
 
-/* cosign's legacy <repo>:sha256-<hex>.att: DSSE envelopes as layers. */
+/* cosign's legacy <repo>:sha256-<hex>.att: DSSE envelopes as layers.
+ * Probed (HEAD, then GET by the digest it named): most images have none. */
 static int
 from_legacy(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host, const char *repo,
 	    pg_err *err)
@@ -194,7 +195,7 @@ from_legacy(att_ctx *a, pg_oci *oci, const pg_oci_req *q, const char *host, cons
 
 	(void)snprintf(tag, sizeof(tag), "%.*s-%s.att", (int)(colon - a->digest), a->digest,
 		       colon + 1);
-	rc = pg_oci_manifest_get(&m, oci, q, host, repo, tag, err);
+	rc = pg_oci_manifest_probe(&m, oci, q, host, repo, tag, err);
 	if (rc == PG_ENOTFOUND) {
 		pg_err_clear(err);
 		return PG_OK;

@@ -3,11 +3,11 @@
  * (through oci/, the registry client) and hands them to sigstore/ for
  * verification, the way `cosign verify` does: the legacy
  * "sha256-<hex>.sig" manifest whose layers are simple-signing payloads
- * (one GET, so first), then Sigstore bundles attached as OCI 1.1 referrers
- * (or the referrers tag-schema fallback).  Any one signature that
- * verifies satisfies a trust entry; fetching stops once enough entries
- * are satisfied, and each source has its own budget, so junk pushed to one
- * cannot exhaust the search for the other.
+ * (one HEAD, and a GET when present, so first), then Sigstore bundles
+ * attached as OCI 1.1 referrers (or the referrers tag-schema fallback).
+ * Any one signature that verifies satisfies a trust entry; fetching stops
+ * once enough entries are satisfied, and each source has its own budget,
+ * so junk pushed to one cannot exhaust the search for the other.
  *
  * This file does no cryptography and decides nothing about policy: it
  * fetches (bounded, digest-checked) and reports which trust entries were
@@ -130,8 +130,10 @@ consider(vrun *v, int kind, const char *where, const unsigned char *bytes, size_
 	return PG_OK;
 }
 
-/* Legacy first: the layers of <repo>:sha256-<hex>.sig, one GET for the
- * manifest, then one per layer until the rule is satisfied. */
+/* Legacy first: the layers of <repo>:sha256-<hex>.sig, probed (a HEAD,
+ * then one GET by the digest it named: an image signed only with bundles
+ * spends no pull on the absent tag), then one GET per layer until the rule
+ * is satisfied. */
 static int
 find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const char *repo,
 	    pg_err *err)
@@ -143,7 +145,7 @@ find_legacy(vrun *v, pg_oci *c, const pg_oci_req *q, const char *host, const cha
 	size_t i, seen = 0;
 
 	(void)snprintf(tag, sizeof(tag), "%.*s-%s.sig", (int)(colon - digest), digest, colon + 1);
-	rc = pg_oci_manifest_get(&m, c, q, host, repo, tag, err);
+	rc = pg_oci_manifest_probe(&m, c, q, host, repo, tag, err);
 	if (rc == PG_ENOTFOUND) {
 		pg_err_clear(err);
 		return PG_OK;
@@ -326,7 +328,8 @@ pg_verify_cosign_image(pg_verify_cosign_result *out, pg_oci *c, const pg_oci_req
 	v.trust = trust;
 	v.n_trust = n_trust;
 	v.need = need == 0 || need > n_trust ? n_trust : need;
-	/* The legacy .sig first: one GET, and what most images carry.  A
+	/* The legacy .sig first: one HEAD (and a GET when present), and what
+	 * most images carry.  A
 	 * discovery failure of one source does not hide the other (a registry
 	 * without the referrers API still serves .sig tags). */
 	rc = find_legacy(&v, c, q, host, repo, &disc);
