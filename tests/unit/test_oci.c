@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "digest/digest.h"
 #include "../../webhook/oci/header.c"
 #include "../../webhook/oci/creds.c"
 #include "../../webhook/oci/manifest.c"
@@ -392,19 +393,19 @@ test_digests(void **state)
 	(void)state;
 	pg_oci__sha256_digest(d, "", 0);
 	assert_string_equal(d, EMPTY_SHA256);
-	assert_true(pg_oci__digest_valid(EMPTY_SHA256));
+	assert_true(pg_digest_string_valid(EMPTY_SHA256));
 	assert_true(pg_oci__digest_matches(EMPTY_SHA256, "", 0));
 	assert_false(pg_oci__digest_matches(EMPTY_SHA256, "x", 1));
 	assert_true(pg_oci__digest_matches(
 	    "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
 	    "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
 	    "", 0));
-	assert_false(pg_oci__digest_valid(
+	assert_false(pg_digest_string_valid(
 	    "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
-	assert_false(pg_oci__digest_valid("sha256:e3b0"));
-	assert_false(pg_oci__digest_valid(EMPTY_SHA256 "0"));
-	assert_false(pg_oci__digest_valid("md5:d41d8cd98f00b204e9800998ecf8427e"));
-	assert_false(pg_oci__digest_valid(NULL));
+	assert_false(pg_digest_string_valid("sha256:e3b0"));
+	assert_false(pg_digest_string_valid(EMPTY_SHA256 "0"));
+	assert_false(pg_digest_string_valid("md5:d41d8cd98f00b204e9800998ecf8427e"));
+	assert_false(pg_digest_string_valid(NULL));
 	assert_false(pg_oci__digest_matches("sha256:zz", "", 0));
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest/digest.h"
 #include "../../webhook/ref/ref.c"
 
 /* chart.c's bound on a chart name or version (static there). */
@@ -398,21 +399,21 @@ static void
 test_digest_valid(void **state)
 {
 	(void)state;
-	assert_true(pg_ref_digest_valid(D64));
-	assert_true(pg_ref_digest_valid(D128));
-	assert_false(pg_ref_digest_valid(NULL));
-	assert_false(pg_ref_digest_valid(""));
-	assert_false(pg_ref_digest_valid("sha256:"));
-	assert_false(pg_ref_digest_valid("sha256:" H63));
-	assert_false(pg_ref_digest_valid(D64 "0"));
-	assert_false(pg_ref_digest_valid("sha256:" U64));
-	assert_false(pg_ref_digest_valid("SHA256:" H64));
-	assert_false(pg_ref_digest_valid("sha512:" H64));
-	assert_false(pg_ref_digest_valid("sha256:" H64 H64));
-	assert_false(pg_ref_digest_valid("sha384:" H64 H64));
-	assert_false(pg_ref_digest_valid(H64));
-	assert_false(pg_ref_digest_valid("sha256-" H64));
-	assert_false(pg_ref_digest_valid(" sha256:" H64));
+	assert_true(pg_digest_string_valid(D64));
+	assert_true(pg_digest_string_valid(D128));
+	assert_false(pg_digest_string_valid(NULL));
+	assert_false(pg_digest_string_valid(""));
+	assert_false(pg_digest_string_valid("sha256:"));
+	assert_false(pg_digest_string_valid("sha256:" H63));
+	assert_false(pg_digest_string_valid(D64 "0"));
+	assert_false(pg_digest_string_valid("sha256:" U64));
+	assert_false(pg_digest_string_valid("SHA256:" H64));
+	assert_false(pg_digest_string_valid("sha512:" H64));
+	assert_false(pg_digest_string_valid("sha256:" H64 H64));
+	assert_false(pg_digest_string_valid("sha384:" H64 H64));
+	assert_false(pg_digest_string_valid(H64));
+	assert_false(pg_digest_string_valid("sha256-" H64));
+	assert_false(pg_digest_string_valid(" sha256:" H64));
 }
 
 static void

@@ -38,29 +38,6 @@ pg_attest_info_free(pg_attest_info *i)
 }
 
 static bool
-is_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (pg_hex_digit((unsigned char)s[i]) < 0)
-			return false;
-	return s[n] == '\0';
-}
-
-int
-pg_attest_digest_valid(const char *d)
-{
-	if (d == NULL)
-		return PG_EINVAL;
-	if (strncmp(d, "sha256:", 7) == 0 && strlen(d) == 7 + 64 && is_hex(d + 7, 64))
-		return PG_OK;
-	if (strncmp(d, "sha512:", 7) == 0 && strlen(d) == 7 + 128 && is_hex(d + 7, 128))
-		return PG_OK;
-	return PG_EINVAL;
-}
-
-static bool
 claim_folds(int claim)
 {
 	return claim == PG_CLAIM_SOURCE_REPOSITORY_URI ||
@@ -335,7 +312,7 @@ pg_attest_check(pg_attest_info *info, const unsigned char *payload, size_t len, 
 	memset(&tmp, 0, sizeof(tmp));
 	if (info)
 		memset(info, 0, sizeof(*info));
-	if (pg_attest_digest_valid(digest) != PG_OK)
+	if (!pg_digest_string_valid(digest))
 		return pg_err_set(err, PG_EINVAL,
 				  "digest must be sha256:<64 hex> or sha512:<128 hex>");
 	if (req->nconds > PG_ATTEST_CONDS_MAX)

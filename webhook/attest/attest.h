@@ -75,9 +75,6 @@ typedef struct pg_attest_info {
 
 void pg_attest_info_free(pg_attest_info *i);
 
-/* PG_OK when d is "sha256:<64 hex>" or "sha512:<128 hex>". */
-int pg_attest_digest_valid(const char *d);
-
 /* PG_OK when a condition is well-formed (pointer syntax, claim name, op
  * operands, regexp compiles): for policy load and CLI parsing. */
 int pg_attest_cond_check(const pg_attest_cond *c, pg_err *err);

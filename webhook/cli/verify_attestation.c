@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest/digest.h"
 #include "attest/attest.h"
 #include "buf/buf.h"
 #include "cli/cli.h"
@@ -417,7 +418,7 @@ pg_cmd_verify_attestation(int argc, char **argv)
 		code = usage("give IMAGE, or --bundle FILE and --digest DIGEST");
 		goto out;
 	}
-	if (a.image == NULL && pg_attest_digest_valid(a.digest) != PG_OK) {
+	if (a.image == NULL && !pg_digest_string_valid(a.digest)) {
 		code = usage("--digest must be sha256:<64 hex> or sha512:<128 hex>");
 		goto out;
 	}

@@ -16,6 +16,7 @@
  * This file only renders; the decision (and its verification) is the one
  * /validate uses.
  */
+#include "digest/digest.h"
 #include "decide/decide_int.h"
 
 #include <stdlib.h>
@@ -69,7 +70,7 @@ verified(const pg_decision *d, const char *raw)
 		if (rd->ref->kind != PG_REF_IMAGE || strcmp(rd->ref->raw, raw) != 0)
 			continue;
 		if (rd->state != PG_RD_ALLOW || rd->ref->image == NULL || rd->ref->invalid ||
-		    rd->digest == NULL || !pg_ref_digest_valid(rd->digest))
+		    rd->digest == NULL || !pg_digest_string_valid(rd->digest))
 			return NULL;
 		return rd;
 	}

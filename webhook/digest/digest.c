@@ -151,3 +151,26 @@ pg_digest_abort(pg_digest_ctx *c)
 	EVP_MD_CTX_free(c->md);
 	free(c);
 }
+
+static bool
+lower_hex_n(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return p[n] == '\0';
+}
+
+bool
+pg_digest_string_valid(const char *d)
+{
+	if (d == NULL)
+		return false;
+	if (strncmp(d, "sha256:", 7) == 0)
+		return lower_hex_n(d + 7, 2 * algs[PG_DIGEST_SHA256].size);
+	if (strncmp(d, "sha512:", 7) == 0)
+		return lower_hex_n(d + 7, 2 * algs[PG_DIGEST_SHA512].size);
+	return false;
+}

@@ -8,6 +8,7 @@
 #ifndef PG_DIGEST_H
 #define PG_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err/err.h"
@@ -48,6 +49,11 @@ int pg_digest_evp(unsigned char *out, const struct evp_md_st *md, const void *p,
 int pg_sha256(unsigned char out[PG_SHA256_SIZE], const void *p, size_t n);
 /* "<name>:<lower-case hex>" of alg(p[0..n)) into out (PG_DIGEST_STR_MAX). */
 int pg_digest_string(char out[PG_DIGEST_STR_MAX], pg_digest_alg alg, const void *p, size_t n);
+
+/* The one syntax check of a digest string: true when d is "sha256:" + 64
+ * or "sha512:" + 128 lower-case hex digits and nothing after (the OCI
+ * digest grammar for the algorithms provgate accepts).  NULL is false. */
+bool pg_digest_string_valid(const char *d);
 
 /* Incremental: begin, update any number of times, then end (writes the
  * digest and frees) or abort (frees). */

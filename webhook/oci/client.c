@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "digest/digest.h"
 #include "buf/buf.h"
 #include "clock/clock.h"
 #include "obs/obs.h"
@@ -1141,7 +1142,7 @@ check_names(const char *host, const char *repo, const char *reference, pg_err *e
 				  host ? host : "");
 	if (repo && !repo_ok(repo))
 		return pg_err_set(err, PG_EINVAL, "invalid repository name \"%.300s\"", repo);
-	if (reference && !pg_oci__digest_valid(reference) && !tag_ok(reference))
+	if (reference && !pg_digest_string_valid(reference) && !tag_ok(reference))
 		return pg_err_set(err, PG_EINVAL, "invalid tag or digest \"%.200s\"", reference);
 	return PG_OK;
 }
@@ -1224,7 +1225,7 @@ pg_oci_manifest_get(pg_oci_manifest **out, pg_oci *c, const pg_oci_req *q, const
 	*out = NULL;
 	if ((rc = check_names(host, repo, reference, err)) != PG_OK)
 		return rc;
-	by_digest = pg_oci__digest_valid(reference);
+	by_digest = pg_digest_string_valid(reference);
 	pg_buf_init(&url, 2048);
 	pg_buf_init(&scope, 1024);
 	pg_buf_init(&what, 1024);
@@ -1359,7 +1360,7 @@ manifest_head_ex(char **out, char **ct_out, int64_t *len_out, pg_oci *c, const p
 	}
 	dcd = pg_fetch_resp_header(r, "Docker-Content-Digest");
 	if (r->status == 200 && dcd && strncmp(dcd, "sha256:", 7) == 0 &&
-	    pg_oci__digest_valid(dcd)) {
+	    pg_digest_string_valid(dcd)) {
 		*out = dcd;
 		dcd = NULL;
 		if (ct_out)
@@ -1413,7 +1414,7 @@ pg_oci_manifest_describe(pg_oci_desc *out, pg_oci *c, const pg_oci_req *q, const
 	 * type: the body says it. */
 	if (dg && ct && known_manifest_type(ct) && len > 0 &&
 	    (uint64_t)len <= PG_OCI_MANIFEST_MAX &&
-	    (!pg_oci__digest_valid(reference) || strcmp(reference, dg) == 0)) {
+	    (!pg_digest_string_valid(reference) || strcmp(reference, dg) == 0)) {
 		out->digest = dg;
 		out->media_type = ct;
 		out->size = len;
@@ -1473,7 +1474,7 @@ pg_oci_resolve(char **out, pg_oci *c, const pg_oci_req *q, const char *host, con
 	*out = NULL;
 	/* A tag by HEAD; GET only when the registry names no digest (a
 	 * digest reference is fetched and hashed, as before). */
-	if (!pg_oci__digest_valid(reference) &&
+	if (!pg_digest_string_valid(reference) &&
 	    ((rc = manifest_head(out, c, q, host, repo, reference, err)) != PG_OK || *out))
 		return rc;
 	rc = pg_oci_manifest_get(&m, c, q, host, repo, reference, err);
@@ -1499,7 +1500,7 @@ pg_oci_blob_get(unsigned char **out, size_t *len_out, pg_oci *c, const pg_oci_re
 		*len_out = 0;
 	if ((rc = check_names(host, repo, NULL, err)) != PG_OK)
 		return rc;
-	if (!pg_oci__digest_valid(digest))
+	if (!pg_digest_string_valid(digest))
 		return pg_err_set(err, PG_EINVAL, "invalid blob digest \"%.200s\"",
 				  digest ? digest : "");
 	if (size >= 0 && (uint64_t)size > (uint64_t)max)
@@ -1697,7 +1698,7 @@ pg_oci_referrers(pg_oci_desc **out, size_t *n_out, pg_oci *c, const pg_oci_req *
 	*n_out = 0;
 	if ((rc = check_names(host, repo, digest, err)) != PG_OK)
 		return rc;
-	if (!pg_oci__digest_valid(digest))
+	if (!pg_digest_string_valid(digest))
 		return pg_err_set(err, PG_EINVAL, "referrers of \"%.200s\": not a digest", digest);
 	pg_buf_init(&url, 8192);
 	pg_buf_init(&scope, 1024);

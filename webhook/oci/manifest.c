@@ -38,29 +38,6 @@ struct pg_oci_manifest {
 	size_t n_descs;
 };
 
-static bool
-hex_n(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return false;
-	return p[n] == '\0';
-}
-
-bool
-pg_oci__digest_valid(const char *d)
-{
-	if (d == NULL)
-		return false;
-	if (strncmp(d, "sha256:", 7) == 0)
-		return hex_n(d + 7, 64);
-	if (strncmp(d, "sha512:", 7) == 0)
-		return hex_n(d + 7, 128);
-	return false;
-}
-
 static void
 digest_of(char out[PG_OCI__DIGEST_BUF], pg_digest_alg alg, const void *p, size_t n)
 {
@@ -79,7 +56,7 @@ pg_oci__digest_matches(const char *digest, const void *p, size_t n)
 {
 	char got[PG_OCI__DIGEST_BUF];
 
-	if (!pg_oci__digest_valid(digest))
+	if (!pg_digest_string_valid(digest))
 		return false;
 	if (strncmp(digest, "sha256:", 7) == 0)
 		digest_of(got, PG_DIGEST_SHA256, p, n);
@@ -169,7 +146,7 @@ desc_parse(pg_oci_desc *d, const json_t *j, const char *what, pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "%s is not a JSON object", what);
 	if (!json_is_string(mt) || !media_type_ok(json_string_value(mt)))
 		return pg_err_set(err, PG_EINVAL, "%s has no valid mediaType", what);
-	if (!json_is_string(dg) || !pg_oci__digest_valid(json_string_value(dg)))
+	if (!json_is_string(dg) || !pg_digest_string_valid(json_string_value(dg)))
 		return pg_err_set(err, PG_EINVAL, "%s has no valid sha256/sha512 digest", what);
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
 		return pg_err_set(err, PG_EINVAL, "%s has no valid size", what);

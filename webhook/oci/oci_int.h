@@ -60,8 +60,6 @@ int64_t pg_oci__ratelimit_value(const char *value);
 int pg_oci__docker_config_auth(char **out, const char *json, size_t len, const char *host,
 			       pg_err *err);
 
-/* "sha256:" + 64 lower hex, or "sha512:" + 128. */
-bool pg_oci__digest_valid(const char *d);
 /* "sha256:<hex>" of p into out (PG_OCI__DIGEST_BUF). */
 void pg_oci__sha256_digest(char out[PG_OCI__DIGEST_BUF], const void *p, size_t n);
 /* Does p hash to digest?  Only sha256 and sha512 are known. */

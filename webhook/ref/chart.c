@@ -2,6 +2,7 @@
  * ref/chart — chart reference construction.  Pure string work; the chart
  * is not fetched or validated beyond shape here.
  */
+#include "digest/digest.h"
 #include "ref/ref.h"
 
 #include <stdbool.h>
@@ -45,7 +46,7 @@ version_ok(const char *v)
 	const char *p;
 
 	if (strncmp(v, "sha256:", 7) == 0)
-		return pg_ref_digest_valid(v);
+		return pg_digest_string_valid(v);
 	for (p = v; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || strchr("/\\?#@%", *p))
 			return false;

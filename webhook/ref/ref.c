@@ -572,23 +572,3 @@ pg_ref_free(pg_image_ref *r)
 	free(r->digest);
 	free(r);
 }
-
-int
-pg_ref_digest_valid(const char *d)
-{
-	size_t want, i;
-
-	if (d == NULL)
-		return 0;
-	if (strncmp(d, "sha256:", 7) == 0)
-		want = SHA256_HEX;
-	else if (strncmp(d, "sha512:", 7) == 0)
-		want = SHA512_HEX;
-	else
-		return 0;
-	for (i = 0; i < want; i++) {
-		if (!is_lower_hex(d[7 + i]))
-			return 0;
-	}
-	return d[7 + want] == '\0';
-}

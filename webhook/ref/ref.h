@@ -41,9 +41,6 @@ int pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err);
 /* Frees r and its strings; NULL is fine. */
 void pg_ref_free(pg_image_ref *r);
 
-/* Digest syntax check: "sha256:" + 64 lower-case hex, or "sha512:" + 128. */
-int pg_ref_digest_valid(const char *d);
-
 /*
  * Chart references, as found in Argo CD, Flux and Helm release objects.
  * location is what chart rules match against:

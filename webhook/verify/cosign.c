@@ -15,6 +15,7 @@
  * is reported as such (PG_EFETCH / PG_ETIMEOUT), never as a bad signature,
  * so a transient failure is not cached as a verdict.
  */
+#include "digest/digest.h"
 #include "verify/cosign.h"
 
 #include <stdio.h>
@@ -313,7 +314,7 @@ pg_verify_cosign_image(pg_verify_cosign_result *out, pg_oci *c, const pg_oci_req
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
 	out->n_trust = n_trust;
 	if (ref->digest) {
-		if (!pg_ref_digest_valid(ref->digest) || strncmp(ref->digest, "sha256:", 7) != 0)
+		if (!pg_digest_string_valid(ref->digest) || strncmp(ref->digest, "sha256:", 7) != 0)
 			return pg_err_set(err, PG_EINVAL, "%s: only sha256 digests can be verified",
 					  ref->normalized ? ref->normalized : repo);
 		if ((out->digest = pg_strdup(ref->digest)) == NULL)
