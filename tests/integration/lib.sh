@@ -8,6 +8,9 @@
 #                                killed (and waited for) when the test exits
 #   wait_tcp PORT [SECONDS]      wait until 127.0.0.1:PORT accepts
 #   free_port                    an unused loopback port
+#   test_key OUT SPEC NAME       a private key (SPEC rsa:BITS or ec, PKCS#8 PEM)
+#                                into OUT, made once per NAME and SPEC and
+#                                kept in $PG_TESTCACHE (default build/testcache)
 #   test_pki                     a test CA + server cert for 127.0.0.1 and
 #                                localhost in $PKI (ca.pem, server.pem, server.key)
 #
@@ -90,6 +93,28 @@ free_port() {
 		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
+# RSA key generation is the slowest step of several PKIs (about 0.3-1 s a
+# 3072-bit key, more under load): keys are made once and kept in the
+# test cache, shared by the plain and sanitizer suites.  Certificates,
+# dates and signatures are still made by every run.  NAME keeps keys that a
+# test needs distinct (a second, untrusted root) apart.
+test_key() { # OUT SPEC NAME
+	local dir f tmp
+	dir="${PG_TESTCACHE:-$TOP/build/testcache}/keys"
+	f="$dir/$3-${2/:/-}.key"
+	if [ ! -s "$f" ]; then
+		mkdir -p "$dir" || return 1
+		tmp="$f.tmp.$$"
+		case "$2" in
+		rsa:*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2#rsa:}" -out "$tmp" 2>/dev/null ;;
+		ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp" 2>/dev/null ;;
+		*) echo "test_key: unknown key spec $2" >&2; return 1 ;;
+		esac || { rm -f "$tmp"; return 1; }
+		mv -f "$tmp" "$f" || return 1
+	fi
+	cp "$f" "$1" && chmod 600 "$1"
+}
+
 test_pki() {
 	PKI="$BUILD/testpki"
 	if [ ! -f "$PKI/server.pem" ]; then

@@ -58,16 +58,15 @@ nv_pki() {
 			[dn]
 		EOF
 		mkroot() { # name subject
-			openssl req -x509 -new -newkey rsa:3072 -nodes -keyout "$1.key" -out "$1.pem" \
-				-days 3650 -subj "$2" -config ext.cnf -extensions ca -sha256 2>/dev/null
+			test_key "$1.key" rsa:3072 "nv-$1" &&
+				openssl req -x509 -new -key "$1.key" -out "$1.pem" \
+					-days 3650 -subj "$2" -config ext.cnf -extensions ca -sha256 2>/dev/null
 		}
 		mkleaf() { # name subject issuer keyspec [startdate enddate]
 			if [ "$4" = ec ]; then
-				openssl ecparam -name prime256v1 -genkey -noout -out "$1.key.tmp" 2>/dev/null
-				openssl pkcs8 -topk8 -nocrypt -in "$1.key.tmp" -out "$1.key"
-				rm -f "$1.key.tmp"
+				test_key "$1.key" ec "nv-$1"
 			else
-				openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$4" -out "$1.key" 2>/dev/null
+				test_key "$1.key" "rsa:$4" "nv-$1"
 			fi
 			openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" -config ext.cnf 2>/dev/null
 			if [ $# -ge 6 ]; then

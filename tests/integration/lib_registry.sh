@@ -14,8 +14,13 @@
 #   REG_USER=u REG_PASS=p            credentials the push helpers use
 #   sha256_of FILE                   "sha256:<hex>"
 #   push_blob REPO FILE              monolithic upload (POST + PUT); prints digest
+#   push_blobs REPO FILE...          push_blob for each FILE, in two curl processes
 #   push_manifest REPO REF FILE MT   PUT manifest FILE as REF with media type MT;
 #                                    prints its digest
+#   push_with_manifest REPO REF FILE MT BLOB...
+#                                    the BLOBs, then the manifest, in two curl
+#                                    processes; prints the manifest's digest
+#   (a blob a test already pushed to a repository is not pushed again)
 #   make_image REPO TAG [SEED]       config + layer + OCI manifest; prints digest
 #   make_index REPO TAG DIGEST...    OCI index over manifests pushed with
 #                                    make_image; prints its digest
@@ -39,6 +44,7 @@ REG_LOG=""
 REG_CONFIG=""
 REG_USER=${REG_USER:-}
 REG_PASS=${REG_PASS:-}
+REG_OUT=()
 MT_OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
 MT_OCI_INDEX=application/vnd.oci.image.index.v1+json
 MT_SIMPLESIGNING=application/vnd.dev.cosign.simplesigning.v1+json
@@ -108,17 +114,87 @@ reg_curl() {
 
 sha256_of() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
 
-push_blob() {
-	local repo=$1 file=$2 digest loc
-	digest=$(sha256_of "$file")
-	loc=$(reg_curl -X POST -o /dev/null -D - "https://$REG/v2/$repo/blobs/uploads/" |
-		tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-	[ -n "$loc" ] || { echo "push_blob: no upload location" >&2; return 1; }
-	case "$loc" in /*) loc="https://$REG$loc" ;; esac
-	case "$loc" in *\?*) loc="$loc&digest=$digest" ;; *) loc="$loc?digest=$digest" ;; esac
-	reg_curl -f -X PUT -H 'Content-Type: application/octet-stream' \
-		--data-binary "@$file" -o /dev/null "$loc" || return 1
-	echo "$digest"
+# Blobs this test already pushed ("REG/REPO@DIGEST"): pushing the same
+# bytes to the same repository again changes nothing in the registry, so
+# it is skipped (two curl processes saved each time).  Updates made in a
+# command substitution stay there: that only costs a repeated upload.
+declare -A REG_PUSHED=()
+
+# The options every registry request takes; repeated after each --next.
+_reg_opts() {
+	REG_OPTS=(-sS --cacert "$PKI/ca.pem")
+	[ -n "$REG_USER" ] && REG_OPTS+=(-u "$REG_USER:$REG_PASS")
+	return 0
+}
+
+# _reg_push REPO NBLOBS FILE... [REF FILE MT]...: the monolithic uploads
+# (POST + PUT) of the first NBLOBS files not yet in REPO, then PUT each
+# manifest, in that order, with two curl processes in all (one for every
+# POST, one for every PUT: curl runs the transfers of one command one after
+# another, so the blobs are in before the manifests that name them).  Every
+# answer's status is checked.  REG_OUT holds the blobs' digests, then the
+# manifests' (an array, not output: a command substitution would lose
+# REG_PUSHED's updates).
+_reg_push() {
+	local repo=$1 nb=$2 i f dg loc codes want=0 dgs=() post=() put=() newf=() newd=() locs=()
+	shift 2
+	REG_OUT=()
+	_reg_opts
+	[ "$nb" -gt 0 ] && { mapfile -t dgs < <(sha256sum -- "${@:1:nb}" | cut -d' ' -f1) || return 1; }
+	for ((i = 0; i < nb; i++)); do
+		f=${*:i+1:1}
+		dg="sha256:${dgs[$i]}"
+		REG_OUT+=("$dg")
+		[ -n "${REG_PUSHED["$REG/$repo@$dg"]:-}" ] && continue
+		newf+=("$f")
+		newd+=("$dg")
+		post+=(${post[0]+--next} "${REG_OPTS[@]}" -X POST -o /dev/null -w '%header{location}\n'
+			"https://$REG/v2/$repo/blobs/uploads/")
+	done
+	if [ ${#newf[@]} -gt 0 ]; then
+		mapfile -t locs < <(curl "${post[@]}" | tr -d '\r')
+		[ ${#locs[@]} -eq ${#newf[@]} ] || { echo "push: $repo: ${#locs[@]} upload locations for ${#newf[@]} blobs" >&2; return 1; }
+	fi
+	for ((i = 0; i < ${#newf[@]}; i++)); do
+		loc=${locs[$i]}
+		[ -n "$loc" ] || { echo "push: $repo: no upload location" >&2; return 1; }
+		case "$loc" in /*) loc="https://$REG$loc" ;; esac
+		case "$loc" in *\?*) loc="$loc&digest=${newd[$i]}" ;; *) loc="$loc?digest=${newd[$i]}" ;; esac
+		put+=(${put[0]+--next} "${REG_OPTS[@]}" -X PUT -H 'Content-Type: application/octet-stream'
+			--data-binary "@${newf[$i]}" -o /dev/null -w '%{http_code}\n' "$loc")
+		want=$((want + 1))
+	done
+	shift "$nb"
+	while [ $# -ge 3 ]; do
+		put+=(${put[0]+--next} "${REG_OPTS[@]}" -X PUT -H "Content-Type: $3" --data-binary "@$2"
+			-o /dev/null -w '%{http_code}\n' "https://$REG/v2/$repo/manifests/$1")
+		REG_OUT+=("$(sha256_of "$2")") || return 1
+		want=$((want + 1))
+		shift 3
+	done
+	if [ "$want" -gt 0 ]; then
+		codes=$(curl "${put[@]}" | tr -d '\r' | tr '\n' ' ')
+		[ "$codes" = "$(printf '201 %.0s' $(seq "$want"))" ] ||
+			{ echo "push: $repo: answers [$codes], want $want x 201" >&2; return 1; }
+	fi
+	for dg in "${newd[@]}"; do REG_PUSHED["$REG/$repo@$dg"]=1; done
+}
+
+push_blob() { _reg_push "$1" 1 "$2" && echo "${REG_OUT[0]}"; }
+
+# push_blobs REPO FILE...: push_blob for each FILE, with two curl processes.
+push_blobs() {
+	local repo=$1
+	shift
+	_reg_push "$repo" $# "$@" && printf '%s\n' "${REG_OUT[@]}"
+}
+
+# push_with_manifest REPO REF MANIFEST MT BLOB...: the blobs, then the
+# manifest as REF; prints the manifest's digest only.
+push_with_manifest() {
+	local repo=$1 ref=$2 m=$3 mt=$4
+	shift 4
+	_reg_push "$repo" $# "$@" "$ref" "$m" "$mt" && echo "${REG_OUT[-1]}"
 }
 
 push_manifest() {
@@ -136,13 +212,11 @@ make_image() {
 	mkdir -p "$d"
 	printf '{"architecture":"amd64","os":"linux","config":{"Labels":{"seed":"%s"}},"rootfs":{"type":"layers","diff_ids":[]}}' "$seed" >"$d/config.json"
 	head -c 512 /dev/urandom >"$d/layer.bin"
-	push_blob "$repo" "$d/config.json" >/dev/null || return 1
-	push_blob "$repo" "$d/layer.bin" >/dev/null || return 1
 	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
 		"$(desc_of "$d/config.json" application/vnd.oci.image.config.v1+json)" \
 		"$(desc_of "$d/layer.bin" application/vnd.oci.image.layer.v1.tar)" >"$d/manifest.json"
 	cp "$d/manifest.json" "$T/last-manifest.json"
-	push_manifest "$repo" "$tag" "$d/manifest.json" "$MT_OCI_MANIFEST"
+	push_with_manifest "$repo" "$tag" "$d/manifest.json" "$MT_OCI_MANIFEST" "$d/config.json" "$d/layer.bin"
 }
 
 # make_index REPO TAG DIGEST... (manifests already in REPO; sizes are fetched)
@@ -184,27 +258,27 @@ push_sig() {
 	f="$T/sig.$RANDOM"
 	for l in "$@"; do layers="$layers${layers:+,}$l"; done
 	printf '{"architecture":"","config":{},"created":"0001-01-01T00:00:00Z","os":"","rootfs":{"type":"layers","diff_ids":[]}}' >"$f.config"
-	push_blob "$repo" "$f.config" >/dev/null || return 1
 	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
 		"$(desc_of "$f.config" application/vnd.oci.image.config.v1+json)" "$layers" >"$f.json"
-	push_manifest "$repo" "sha256-${digest#sha256:}.sig" "$f.json" "$MT_OCI_MANIFEST"
+	push_with_manifest "$repo" "sha256-${digest#sha256:}.sig" "$f.json" "$MT_OCI_MANIFEST" "$f.config"
 }
 
 push_bundle_referrer() {
 	local repo=$1 digest=$2 bundle=$3 f subj_size rd
 	f="$T/ref.$RANDOM"
 	printf '{}' >"$f.empty"
-	push_blob "$repo" "$f.empty" >/dev/null || return 1
-	push_blob "$repo" "$bundle" >/dev/null || return 1
+	push_blobs "$repo" "$f.empty" "$bundle" >/dev/null || return 1
 	reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$f.subj" \
 		"https://$REG/v2/$repo/manifests/$digest" || return 1
 	subj_size=$(stat -c %s "$f.subj")
 	printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"%s","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":{"mediaType":"%s","digest":"%s","size":%s},"annotations":{"dev.sigstore.bundle.content":"dsse-envelope"}}' \
 		"$MT_OCI_MANIFEST" "$MT_BUNDLE" "$(sha256_of "$f.empty")" "$(desc_of "$bundle" "$MT_BUNDLE")" \
 		"$MT_OCI_MANIFEST" "$digest" "$subj_size" >"$f.json"
-	rd=$(push_manifest "$repo" "$(sha256_of "$f.json")" "$f.json" "$MT_OCI_MANIFEST") || return 1
+	rd=$(sha256_of "$f.json")
 	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[{"mediaType":"%s","digest":"%s","size":%s,"artifactType":"%s"}]}' \
 		"$MT_OCI_INDEX" "$MT_OCI_MANIFEST" "$rd" "$(stat -c %s "$f.json")" "$MT_BUNDLE" >"$f.index"
-	push_manifest "$repo" "sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" >/dev/null || return 1
+	# The referrer, then the index naming it, in one process.
+	_reg_push "$repo" 0 "$rd" "$f.json" "$MT_OCI_MANIFEST" \
+		"sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" || return 1
 	echo "$rd"
 }

@@ -36,8 +36,9 @@ TOKEN_PORT=""
 _b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
 token_signer() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=provgate test token signer" \
-		-keyout "$T/token-signer.key" -out "$T/token-signer.pem" 2>/dev/null
+	test_key "$T/token-signer.key" rsa:2048 token-signer &&
+		openssl req -x509 -new -key "$T/token-signer.key" -days 30 \
+			-subj "/CN=provgate test token signer" -out "$T/token-signer.pem" 2>/dev/null
 }
 
 jwt_token() {
