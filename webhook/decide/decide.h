@@ -66,6 +66,11 @@ typedef struct pg_decider_opts {
  * caller; free it after every worker handle and decision using it. */
 int pg_decider_new(pg_decider **out, const pg_decider_opts *o, pg_err *err);
 void pg_decider_free(pg_decider *dr);
+/* Shutdown, once every waiting review has been answered: the verifications
+ * still running on workers give up (their registry and repository requests
+ * stop within about a second, later ones fail at once), so the workers can
+ * be joined without waiting out their deadlines.  Process-wide, not undone. */
+void pg_decider_cancel(pg_decider *dr);
 
 struct pg_buf;
 /* Append the verdict cache's counters (Prometheus text) to b; dr may be

@@ -16,6 +16,7 @@
 
 #include "buf/buf.h"
 #include "cache/cache.h"
+#include "fetch/fetch.h"
 #include "verify/verify.h"
 
 struct pg_decider {
@@ -47,6 +48,13 @@ pg_decider_new(pg_decider **out, const pg_decider_opts *o, pg_err *err)
 	dr->ca_file = o->ca_file;
 	*out = dr;
 	return PG_OK;
+}
+
+void
+pg_decider_cancel(pg_decider *dr)
+{
+	(void)dr; /* the network is the only thing a verification waits on */
+	pg_fetch_cancel_all();
 }
 
 void

@@ -723,6 +723,8 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x, size_t max,
 			   where, PG_FETCH_HEADERS_MAX);
 	} else if (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) {
 		pg_err_set(err, PG_ETOOBIG, "response from %s larger than %zu bytes", where, max);
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		pg_err_set(err, PG_EUNAVAIL, "provgate is shutting down");
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 		pg_err_set(err, PG_ETIMEOUT, "%s did not answer in time", where);
 	} else {
@@ -737,7 +739,30 @@ curl_error(pg_err *err, CURLcode cc, const char *url, const xfer *x, size_t max,
 		return x->addr_err.code;
 	if (x->hdr_toobig)
 		return PG_EFETCH;
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return PG_EUNAVAIL;
 	return (x->toobig || cc == CURLE_FILESIZE_EXCEEDED) ? PG_ETOOBIG : PG_EFETCH;
+}
+
+static atomic_int g_cancelled;
+
+void
+pg_fetch_cancel_all(void)
+{
+	atomic_store(&g_cancelled, 1);
+}
+
+/* libcurl's progress callback: non-zero aborts the transfer
+ * (CURLE_ABORTED_BY_CALLBACK). */
+static int
+on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ctx;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&g_cancelled) ? 1 : 0;
 }
 
 int
@@ -806,6 +831,10 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url, const pg_fetch_op
 		free(host);
 		if ((rc = check_url(&host, &x.public_hop, cur, &o, hops, err)) != PG_OK)
 			goto out;
+		if (atomic_load(&g_cancelled)) {
+			rc = pg_err_set(err, PG_EUNAVAIL, "provgate is shutting down");
+			goto out;
+		}
 		left = (long)pg_clock_left_ms(deadline);
 		if (left <= 0) {
 			rc = pg_err_set(err, PG_ETIMEOUT, "deadline passed before fetching %.200s",
@@ -826,6 +855,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url, const pg_fetch_op
 				       o.plain_http ? "https,http" : "https");
 		(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 		(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		(void)curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		(void)curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 		(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left);
 		(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, left);
 		(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

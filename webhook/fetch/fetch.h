@@ -110,6 +110,13 @@ typedef struct pg_fetch pg_fetch;
 int pg_fetch_global_init(void);
 void pg_fetch_global_cleanup(void);
 
+/* Shutdown: every transfer in progress, on any thread, stops within about
+ * a second (libcurl's progress callback runs at least once a second on an
+ * idle transfer) and every later one fails at once, PG_EUNAVAIL "provgate
+ * is shutting down".  For when no one waits for the answers any more; not
+ * undone. */
+void pg_fetch_cancel_all(void);
+
 int pg_fetch_new(pg_fetch **out);
 void pg_fetch_free(pg_fetch *f);
 

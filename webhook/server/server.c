@@ -33,7 +33,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,10 +48,14 @@
 #include "obs/obs.h"
 
 /* How long in-flight reviews get on SIGTERM before they are answered
- * "shutting down", and how long loops run after that (h2o has no clean
- * teardown; GOAWAY needs a moment to flush). */
+ * "shutting down", and how long loops run after that at most (h2o has no
+ * clean teardown; GOAWAY needs a moment to flush): the drain ends as soon
+ * as every loop has no connection left. */
 #define SHUTDOWN_GRACE_MS 3000
 #define SHUTDOWN_DRAIN_MS 1100
+/* How often a stopped loop looks at its connection lists, and the main
+ * thread at the loops, while draining. */
+#define DRAIN_POLL_MS 10
 /* Accepts per readiness event, so one loop cannot starve on a flood. */
 #define ACCEPT_BATCH 32
 /* A connection that sends no request (HTTP/1.1) or no frame (HTTP/2) for
@@ -92,7 +98,9 @@ on_ctl(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 	loop_ctx *lc = H2O_STRUCT_FROM_MEMBER(loop_ctx, ctl_rx, rx);
 	int cmd = atomic_load(&lc->cmd);
 
-	(void)messages; /* wake-ups only: the command is in lc->cmd */
+	/* The messages only say "look at lc->cmd" (each is sent once). */
+	while (!h2o_linklist_is_empty(messages))
+		h2o_linklist_unlink(messages->next);
 	if (cmd >= 1 && lc->listener) {
 		h2o_socket_read_stop(lc->listener);
 		h2o_socket_close(lc->listener);
@@ -177,8 +185,17 @@ loop_main(void *arg)
 	lc->listener->data = lc;
 	h2o_socket_read_start(lc->listener, on_accept);
 	sem_post(&lc->ready);
-	while (atomic_load(&lc->cmd) < 3)
-		h2o_evloop_run(lc->loop, 100);
+	while (atomic_load(&lc->cmd) < 3) {
+		h2o_evloop_run(lc->loop, lc->stopped ? DRAIN_POLL_MS : 100);
+		/* h2o 2.2 has no call that says whether a context still has
+		 * connections; its lists (public struct, h2o's own fields) are
+		 * read here on the loop's own thread, the only one that
+		 * changes them. */
+		if (lc->stopped && !atomic_load(&lc->drained) &&
+		    h2o_linklist_is_empty(&lc->ctx.http1._conns) &&
+		    h2o_linklist_is_empty(&lc->ctx.http2._conns))
+			atomic_store(&lc->drained, 1);
+	}
 	return NULL;
 }
 
@@ -280,8 +297,20 @@ loops_command(int cmd)
 
 	for (i = 0; i < pg_server__opts.threads; i++) {
 		atomic_store(&g_loops[i].cmd, cmd);
-		h2o_multithread_send_message(&g_loops[i].ctl_rx, NULL);
+		h2o_multithread_send_message(&g_loops[i].ctl_rx, &g_loops[i].ctl_msg[cmd - 1]);
 	}
+}
+
+/* After loops_command(2): has every loop seen its connections close? */
+static int
+loops_drained(void)
+{
+	unsigned i;
+
+	for (i = 0; i < pg_server__opts.threads; i++)
+		if (!atomic_load(&g_loops[i].drained))
+			return 0;
+	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -289,17 +318,20 @@ loops_command(int cmd)
 
 /* Watcher thread: every reload period, the policy and then the
  * certificate, each reloaded only when its files changed. */
+static int watch_wake = -1; /* eventfd: written once, at shutdown */
+
 static void *
 watch_main(void *arg)
 {
-	struct timespec ts;
 	pg_err err;
 
 	(void)arg;
 	for (;;) {
-		ts.tv_sec = pg_server__opts.reload_ms / 1000;
-		ts.tv_nsec = (long)(pg_server__opts.reload_ms % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
+		/* Sleeps one reload period, or until shutdown writes to
+		 * watch_wake (so a long period does not delay the exit). */
+		struct pollfd pfd = {.fd = watch_wake, .events = POLLIN};
+
+		(void)poll(&pfd, 1, (int)pg_server__opts.reload_ms);
 		if (atomic_load(&pg_server__stopping))
 			return NULL;
 		pg_err_clear(&err);
@@ -410,7 +442,8 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 		if ((rc = loop_start(&g_loops[i], fd, err)) != PG_OK)
 			return rc;
 	}
-	if (pthread_create(&watcher, NULL, watch_main, NULL) != 0)
+	if ((watch_wake = eventfd(0, EFD_CLOEXEC)) < 0 ||
+	    pthread_create(&watcher, NULL, watch_main, NULL) != 0)
 		return pg_err_set(err, PG_EINTERNAL, "cannot start watcher");
 	if (pg_server__opts.metrics_listen && (rc = metrics_start(err)) != PG_OK)
 		return rc;
@@ -428,11 +461,19 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 	while (atomic_load(&pg_server__inflight) > 0 && pg_clock_ms() < t_end)
 		sleep_ms(20);
 	loops_command(2); /* answer what is left, GOAWAY */
-	sleep_ms(SHUTDOWN_DRAIN_MS);
+	/* Every waiting review has its answer: what the workers still verify
+	 * is for no one, so it stops instead of running to its deadline. */
+	pg_decider_cancel(pg_server__decider);
+	t_end = pg_clock_ms() + SHUTDOWN_DRAIN_MS;
+	while (!loops_drained() && pg_clock_ms() < t_end)
+		sleep_ms(DRAIN_POLL_MS);
 	loops_command(3);
+	(void)eventfd_write(watch_wake, 1);
 	for (i = 0; i < pg_server__opts.threads; i++)
 		pthread_join(g_loops[i].tid, NULL);
 	pthread_join(watcher, NULL);
+	close(watch_wake);
+	watch_wake = -1;
 	if (g_mx.running)
 		pthread_join(g_mx.tid, NULL);
 	/* Workers hold jobs whose loops are gone: stop them last.  h2o has

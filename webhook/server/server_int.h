@@ -36,13 +36,18 @@ typedef struct loop_ctx {
 	h2o_multithread_queue_t *queue;
 	h2o_multithread_receiver_t done_rx; /* finished jobs */
 	h2o_multithread_receiver_t ctl_rx;  /* control: stop / flush */
+	/* One message per command (1, 2, 3), each sent once: h2o 2.2 calls a
+	 * receiver only for real messages (a NULL one merely wakes the loop),
+	 * and a message may be queued only once at a time. */
+	h2o_multithread_message_t ctl_msg[3];
 	h2o_timeout_t deadline;
 	h2o_linklist_t active; /* jobs whose request is still waiting */
 	pthread_t tid;
 	atomic_int cmd; /* 1: stop listening + flush; 2: shutdown */
 	int stopped;
-	int fd;	     /* listening socket, until the loop thread takes it */
-	sem_t ready; /* posted by the loop thread once it is set up */
+	atomic_int drained; /* after shutdown: no HTTP/1 or HTTP/2 connection left */
+	int fd;		    /* listening socket, until the loop thread takes it */
+	sem_t ready;	    /* posted by the loop thread once it is set up */
 } loop_ctx;
 
 extern pg_server_opts pg_server__opts;
