@@ -14,6 +14,8 @@
 #define END_SIG "-----END PGP SIGNATURE-----"
 /* Go's clearsign accepts any number of Hash headers; real files have one. */
 #define MAX_HEADERS 16
+/* Base64 characters per armor line, as gpg writes them. */
+#define ARMOR_LINE 64
 
 uint32_t
 pg_pgp_crc24(const unsigned char *p, size_t n)
@@ -162,10 +164,10 @@ pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *err)
 	int rc = PG_EINVAL, found = 0;
 	uint32_t crc;
 	unsigned char crcb[3];
-	static const char alpha[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	pg_buf b64;
 
 	pg_buf_init(&sig, PG_PGP_SIG_MAX);
+	pg_buf_init(&b64, 2 * PG_PGP_SIG_MAX);
 	if (memchr(msg, '\0', n) != NULL) {
 		rc = notfound(err);
 		goto out;
@@ -239,36 +241,31 @@ pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *err)
 	}
 	if (rc == PG_OK)
 		rc = pg_buf_puts(out, BEGIN_SIG "\n\n");
-	for (i = 0; rc == PG_OK && i < sig.len; i += 3) {
-		uint32_t v = (uint32_t)sig.data[i] << 16;
-		char q[4];
-
-		if (i + 1 < sig.len)
-			v |= (uint32_t)sig.data[i + 1] << 8;
-		if (i + 2 < sig.len)
-			v |= sig.data[i + 2];
-		q[0] = alpha[(v >> 18) & 63];
-		q[1] = alpha[(v >> 12) & 63];
-		q[2] = i + 1 < sig.len ? alpha[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < sig.len ? alpha[v & 63] : '=';
-		rc = pg_buf_append(out, q, 4);
-		if (rc == PG_OK && (i / 3 + 1) % 16 == 0 && i + 3 < sig.len)
+	/* The signature in lines of 64 base64 characters, then "=" and the
+	 * CRC-24 in base64 (RFC 4880 §6.2). */
+	if (rc == PG_OK)
+		rc = pg_base64_encode(&b64, sig.data, sig.len);
+	for (i = 0; rc == PG_OK && i < b64.len; i += ARMOR_LINE) {
+		rc = pg_buf_append(out, b64.data + i,
+				   b64.len - i < ARMOR_LINE ? b64.len - i : ARMOR_LINE);
+		if (rc == PG_OK && i + ARMOR_LINE < b64.len)
 			rc = pg_buf_puts(out, "\n");
 	}
 	crc = pg_pgp_crc24(sig.data, sig.len);
 	crcb[0] = (unsigned char)(crc >> 16);
 	crcb[1] = (unsigned char)(crc >> 8);
 	crcb[2] = (unsigned char)crc;
-	if (rc == PG_OK) {
-		uint32_t v = ((uint32_t)crcb[0] << 16) | ((uint32_t)crcb[1] << 8) | crcb[2];
-
-		rc = pg_buf_printf(out, "\n=%c%c%c%c\n" END_SIG "\n", alpha[(v >> 18) & 63],
-				   alpha[(v >> 12) & 63], alpha[(v >> 6) & 63], alpha[v & 63]);
-	}
+	pg_buf_reset(&b64);
+	if (rc == PG_OK)
+		rc = pg_base64_encode(&b64, crcb, sizeof(crcb));
+	if (rc == PG_OK)
+		rc = pg_buf_printf(out, "\n=%.*s\n" END_SIG "\n", (int)b64.len,
+				   (const char *)b64.data);
 	if (rc != PG_OK)
 		rc = pg_err_set(err, rc,
 				rc == PG_ETOOBIG ? "provenance too large" : "out of memory");
 out:
 	pg_buf_free(&sig);
+	pg_buf_free(&b64);
 	return rc;
 }
