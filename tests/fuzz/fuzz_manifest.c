@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++) {
 		const pg_oci_desc *d = pg_oci_manifest_desc(m, i);
 
-		if (!pg_oci__digest_valid(d->digest) || strlen(d->media_type) == 0 || d->size < 0)
+		if (!pg_digest_string_valid(d->digest) || strlen(d->media_type) == 0 || d->size < 0)
 			abort();
 	}
 	if (pg_oci_manifest_is_index(m) == (pg_oci_manifest_config(m) != NULL))

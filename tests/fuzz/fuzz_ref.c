@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 #include "ref/ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,7 +38,7 @@ check_accepted(const pg_image_ref *r)
 
 	check(r->normalized && r->registry && r->repository, "fields set");
 	check(r->tag != NULL || r->digest != NULL, "tag or digest");
-	check(r->digest == NULL || pg_ref_digest_valid(r->digest), "digest valid");
+	check(r->digest == NULL || pg_digest_string_valid(r->digest), "digest valid");
 	check(strlen(r->registry) + 1 + strlen(r->repository) <= PG_REF_NAME_MAX, "name bound");
 	check(r->tag == NULL || strlen(r->tag) <= PG_REF_TAG_MAX, "tag bound");
 	pg_buf_init(&b, 0);
@@ -83,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		check_rejected(&e);
 	pg_ref_free(r);
-	(void)pg_ref_digest_valid(s);
+	(void)pg_digest_string_valid(s);
 	free(s);
 	return 0;
 }

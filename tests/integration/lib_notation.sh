@@ -57,48 +57,63 @@ nv_pki() {
 			distinguished_name = dn
 			[dn]
 		EOF
+		# Every certificate is issued by `openssl ca` with explicit dates,
+		# roots and leaves alike: not-before an hour back (30 days for roots).
+		# Issued "now", a certificate made in the same second as a
+		# signature fails Notation's rule that it be valid over the whole
+		# timestamp range (genTime +- accuracy, 1 s here), which a fast
+		# fixture hit.  One database for all of them (unique serials; the
+		# CRLs list only what is revoked).
+		mkdir -p ca.db
+		: >ca.db/index
+		echo 1000 >ca.db/serial
+		cat >ca.db/ca.cnf <<-EOF
+			[ca]
+			default_ca = d
+			[d]
+			database = ca.db/index
+			new_certs_dir = ca.db
+			serial = ca.db/serial
+			default_md = sha256
+			policy = p
+			preserve = yes
+			unique_subject = no
+			copy_extensions = none
+			[p]
+			countryName = optional
+			stateOrProvinceName = optional
+			localityName = optional
+			organizationName = optional
+			commonName = supplied
+		EOF
 		mkroot() { # name subject
 			test_key "$1.key" rsa:3072 "nv-$1" &&
-				openssl req -x509 -new -key "$1.key" -out "$1.pem" \
-					-days 3650 -subj "$2" -config ext.cnf -extensions ca -sha256 2>/dev/null
+				openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" -config ext.cnf 2>/dev/null &&
+				openssl ca -batch -config ca.db/ca.cnf -selfsign -keyfile "$1.key" -in "$1.csr" \
+					-startdate "$(date -u -d '-30 days' +%Y%m%d%H%M%SZ)" \
+					-enddate "$(date -u -d '+3650 days' +%Y%m%d%H%M%SZ)" \
+					-extfile ext.cnf -extensions ca -notext -out "$1.pem" 2>/dev/null
 		}
-		mkleaf() { # name subject issuer keyspec [startdate enddate]
+		# mkleaf NAME SUBJECT ISSUER KEYSPEC [EXT]
+		# mkleaf NAME SUBJECT ISSUER KEYSPEC STARTDATE ENDDATE [EXT]
+		mkleaf() {
+			local start end ext
+			if [ $# -ge 6 ]; then
+				start=$5 end=$6 ext=${7:-leaf}
+			else
+				start=$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)
+				end=$(date -u -d '+365 days' +%Y%m%d%H%M%SZ)
+				ext=${5:-leaf}
+			fi
 			if [ "$4" = ec ]; then
 				test_key "$1.key" ec "nv-$1"
 			else
 				test_key "$1.key" "rsa:$4" "nv-$1"
 			fi
 			openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" -config ext.cnf 2>/dev/null
-			if [ $# -ge 6 ]; then
-				# openssl x509 cannot backdate before 3.4: openssl ca can.
-				mkdir -p ca.db
-				[ -f ca.db/index ] || : >ca.db/index
-				[ -f ca.db/serial ] || echo 1000 >ca.db/serial
-				cat >ca.db/ca.cnf <<-EOF
-					[ca]
-					default_ca = d
-					[d]
-					database = ca.db/index
-					new_certs_dir = ca.db
-					serial = ca.db/serial
-					default_md = sha256
-					policy = p
-					unique_subject = no
-					copy_extensions = none
-					[p]
-					countryName = optional
-					stateOrProvinceName = optional
-					organizationName = optional
-					commonName = supplied
-				EOF
-				openssl ca -batch -config ca.db/ca.cnf -cert "$3.pem" -keyfile "$3.key" \
-					-in "$1.csr" -startdate "$5" -enddate "$6" -extfile ext.cnf \
-					-extensions "${7:-leaf}" -notext -out "$1.pem" 2>/dev/null
-			else
-				openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial \
-					-days 365 -extfile ext.cnf -extensions "${5:-leaf}" -sha256 \
-					-out "$1.pem" 2>/dev/null
-			fi
+			openssl ca -batch -config ca.db/ca.cnf -cert "$3.pem" -keyfile "$3.key" \
+				-in "$1.csr" -startdate "$start" -enddate "$end" -extfile ext.cnf \
+				-extensions "$ext" -notext -out "$1.pem" 2>/dev/null
 		}
 		mkroot ca "/C=US/ST=WA/O=acme/CN=acme root"
 		mkleaf leaf "/C=US/ST=WA/L=Seattle/O=acme/CN=acme signer" ca 3072
