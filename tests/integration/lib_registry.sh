@@ -165,16 +165,23 @@ _reg_push() {
 		want=$((want + 1))
 	done
 	shift "$nb"
+	local mfiles=()
 	while [ $# -ge 3 ]; do
 		put+=(${put[0]+--next} "${REG_OPTS[@]}" -X PUT -H "Content-Type: $3" --data-binary "@$2"
 			-o /dev/null -w '%{http_code}\n' "https://$REG/v2/$repo/manifests/$1")
-		REG_OUT+=("$(sha256_of "$2")") || return 1
+		mfiles+=("$2")
 		want=$((want + 1))
 		shift 3
 	done
+	if [ ${#mfiles[@]} -gt 0 ]; then
+		mapfile -t dgs < <(sha256sum -- "${mfiles[@]}" | cut -d' ' -f1) || return 1
+		for dg in "${dgs[@]}"; do REG_OUT+=("sha256:$dg"); done
+	fi
 	if [ "$want" -gt 0 ]; then
 		codes=$(curl "${put[@]}" | tr -d '\r' | tr '\n' ' ')
-		[ "$codes" = "$(printf '201 %.0s' $(seq "$want"))" ] ||
+		local all201=""
+		for ((i = 0; i < want; i++)); do all201+="201 "; done
+		[ "$codes" = "$all201" ] ||
 			{ echo "push: $repo: answers [$codes], want $want x 201" >&2; return 1; }
 	fi
 	for dg in "${newd[@]}"; do REG_PUSHED["$REG/$repo@$dg"]=1; done

@@ -60,38 +60,57 @@ EOF
 
 printf '{}' >"$T/empty.json"
 printf '{"mediaType":"%s","verificationMaterial":{},"dsseEnvelope":{}}' "$MT_BUNDLE" >"$T/junk-bundle.json"
+EMPTY_DG=$(sha256_of "$T/empty.json")
 
-# referrer REPO DIGEST BUNDLE_FILE N: push a bundle referrer manifest of
-# DIGEST (N makes it unique; the bundle blob must be pushed); its
-# descriptor for the index in REF_DESC (no subshell: SUBJ_* are kept).
-referrer() {
-	local repo=$1 digest=$2 bundle=$3 n=$4 f="$T/ref.$RANDOM.$4"
-	if [ "${SUBJ_OF:-}" != "$repo@$digest" ]; then
-		reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$T/subj" \
-			"https://$REG/v2/$repo/manifests/$digest" || return 1
-		SUBJ_SIZE=$(stat -c %s "$T/subj")
-		SUBJ_OF="$repo@$digest"
-		push_blob "$repo" "$T/empty.json" >/dev/null || return 1
-	fi
-	printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"%s","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":{"mediaType":"%s","digest":"%s","size":%s},"annotations":{"n":"%s"}}' \
-		"$MT_OCI_MANIFEST" "$MT_BUNDLE" "$(sha256_of "$T/empty.json")" "$(desc_of "$bundle" "$MT_BUNDLE")" \
-		"$MT_OCI_MANIFEST" "$digest" "$SUBJ_SIZE" "$n" >"$f.json"
-	push_manifest "$repo" "$(sha256_of "$f.json")" "$f.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+# subject_of REPO DIGEST: SUBJ_SIZE, the size of REPO@DIGEST's manifest
+# (fetched once per subject; no subshell: SUBJ_* are kept), and the empty
+# config blob pushed to REPO.
+subject_of() {
+	[ "${SUBJ_OF:-}" = "$1@$2" ] && return 0
+	reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$T/subj" \
+		"https://$REG/v2/$1/manifests/$2" || return 1
+	SUBJ_SIZE=$(stat -c %s "$T/subj")
+	SUBJ_OF="$1@$2"
+	push_blob "$1" "$T/empty.json" >/dev/null
+}
+
+# referrer_file DIGEST BUNDLE_DESC N: write a bundle referrer manifest of
+# DIGEST (subject_of first; N makes it unique) to REF_FILE, its digest in
+# REF_DG and its descriptor for the index in REF_DESC.  Nothing is pushed.
+referrer_file() {
+	local m
+	REF_FILE="$T/ref.$RANDOM.$3.json"
+	m=$(printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"%s","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":{"mediaType":"%s","digest":"%s","size":%s},"annotations":{"n":"%s"}}' \
+		"$MT_OCI_MANIFEST" "$MT_BUNDLE" "$EMPTY_DG" "$2" "$MT_OCI_MANIFEST" "$1" "$SUBJ_SIZE" "$3")
+	printf '%s' "$m" >"$REF_FILE"
+	REF_DG=$(sha256_of "$REF_FILE")
 	REF_DESC=$(printf '{"mediaType":"%s","digest":"%s","size":%s,"artifactType":"%s"}' \
-		"$MT_OCI_MANIFEST" "$(sha256_of "$f.json")" "$(stat -c %s "$f.json")" "$MT_BUNDLE")
+		"$MT_OCI_MANIFEST" "$REF_DG" "${#m}" "$MT_BUNDLE")
+}
+
+# referrer REPO DIGEST BUNDLE_FILE N: push one such referrer (the bundle
+# blob must be pushed); REF_DESC as above.
+referrer() {
+	subject_of "$1" "$2" || return 1
+	referrer_file "$2" "$(desc_of "$3" "$MT_BUNDLE")" "$4"
+	push_manifest "$1" "$REF_DG" "$REF_FILE" "$MT_OCI_MANIFEST" >/dev/null
 }
 
 # junk_referrers REPO DIGEST N [LAST_DESC]: the sha256-<hex> tag-schema
 # index listing N junk bundle referrers, then LAST_DESC if given.  The
 # registry accepts only existing manifests in an index: past 64 the list
 # cycles through the 64 junk manifests pushed (each listed entry is one
-# more referrer to examine all the same).
+# more referrer to examine all the same).  The referrers and the index go
+# in one curl process (the referrers first).
 junk_referrers() {
-	local repo=$1 digest=$2 n=$3 last=${4:-} i descs=() junk=() f="$T/idx.$RANDOM"
+	local repo=$1 digest=$2 n=$3 last=${4:-} i descs=() junk=() m=() f="$T/idx.$RANDOM" jd
 	push_blob "$repo" "$T/junk-bundle.json" >/dev/null || return 1
+	subject_of "$repo" "$digest" || return 1
+	jd=$(desc_of "$T/junk-bundle.json" "$MT_BUNDLE")
 	for i in $(seq 1 $((n < 64 ? n : 64))); do
-		referrer "$repo" "$digest" "$T/junk-bundle.json" "junk-$i" || return 1
+		referrer_file "$digest" "$jd" "junk-$i"
 		junk+=("$REF_DESC")
+		m+=("$REF_DG" "$REF_FILE" "$MT_OCI_MANIFEST")
 	done
 	for i in $(seq 0 $((n - 1))); do
 		descs+=("${junk[$((i % 64))]}")
@@ -102,7 +121,7 @@ junk_referrers() {
 		(IFS=,; printf '%s' "${descs[*]}")
 		printf ']}'
 	} >"$f"
-	push_manifest "$repo" "sha256-${digest#sha256:}" "$f" "$MT_OCI_INDEX" >/dev/null
+	_reg_push "$repo" 0 "${m[@]}" "sha256-${digest#sha256:}" "$f" "$MT_OCI_INDEX"
 }
 
 # key_signed REPO: an image with a valid .sig (key good); prints the digest

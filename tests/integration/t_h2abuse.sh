@@ -10,7 +10,9 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_review.sh"
 source "$(dirname "$0")/lib_server.sh"
 
-FLOOD_S=${H2FLOOD_SECONDS:-6}
+# 4 s per mode: long enough for thousands of resets or streams and a dozen
+# ordinary requests beside them (H2FLOOD_SECONDS=30 for a long soak).
+FLOOD_S=${H2FLOOD_SECONDS:-4}
 CONNS=4
 # Peak RSS bound.  ASan's shadow memory and quarantine make its RSS
 # meaningless against this bound; it gets a loose one.
