@@ -50,7 +50,8 @@ bench_ready() {
 			pgcurl --data-binary @"$REVIEW" "$PG_URL/validate" >/dev/null
 			first=$(grep -o '"duration_ms":[0-9.]*' "$T/provgate.out" | tail -2 | head -1 | cut -d: -f2)
 			second=$(grep -o '"duration_ms":[0-9.]*' "$T/provgate.out" | tail -1 | cut -d: -f2)
-			FIRST_MS=$first SECOND_MS=$second
+			FIRST_MS=$(awk -v v="$first" 'BEGIN {printf "%.3f", v}')
+			SECOND_MS=$(awk -v v="$second" 'BEGIN {printf "%.3f", v}')
 		fi
 		pg_stop
 	done
