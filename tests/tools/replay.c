@@ -93,6 +93,22 @@ logline(const char *method, const char *target, int auth, int status)
 	close(fd);
 }
 
+/* The request being answered, logged once, just before its answer is
+ * written: a client that has read the answer finds the line in the log
+ * (logged after the answer, a test that truncated the log right after its
+ * request sometimes got the line afterwards, in the next step's log). */
+static const char *req_method = "-", *req_target = "-";
+static int req_auth, req_logged;
+
+static void
+log_answer(int status)
+{
+	if (req_logged)
+		return;
+	req_logged = 1;
+	logline(req_method, req_target, req_auth, status);
+}
+
 static int
 swrite(SSL *s, const void *p, size_t n)
 {
@@ -117,6 +133,7 @@ answer(SSL *s, int status, const char *extra, const char *body, size_t len, int 
 			 "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
 			 len, extra ? extra : "");
 
+	log_answer(status);
 	if (n > 0 && (size_t)n < sizeof(h) && swrite(s, h, (size_t)n) == 0 && !head && len)
 		(void)swrite(s, body, len);
 }
@@ -195,6 +212,8 @@ proxy(SSL *s, const char *upstream, const char *req, size_t req_len, int *status
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (first && n > 12 && strncmp(buf, "HTTP/1.", 7) == 0)
 			*status = atoi(buf + 9);
+		if (first)
+			log_answer(*status);
 		first = 0;
 		if (swrite(s, buf, (size_t)n) != 0)
 			break;
@@ -227,6 +246,9 @@ handle(SSL *s)
 		return;
 	head = strcmp(method, "HEAD") == 0;
 	auth = strcasestr(req, "\nAuthorization:") != NULL;
+	req_method = method; /* handle runs once per (forked) connection */
+	req_target = target;
+	req_auth = auth;
 	(void)snprintf(path, sizeof(path), "%s", target);
 	query = "";
 	if (strchr(path, '?')) {
@@ -305,7 +327,7 @@ handle(SSL *s)
 	}
 	if (i == n_rules)
 		answer(s, 404, NULL, "no rule\n", 8, head);
-	logline(method, target, auth, status);
+	log_answer(status);
 }
 
 static int
