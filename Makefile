@@ -18,7 +18,8 @@
 #   make readme-usage  regenerate README.md's usage block from `provgate help`
 #
 # TESTS='t_cache*' limits test, unit and integration to matching names;
-# TEST_JOBS=N sets how many tests run at once (default: twice the cores).
+# TEST_JOBS=N sets how many tests run at once (default: twice the cores;
+# cores + 1 under a sanitizer).
 # Builds run $(JOBS) compiles at once (default: cores) unless make was
 # given its own -j.
 #
