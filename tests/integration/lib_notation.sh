@@ -200,28 +200,27 @@ push_nv_sig() {
 	local repo=$1 digest=$2 env=$3 mt=$4 form=${5:-} f subj rd idx entries
 	f="$T/nvsig.$RANDOM$RANDOM"
 	idx="$T/nvidx.${repo//\//_}.${digest#sha256:}"
-	push_blob "$repo" "$env" >/dev/null || return 1
 	reg_curl -f -H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX" -o "$f.subj" \
 		"https://$REG/v2/$repo/manifests/$digest" || return 1
+	printf '{}' >"$f.cfg"
+	push_blobs "$repo" "$env" "$f.cfg" >/dev/null || return 1
 	subj=$(printf '{"mediaType":"%s","digest":"%s","size":%s}' \
 		"$(jq -r .mediaType "$f.subj")" "$digest" "$(stat -c %s "$f.subj")")
 	if [ "$form" = legacy ]; then
-		printf '{}' >"$f.cfg"
-		push_blob "$repo" "$f.cfg" >/dev/null || return 1
 		printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.cncf.notary.signature","digest":"%s","size":2},"layers":[%s],"subject":%s,"annotations":{"io.cncf.notary.x509chain.thumbprint#S256":"[]"}}' \
 			"$MT_OCI_MANIFEST" "$(sha256_of "$f.cfg")" "$(desc_of "$env" "$mt")" "$subj" >"$f.json"
 	else
-		printf '{}' >"$f.cfg"
-		push_blob "$repo" "$f.cfg" >/dev/null || return 1
 		printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.cncf.notary.signature","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[%s],"subject":%s,"annotations":{"io.cncf.notary.x509chain.thumbprint#S256":"[]"}}' \
 			"$MT_OCI_MANIFEST" "$(sha256_of "$f.cfg")" "$(desc_of "$env" "$mt")" "$subj" >"$f.json"
 	fi
-	rd=$(push_manifest "$repo" "$(sha256_of "$f.json")" "$f.json" "$MT_OCI_MANIFEST") || return 1
+	rd=$(sha256_of "$f.json")
 	entries=$(cat "$idx" 2>/dev/null)
 	entries="$entries${entries:+,}$(printf '{"mediaType":"%s","digest":"%s","size":%s,"artifactType":"application/vnd.cncf.notary.signature"}' \
 		"$MT_OCI_MANIFEST" "$rd" "$(stat -c %s "$f.json")")"
 	printf '%s' "$entries" >"$idx"
 	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[%s]}' "$MT_OCI_INDEX" "$entries" >"$f.index"
-	push_manifest "$repo" "sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" >/dev/null || return 1
+	# The signature manifest, then the index naming it, in one process.
+	_reg_push "$repo" 0 "$rd" "$f.json" "$MT_OCI_MANIFEST" \
+		"sha256-${digest#sha256:}" "$f.index" "$MT_OCI_INDEX" || return 1
 	echo "$rd"
 }
