@@ -152,6 +152,18 @@ policy "$T/strict" false
 policy "$T/ranges" true
 
 # review NAME WANT REGEX POLICY [OP]: $T/obj.json through `provgate review`;
+# answer_of JSON: GOT (allowed) and text (status message | warnings |
+# annotations), read with one jq; text is the caller's local.
+answer_of() {
+	local all
+	all=$(jq -r '[(.response.allowed|tostring), (.response.status.message // "") + " | " +
+		((.response.warnings // []) | join("; ")) + " | " + ([.response.auditAnnotations[]] | join("; "))]
+		| join("\u001f")' <<<"$1" 2>/dev/null)
+	GOT=${all%%$'\x1f'*}
+	text=${all#*$'\x1f'}
+	[ "$all" = "$GOT" ] && text=""
+}
+
 # REGEX is matched against the status message, the warnings and the
 # annotations; the log line is in $T/log
 review() {
@@ -160,8 +172,8 @@ review() {
 	out=$("$PG" review --policy "$pol" --ca-file "$PKI/ca.pem" --timeout-ms 8000 "$T/in.json" 2>"$T/log")
 	cat "$T/log" >>"$T/reviews.err" # scanned for sanitizer reports at exit
 	printf '%s' "$out" >"$T/out.json"
-	text=$(jq -r '(.response.status.message // "") + " | " + ((.response.warnings // []) | join("; ")) + " | " + ([.response.auditAnnotations[]] | join("; "))' <<<"$out")
-	if [ "$(jq -r .response.allowed <<<"$out")" = "$want" ] && [[ $text =~ $re ]]; then ok "$name"; else notok "$name" "$text"; fi
+	answer_of "$out"
+	if [ "$GOT" = "$want" ] && [[ $text =~ $re ]]; then ok "$name"; else notok "$name" "$text"; fi
 }
 argo() { # REPO CHART [REV]
 	jq -n --arg r "$1" --arg c "$2" --arg v "${3:-}" '{apiVersion: "argoproj.io/v1alpha1", kind: "Application",
@@ -351,8 +363,8 @@ if start_provgate "$T/ranges" --ca-file "$PKI/ca.pem" --workers 2; then
 		local out text
 		mkreview "$T/obj.json" "${NS:-apps}" "${4:-CREATE}" v1 "uid-s" >"$T/in.json"
 		out=$(pgcurl --http2 --data-binary @"$T/in.json" "$PG_URL/validate")
-		text=$(jq -r '(.response.status.message // "") + " | " + ((.response.warnings // []) | join("; ")) + " | " + ([.response.auditAnnotations[]] | join("; "))' <<<"$out")
-		if [ "$(jq -r .response.allowed <<<"$out")" = "$2" ] && [[ $text =~ $3 ]]; then ok "server: $1"; else notok "server: $1" "$text"; fi
+		answer_of "$out"
+		if [ "$GOT" = "$2" ] && [[ $text =~ $3 ]]; then ok "server: $1"; else notok "server: $1" "$text"; fi
 	}
 	argo "$REPO" team-a 1.0.1
 	srv "index maps A to B's signed archive: denied" false 'the archive is team-b-1.0.0.tgz, not team-a-1.0.1.tgz'

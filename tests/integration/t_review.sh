@@ -9,9 +9,8 @@ while IFS='|' read -r name obj ns op ver pol want re; do
 	out=$("$PG" review --policy "$FIX/policy/$pol" --timeout-ms 3000 "$T/in.json" 2>"$T/log")
 	rc=$?
 	want_rc=1; [ "$want" = true ] && want_rc=0
-	sum=$(review_text "$out")
-	got_allowed=${sum%%$'\t'*}
-	text=${sum#*$'\t'}
+	review_fields "$out"
+	got_allowed=$RV_ALLOWED text=$RV_TEXT
 	if [ "$rc" != "$want_rc" ] || [ "$got_allowed" != "$want" ]; then
 		notok "review $name" "exit $rc allowed=$got_allowed, want allowed=$want: $text"
 		continue
@@ -20,7 +19,7 @@ while IFS='|' read -r name obj ns op ver pol want re; do
 		notok "review $name" "reason [$text] does not match /$re/"
 		continue
 	fi
-	uid=$(jq -r .response.uid <<<"$out"); av=$(jq -r .apiVersion <<<"$out")
+	uid=$RV_UID av=$RV_API
 	if [ "$uid" != "uid-$name" ] || [ "$av" != "admission.k8s.io/$ver" ]; then
 		notok "review $name" "uid=$uid apiVersion=$av"
 		continue
