@@ -254,10 +254,14 @@ pod_for() {
 }
 
 judge() {
-	local where=$1 name=$2 want=$3 re=$4 dg=$5 out=$6 sum got text
-	sum=$(review_summary "$out" 2>/dev/null)
-	got=${sum%%$'\t'*}
-	text=${sum#*$'\t'}
+	local where=$1 name=$2 want=$3 re=$4 dg=$5 out=$6 sum got text inann
+	# one jq: allowed, DIGEST in auditAnnotations, the message (as
+	# review_summary escapes it)
+	sum=$(jq -r --arg d "$dg" '[(.response.allowed|tostring),
+		([(.response.auditAnnotations // {})[] | select(contains($d))] | length > 0 | tostring),
+		([.response.status.message // ((.response.warnings // []) | join("; "))] | @tsv)]
+		| join("\u001f")' <<<"$out" 2>/dev/null)
+	IFS=$'\x1f' read -r got inann text <<<"$sum"
 	if [ "$got" != "$want" ]; then
 		notok "$where: $name" "allowed=$got want $want: $text"
 		return
@@ -266,8 +270,7 @@ judge() {
 		notok "$where: $name" "message [$text] does not match /$re/"
 		return
 	fi
-	if [ -n "$dg" ] && ! jq -e --arg d "$dg" '[.response.auditAnnotations[] | select(contains($d))] | length > 0' \
-		<<<"$out" >/dev/null 2>&1; then
+	if [ -n "$dg" ] && [ "$inann" != true ]; then
 		notok "$where: $name" "digest $dg not in auditAnnotations $(jq -c .response.auditAnnotations <<<"$out")"
 		return
 	fi
