@@ -56,7 +56,7 @@ review_fields() {
 		 | if . == "" and $r.response.auditAnnotations.decision == "skip"
 		   then "skip: " + ($r.response.auditAnnotations.reason // "") else . end] | @tsv)]
 		| join("\u001f")' <<<"$1" 2>/dev/null)
-	IFS=$'\x1f' read -r RV_ALLOWED RV_UID RV_API RV_TEXT <<<"$sum"
+	split_fields "$sum" RV_ALLOWED RV_UID RV_API RV_TEXT
 }
 
 # AdmissionReviews the parser or the extractor refuses, each with a readable

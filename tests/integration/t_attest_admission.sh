@@ -180,7 +180,7 @@ judge() {
 		(($log | fromjson? // {}) as $l | ($l.allowed == true and ([($l.references // [])[] | select(.digest == $d and .decision == "allow" and ((.signer // "") | startswith("attestation sha256:")))] | length == 1)) | tostring),
 		([.response.status.message // ((.response.warnings // []) | join("; "))] | @tsv)]
 		| join("\u001f")' <<<"$out" 2>/dev/null)
-	IFS=$'\x1f' read -r got inann inlog text <<<"$sum"
+	split_fields "$sum" got inann inlog text
 	if [ "$got" != "$want" ]; then
 		notok "$where: $name" "allowed=$got want $want: $text"
 		return

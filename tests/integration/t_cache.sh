@@ -97,13 +97,11 @@ review() {
 	mkreview "$T/obj.json" default CREATE >"$T/review.json"
 	n=$(wc -l <"$T/provgate.out")
 	resp=$(pgcurl --data-binary @"$T/review.json" "$PG_URL/validate")
-	# one jq for both fields (the message may span lines: split, not read)
+	# one jq for both fields
 	resp=$(jq -r '[(.response.allowed|tostring),
 		(.response.status.message // .response.auditAnnotations["ref-0"] // "")] | join("\u001f")' \
 		<<<"$resp" 2>/dev/null)
-	ALLOWED=${resp%%$'\x1f'*}
-	MSG=${resp#*$'\x1f'}
-	[ "$resp" = "$ALLOWED" ] && MSG=""
+	split_fields "$resp" ALLOWED MSG
 	LAST=$(tail -n +"$((n + 1))" "$T/provgate.out" | tail -1)
 }
 cached() { jq -r '.references[0].cached' <<<"$LAST"; }

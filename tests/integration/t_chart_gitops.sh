@@ -159,9 +159,7 @@ answer_of() {
 	all=$(jq -r '[(.response.allowed|tostring), (.response.status.message // "") + " | " +
 		((.response.warnings // []) | join("; ")) + " | " + ([.response.auditAnnotations[]] | join("; "))]
 		| join("\u001f")' <<<"$1" 2>/dev/null)
-	GOT=${all%%$'\x1f'*}
-	text=${all#*$'\x1f'}
-	[ "$all" = "$GOT" ] && text=""
+	split_fields "$all" GOT text
 }
 
 # REGEX is matched against the status message, the warnings and the

@@ -303,7 +303,7 @@ judge() {
 			([($l.references // [])[] | select(.digest == $d and .decision == "allow")] | length == 1)) | tostring),
 		   ([.response.status.message // ($w | map(select(startswith("provgate: tag ") | not)) | join("; "))] | @tsv)]
 		| join("\u001f")' <<<"$out" 2>/dev/null)
-	IFS=$'\x1f' read -r got tw pinned inann inlog text <<<"$sum"
+	split_fields "$sum" got tw pinned inann inlog text
 	if [ "$want" = true ] && [ -n "$dg" ]; then
 		if [ "$pinned" = false ] && [[ $tw != *"verified as $dg; "* ]]; then
 			notok "$where: $name" "no tag warning with the verified digest $dg: [$tw]"

@@ -261,7 +261,7 @@ judge() {
 		([(.response.auditAnnotations // {})[] | select(contains($d))] | length > 0 | tostring),
 		([.response.status.message // ((.response.warnings // []) | join("; "))] | @tsv)]
 		| join("\u001f")' <<<"$out" 2>/dev/null)
-	IFS=$'\x1f' read -r got inann text <<<"$sum"
+	split_fields "$sum" got inann text
 	if [ "$got" != "$want" ]; then
 		notok "$where: $name" "allowed=$got want $want: $text"
 		return

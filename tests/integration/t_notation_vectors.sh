@@ -27,7 +27,7 @@ fields() {
 			(.verify.targetArtifact.size | tostring), .verify.verificationTime.suggested,
 			.expected.result, (.expected.failedValidation // "")] | join("\u001f")' "$d/expect.json")
 	fi
-	IFS=$'\x1f' read -r F_KIND F_DG F_REF F_TPN F_AMT F_SIZE F_AT F_RESULT F_STEP <<<"${E[$d]}"
+	split_fields "${E[$d]}" F_KIND F_DG F_REF F_TPN F_AMT F_SIZE F_AT F_RESULT F_STEP
 }
 
 # run CASE_DIR CONFIG_DIR AT [extra args...]: sets $rc, $out (stdout+stderr)

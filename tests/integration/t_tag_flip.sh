@@ -208,15 +208,12 @@ run_case() {
 	fi
 	after=$(bad_count flips)
 	# one jq: allowed, the signed digest allowed in the log line, the text
-	# (status message | annotations; it may span lines: split, not read)
+	# (status message | annotations)
 	text=$(jq -r --arg d "$dg" --arg log "$log" '[(.response.allowed|tostring),
 		(($log | fromjson? // {}) as $l | ([($l.references // [])[] | select(.digest == $d)] | length > 0) | tostring),
 		(.response.status.message // "") + " | " + ([.response.auditAnnotations // {} | .[]] | join("; "))]
 		| join("\u001f")' <<<"$out" 2>/dev/null)
-	got=${text%%$'\x1f'*}
-	text=${text#*$'\x1f'}
-	inlog=${text%%$'\x1f'*}
-	text=${text#*$'\x1f'}
+	split_fields "$text" got inlog text
 	if [ $((after - before)) != 1 ]; then
 		notok "$where: $name" "the tag was resolved $((after - before)) times in one verification: $text"
 	elif [ "$got" != "$want" ]; then

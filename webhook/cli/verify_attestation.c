@@ -34,11 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "digest/digest.h"
 #include "attest/attest.h"
 #include "buf/buf.h"
 #include "cli/cli.h"
 #include "clock/clock.h"
+#include "digest/digest.h"
 #include "fetch/fetch.h"
 #include "oci/oci.h"
 #include "ref/ref.h"

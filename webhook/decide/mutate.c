@@ -16,7 +16,6 @@
  * This file only renders; the decision (and its verification) is the one
  * /validate uses.
  */
-#include "digest/digest.h"
 #include "decide/decide_int.h"
 
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "digest/digest.h"
 #include "jsonmem/jsonmem.h"
 #include "ref/ref.h"
 

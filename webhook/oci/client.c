@@ -19,9 +19,9 @@
 
 #include <jansson.h>
 
-#include "digest/digest.h"
 #include "buf/buf.h"
 #include "clock/clock.h"
+#include "digest/digest.h"
 #include "obs/obs.h"
 #include "oci/oci_int.h"
 

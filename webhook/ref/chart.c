@@ -2,7 +2,6 @@
  * ref/chart — chart reference construction.  Pure string work; the chart
  * is not fetched or validated beyond shape here.
  */
-#include "digest/digest.h"
 #include "ref/ref.h"
 
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 
 /* A chart name or version longer than this is not a real chart. */
 #define CHART_FIELD_MAX 512

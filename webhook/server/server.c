@@ -30,10 +30,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -47,8 +47,8 @@
 #include "clock/clock.h"
 #include "obs/obs.h"
 
-/* How long in-flight reviews get on SIGTERM before they are answered
- * "shutting down", and how long loops run after that at most (h2o has no
+/* How long in-flight reviews get on SIGTERM before they are answered with
+ * their prepared deny, and how long loops run after that at most (h2o has no
  * clean teardown; GOAWAY needs a moment to flush): the drain ends as soon
  * as every loop has no connection left. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -316,10 +316,10 @@ loops_drained(void)
 /* ------------------------------------------------------------------ */
 /* Watcher: policy and certificate reload                               */
 
-/* Watcher thread: every reload period, the policy and then the
- * certificate, each reloaded only when its files changed. */
 static int watch_wake = -1; /* eventfd: written once, at shutdown */
 
+/* Watcher thread: every reload period, the policy and then the
+ * certificate, each reloaded only when its files changed. */
 static void *
 watch_main(void *arg)
 {

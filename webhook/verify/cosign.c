@@ -15,7 +15,6 @@
  * is reported as such (PG_EFETCH / PG_ETIMEOUT), never as a bad signature,
  * so a transient failure is not cached as a verdict.
  */
-#include "digest/digest.h"
 #include "verify/cosign.h"
 
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <jansson.h>
 
 #include "buf/buf.h"
+#include "digest/digest.h"
 #include "oci/oci.h"
 #include "ref/ref.h"
 #include "sigstore/sigstore.h"
