@@ -6,7 +6,6 @@
  */
 #include "buf/jsonw.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -213,50 +212,15 @@ pg_jw_int(pg_jw *w, long long v)
 	put(w, t, (size_t)n);
 }
 
-int
-pg_json_real_text(char *out, size_t size, double v)
-{
-	char *e, *d;
-	int n;
-
-	if (!isfinite(v) || size < 32)
-		return -1;
-	n = snprintf(out, size, "%.17g", v);
-	if (n < 0 || (size_t)n + 3 > size)
-		return -1;
-	if (strpbrk(out, ".e") == NULL) {
-		memcpy(out + n, ".0", 3);
-		n += 2;
-	}
-	if ((e = strchr(out, 'e')) != NULL) {
-		/* e+05 -> e5, e-05 -> e-5 */
-		d = e + 1;
-		if (*d == '-')
-			d++;
-		e = d;
-		if (*e == '+')
-			e++;
-		while (*e == '0' && e[1] != '\0')
-			e++;
-		if (e != d) {
-			memmove(d, e, strlen(e) + 1);
-			n = (int)strlen(out);
-		}
-	}
-	return n;
-}
-
 void
-pg_jw_real(pg_jw *w, double v)
+pg_jw_millis(pg_jw *w, int64_t us)
 {
-	char t[40];
-	int n = pg_json_real_text(t, sizeof(t), v);
+	char t[32];
+	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+	/* at most 22 bytes: "-18446744073709551.616" */
+	int n = snprintf(t, sizeof(t), "%s%llu.%03llu", us < 0 ? "-" : "",
+			 (unsigned long long)(mag / 1000), (unsigned long long)(mag % 1000));
 
-	if (n < 0) {
-		if (w->rc == PG_OK)
-			w->rc = PG_EINVAL;
-		return;
-	}
 	sep(w);
 	put(w, t, (size_t)n);
 }

@@ -7,8 +7,7 @@
  * members in the same order: no spaces; strings escaped exactly as jansson
  * escapes them ('"', '\\', \b \f \n \r \t, other control characters as
  * \u00XX in upper-case hex; '/', DEL and every non-ASCII character
- * verbatim); reals as jansson prints them (%.17g, ".0" added to an
- * integral value, the exponent without '+' or leading zeros).  A byte that
+ * verbatim).  Durations are exact decimals (pg_jw_millis), not reals.  A byte that
  * is not part of well-formed UTF-8 (Go's rules: no overlong forms, no
  * surrogates, nothing above U+10FFFF) is written as '?', where jansson
  * would refuse the string.
@@ -54,7 +53,10 @@ void pg_jw_str(pg_jw *w, const char *s);
 void pg_jw_strn(pg_jw *w, const char *s, size_t n);
 void pg_jw_bool(pg_jw *w, bool v);
 void pg_jw_int(pg_jw *w, long long v);
-void pg_jw_real(pg_jw *w, double v);
+/* A duration of us microseconds as milliseconds with exactly three
+ * decimals (89 -> 0.089, -1500 -> -1.500): decimal, so never printed as
+ * 0.088999999999999996 the way a double would be. */
+void pg_jw_millis(pg_jw *w, int64_t us);
 void pg_jw_null(pg_jw *w);
 
 /* key then value, the common case. */
@@ -65,9 +67,5 @@ void pg_jw_kint(pg_jw *w, const char *k, long long v);
 /* The escaped body of the string s (n bytes), without quotes, appended to
  * b: what pg_jw_strn writes between its quotes.  PG_ETOOBIG, PG_ENOMEM. */
 int pg_json_escape(pg_buf *b, const char *s, size_t n);
-
-/* A real as jansson prints it, into out (at least 32 bytes): its length,
- * or -1 when v is not finite (JSON has no such number). */
-int pg_json_real_text(char *out, size_t size, double v);
 
 #endif

@@ -12,7 +12,6 @@
  * annotations; a malformed object (wrong-typed field, too many references,
  * past the parser's limits) is denied as a whole, with its reason.
  */
-#include "jsonmem/jsonmem.h"
 #include "decide/decide_int.h"
 
 #include <stdlib.h>
@@ -684,7 +683,7 @@ pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t dura
 	}
 	pg_jw_end(&w);
 	pg_jw_key(&w, "duration_ms");
-	pg_jw_real(&w, (double)duration_us / 1000.0);
+	pg_jw_millis(&w, duration_us);
 	if (d->note)
 		pg_jw_kstr(&w, "reason", d->note);
 	if (audit(d))
@@ -734,26 +733,4 @@ pg_decision_render_failed(pg_decision *d, int code, const char *reason, char **r
 		*resp = *log = NULL;
 	}
 	return rc;
-}
-
-int
-pg_decide__log_line(char **out, size_t *len, json_t *root)
-{
-	char *s = pg_json_dumps(root, JSON_COMPACT), *t;
-	size_t n;
-
-	json_decref(root);
-	if (s == NULL)
-		return PG_ENOMEM;
-	n = strlen(s);
-	if ((t = realloc(s, n + 2)) == NULL) {
-		free(s);
-		return PG_ENOMEM;
-	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	*out = t;
-	if (len)
-		*len = n + 1;
-	return PG_OK;
 }

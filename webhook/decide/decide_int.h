@@ -55,8 +55,4 @@ void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
 struct pg_jw;
 void pg__advice_log_fields(struct pg_jw *w, const pg_refent *e);
 
-/* root (consumed) as one compact JSON log line ending in '\n': *out
- * malloc'd, *len its length (len may be NULL).  PG_ENOMEM. */
-int pg_decide__log_line(char **out, size_t *len, json_t *root);
-
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "buf/buf.h"
+#include "buf/jsonw.h"
 #include "clock/clock.h"
 #include "digest/digest.h"
 #include "jsonmem/jsonmem.h"
@@ -271,16 +272,32 @@ pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_
 			    const char *note, int64_t duration_us)
 {
 	char ts[40];
-	json_t *root;
+	pg_buf b;
+	pg_jw w;
 
 	pg_clock_rfc3339(ts, sizeof(ts));
-	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:f}", "time", ts,
-			 "msg", "mutate", "uid", pg_review_uid(d->rv), "namespace",
-			 pg_review_namespace(d->rv), "kind", pg_review_kind(d->rv), "name",
-			 pg_review_name(d->rv), "operation", pg_review_operation(d->rv), "user",
-			 pg_review_user(d->rv), "pinned", (json_int_t)npatched, "note", note,
-			 "duration_ms", (double)duration_us / 1000.0);
-	if (root == NULL)
+	pg_buf_init(&b, 0);
+	pg_jw_init(&w, &b);
+	pg_jw_obj(&w);
+	pg_jw_kstr(&w, "time", ts);
+	pg_jw_kstr(&w, "msg", "mutate");
+	pg_jw_kstr(&w, "uid", pg_review_uid(d->rv));
+	pg_jw_kstr(&w, "namespace", pg_review_namespace(d->rv));
+	pg_jw_kstr(&w, "kind", pg_review_kind(d->rv));
+	pg_jw_kstr(&w, "name", pg_review_name(d->rv));
+	pg_jw_kstr(&w, "operation", pg_review_operation(d->rv));
+	pg_jw_kstr(&w, "user", pg_review_user(d->rv));
+	pg_jw_kint(&w, "pinned", (long long)npatched);
+	if (note)
+		pg_jw_kstr(&w, "note", note);
+	pg_jw_key(&w, "duration_ms");
+	pg_jw_millis(&w, duration_us);
+	pg_jw_end(&w);
+	if (w.rc == PG_OK)
+		w.rc = pg_buf_append(&b, "\n", 1);
+	if (w.rc != PG_OK || pg_buf_detach(out, len, &b) != PG_OK) {
+		pg_buf_free(&b);
 		return PG_ENOMEM;
-	return pg_decide__log_line(out, len, root);
+	}
+	return PG_OK;
 }
