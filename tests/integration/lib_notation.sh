@@ -5,6 +5,9 @@
 #                  ECDSA P-256 leaf (ec-chain.pem/ec.key), a leaf of another
 #                  organisation (other-chain.pem/other.key), an expired leaf
 #                  (old-chain.pem/old.key, valid from 3 days to 1 day ago),
+#                  leaves of "other" whose subject also carries O=acme, as a
+#                  second O (dupo-chain.pem) or in a multi-valued RDN
+#                  (multi-chain.pem),
 #                  leaves with a CRL distribution point (crlok-chain.pem,
 #                  revoked-chain.pem, revoked in acme.crl; stale.crl is past
 #                  its nextUpdate; the point is $NV_CDP, default
@@ -125,6 +128,18 @@ nv_pki() {
 		cat old.pem ca.pem >old-chain.pem
 		mkleaf other "/C=US/ST=WA/O=other/CN=other signer" ca 2048
 		cat other.pem ca.pem >other-chain.pem
+		# Subjects notation refuses to match: O twice (one of them the
+		# trusted acme), and acme inside a multi-valued RDN.
+		mkleaf dupo "/C=US/ST=WA/O=other/O=acme/CN=other signer" ca 2048
+		cat dupo.pem ca.pem >dupo-chain.pem
+		# `openssl ca` flattens a multi-valued RDN, `openssl x509 -req`
+		# keeps it (not-before "now" is harmless: authenticity fails first).
+		test_key multi.key rsa:2048 nv-multi &&
+			openssl req -new -key multi.key -subj "/C=US/ST=WA/O=other/CN=other signer+O=acme" \
+				-out multi.csr -config ext.cnf 2>/dev/null &&
+			openssl x509 -req -in multi.csr -CA ca.pem -CAkey ca.key -set_serial 4242 -days 30 \
+				-extfile ext.cnf -extensions leaf -out multi.pem 2>/dev/null
+		cat multi.pem ca.pem >multi-chain.pem
 		# Leaves naming a CRL distribution point; one revoked.  acme.crl is
 		# current, stale.crl expired a second after it was made.
 		mkleaf crlok "/C=US/ST=WA/O=acme/CN=acme crl signer" ca 2048 \

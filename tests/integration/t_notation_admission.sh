@@ -57,6 +57,8 @@ D_COSE=$(signed nv/cose v1 cose ec.key ec-chain.pem --tsa-cmd "$TSA")
 D_LEGACY=$(make_image nv/legacy v1) && E=$(sign nv/legacy "$D_LEGACY" cose leaf.key chain.pem --tsa-cmd "$TSA") &&
 	push_nv_sig nv/legacy "$D_LEGACY" "$E" application/cose legacy >/dev/null
 D_ID=$(signed nv/identity v1 jws other.key other-chain.pem --tsa-cmd "$TSA")
+D_DUPO=$(signed nv/dupo v1 jws dupo.key dupo-chain.pem --tsa-cmd "$TSA")
+D_MULTI=$(signed nv/multi v1 cose multi.key multi-chain.pem --tsa-cmd "$TSA")
 D_ROOT=$(signed nv/root v1 jws evil.key evil-chain.pem --tsa-cmd "$TSA")
 D_EXP=$(signed nv/expired v1 jws leaf.key chain.pem --tsa-cmd "$TSA" --time $((NOW - 120)) --expiry $((NOW - 60)))
 D_TAMP=$(signed nv/tamper v1 cose leaf.key chain.pem --tsa-cmd "$TSA" --tamper)
@@ -195,6 +197,8 @@ COSE, ECDSA P-256 leaf, timestamp|$REG/nv/cose:v1|true|^(provgate: tag .* verifi
 older signature form (config.mediaType)|$REG/nv/legacy:v1|true|^(provgate: tag .* verified as sha256:[0-9a-f]{64}; a tag can move.*)$|$D_LEGACY
 by digest|$REG/nv/jws@$D_JWS|true|^$|$D_JWS
 wrong identity|$REG/nv/identity:v1|false|authenticity: trustedIdentities|
+subject with O=other and O=acme|$REG/nv/dupo:v1|false|authenticity: trustedIdentities: the signing certificate's subject repeats O|
+subject with acme in a multi-valued RDN|$REG/nv/multi:v1|false|authenticity: trustedIdentities: the signing certificate's subject has a multi-valued RDN|
 untrusted root (same subject as the trusted one)|$REG/nv/root:v1|false|does not contain any trusted certificate|
 expired signature|$REG/nv/expired:v1|false|expiry: digital signature has expired|
 tampered payload|$REG/nv/tamper:v1|false|integrity: signature does not verify|

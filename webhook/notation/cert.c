@@ -537,6 +537,34 @@ entry_type(char *out, size_t n, const ASN1_OBJECT *obj)
 }
 
 bool
+nv_subject_plain(X509 *c, char *why, size_t n)
+{
+	X509_NAME *name = X509_get_subject_name(c);
+	int i, j, cnt = X509_NAME_entry_count(name);
+	char ti[80], tj[80];
+
+	for (i = 1; i < cnt; i++)
+		if (X509_NAME_ENTRY_set(X509_NAME_get_entry(name, i)) ==
+		    X509_NAME_ENTRY_set(X509_NAME_get_entry(name, i - 1))) {
+			(void)snprintf(why, n, "has a multi-valued RDN");
+			return false;
+		}
+	for (i = 0; i < cnt; i++) {
+		entry_type(ti, sizeof(ti),
+			   X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, i)));
+		for (j = 0; j < i; j++) {
+			entry_type(tj, sizeof(tj),
+				   X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, j)));
+			if (strcmp(ti, tj) == 0) {
+				(void)snprintf(why, n, "repeats %s", ti);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+bool
 nv_dn_match(const nv_dn *want, X509 *c)
 {
 	X509_NAME *name = X509_get_subject_name(c);

@@ -132,7 +132,12 @@ typedef struct nv_dn {
  * require_cso. */
 int nv_dn_parse(nv_dn *out, const char *s, bool require_cso, pg_err *err);
 void nv_dn_free(nv_dn *d);
-/* Every RDN of want is in the certificate's subject (order-free). */
+/* The certificate's subject reads as one value per attribute type: no
+ * type twice and no multi-valued RDN (notation parses the subject that way
+ * and refuses any other).  false with why ("repeats O") when not. */
+bool nv_subject_plain(X509 *c, char *why, size_t n);
+/* Every RDN of want is in the certificate's subject (order-free); callers
+ * check nv_subject_plain first. */
 bool nv_dn_match(const nv_dn *want, X509 *c);
 
 /* ---- tst.c ---- */

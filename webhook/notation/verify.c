@@ -113,6 +113,7 @@ authenticity(const pg_notation_trust *t, const nv_env *env, pg_err *e)
 	int i;
 	size_t j;
 	bool trusted = false;
+	char why[96];
 
 	if (store == NULL || sk_X509_num(store) == 0)
 		return pg_err_set(e, PG_EVERIFY, "no %s trust store configured for scheme %s",
@@ -125,6 +126,13 @@ authenticity(const pg_notation_trust *t, const nv_env *env, pg_err *e)
 				  "certificate");
 	if (t->any_identity)
 		return PG_OK;
+	/* Matching attribute by attribute would let a subject carrying both
+	 * "O=Mallory" and "O=Acme" pass for Acme. */
+	if (!nv_subject_plain(leaf, why, sizeof(why)))
+		return pg_err_set(e, PG_EVERIFY,
+				  "trustedIdentities: the signing certificate's subject %s; "
+				  "it cannot be matched to a trusted identity",
+				  why);
 	for (j = 0; j < t->nids; j++)
 		if (nv_dn_match(&t->ids[j], leaf))
 			return PG_OK;
