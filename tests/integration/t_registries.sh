@@ -67,6 +67,7 @@ declare -A ADDR=(
 	[prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com]=203.0.113.31
 	[myorg.github.io]=203.0.113.40 [github.com]=203.0.113.41
 	[objects.githubusercontent.com]=203.0.113.42
+	[zot]=203.0.113.50
 	[internal.corp.example]=10.99.0.5
 )
 ECR=123456789012.dkr.ecr.us-east-1.amazonaws.com
@@ -108,6 +109,22 @@ D_HUB=$(signed library/app signed docker.io) && D_HUBU=$(make_image library/app 
 	D_GH=$(signed myorg/app signed ghcr.io) && D_GHU=$(make_image myorg/app unsigned) &&
 	D_ECR=$(signed team/app signed "$ECR") && D_ECRU=$(make_image team/app unsigned) ||
 	{ notok "push images"; exit 1; }
+# OCI charts for a registry whose name has no dot and no port ("zot", an
+# in-cluster Service): helm and Argo CD pull oci://zot/app from zot itself.
+oci_chart() { # NAME VERSION -> manifest digest, as helm push stores it
+	local d="$T/oc.$1.$2"
+	mkdir -p "$d/$1"
+	printf 'apiVersion: v2\nname: %s\nversion: %s\n' "$1" "$2" >"$d/$1/Chart.yaml"
+	tar -C "$d" -czf "$d/c.tgz" "$1" && printf '{"name":"%s","version":"%s","apiVersion":"v2"}' "$1" "$2" >"$d/config.json" &&
+		push_blobs "$1" "$d/config.json" "$d/c.tgz" >/dev/null || return 1
+	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
+		"$(desc_of "$d/config.json" application/vnd.cncf.helm.config.v1+json)" \
+		"$(desc_of "$d/c.tgz" application/vnd.cncf.helm.chart.content.v1.tar+gzip)" >"$d/m.json"
+	push_manifest "$1" "$2" "$d/m.json" "$MT_OCI_MANIFEST"
+}
+D_ZOT=$(oci_chart app 1.0.0) && sig_payload zot/app "$D_ZOT" >"$T/p.zot" &&
+	L=$(sig_layer app "$T/p.zot" "$T/good.key") && push_sig app "$D_ZOT" "$L" >/dev/null &&
+	D_ZOTU=$(oci_chart app 2.0.0) || { notok "push OCI charts"; exit 1; }
 # The signature payload blob of library/app:evil: the front sends it to a
 # private address.
 EVIL_BLOB=$(curl -sS --cacert "$PKI/ca.pem" -H "Accept: $MT_OCI_MANIFEST" \
@@ -150,6 +167,7 @@ upstream hub "auth:
     service: ghcr.io
     issuer: $TOKEN_ISSUER
     rootcertbundle: $T/token-signer.pem" &&
+	upstream zot "" &&
 	upstream ecr "auth:
   htpasswd:
     realm: $ECR
@@ -191,6 +209,7 @@ front ghblob "${ADDR[pkg-containers.githubusercontent.com]}" --blobs /ghcr1/blob
 front ecr "${ADDR[$ECR]}" \
 	--redirect /v2/ "https://$S3/a1b2c3d4-123456789012-deadbeef/" --path-has /blobs/ --need-auth --query "$AMZ" \
 	--proxy /v2/ "$UP_ecr"
+front zot "${ADDR[zot]}" --proxy /v2/ "$UP_zot"
 front s3 "${ADDR[$S3]}" --blobs /a1b2c3d4-123456789012-deadbeef/ "$DATA" --need-query X-Amz-Signature= --no-auth
 front pages "${ADDR[myorg.github.io]}" --files /charts/ "$T/pages/charts"
 front github "${ADDR[github.com]}" \
@@ -277,6 +296,10 @@ spec:
     - name: myorg
       match: ["https://myorg.github.io/charts/**"]
       verify: [{prov: {keyring: charts}}]
+    - name: zot
+      match: ["oci://zot/**"]
+      verify: [{cosign: {key: release}}]
+      tlog: optional
   registries:
     - host: $ECR
       dockerConfig: $T/ecr-config.json
@@ -406,6 +429,19 @@ decide "chart-releaser: index entry at a private address denied" "$PGT" "$T/pol"
 argo "$T/c4.json" https://internal.corp.example/charts evilchart 1.0.0
 decide "chart repository no rule names (private address): denied" "$PGT" "$T/pol" false "no policy rule matches" "$T/c4.json" "${TN[@]}"
 expect_eq "still zero connections to internal.corp.example" "$(accepts private)" 0
+
+# --- an OCI registry named by one label ----------------------------------------
+# Docker's short-name rule would read "zot/app" as docker.io/zot/app; an
+# oci:// URL's first component is its host (ORAS, as helm and Argo CD pull).
+: >"$T/front-zot.log"; : >"$T/front-hub.log"
+argo "$T/z1.json" zot app 1.0.0
+decide "oci://zot: signed chart verified on the host zot" "$PGT" "$T/pol" true \
+	"allow rule=zot digest=$D_ZOT" "$T/z1.json" "${TN[@]}"
+argo "$T/z2.json" oci://zot app 2.0.0
+decide "oci://zot: unsigned chart on zot denied" "$PGT" "$T/pol" false \
+	"no signatures found for zot/app@$D_ZOTU" "$T/z2.json" "${TN[@]}"
+expect_match "oci://zot: zot served the manifests" "$(grep -c '/v2/app/manifests/' "$T/front-zot.log")" '^[1-9]'
+expect_eq "oci://zot: nothing asked Docker Hub for it" "$(grep -c '/v2/zot/' "$T/front-hub.log")" 0
 
 # --- the CLI verbs -----------------------------------------------------------------
 vi() { # NAME ARGS...

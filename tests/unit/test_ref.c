@@ -357,6 +357,43 @@ test_name_length_bound(void **state)
 	pg_ref_free(r);
 }
 
+/* oci:// URLs: the first component is the host whatever its shape, and
+ * no docker.io/library/ is implied (the image parser reads "zot/app" as
+ * docker.io/zot/app). */
+static void
+test_parse_oci(void **state)
+{
+	static const struct {
+		const char *in, *registry, *repository, *tag;
+	} ok[] = {
+	    {"zot/app:1.0.0", "zot", "app", "1.0.0"},
+	    {"zot/charts/app:1.0.0", "zot", "charts/app", "1.0.0"},
+	    {"harbor:8443/a/b:2", "harbor:8443", "a/b", "2"},
+	    {"docker.io/nginx:1", "docker.io", "nginx", "1"},
+	    {"ghcr.io/org/chart:0.1.0", "ghcr.io", "org/chart", "0.1.0"},
+	};
+	pg_image_ref *r = NULL;
+	pg_err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(pg_ref_parse_oci(&r, ok[i].in, &e), PG_OK);
+		assert_string_equal(r->registry, ok[i].registry);
+		assert_string_equal(r->repository, ok[i].repository);
+		assert_string_equal(r->tag, ok[i].tag);
+		pg_ref_free(r);
+	}
+	/* the image parser keeps Docker's rule */
+	assert_int_equal(pg_ref_parse_image(&r, "zot/app:1.0.0", &e), PG_OK);
+	assert_string_equal(r->registry, "docker.io");
+	pg_ref_free(r);
+	assert_int_equal(pg_ref_parse_oci(&r, "app:1.0.0", &e), PG_EINVAL);
+	assert_non_null(strstr(e.msg, "names no host"));
+	assert_int_equal(pg_ref_parse_oci(&r, "zot_/app:1", &e), PG_EINVAL);
+	assert_int_equal(pg_ref_parse_oci(&r, "zot/App:1", &e), PG_EINVAL);
+}
+
 /* Input longer than PG_REF_INPUT_MAX is refused before it is looked at,
  * and the message quotes only its start. */
 static void
@@ -695,17 +732,12 @@ int
 main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-	    cmocka_unit_test(test_name_length_bound),
-	    cmocka_unit_test(test_input_bound),
-	    cmocka_unit_test(test_message_escapes_input),
-	    cmocka_unit_test(test_digest_valid),
-	    cmocka_unit_test(test_chart_ref),
-	    cmocka_unit_test(test_chart_ref_invalid),
-	    cmocka_unit_test(test_chart_ref_largest),
-	    cmocka_unit_test(test_url_table),
-	    cmocka_unit_test(test_version_exact),
-	    cmocka_unit_test(test_chart_ref_url),
-	    cmocka_unit_test(test_free_null),
+	    cmocka_unit_test(test_name_length_bound), cmocka_unit_test(test_input_bound),
+	    cmocka_unit_test(test_parse_oci),	      cmocka_unit_test(test_message_escapes_input),
+	    cmocka_unit_test(test_digest_valid),      cmocka_unit_test(test_chart_ref),
+	    cmocka_unit_test(test_chart_ref_invalid), cmocka_unit_test(test_chart_ref_largest),
+	    cmocka_unit_test(test_url_table),	      cmocka_unit_test(test_version_exact),
+	    cmocka_unit_test(test_chart_ref_url),     cmocka_unit_test(test_free_null),
 	};
 	const size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);

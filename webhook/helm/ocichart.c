@@ -33,7 +33,7 @@ pg_helm_download_oci(pg_helm_download **out, struct pg_oci *oci, const struct pg
 		rc = pg_err_set(err, PG_EINVAL, "not an oci:// chart reference: %.200s", ref);
 		goto out;
 	}
-	if ((rc = pg_ref_parse_image(&img, ref + 6, err)) != PG_OK)
+	if ((rc = pg_ref_parse_oci(&img, ref + 6, err)) != PG_OK)
 		goto out;
 	if (img->digest == NULL && (img->tag == NULL || strstr(ref + 6, ":") == NULL)) {
 		/* a chart needs its version: "latest" is never implied */

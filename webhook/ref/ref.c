@@ -454,8 +454,10 @@ looks_like_registry(const char *p, size_t n)
 	return false;
 }
 
-int
-pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
+/* oci: the first component is the registry whatever its shape, and
+ * nothing is added to the path (ORAS, as Helm and Argo CD pull charts). */
+static int
+parse_ref(pg_image_ref **out, const char *s, bool oci, pg_err *err)
 {
 	int rc = PG_ENOMEM;
 	struct parse ps = {s ? s : "", 0, err};
@@ -496,8 +498,12 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 
 	path = ps.s;
 	path_n = name_n;
-	if ((slash = span_chr(ps.s, name_n, '/')) != NULL &&
-	    looks_like_registry(ps.s, (size_t)(slash - ps.s))) {
+	slash = span_chr(ps.s, name_n, '/');
+	if (oci && slash == NULL) {
+		rc = reject(&ps, "an OCI reference is host/path: it names no host");
+		goto out;
+	}
+	if (slash != NULL && (oci || looks_like_registry(ps.s, (size_t)(slash - ps.s)))) {
 		explicit_reg = true;
 		reg = ps.s;
 		reg_n = (size_t)(slash - ps.s);
@@ -508,7 +514,7 @@ pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
 			reg_n = strlen(DEFAULT_REGISTRY);
 		}
 	}
-	if (span_eq(reg, reg_n, DEFAULT_REGISTRY) && span_chr(path, path_n, '/') == NULL)
+	if (!oci && span_eq(reg, reg_n, DEFAULT_REGISTRY) && span_chr(path, path_n, '/') == NULL)
 		prefix = OFFICIAL_PREFIX;
 
 	if (explicit_reg && (rc = check_registry(&ps, reg, reg_n)) != PG_OK)
@@ -558,6 +564,18 @@ out:
 	pg_buf_free(&b);
 	pg_ref_free(r);
 	return rc;
+}
+
+int
+pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err)
+{
+	return parse_ref(out, s, false, err);
+}
+
+int
+pg_ref_parse_oci(pg_image_ref **out, const char *s, pg_err *err)
+{
+	return parse_ref(out, s, true, err);
 }
 
 void

@@ -38,6 +38,15 @@ typedef struct pg_image_ref {
  */
 int pg_ref_parse_image(pg_image_ref **out, const char *s, pg_err *err);
 
+/*
+ * An OCI artifact named by a URL without its "oci://": "host[:port]/path
+ * [:tag][@digest]".  The first component is the registry whatever its shape
+ * ("zot/app:1.0.0" is on the host zot, not docker.io/zot/app) and no
+ * "library/" is added: how Helm and Argo CD (ORAS) read an oci:// URL.
+ * Otherwise as pg_ref_parse_image.
+ */
+int pg_ref_parse_oci(pg_image_ref **out, const char *s, pg_err *err);
+
 /* Frees r and its strings; NULL is fine. */
 void pg_ref_free(pg_image_ref *r);
 

@@ -53,7 +53,7 @@ oci_image_ref(pg_image_ref **out, const pg_chart_ref *ref, pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "not an OCI chart: %s", loc);
 	if (ref->version == NULL)
 		return pg_err_set(err, PG_EINVAL, "OCI chart %s names no version", loc);
-	return pg_ref_parse_image(out, loc + 6, err);
+	return pg_ref_parse_oci(out, loc + 6, err);
 }
 
 /* The CA to trust for a chart repository: its `registries` entry's caFile
@@ -305,7 +305,7 @@ oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p, cons
 		char nm[PG_URL_MAX + 600];
 
 		(void)snprintf(nm, sizeof(nm), "%s/%s", ref->repo_url + 6, ref->name);
-		if ((rc = pg_ref_parse_image(&img, nm, err)) != PG_OK)
+		if ((rc = pg_ref_parse_oci(&img, nm, err)) != PG_OK)
 			return rc;
 	}
 	rc = pg_oci_tags(&tags, &n, c->oci, &q, img->registry, img->repository, err);
