@@ -17,12 +17,17 @@
 # Matrix: images (two cosign verifiers, require all), OCI charts named by
 # Argo CD Applications and Helm release Secrets with rules [cosign], [prov]
 # and [prov, cosign] (require all) — through `provgate review` and the server.
+# And OCI charts under [cosign, notation] (require all): signed with both
+# (cnv), and split (cnvx: cosign on the signed tag, the Notation signature
+# on the -alt manifest only), which a second resolution for the Notation
+# verifier would admit.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_review.sh"
 source "$(dirname "$0")/lib_registry.sh"
 source "$(dirname "$0")/lib_keyless.sh"
 source "$(dirname "$0")/lib_badserver.sh"
 source "$(dirname "$0")/lib_server.sh"
+source "$(dirname "$0")/lib_notation.sh"
 
 for tool in gpg gpg-connect-agent tar jq gzip /usr/bin/docker-registry; do
 	command -v $tool >/dev/null || { skip "tag flip" "$tool not installed"; exit 0; }
@@ -71,11 +76,21 @@ chart_src() {
 	fi
 }
 
-# push_flip_chart REPO NAME: tag 1.0.0 = good chart, signed (prov layer +
-# cosign); tag 1.0.0-alt = evil chart of the same name and version, neither.
-# Prints the signed manifest digest.
+# nv_sign REPO DIGEST: a Notation signature (JWS, acme leaf) of the manifest
+nv_sign() {
+	local f="$T/nv.$RANDOM"
+	reg_curl -f -H "Accept: $MT_OCI_MANIFEST" -o "$f.m" "https://$REG/v2/$1/manifests/$2" &&
+		ASAN_OPTIONS=detect_leaks=0 "$NVSIGN" --format jws --key "$T/nv/leaf.key" --chain "$T/nv/chain.pem" \
+			--media-type "$MT_OCI_MANIFEST" --digest "$2" --size "$(stat -c %s "$f.m")" --out "$f.jws" &&
+		push_nv_sig "$1" "$2" "$f.jws" application/jose+json >/dev/null
+}
+
+# push_flip_chart REPO NAME [nv|nvx]: tag 1.0.0 = good chart, signed (prov
+# layer + cosign, and with nv a Notation signature); tag 1.0.0-alt = evil
+# chart of the same name and version, unsigned (with nvx: Notation-signed
+# only).  Prints the signed manifest digest.
 push_flip_chart() {
-	local repo=$1 n=$2 d v layers dg
+	local repo=$1 n=$2 nv=${3:-} d v layers dg alt
 	for v in good evil; do
 		d="$T/src-$n-$v"
 		chart_src "$d" "$n" "$v"
@@ -94,15 +109,19 @@ push_flip_chart() {
 		if [ $v = good ]; then
 			dg=$(push_manifest "$repo" 1.0.0 "$d/manifest.json" "$MT_OCI_MANIFEST") || return 1
 			cosign_sign "$repo" "$dg" good || return 1
+			if [ "$nv" = nv ]; then nv_sign "$repo" "$dg" || return 1; fi
 		else
-			push_manifest "$repo" 1.0.0-alt "$d/manifest.json" "$MT_OCI_MANIFEST" >/dev/null || return 1
+			alt=$(push_manifest "$repo" 1.0.0-alt "$d/manifest.json" "$MT_OCI_MANIFEST") || return 1
+			if [ "$nv" = nvx ]; then nv_sign "$repo" "$alt" || return 1; fi
 		fi
 	done
 	echo "$dg"
 }
 
+nv_pki "$T/nv" || { notok "Notation PKI"; exit 1; }
 D_COS=$(push_flip_chart cos/flipc flipc) && D_PROV=$(push_flip_chart prov/flipp flipp) &&
 	D_BOTH=$(push_flip_chart both/flipb flipb) &&
+	D_CNV=$(push_flip_chart cnv/flipn flipn nv) && D_CNVX=$(push_flip_chart cnvx/flipx flipx nvx) &&
 	D_IMG=$(make_image apps/img v1) && cosign_sign apps/img "$D_IMG" good good2 &&
 	make_image apps/img v1-alt >/dev/null ||
 	{ notok "push signed and unsigned artifacts"; exit 1; }
@@ -130,6 +149,8 @@ spec:
       charts: {path: $T/charts.gpg}
     roots:
       test-sigstore: {path: $KL_ROOT}
+    certs:
+      acme: {path: $T/nv/ca.pem}
   images:
     - name: img
       match: ["$BAD/**"]
@@ -157,6 +178,12 @@ spec:
       verify:
         - prov: {keyring: charts}
         - cosign: {key: good}
+      require: all
+    - name: cnv
+      match: ["oci://$BAD/*/*/cnv/**", "oci://$BAD/*/*/cnvx/**"]
+      verify:
+        - cosign: {key: good}
+        - notation: {ca: [acme], identities: ["x509.subject: C=US, ST=WA, O=acme"]}
       require: all
   registries:
     - host: "$BAD"
@@ -214,6 +241,7 @@ run_case() {
 		(.response.status.message // "") + " | " + ([.response.auditAnnotations // {} | .[]] | join("; "))]
 		| join("\u001f")' <<<"$out" 2>/dev/null)
 	split_fields "$text" got inlog text
+	LAST_TEXT=$text
 	if [ $((after - before)) != 1 ]; then
 		notok "$where: $name" "the tag was resolved $((after - before)) times in one verification: $text"
 	elif [ "$got" != "$want" ]; then
@@ -236,11 +264,17 @@ matrix() { # WHERE
 		want=false; [ $mode = flip ] && want=true
 		run_case "$w" "image, $mode: $( [ $mode = flip ] && echo 'signed first: the signed digest' || echo 'unsigned first: deny')" \
 			"$(pod "$BAD/$mode/$w-i/apps/img:v1")" default $want "$D_IMG" 'no signatures found'
-		for rule in cos prov both; do
-			case $rule in cos) n=flipc; dg=$D_COS ;; prov) n=flipp; dg=$D_PROV ;; both) n=flipb; dg=$D_BOTH ;; esac
+		for rule in cos prov both cnv; do
+			case $rule in cos) n=flipc; dg=$D_COS ;; prov) n=flipp; dg=$D_PROV ;; both) n=flipb; dg=$D_BOTH ;;
+				cnv) n=flipn; dg=$D_CNV ;; esac
 			run_case "$w" "OCI chart [$rule], $mode: $( [ $mode = flip ] && echo 'signed first: the signed digest' || echo 'unsigned first: deny')" \
 				"$(argo "oci://$BAD/$mode/$w-c/$rule" "$n")" argocd $want "$dg" 'no signatures found|no provenance'
 		done
+		run_case "$w" "OCI chart [cosign, notation] split over the two answers, $mode: deny" \
+			"$(argo "oci://$BAD/$mode/$w-c/cnvx" flipx)" argocd false '' \
+			'requires 2 of 2 verifiers, only 1 verified|no signatures found'
+		[ $mode = flip ] && expect_match "$w: the split chart's deny names the missing Notation signature" \
+			"$LAST_TEXT" "no Notation signatures found for $BAD/$mode/$w-c/cnvx/flipx@$D_CNVX"
 	done
 	# Release Secrets: the rule's repository is one flipping tag; each
 	# verification takes the next answer.

@@ -459,11 +459,11 @@ verify_attest(chart_job *j, const pg_verifier *v, char **digest, char **signer, 
 }
 
 /* One notation verifier (OCI charts only): the chart manifest's Notation
- * signatures, discovered and judged as for images. */
+ * signatures, discovered and judged as for images, for the digest the tag
+ * resolved to once for this job (as cosign, attestations and prov). */
 static int
 verify_notation(chart_job *j, const pg_verifier *v, char **digest, char **signer, pg_err *err)
 {
-	pg_image_ref *img = NULL;
 	pg_oci_req q = {j->c->fetch, j->deadline, pg_verify__guard, (void *)j->p};
 	int rc;
 
@@ -472,11 +472,14 @@ verify_notation(chart_job *j, const pg_verifier *v, char **digest, char **signer
 				  "Notation signatures apply to OCI charts only; %s is in a chart "
 				  "repository",
 				  j->ref->location);
-	if ((rc = oci_image_ref(&img, j->ref, err)) != PG_OK)
+	if ((rc = resolve_once(j, err)) != PG_OK)
 		return rc;
-	rc = pg_verify__notation_image(digest, signer, j->c->oci, &q, v, img, (int64_t)time(NULL),
-				       err);
-	pg_ref_free(img);
+	rc = pg_verify__notation_image(digest, signer, j->c->oci, &q, v, j->img,
+				       (int64_t)time(NULL), err);
+	if (rc == PG_OK && (*digest == NULL || strcmp(*digest, j->digest) != 0))
+		rc = pg_err_set(err, PG_EVERIFY,
+				"%s: Notation signature checked for %s, not the resolved %s",
+				j->ref->location, *digest ? *digest : "no digest", j->digest);
 	return rc;
 }
 
