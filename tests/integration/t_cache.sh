@@ -59,6 +59,11 @@ spec:
       match: ["$REG/app/**"]
       verify: [{cosign: {key: signer}}]
       tlog: optional
+  charts:
+    - name: charts
+      match: ["oci://$REG/charts/**"]
+      verify: [{cosign: {key: signer}}]
+      tlog: optional
   registries:
     - host: "$REG"
       caFile: $PKI/ca.pem
@@ -85,6 +90,9 @@ serve() {
 # object files: a Pod, and a Deployment whose template is that Pod's spec
 pod_obj() {
 	printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-7d4b9c-x2x"},"spec":{"containers":[{"name":"web","image":"%s"}]}}' "$1"
+}
+app_obj() { # an Argo CD Application of the OCI chart $REG/charts/web at version $1
+	printf '{"apiVersion":"argoproj.io/v1alpha1","kind":"Application","metadata":{"name":"web"},"spec":{"project":"default","source":{"repoURL":"oci://%s/charts","chart":"web","targetRevision":"%s"}}}' "$REG" "$1"
 }
 deploy_obj() {
 	printf '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"%s"}]}}}}' "$1"
@@ -118,6 +126,21 @@ DA=$(signed_image app/a v1 good other) &&
 	DT=$(signed_image app/t v1 good) &&
 	DK=$(signed_image app/k v1 good) &&
 	DW=$(signed_image app/w v1 good) || { notok "push signed images"; exit 1; }
+# oci_chart TAG SEED: a chart manifest as helm push stores it; its digest
+oci_chart() {
+	local d="$T/chart.$2"
+	mkdir -p "$d/web"
+	printf 'apiVersion: v2\nname: web\nversion: 1.2.3\ndescription: %s\n' "$2" >"$d/web/Chart.yaml"
+	tar -C "$d" -czf "$d/c.tgz" web && printf '{"name":"web","version":"1.2.3","apiVersion":"v2"}' >"$d/config.json" &&
+		push_blobs charts/web "$d/config.json" "$d/c.tgz" >/dev/null || return 1
+	printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$MT_OCI_MANIFEST" \
+		"$(desc_of "$d/config.json" application/vnd.cncf.helm.config.v1+json)" \
+		"$(desc_of "$d/c.tgz" application/vnd.cncf.helm.chart.content.v1.tar+gzip)" >"$d/m.json"
+	push_manifest charts/web "$1" "$d/m.json" "$MT_OCI_MANIFEST"
+}
+DC=$(oci_chart 1.2.3 signed) && sig_payload "$REG/charts/web" "$DC" >"$T/pchart" &&
+	L=$(sig_layer charts/web "$T/pchart" "$T/good.key") && push_sig charts/web "$DC" "$L" >/dev/null ||
+	{ notok "push a signed OCI chart"; exit 1; }
 ok "registry $REG with signed images"
 
 # --- hit ----------------------------------------------------------------------
@@ -193,11 +216,20 @@ expect_eq "negative TTL expired: re-checked, now allowed" "$ALLOWED/$(cached)" "
 expect_eq "negative TTL expired: a new signature fetch" "$(sigs "$DN")" "$((nn + 1))"
 
 # --- tag TTL: a tag expires, the same image by digest stays --------------------
+#     An OCI chart named by tag is a tag too: re-pushed unsigned, it is
+#     denied once the tag TTL is over, not after the positive TTL.
 serve good --cache-tag-ttl-ms 4000
+review 1.2.3 app
+review 1.2.3 app
+expect_eq "tag TTL: OCI chart by tag verified, then cached" "$ALLOWED/$(cached)" "true/true"
+oci_chart 1.2.3 unsigned >/dev/null || notok "re-push the chart tag unsigned"
 review "$REG/app/a:v1"
 review "$REG/app/a@$DA"
 n0=$(sigs "$DA")
 sleep 4.2
+review 1.2.3 app
+expect_eq "tag TTL: the re-pushed unsigned chart tag is verified again and denied" "$ALLOWED/$(cached)" "false/false"
+expect_match "tag TTL: the chart's deny names the new digest" "$MSG" "no signatures found for $REG/charts/web@sha256:"
 review "$REG/app/a@$DA"
 expect_eq "tag TTL: the digest reference is still cached" "$ALLOWED/$(cached)" "true/true"
 review "$REG/app/a:v1"

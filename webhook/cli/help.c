@@ -53,7 +53,8 @@ static const struct {
      "  --cache-bytes N              verdict cache bound, bytes (default 48 MiB)\n"
      "  --cache-ttl DURATION         lifetime of a verified verdict (default 10m)\n"
      "  --cache-negative-ttl DURATION  lifetime of a definite failure (default 30s)\n"
-     "  --cache-tag-ttl DURATION     lifetime of any verdict of a tag reference (default 30s)\n"
+     "  --cache-tag-ttl DURATION     lifetime of any verdict of a tag or chart version, not\n"
+     "                               a digest (default 30s)\n"
      "  --timeout-ms N  --reload-ms N  --cache-ttl-ms N  --cache-negative-ttl-ms N\n"
      "  --cache-tag-ttl-ms N         the older names of these: a bare number is "
      "milliseconds\n" DURATION_TEXT},

@@ -62,9 +62,15 @@ cache_key(char *out, size_t n, const pg_refdec *rd)
 static int64_t
 cache_ttl(const pg_refdec *rd, const pg_decision_cache *dc)
 {
+	const pg_chart_ref *c = rd->ref->chart;
+
 	/* A tag can be re-pushed: its verdict lives only as long as a
-	 * tag-to-digest resolution may. */
+	 * tag-to-digest resolution may.  So can a chart version: an OCI
+	 * chart's tag, a repository's index entry, the chart a release names;
+	 * only an OCI chart pinned by digest is not. */
 	if (rd->ref->kind == PG_REF_IMAGE && rd->ref->image->digest == NULL)
+		return dc->tag_ttl_ms;
+	if (c && !(c->kind == PG_CHART_OCI && c->location && strchr(c->location, '@')))
 		return dc->tag_ttl_ms;
 	return 0;
 }
