@@ -136,16 +136,22 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libprovgate.a
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libprovgate.a $(LDFLAGS) $(LDLIBS) -lnghttp2
 
-# provgate with the test-only hatch of fetch/ compiled in (fetch.h:
-# PROVGATE_TEST_PUBLIC_NETS), for the network-namespace replay tests; the
-# shipped binary never contains it.
+# provgate with the test-only hatches compiled in (fetch.h:
+# PROVGATE_TEST_PUBLIC_NETS, for the network-namespace replay tests;
+# server/reload.c: PROVGATE_TEST_LOAD_DELAY_MS, for the reload race); the
+# shipped binary never contains them.
 TESTNETS_BIN := $(BUILD)/tests/provgate-testnets
 $(BUILD)/obj/fetch/fetch_testnets.o: webhook/fetch/fetch.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) -DPG_FETCH_TEST_NETS -c -o $@ $<
+$(BUILD)/obj/server/reload_testhooks.o: webhook/server/reload.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(CFLAGS) -DPG_SERVER_TEST_HOOKS -c -o $@ $<
 
-$(TESTNETS_BIN): $(MAIN_OBJ) $(BUILD)/obj/fetch/fetch_testnets.o $(BUILD)/libprovgate.a
+$(TESTNETS_BIN): $(MAIN_OBJ) $(BUILD)/obj/fetch/fetch_testnets.o \
+		$(BUILD)/obj/server/reload_testhooks.o $(BUILD)/libprovgate.a
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -213,4 +219,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
--include $(BUILD)/obj/fetch/fetch_testnets.d
+-include $(BUILD)/obj/fetch/fetch_testnets.d $(BUILD)/obj/server/reload_testhooks.d

@@ -180,4 +180,33 @@ if ms=$(poll 2 errs_are1); then ok "ConfigMap swap to a broken policy counted as
 review "$(uid)" "$REG/team/x:1"
 expect_eq "ConfigMap: last good version still decides" "$ALLOWED" true
 
-ops_stop s1 s2
+# --- a write that lands while a load is reading ----------------------------------------
+# The test build holds each load open 800 ms after it read the directory
+# (PROVGATE_TEST_LOAD_DELAY_MS): the first edit is being loaded when the
+# second lands.  The second must not count as loaded with the first: the
+# last word is the operator's, however long a load takes.
+mkdir -p "$T/race"
+ops_policy enforce a | put "$T/race/policy.yaml"
+PG="$BUILD/tests/provgate-testnets" PROVGATE_TEST_LOAD_DELAY_MS=800 ops_serve s3 "$T/race" --reload 100ms ||
+	{ notok "test-build server starts" "$(cat "$T/s3.err")"; exit 1; }
+review "$(uid)" "$REG/app/other:1"
+expect_eq "race: key b not trusted at first" "$ALLOWED" false
+ops_policy enforce "a b" | put "$T/race/policy.yaml"
+sleep 0.4
+ops_policy enforce a | put "$T/race/policy.yaml"
+if ms=$(poll 3 allowed "$(uid)" "$REG/app/other:1"); then
+	ok "race: the first edit (key b trusted) is loaded (${ms} ms)"
+else
+	notok "race: the first edit is loaded" "$TEXT"
+fi
+if ms=$(poll 4 denied "$(uid)" "$REG/app/other:1"); then
+	ok "race: the second edit, written during that load, is loaded next (${ms} ms)"
+else
+	notok "race: the second edit, written during that load, is loaded next" "still allowed: $TEXT"
+fi
+sleep 0.5
+review "$(uid)" "$REG/app/other:1"
+expect_eq "race: and stays in force" "$ALLOWED" false
+check "race: a load took place after the second edit" test "$(grep -c '"msg":"policy reloaded"' "$T/s3.err")" -ge 2
+
+ops_stop s1 s2 s3
