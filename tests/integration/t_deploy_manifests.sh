@@ -462,7 +462,7 @@ expect_eq "chart: every value in values.yaml has a comment" "${undocumented:-non
 
 # Template actions: {{ and }} balance, blocks open and close, and only a
 # small set of functions is used (anything else needs a real helm render).
-allowed=" if else end range with define include required quote nindent toYaml not and or gt int printf b64enc list index lookup genCA genSignedCert nil "
+allowed=" if else end range with define include required quote nindent toYaml not and or eq gt int printf b64enc list index lookup genCA genSignedCert nil "
 bad=""
 for f in "$CHART"/templates/*; do
 	n=${f##*/}
@@ -649,6 +649,14 @@ else
 	render nobundle || true
 	expect_eq "render: no caBundle, no cert-manager, no generate -> fails with the reason" \
 		"$RRC $(grep -c 'webhook.caBundle is required' "$T/r-nobundle.err")" "1 1"
+	# Its own namespace is never checked: installed into "default", every
+	# workload of that namespace would run unchecked.
+	render indefault $CA --namespace default || true
+	expect_eq "render: into namespace default -> fails with the reason" \
+		"$RRC $(grep -c 'install provgate into a namespace of its own' "$T/r-indefault.err")" "1 1"
+	render inown $CA --namespace gatekeeping || notok "render into another namespace" "$(cat "$T/r-inown.err")"
+	rcheck "render into namespace gatekeeping: that namespace is the one skipped" inown \
+		'[$o[] | select(.kind == "ValidatingWebhookConfiguration") | .webhooks[].namespaceSelector.matchExpressions[0].values[0]] | unique == ["gatekeeping"]'
 
 	render cm --set-json certManager.enabled=true --set-json certManager.namespace='"cm-system"' ||
 		notok "render certManager" "$(cat "$T/r-cm.err")"

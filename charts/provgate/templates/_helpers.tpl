@@ -35,6 +35,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 cert-manager's when cert-manager issues the serving certificate (a webhook
 that covers cert-manager could never get its certificate renewed). */}}
 {{- define "provgate.namespaceSelector" -}}
+{{- /* provgate's own namespace is never checked (its pods must start
+without it): the namespace workloads use by default must not be it. */ -}}
+{{- if eq .Release.Namespace "default" }}
+{{- required "install provgate into a namespace of its own (helm install -n provgate --create-namespace): the release namespace is excluded from admission, and every workload in namespace default would run unchecked" nil }}
+{{- end }}
 namespaceSelector:
   matchExpressions:
     - key: kubernetes.io/metadata.name
