@@ -654,6 +654,44 @@ test_merge_conflicts(void **state)
 				    "\"}\n    roots:\n      k: {inline: x}\n"));
 }
 
+/* PG_POLICY_RULES_MAX rules over several files load; one more is a load
+ * error naming the bound. */
+static void
+test_rules_bound(void **state)
+{
+	pg_policy *p = NULL;
+	pg_err e;
+	char name[32];
+	size_t per = 2500, files = (PG_POLICY_RULES_MAX + per - 1) / per, f, i, len;
+	char *text = malloc(per * 80 + 256);
+
+	(void)state;
+	assert_non_null(text);
+	mk_tmpdir();
+	for (f = 0; f < files; f++) {
+		len = (size_t)sprintf(text, HDR "spec:\n  images:\n");
+		for (i = 0; i < per && f * per + i < PG_POLICY_RULES_MAX; i++)
+			len += (size_t)sprintf(text + len,
+					       "    - {name: r%zu, match: [\"x%zu/**\"], "
+					       "allowUnsigned: true}\n",
+					       f * per + i, f * per + i);
+		snprintf(name, sizeof(name), "p%02zu.yaml", f);
+		write_file(name, text);
+	}
+	if (pg_policy_load_dir(&p, tmpdir, &e) != PG_OK)
+		fail_msg("%s", e.msg);
+	pg_policy_unref(p);
+	p = NULL;
+	write_file("z-one-more.yaml",
+		   HDR "spec:\n  charts:\n    - {name: last, match: [\"https://c.example/**\"], "
+		       "allowUnsigned: true}\n");
+	assert_int_equal(pg_policy_load_dir(&p, tmpdir, &e), PG_EINVAL);
+	assert_null(p);
+	assert_non_null(strstr(e.msg, "more than 10000 rules"));
+	free(text);
+	rm_tmpdir();
+}
+
 static void
 test_merge_files_in_name_order(void **state)
 {
@@ -1331,6 +1369,7 @@ main(void)
 	    cmocka_unit_test(test_merge_documents),
 	    cmocka_unit_test(test_merge_conflicts),
 	    cmocka_unit_test(test_merge_files_in_name_order),
+	    cmocka_unit_test(test_rules_bound),
 	    cmocka_unit_test(test_load_dir_errors),
 	    cmocka_unit_test(test_glob_table),
 	    cmocka_unit_test(test_glob_pathological),

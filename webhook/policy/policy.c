@@ -58,6 +58,7 @@ pg_policy_free(pg_policy *p)
 		free(p->uses[i].where);
 	}
 	free(p->uses);
+	free(p->names);
 	for (i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);

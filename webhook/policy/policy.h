@@ -22,6 +22,10 @@
 #define PG_POLICY_FILE_MAX ((size_t)1 << 20)
 #define PG_POLICY_DEPTH_MAX 32
 #define PG_POLICY_FILES_MAX 256
+/* Image and chart rules together, across all files: far above any real
+ * policy, and it keeps loading (a name check per rule) and matching (every
+ * rule per reference) cheap. */
+#define PG_POLICY_RULES_MAX 10000
 
 typedef enum { PG_MODE_ENFORCE = 0, PG_MODE_AUDIT = 1 } pg_mode;
 typedef enum { PG_REQUIRE_ANY = 0, PG_REQUIRE_ALL = 1, PG_REQUIRE_ATLEAST = 2 } pg_require_kind;

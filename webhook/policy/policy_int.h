@@ -120,6 +120,8 @@ struct pg_policy {
 	/* loading only; emptied when loading finishes */
 	pg_trust_use *uses;
 	size_t n_uses;
+	const pg_rule **names; /* rules by name hash, open addressing */
+	size_t names_cap;      /* 0 or a power of two, at most half full */
 };
 
 /* schema.c: add one parsed document (a mapping) of file to p.  base_dir is

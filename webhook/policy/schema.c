@@ -1286,19 +1286,61 @@ sc_chart_patterns(sc_ctx *c, const pg_yn *n, const pg_rule *r)
 	return PG_OK;
 }
 
-static int
-sc_rule_name_taken(sc_ctx *c, const pg_yn *n, const char *name)
+static size_t
+sc_name_hash(const char *s)
 {
-	size_t i;
+	size_t h = 14695981039346656037ULL;
 
-	for (i = 0; i < c->p->n_images + c->p->n_charts; i++) {
-		const pg_rule *o =
-		    i < c->p->n_images ? c->p->images[i] : c->p->charts[i - c->p->n_images];
-		if (strcmp(o->name, name) == 0)
-			return sc_fail(c, n, "duplicate rule name \"%s\" (also in %s)", name,
-				       o->source_file);
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* A rule name is unique across images and charts: a hash set of the rules
+ * so far (loading only), so a large policy loads in linear time.  Makes
+ * room for one more; the rule goes in once it is in the lists. */
+static int
+sc_rule_name_taken(sc_ctx *c, const pg_yn *n, const pg_rule *r)
+{
+	pg_policy *p = c->p;
+	size_t i, mask;
+
+	if (p->names_cap == 0 || 2 * (p->n_images + p->n_charts + 1) > p->names_cap) {
+		size_t cap = p->names_cap ? 2 * p->names_cap : 64, k, j;
+		const pg_rule **nt = calloc(cap, sizeof(*nt));
+
+		if (nt == NULL)
+			return sc_oom(c);
+		for (k = 0; k < p->names_cap; k++) {
+			if (p->names[k] == NULL)
+				continue;
+			for (j = sc_name_hash(p->names[k]->name) & (cap - 1); nt[j];
+			     j = (j + 1) & (cap - 1))
+				;
+			nt[j] = p->names[k];
+		}
+		free(p->names);
+		p->names = nt;
+		p->names_cap = cap;
 	}
+	mask = p->names_cap - 1;
+	for (i = sc_name_hash(r->name) & mask; p->names[i]; i = (i + 1) & mask)
+		if (strcmp(p->names[i]->name, r->name) == 0)
+			return sc_fail(c, n, "duplicate rule name \"%s\" (also in %s)", r->name,
+				       p->names[i]->source_file);
 	return PG_OK;
+}
+
+/* r, now in the policy's lists, into the name set (room was made by
+ * sc_rule_name_taken). */
+static void
+sc_rule_name_add(pg_policy *p, const pg_rule *r)
+{
+	size_t i, mask = p->names_cap - 1;
+
+	for (i = sc_name_hash(r->name) & mask; p->names[i]; i = (i + 1) & mask)
+		;
+	p->names[i] = r;
 }
 
 static int
@@ -1375,7 +1417,12 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 		rc = sc_fail(c, n, "name is required");
 		goto out;
 	}
-	if ((rc = sc_rule_name_taken(c, namen, r->name)) != PG_OK)
+	if (c->p->n_images + c->p->n_charts >= PG_POLICY_RULES_MAX) {
+		rc = sc_fail(c, n, "more than %d rules (images and charts together)",
+			     PG_POLICY_RULES_MAX);
+		goto out;
+	}
+	if ((rc = sc_rule_name_taken(c, namen, r)) != PG_OK)
 		goto out;
 	if (r->n_match == 0 && !(is_chart && r->repository)) {
 		rc = sc_fail(c, match ? match : n, "match needs at least one pattern");
@@ -1439,6 +1486,7 @@ sc_rule(sc_ctx *c, const pg_yn *n, bool is_chart)
 	}
 	*list = nl;
 	nl[(*count)++] = r;
+	sc_rule_name_add(c->p, r);
 	r = NULL;
 	rc = PG_OK;
 out:
@@ -1982,6 +2030,9 @@ pg_policy_finish(pg_policy *p, const char *name, pg_err *err)
 	free(p->uses);
 	p->uses = NULL;
 	p->n_uses = 0;
+	free(p->names);
+	p->names = NULL;
+	p->names_cap = 0;
 	for (i = 0; i < p->n_images; i++)
 		for (j = 0; j < p->images[i]->n_verify; j++)
 			if ((rc = sc_notation_build(&p->images[i]->verify[j], p->images[i]->name, p,
