@@ -547,6 +547,69 @@ test_release_decode_and_match(void **state)
 	pg_buf_free(&tgz);
 }
 
+/* Helm reads the release with Go's encoding/json (keys case-insensitive,
+ * K = U+212A, s = U+017F, last match wins): a key that names a field of
+ * Helm's structs without spelling it is refused at every struct level;
+ * the user's maps and keys naming no field are not. */
+static void
+test_release_fold_keys(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *msg; /* NULL: decodes */
+	} tab[] = {
+	    {"{\"name\":\"rel\",\"manifest\":\"\",\"config\":{\"Manifest\":1,\"NAME\":2},"
+	     "\"manifests\":1,\"Name_\":2,\"chart\":{\"values\":{\"Metadata\":1},"
+	     "\"metadata\":{\"annotations\":{\"Name\":\"x\"}}},"
+	     "\"info\":{\"resources\":{\"Notes\":[]}}}",
+	     NULL},
+	    {"{\"manifest\":\"a\",\"Manifest\":\"b\"}",
+	     "key \"Manifest\" where Helm reads \"manifest\""},
+	    {"{\"MANIFEST\":\"b\"}", "key \"MANIFEST\" where Helm reads \"manifest\""},
+	    {"{\"manife\\u017ft\":\"b\"}", "where Helm reads \"manifest\""},
+	    {"{\"Hooks\":[]}", "key \"Hooks\" where Helm reads \"hooks\""},
+	    {"{\"Apply_Method\":\"ssa\"}", "where Helm reads \"apply_method\""},
+	    {"{\"info\":{\"Status\":\"x\"}}",
+	     "key \"info.Status\" where Helm reads \"info.status\""},
+	    {"{\"chart\":{\"Templates\":[]}}", "where Helm reads \"chart.templates\""},
+	    {"{\"chart\":{\"metadata\":{\"APIVERSION\":\"v2\"}}}",
+	     "where Helm reads \"chart.metadata.apiVersion\""},
+	    {"{\"chart\":{\"metadata\":{\"\\u212aeywords\":[]}}}",
+	     "where Helm reads \"chart.metadata.keywords\""},
+	    {"{\"chart\":{\"metadata\":{\"maintainers\":[{\"name\":\"a\"},{\"Email\":\"b\"}]}}}",
+	     "key \"chart.metadata.maintainers[1].Email\""},
+	    {"{\"chart\":{\"metadata\":{\"dependencies\":[{\"Import-Values\":[]}]}}}",
+	     "where Helm reads \"chart.metadata.dependencies[0].import-values\""},
+	    {"{\"chart\":{\"lock\":{\"dependencies\":[{\"Alias\":\"x\"}]}}}",
+	     "where Helm reads \"chart.lock.dependencies[0].alias\""},
+	    {"{\"chart\":{\"files\":[{\"name\":\"a\",\"Data\":\"\"}]}}",
+	     "where Helm reads \"chart.files[0].data\""},
+	    {"{\"hooks\":[{\"path\":\"p\",\"PATH\":\"q\"}]}", "where Helm reads \"hooks[0].path\""},
+	    {"{\"hooks\":[{\"last_run\":{\"Phase\":\"x\"}}]}",
+	     "where Helm reads \"hooks[0].last_run.phase\""},
+	};
+	pg_buf d;
+	pg_helm_release *r;
+	pg_err e;
+	size_t i;
+	int rc;
+
+	(void)state;
+	pg_buf_init(&d, 0);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		r = NULL;
+		pg_buf_reset(&d);
+		release_data(&d, tab[i].json, 1);
+		rc = pg_helm_release_decode(&r, (char *)d.data, d.len, &e);
+		if (tab[i].msg == NULL && rc != PG_OK)
+			fail_msg("row %zu: %s", i, e.msg);
+		if (tab[i].msg != NULL && (rc != PG_EVERIFY || strstr(e.msg, tab[i].msg) == NULL))
+			fail_msg("row %zu: %d %s", i, rc, rc ? e.msg : "decoded");
+		pg_helm_release_free(r);
+	}
+	pg_buf_free(&d);
+}
+
 static void
 test_release_bomb(void **state)
 {
@@ -771,6 +834,7 @@ main(void)
 	    cmocka_unit_test(test_tar_reader),
 	    cmocka_unit_test(test_gunzip_bomb),
 	    cmocka_unit_test(test_release_decode_and_match),
+	    cmocka_unit_test(test_release_fold_keys),
 	    cmocka_unit_test(test_release_bomb),
 	    cmocka_unit_test(test_chart_meta),
 	    cmocka_unit_test(test_manifest_parse),
