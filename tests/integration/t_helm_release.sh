@@ -5,7 +5,8 @@
 # release records (what `helm rollback`/`upgrade` apply) may hold only
 # objects of the verified chart's templates (subcharts packed and unpacked
 # included), and every image in them (hooks too) must pass the image rules.
-# The release JSON must read the same to Helm (Go's case-insensitive keys).
+# The release JSON must read the same to Helm (Go's case-insensitive keys),
+# and its manifests the same to go-yaml (merge keys, tags).
 #
 # Real components: a chart repository over HTTPS (nghttpd) with a chart
 # signed by gpg, a real docker-registry with a cosign-signed and an unsigned
@@ -130,6 +131,11 @@ EVIL="$(doc relweb/templates/deploy.yaml "$(deploy "$UNSIGNED")")
 $(doc "" "$CRB")"
 # release EDIT: the faithful release (signed images, hook) rewritten by EDIT
 release() { secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$HOOK_OK" "" "$1"; }
+# manifest MANIFEST: a release of the chart's templates holding MANIFEST
+manifest() { secret helm.sh/release.v1 "$HL" $RN "$1" "$HOOK_OK"; }
+# A Deployment whose container is written by YAML go-yaml resolves (merge
+# keys, tags): ydeploy KIND-LINE CONTAINER-LINES (indented 8)
+ydeploy() { doc relweb/templates/deploy.yaml "$(printf 'apiVersion: apps/v1\n%s\nmetadata:\n  name: rel\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n%s' "$1" "$2")"; }
 
 # name|object|want|ERE (on the message when denied, on the annotations when allowed)
 cases() {
@@ -168,6 +174,13 @@ chart.metadata "\u212AubeVersion" (KELVIN SIGN folds to k): denied|$(release '.c
 chart.metadata.version spelled twice ("Version" too): denied|$(release '.chart.metadata += {Version: "6.6.6"}')|false|key "chart\.metadata\.Version" where Helm reads "chart\.metadata\.version"
 the user's values (config) may hold any keys, "Manifest" too: allowed (near miss)|$(release '.config += {Manifest: $e, MANIFEST: 1, "manife\u017ft": 2}')|true|release://release allow rule=team.*$REG/apps/signed:v1 allow
 keys no Helm field folds to ("manifests", "Manifest_", "hook"): allowed (near miss)|$(release '. + {manifests: $e, Manifest_: $e, hook: [{manifest: $e}]}')|true|release://release allow rule=team.*$REG/apps/signed:v1 allow
+a YAML merge key gives the container its image (go-yaml merges <<): denied|$(manifest "$(ydeploy 'kind: Deployment' "        <<: {image: \"$UNSIGNED\"}")")|false|release manifest relweb/templates/deploy.yaml: unsupported YAML: merge key \(<<\) at line 12
+kind: !!binary RGVwbG95bWVudA== is a Deployment to go-yaml: denied|$(manifest "$(ydeploy 'kind: !!binary RGVwbG95bWVudA==' "        image: $UNSIGNED")")|false|unsupported YAML: tag "tag:yaml.org,2002:binary" at line 4
+a !!binary key is "image" to go-yaml: denied|$(manifest "$(ydeploy 'kind: Deployment' "        !!binary aW1hZ2U=: $UNSIGNED")")|false|unsupported YAML: tag "tag:yaml.org,2002:binary" at line 12
+the verbatim form !<tag:yaml.org,2002:binary> is !!binary too: denied|$(manifest "$(ydeploy 'kind: !<tag:yaml.org,2002:binary> RGVwbG95bWVudA==' "        image: $UNSIGNED")")|false|unsupported YAML: tag "tag:yaml.org,2002:binary" at line 4
+core tags (!!str, !!int, !!map, the full tag:yaml.org,2002 form) and "<<" as a value: allowed (near miss)|$(manifest "$(ydeploy 'kind: !!str Deployment' "        image: !<tag:yaml.org,2002:str> $SIGNED
+        args: !!seq [\"<<\", !!int 1]
+        env: [!!map {name: A, value: <<}]")")|true|release://release allow rule=team.*$REG/apps/signed:v1 allow rule=apps digest=$D_SIGNED
 hook whose path is not a template: denied|$(secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$(jq -cn --arg m "$(job "$SIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/evil.yaml", manifest: $m}]')")|false|release hook: Job pre comes from relweb/templates/evil.yaml
 EOF
 }
