@@ -4,7 +4,8 @@
 # sh.helm.release.v1.* name, whatever its type) is checked; the manifests the
 # release records (what `helm rollback`/`upgrade` apply) may hold only
 # objects of the verified chart's templates (subcharts packed and unpacked
-# included), and every image in them (hooks too) must pass the image rules.
+# included), and every image in them (hooks too, and in any kind with a pod
+# template, as at top level) must pass the image rules.
 # The release JSON must read the same to Helm (Go's case-insensitive keys),
 # and its manifests the same to go-yaml (merge keys, tags).
 #
@@ -133,6 +134,8 @@ $(doc "" "$CRB")"
 release() { secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$HOOK_OK" "" "$1"; }
 # manifest MANIFEST: a release of the chart's templates holding MANIFEST
 manifest() { secret helm.sh/release.v1 "$HL" $RN "$1" "$HOOK_OK"; }
+# podt APIVERSION KIND IMAGE: an object of deploy.yaml with a pod template
+podt() { doc relweb/templates/deploy.yaml "$(printf 'apiVersion: %s\nkind: %s\nmetadata:\n  name: rel\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: %s' "$1" "$2" "$3")"; }
 # A Deployment whose container is written by YAML go-yaml resolves (merge
 # keys, tags): ydeploy KIND-LINE CONTAINER-LINES (indented 8)
 ydeploy() { doc relweb/templates/deploy.yaml "$(printf 'apiVersion: apps/v1\n%s\nmetadata:\n  name: rel\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n%s' "$1" "$2")"; }
@@ -181,6 +184,10 @@ the verbatim form !<tag:yaml.org,2002:binary> is !!binary too: denied|$(manifest
 core tags (!!str, !!int, !!map, the full tag:yaml.org,2002 form) and "<<" as a value: allowed (near miss)|$(manifest "$(ydeploy 'kind: !!str Deployment' "        image: !<tag:yaml.org,2002:str> $SIGNED
         args: !!seq [\"<<\", !!int 1]
         env: [!!map {name: A, value: <<}]")")|true|release://release allow rule=team.*$REG/apps/signed:v1 allow rule=apps digest=$D_SIGNED
+an Argo Rollout (a kind outside the table) with an unsigned image: denied, as at top level|$(manifest "$(podt argoproj.io/v1alpha1 Rollout "$UNSIGNED")")|false|$REG/apps/unsigned:v1 deny: no signatures found.*release manifest relweb/templates/deploy.yaml: spec.template.spec.containers\[0\]
+a Knative Service (not the core Service) with an unsigned image: denied|$(manifest "$(podt serving.knative.dev/v1 Service "$UNSIGNED")")|false|$REG/apps/unsigned:v1 deny: no signatures found
+a Secret of another API group with a pod template: read, not skipped as a core Secret: denied|$(manifest "$(podt example.com/v1 Secret "$UNSIGNED")")|false|$REG/apps/unsigned:v1 deny: no signatures found
+an Argo Rollout with the signed image, no hooks: allowed, its image verified (near miss)|$(secret helm.sh/release.v1 "$HL" $RN "$(podt argoproj.io/v1alpha1 Rollout "$SIGNED")" '[]')|true|release://release allow rule=team.*$REG/apps/signed:v1 allow rule=apps digest=$D_SIGNED
 hook whose path is not a template: denied|$(secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$(jq -cn --arg m "$(job "$SIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/evil.yaml", manifest: $m}]')")|false|release hook: Job pre comes from relweb/templates/evil.yaml
 EOF
 }
