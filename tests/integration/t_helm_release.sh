@@ -4,7 +4,10 @@
 # sh.helm.release.v1.* name, whatever its type) is checked; the manifests the
 # release records (what `helm rollback`/`upgrade` apply) may hold only
 # objects of the verified chart's templates (subcharts packed and unpacked
-# included), and every image in them (hooks too) must pass the image rules.
+# included), and every image in them (hooks too, and in any kind with a pod
+# template, as at top level) must pass the image rules.
+# The release JSON must read the same to Helm (Go's case-insensitive keys),
+# and its manifests the same to go-yaml (merge keys, tags).
 #
 # Real components: a chart repository over HTTPS (nghttpd) with a chart
 # signed by gpg, a real docker-registry with a cosign-signed and an unsigned
@@ -104,10 +107,11 @@ $(doc relweb/charts/sub/templates/cm.yaml "$CM")
 $(doc relweb/charts/side/templates/svc.yaml "$SVC")"
 HOOK_OK=$(jq -cn --arg m "$(job "$SIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/hook-job.yaml", manifest: $m, events: ["pre-install"]}]')
 
-# secret TYPE LABELS-json NAME MANIFEST HOOKS-json [TEMPLATE-TAMPER]
-#   a Secret with data.release encoded as the API shows it
+# secret TYPE LABELS-json NAME MANIFEST HOOKS-json [TEMPLATE-TAMPER] [JQ-EDIT]
+#   a Secret with data.release encoded as the API shows it; JQ-EDIT rewrites
+#   the release JSON before it is encoded (keys Helm reads another way)
 secret() {
-	local type=$1 labels=$2 name=$3 man=$4 hooks=$5 tamper=${6:-} tpls="[]" f
+	local type=$1 labels=$2 name=$3 man=$4 hooks=$5 tamper=${6:-} edit=${7:-.} tpls="[]" f
 	for f in deploy.yaml _helpers.tpl hook-job.yaml; do
 		tpls=$(jq -c --arg n "templates/$f" --arg d "$(base64 -w0 <"$C/templates/$f")" '. + [{name: $n, data: $d}]' <<<"$tpls")
 	done
@@ -116,13 +120,25 @@ secret() {
 		info: {status: "deployed"},
 		chart: {metadata: {apiVersion: "v2", description: "release chart", name: "relweb", version: "1.0.0"},
 			templates: $t, files: [], values: {replicas: 1}},
-		config: {image: "x"}, manifest: $m, hooks: $h}' | gzip -c | base64 -w0 | base64 -w0 >"$T/rel.b64"
+		config: {image: "x"}, manifest: $m, hooks: $h}' | jq -c --arg e "${EVIL:-}" "$edit" | gzip -c | base64 -w0 | base64 -w0 >"$T/rel.b64"
 	jq -cn --rawfile d "$T/rel.b64" --arg ty "$type" --argjson l "$labels" --arg n "$name" '{apiVersion: "v1", kind: "Secret",
 		metadata: {name: $n, labels: $l}, data: {release: ($d | rtrimstr("\n"))}}
 		| if $ty == "" then . else .type = $ty end'
 }
 HL='{"owner":"helm","name":"rel","status":"deployed","version":"1"}'
 RN=sh.helm.release.v1.rel.v1
+# What a smuggled key carries: an unsigned image and an object of no template.
+EVIL="$(doc relweb/templates/deploy.yaml "$(deploy "$UNSIGNED")")
+$(doc "" "$CRB")"
+# release EDIT: the faithful release (signed images, hook) rewritten by EDIT
+release() { secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$HOOK_OK" "" "$1"; }
+# manifest MANIFEST: a release of the chart's templates holding MANIFEST
+manifest() { secret helm.sh/release.v1 "$HL" $RN "$1" "$HOOK_OK"; }
+# podt APIVERSION KIND IMAGE: an object of deploy.yaml with a pod template
+podt() { doc relweb/templates/deploy.yaml "$(printf 'apiVersion: %s\nkind: %s\nmetadata:\n  name: rel\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: %s' "$1" "$2" "$3")"; }
+# A Deployment whose container is written by YAML go-yaml resolves (merge
+# keys, tags): ydeploy KIND-LINE CONTAINER-LINES (indented 8)
+ydeploy() { doc relweb/templates/deploy.yaml "$(printf 'apiVersion: apps/v1\n%s\nmetadata:\n  name: rel\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n%s' "$1" "$2")"; }
 
 # name|object|want|ERE (on the message when denied, on the annotations when allowed)
 cases() {
@@ -150,6 +166,28 @@ kind: List
 items:
 - $(deploy "$UNSIGNED" | sed '2,$s/^/  /')")" "$HOOK_OK")|false|$REG/apps/unsigned:v1 deny
 hook with an unsigned image: denied|$(secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$(jq -cn --arg m "$(job "$UNSIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/hook-job.yaml", manifest: $m}]')")|false|$REG/apps/unsigned:v1 deny
+Helm reads JSON keys case-insensitively, last wins: a later "Manifest" is denied|$(release '. + {Manifest: $e}')|false|release has the key "Manifest" where Helm reads "manifest"
+only a "MANIFEST" key (nothing under "manifest"): denied|$(release 'del(.manifest) + {MANIFEST: $e}')|false|release has the key "MANIFEST" where Helm reads "manifest"
+"manife\u017ft" (LONG S folds to s) is Helm's manifest too: denied|$(release '. + {"manife\u017ft": $e}')|false|key "manifeſt" where Helm reads "manifest"
+a second hooks list spelled "Hooks": denied|$(release '. + {Hooks: [{name: "pre", path: "relweb/templates/evil.yaml", manifest: $e}]}')|false|key "Hooks" where Helm reads "hooks"
+a second chart spelled "Chart": denied|$(release '. + {Chart: (.chart | .metadata.version = "6.6.6")}')|false|key "Chart" where Helm reads "chart"
+a hook's manifest spelled "Manifest" in hooks[0]: denied|$(release '.hooks[0] += {Manifest: $e}')|false|key "hooks\[0\]\.Manifest" where Helm reads "hooks\[0\]\.manifest"
+a template's data spelled "DATA" in chart.templates[0]: denied|$(release '.chart.templates[0] += {DATA: "a2luZDogQ2x1c3RlclJvbGVCaW5kaW5nCg=="}')|false|key "chart\.templates\[0\]\.DATA" where Helm reads "chart\.templates\[0\]\.data"
+chart.metadata "\u212AubeVersion" (KELVIN SIGN folds to k): denied|$(release '.chart.metadata += {"\u212AubeVersion": ">=99"}')|false|key "chart\.metadata\.KubeVersion" where Helm reads "chart\.metadata\.kubeVersion"
+chart.metadata.version spelled twice ("Version" too): denied|$(release '.chart.metadata += {Version: "6.6.6"}')|false|key "chart\.metadata\.Version" where Helm reads "chart\.metadata\.version"
+the user's values (config) may hold any keys, "Manifest" too: allowed (near miss)|$(release '.config += {Manifest: $e, MANIFEST: 1, "manife\u017ft": 2}')|true|release://release allow rule=team.*$REG/apps/signed:v1 allow
+keys no Helm field folds to ("manifests", "Manifest_", "hook"): allowed (near miss)|$(release '. + {manifests: $e, Manifest_: $e, hook: [{manifest: $e}]}')|true|release://release allow rule=team.*$REG/apps/signed:v1 allow
+a YAML merge key gives the container its image (go-yaml merges <<): denied|$(manifest "$(ydeploy 'kind: Deployment' "        <<: {image: \"$UNSIGNED\"}")")|false|release manifest relweb/templates/deploy.yaml: unsupported YAML: merge key \(<<\) at line 12
+kind: !!binary RGVwbG95bWVudA== is a Deployment to go-yaml: denied|$(manifest "$(ydeploy 'kind: !!binary RGVwbG95bWVudA==' "        image: $UNSIGNED")")|false|unsupported YAML: tag "tag:yaml.org,2002:binary" at line 4
+a !!binary key is "image" to go-yaml: denied|$(manifest "$(ydeploy 'kind: Deployment' "        !!binary aW1hZ2U=: $UNSIGNED")")|false|unsupported YAML: tag "tag:yaml.org,2002:binary" at line 12
+the verbatim form !<tag:yaml.org,2002:binary> is !!binary too: denied|$(manifest "$(ydeploy 'kind: !<tag:yaml.org,2002:binary> RGVwbG95bWVudA==' "        image: $UNSIGNED")")|false|unsupported YAML: tag "tag:yaml.org,2002:binary" at line 4
+core tags (!!str, !!int, !!map, the full tag:yaml.org,2002 form) and "<<" as a value: allowed (near miss)|$(manifest "$(ydeploy 'kind: !!str Deployment' "        image: !<tag:yaml.org,2002:str> $SIGNED
+        args: !!seq [\"<<\", !!int 1]
+        env: [!!map {name: A, value: <<}]")")|true|release://release allow rule=team.*$REG/apps/signed:v1 allow rule=apps digest=$D_SIGNED
+an Argo Rollout (a kind outside the table) with an unsigned image: denied, as at top level|$(manifest "$(podt argoproj.io/v1alpha1 Rollout "$UNSIGNED")")|false|$REG/apps/unsigned:v1 deny: no signatures found.*release manifest relweb/templates/deploy.yaml: spec.template.spec.containers\[0\]
+a Knative Service (not the core Service) with an unsigned image: denied|$(manifest "$(podt serving.knative.dev/v1 Service "$UNSIGNED")")|false|$REG/apps/unsigned:v1 deny: no signatures found
+a Secret of another API group with a pod template: read, not skipped as a core Secret: denied|$(manifest "$(podt example.com/v1 Secret "$UNSIGNED")")|false|$REG/apps/unsigned:v1 deny: no signatures found
+an Argo Rollout with the signed image, no hooks: allowed, its image verified (near miss)|$(secret helm.sh/release.v1 "$HL" $RN "$(podt argoproj.io/v1alpha1 Rollout "$SIGNED")" '[]')|true|release://release allow rule=team.*$REG/apps/signed:v1 allow rule=apps digest=$D_SIGNED
 hook whose path is not a template: denied|$(secret helm.sh/release.v1 "$HL" $RN "$FAITHFUL" "$(jq -cn --arg m "$(job "$SIGNED")" '[{name: "pre", kind: "Job", path: "relweb/templates/evil.yaml", manifest: $m}]')")|false|release hook: Job pre comes from relweb/templates/evil.yaml
 EOF
 }

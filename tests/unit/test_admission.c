@@ -1,6 +1,7 @@
 /* Unit tests of admission/: review decoding (and the pre-scan of bodies the
- * parser refuses), reference extraction per kind and at the generic places,
- * and the decision: malformed objects, kinds not checked, unchanged UPDATEs. */
+ * parser refuses), reference extraction per kind and at the generic places
+ * (for a review's object and a release manifest's objects alike), and the
+ * decision: malformed objects, kinds not checked, unchanged UPDATEs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include "../../webhook/admission/review.c"
 #include "../../webhook/admission/extract.c"
+#include "../../webhook/admission/release.c"
 #include "../../webhook/decide/decide.c"
 #include "../../webhook/decide/advice.c"
 
@@ -440,6 +442,55 @@ test_extract_release_secret(void **state)
 	pg_refs_free(&r);
 	json_decref(o);
 	json_decref(o2);
+}
+
+/* A release manifest's objects are read as a review's object is: the kinds
+ * table by apiVersion group and kind, any other kind at the generic
+ * pod-template places; only a core Secret is not followed. */
+static void
+test_release_object_images(void **state)
+{
+	static const struct {
+		const char *api, *kind;
+		size_t n; /* images found */
+	} tab[] = {
+	    {"apps/v1", "Deployment", 1},
+	    {"argoproj.io/v1alpha1", "Rollout", 1},
+	    {"serving.knative.dev/v1", "Service", 1},
+	    {"apps.kruise.io/v1alpha1", "CloneSet", 1},
+	    {"example.com/v1", "Secret", 1},
+	    {"example.com/v1", "Deployment", 1},
+	    {"v1", "Secret", 0},
+	    {"v1", "ConfigMap", 1}, /* any kind outside the table, core too */
+	};
+	pg_refs out = {0}, tmp = {0};
+	pg_err e;
+	size_t i;
+	char text[512];
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		json_t *o;
+
+		(void)snprintf(text, sizeof(text),
+			       "{\"apiVersion\":\"%s\",\"kind\":\"%s\",\"spec\":{\"template\":"
+			       "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"r.example/"
+			       "a%zu:1\"}]}}}}",
+			       tab[i].api, tab[i].kind, i);
+		o = obj(text);
+		pg_refs_free(&out);
+		assert_int_equal(object_images(&out, &tmp, o, "c/templates/t.yaml", 0, 0, &e),
+				 PG_OK);
+		if (out.n != tab[i].n)
+			fail_msg("%s %s: %zu images, want %zu", tab[i].api, tab[i].kind, out.n,
+				 tab[i].n);
+		if (out.n)
+			assert_string_equal(out.v[0].where, "release manifest c/templates/t.yaml: "
+							    "spec.template.spec.containers[0] (a)");
+		json_decref(o);
+	}
+	pg_refs_free(&out);
+	pg_refs_free(&tmp);
 }
 
 static void
@@ -930,6 +981,7 @@ main(void)
 	    cmocka_unit_test(test_extract_versions),
 	    cmocka_unit_test(test_extract_flux_sources),
 	    cmocka_unit_test(test_extract_release_secret),
+	    cmocka_unit_test(test_release_object_images),
 	    cmocka_unit_test(test_extract_bound),
 	    cmocka_unit_test(test_extract_image_volumes),
 	    cmocka_unit_test(test_extract_wrong_types),

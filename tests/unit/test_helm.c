@@ -547,6 +547,69 @@ test_release_decode_and_match(void **state)
 	pg_buf_free(&tgz);
 }
 
+/* Helm reads the release with Go's encoding/json (keys case-insensitive,
+ * K = U+212A, s = U+017F, last match wins): a key that names a field of
+ * Helm's structs without spelling it is refused at every struct level;
+ * the user's maps and keys naming no field are not. */
+static void
+test_release_fold_keys(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *msg; /* NULL: decodes */
+	} tab[] = {
+	    {"{\"name\":\"rel\",\"manifest\":\"\",\"config\":{\"Manifest\":1,\"NAME\":2},"
+	     "\"manifests\":1,\"Name_\":2,\"chart\":{\"values\":{\"Metadata\":1},"
+	     "\"metadata\":{\"annotations\":{\"Name\":\"x\"}}},"
+	     "\"info\":{\"resources\":{\"Notes\":[]}}}",
+	     NULL},
+	    {"{\"manifest\":\"a\",\"Manifest\":\"b\"}",
+	     "key \"Manifest\" where Helm reads \"manifest\""},
+	    {"{\"MANIFEST\":\"b\"}", "key \"MANIFEST\" where Helm reads \"manifest\""},
+	    {"{\"manife\\u017ft\":\"b\"}", "where Helm reads \"manifest\""},
+	    {"{\"Hooks\":[]}", "key \"Hooks\" where Helm reads \"hooks\""},
+	    {"{\"Apply_Method\":\"ssa\"}", "where Helm reads \"apply_method\""},
+	    {"{\"info\":{\"Status\":\"x\"}}",
+	     "key \"info.Status\" where Helm reads \"info.status\""},
+	    {"{\"chart\":{\"Templates\":[]}}", "where Helm reads \"chart.templates\""},
+	    {"{\"chart\":{\"metadata\":{\"APIVERSION\":\"v2\"}}}",
+	     "where Helm reads \"chart.metadata.apiVersion\""},
+	    {"{\"chart\":{\"metadata\":{\"\\u212aeywords\":[]}}}",
+	     "where Helm reads \"chart.metadata.keywords\""},
+	    {"{\"chart\":{\"metadata\":{\"maintainers\":[{\"name\":\"a\"},{\"Email\":\"b\"}]}}}",
+	     "key \"chart.metadata.maintainers[1].Email\""},
+	    {"{\"chart\":{\"metadata\":{\"dependencies\":[{\"Import-Values\":[]}]}}}",
+	     "where Helm reads \"chart.metadata.dependencies[0].import-values\""},
+	    {"{\"chart\":{\"lock\":{\"dependencies\":[{\"Alias\":\"x\"}]}}}",
+	     "where Helm reads \"chart.lock.dependencies[0].alias\""},
+	    {"{\"chart\":{\"files\":[{\"name\":\"a\",\"Data\":\"\"}]}}",
+	     "where Helm reads \"chart.files[0].data\""},
+	    {"{\"hooks\":[{\"path\":\"p\",\"PATH\":\"q\"}]}", "where Helm reads \"hooks[0].path\""},
+	    {"{\"hooks\":[{\"last_run\":{\"Phase\":\"x\"}}]}",
+	     "where Helm reads \"hooks[0].last_run.phase\""},
+	};
+	pg_buf d;
+	pg_helm_release *r;
+	pg_err e;
+	size_t i;
+	int rc;
+
+	(void)state;
+	pg_buf_init(&d, 0);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		r = NULL;
+		pg_buf_reset(&d);
+		release_data(&d, tab[i].json, 1);
+		rc = pg_helm_release_decode(&r, (char *)d.data, d.len, &e);
+		if (tab[i].msg == NULL && rc != PG_OK)
+			fail_msg("row %zu: %s", i, e.msg);
+		if (tab[i].msg != NULL && (rc != PG_EVERIFY || strstr(e.msg, tab[i].msg) == NULL))
+			fail_msg("row %zu: %d %s", i, rc, rc ? e.msg : "decoded");
+		pg_helm_release_free(r);
+	}
+	pg_buf_free(&d);
+}
+
 static void
 test_release_bomb(void **state)
 {
@@ -689,6 +752,65 @@ test_manifest_parse(void **state)
 	json_decref(a);
 }
 
+/* Release manifests read as go-yaml reads them: a merge key or a tag beyond
+ * the core schema, anywhere (value, key, mapping, sequence), is refused;
+ * core tags, full or short, and "<<" as a value are not.  Other YAML Helm
+ * reads (values.yaml) keeps its tags as text. */
+static void
+test_manifest_go_yaml(void **state)
+{
+	static const struct {
+		const char *yaml;
+		const char *msg; /* NULL: parses */
+	} tab[] = {
+	    {"kind: !!str Deployment\nspec: !!map {replicas: !!int 1, paused: !!bool false, "
+	     "f: !!float 1.5, n: !!null ~, l: !!seq [a], v: \"<<\", w: <<}\n"
+	     "x: !<tag:yaml.org,2002:str> y\n",
+	     NULL},
+	    {"a:\n  <<: {image: x}\n", "merge key (<<) at line 2"},
+	    {"a:\n  \"<<\": {image: x}\n", "merge key (<<)"},
+	    {"a:\n  !!merge <<: {image: x}\n", "merge key (<<)"},
+	    {"kind: !!binary RGVwbG95bWVudA==\n", "tag \"tag:yaml.org,2002:binary\" at line 1"},
+	    {"!!binary a2luZA==: Deployment\n", "tag \"tag:yaml.org,2002:binary\""},
+	    {"a: !!timestamp 2001-12-14\n", "tag \"tag:yaml.org,2002:timestamp\""},
+	    {"a: !!set {x: null}\n", "tag \"tag:yaml.org,2002:set\""},
+	    {"a: !!omap [x: 1]\n", "tag \"tag:yaml.org,2002:omap\""},
+	    {"a: !local x\n", "tag \"!local\""},
+	    {"a: ! x\n", "tag \"!\""},
+	    {"%TAG !! tag:evil.example,2000:\n---\na: !!str x\n",
+	     "tag \"tag:evil.example,2000:str\""},
+	};
+	static const char bin[] =
+	    "---\n# Source: w/templates/a.yaml\nkind: !!binary RGVwbG95bWVudA==\n";
+	json_t *docs = NULL;
+	pg_err e;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		rc = pg_helm_yaml_load_all(&docs, tab[i].yaml, strlen(tab[i].yaml), 1, 1, &e);
+		if (tab[i].msg == NULL && rc != PG_OK)
+			fail_msg("row %zu: %s", i, e.msg);
+		if (tab[i].msg != NULL && (rc != PG_EINVAL || strstr(e.msg, tab[i].msg) == NULL))
+			fail_msg("row %zu: %d %s", i, rc, rc ? e.msg : "parsed");
+		json_decref(docs);
+		docs = NULL;
+		/* not strict: the same YAML parses, tags kept as text */
+		rc = pg_helm_yaml_load_all(&docs, tab[i].yaml, strlen(tab[i].yaml), 1, 0, &e);
+		if (rc != PG_OK)
+			fail_msg("row %zu, not strict: %s", i, e.msg);
+		json_decref(docs);
+		docs = NULL;
+	}
+	/* through the manifest reader, with its Source line */
+	docs = json_array();
+	assert_int_equal(pg_helm_manifest_parse(docs, bin, strlen(bin), &e), PG_EINVAL);
+	assert_non_null(strstr(e.msg, "w/templates/a.yaml"));
+	assert_non_null(strstr(e.msg, "tag:yaml.org,2002:binary"));
+	json_decref(docs);
+}
+
 /* Which "# Source:" paths name a rendered template of a chart: its own
  * templates, unpacked subcharts, packed ones (nested), never partials. */
 static void
@@ -771,9 +893,11 @@ main(void)
 	    cmocka_unit_test(test_tar_reader),
 	    cmocka_unit_test(test_gunzip_bomb),
 	    cmocka_unit_test(test_release_decode_and_match),
+	    cmocka_unit_test(test_release_fold_keys),
 	    cmocka_unit_test(test_release_bomb),
 	    cmocka_unit_test(test_chart_meta),
 	    cmocka_unit_test(test_manifest_parse),
+	    cmocka_unit_test(test_manifest_go_yaml),
 	    cmocka_unit_test(test_release_template_in),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

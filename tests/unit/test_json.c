@@ -1,6 +1,6 @@
 /* Unit tests of json/: string at a key, present members, values and
  * strings at key paths, RFC 6901 pointers, proto3 int64s; every wrong shape
- * gives NULL / PG_EINVAL. */
+ * gives NULL / PG_EINVAL.  Go's key folding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,14 +134,59 @@ test_int64(void **state)
 	assert_int_equal(pg_json_int64(&n, NULL), PG_EINVAL);
 }
 
+/* Go's encoding/json key matching: ASCII case on both sides (fields such as
+ * apiVersion are mixed case), K = U+212A and s = U+017F, nothing else. */
+static void
+test_go_fold(void **state)
+{
+	json_t *o = json_loads("{\"manifest\":1,\"MANIFEST\":2,\"manife\\u017ft\":3,"
+			       "\"manifests\":4,\"Kind\":5}",
+			       JSON_REJECT_DUPLICATES, NULL);
+
+	(void)state;
+	assert_non_null(o);
+	assert_true(pg_json_go_fold_eq("manifest", "manifest"));
+	assert_true(pg_json_go_fold_eq("Manifest", "manifest"));
+	assert_true(pg_json_go_fold_eq("apiversion", "apiVersion"));
+	assert_true(pg_json_go_fold_eq("APIVERSION", "apiVersion"));
+	assert_true(pg_json_go_fold_eq("\xe2\x84\xaa"
+				       "ind",
+				       "kind"));
+	assert_true(pg_json_go_fold_eq("\xe2\x84\xaa"
+				       "ubeVersion",
+				       "kubeVersion"));
+	assert_true(pg_json_go_fold_eq("manife\xc5\xbf"
+				       "t",
+				       "manifest"));
+	assert_true(pg_json_go_fold_eq("import-VALUES", "import-values"));
+	assert_true(pg_json_go_fold_eq("CrItIcAl", "critical"));
+	/* near misses */
+	assert_false(pg_json_go_fold_eq("manifests", "manifest"));
+	assert_false(pg_json_go_fold_eq("manifes", "manifest"));
+	assert_false(pg_json_go_fold_eq("\xe2\x84\xaa"
+					"ind",
+					"mind"));
+	assert_false(pg_json_go_fold_eq("manife\xc5\xbf"
+					"t",
+					"manifext"));
+	assert_false(pg_json_go_fold_eq("import_values", "import-values"));
+	assert_false(pg_json_go_fold_eq("na\xc3\xafme", "naime")); /* i-diaeresis */
+	assert_false(pg_json_go_fold_eq("criticaI", "critical"));  /* capital i, not l */
+	assert_int_equal(pg_json_go_fold_count(o, "manifest"), 3);
+	assert_int_equal(pg_json_go_fold_count(o, "kind"), 1);
+	assert_int_equal(pg_json_go_fold_count(o, "hooks"), 0);
+	assert_int_equal(pg_json_go_fold_count(json_object_get(o, "Kind"), "kind"), 0);
+	assert_int_equal(pg_json_go_fold_count(NULL, "kind"), 0);
+	json_decref(o);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_accessors),
-	    cmocka_unit_test(test_field),
-	    cmocka_unit_test(test_pointer),
-	    cmocka_unit_test(test_int64),
+	    cmocka_unit_test(test_accessors), cmocka_unit_test(test_field),
+	    cmocka_unit_test(test_pointer),   cmocka_unit_test(test_int64),
+	    cmocka_unit_test(test_go_fold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

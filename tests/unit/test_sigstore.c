@@ -1477,12 +1477,6 @@ test_claims_fold_dups(void **state)
 		if (rc != PG_OK)
 			assert_non_null(strstr(e.msg, "several spellings"));
 	}
-	assert_true(go_fold_eq("CrItIcAl", "critical"));
-	assert_false(go_fold_eq("critica", "critical"));
-	assert_false(go_fold_eq("criticall", "critical"));
-	assert_false(go_fold_eq("crit\xc3\xad"
-				"cal",
-				"critical"));
 }
 
 /* ---- load-time chain checks ---- */

@@ -3,16 +3,20 @@
  *
  * A release records the rendered manifests `helm rollback` and
  * `helm upgrade` apply.  Their images are references of the review like any
- * other: found by the same extractor (pg_extract on each manifest document,
- * by its kind), matched against the image rules and verified like any
- * image.  The items of a List are objects too (Helm applies them one by
- * one).  Chart references inside a manifest are not followed (a release
- * does not nest releases); the chart itself is proven by verify/.
+ * other: found by the same extractors as a review's object (pg_extract for
+ * the kinds its table reads, by the group of the document's apiVersion and
+ * its kind; pg_extract_generic at the pod-template places of any other
+ * kind: Argo Rollouts, Knative Services, OpenKruise CloneSets, ...),
+ * matched against the image rules and verified like any image.  The items
+ * of a List are objects too (Helm applies them one by one).  Chart
+ * references inside a manifest are not followed (a release does not nest
+ * releases); the chart itself is proven by verify/.
  *
  * Runs on a worker (decoding a release is gunzip + JSON + YAML work).
  */
 #include "admission/admission_int.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,21 @@
  * (Helm's resource builder flattens them): their items are objects too. */
 #define LIST_DEPTH_MAX 4
 
+/* Longest API group kept (DNS subdomains are at most 253 bytes); a longer
+ * one matches no kind of the table and is read by the generic extractor. */
+#define GROUP_MAX 256
+
+/* The API group of object o, as request.kind.group names it for a review:
+ * apiVersion's part before its "/", "" for the core group ("v1"). */
+static void
+api_group(char *out, size_t size, const json_t *o)
+{
+	const char *av = pg_json_str(o, "apiVersion");
+	const char *slash = av ? strchr(av, '/') : NULL;
+
+	(void)snprintf(out, size, "%.*s", slash ? (int)(slash - av) : 0, slash ? av : "");
+}
+
 /* The images of one object (and of its items, for a List) into out. */
 static int
 object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int hook, int depth,
@@ -35,6 +54,8 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 {
 	const char *kind = pg_json_str(o, "kind");
 	const json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
+	char group[GROUP_MAX];
+	bool found;
 	size_t j, k, kl;
 	int rc;
 
@@ -53,10 +74,14 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 							       err)) != PG_OK) return rc;
 		return PG_OK;
 	}
-	if (strcmp(kind, "Secret") == 0)
+	api_group(group, sizeof(group), o);
+	if (strcmp(kind, "Secret") == 0 && group[0] == '\0')
 		return PG_OK; /* no pod spec; a release Secret is not followed */
 	pg_refs_free(tmp);
-	if ((rc = pg_extract(tmp, kind, o, err)) != PG_OK)
+	/* as decide.c's extract() reads a review's object */
+	rc = pg_extract_reads(group, kind) ? pg_extract(tmp, kind, o, err)
+					   : pg_extract_generic(tmp, &found, o, err);
+	if (rc != PG_OK)
 		return rc;
 	for (j = 0; j < tmp->n; j++) {
 		pg_refent *t = &tmp->v[j], *d;

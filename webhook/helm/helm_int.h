@@ -28,8 +28,11 @@ int pg_helm_yaml_load(json_t **out, const char *text, size_t len, int typed,
 		      const char *const *path, pg_err *err);
 
 /* Every YAML document of text, in order, as a jansson array (an empty
- * document is null); the same bounds per document as pg_helm_yaml_load. */
-int pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, pg_err *err);
+ * document is null); the same bounds per document as pg_helm_yaml_load.
+ * strict: what go-yaml would read otherwise is refused (PG_EINVAL): merge
+ * keys (`<<`) and tags other than the core schema's (yaml.c). */
+int pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, int strict,
+			  pg_err *err);
 
 /* gunzip src into out (bounded by out->max: PG_ETOOBIG, never more). */
 int pg_helm_gunzip(pg_buf *out, const unsigned char *src, size_t len, pg_err *err);

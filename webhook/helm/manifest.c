@@ -11,7 +11,8 @@
  * document here, which must name its own template.  Every YAML document
  * inside one piece is parsed (libyaml, multi-document), so nothing a
  * decoder could apply is skipped.  Parse failures are errors (deny), never
- * "no objects".
+ * "no objects", and so is YAML go-yaml would read otherwise (merge keys,
+ * tags beyond the core schema).
  */
 #include "helm/helm_int.h"
 
@@ -84,7 +85,9 @@ piece(json_t *out, const char *s, const char *e, pg_err *err)
 		source[ve - v] = '\0';
 		src = source;
 	}
-	if ((rc = pg_helm_yaml_load_all(&docs, s, (size_t)(e - s), 1, err)) != PG_OK)
+	/* strict: Kubernetes reads these with go-yaml, which resolves merge
+	 * keys and tags we would keep as text */
+	if ((rc = pg_helm_yaml_load_all(&docs, s, (size_t)(e - s), 1, 1, err)) != PG_OK)
 		return pg_err_wrap(err, "release manifest%s%s: ", src ? " " : "", src ? src : "");
 	json_array_foreach(docs, i, d)
 	{

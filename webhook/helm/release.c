@@ -21,13 +21,145 @@ struct pg_helm_release {
 	json_t *root;
 };
 
-/* Chart.yaml fields Helm keeps in chart.Metadata (anything else in
- * Chart.yaml is dropped by Helm and so cannot be compared). */
-static const char *const meta_fields[] = {
-    "name",	   "home",	  "sources",	 "version",	 "description", "keywords",
-    "maintainers", "icon",	  "apiVersion",	 "condition",	 "tags",	"appVersion",
-    "deprecated",  "annotations", "kubeVersion", "dependencies", "type",	NULL,
+/*
+ * Helm decodes the release with Go's encoding/json into these structs
+ * (pkg/release, pkg/chart of Helm 3 and 4: the json tag of every field).
+ * Go matches a key to a field case-insensitively (json.h) and the last match
+ * wins; we read exact keys.  So at every struct level a key that names a
+ * field without spelling it exactly is refused: "MANIFEST", a second
+ * "Manifest" or "manife\u017ft" would be the manifest to Helm and nothing,
+ * or the first one, to us.  sub: the struct the field holds, alone or as a
+ * list.  Maps (config, values, annotations, resources) are the user's:
+ * their keys are data, not fields.
+ */
+typedef struct gofield {
+	const char *name;
+	const struct gofield *sub;
+} gofield;
+
+static const gofield go_hook_exec[] = {
+    {"started_at", NULL},
+    {"completed_at", NULL},
+    {"phase", NULL},
+    {NULL, NULL},
 };
+static const gofield go_hook[] = {
+    {"name", NULL},
+    {"kind", NULL},
+    {"path", NULL},
+    {"manifest", NULL},
+    {"events", NULL},
+    {"last_run", go_hook_exec},
+    {"weight", NULL},
+    {"delete_policies", NULL},
+    {"output_log_policies", NULL},
+    {NULL, NULL},
+};
+static const gofield go_info[] = {
+    {"first_deployed", NULL}, {"last_deployed", NULL}, {"deleted", NULL},
+    {"description", NULL},    {"status", NULL},	       {"rollback_revision", NULL},
+    {"notes", NULL},	      {"resources", NULL},     {NULL, NULL},
+};
+static const gofield go_maintainer[] = {
+    {"name", NULL},
+    {"email", NULL},
+    {"url", NULL},
+    {NULL, NULL},
+};
+static const gofield go_dependency[] = {
+    {"name", NULL},	     {"version", NULL}, {"repository", NULL},
+    {"condition", NULL},     {"tags", NULL},	{"enabled", NULL},
+    {"import-values", NULL}, {"alias", NULL},	{NULL, NULL},
+};
+static const gofield go_metadata[] = {
+    {"name", NULL},
+    {"home", NULL},
+    {"sources", NULL},
+    {"version", NULL},
+    {"description", NULL},
+    {"keywords", NULL},
+    {"maintainers", go_maintainer},
+    {"icon", NULL},
+    {"apiVersion", NULL},
+    {"condition", NULL},
+    {"tags", NULL},
+    {"appVersion", NULL},
+    {"deprecated", NULL},
+    {"annotations", NULL},
+    {"kubeVersion", NULL},
+    {"dependencies", go_dependency},
+    {"type", NULL},
+    {NULL, NULL},
+};
+static const gofield go_lock[] = {
+    {"generated", NULL},
+    {"digest", NULL},
+    {"dependencies", go_dependency},
+    {NULL, NULL},
+};
+static const gofield go_file[] = {
+    {"name", NULL},
+    {"data", NULL},
+    {"modtime", NULL},
+    {NULL, NULL},
+};
+static const gofield go_chart[] = {
+    {"metadata", go_metadata}, {"lock", go_lock}, {"templates", go_file},
+    {"values", NULL},	       {"schema", NULL},  {"schemamodtime", NULL},
+    {"files", go_file},	       {"modtime", NULL}, {NULL, NULL},
+};
+static const gofield go_release[] = {
+    {"name", NULL},	    {"info", go_info},	{"chart", go_chart}, {"config", NULL},
+    {"manifest", NULL},	    {"hooks", go_hook}, {"version", NULL},   {"namespace", NULL},
+    {"apply_method", NULL}, {NULL, NULL},
+};
+
+/* The levels are at most 4 deep (release.chart.metadata.dependencies[]). */
+#define GO_PATH_MAX 128
+
+/* Refuse a key of o (a struct of fields f, at path where) that Helm reads as
+ * a field it does not spell exactly; then the same below. */
+static int
+go_fields_check(const json_t *o, const gofield *f, const char *where, pg_err *err)
+{
+	const char *k;
+	json_t *v;
+	size_t i, j;
+	char sub[GO_PATH_MAX];
+
+	json_object_foreach((json_t *)o, k, v)
+	{
+		for (i = 0; f[i].name; i++)
+			if (strcmp(k, f[i].name) != 0 && pg_json_go_fold_eq(k, f[i].name))
+				return pg_err_set(
+				    err, PG_EVERIFY,
+				    "release has the key \"%s%s\" where Helm reads \"%s%s\" "
+				    "(Helm matches keys case-insensitively and keeps the last; "
+				    "provgate reads exact keys): refusing an ambiguous release",
+				    where, k, where, f[i].name);
+	}
+	for (i = 0; f[i].name; i++) {
+		const json_t *c = f[i].sub ? json_object_get(o, f[i].name) : NULL;
+		int rc = PG_OK;
+
+		if (json_is_object(c)) {
+			(void)snprintf(sub, sizeof(sub), "%s%s.", where, f[i].name);
+			rc = go_fields_check(c, f[i].sub, sub, err);
+		} else if (json_is_array(c)) {
+			json_array_foreach((json_t *)c, j, v)
+			{
+				if (!json_is_object(v))
+					continue;
+				(void)snprintf(sub, sizeof(sub), "%s%s[%zu].", where, f[i].name, j);
+				if ((rc = go_fields_check(v, f[i].sub, sub, err)) != PG_OK)
+					break;
+			}
+		}
+		if (rc != PG_OK)
+			return rc;
+	}
+	return PG_OK;
+}
 
 void
 pg_helm_release_free(pg_helm_release *r)
@@ -80,6 +212,8 @@ pg_helm_release_decode(pg_helm_release **out, const char *data, size_t len, pg_e
 				root ? "" : ": ", root ? "" : je.text);
 		goto out;
 	}
+	if ((rc = go_fields_check(root, go_release, "", err)) != PG_OK)
+		goto out;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = pg_err_set(err, PG_ENOMEM, "out of memory");
 		goto out;
@@ -567,10 +701,12 @@ pg_helm_release_match_archive(const pg_helm_release *r, const unsigned char *tgz
 			rc = differs(err, "Chart.yaml");
 			goto out;
 		}
-		for (i = 0; meta_fields[i]; i++)
-			if (!equal(json_object_get(cy, meta_fields[i]),
-				   json_object_get(meta, meta_fields[i]), 1,
-				   strcmp(meta_fields[i], "dependencies") == 0)) {
+		/* the fields Helm keeps in chart.Metadata (anything else in
+		 * Chart.yaml is dropped by Helm and so cannot be compared) */
+		for (i = 0; go_metadata[i].name; i++)
+			if (!equal(json_object_get(cy, go_metadata[i].name),
+				   json_object_get(meta, go_metadata[i].name), 1,
+				   strcmp(go_metadata[i].name, "dependencies") == 0)) {
 				rc = differs(err, "Chart.yaml");
 				goto out;
 			}

@@ -5,6 +5,14 @@
  * requested path is built (an index.yaml of thousands of charts costs the
  * memory of one chart's entries).  Aliases are refused rather than expanded
  * (no "billion laughs").
+ *
+ * Strict (release manifests, which Kubernetes decodes with go-yaml): what
+ * go-yaml resolves and we would keep as text is refused.  A merge key `<<`
+ * merges its mapping into go-yaml's object and is a plain key here; a tag
+ * beyond the core schema's can change a value (`!!binary` is base64 to
+ * go-yaml, so `kind: !!binary RGVwbG95bWVudA==` is a Deployment).  The
+ * core tags (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq) change at
+ * most a scalar's type, which the object's schema then checks.
  */
 #include "helm/helm_int.h"
 
@@ -17,6 +25,7 @@
 typedef struct yctx {
 	yaml_parser_t p;
 	int typed;
+	int strict; /* refuse merge keys and tags beyond the core schema */
 	size_t nodes;
 	pg_err *err;
 } yctx;
@@ -99,6 +108,62 @@ typed_scalar(const char *s, size_t n)
 	return json_stringn(s, n);
 }
 
+/* Strict: a tag libyaml reports (handles expanded, so `!!str` is the full
+ * tag and a %TAG that redefines `!!` shows) must be one of the core
+ * schema's. */
+static int
+tag_check(yctx *y, const yaml_char_t *tag, const yaml_mark_t *at)
+{
+	static const char *const core[] = {
+	    "tag:yaml.org,2002:str",   "tag:yaml.org,2002:int",
+	    "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+	    "tag:yaml.org,2002:null",  "tag:yaml.org,2002:map",
+	    "tag:yaml.org,2002:seq",   NULL,
+	};
+	char q[80];
+
+	if (!y->strict || tag == NULL || is_one_of((const char *)tag, core))
+		return PG_OK;
+	pg_helm_quote(q, sizeof(q), (const char *)tag);
+	return pg_err_set(y->err, PG_EINVAL,
+			  "unsupported YAML: tag %s at line %zu (go-yaml would resolve it; only "
+			  "the core schema's !!str, !!int, !!float, !!bool, !!null, !!map, !!seq "
+			  "are read)",
+			  q, (size_t)at->line + 1);
+}
+
+/* The tag a node's first event carries, or NULL. */
+static const yaml_char_t *
+event_tag(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.tag;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.tag;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.tag;
+	default:
+		return NULL;
+	}
+}
+
+/* Strict: a mapping key that go-yaml could read differently: a tag, or
+ * `<<` in any style (go-yaml merges a plain or !!merge one; a quoted one
+ * is refused too, at no cost: no Kubernetes field is named so). */
+static int
+key_check(yctx *y, const yaml_event_t *k)
+{
+	if (!y->strict)
+		return PG_OK;
+	if (k->data.scalar.length == 2 && memcmp(k->data.scalar.value, "<<", 2) == 0)
+		return pg_err_set(y->err, PG_EINVAL,
+				  "unsupported YAML: merge key (<<) at line %zu (go-yaml merges it "
+				  "into the mapping)",
+				  (size_t)k->start_mark.line + 1);
+	return tag_check(y, event_tag(k), &k->start_mark);
+}
+
 static int node(yctx *y, yaml_event_t *ev, json_t **out, int depth, const char *const *path);
 
 /* Scalar event -> json (or nothing when out is NULL). */
@@ -144,6 +209,10 @@ mapping(yctx *y, json_t **out, int depth, const char *const *path)
 			yaml_event_delete(&k);
 			rc = pg_err_set(y->err, PG_EINVAL,
 					"unsupported YAML: non-scalar mapping key");
+			goto out;
+		}
+		if ((rc = key_check(y, &k)) != PG_OK) {
+			yaml_event_delete(&k);
 			goto out;
 		}
 		if (path && *path) {
@@ -237,6 +306,11 @@ node(yctx *y, yaml_event_t *ev, json_t **out, int depth, const char *const *path
 		return pg_err_set(y->err, PG_ETOOBIG, "YAML has more than %d nodes",
 				  PG_HELM_YAML_NODES_MAX);
 	}
+	rc = tag_check(y, event_tag(ev), &ev->start_mark);
+	if (rc != PG_OK) {
+		yaml_event_delete(ev);
+		return rc;
+	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		rc = (path && *path) ? PG_OK : scalar(y, ev, out);
@@ -303,7 +377,8 @@ pg_helm_yaml_load(json_t **out, const char *text, size_t len, int typed, const c
 }
 
 int
-pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, pg_err *err)
+pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, int strict,
+		      pg_err *err)
 {
 	yctx y;
 	yaml_event_t ev;
@@ -315,6 +390,7 @@ pg_helm_yaml_load_all(json_t **out, const char *text, size_t len, int typed, pg_
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
 	memset(&y, 0, sizeof(y));
 	y.typed = typed;
+	y.strict = strict;
 	y.err = err;
 	if (!yaml_parser_initialize(&y.p)) {
 		json_decref(docs);

@@ -1,4 +1,5 @@
-/* json — field accessors over jansson documents (json.h). */
+/* json — field accessors over jansson documents, and Go's key folding
+ * (json.h). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,4 +125,50 @@ pg_json_int64(int64_t *out, const json_t *v)
 	}
 	*out = neg ? -r : r;
 	return PG_OK;
+}
+
+/* ASCII lower case. */
+static unsigned char
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+bool
+pg_json_go_fold_eq(const char *key, const char *field)
+{
+	for (; *field; field++) {
+		unsigned char k = (unsigned char)*key, w = lower((unsigned char)*field);
+
+		if (k < 0x80) {
+			if (lower(k) != w)
+				return false;
+			key++;
+		} else if (w == 'k' && strncmp(key, "\xe2\x84\xaa", 3) == 0) {
+			key += 3;
+		} else if (w == 's' && strncmp(key, "\xc5\xbf", 2) == 0) {
+			key += 2;
+		} else {
+			return false;
+		}
+	}
+	return *key == '\0';
+}
+
+size_t
+pg_json_go_fold_count(const json_t *obj, const char *field)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	if (!json_is_object(obj))
+		return 0;
+	json_object_foreach((json_t *)obj, k, v)
+	{
+		(void)v;
+		if (pg_json_go_fold_eq(k, field))
+			n++;
+	}
+	return n;
 }

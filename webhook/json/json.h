@@ -11,6 +11,8 @@
 #ifndef PG_JSON_H
 #define PG_JSON_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -53,5 +55,22 @@ int pg_json_pointer(const json_t **out, const json_t *doc, const char *p);
 /* A decimal int64 given as a JSON integer or as a string (proto3 JSON
  * writes int64 as strings).  PG_EINVAL otherwise. */
 int pg_json_int64(int64_t *out, const json_t *v);
+
+/*
+ * Go's encoding/json, which reads the documents other programs act on
+ * (cosign's payloads, Helm's releases), matches an object key to a struct
+ * field case-insensitively, with Unicode simple folding, and the last key
+ * matching a field wins; we read exact keys.  Under that folding the only
+ * non-ASCII runes that fold to ASCII letters are U+212A KELVIN SIGN (k) and
+ * U+017F LATIN SMALL LETTER LONG S (s).  A reader finds with these where the
+ * two readings of one document could differ, and refuses it.
+ *
+ * pg_json_go_fold_eq: does key (UTF-8) name the field `field` (ASCII, as
+ * its json tag spells it) under Go's rule?  Exact spelling included.
+ */
+bool pg_json_go_fold_eq(const char *key, const char *field);
+/* How many keys of obj name field under Go's rule (0 when obj is not an
+ * object). */
+size_t pg_json_go_fold_count(const json_t *obj, const char *field);
 
 #endif

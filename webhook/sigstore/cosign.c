@@ -31,51 +31,6 @@
 #define PG_LEGACY_SIG_MAX 4096
 
 /*
- * Does a JSON object key match want (lower-case ASCII) as Go's
- * encoding/json matches a struct field: case-insensitively, with Unicode
- * simple folding, under which the only non-ASCII runes that fold to ASCII
- * letters are U+212A KELVIN SIGN (k) and U+017F LATIN SMALL LETTER LONG S
- * (s)?
- */
-static bool
-go_fold_eq(const char *key, const char *want)
-{
-	for (; *want; want++) {
-		unsigned char k = (unsigned char)*key;
-
-		if (k < 0x80) {
-			if ((k >= 'A' && k <= 'Z' ? k + 32 : k) != (unsigned char)*want)
-				return false;
-			key++;
-		} else if (*want == 'k' && strncmp(key, "\xe2\x84\xaa", 3) == 0) {
-			key += 3;
-		} else if (*want == 's' && strncmp(key, "\xc5\xbf", 2) == 0) {
-			key += 2;
-		} else {
-			return false;
-		}
-	}
-	return *key == '\0';
-}
-
-/* How many keys of obj cosign would read as the field want. */
-static size_t
-go_fold_count(const json_t *obj, const char *want)
-{
-	const char *k;
-	json_t *v;
-	size_t n = 0;
-
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		(void)v;
-		if (go_fold_eq(k, want))
-			n++;
-	}
-	return n;
-}
-
-/*
  * cosign reads the payload with Go's encoding/json, which matches keys
  * case-insensitively and keeps the last match; we read exact keys.  A
  * payload with two spellings of a critical key could then mean one digest
@@ -105,7 +60,7 @@ check_fold_dups(const json_t *j, pg_err *err)
 		if (!json_is_object(lv[i].obj))
 			continue;
 		for (k = 0; lv[i].keys[k]; k++)
-			if (go_fold_count(lv[i].obj, lv[i].keys[k]) > 1)
+			if (pg_json_go_fold_count(lv[i].obj, lv[i].keys[k]) > 1)
 				return pg_err_set(
 				    err, PG_EVERIFY,
 				    "signature payload has several spellings of "
