@@ -260,6 +260,9 @@ expect_eq "argo OCI range: the log records the tag it resolved to" "$(jq -r '.re
 argo "$REG/charts" web "~1.0.1"
 review "argo OCI range with allowVersionRanges resolving to the tampered 1.0.1: denied" false \
 	'sha256 sum does not match' "$T/ranges"
+argo "$REG/charts" web HEAD
+review "argo OCI chart at HEAD, allowVersionRanges: denied, saying it is no version and no range" false \
+	'web:HEAD: "HEAD" is neither one version nor a version range, pin a tag or digest' "$T/ranges"
 
 # Flux HelmRelease through its HelmRepository (real HTTPS API endpoint)
 API="$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/helmrepositories"
