@@ -302,9 +302,13 @@ test_extract_charts(void **state)
 	    "{\"spec\":{\"source\":{\"repoURL\":\"https://c.example.com/\",\"chart\":\"web\","
 	    "\"targetRevision\":\"1.0.0\"},\"sources\":[{\"repoURL\":\"reg.example.com/charts\","
 	    "\"chart\":\"api\",\"targetRevision\":\"2.0.0\"},{\"repoURL\":\"https://"
-	    "git\",\"path\":\"x\"}]}}";
+	    "git\",\"path\":\"x\"},{\"repoURL\":\"oci://reg.example.com/charts/ui\",\"path\":"
+	    "\".\",\"targetRevision\":\"3.0.0\"},{\"repoURL\":\"git@git.example.com:o/r\"}]}}";
+	/* the git sources (https://git, an ssh one) are not charts; the
+	 * native OCI source (Argo CD 3.1, no chart) is */
 	const char *const want_argo[] = {"https://c.example.com/web",
-					 "oci://reg.example.com/charts/api:2.0.0", NULL};
+					 "oci://reg.example.com/charts/api:2.0.0",
+					 "oci://reg.example.com/charts/ui:3.0.0", NULL};
 	const char *oci =
 	    "{\"spec\":{\"url\":\"oci://ghcr.io/org/charts/podinfo\",\"ref\":{\"tag\":\"6.5.0\"}}}";
 	const char *const want_oci[] = {"oci://ghcr.io/org/charts/podinfo:6.5.0", NULL};
@@ -366,6 +370,29 @@ test_extract_versions(void **state)
 	    {"Application",
 	     "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\"}}}",
 	     "https://c.io/w", true},
+	    /* Argo CD native OCI source (3.1): the artifact at targetRevision,
+	     * ranges and no revision as for a chart */
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\",\"path\":\".\","
+	     "\"targetRevision\":\"1.2.3\"}}}",
+	     "oci://r.io/c/pi:1.2.3", false},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\",\"chart\":\"\","
+	     "\"targetRevision\":\"sha256:"
+	     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}}",
+	     "oci://r.io/c/"
+	     "pi@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	     false},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"OCI://R.io/c/pi\",\"path\":\".\","
+	     "\"targetRevision\":\"1.x\"}}}",
+	     "oci://r.io/c/pi:1.x", true},
+	    {"Application", "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\"}}}",
+	     "oci://r.io/c/pi", true},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\",\"targetRevision\":"
+	     "\"HEAD\"}}}",
+	     "oci://r.io/c/pi:HEAD", true},
 	    {"HelmChart",
 	     "{\"spec\":{\"chart\":\"w\",\"version\":\"1.0.0-rc.1\","
 	     "\"sourceRef\":{\"name\":\"r\"}}}",
@@ -866,6 +893,8 @@ test_advice_paths_and_reasons(void **state)
 	} cp[] = {
 	    {"spec.source", "spec.source.chart"},
 	    {"spec.sources[1]", "spec.sources[1].chart"},
+	    {"spec.source.repoURL", "spec.source.repoURL"},
+	    {"spec.sources[2].repoURL", "spec.sources[2].repoURL"},
 	    {"spec.chart.spec", "spec.chart.spec.chart"},
 	    {"spec", "spec.chart"},
 	    {"spec.chartRef", "spec.chartRef"},

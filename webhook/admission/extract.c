@@ -3,16 +3,16 @@
  *
  * Images: pod specs of every workload kind (containers, initContainers,
  * ephemeralContainers, image volumes).  Charts: Argo CD Application Helm
- * sources, Flux HelmRelease / HelmChart / OCIRepository / HelmRepository
- * (every type), Helm release Secrets.  A chart version the GitOps tool
- * resolves again later (a range, or none) is marked so the decision can
- * refuse it.  The kinds read are the table below (pg_extract_reads); any
- * other kind is read at the well-known pod-template places
- * (pg_extract_generic), and a kind with none of them is not checked (the
- * decision says so: it is never a silent allow).  Anything that looks like
- * a reference but does not parse is kept as invalid, and a pod spec field
- * of the wrong type is an error: both are denied, never skipped.  The kinds
- * and places are listed in docs/threat-model.md: keep it in step.
+ * and native OCI sources, Flux HelmRelease / HelmChart / OCIRepository /
+ * HelmRepository (every type), Helm release Secrets.  A chart version the
+ * GitOps tool resolves again later (a range, or none) is marked so the
+ * decision can refuse it.  The kinds read are the table below
+ * (pg_extract_reads); any other kind is read at the well-known pod-template
+ * places (pg_extract_generic), and a kind with none of them is not checked
+ * (the decision says so: it is never a silent allow).  Anything that looks
+ * like a reference but does not parse is kept as invalid, and a pod spec
+ * field of the wrong type is an error: both are denied, never skipped.  The
+ * kinds and places are listed in docs/threat-model.md: keep it in step.
  */
 #include "admission/admission_int.h"
 
@@ -286,8 +286,32 @@ pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *
 	return pod_spec(r, spec, base, err);
 }
 
+/* An OCI artifact named by its whole URL, oci://host/path/name (Flux
+ * OCIRepository spec.url, Argo CD's native OCI repoURL): the chart
+ * reference oci://host/path, name, at version.  A URL with no name in it is
+ * kept, and denied, as an invalid reference. */
+static int
+add_oci_artifact(pg_refs *r, const char *url, const char *version, const char *where, pg_err *err)
+{
+	const char *slash = url ? strrchr(url, '/') : NULL;
+	char repo[1024];
+
+	if (slash == NULL || (size_t)(slash - url) >= sizeof(repo))
+		return add_chart(r, PG_REF_CHART, PG_CHART_OCI, url, NULL, version, NULL, where,
+				 err);
+	memcpy(repo, url, (size_t)(slash - url));
+	repo[slash - url] = '\0';
+	return add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, slash + 1, version, NULL, where, err);
+}
+
 /* Argo CD: a Helm source has `chart`; repoURL https://… is a chart
- * repository, oci://… or a scheme-less host/path is an OCI registry. */
+ * repository, oci://… or a scheme-less host/path is an OCI registry.
+ * Without `chart`, an oci:// repoURL is Argo CD's native OCI source (3.1
+ * and later): repoURL names the artifact itself, oci://host/path/name,
+ * targetRevision its tag, digest or a semver constraint, and `path` only a
+ * directory inside it.  Argo CD renders whatever it holds (a Helm chart
+ * included), so the whole artifact is a reference a rule must cover.  Any
+ * other source without `chart` is git or a plugin: not a chart. */
 static int
 argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 {
@@ -297,6 +321,15 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 	pg_chart_kind k = PG_CHART_OCI;
 	int rc;
 
+	if ((chart == NULL || chart[0] == '\0') && repo && strncasecmp(repo, "oci://", 6) == 0) {
+		char at[WHERE_MAX];
+
+		(void)snprintf(at, sizeof(at), "%s.repoURL", where);
+		if ((rc = add_oci_artifact(r, repo, rev, at, err)) != PG_OK)
+			return rc;
+		mark_range(r, rev, "Argo CD", false);
+		return PG_OK;
+	}
 	if (chart == NULL)
 		return PG_OK; /* git or plugin source: not a chart */
 	/* https://, http:// (any case: the URL parser normalises it) is a
@@ -400,17 +433,8 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 		const char *url = pg_json_str(spec, "url");
 		bool tag;
 		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &tag);
-		const char *slash;
-		char repo[1024];
 
-		if (url == NULL || (slash = strrchr(url, '/')) == NULL ||
-		    (size_t)(slash - url) >= sizeof(repo))
-			return add_chart(r, PG_REF_CHART, PG_CHART_OCI, url, NULL, ver, NULL,
-					 "spec.url", err);
-		memcpy(repo, url, (size_t)(slash - url));
-		repo[slash - url] = '\0';
-		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, slash + 1, ver, NULL,
-				    "spec.url", err)) != PG_OK)
+		if ((rc = add_oci_artifact(r, url, ver, "spec.url", err)) != PG_OK)
 			return rc;
 		mark_range(r, ver, "Flux", tag);
 		return PG_OK;
