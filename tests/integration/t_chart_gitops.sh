@@ -249,6 +249,19 @@ expect_eq "flux OCIRepository semver: the log records the tag it resolved to" "$
 ocirepo '{"semver": "~1.3.0"}'
 review "flux OCIRepository semver matching two tags of equal precedence (1.3.0, v1.3.0): denied, not guessed" false \
 	'several tags have the precedence' "$T/ranges"
+# ref.semver is a constraint even when it looks like one version: Flux's
+# "1.3.0" matches the tags 1.3.0 and v1.3.0 and takes whichever the
+# registry lists first (both are here; only the tag form is a pin)
+ocirepo '{"semver": "1.3.0"}'
+review "flux OCIRepository semver that looks like one version (1.3.0) is a range: denied" false \
+	'version range "1.3.0" of chart web is resolved again by Flux later' "$T/strict"
+review "flux OCIRepository semver 1.3.0 with allowVersionRanges: tags 1.3.0 and v1.3.0 both match, denied" false \
+	'version range "1.3.0" of .*several tags have the precedence' "$T/ranges"
+ocirepo '{"tag": "1.3.0"}'
+review "flux OCIRepository tag 1.3.0: one tag, pinned, allowed (near miss)" true '/charts/web:1.3.0 allow rule=oci' "$T/strict"
+ocirepo '{"semver": "1.2.0"}'
+review "flux OCIRepository semver 1.2.0 with allowVersionRanges: the one matching tag verified, warned (near miss)" true \
+	'versions Flux resolves later are not covered.*/charts/web:1.2.0 allow' "$T/ranges"
 ocirepo null
 review "flux OCIRepository without ref (latest) denied" false 'no version \(the newest\) for chart web' "$T/strict"
 review "flux OCIRepository without ref, allowVersionRanges: latest verified, warned" true \
@@ -431,6 +444,11 @@ if start_provgate "$T/ranges" --ca-file "$PKI/ca.pem" --workers 2; then
 	srv "OCIRepository digest wins over the tampered tag" true 'allow'
 	argo_oci "oci://$REG/charts/web" 1.0.1
 	srv "Argo CD native OCI source, tampered tag: denied" false 'sha256 sum does not match'
+	ocirepo '{"tag": "1.3.0"}'
+	srv "OCIRepository tag 1.3.0 allowed (its verdict is cached)" true '/charts/web:1.3.0 allow'
+	ocirepo '{"semver": "1.3.0"}'
+	srv "OCIRepository semver 1.3.0 next: a range, not the tag's cached verdict, denied (1.3.0 and v1.3.0)" false \
+		'several tags have the precedence'
 	NS=flux-system
 	helmrepo "https://127.0.0.1:$FPORT/charts"
 	srv "HelmRepository re-pointed to an unmatched URL denied" false 'no policy rule matches' UPDATE

@@ -354,6 +354,18 @@ test_extract_versions(void **state)
 	    {"OCIRepository",
 	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"stable\"}}}",
 	     "oci://r.io/c/pi:stable", false},
+	    /* ref.semver is a constraint even when it looks like one version:
+	     * Flux's "1.2.3" also matches the tag "v1.2.3" */
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"semver\":\"1.2.3\"}}}",
+	     "oci://r.io/c/pi:1.2.3", true},
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.2.3\","
+	     "\"semver\":\"v1.2.3\"}}}",
+	     "oci://r.io/c/pi:v1.2.3", true},
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.2.3\"}}}",
+	     "oci://r.io/c/pi:1.2.3", false},
 	    {"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\"}}", "oci://r.io/c/pi", true},
 	    {"Application",
 	     "{\"spec\":{\"source\":{\"repoURL\":\"https://C.io:443/a/../b/\","

@@ -149,21 +149,33 @@ walk(const json_t **out, const json_t *o, const char *const *keys, pg_err *err)
 	return PG_OK;
 }
 
+/* How the GitOps tool reads the version field it is given. */
+typedef enum {
+	READ_VERSION, /* one exact version pins; anything else is a range */
+	READ_TAG,     /* an OCI tag (Flux ref.tag): pinned whatever its form */
+	READ_RANGE,   /* a constraint (Flux ref.semver): a range whatever its form,
+			 "1.2.3" included, which also matches the tag "v1.2.3" */
+} read_as;
+
 /* The chart just added names a version the GitOps tool `by` resolves again
  * later when it is not one exact version (a range, a partial version, or
- * none: the newest).  exact_tag: an OCI tag (Flux ref.tag) counts as pinned
- * whatever its form. */
+ * none: the newest), or when the tool reads it as a constraint. */
 static void
-mark_range(pg_refs *r, const char *version, const char *by, bool exact_tag)
+mark_range(pg_refs *r, const char *version, const char *by, read_as how)
 {
 	pg_refent *e = r->n ? &r->v[r->n - 1] : NULL;
 
 	if (e == NULL || e->chart == NULL)
 		return;
 	e->chart->range_by = by;
+	if (how == READ_RANGE) {
+		e->chart->range = true;
+		return;
+	}
 	if (version && version[0] && strncmp(version, "sha256:", 7) == 0)
 		return; /* a digest pins the bytes */
-	e->chart->range = !(exact_tag && version && version[0]) && !pg_chart_version_exact(version);
+	e->chart->range =
+	    !(how == READ_TAG && version && version[0]) && !pg_chart_version_exact(version);
 }
 
 static int
@@ -327,7 +339,7 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 		(void)snprintf(at, sizeof(at), "%s.repoURL", where);
 		if ((rc = add_oci_artifact(r, repo, rev, at, err)) != PG_OK)
 			return rc;
-		mark_range(r, rev, "Argo CD", false);
+		mark_range(r, rev, "Argo CD", READ_VERSION);
 		return PG_OK;
 	}
 	if (chart == NULL)
@@ -339,7 +351,7 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 		k = PG_CHART_REPO;
 	if ((rc = add_chart(r, PG_REF_CHART, k, repo, chart, rev, NULL, where, err)) != PG_OK)
 		return rc;
-	mark_range(r, rev, "Argo CD", false);
+	mark_range(r, rev, "Argo CD", READ_VERSION);
 	return PG_OK;
 }
 
@@ -358,21 +370,23 @@ source_ref(char *out, size_t n, const json_t *sref, const char *ns, const char *
 }
 
 /* Flux OCIRepository: what source-controller pulls.  Its precedence:
- * ref.digest, else ref.semver (a range), else ref.tag, else "latest". */
+ * ref.digest, else ref.semver (a constraint over every tag, whatever it
+ * looks like), else ref.tag, else "latest" (no version: newest). */
 static const char *
-oci_repository_version(const json_t *ref, bool *tag)
+oci_repository_version(const json_t *ref, read_as *how)
 {
 	const char *v;
 
-	*tag = false;
+	*how = READ_VERSION;
 	if ((v = pg_json_str(ref, "digest")) != NULL && v[0])
 		return v;
+	*how = READ_RANGE;
 	if ((v = pg_json_str(ref, "semver")) != NULL && v[0])
 		return v;
-	*tag = true;
+	*how = READ_TAG;
 	if ((v = pg_json_str(ref, "tag")) != NULL && v[0])
 		return v;
-	*tag = false;
+	*how = READ_VERSION;
 	return NULL;
 }
 
@@ -402,7 +416,7 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 					    pg_json_str(c, "chart"), ver, src, "spec.chart.spec",
 					    err)) != PG_OK)
 				return rc;
-			mark_range(r, ver, "Flux", false);
+			mark_range(r, ver, "Flux", READ_VERSION);
 			return PG_OK;
 		}
 		if (json_is_object(cref)) {
@@ -426,17 +440,17 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
 				    pg_json_str(spec, "chart"), ver, src, "spec", err)) != PG_OK)
 			return rc;
-		mark_range(r, ver, "Flux", false);
+		mark_range(r, ver, "Flux", READ_VERSION);
 		return PG_OK;
 	}
 	if (strcmp(kind, "OCIRepository") == 0) {
 		const char *url = pg_json_str(spec, "url");
-		bool tag;
-		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &tag);
+		read_as how;
+		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &how);
 
 		if ((rc = add_oci_artifact(r, url, ver, "spec.url", err)) != PG_OK)
 			return rc;
-		mark_range(r, ver, "Flux", tag);
+		mark_range(r, ver, "Flux", how);
 		return PG_OK;
 	}
 	if (strcmp(kind, "HelmRepository") == 0) {
