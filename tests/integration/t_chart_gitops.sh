@@ -262,6 +262,24 @@ review "flux OCIRepository tag 1.3.0: one tag, pinned, allowed (near miss)" true
 ocirepo '{"semver": "1.2.0"}'
 review "flux OCIRepository semver 1.2.0 with allowVersionRanges: the one matching tag verified, warned (near miss)" true \
 	'versions Flux resolves later are not covered.*/charts/web:1.2.0 allow' "$T/ranges"
+# UPDATE: the same text as a tag, then as a range, is not "unchanged"
+ocirepo '{"tag": "1.2"}'
+cp "$T/obj.json" "$T/old.json"
+ocirepo '{"semver": "1.2"}'
+OLD=old.json review "flux OCIRepository UPDATE tag 1.2 -> semver 1.2: a new range, checked, denied" false \
+	'version range "1.2" of chart web is resolved again by Flux later' "$T/strict" UPDATE
+ocirepo '{"tag": "1.0.0"}'
+cp "$T/obj.json" "$T/old.json"
+ocirepo '{"semver": "1.0.0"}'
+OLD=old.json review "flux OCIRepository UPDATE tag 1.0.0 -> semver 1.0.0: checked, denied" false \
+	'version range "1.0.0" of chart web is resolved again by Flux later' "$T/strict" UPDATE
+ocirepo '{"tag": "1.0.0"}'
+OLD=old.json review "flux OCIRepository UPDATE keeping tag 1.0.0: references unchanged, skipped (near miss)" true \
+	'skip; references unchanged' "$T/strict" UPDATE
+ocirepo '{"semver": "1.2.x"}'
+cp "$T/obj.json" "$T/old.json"
+OLD=old.json review "flux OCIRepository UPDATE keeping semver 1.2.x: references unchanged, skipped (near miss)" true \
+	'skip; references unchanged' "$T/strict" UPDATE
 ocirepo null
 review "flux OCIRepository without ref (latest) denied" false 'no version \(the newest\) for chart web' "$T/strict"
 review "flux OCIRepository without ref, allowVersionRanges: latest verified, warned" true \

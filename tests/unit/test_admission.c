@@ -845,6 +845,18 @@ test_decision_update_unchanged(void **state)
 		   "{\"type\":\"helm.sh/release.v1\",\"data\":{\"release\":\"QUJD\"}}");
 	expect_decision(b, "deny", false, NULL);
 	free(b);
+	/* the same text as a tag and then as a range is a new reference: Flux's
+	 * ref.tag "1.2" is one tag, ref.semver "1.2" the newest 1.2.x */
+#define OCIREPO "{\"spec\":{\"url\":\"oci://r.example/c/web\",\"ref\":{%s}}}"
+	(void)snprintf(nw, sizeof(nw), OCIREPO, "\"semver\":\"1.2\"");
+	(void)snprintf(old, sizeof(old), OCIREPO, "\"tag\":\"1.2\"");
+	b = review("UPDATE", "source.toolkit.fluxcd.io", "OCIRepository", "default", nw, old);
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	b = review("UPDATE", "source.toolkit.fluxcd.io", "OCIRepository", "default", old, old);
+	expect_decision(b, "skip", true, "references unchanged");
+	free(b);
+#undef OCIREPO
 }
 
 /* Deny messages a person can act on: field paths, a reference told once
