@@ -328,6 +328,33 @@ test_extract_charts(void **state)
 	expect_refs("HelmRepository", "{\"spec\":{\"type\":\"git\",\"url\":\"https://x\"}}",
 		    want_hrepo_bad);
 	(void)none;
+	/* an artifact URL with no name after its host is no reference to
+	 * some other host: invalid, denied */
+	{
+		static const struct {
+			const char *kind, *json;
+		} noname[] = {
+		    {"OCIRepository",
+		     "{\"spec\":{\"url\":\"oci://r.io\",\"ref\":{\"tag\":\"1\"}}}"},
+		    {"Application", "{\"spec\":{\"source\":{\"repoURL\":\"oci://"
+				    "r.io\",\"targetRevision\":\"1\"}}}"},
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(noname) / sizeof(noname[0]); i++) {
+			pg_refs r = {0};
+			json_t *o = obj(noname[i].json);
+			pg_err e;
+
+			assert_int_equal(pg_extract(&r, noname[i].kind, o, &e), PG_OK);
+			assert_int_equal(r.n, 1);
+			assert_null(r.v[0].chart);
+			assert_non_null(r.v[0].invalid);
+			assert_non_null(strstr(r.v[0].invalid, "no chart name"));
+			pg_refs_free(&r);
+			json_decref(o);
+		}
+	}
 }
 
 /* Issue 10 item 3: what the GitOps tool deploys, and which versions are

@@ -300,12 +300,14 @@ pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *
 
 /* An OCI artifact named by its whole URL, oci://host/path/name (Flux
  * OCIRepository spec.url, Argo CD's native OCI repoURL): the chart
- * reference oci://host/path, name, at version.  A URL with no name in it is
- * kept, and denied, as an invalid reference. */
+ * reference oci://host/path, name, at version.  A URL with no name in it
+ * (no '/' after the host: oci://host) is kept, and denied, as an invalid
+ * reference. */
 static int
 add_oci_artifact(pg_refs *r, const char *url, const char *version, const char *where, pg_err *err)
 {
-	const char *slash = url ? strrchr(url, '/') : NULL;
+	const char *sep = url ? strstr(url, "://") : NULL;
+	const char *slash = url ? strrchr(sep ? sep + 3 : url, '/') : NULL;
 	char repo[1024];
 
 	if (slash == NULL || (size_t)(slash - url) >= sizeof(repo))
