@@ -4,7 +4,7 @@
 # docker-registry (TLS, loopback), charts signed here by gpg:
 #   3  what the GitOps tool deploys: OCIRepository digest > semver > tag >
 #      latest; version ranges denied unless allowVersionRanges (then verified
-#      now, with a warning)
+#      now, with a warning); Argo CD's native OCI source (no chart)
 #   4  HelmRepository (default and oci types) URL matched on CREATE/UPDATE
 #   5  the archive is the chart asked for: file name, .prov metadata and
 #      Chart.yaml name/version (index.yaml is unauthenticated)
@@ -163,10 +163,10 @@ answer_of() {
 }
 
 # REGEX is matched against the status message, the warnings and the
-# annotations; the log line is in $T/log
+# annotations; the log line is in $T/log.  OLD=FILE (in $T): the oldObject.
 review() {
 	local name=$1 want=$2 re=$3 pol=$4 op=${5:-CREATE} out text
-	mkreview "$T/obj.json" "${NS:-apps}" "$op" v1 "uid-x" >"$T/in.json"
+	mkreview "$T/obj.json${OLD:+<$OLD}" "${NS:-apps}" "$op" v1 "uid-x" >"$T/in.json"
 	out=$("$PG" review --policy "$pol" --ca-file "$PKI/ca.pem" --timeout-ms 8000 "$T/in.json" 2>"$T/log")
 	cat "$T/log" >>"$T/reviews.err" # scanned for sanitizer reports at exit
 	printf '%s' "$out" >"$T/out.json"
@@ -177,6 +177,11 @@ argo() { # REPO CHART [REV]
 	jq -n --arg r "$1" --arg c "$2" --arg v "${3:-}" '{apiVersion: "argoproj.io/v1alpha1", kind: "Application",
 		metadata: {name: "app", namespace: "argocd"},
 		spec: {source: ({repoURL: $r, chart: $c} + (if $v == "" then {} else {targetRevision: $v} end))}}' >"$T/obj.json"
+}
+argo_oci() { # URL [REV]: Argo CD >= 3.1 native OCI source, no chart (path "." inside the artifact)
+	jq -n --arg r "$1" --arg v "${2:-}" '{apiVersion: "argoproj.io/v1alpha1", kind: "Application",
+		metadata: {name: "app", namespace: "argocd"},
+		spec: {source: ({repoURL: $r, path: "."} + (if $v == "" then {} else {targetRevision: $v} end))}}' >"$T/obj.json"
 }
 ocirepo() { # JSON-REF
 	jq -n --arg u "oci://$REG/charts/web" --argjson r "$1" '{apiVersion: "source.toolkit.fluxcd.io/v1beta2",
@@ -244,6 +249,37 @@ expect_eq "flux OCIRepository semver: the log records the tag it resolved to" "$
 ocirepo '{"semver": "~1.3.0"}'
 review "flux OCIRepository semver matching two tags of equal precedence (1.3.0, v1.3.0): denied, not guessed" false \
 	'several tags have the precedence' "$T/ranges"
+# ref.semver is a constraint even when it looks like one version: Flux's
+# "1.3.0" matches the tags 1.3.0 and v1.3.0 and takes whichever the
+# registry lists first (both are here; only the tag form is a pin)
+ocirepo '{"semver": "1.3.0"}'
+review "flux OCIRepository semver that looks like one version (1.3.0) is a range: denied" false \
+	'version range "1.3.0" of chart web is resolved again by Flux later' "$T/strict"
+review "flux OCIRepository semver 1.3.0 with allowVersionRanges: tags 1.3.0 and v1.3.0 both match, denied" false \
+	'version range "1.3.0" of .*several tags have the precedence' "$T/ranges"
+ocirepo '{"tag": "1.3.0"}'
+review "flux OCIRepository tag 1.3.0: one tag, pinned, allowed (near miss)" true '/charts/web:1.3.0 allow rule=oci' "$T/strict"
+ocirepo '{"semver": "1.2.0"}'
+review "flux OCIRepository semver 1.2.0 with allowVersionRanges: the one matching tag verified, warned (near miss)" true \
+	'versions Flux resolves later are not covered.*/charts/web:1.2.0 allow' "$T/ranges"
+# UPDATE: the same text as a tag, then as a range, is not "unchanged"
+ocirepo '{"tag": "1.2"}'
+cp "$T/obj.json" "$T/old.json"
+ocirepo '{"semver": "1.2"}'
+OLD=old.json review "flux OCIRepository UPDATE tag 1.2 -> semver 1.2: a new range, checked, denied" false \
+	'version range "1.2" of chart web is resolved again by Flux later' "$T/strict" UPDATE
+ocirepo '{"tag": "1.0.0"}'
+cp "$T/obj.json" "$T/old.json"
+ocirepo '{"semver": "1.0.0"}'
+OLD=old.json review "flux OCIRepository UPDATE tag 1.0.0 -> semver 1.0.0: checked, denied" false \
+	'version range "1.0.0" of chart web is resolved again by Flux later' "$T/strict" UPDATE
+ocirepo '{"tag": "1.0.0"}'
+OLD=old.json review "flux OCIRepository UPDATE keeping tag 1.0.0: references unchanged, skipped (near miss)" true \
+	'skip; references unchanged' "$T/strict" UPDATE
+ocirepo '{"semver": "1.2.x"}'
+cp "$T/obj.json" "$T/old.json"
+OLD=old.json review "flux OCIRepository UPDATE keeping semver 1.2.x: references unchanged, skipped (near miss)" true \
+	'skip; references unchanged' "$T/strict" UPDATE
 ocirepo null
 review "flux OCIRepository without ref (latest) denied" false 'no version \(the newest\) for chart web' "$T/strict"
 review "flux OCIRepository without ref, allowVersionRanges: latest verified, warned" true \
@@ -260,6 +296,56 @@ expect_eq "argo OCI range: the log records the tag it resolved to" "$(jq -r '.re
 argo "$REG/charts" web "~1.0.1"
 review "argo OCI range with allowVersionRanges resolving to the tampered 1.0.1: denied" false \
 	'sha256 sum does not match' "$T/ranges"
+argo "$REG/charts" web HEAD
+review "argo OCI chart at HEAD, allowVersionRanges: denied, saying it is no version and no range" false \
+	'web:HEAD: "HEAD" is neither one version nor a version range, pin a tag or digest' "$T/ranges"
+# Argo CD native OCI source (3.1+): repoURL oci://host/path/name, no chart,
+# targetRevision a tag, digest or constraint; before, not a reference at all
+argo_oci "oci://$REG/charts/web" 1.0.0
+review "argo native OCI source, signed 1.0.0: allowed (near miss)" true "digest=$OCI_GOOD" "$T/strict"
+expect_eq "argo native OCI source: the log records chart, version and digest" "$(logref)" \
+	"{\"chart\":\"web\",\"version\":\"1.0.0\",\"digest\":\"$OCI_GOOD\"}"
+argo_oci "oci://$REG/charts/web" "$OCI_GOOD"
+review "argo native OCI source pinned by digest: allowed (near miss)" true "digest=$OCI_GOOD" "$T/strict"
+argo_oci "oci://127.0.0.1:$FPORT/charts/web" 1.0.0
+review "argo native OCI source on a host no rule names: denied, located at its repoURL" false \
+	"no policy rule matches oci://127.0.0.1:$FPORT/charts/web:1.0.0 \[at spec.source.repoURL\]" "$T/strict"
+argo_oci "oci://$REG/charts/web" 1.0.1
+review "argo native OCI source, tampered tag: denied" false 'sha256 sum does not match' "$T/strict"
+argo_oci "oci://$REG/charts/web" ">=1.2.0 <1.3.0"
+review "argo native OCI source, range: denied without allowVersionRanges" false \
+	'version range ">=1.2.0 <1.3.0" of chart web is resolved again by Argo CD later' "$T/strict"
+review "argo native OCI source, range with allowVersionRanges: 1.2.0 verified, warned" true \
+	'versions Argo CD resolves later are not covered' "$T/ranges"
+expect_eq "argo native OCI source, range: the log records the tag it resolved to" "$(jq -r '.references[0].version' "$T/log")" 1.2.0
+argo_oci "oci://$REG/charts/web"
+review "argo native OCI source without targetRevision: denied" false 'no version \(the newest\) for chart web' "$T/strict"
+review "argo native OCI source without targetRevision, allowVersionRanges: still denied" false \
+	'names no version: pin a tag or digest' "$T/ranges"
+argo_oci "oci://$REG/charts/web" HEAD
+review "argo native OCI source at HEAD: denied" false 'version range "HEAD" of chart web' "$T/strict"
+review "argo native OCI source at HEAD, allowVersionRanges: still denied" false \
+	"\"HEAD\" is neither one version nor a version range, pin a tag or digest" "$T/ranges"
+jq -n --arg g "https://127.0.0.1:$FPORT/git" --arg o "oci://$REG/charts/web" '{apiVersion: "argoproj.io/v1alpha1",
+	kind: "Application", metadata: {name: "app"}, spec: {sources: [{repoURL: $g, path: "k8s", targetRevision: "HEAD"},
+	{repoURL: $o, path: ".", targetRevision: "1.0.1"}]}}' >"$T/obj.json"
+review "argo native OCI source in spec.sources[], tampered: denied at its repoURL" false \
+	'sha256 sum does not match.*spec.sources\[1\].repoURL' "$T/strict"
+jq '.spec.sources[1].targetRevision = "1.0.0"' "$T/obj.json" >"$T/obj2.json" && mv "$T/obj2.json" "$T/obj.json"
+review "argo native OCI source in spec.sources[], signed, beside a git source: allowed (near miss)" true \
+	"digest=$OCI_GOOD" "$T/strict"
+expect_eq "argo native OCI source in spec.sources[]: its one reference (the git source is none)" "$(jq -c '[.references[].where]' "$T/log")" \
+	'["spec.sources[1].repoURL"]'
+cp "$T/obj.json" "$T/old.json"
+OLD=old.json review "argo native OCI source unchanged on UPDATE: skipped as unchanged (near miss)" true \
+	'references unchanged' "$T/strict" UPDATE
+# the old object's one chart kept, a native OCI source added: not "unchanged"
+argo "$REG/charts" web 1.0.0
+cp "$T/obj.json" "$T/old.json"
+jq --arg o "oci://127.0.0.1:$FPORT/charts/web" '.spec.sources = [.spec.source, {repoURL: $o, path: ".", targetRevision: "1.0.0"}]
+	| del(.spec.source)' "$T/old.json" >"$T/obj.json"
+OLD=old.json review "argo native OCI source added on UPDATE beside the old chart: checked, denied" false \
+	"no policy rule matches oci://127.0.0.1:$FPORT/charts/web:1.0.0 \\[at spec.sources\\[1\\].repoURL\\]" "$T/strict" UPDATE
 
 # Flux HelmRelease through its HelmRepository (real HTTPS API endpoint)
 API="$T/api/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/helmrepositories"
@@ -374,6 +460,13 @@ if start_provgate "$T/ranges" --ca-file "$PKI/ca.pem" --workers 2; then
 	if grep '"uid":"uid-s"' "$T/provgate.out" | tail -1 | grep -q '"cached":false'; then ok "server: a range verdict is never cached"; else notok "server: a range verdict is never cached" "$(tail -1 "$T/provgate.out")"; fi
 	ocirepo "{\"tag\": \"1.0.1\", \"digest\": \"$OCI_GOOD\"}"
 	srv "OCIRepository digest wins over the tampered tag" true 'allow'
+	argo_oci "oci://$REG/charts/web" 1.0.1
+	srv "Argo CD native OCI source, tampered tag: denied" false 'sha256 sum does not match'
+	ocirepo '{"tag": "1.3.0"}'
+	srv "OCIRepository tag 1.3.0 allowed (its verdict is cached)" true '/charts/web:1.3.0 allow'
+	ocirepo '{"semver": "1.3.0"}'
+	srv "OCIRepository semver 1.3.0 next: a range, not the tag's cached verdict, denied (1.3.0 and v1.3.0)" false \
+		'several tags have the precedence'
 	NS=flux-system
 	helmrepo "https://127.0.0.1:$FPORT/charts"
 	srv "HelmRepository re-pointed to an unmatched URL denied" false 'no policy rule matches' UPDATE

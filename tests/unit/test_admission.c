@@ -304,9 +304,13 @@ test_extract_charts(void **state)
 	    "{\"spec\":{\"source\":{\"repoURL\":\"https://c.example.com/\",\"chart\":\"web\","
 	    "\"targetRevision\":\"1.0.0\"},\"sources\":[{\"repoURL\":\"reg.example.com/charts\","
 	    "\"chart\":\"api\",\"targetRevision\":\"2.0.0\"},{\"repoURL\":\"https://"
-	    "git\",\"path\":\"x\"}]}}";
+	    "git\",\"path\":\"x\"},{\"repoURL\":\"oci://reg.example.com/charts/ui\",\"path\":"
+	    "\".\",\"targetRevision\":\"3.0.0\"},{\"repoURL\":\"git@git.example.com:o/r\"}]}}";
+	/* the git sources (https://git, an ssh one) are not charts; the
+	 * native OCI source (Argo CD 3.1, no chart) is */
 	const char *const want_argo[] = {"https://c.example.com/web",
-					 "oci://reg.example.com/charts/api:2.0.0", NULL};
+					 "oci://reg.example.com/charts/api:2.0.0",
+					 "oci://reg.example.com/charts/ui:3.0.0", NULL};
 	const char *oci =
 	    "{\"spec\":{\"url\":\"oci://ghcr.io/org/charts/podinfo\",\"ref\":{\"tag\":\"6.5.0\"}}}";
 	const char *const want_oci[] = {"oci://ghcr.io/org/charts/podinfo:6.5.0", NULL};
@@ -326,6 +330,33 @@ test_extract_charts(void **state)
 	expect_refs("HelmRepository", "{\"spec\":{\"type\":\"git\",\"url\":\"https://x\"}}",
 		    want_hrepo_bad);
 	(void)none;
+	/* an artifact URL with no name after its host is no reference to
+	 * some other host: invalid, denied */
+	{
+		static const struct {
+			const char *kind, *json;
+		} noname[] = {
+		    {"OCIRepository",
+		     "{\"spec\":{\"url\":\"oci://r.io\",\"ref\":{\"tag\":\"1\"}}}"},
+		    {"Application", "{\"spec\":{\"source\":{\"repoURL\":\"oci://"
+				    "r.io\",\"targetRevision\":\"1\"}}}"},
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(noname) / sizeof(noname[0]); i++) {
+			pg_refs r = {0};
+			json_t *o = obj(noname[i].json);
+			pg_err e;
+
+			assert_int_equal(pg_extract(&r, noname[i].kind, o, &e), PG_OK);
+			assert_int_equal(r.n, 1);
+			assert_null(r.v[0].chart);
+			assert_non_null(r.v[0].invalid);
+			assert_non_null(strstr(r.v[0].invalid, "no chart name"));
+			pg_refs_free(&r);
+			json_decref(o);
+		}
+	}
 }
 
 /* Issue 10 item 3: what the GitOps tool deploys, and which versions are
@@ -352,6 +383,18 @@ test_extract_versions(void **state)
 	    {"OCIRepository",
 	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"stable\"}}}",
 	     "oci://r.io/c/pi:stable", false},
+	    /* ref.semver is a constraint even when it looks like one version:
+	     * Flux's "1.2.3" also matches the tag "v1.2.3" */
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"semver\":\"1.2.3\"}}}",
+	     "oci://r.io/c/pi:1.2.3", true},
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.2.3\","
+	     "\"semver\":\"v1.2.3\"}}}",
+	     "oci://r.io/c/pi:v1.2.3", true},
+	    {"OCIRepository",
+	     "{\"spec\":{\"url\":\"oci://r.io/c/pi\",\"ref\":{\"tag\":\"1.2.3\"}}}",
+	     "oci://r.io/c/pi:1.2.3", false},
 	    {"OCIRepository", "{\"spec\":{\"url\":\"oci://r.io/c/pi\"}}", "oci://r.io/c/pi", true},
 	    {"Application",
 	     "{\"spec\":{\"source\":{\"repoURL\":\"https://C.io:443/a/../b/\","
@@ -368,6 +411,29 @@ test_extract_versions(void **state)
 	    {"Application",
 	     "{\"spec\":{\"source\":{\"repoURL\":\"https://c.io\",\"chart\":\"w\"}}}",
 	     "https://c.io/w", true},
+	    /* Argo CD native OCI source (3.1): the artifact at targetRevision,
+	     * ranges and no revision as for a chart */
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\",\"path\":\".\","
+	     "\"targetRevision\":\"1.2.3\"}}}",
+	     "oci://r.io/c/pi:1.2.3", false},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\",\"chart\":\"\","
+	     "\"targetRevision\":\"sha256:"
+	     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}}",
+	     "oci://r.io/c/"
+	     "pi@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	     false},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"OCI://R.io/c/pi\",\"path\":\".\","
+	     "\"targetRevision\":\"1.x\"}}}",
+	     "oci://r.io/c/pi:1.x", true},
+	    {"Application", "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\"}}}",
+	     "oci://r.io/c/pi", true},
+	    {"Application",
+	     "{\"spec\":{\"source\":{\"repoURL\":\"oci://r.io/c/pi\",\"targetRevision\":"
+	     "\"HEAD\"}}}",
+	     "oci://r.io/c/pi:HEAD", true},
 	    {"HelmChart",
 	     "{\"spec\":{\"chart\":\"w\",\"version\":\"1.0.0-rc.1\","
 	     "\"sourceRef\":{\"name\":\"r\"}}}",
@@ -857,6 +923,18 @@ test_decision_update_unchanged(void **state)
 		   "{\"type\":\"helm.sh/release.v1\",\"data\":{\"release\":\"QUJD\"}}");
 	expect_decision(b, "deny", false, NULL);
 	free(b);
+	/* the same text as a tag and then as a range is a new reference: Flux's
+	 * ref.tag "1.2" is one tag, ref.semver "1.2" the newest 1.2.x */
+#define OCIREPO "{\"spec\":{\"url\":\"oci://r.example/c/web\",\"ref\":{%s}}}"
+	(void)snprintf(nw, sizeof(nw), OCIREPO, "\"semver\":\"1.2\"");
+	(void)snprintf(old, sizeof(old), OCIREPO, "\"tag\":\"1.2\"");
+	b = review("UPDATE", "source.toolkit.fluxcd.io", "OCIRepository", "default", nw, old);
+	expect_decision(b, "deny", false, NULL);
+	free(b);
+	b = review("UPDATE", "source.toolkit.fluxcd.io", "OCIRepository", "default", old, old);
+	expect_decision(b, "skip", true, "references unchanged");
+	free(b);
+#undef OCIREPO
 }
 
 /* Deny messages a person can act on: field paths, a reference told once
@@ -917,6 +995,8 @@ test_advice_paths_and_reasons(void **state)
 	} cp[] = {
 	    {"spec.source", "spec.source.chart"},
 	    {"spec.sources[1]", "spec.sources[1].chart"},
+	    {"spec.source.repoURL", "spec.source.repoURL"},
+	    {"spec.sources[2].repoURL", "spec.sources[2].repoURL"},
 	    {"spec.chart.spec", "spec.chart.spec.chart"},
 	    {"spec", "spec.chart"},
 	    {"spec.chartRef", "spec.chartRef"},

@@ -3,16 +3,16 @@
  *
  * Images: pod specs of every workload kind (containers, initContainers,
  * ephemeralContainers, image volumes).  Charts: Argo CD Application Helm
- * sources, Flux HelmRelease / HelmChart / OCIRepository / HelmRepository
- * (every type), Helm release Secrets.  A chart version the GitOps tool
- * resolves again later (a range, or none) is marked so the decision can
- * refuse it.  The kinds read are the table below (pg_extract_reads); any
- * other kind is read at the well-known pod-template places
- * (pg_extract_generic), and a kind with none of them is not checked (the
- * decision says so: it is never a silent allow).  Anything that looks like
- * a reference but does not parse is kept as invalid, and a pod spec field
- * of the wrong type is an error: both are denied, never skipped.  The kinds
- * and places are listed in docs/threat-model.md: keep it in step.
+ * and native OCI sources, Flux HelmRelease / HelmChart / OCIRepository /
+ * HelmRepository (every type), Helm release Secrets.  A chart version the
+ * GitOps tool resolves again later (a range, or none) is marked so the
+ * decision can refuse it.  The kinds read are the table below
+ * (pg_extract_reads); any other kind is read at the well-known pod-template
+ * places (pg_extract_generic), and a kind with none of them is not checked
+ * (the decision says so: it is never a silent allow).  Anything that looks
+ * like a reference but does not parse is kept as invalid, and a pod spec
+ * field of the wrong type is an error: both are denied, never skipped.  The
+ * kinds and places are listed in docs/threat-model.md: keep it in step.
  */
 #include "admission/admission_int.h"
 
@@ -149,21 +149,33 @@ walk(const json_t **out, const json_t *o, const char *const *keys, pg_err *err)
 	return PG_OK;
 }
 
+/* How the GitOps tool reads the version field it is given. */
+typedef enum {
+	READ_VERSION, /* one exact version pins; anything else is a range */
+	READ_TAG,     /* an OCI tag (Flux ref.tag): pinned whatever its form */
+	READ_RANGE,   /* a constraint (Flux ref.semver): a range whatever its form,
+			 "1.2.3" included, which also matches the tag "v1.2.3" */
+} read_as;
+
 /* The chart just added names a version the GitOps tool `by` resolves again
  * later when it is not one exact version (a range, a partial version, or
- * none: the newest).  exact_tag: an OCI tag (Flux ref.tag) counts as pinned
- * whatever its form. */
+ * none: the newest), or when the tool reads it as a constraint. */
 static void
-mark_range(pg_refs *r, const char *version, const char *by, bool exact_tag)
+mark_range(pg_refs *r, const char *version, const char *by, read_as how)
 {
 	pg_refent *e = r->n ? &r->v[r->n - 1] : NULL;
 
 	if (e == NULL || e->chart == NULL)
 		return;
 	e->chart->range_by = by;
+	if (how == READ_RANGE) {
+		e->chart->range = true;
+		return;
+	}
 	if (version && version[0] && strncmp(version, "sha256:", 7) == 0)
 		return; /* a digest pins the bytes */
-	e->chart->range = !(exact_tag && version && version[0]) && !pg_chart_version_exact(version);
+	e->chart->range =
+	    !(how == READ_TAG && version && version[0]) && !pg_chart_version_exact(version);
 }
 
 static int
@@ -286,8 +298,34 @@ pod_spec_at(pg_refs *r, const json_t *obj, const char *const *keys, const char *
 	return pod_spec(r, spec, base, err);
 }
 
+/* An OCI artifact named by its whole URL, oci://host/path/name (Flux
+ * OCIRepository spec.url, Argo CD's native OCI repoURL): the chart
+ * reference oci://host/path, name, at version.  A URL with no name in it
+ * (no '/' after the host: oci://host) is kept, and denied, as an invalid
+ * reference. */
+static int
+add_oci_artifact(pg_refs *r, const char *url, const char *version, const char *where, pg_err *err)
+{
+	const char *sep = url ? strstr(url, "://") : NULL;
+	const char *slash = url ? strrchr(sep ? sep + 3 : url, '/') : NULL;
+	char repo[1024];
+
+	if (slash == NULL || (size_t)(slash - url) >= sizeof(repo))
+		return add_chart(r, PG_REF_CHART, PG_CHART_OCI, url, NULL, version, NULL, where,
+				 err);
+	memcpy(repo, url, (size_t)(slash - url));
+	repo[slash - url] = '\0';
+	return add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, slash + 1, version, NULL, where, err);
+}
+
 /* Argo CD: a Helm source has `chart`; repoURL https://… is a chart
- * repository, oci://… or a scheme-less host/path is an OCI registry. */
+ * repository, oci://… or a scheme-less host/path is an OCI registry.
+ * Without `chart`, an oci:// repoURL is Argo CD's native OCI source (3.1
+ * and later): repoURL names the artifact itself, oci://host/path/name,
+ * targetRevision its tag, digest or a semver constraint, and `path` only a
+ * directory inside it.  Argo CD renders whatever it holds (a Helm chart
+ * included), so the whole artifact is a reference a rule must cover.  Any
+ * other source without `chart` is git or a plugin: not a chart. */
 static int
 argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 {
@@ -297,6 +335,15 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 	pg_chart_kind k = PG_CHART_OCI;
 	int rc;
 
+	if ((chart == NULL || chart[0] == '\0') && repo && strncasecmp(repo, "oci://", 6) == 0) {
+		char at[WHERE_MAX];
+
+		(void)snprintf(at, sizeof(at), "%s.repoURL", where);
+		if ((rc = add_oci_artifact(r, repo, rev, at, err)) != PG_OK)
+			return rc;
+		mark_range(r, rev, "Argo CD", READ_VERSION);
+		return PG_OK;
+	}
 	if (chart == NULL)
 		return PG_OK; /* git or plugin source: not a chart */
 	/* https://, http:// (any case: the URL parser normalises it) is a
@@ -306,7 +353,7 @@ argo_source(pg_refs *r, const json_t *src, const char *where, pg_err *err)
 		k = PG_CHART_REPO;
 	if ((rc = add_chart(r, PG_REF_CHART, k, repo, chart, rev, NULL, where, err)) != PG_OK)
 		return rc;
-	mark_range(r, rev, "Argo CD", false);
+	mark_range(r, rev, "Argo CD", READ_VERSION);
 	return PG_OK;
 }
 
@@ -325,21 +372,23 @@ source_ref(char *out, size_t n, const json_t *sref, const char *ns, const char *
 }
 
 /* Flux OCIRepository: what source-controller pulls.  Its precedence:
- * ref.digest, else ref.semver (a range), else ref.tag, else "latest". */
+ * ref.digest, else ref.semver (a constraint over every tag, whatever it
+ * looks like), else ref.tag, else "latest" (no version: newest). */
 static const char *
-oci_repository_version(const json_t *ref, bool *tag)
+oci_repository_version(const json_t *ref, read_as *how)
 {
 	const char *v;
 
-	*tag = false;
+	*how = READ_VERSION;
 	if ((v = pg_json_str(ref, "digest")) != NULL && v[0])
 		return v;
+	*how = READ_RANGE;
 	if ((v = pg_json_str(ref, "semver")) != NULL && v[0])
 		return v;
-	*tag = true;
+	*how = READ_TAG;
 	if ((v = pg_json_str(ref, "tag")) != NULL && v[0])
 		return v;
-	*tag = false;
+	*how = READ_VERSION;
 	return NULL;
 }
 
@@ -369,7 +418,7 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 					    pg_json_str(c, "chart"), ver, src, "spec.chart.spec",
 					    err)) != PG_OK)
 				return rc;
-			mark_range(r, ver, "Flux", false);
+			mark_range(r, ver, "Flux", READ_VERSION);
 			return PG_OK;
 		}
 		if (json_is_object(cref)) {
@@ -393,26 +442,17 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_REPO, NULL,
 				    pg_json_str(spec, "chart"), ver, src, "spec", err)) != PG_OK)
 			return rc;
-		mark_range(r, ver, "Flux", false);
+		mark_range(r, ver, "Flux", READ_VERSION);
 		return PG_OK;
 	}
 	if (strcmp(kind, "OCIRepository") == 0) {
 		const char *url = pg_json_str(spec, "url");
-		bool tag;
-		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &tag);
-		const char *slash;
-		char repo[1024];
+		read_as how;
+		const char *ver = oci_repository_version(json_object_get(spec, "ref"), &how);
 
-		if (url == NULL || (slash = strrchr(url, '/')) == NULL ||
-		    (size_t)(slash - url) >= sizeof(repo))
-			return add_chart(r, PG_REF_CHART, PG_CHART_OCI, url, NULL, ver, NULL,
-					 "spec.url", err);
-		memcpy(repo, url, (size_t)(slash - url));
-		repo[slash - url] = '\0';
-		if ((rc = add_chart(r, PG_REF_CHART, PG_CHART_OCI, repo, slash + 1, ver, NULL,
-				    "spec.url", err)) != PG_OK)
+		if ((rc = add_oci_artifact(r, url, ver, "spec.url", err)) != PG_OK)
 			return rc;
-		mark_range(r, ver, "Flux", tag);
+		mark_range(r, ver, "Flux", how);
 		return PG_OK;
 	}
 	if (strcmp(kind, "HelmRepository") == 0) {

@@ -92,8 +92,10 @@ field_path(char *out, size_t n, const pg_refent *e, const char *where)
 			(void)snprintf(out, n, "%s.image", where);
 		else
 			(void)snprintf(out, n, "%s", where);
-	} else if (strncmp(where, "spec.source", 11) == 0 ||
+	} else if ((strncmp(where, "spec.source", 11) == 0 && strchr(where + 11, '.') == NULL) ||
 		   strcmp(where, "spec.chart.spec") == 0 || strcmp(where, "spec") == 0) {
+		/* an Argo CD source names its chart in `chart` (a native OCI
+		 * source is located at its repoURL already) */
 		(void)snprintf(out, n, "%s.chart", where);
 	} else {
 		(void)snprintf(out, n, "%s", where);

@@ -136,8 +136,11 @@ str_eq(const char *a, const char *b)
 }
 
 /* Same artifact, read the same way: an image by its text, a chart by
- * everything that says what is fetched (a release Secret: its whole
- * payload, since that content is what is verified). */
+ * everything that says what is fetched and how the tool resolves it (a
+ * release Secret: its whole payload, since that content is what is
+ * verified).  The same text as a tag and as a range is not the same
+ * reference: Flux's ref.tag "1.2" is one tag, ref.semver "1.2" the newest
+ * 1.2.x from then on. */
 static bool
 same_ref(const pg_refent *a, const pg_refent *b)
 {
@@ -150,7 +153,8 @@ same_ref(const pg_refent *a, const pg_refent *b)
 		return true;
 	return x->kind == y->kind && str_eq(x->repo_url, y->repo_url) && str_eq(x->name, y->name) &&
 	       str_eq(x->version, y->version) && str_eq(x->location, y->location) &&
-	       str_eq(x->source, y->source) && x->release_len == y->release_len &&
+	       str_eq(x->source, y->source) && x->range == y->range &&
+	       str_eq(x->range_by, y->range_by) && x->release_len == y->release_len &&
 	       (x->release_len == 0 || memcmp(x->release, y->release, x->release_len) == 0);
 }
 

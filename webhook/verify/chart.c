@@ -299,8 +299,13 @@ oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p, cons
 		pick = "latest";
 		goto build;
 	}
+	/* neither a version nor a range: Argo CD's default revision HEAD, a moving
+	 * tag such as "stable" */
 	if ((rc = pg_helm_semver_match(ref->version, "0.0.0", err)) < 0)
-		return rc;
+		return pg_err_wrap(err,
+				   "OCI chart %s: \"%.200s\" is neither one version nor a "
+				   "version range, pin a tag or digest: ",
+				   ref->location, ref->version);
 	{
 		char nm[PG_URL_MAX + 600];
 
