@@ -121,6 +121,8 @@ push_oci web 1.2.0 >/dev/null
 push_oci web 1.2.1-rc.1 tampered >/dev/null   # a prerelease: no plain range picks it
 push_oci web v1.3.0 >/dev/null
 push_oci web 1.3.0 >/dev/null                 # same precedence as v1.3.0
+push_oci lit 1.4.0 >/dev/null
+push_oci lit 1.4.x unsigned >/dev/null        # a tag spelled like a range
 exec 2>&3
 
 policy() { # DIR ALLOW_RANGES(true|false)
@@ -246,6 +248,22 @@ ocirepo '{"semver": "1.2.x"}'
 review "flux OCIRepository semver 1.2.x with allowVersionRanges: tag 1.2.0 from the tag list, not the rc, warned" true \
 	'versions Flux resolves later are not covered.*/charts/web:1.2.x allow' "$T/ranges"
 expect_eq "flux OCIRepository semver: the log records the tag it resolved to" "$(jq -r '.references[0].version' "$T/log")" 1.2.0
+# Argo CD and helm pull a tag spelled exactly like the range before they
+# resolve it: with such a tag the pick is not certain.
+argo "oci://$REG/charts" lit 1.4.x
+review "argo OCI range 1.4.x, allowVersionRanges, and a tag named 1.4.x: denied" false \
+	'version range "1.4.x" of .* is also a tag of that name' "$T/ranges"
+argo "oci://$REG/charts" lit "~1.4.0"
+review "argo OCI range ~1.4.0, allowVersionRanges, no tag of that name: 1.4.0 verified (near miss)" true \
+	'/charts/lit:~1.4.0 allow' "$T/ranges"
+# Flux applies ref.semverFilter before it picks; provgate does not, so the
+# tag it would verify (1.2.0) need not be Flux's (here the rc): refused.
+ocirepo '{"semver": "1.2.x", "semverFilter": ".*-rc.*"}'
+review "flux OCIRepository semver with a semverFilter, allowVersionRanges: denied, Flux's pick is not ours" false \
+	'spec.ref.semverFilter, which provgate does not apply' "$T/ranges"
+ocirepo '{"semver": "1.2.x", "semverFilter": ""}'
+review "flux OCIRepository semver with an empty semverFilter: as without one, allowed (near miss)" true \
+	'/charts/web:1.2.x allow' "$T/ranges"
 ocirepo '{"semver": "~1.3.0"}'
 review "flux OCIRepository semver matching two tags of equal precedence (1.3.0, v1.3.0): denied, not guessed" false \
 	'several tags have the precedence' "$T/ranges"
@@ -385,6 +403,9 @@ chartref w3 '{"tag": "1.0.0", "semver": "1.2.x"}'
 review "flux HelmRelease chartRef -> OCIRepository semver range: denied" false 'version range "1.2.x" of chart web is resolved again by Flux later' "$T/strict"
 review "flux HelmRelease chartRef -> OCIRepository semver range, allowVersionRanges: 1.2.0 verified, warned" true \
 	'versions Flux resolves later are not covered' "$T/ranges"
+chartref w4 '{"semver": "1.2.x", "semverFilter": ".*-rc.*"}'
+review "flux HelmRelease chartRef -> OCIRepository semver with a semverFilter, allowVersionRanges: denied" false \
+	'spec.ref.semverFilter, which provgate does not apply' "$T/ranges"
 unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
 
 # --- item 4: HelmRepository of every type ------------------------------------

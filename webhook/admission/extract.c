@@ -392,6 +392,24 @@ oci_repository_version(const json_t *ref, read_as *how)
 	return NULL;
 }
 
+/* Flux picks the newest tag that satisfies ref.semver *and* matches the
+ * regular expression ref.semverFilter; provgate resolves a range without
+ * the filter, so the tag it would verify need not be the one Flux pulls:
+ * such a reference is refused (only an opted-in range gets this far). */
+static int
+semver_filter(pg_refs *r, const json_t *ref, read_as how, pg_err *err)
+{
+	pg_refent *e = r->n ? &r->v[r->n - 1] : NULL;
+	const char *f = pg_json_str(ref, "semverFilter");
+
+	if (how != READ_RANGE || f == NULL || f[0] == '\0' || e == NULL || e->invalid)
+		return PG_OK;
+	e->invalid = pg_strdup("Flux picks among the tags that match spec.ref.semverFilter, which "
+			       "provgate does not apply, so it cannot tell which tag Flux pulls: "
+			       "pin spec.ref.tag or spec.ref.digest");
+	return e->invalid ? PG_OK : pg_err_set(err, PG_ENOMEM, "out of memory");
+}
+
 static int
 flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 {
@@ -453,7 +471,7 @@ flux(pg_refs *r, const char *kind, const json_t *obj, pg_err *err)
 		if ((rc = add_oci_artifact(r, url, ver, "spec.url", err)) != PG_OK)
 			return rc;
 		mark_range(r, ver, "Flux", how);
-		return PG_OK;
+		return semver_filter(r, json_object_get(spec, "ref"), how, err);
 	}
 	if (strcmp(kind, "HelmRepository") == 0) {
 		const char *type = pg_json_str(spec, "type");

@@ -277,7 +277,8 @@ chart_binding(const chart_job *j, const pg_helm_verified *hv, pg_err *err)
  * tools do: Flux's OCIRepository without any ref pulls "latest"; a range is
  * the highest tag (Helm's '_' read as '+') that satisfies it, from the
  * registry's full tag list.  Two tags of equal precedence ("1.0.0" and
- * "v1.0.0") are ambiguous: denied, never guessed. */
+ * "v1.0.0") are ambiguous, and so is a tag spelled like the range itself:
+ * denied, never guessed. */
 static int
 oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p, const pg_chart_ref *ref,
 		  int64_t deadline, pg_err *err)
@@ -317,6 +318,18 @@ oci_range_resolve(pg_chart_ref **out, pg_verify_ctx *c, const pg_policy *p, cons
 	if (rc != PG_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
+		/* Argo CD and helm pull a tag spelled exactly like the range
+		 * ("1.x") before they read it as one: which is pulled is not
+		 * certain (a range that is one version, a Flux semver "1.2.0",
+		 * picks that very tag anyway) */
+		if (strcmp(tags[i], ref->version) == 0 && !pg_chart_version_exact(ref->version)) {
+			rc = pg_err_set(err, PG_EVERIFY,
+					"version range \"%s\" of %s is also a tag of that name; "
+					"a tool may pull the tag rather than resolve the range: "
+					"pin one version",
+					ref->version, ref->location);
+			goto out;
+		}
 		(void)snprintf(v, sizeof(v), "%s", tags[i]);
 		for (k = 0; v[k]; k++)
 			if (v[k] == '_')
@@ -666,8 +679,21 @@ resolve_source(pg_chart_ref **out, pg_verify_ctx *c, const pg_chart_ref *ref, in
 			bool range = false;
 
 			if (v == NULL || v[0] == '\0') {
+				const char *f =
+				    json_string_value(json_object_get(r, "semverFilter"));
+
 				v = json_string_value(json_object_get(r, "semver"));
 				range = true;
+				if (v && v[0] && f && f[0]) {
+					/* extract.c semver_filter: Flux's pick, not ours */
+					rc = pg_err_set(
+					    err, PG_EVERIFY,
+					    "OCIRepository %s/%s: Flux picks among the tags "
+					    "that match spec.ref.semverFilter, which provgate "
+					    "does not apply: pin spec.ref.tag or spec.ref.digest",
+					    ns, name);
+					goto out;
+				}
 			}
 			if (v == NULL || v[0] == '\0') {
 				v = json_string_value(json_object_get(r, "tag"));
