@@ -46,6 +46,57 @@ else
 fi
 TSA=$(nv_tsa_cmd "$T/nv")
 
+# Delta CRLs (RFC 5280 5.2.4, as a CA publishing a weekly base and daily
+# deltas does): leaves whose distribution point is base.crl, a base that
+# revokes nothing and names delta.crl (Freshest CRL), a delta that revokes
+# dleaf; base2.crl names a delta nobody serves.  Given CRLs: base-rev lists
+# dleaf, delta-empty adds nothing; crit-clean carries an unknown critical
+# extension.
+(
+	cd "$T/nv" || exit 1
+	{
+		for n in dleaf dleaf2; do
+			printf '[%s]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n' "$n"
+			printf 'extendedKeyUsage = codeSigning\ncrlDistributionPoints = URI:https://127.0.0.1:%s/base.crl\n' "$CRLPORT"
+		done
+		printf '[dleaf3]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n'
+		printf 'extendedKeyUsage = codeSigning\ncrlDistributionPoints = URI:https://127.0.0.1:%s/base2.crl\n' "$CRLPORT"
+	} >dext.cnf
+	for n in dleaf dleaf2 dleaf3; do
+		test_key "$n.key" rsa:2048 "nv-$n" &&
+			openssl req -new -key "$n.key" -subj "/C=US/ST=WA/O=acme/CN=acme $n signer" -out "$n.csr" \
+				-config ext.cnf 2>/dev/null &&
+			openssl ca -batch -config ca.db/ca.cnf -cert ca.pem -keyfile ca.key -in "$n.csr" \
+				-startdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" -enddate "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" \
+				-extfile dext.cnf -extensions "$n" -notext -out "$n.pem" 2>/dev/null &&
+			cat "$n.pem" ca.pem >"$n-chain.pem" || exit 1
+	done
+	: >idx-empty
+	: >idx-rev
+	sed 's#database = ca.db/index#database = idx-rev#' ca.db/ca.cnf >rev.cnf
+	openssl ca -config rev.cnf -cert ca.pem -keyfile ca.key -revoke dleaf.pem 2>/dev/null || exit 1
+	mkcrl() { # OUT INDEX EXTSECTION CRLNUMBER
+		echo "$4" >crlnum
+		{
+			sed -e "s#database = ca.db/index#database = $2#" -e "s#^\[d\]#[d]\ncrl_extensions = $3\ncrlnumber = crlnum#" ca.db/ca.cnf
+			printf '[base]\nfreshestCRL = URI:https://127.0.0.1:%s/delta.crl\n' "$CRLPORT"
+			printf '[base2]\nfreshestCRL = URI:https://127.0.0.1:%s/nodelta.crl\n' "$CRLPORT"
+			printf '[delta]\n2.5.29.27 = critical,ASN1:INTEGER:1\n[plain]\nauthorityKeyIdentifier = keyid\n'
+			printf '[crit]\n1.2.3.4.5.6 = critical,ASN1:NULL\n'
+		} >crl.cnf
+		openssl ca -config crl.cnf -cert ca.pem -keyfile ca.key -gencrl -crldays 7 -out "$1" 2>>crl.err
+	}
+	mkcrl base-clean.crl idx-empty base 01 && mkcrl delta-rev.crl idx-rev delta 02 &&
+		mkcrl base-rev.crl idx-rev plain 03 && mkcrl delta-empty.crl idx-empty delta 04 &&
+		mkcrl crit-clean.crl idx-empty crit 05 && mkcrl base2.crl idx-empty base2 06 || exit 1
+	for f in base-clean:base delta-rev:delta base2:base2; do
+		openssl crl -in "${f%%:*}.crl" -outform DER -out "$T/www/${f#*:}.crl" || exit 1
+	done
+) || { notok "delta CRL fixtures" "$(tail -3 "$T/nv/crl.err" 2>/dev/null)"; exit 1; }
+openssl crl -in "$T/nv/delta-rev.crl" -noout -text | grep -q "Delta CRL Indicator: critical" &&
+	openssl crl -in "$T/nv/base-clean.crl" -noout -text | grep -q "Freshest CRL" ||
+	{ notok "delta CRL fixtures carry their extensions"; exit 1; }
+
 # signed REPO TAG FORMAT KEY CHAIN: an image with one Notation signature.
 signed() {
 	local repo=$1 tag=$2 fmt=$3 key=$4 chain=$5 d f
@@ -67,7 +118,14 @@ D_DEAD=$(signed cdp/dead v1 jws dead.key dead-chain.pem)
 D_DEADLOG=$(signed cdplog/dead v1 jws dead.key dead-chain.pem)
 D_DEADSKIP=$(signed cdpskip/dead v1 jws dead.key dead-chain.pem)
 D_LATE=$(signed cdp/late v1 jws crlok.key crlok-chain.pem)
-for v in D_OK D_REV D_DEAD D_DEADLOG D_DEADSKIP D_LATE; do
+D_DOK=$(signed cdp/dok v1 jws dleaf2.key dleaf2-chain.pem)
+D_DREV=$(signed cdp/drev v1 jws dleaf.key dleaf-chain.pem)
+D_DNONE=$(signed cdp/dnone v1 jws dleaf3.key dleaf3-chain.pem)
+D_GREV=$(signed given/rev v1 jws dleaf.key dleaf-chain.pem)
+D_GOK=$(signed given/ok v1 jws dleaf2.key dleaf2-chain.pem)
+D_GDREV=$(signed givendelta/rev v1 jws dleaf.key dleaf-chain.pem)
+D_CRIT=$(signed crit/ok v1 jws dead.key dead-chain.pem)
+for v in D_OK D_REV D_DEAD D_DEADLOG D_DEADSKIP D_LATE D_DOK D_DREV D_DNONE D_GREV D_GOK D_GDREV D_CRIT; do
 	[[ ${!v} == sha256:* ]] || { notok "push images and Notation signatures" "$v is empty"; exit 1; }
 done
 ok "push images and Notation signatures"
@@ -85,7 +143,24 @@ spec:
     certs:
       acme: {path: $T/nv/ca.pem}
       acme-tsa: {path: $T/nv/tsa-root.pem}
+      delta-empty: {path: $T/nv/delta-empty.crl}
+      delta-rev: {path: $T/nv/delta-rev.crl}
+      base-rev: {path: $T/nv/base-rev.crl}
+      base-clean: {path: $T/nv/base-clean.crl}
+      crit-clean: {path: $T/nv/crit-clean.crl}
   images:
+    - name: given
+      match: ["$REG/given/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], crls: [delta-empty, base-rev], identities: ["*"], revocation: enforce}
+    - name: given-delta
+      match: ["$REG/givendelta/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], crls: [delta-rev, base-clean], identities: ["*"], revocation: enforce}
+    - name: crit
+      match: ["$REG/crit/**"]
+      verify:
+        - notation: {ca: [acme], tsa: [acme-tsa], crls: [crit-clean], identities: ["*"], revocation: enforce}
     - name: cdp-enforce
       match: ["$REG/cdp/**"]
       verify:
@@ -116,6 +191,13 @@ leaf revoked in the CRL from the distribution point|$REG/cdp/revoked:v1|false|re
 distribution point unreachable, revocation enforce|$REG/cdp/dead:v1|false|revocation: revocation status of certificate .*dead-cdp signer.* is unknown \\(no CRL given for it; CRL at https://127.0.0.1:$DEADPORT/acme.crl unavailable|
 distribution point unreachable, revocation log|$REG/cdplog/dead:v1|true|verified|$D_DEADLOG
 distribution point unreachable, revocation skip|$REG/cdpskip/dead:v1|true|verified|$D_DEADSKIP
+base CRL names a delta that revokes the leaf|$REG/cdp/drev:v1|false|revocation: certificate "CN=acme dleaf signer.*" is revoked|
+base CRL and its delta, leaf in neither|$REG/cdp/dok:v1|true|verified|$D_DOK
+base CRL names a delta nobody serves|$REG/cdp/dnone:v1|false|revocation: revocation status of certificate .*dleaf3 signer.* is unknown \\(its CRL names a delta CRL, and no current delta was found|
+given CRLs: an empty delta first, the base that revokes the leaf|$REG/given/rev:v1|false|revocation: certificate "CN=acme dleaf signer.*" is revoked|
+given CRLs: an empty delta and a base, leaf in neither|$REG/given/ok:v1|true|verified|$D_GOK
+given CRLs: a delta that revokes the leaf, a base that does not|$REG/givendelta/rev:v1|false|revocation: certificate "CN=acme dleaf signer.*" is revoked|
+given CRL with an unknown critical extension, distribution point dead: not used|$REG/crit/ok:v1|false|revocation status of certificate .*dead-cdp signer.* is unknown \\(its CRL cannot be used: it has a critical extension provgate does not know|
 EOF
 }
 

@@ -203,29 +203,144 @@ authentic_time(const pg_notation_trust *t, const nv_env *env, int64_t now, pg_er
 	return PG_OK;
 }
 
-/* The CRL of crls that issuer signed and that is current at now, or
- * NULL; *stale set when one was signed by issuer but is past nextUpdate
- * (or not yet valid). */
-static X509_CRL *
-crl_for(STACK_OF(X509_CRL) * crls, X509 *issuer, int64_t now, bool *stale)
+/* Does the distribution point name of a CRL's IDP name one of c's own
+ * distribution points (a URI in both)?  A partitioned CRL covers only the
+ * certificates that point at it. */
+static bool
+idp_names_cdp_of(const DIST_POINT_NAME *dpn, X509 *c)
 {
-	EVP_PKEY *k = X509_get0_pubkey(issuer);
+	STACK_OF(DIST_POINT) * dps;
+	bool hit = false;
+	int i, j, k;
+
+	if (dpn->type != 0)
+		return false; /* a relative name: not read */
+	dps = X509_get_ext_d2i(c, NID_crl_distribution_points, NULL, NULL);
+	for (i = 0; dps && i < sk_DIST_POINT_num(dps) && !hit; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (j = 0; j < sk_GENERAL_NAME_num(dpn->name.fullname) && !hit; j++)
+			for (k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname) && !hit;
+			     k++)
+				hit = GENERAL_NAME_cmp(sk_GENERAL_NAME_value(dpn->name.fullname, j),
+						       sk_GENERAL_NAME_value(
+							   dp->distpoint->name.fullname, k)) == 0;
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return hit;
+}
+
+/* Why crl cannot say, on its own or with a delta, whether c is revoked
+ * (RFC 5280 5.2, as notation judges a CRL), or NULL: a critical extension
+ * it does not know, or an issuing distribution point that narrows its
+ * scope (some reasons, indirect, attribute or CA or end-entity
+ * certificates only, another partition).  delta: crl is a delta CRL, which
+ * is read only beside its base. */
+static const char *
+crl_unusable(X509_CRL *crl, X509 *c, bool delta)
+{
+	ISSUING_DIST_POINT *idp;
+	const char *why = NULL;
+	int i, crit = -1, ca;
+
+	for (i = 0; i < X509_CRL_get_ext_count(crl); i++) {
+		X509_EXTENSION *ex = X509_CRL_get_ext(crl, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ex));
+
+		if (nid == NID_delta_crl && !delta)
+			return "it is a delta CRL";
+		if (X509_EXTENSION_get_critical(ex) && nid != NID_crl_number &&
+		    nid != NID_authority_key_identifier && nid != NID_delta_crl &&
+		    nid != NID_issuing_distribution_point)
+			return "it has a critical extension provgate does not know";
+	}
+	if (delta && X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) < 0)
+		return "it is not a delta CRL";
+	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit, NULL);
+	if (idp == NULL) {
+		ERR_clear_error();
+		return crit == -1 ? NULL : "its issuing distribution point does not parse";
+	}
+	ca = X509_check_ca(c);
+	if (idp->onlysomereasons)
+		why = "it covers only some revocation reasons";
+	else if (idp->indirectCRL)
+		why = "it is an indirect CRL";
+	else if (idp->onlyattr)
+		why = "it covers only attribute certificates";
+	else if (idp->onlyCA && !ca)
+		why = "it covers only CA certificates";
+	else if (idp->onlyuser && ca)
+		why = "it covers only end-entity certificates";
+	else if (idp->distpoint && !idp_names_cdp_of(idp->distpoint, c))
+		why = "it is the partition of another distribution point";
+	ISSUING_DIST_POINT_free(idp);
+	return why;
+}
+
+/* What a CRL search looks for: a complete CRL for c, or (base set) a delta
+ * of base. */
+typedef struct crl_want {
+	X509 *c, *issuer;
+	X509_CRL *base; /* NULL: a complete CRL */
+	int64_t now;
+	bool stale;	      /* one signed by issuer was not current */
+	const char *unusable; /* why one signed by issuer and current was not used */
+} crl_want;
+
+/* A delta CRL d goes with base when d's Delta CRL Indicator (the base it
+ * builds on) is at most base's CRL number and d's own number is greater. */
+static bool
+delta_of(X509_CRL *d, X509_CRL *base)
+{
+	ASN1_INTEGER *bn = X509_CRL_get_ext_d2i(base, NID_crl_number, NULL, NULL);
+	ASN1_INTEGER *ind = X509_CRL_get_ext_d2i(d, NID_delta_crl, NULL, NULL);
+	ASN1_INTEGER *dn = X509_CRL_get_ext_d2i(d, NID_crl_number, NULL, NULL);
+	bool ok = bn && ind && dn && ASN1_INTEGER_cmp(ind, bn) <= 0 && ASN1_INTEGER_cmp(dn, bn) > 0;
+
+	ASN1_INTEGER_free(bn);
+	ASN1_INTEGER_free(ind);
+	ASN1_INTEGER_free(dn);
+	ERR_clear_error();
+	return ok;
+}
+
+/* The CRL of crls that w->issuer signed, that is current at w->now and
+ * that can speak for w->c (complete, or a delta of w->base), or NULL. */
+static X509_CRL *
+crl_pick(STACK_OF(X509_CRL) * crls, crl_want *w)
+{
+	EVP_PKEY *k = X509_get0_pubkey(w->issuer);
 	int i;
 
 	for (i = 0; crls && k && i < sk_X509_CRL_num(crls); i++) {
 		X509_CRL *crl = sk_X509_CRL_value(crls, i);
+		const char *why;
 		int64_t last, next;
 
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(w->issuer)) !=
+			0 ||
 		    X509_CRL_verify(crl, k) != 1) {
 			ERR_clear_error();
 			continue;
 		}
 		if (nv_asn1_time(&last, X509_CRL_get0_lastUpdate(crl)) != PG_OK ||
 		    X509_CRL_get0_nextUpdate(crl) == NULL ||
-		    nv_asn1_time(&next, X509_CRL_get0_nextUpdate(crl)) != PG_OK || now < last ||
-		    now > next) {
-			*stale = true;
+		    nv_asn1_time(&next, X509_CRL_get0_nextUpdate(crl)) != PG_OK || w->now < last ||
+		    w->now > next) {
+			w->stale = true;
+			continue;
+		}
+		if ((why = crl_unusable(crl, w->c, w->base != NULL)) != NULL) {
+			/* a delta met while looking for a base is no news */
+			if (w->base != NULL || strcmp(why, "it is a delta CRL") != 0)
+				w->unusable = why;
+			continue;
+		}
+		if (w->base != NULL && !delta_of(crl, w->base)) {
+			w->unusable = "it is a delta of another base CRL";
 			continue;
 		}
 		return crl;
@@ -234,17 +349,16 @@ crl_for(STACK_OF(X509_CRL) * crls, X509 *issuer, int64_t now, bool *stale)
 }
 
 /*
- * A current CRL for c (issued by issuer) from c's distribution points, via
- * src: the full-name http(s) URIs, at most PG_NOTATION_CDP_TRIES of them,
- * in order, until one gives a CRL issuer signed that is current.  Fetched
+ * A CRL as w asks, from the distribution points dps (a certificate's, or a
+ * base CRL's Freshest CRL), via src: the full-name http(s) URIs, at most
+ * PG_NOTATION_CDP_TRIES of them, in order, until one gives one.  Fetched
  * CRLs go to *pool (kept until the verification ends).  NULL with why
  * filled when none does.
  */
 static X509_CRL *
-crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notation_crl_src *src,
-	     int64_t now, bool *stale, char *why, size_t whylen)
+crl_from_points(STACK_OF(X509_CRL) * *pool, STACK_OF(DIST_POINT) * dps,
+		const pg_notation_crl_src *src, crl_want *w, char *why, size_t whylen)
 {
-	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(c, NID_crl_distribution_points, NULL, NULL);
 	X509_CRL *found = NULL;
 	int i, j, tries = 0;
 
@@ -279,7 +393,7 @@ crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notatio
 			    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
 				continue;
 			if (tries++ == PG_NOTATION_CDP_TRIES)
-				goto out;
+				return NULL;
 			pg_err_clear(&e);
 			if (src->get(&bytes, &len, url, &e, src->ctx) != PG_OK) {
 				(void)snprintf(why, whylen, "CRL at %.200s unavailable: %.300s",
@@ -288,43 +402,65 @@ crl_from_cdp(STACK_OF(X509_CRL) * *pool, X509 *c, X509 *issuer, const pg_notatio
 			}
 			if (*pool == NULL && (*pool = sk_X509_CRL_new_null()) == NULL) {
 				free(bytes);
-				goto out;
+				return NULL;
 			}
 			if ((got = sk_X509_CRL_new_null()) == NULL ||
 			    nv_crls_add(got, bytes, len) != PG_OK) {
 				(void)snprintf(why, whylen, "%.200s is not a CRL", url);
 			} else {
-				bool st = false;
-
 				while (sk_X509_CRL_num(got) > 0) {
 					X509_CRL *x = sk_X509_CRL_shift(got);
 
 					if (!sk_X509_CRL_push(*pool, x))
 						X509_CRL_free(x);
 				}
-				found = crl_for(*pool, issuer, now, &st);
-				if (found == NULL) {
-					*stale |= st;
-					(void)snprintf(
-					    why, whylen, "the CRL at %.200s is %s", url,
-					    st ? "out of date"
-					       : "not signed by the certificate's issuer");
-				}
+				w->stale = false;
+				w->unusable = NULL;
+				found = crl_pick(*pool, w);
+				if (found == NULL)
+					(void)snprintf(why, whylen, "the CRL at %.200s %s%s", url,
+						       w->stale ? "is out of date"
+						       : w->unusable
+							   ? "cannot be used: "
+							   : "is not signed by the certificate's "
+							     "issuer",
+						       w->stale || !w->unusable ? "" : w->unusable);
 			}
 			sk_X509_CRL_pop_free(got, X509_CRL_free);
 			free(bytes);
 		}
 	}
-out:
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	ERR_clear_error();
 	return found;
 }
 
+/* Is c revoked by crl and its delta (NULL when none)?  A delta entry lists
+ * what was revoked since the base, or with reason removeFromCRL a
+ * certificate taken off hold since. */
+static bool
+revoked_by(X509_CRL *crl, X509_CRL *delta, X509 *c)
+{
+	X509_REVOKED *rv = NULL;
+	ASN1_ENUMERATED *reason;
+	bool removed;
+
+	if (delta != NULL && X509_CRL_get0_by_cert(delta, &rv, c) == 1) {
+		reason = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL, NULL);
+		removed = reason && ASN1_ENUMERATED_get(reason) == CRL_REASON_REMOVE_FROM_CRL;
+		ASN1_ENUMERATED_free(reason);
+		ERR_clear_error();
+		return !removed;
+	}
+	rv = NULL;
+	return X509_CRL_get0_by_cert(crl, &rv, c) == 1;
+}
+
 /* Revocation (see notation.h): each certificate below the root is looked
- * up in a current CRL its issuer signed, given ones first, then (with src)
- * one from its distribution points; revoked fails; a certificate naming
- * OCSP/CRL locations without such a CRL is unknown. */
+ * up in a current, complete CRL its issuer signed, given ones first, then
+ * (with src) one from its distribution points, together with the delta CRL
+ * that base names (Freshest CRL) or that is given beside it, as notation
+ * merges them; revoked fails; a base whose delta is unavailable, or a
+ * certificate naming OCSP/CRL locations without such a CRL, is unknown. */
 static int
 revocation(const pg_notation_trust *t, const nv_env *env, const pg_notation_crl_src *src,
 	   int64_t now, pg_err *e)
@@ -334,33 +470,74 @@ revocation(const pg_notation_trust *t, const nv_env *env, const pg_notation_crl_
 
 	for (i = 0; i < n && rc == PG_OK; i++) {
 		X509 *c = sk_X509_value(env->chain, i), *issuer;
-		X509_REVOKED *rv = NULL;
-		X509_CRL *crl = NULL;
-		bool stale = false, given_stale = false, cdp;
+		X509_CRL *crl = NULL, *delta = NULL;
+		crl_want w;
+		bool stale = false, cdp;
+		const char *unusable = NULL;
 		char subj[256], why[600];
 
 		why[0] = '\0';
 		issuer = i + 1 < n ? sk_X509_value(env->chain, i + 1) : NULL;
 		cdp = X509_get_ext_by_NID(c, NID_crl_distribution_points, -1) >= 0;
-		if (issuer != NULL)
-			crl = crl_for(t->crls, issuer, now, &given_stale);
-		if (crl == NULL && issuer != NULL && cdp && src != NULL && src->get != NULL)
-			crl = crl_from_cdp(&pool, c, issuer, src, now, &stale, why, sizeof(why));
-		if (crl != NULL)
-			given_stale = false;
 		nv_subject(subj, sizeof(subj), c);
+		memset(&w, 0, sizeof(w));
+		w.c = c;
+		w.issuer = issuer;
+		w.now = now;
+		if (issuer != NULL) {
+			crl = crl_pick(t->crls, &w);
+			stale = w.stale;
+			unusable = w.unusable;
+		}
+		if (crl == NULL && issuer != NULL && cdp && src != NULL && src->get != NULL) {
+			STACK_OF(DIST_POINT) *dps =
+			    X509_get_ext_d2i(c, NID_crl_distribution_points, NULL, NULL);
+
+			crl = crl_from_points(&pool, dps, src, &w, why, sizeof(why));
+			sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+			ERR_clear_error();
+		}
 		if (crl != NULL) {
-			if (X509_CRL_get0_by_cert(crl, &rv, c) == 1)
+			bool fresh = X509_CRL_get_ext_by_NID(crl, NID_freshest_crl, -1) >= 0;
+
+			w.base = crl;
+			w.stale = false;
+			w.unusable = NULL;
+			if ((delta = crl_pick(t->crls, &w)) == NULL)
+				delta = crl_pick(pool, &w);
+			if (delta == NULL && fresh && src != NULL && src->get != NULL) {
+				STACK_OF(DIST_POINT) *dps =
+				    X509_CRL_get_ext_d2i(crl, NID_freshest_crl, NULL, NULL);
+
+				delta = crl_from_points(&pool, dps, src, &w, why, sizeof(why));
+				sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+				ERR_clear_error();
+			}
+			if (delta == NULL && fresh) {
+				rc = pg_err_set(
+				    e, PG_EVERIFY,
+				    "revocation status of certificate \"%s\" is unknown "
+				    "(its CRL names a delta CRL, and no current delta was "
+				    "found%s%s)",
+				    subj, why[0] ? ": " : "", why);
+				continue;
+			}
+			if (revoked_by(crl, delta, c))
 				rc = pg_err_set(e, PG_EVERIFY, "certificate \"%s\" is revoked",
 						subj);
 			continue;
 		}
-		if (given_stale)
+		if (stale)
 			rc = pg_err_set(
 			    e, PG_EVERIFY,
 			    "revocation status of certificate \"%s\" is unknown (its CRL is "
 			    "out of date)",
 			    subj);
+		else if (unusable)
+			rc = pg_err_set(e, PG_EVERIFY,
+					"revocation status of certificate \"%s\" is unknown (its "
+					"CRL cannot be used: %s)",
+					subj, unusable);
 		else if (cdp || X509_get_ext_by_NID(c, NID_info_access, -1) >= 0)
 			rc =
 			    pg_err_set(e, PG_EVERIFY,
