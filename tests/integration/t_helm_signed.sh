@@ -136,6 +136,15 @@ refused "unknown key" 1 '^Error: openpgp: signature made by unknown entity$' \
 block "$D/demo-1.0.0.tgz" other-1.0.0.tgz | gpg --batch --yes -u "$RSA" --clearsign >"$W/wrongname.prov"
 refused "wrong file name in files:" 1 '^Error: provenance does not contain a SHA for a file named "demo-1.0.0.tgz"$' \
 	"$D/demo-1.0.0.tgz" --prov "$W/wrongname.prov" --keyring rsa.pub
+# gpgv never compares a signature's creation time with now; Helm 4 takes a
+# signature from the future as expired.  Within the skew (a minute) it counts.
+block "$D/demo-1.0.0.tgz" | gpg --batch --yes -u "$RSA" --faked-system-time 20400101T000000 --clearsign >"$W/future.prov"
+refused "signature made in the future (2040)" 1 '^Error: openpgp: signature expired: it was made in the future \(2040-01-01T00:00:[0-9]{2}Z\)$' \
+	"$D/demo-1.0.0.tgz" --prov "$W/future.prov" --keyring rsa.pub
+block "$D/demo-1.0.0.tgz" | gpg --batch --yes -u "$RSA" --faked-system-time "$(date -u -d '+1 minute' +%Y%m%dT%H%M%S)" \
+	--clearsign >"$W/soon.prov"
+"$PG" verify-chart "$D/demo-1.0.0.tgz" --prov "$W/soon.prov" --keyring rsa.pub >/dev/null 2>&1
+expect_eq "signature a minute ahead (clock skew): verified (near miss)" "$?" 0
 block "$D/demo-1.0.0.tgz" >"$W/unsigned.prov"
 refused "no signature" 1 '^Error: signature block not found$' \
 	"$D/demo-1.0.0.tgz" --prov "$W/unsigned.prov" --keyring rsa.pub

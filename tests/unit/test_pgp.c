@@ -124,6 +124,16 @@ test_status(void **state)
 	assert_string_equal(st.keyid, "5531B724834B1085");
 	assert_string_equal(st.fpr, "2EFBBB400FA6EB9A0A417E735531B724834B1085");
 	assert_string_equal(st.primary, "2EFBBB400FA6EB9A0A417E735531B724834B1085");
+	assert_int_equal(st.sig_time, 1796476061);
+	{
+		static const char iso[] =
+		    "[GNUPG:] GOODSIG 5531B724834B1085 x\n"
+		    "[GNUPG:] VALIDSIG 2EFBBB400FA6EB9A0A417E735531B724834B1085 2040-01-01 "
+		    "20400101T000000 0 4 0 22 8 01\n";
+
+		assert_int_equal(pg_pgp_status_parse(&st, iso, sizeof(iso) - 1), PG_OK);
+		assert_int_equal(st.sig_time, 2208988800);
+	}
 	assert_int_equal(pg_pgp_status_parse(&st, errsig, sizeof(errsig) - 1), PG_OK);
 	assert_int_equal(st.kind, PG_PGP_SIG_ERROR);
 	assert_int_equal(st.errsig_rc, 9);

@@ -950,6 +950,20 @@ sig_verdict(pg_pgp *p, const pg_pgp_status *st, pg_err *err)
 	}
 	if (st->fpr[0] == '\0' && st->keyid[0] == '\0')
 		return pg_err_set(err, PG_EVERIFY, "openpgp: signature without a signer");
+	/* gpgv never compares the creation time with now; Helm 4 (go-crypto)
+	 * takes a signature from the future as expired. */
+	if (st->sig_time > (int64_t)time(NULL) + PG_PGP_FUTURE_SKEW_S) {
+		char when[40];
+		time_t t = (time_t)st->sig_time;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			(void)snprintf(when, sizeof(when), "%lld", (long long)st->sig_time);
+		return pg_err_set(err, PG_EVERIFY,
+				  "openpgp: signature expired: it was made in the future (%s)",
+				  when);
+	}
 	return PG_OK;
 }
 

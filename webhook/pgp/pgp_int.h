@@ -42,6 +42,9 @@ int pg_pgp_clearsign_normalize(pg_buf *out, const char *msg, size_t n, pg_err *e
 #define PG_PGP_STATUS_MAX ((size_t)64 << 10)
 /* Fingerprints are 40 (v4) or 64 (v5/v6) hex digits. */
 #define PG_PGP_FPR_MAX 64
+/* A signature made this far after now is taken as expired (clocks of the
+ * signing machine and the cluster differ by less). */
+#define PG_PGP_FUTURE_SKEW_S 300
 
 /*
  * Run argv[0] (an absolute path) with argv: in[0..inlen) on its stdin, its
@@ -71,6 +74,8 @@ typedef struct pg_pgp_status {
 	char keyid[PG_PGP_FPR_MAX + 1];	  /* its key id or fingerprint, upper-case hex */
 	char fpr[PG_PGP_FPR_MAX + 1];	  /* VALIDSIG: the signing key's fingerprint */
 	char primary[PG_PGP_FPR_MAX + 1]; /* VALIDSIG: its primary key's, "" if not given */
+	int64_t sig_time;		  /* VALIDSIG: its creation time (Unix seconds), 0 if
+					     not given */
 	int errsig_rc;			  /* ERRSIG's reason (9: no public key) */
 	bool nodata;			  /* NODATA: no OpenPGP data found */
 } pg_pgp_status;

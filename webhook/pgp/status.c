@@ -5,7 +5,9 @@
  * read; the user-id text gpg appends to a verdict line is never used (who
  * signed comes from the keyring's key table).
  */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pgp/pgp_int.h"
 
@@ -85,20 +87,47 @@ verdict(pg_pgp_status *st, pg_pgp_sigkind kind, const char *args, const char *en
 	return PG_OK;
 }
 
+/* A VALIDSIG time field: Unix seconds, or ISO 8601 "yyyymmddThhmmss"
+ * (UTC); 0 when it is neither. */
+static int64_t
+status_time(const char *p, const char *end)
+{
+	char buf[32];
+	size_t n = 0;
+	struct tm tm;
+	char *e;
+
+	while (p + n < end && p[n] != ' ' && n < sizeof(buf) - 1) {
+		buf[n] = p[n];
+		n++;
+	}
+	buf[n] = '\0';
+	if (n == 0)
+		return 0;
+	if (strspn(buf, "0123456789") == n)
+		return n <= 12 ? (int64_t)strtoll(buf, NULL, 10) : 0;
+	memset(&tm, 0, sizeof(tm));
+	e = strptime(buf, "%Y%m%dT%H%M%S", &tm);
+	return e && *e == '\0' ? (int64_t)timegm(&tm) : 0;
+}
+
 static int
 validsig(pg_pgp_status *st, const char *args, const char *end)
 {
 	char fpr[PG_PGP_FPR_MAX + 1], primary[PG_PGP_FPR_MAX + 1] = "";
 	const char *p = args;
+	int64_t when;
 
 	if (hex_word(fpr, PG_PGP_FPR_MAX, &p, end) != 0)
 		return PG_EINVAL;
+	when = status_time(skip_words(p, end, 1), end); /* after the date: the timestamp */
 	p = skip_words(p, end, 8);
 	if (p < end && hex_word(primary, PG_PGP_FPR_MAX, &p, end) != 0)
 		return PG_EINVAL;
 	if (st->fpr[0] == '\0') { /* the first signature's */
 		memcpy(st->fpr, fpr, sizeof(fpr));
 		memcpy(st->primary, primary, sizeof(primary));
+		st->sig_time = when;
 	}
 	return PG_OK;
 }
