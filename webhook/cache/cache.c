@@ -98,16 +98,6 @@ kd_hash(const unsigned char kd[32])
 	return h;
 }
 
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 int
 pg_cache_new(pg_cache **out, const pg_cache_opts *opts)
 {
@@ -377,7 +367,7 @@ find_flight(pg_cache *c, const char *key, uint64_t h)
 pg_claim
 pg_cache_claim(pg_cache *c, const char *key, int64_t deadline, pg_cache_val *out)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = pg_digest_fnv1a(key);
 	unsigned char kd[32];
 	pg_claim r;
 	entry *e;
@@ -450,7 +440,7 @@ pg_cache_claim(pg_cache *c, const char *key, int64_t deadline, pg_cache_val *out
 void
 pg_cache_release(pg_cache *c, const char *key)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = pg_digest_fnv1a(key);
 	flight **pp, *f;
 
 	pthread_mutex_lock(&c->mu);

@@ -639,28 +639,35 @@ chart_fields(pg_jw *w, const pg_refdec *rd)
 		pg_jw_kstr(w, "warning", rd->warning);
 }
 
+void
+pg_decide__log_head(struct pg_jw *w, const char *msg, const pg_decision *d)
+{
+	char ts[40];
+
+	pg_clock_rfc3339(ts, sizeof(ts));
+	pg_jw_obj(w);
+	pg_jw_kstr(w, "time", ts);
+	pg_jw_kstr(w, "msg", msg);
+	pg_jw_kstr(w, "uid", pg_review_uid(d->rv));
+	pg_jw_kstr(w, "namespace", pg_review_namespace(d->rv));
+	pg_jw_kstr(w, "kind", pg_review_kind(d->rv));
+	pg_jw_kstr(w, "name", pg_review_name(d->rv));
+	pg_jw_kstr(w, "operation", pg_review_operation(d->rv));
+	pg_jw_kstr(w, "user", pg_review_user(d->rv));
+}
+
 int
 pg_decision_log_line(char **out, size_t *len, const pg_decision *d, int64_t duration_us)
 {
-	char ts[40];
 	pg_buf b;
 	pg_jw w;
 	size_t i;
 	int rc;
 
-	pg_clock_rfc3339(ts, sizeof(ts));
 	pg_buf_init(&b, 0);
 	(void)pg_buf_reserve(&b, RENDER_START);
 	pg_jw_init(&w, &b);
-	pg_jw_obj(&w);
-	pg_jw_kstr(&w, "time", ts);
-	pg_jw_kstr(&w, "msg", "admission");
-	pg_jw_kstr(&w, "uid", pg_review_uid(d->rv));
-	pg_jw_kstr(&w, "namespace", pg_review_namespace(d->rv));
-	pg_jw_kstr(&w, "kind", pg_review_kind(d->rv));
-	pg_jw_kstr(&w, "name", pg_review_name(d->rv));
-	pg_jw_kstr(&w, "operation", pg_review_operation(d->rv));
-	pg_jw_kstr(&w, "user", pg_review_user(d->rv));
+	pg_decide__log_head(&w, "admission", d);
 	pg_jw_kbool(&w, "allowed", pg_decision_allowed(d));
 	pg_jw_kstr(&w, "decision", pg_decision_label(d));
 	pg_jw_key(&w, "references");

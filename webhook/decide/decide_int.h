@@ -55,4 +55,8 @@ void pg__advice_append(char *buf, size_t n, const pg_decision *d, size_t i);
 struct pg_jw;
 void pg__advice_log_fields(struct pg_jw *w, const pg_refent *e);
 
+/* Opens a log line's object in w and writes its head: time, msg, and the
+ * review's uid, namespace, kind, name, operation and user. */
+void pg_decide__log_head(struct pg_jw *w, const char *msg, const pg_decision *d);
+
 #endif

@@ -23,7 +23,6 @@
 
 #include "buf/buf.h"
 #include "buf/jsonw.h"
-#include "clock/clock.h"
 #include "digest/digest.h"
 #include "jsonmem/jsonmem.h"
 #include "ref/ref.h"
@@ -271,22 +270,12 @@ int
 pg_decision_mutate_log_line(char **out, size_t *len, const pg_decision *d, size_t npatched,
 			    const char *note, int64_t duration_us)
 {
-	char ts[40];
 	pg_buf b;
 	pg_jw w;
 
-	pg_clock_rfc3339(ts, sizeof(ts));
 	pg_buf_init(&b, 0);
 	pg_jw_init(&w, &b);
-	pg_jw_obj(&w);
-	pg_jw_kstr(&w, "time", ts);
-	pg_jw_kstr(&w, "msg", "mutate");
-	pg_jw_kstr(&w, "uid", pg_review_uid(d->rv));
-	pg_jw_kstr(&w, "namespace", pg_review_namespace(d->rv));
-	pg_jw_kstr(&w, "kind", pg_review_kind(d->rv));
-	pg_jw_kstr(&w, "name", pg_review_name(d->rv));
-	pg_jw_kstr(&w, "operation", pg_review_operation(d->rv));
-	pg_jw_kstr(&w, "user", pg_review_user(d->rv));
+	pg_decide__log_head(&w, "mutate", d);
 	pg_jw_kint(&w, "pinned", (long long)npatched);
 	if (note)
 		pg_jw_kstr(&w, "note", note);

@@ -174,3 +174,13 @@ pg_digest_string_valid(const char *d)
 		return lower_hex_n(d + 7, 2 * algs[PG_DIGEST_SHA512].size);
 	return false;
 }
+
+uint64_t
+pg_digest_fnv1a(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}

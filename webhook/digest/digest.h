@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err/err.h"
 
@@ -54,6 +55,10 @@ int pg_digest_string(char out[PG_DIGEST_STR_MAX], pg_digest_alg alg, const void 
  * or "sha512:" + 128 lower-case hex digits and nothing after (the OCI
  * digest grammar for the algorithms provgate accepts).  NULL is false. */
 bool pg_digest_string_valid(const char *d);
+
+/* FNV-1a (64 bits) of the string s: an index into a hash table, never a
+ * security digest. */
+uint64_t pg_digest_fnv1a(const char *s);
 
 /* Incremental: begin, update any number of times, then end (writes the
  * digest and frees) or abort (frees). */

@@ -1286,16 +1286,6 @@ sc_chart_patterns(sc_ctx *c, const pg_yn *n, const pg_rule *r)
 	return PG_OK;
 }
 
-static size_t
-sc_name_hash(const char *s)
-{
-	size_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* A rule name is unique across images and charts: a hash set of the rules
  * so far (loading only), so a large policy loads in linear time.  Makes
  * room for one more; the rule goes in once it is in the lists. */
@@ -1314,7 +1304,7 @@ sc_rule_name_taken(sc_ctx *c, const pg_yn *n, const pg_rule *r)
 		for (k = 0; k < p->names_cap; k++) {
 			if (p->names[k] == NULL)
 				continue;
-			for (j = sc_name_hash(p->names[k]->name) & (cap - 1); nt[j];
+			for (j = (size_t)pg_digest_fnv1a(p->names[k]->name) & (cap - 1); nt[j];
 			     j = (j + 1) & (cap - 1))
 				;
 			nt[j] = p->names[k];
@@ -1324,7 +1314,7 @@ sc_rule_name_taken(sc_ctx *c, const pg_yn *n, const pg_rule *r)
 		p->names_cap = cap;
 	}
 	mask = p->names_cap - 1;
-	for (i = sc_name_hash(r->name) & mask; p->names[i]; i = (i + 1) & mask)
+	for (i = (size_t)pg_digest_fnv1a(r->name) & mask; p->names[i]; i = (i + 1) & mask)
 		if (strcmp(p->names[i]->name, r->name) == 0)
 			return sc_fail(c, n, "duplicate rule name \"%s\" (also in %s)", r->name,
 				       p->names[i]->source_file);
@@ -1338,7 +1328,7 @@ sc_rule_name_add(pg_policy *p, const pg_rule *r)
 {
 	size_t i, mask = p->names_cap - 1;
 
-	for (i = sc_name_hash(r->name) & mask; p->names[i]; i = (i + 1) & mask)
+	for (i = (size_t)pg_digest_fnv1a(r->name) & mask; p->names[i]; i = (i + 1) & mask)
 		;
 	p->names[i] = r;
 }
