@@ -108,9 +108,13 @@ if [ -n "$items" ]; then
 	# shellcheck disable=SC2086
 	for it in $items; do
 		# A suite's own last durations, else the plain suite's (a clean
-		# clone runs `make test` before the sanitizer suites).
+		# clone runs `make test` before the sanitizer suites), else, on a
+		# clean clone, a script's size in KB: the long scripts are the
+		# slow ones, and they should not start last.
 		printf '%s %s\n' "$(cat "$logdir/${it#?:}.secs" 2>/dev/null ||
-			cat "build/test-logs/${it#?:}.secs" 2>/dev/null || echo 0)" "$it"
+			cat "build/test-logs/${it#?:}.secs" 2>/dev/null ||
+			{ [ "${it%%:*}" = i ] && echo $(($(wc -c <"tests/integration/${it#?:}.sh") / 1000)); } ||
+			echo 0)" "$it"
 	done | sort -k1,1rn -k2,2 | cut -d' ' -f2 | xargs -P "$jobs" -I{} sh -c '
 		n=${1#?:}
 		t0=$(date +%s%N)
