@@ -64,9 +64,19 @@ if ms=$(poll 2 presents 5E12A2); then ok "key arrives: new certificate presented
 	-subj "/CN=other CA" -keyout ca.key -out ca.pem 2>/dev/null ) || { notok "second CA"; exit 1; }
 leaf apiserver kube-apiserver "$PKI" 0x0A01 clientAuth &&
 	leaf intruder someone-else "$PKI" 0x0A02 clientAuth &&
-	leaf forged kube-apiserver "$T/ca2" 0x0A03 clientAuth || { notok "client certificates"; exit 1; }
+	leaf forged kube-apiserver "$T/ca2" 0x0A03 clientAuth &&
+	leaf wild '*.svc.cluster.local' "$PKI" 0x0A04 clientAuth &&
+	leaf nul kube-apiserverX.evil.example "$PKI" 0x0A05 clientAuth || { notok "client certificates"; exit 1; }
+# A CN "kube-apiserver\0.evil.example": the X becomes a NUL, and the
+# certificate is signed again by the same CA (openssl issues no such name).
+openssl x509 -in "$T/nul.pem" -outform DER | perl -pe 's/kube-apiserverX/kube-apiserver\x00/g' >"$T/nul.der" &&
+	perl "$(dirname "$0")/../tools/der_resign.pl" "$T/nul.der" "$PKI/ca.key" "$T/nulcn.der" &&
+	openssl x509 -inform DER -in "$T/nulcn.der" -out "$T/nulcn.pem" && cp "$T/nul.key" "$T/nulcn.key" &&
+	openssl x509 -in "$T/nulcn.pem" -noout -subject -nameopt esc_ctrl | grep -q 'kube-apiserver\\00\.evil' ||
+	{ notok "client certificate with a NUL in its CN"; exit 1; }
 
-ops_serve m1 "$T/pol" --client-ca "$PKI/ca.pem" --client-name kube-apiserver ||
+ops_serve m1 "$T/pol" --client-ca "$PKI/ca.pem" --client-name kube-apiserver \
+	--client-name apiserver.svc.cluster.local ||
 	{ notok "mTLS server starts" "$(cat "$T/m1.err")"; exit 1; }
 as() { # CERTNAME|none PROTO: HTTP status of GET /healthz (000: refused)
 	local c=()
@@ -78,6 +88,8 @@ for proto in --http2 --http1.1; do
 	expect_eq "mTLS $proto: certificate from another CA refused" "$(as forged $proto)" 000
 	expect_eq "mTLS $proto: allowed name accepted" "$(as apiserver $proto)" 200
 	expect_eq "mTLS $proto: same CA, another name refused" "$(as intruder $proto)" 000
+	expect_eq "mTLS $proto: a wildcard certificate (*.svc.cluster.local) does not name a client" "$(as wild $proto)" 000
+	expect_eq "mTLS $proto: CN kube-apiserver\\0.evil.example is not kube-apiserver" "$(as nulcn $proto)" 000
 done
 review mtls-review docker.io/library/nginx:1.25 default --cert "$T/apiserver.pem" --key "$T/apiserver.key"
 expect_eq "mTLS: a review from the allowed client is answered" "$ALLOWED" false

@@ -112,6 +112,29 @@ on_cert(SSL *ssl, void *arg)
 	return ok;
 }
 
+/* Does a CN of c's subject say exactly nm (its whole length: a CN
+ * "kube-apiserver\0.evil.example" is not "kube-apiserver")?  The API
+ * server's client certificate usually names itself in the CN only. */
+static bool
+cn_is(X509 *c, const char *nm)
+{
+	X509_NAME *sn = X509_get_subject_name(c);
+	size_t n = strlen(nm);
+	int i = -1;
+
+	while (sn && (i = X509_NAME_get_index_by_NID(sn, NID_commonName, i)) >= 0) {
+		unsigned char *u = NULL;
+		int len =
+		    ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(sn, i)));
+		bool same = len >= 0 && (size_t)len == n && memcmp(u, nm, n) == 0;
+
+		OPENSSL_free(u);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
 static int
 on_verify_client(int preverify, X509_STORE_CTX *xs)
 {
@@ -125,16 +148,13 @@ on_verify_client(int preverify, X509_STORE_CTX *xs)
 	c = X509_STORE_CTX_get_current_cert(xs);
 	for (i = 0; i < pg_server__opts.n_client_names; i++) {
 		const char *nm = pg_server__opts.client_names[i];
-		X509_NAME *sn = X509_get_subject_name(c);
-		char cn[256];
 
-		if (X509_check_host(c, nm, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1 ||
-		    X509_check_email(c, nm, 0, 0) == 1)
-			return 1;
-		/* The API server's client certificate usually names itself in
-		 * the CN only. */
-		if (sn && X509_NAME_get_text_by_NID(sn, NID_commonName, cn, sizeof(cn)) > 0 &&
-		    strcmp(cn, nm) == 0)
+		/* A client is named exactly: no wildcard stands for it. */
+		if (X509_check_host(c, nm, 0,
+				    X509_CHECK_FLAG_NO_WILDCARDS |
+					X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
+				    NULL) == 1 ||
+		    X509_check_email(c, nm, 0, 0) == 1 || cn_is(c, nm))
 			return 1;
 	}
 	X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
