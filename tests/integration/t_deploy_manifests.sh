@@ -658,6 +658,18 @@ else
 	rcheck "render into namespace gatekeeping: that namespace is the one skipped" inown \
 		'[$o[] | select(.kind == "ValidatingWebhookConfiguration") | .webhooks[].namespaceSelector.matchExpressions[0].values[0]] | unique == ["gatekeeping"]'
 
+	# With a client CA the kubelet's probes (no client certificate) go to the
+	# plain listener, which runs even with metrics off.
+	render mtls $CA --set-json server.clientCA.secretName='"apiserver-ca"' --set-json metrics.enabled=false ||
+		notok "render clientCA" "$(cat "$T/r-mtls.err")"
+	rcheck "render clientCA: probes on the plain metrics port, which runs with metrics off" mtls \
+		'($o[] | select(.kind == "Deployment") | .spec.template.spec.containers[0]) as $c
+		| $c.livenessProbe.httpGet == {path: "/healthz", port: "metrics", scheme: "HTTP"}
+		and $c.readinessProbe.httpGet == {path: "/readyz", port: "metrics", scheme: "HTTP"}
+		and ($c.args | index("--metrics-listen=0.0.0.0:9090")) and ($c.args | index("--client-ca=/etc/provgate/client-ca/ca.crt"))
+		and ([$c.ports[].name] | index("metrics"))'
+	rcheck "render defaults: probes over HTTPS on the webhook port" def \
+		'($o[] | select(.kind == "Deployment") | .spec.template.spec.containers[0].readinessProbe.httpGet) == {path: "/readyz", port: "https", scheme: "HTTPS"}'
 	render cm --set-json certManager.enabled=true --set-json certManager.namespace='"cm-system"' ||
 		notok "render certManager" "$(cat "$T/r-cm.err")"
 	rcheck "render certManager: inject-ca-from, no caBundle, cert-manager namespace skipped" cm \

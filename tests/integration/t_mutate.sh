@@ -5,7 +5,7 @@
 # real server (HTTP/2 and HTTP/1.1) against a real registry, and through
 # `provgate review --mutate`.  Unverified images, images allowed unsigned,
 # non-Pod kinds, exempt namespaces and UPDATEs are never patched.  Also the
-# plain-HTTP metrics listener (--metrics-listen, GET /metrics only) and the
+# plain-HTTP metrics listener (--metrics-listen: /metrics, /healthz, /readyz) and the
 # serving-certificate expiry metric.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_registry.sh"
@@ -150,8 +150,13 @@ expect_eq "metrics listener: no admission endpoint in plain HTTP (/validate 404)
 	"$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --data-binary @"$T/w.review" "$M/validate")" "404"
 expect_eq "metrics listener: POST /metrics is 405" \
 	"$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --data-binary x "$M/metrics")" "405"
-expect_eq "metrics listener: /healthz is not served there (404)" \
-	"$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$M/healthz")" "404"
+# The kubelet's probes bring no client certificate: with --client-ca they
+# go to the plain listener, which answers health as the TLS one does.
+expect_eq "metrics listener: /healthz for the kubelet's probes (200)" \
+	"$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$M/healthz")" "200"
+expect_match "metrics listener: /readyz says ready" "$(curl -sS --max-time 10 "$M/readyz")" "^ready"
+expect_eq "metrics listener: /mutate is not served there (404)" \
+	"$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --data-binary @"$T/w.review" "$M/mutate")" "404"
 expect_eq "TLS listener still serves /metrics" "$(pgcurl -o /dev/null -w '%{http_code}' "$URL/metrics")" "200"
 "$PG" serve --policy "$T/pol" --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key" \
 	--listen 127.0.0.1:18443 --metrics-listen 0.0.0.0:18443 >/dev/null 2>"$T/same.err"

@@ -202,13 +202,17 @@ metrics(h2o_req_t *req)
 	pg_buf_free(&b);
 }
 
-/* The plain-HTTP metrics listener (--metrics-listen) serves GET /metrics
- * and nothing else: no admission endpoint is ever reachable without TLS. */
+/* The plain-HTTP metrics listener (--metrics-listen) serves GET /metrics,
+ * /healthz and /readyz and nothing else: no admission endpoint is ever
+ * reachable without TLS.  The health endpoints are here for the kubelet's
+ * probes, which bring no client certificate when --client-ca is set. */
 int
 pg_server__on_metrics_req(h2o_handler_t *self, h2o_req_t *req)
 {
+	h2o_iovec_t path = req->path_normalized;
+
 	(void)self;
-	if (!is(req->path_normalized, "/metrics")) {
+	if (!is(path, "/metrics") && !is(path, "/healthz") && !is(path, "/readyz")) {
 		pg_server__send_body(req, 404, "Not Found", "text/plain",
 				     H2O_STRLIT("not found\n"));
 		return 0;
@@ -218,7 +222,12 @@ pg_server__on_metrics_req(h2o_handler_t *self, h2o_req_t *req)
 				     H2O_STRLIT("GET only\n"));
 		return 0;
 	}
-	metrics(req);
+	if (is(path, "/healthz"))
+		pg_server__send_body(req, 200, "OK", "text/plain", H2O_STRLIT("ok\n"));
+	else if (is(path, "/readyz"))
+		readyz(req);
+	else
+		metrics(req);
 	return 0;
 }
 
