@@ -403,6 +403,12 @@ chartref w3 '{"tag": "1.0.0", "semver": "1.2.x"}'
 review "flux HelmRelease chartRef -> OCIRepository semver range: denied" false 'version range "1.2.x" of chart web is resolved again by Flux later' "$T/strict"
 review "flux HelmRelease chartRef -> OCIRepository semver range, allowVersionRanges: 1.2.0 verified, warned" true \
 	'versions Flux resolves later are not covered' "$T/ranges"
+# A name the URL would read as another path ("." is the collection, ".."
+# the namespace's parent) is no Kubernetes name: refused before any lookup.
+jq -n '{apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: {name: "web"},
+	spec: {interval: "5m", chartRef: {kind: "OCIRepository", name: "w1", namespace: ".."}}}' >"$T/obj.json"
+review "flux HelmRelease chartRef to an OCIRepository in namespace \"..\": refused, no lookup" false \
+	'invalid Flux source reference OCIRepository/\.\./w1' "$T/strict"
 chartref w4 '{"semver": "1.2.x", "semverFilter": ".*-rc.*"}'
 review "flux HelmRelease chartRef -> OCIRepository semver with a semverFilter, allowVersionRanges: denied" false \
 	'spec.ref.semverFilter, which provgate does not apply' "$T/ranges"

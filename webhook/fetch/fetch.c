@@ -879,6 +879,8 @@ pg_fetch_do(pg_fetch_resp **out, pg_fetch *f, const char *url, const pg_fetch_op
 					       hops == 0 ? hdrs : redir_hdrs);
 		if (o.ca_file)
 			(void)curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file);
+		if (o.ca_file && o.ca_only)
+			(void)curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 		if (o.userpwd && hops == 0) {
 			(void)curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 			(void)curl_easy_setopt(c, CURLOPT_USERPWD, o.userpwd);

@@ -81,6 +81,7 @@ enum {
 typedef struct pg_fetch_opts {
 	const char *method;	     /* "GET" (default) or "HEAD" */
 	const char *ca_file;	     /* extra trusted CA bundle (PEM), or NULL */
+	bool ca_only;		     /* trust ca_file alone, not the system's roots */
 	bool plain_http;	     /* allow http:// */
 	size_t max_bytes;	     /* body bound; 0: PG_FETCH_DEFAULT_MAX */
 	int64_t deadline;	     /* absolute pg_clock_ms(); 0: 30 s from now */

@@ -38,6 +38,10 @@ name_ok(const char *s)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
 		      s[i] == '.'))
 			return 0;
+	/* a DNS subdomain starts and ends with an alphanumeric: never "." or
+	 * "..", which the URL would turn into another path */
+	if (s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || s[n - 1] == '-' || strstr(s, ".."))
+		return 0;
 	return 1;
 }
 
@@ -75,6 +79,7 @@ pg_kube_get_source(json_t **out, pg_fetch *f, const char *kind, const char *ns, 
 		token[--tl] = '\0';
 	(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	o.ca_file = caf ? caf : SA_DIR "/ca.crt";
+	o.ca_only = true; /* the cluster's CA, never a public one */
 	o.max_bytes = PG_KUBE_OBJECT_MAX;
 	o.deadline = deadline;
 	o.headers = hdrs;
