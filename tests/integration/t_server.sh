@@ -62,7 +62,20 @@ code=$(pgcurl --http1.1 -o "$T/o" -w '%{http_code}' --data-binary '[1,2,3]' "$PG
 expect_eq "server non-object JSON 400" "$code" 400
 head -c 4000000 /dev/zero | tr '\0' ' ' >"$T/big"
 code=$(pgcurl --http1.1 -o /dev/null -w '%{http_code}' --data-binary @"$T/big" "$PG_URL/validate")
-expect_eq "server oversized body 413" "$code" 413
+expect_eq "server oversized body (not a review) 413" "$code" 413
+# A review past the 3 MiB it parses, under --max-body (6 MiB): what the API
+# server sends for a 600 KB object full of '<' (escaped as \u003c).  Denied
+# for its uid, not an HTTP error that failurePolicy: Ignore would admit.
+head -c 3300000 /dev/zero | tr '\0' 'x' >"$T/huge.v"
+jq -cn --rawfile v "$T/huge.v" '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+	request: {uid: "uid-huge", kind: {group: "", version: "v1", kind: "Pod"}, operation: "CREATE", namespace: "default",
+	object: {apiVersion: "v1", kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "c", image: "nginx",
+	env: [{name: "A", value: $v}]}]}}}}' >"$T/huge.json"
+code=$(pgcurl --http2 -o "$T/o" -w '%{http_code}' --data-binary @"$T/huge.json" "$PG_URL/validate")
+if [ "$code" = 200 ] && jq -e '.response.uid == "uid-huge" and .response.allowed == false and
+	(.response.status.message | test("larger than provgate reads"))' "$T/o" >/dev/null; then
+	ok "server review over 3 MiB: denied with its uid (200)"; else
+	notok "server review over 3 MiB: denied with its uid" "$code $(head -c 300 "$T/o")"; fi
 code=$(pgcurl -o /dev/null -w '%{http_code}' "$PG_URL/validate")
 expect_eq "server GET /validate 405" "$code" 405
 code=$(pgcurl -o /dev/null -w '%{http_code}' "$PG_URL/nope")
@@ -92,7 +105,7 @@ if [ -n "$c12" ] && [ "$c12" != "Cipher is (NONE)" ]; then ok "server accepts TL
 # one JSON log line per review on stdout
 n_logs=$(grep -c '"msg":"admission"' "$T/provgate.out")
 n_bad=$(grep -vc '^{.*}$' "$T/provgate.out")
-n_want=$(( 2 * $(review_cases | grep -c '|enforce|') + n_mal ))
+n_want=$(( 2 * $(review_cases | grep -c '|enforce|') + n_mal + 1 )) # + the review over 3 MiB
 if [ "$n_logs" = "$n_want" ] && [ "$n_bad" = 0 ] && jq -e . "$T/provgate.out" >/dev/null 2>&1; then ok "server one JSON log line per review"; else notok "server one JSON log line per review" "lines=$n_logs want $n_want, non-json=$n_bad"; fi
 
 # SIGTERM: exits 0 within 5 s

@@ -24,8 +24,13 @@
 #include "err/err.h"
 #include "ref/ref.h"
 
-/* 3 MiB: the API server's own request limit is 3 MiB of object. */
+/* 3 MiB: the most a review is parsed from (the API server's request limit
+ * is 3 MiB of object; a review carries object and oldObject, escaped). */
 #define PG_REVIEW_MAX ((size_t)3 << 20)
+/* The server reads bodies up to twice that by default (--max-body): one
+ * past PG_REVIEW_MAX is not parsed but answered with a deny for its uid,
+ * not an HTTP error that failurePolicy: Ignore would admit. */
+#define PG_REVIEW_BODY_MAX (2 * PG_REVIEW_MAX)
 /* References per object: far above any real pod (Kubernetes has no hard
  * limit on containers, but an object with more is an attack on us). */
 #define PG_REFS_MAX 1024

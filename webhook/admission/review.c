@@ -338,34 +338,43 @@ static int
 undecodable(pg_review *rv, const char *body, size_t len, const json_error_t *je, size_t arena_max,
 	    bool arena_failed)
 {
-	enum json_error_code jc = arena_failed ? json_error_out_of_memory : json_error_code(je);
+	enum json_error_code jc = arena_failed ? json_error_out_of_memory
+				  : je	       ? json_error_code(je)
+					       : json_error_unknown;
 	char why[512];
 	scan sc;
 	size_t need;
 	char *p;
 	int k;
 
-	switch (jc) {
-	case json_error_stack_overflow:
-		(void)snprintf(why, sizeof(why),
-			       "object nests deeper than %d levels, the parser's limit",
-			       JSON_PARSER_MAX_DEPTH);
-		break;
-	case json_error_out_of_memory:
-		(void)snprintf(why, sizeof(why),
-			       "object needs more memory to parse than its bound (%zu bytes for a "
-			       "%zu-byte body)",
-			       arena_max, len);
-		break;
-	case json_error_duplicate_key:
-	case json_error_numeric_overflow:
-	case json_error_null_byte_in_key:
-	case json_error_null_character:
-		(void)snprintf(why, sizeof(why), "object cannot be read: %s", je->text);
-		break;
-	default:
-		return PG_EINVAL;
-	}
+	if (je == NULL) /* not parsed at all: larger than PG_REVIEW_MAX */
+		(void)snprintf(
+		    why, sizeof(why),
+		    "AdmissionReview of %zu bytes is larger than provgate reads (%zu bytes)", len,
+		    PG_REVIEW_MAX);
+	else
+		switch (jc) {
+		case json_error_stack_overflow:
+			(void)snprintf(why, sizeof(why),
+				       "object nests deeper than %d levels, the parser's limit",
+				       JSON_PARSER_MAX_DEPTH);
+			break;
+		case json_error_out_of_memory:
+			(void)snprintf(
+			    why, sizeof(why),
+			    "object needs more memory to parse than its bound (%zu bytes for a "
+			    "%zu-byte body)",
+			    arena_max, len);
+			break;
+		case json_error_duplicate_key:
+		case json_error_numeric_overflow:
+		case json_error_null_byte_in_key:
+		case json_error_null_character:
+			(void)snprintf(why, sizeof(why), "object cannot be read: %s", je->text);
+			break;
+		default:
+			return PG_EINVAL;
+		}
 	if (prescan(&sc, body, len) != PG_OK || !scanned_is(&sc, K_KIND, "AdmissionReview") ||
 	    !(scanned_is(&sc, K_APIVERSION, "admission.k8s.io/v1") ||
 	      scanned_is(&sc, K_APIVERSION, "admission.k8s.io/v1beta1")) ||
@@ -409,11 +418,24 @@ pg_review_decode(pg_review **out, const char *body, size_t len, pg_err *err)
 	const json_t *req, *kind, *ui;
 	const char *av, *k, *uid;
 
-	if (len > PG_REVIEW_MAX)
-		return pg_err_set(err, PG_ETOOBIG, "AdmissionReview larger than %zu bytes",
-				  PG_REVIEW_MAX);
 	if ((rv = calloc(1, sizeof(*rv))) == NULL)
 		return pg_err_set(err, PG_ENOMEM, "out of memory");
+	if (len > PG_REVIEW_MAX) {
+		/* Not parsed; answered with a deny when its uid can be read
+		 * (an HTTP error would be the failurePolicy's to decide). */
+		rc = undecodable(rv, body, len, NULL, 0, false);
+		if (rc == PG_OK) {
+			*out = rv;
+			rv = NULL;
+		} else if (rc == PG_ENOMEM) {
+			pg_err_set(err, PG_ENOMEM, "out of memory");
+		} else {
+			rc = PG_ETOOBIG;
+			pg_err_set(err, PG_ETOOBIG, "AdmissionReview larger than %zu bytes",
+				   PG_REVIEW_MAX);
+		}
+		goto out;
+	}
 	/* The tree lives exactly as long as the review: parse it into an arena
 	 * freed with it.  jansson needs a small multiple of the text. */
 	if ((rv->arena = pg_arena_new(REVIEW_ARENA_MAX(len))) == NULL) {

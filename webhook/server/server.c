@@ -351,7 +351,7 @@ pg_server_opts_default(pg_server_opts *o)
 	o->workers = 4;
 	o->queue = 1024;
 	o->timeout_ms = PG_DECIDE_TIMEOUT_MS;
-	o->max_body = PG_REVIEW_MAX;
+	o->max_body = PG_REVIEW_BODY_MAX;
 	o->max_streams = 100;
 	o->reload_ms = 1000;
 	/* cache_entries, cache_bytes, cache_ttl_ms, cache_neg_ttl_ms stay 0:

@@ -43,7 +43,7 @@ typedef struct pg_server_opts {
 } pg_server_opts;
 
 /* Fill defaults (listen 0.0.0.0:8443, 2 threads, 4 workers, queue 1024,
- * timeout PG_DECIDE_TIMEOUT_MS, body PG_REVIEW_MAX, 100 streams, reload
+ * timeout PG_DECIDE_TIMEOUT_MS, body PG_REVIEW_BODY_MAX, 100 streams, reload
  * 1000 ms, tag TTL PG_DECIDE_TAG_TTL_MS; the other cache options 0: the
  * verdict cache's defaults). */
 void pg_server_opts_default(pg_server_opts *o);
