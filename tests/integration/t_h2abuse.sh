@@ -102,3 +102,32 @@ v=$(pgcurl --http2 -o /dev/null -w '%{http_version}' "$PG_URL/healthz")
 expect_eq "--http1-only: curl --http2 is answered over HTTP/1.1" "$v" 1.1
 out=$(pgcurl --http2 -H 'Content-Type: application/json' --data-binary @"$T/review.json" "$PG_URL/validate")
 expect_eq "--http1-only: reviews answered" "$(jq -r .response.allowed <<<"$out")" false
+
+# --- out of file descriptors: connections are shed, the loop does not spin ---
+# A server allowed 64 descriptors, 150 idle TCP connections held open: what
+# it cannot accept it accepts with its reserve descriptor and closes (an
+# EMFILE left pending keeps the listener readable: the loop spun at 100%).
+PG_REAL=$PG
+printf '#!/bin/sh\nulimit -n 64\nexec %s "$@"\n' "$PG_REAL" >"$T/pg-fd64"
+chmod +x "$T/pg-fd64"
+PG="$T/pg-fd64" start_provgate "$FIX/policy/enforce" --threads 1 --workers 1 ||
+	{ notok "fd-limited server starts" "$(tail -3 "$T/provgate.err")"; exit 1; }
+PG=$PG_REAL
+held=()
+for i in $(seq 1 150); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PG_PORT" 2>/dev/null && held+=("$fd")
+done
+sleep 0.5
+c0=$(awk '{print $14 + $15}' "/proc/$PG_PID/stat")
+sleep 2
+c1=$(awk '{print $14 + $15}' "/proc/$PG_PID/stat")
+cpu=$(((c1 - c0) * 100 / TCK / 2))
+echo "# out of descriptors: ${#held[@]} connections held, provgate CPU ${cpu}% over 2 s"
+if [ "$cpu" -lt 50 ]; then ok "out of descriptors: the loop does not spin (${cpu}% CPU)"; else
+	notok "out of descriptors: the loop does not spin" "${cpu}% CPU over 2 s"; fi
+for fd in "${held[@]}"; do exec {fd}>&-; done
+sleep 0.3
+m=$(pgcurl --http2 "$PG_URL/metrics")
+expect_match "out of descriptors: connections shed and counted" "$m" 'provgate_connections_shed_total [1-9]'
+out=$(pgcurl --http2 -H 'Content-Type: application/json' --data-binary @"$T/review.json" "$PG_URL/validate")
+expect_eq "out of descriptors: once they close, reviews are answered" "$(jq -r .response.allowed <<<"$out")" false

@@ -37,6 +37,7 @@ static atomic_uint_fast64_t reviews[N_DEC][N_REASON];
 static histo review_h;
 static histo verify_h[2][2]; /* [image, chart][fail, ok] */
 static atomic_uint_fast64_t cache_hits, cache_misses;
+static atomic_uint_fast64_t conns_shed;
 static atomic_int_fast64_t inflight;
 static atomic_uint_fast64_t policy_ok, policy_fail;
 static atomic_int_fast64_t policy_last_good;
@@ -89,6 +90,12 @@ void
 pg_metrics_verify(const char *kind, int ok, int64_t duration_us)
 {
 	observe(&verify_h[strcmp(kind, "chart") == 0][ok != 0], duration_us);
+}
+
+void
+pg_metrics_conn_shed(void)
+{
+	atomic_fetch_add_explicit(&conns_shed, 1, memory_order_relaxed);
 }
 
 void
@@ -391,6 +398,10 @@ pg_metrics_render(pg_buf *o)
 		    "# TYPE provgate_cache_requests_total counter\n"
 		    "provgate_cache_requests_total{result=\"hit\"} %llu\n"
 		    "provgate_cache_requests_total{result=\"miss\"} %llu\n"
+		    "# HELP provgate_connections_shed_total Connections closed at accept, the "
+		    "process being out of file descriptors.\n"
+		    "# TYPE provgate_connections_shed_total counter\n"
+		    "provgate_connections_shed_total %llu\n"
 		    "# HELP provgate_inflight_reviews Reviews waiting for verification.\n"
 		    "# TYPE provgate_inflight_reviews gauge\n"
 		    "provgate_inflight_reviews %lld\n"
@@ -406,7 +417,8 @@ pg_metrics_render(pg_buf *o)
 		    "# TYPE provgate_fetch_errors_total counter\n",
 		    (unsigned long long)atomic_load(&cache_hits),
 		    (unsigned long long)atomic_load(&cache_misses),
-		    (long long)atomic_load(&inflight), (unsigned long long)atomic_load(&policy_ok),
+		    (unsigned long long)atomic_load(&conns_shed), (long long)atomic_load(&inflight),
+		    (unsigned long long)atomic_load(&policy_ok),
 		    (unsigned long long)atomic_load(&policy_fail),
 		    (long long)atomic_load(&policy_last_good));
 	pthread_mutex_lock(&fetch_lock);

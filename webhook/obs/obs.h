@@ -32,6 +32,8 @@ void pg_metrics_public_hop(const char *why, const char *host);
 /* One /mutate answer: result "patched", "unpatched", "timeout" or "error",
  * and how many image tags it pinned. */
 void pg_metrics_mutate(const char *result, size_t npinned);
+/* One connection closed at accept: out of file descriptors. */
+void pg_metrics_conn_shed(void);
 /* The serving certificate in use expires at unix_time (notAfter). */
 void pg_metrics_cert_expiry(int64_t unix_time);
 

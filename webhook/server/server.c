@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,21 +76,58 @@ static loop_ctx *g_loops;
 /* ------------------------------------------------------------------ */
 /* Loop threads                                                         */
 
+/* One descriptor held in reserve.  Out of descriptors (EMFILE), a pending
+ * connection can be neither accepted nor left pending: the listener stays
+ * readable and the loop would spin on it.  The reserve is given up to
+ * accept the connection and close it at once (shedding it), then taken
+ * again. */
+static int g_reserve_fd = -1;
+static pthread_mutex_t g_reserve_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+shed_one(h2o_socket_t *listener)
+{
+	int fd;
+
+	pthread_mutex_lock(&g_reserve_mu);
+	if (g_reserve_fd >= 0) {
+		close(g_reserve_fd);
+		g_reserve_fd = -1;
+	}
+	fd = accept4(h2o_socket_get_fd(listener), NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	g_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pthread_mutex_unlock(&g_reserve_mu);
+	pg_metrics_conn_shed();
+}
+
+/* Accept up to ACCEPT_BATCH pending connections of listener into ctx. */
+static void
+accept_batch(h2o_socket_t *listener, h2o_accept_ctx_t *ctx)
+{
+	int i;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		h2o_socket_t *s;
+
+		errno = 0;
+		if ((s = h2o_evloop_socket_accept(listener)) == NULL) {
+			if (errno == EMFILE || errno == ENFILE)
+				shed_one(listener);
+			break;
+		}
+		h2o_accept(ctx, s);
+	}
+}
+
 static void
 on_accept(h2o_socket_t *listener, const char *err)
 {
 	loop_ctx *lc = listener->data;
-	int i;
 
-	if (err != NULL)
-		return;
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		h2o_socket_t *s = h2o_evloop_socket_accept(listener);
-
-		if (s == NULL)
-			break;
-		h2o_accept(&lc->accept_ctx, s);
-	}
+	if (err == NULL)
+		accept_batch(listener, &lc->accept_ctx);
 }
 
 static void
@@ -216,17 +254,8 @@ static struct {
 static void
 on_metrics_accept(h2o_socket_t *listener, const char *err)
 {
-	int i;
-
-	if (err != NULL)
-		return;
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		h2o_socket_t *s = h2o_evloop_socket_accept(listener);
-
-		if (s == NULL)
-			break;
-		h2o_accept(&g_mx.accept_ctx, s);
-	}
+	if (err == NULL)
+		accept_batch(listener, &g_mx.accept_ctx);
 }
 
 static void *
@@ -407,6 +436,17 @@ pg_server_run(const pg_server_opts *o, pg_err *err)
 		return rc;
 	if ((rc = listen_socket(&fd, pg_server__opts.listen, err)) != PG_OK)
 		return rc;
+	{
+		/* Every connection is a descriptor: take all the system allows
+		 * (the soft limit is often 1024), and keep one in reserve. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		g_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
 
 	h2o_config_init(&g_conf);
 	g_conf.max_request_entity_size = pg_server__opts.max_body;
