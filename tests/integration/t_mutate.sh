@@ -128,6 +128,16 @@ expect_eq "mutate: GET is 405" "$(pgcurl -o /dev/null -w '%{http_code}' "$URL/mu
 expect_eq "mutate: not an AdmissionReview is 400" \
 	"$(pgcurl -o /dev/null -w '%{http_code}' --data-binary '{"kind":"Pod"}' "$URL/mutate")" "400"
 
+# A patch past its 6 MiB bound (40000 containers of the verified image): the
+# Pod is admitted unpatched with a warning, not answered 500.
+jq -cn --arg s "$S" '{apiVersion: "v1", kind: "Pod", metadata: {name: "many"},
+	spec: {containers: [range(40000) | {name: "c\(.)", image: $s}]}}' >"$T/many.json"
+mkreview "$T/many.json" default CREATE v1 uid-many >"$T/many.review"
+code=$(pgcurl -o "$T/many.out" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/many.review" "$URL/mutate")
+expect_eq "mutate: a patch past its bound: 200, allowed, no patch, a warning" \
+	"$code $(jq -r '[.response.uid, .response.allowed, (.response.patch // "none"), (.response.warnings[0] | test("no image was pinned"))] | join(" ")' "$T/many.out" 2>/dev/null)" \
+	"200 uid-many true none true"
+
 # Offline: `provgate review --mutate` gives the same patch.
 R=$("$PG" review --policy "$T/pol" --ca-file "$PKI/ca.pem" --mutate "$T/mix.review" 2>"$T/rv.err")
 rc=$?
