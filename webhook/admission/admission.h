@@ -110,6 +110,13 @@ bool pg_extract_reads(const char *group, const char *kind);
  */
 int pg_extract_generic(pg_refs *out, bool *found, const json_t *object, pg_err *err);
 
+/* An object of API group and kind, read the one way every object is read
+ * (a review's object and each object of a Helm release): pg_extract when
+ * the kinds table reads it, else pg_extract_generic (*read false when that
+ * finds no pod-template place: the kind is not checked). */
+int pg_extract_object(pg_refs *out, bool *read, const char *group, const char *kind,
+		      const json_t *object, pg_err *err);
+
 /*
  * Append to out the images of the manifests recorded in a Helm release
  * (ch of kind PG_CHART_RELEASE; anything else: nothing), each once, not

@@ -689,3 +689,13 @@ pg_refs_free(pg_refs *r)
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }
+
+int
+pg_extract_object(pg_refs *out, bool *read, const char *group, const char *kind, const json_t *obj,
+		  pg_err *err)
+{
+	*read = true;
+	if (pg_extract_reads(group, kind))
+		return pg_extract(out, kind, obj, err);
+	return pg_extract_generic(out, read, obj, err);
+}

@@ -3,10 +3,9 @@
  *
  * A release records the rendered manifests `helm rollback` and
  * `helm upgrade` apply.  Their images are references of the review like any
- * other: found by the same extractors as a review's object (pg_extract for
- * the kinds its table reads, by the group of the document's apiVersion and
- * its kind; pg_extract_generic at the pod-template places of any other
- * kind: Argo Rollouts, Knative Services, OpenKruise CloneSets, ...),
+ * other: read as a review's object is (pg_extract_object, by the group of
+ * the document's apiVersion and its kind: the kinds table, else the
+ * generic pod-template places of Argo Rollouts, Knative Services, ...),
  * matched against the image rules and verified like any image.  The items
  * of a List are objects too (Helm applies them one by one).  Chart
  * references inside a manifest are not followed (a release does not nest
@@ -78,10 +77,7 @@ object_images(pg_refs *out, pg_refs *tmp, const json_t *o, const char *src, int 
 	if (strcmp(kind, "Secret") == 0 && group[0] == '\0')
 		return PG_OK; /* no pod spec; a release Secret is not followed */
 	pg_refs_free(tmp);
-	/* as decide.c's extract() reads a review's object */
-	rc = pg_extract_reads(group, kind) ? pg_extract(tmp, kind, o, err)
-					   : pg_extract_generic(tmp, &found, o, err);
-	if (rc != PG_OK)
+	if ((rc = pg_extract_object(tmp, &found, group, kind, o, err)) != PG_OK)
 		return rc;
 	for (j = 0; j < tmp->n; j++) {
 		pg_refent *t = &tmp->v[j], *d;

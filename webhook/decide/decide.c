@@ -118,15 +118,11 @@ pg_decide__match_one(pg_decision *d, pg_refdec *rd)
 	rd->state = PG_RD_PENDING;
 }
 
-/* Every reference of the object, by the kinds table or, for any other
- * kind, at the generic pod-template places (*read false: none there). */
+/* Every reference of the object (*read false: a kind not checked). */
 static int
 extract(pg_refs *out, bool *read, const pg_review *rv, const json_t *obj, pg_err *err)
 {
-	*read = true;
-	if (pg_extract_reads(pg_review_group(rv), pg_review_kind(rv)))
-		return pg_extract(out, pg_review_kind(rv), obj, err);
-	return pg_extract_generic(out, read, obj, err);
+	return pg_extract_object(out, read, pg_review_group(rv), pg_review_kind(rv), obj, err);
 }
 
 static bool

@@ -252,18 +252,15 @@ pg_decision_mutate_response(char **out, size_t *len, size_t *npatched, const pg_
 		/* A patch past its bound (tens of thousands of containers) is
 		 * not sent; the object is admitted unpatched, as /mutate admits
 		 * anything, and /validate still decides it. */
-		json_t *w = json_array();
 		char msg[160];
 
 		(void)snprintf(msg, sizeof(msg),
 			       "provgate: the patch pinning %zu images is larger than %zu bytes; "
 			       "no image was pinned",
 			       *npatched, (size_t)(PG_REVIEW_MAX * 2));
-		if (w != NULL)
-			(void)json_array_append_new(w, json_string(msg));
 		*npatched = 0;
-		rc = render(out, len, pg_review_api_version(d->rv), pg_review_uid(d->rv), NULL, w);
-		json_decref(w);
+		rc = pg_review_mutate_nopatch(out, len, pg_review_api_version(d->rv),
+					      pg_review_uid(d->rv), msg);
 	}
 	json_decref(ops);
 	return rc;
